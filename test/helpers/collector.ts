@@ -1,0 +1,65 @@
+// Runs the real collector (`collector/dist/bin.js`) as a child process for end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+
+export const collectorBin = resolve(__dirname, '..', '..', 'collector', 'dist', 'bin.js')
+
+export interface RunningCollector {
+  url: string
+  port: number
+  logDir: string
+  child: ChildProcess
+  /** Lines the collector printed (its pino log), for assertions and for debugging a failure. */
+  output: string[]
+  /** Sends a signal and resolves with the exit code (or signal name) once the process is gone. */
+  stop: (signal?: NodeJS.Signals) => Promise<number | string>
+}
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>
+  logDir?: string
+  /** Fixed port, for restarting a collector on the address its clients already use. */
+  port?: number
+}
+
+/**
+ * Starts the collector and resolves once it listens (after its journal replay, since it only listens
+ * when ready). The port comes from the collector's own "listening" log line, so PORT=0 never races.
+ */
+export async function startCollector (t: { teardown: (fn: () => unknown) => void }, opts: StartOptions = {}):
+Promise<RunningCollector> {
+  const logDir = opts.logDir ?? mkdtempSync(join(tmpdir(), 'maap-collector-'))
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(opts.port ?? 0),
+    LOG_DIR: logDir,
+    MONGODB_URI: undefined,
+    ...opts.env
+  }
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k]
+  const child = spawn(process.execPath, [collectorBin], { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] })
+  const output: string[] = []
+  const exited = new Promise<number | string>(resolve => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1))
+  })
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+    return await exited
+  }
+  t.teardown(() => stop('SIGKILL'))
+  createInterface({ input: child.stderr! }).on('line', line => output.push(line))
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', line => {
+      output.push(line)
+      const m = /listening at https?:\/\/[^"\s]*:(\d+)/i.exec(line)
+      if (m) resolve(Number(m[1]))
+    })
+    exited.then(code => reject(new Error(`collector exited (${code}) before listening:\n${output.join('\n')}`)))
+  })
+  const scheme = opts.env?.TLS_CERT_FILE ? 'https' : 'http'
+  return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop }
+}
