@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// maap-ship: stdin NDJSON → collector. Reads with split2, respects the shipper's backpressure (so
+// memory stays flat however fast the producer writes), and on EOF or SIGINT/SIGTERM delivers what it
+// has before exiting with a status that says whether everything arrived.
+
+import split from 'split2'
+import { parseCli, HELP } from './cli-args'
+import { Shipper } from './shipper'
+import type { ShipperStats } from './stats'
+
+export const EXIT = { ok: 0, lost: 1, usage: 2, spooled: 3 } as const
+
+function main (): void {
+  let config
+  try {
+    config = parseCli(process.argv.slice(2))
+  } catch (err) {
+    process.stderr.write(`maap-ship: ${(err as Error).message} (see --help)\n`)
+    process.exitCode = EXIT.usage
+    return
+  }
+  if (config.help) {
+    process.stdout.write(HELP + '\n')
+    return
+  }
+  let shipper: Shipper
+  try {
+    shipper = new Shipper(config.options)
+  } catch (err) {
+    process.stderr.write(`maap-ship: ${(err as Error).message}\n`)
+    process.exitCode = EXIT.usage
+    return
+  }
+
+  const lines = process.stdin.pipe(split())
+  if (config.tee) process.stdin.pipe(process.stdout)
+  lines.on('data', (line: string) => {
+    if (!shipper.write(line)) {
+      lines.pause()
+      shipper.once('drain', () => lines.resume())
+    }
+  })
+
+  let finishing = false
+  let reason = 'end of input'
+  const finish = (why: string): void => {
+    if (finishing) return
+    finishing = true
+    shipper.close().then(stats => {
+      const code = exitCode(stats)
+      if (!config.quiet || code !== EXIT.ok) process.stderr.write(`maap-ship: ${summary(stats, why, config.options.spoolDir)}\n`)
+      process.exitCode = code
+      // stdin may still be open (a signal arrived mid-stream); nothing else should hold us now.
+      process.stdin.destroy()
+      lines.destroy()
+    })
+  }
+  lines.on('end', () => finish(reason))
+  lines.on('error', err => finish(`input error: ${err.message}`))
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second signal means "now": leave without waiting for delivery.
+    if (finishing || reason !== 'end of input') process.exit(128 + (signal === 'SIGINT' ? 2 : 15))
+    reason = signal
+    // Stop reading, but let split2 hand over the lines it already holds: 'end' follows, then finish().
+    process.stdin.unpipe()
+    lines.end()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+}
+
+export function exitCode (stats: ShipperStats): number {
+  if (stats.dropped > 0 || stats.rejected > 0) return EXIT.lost
+  if (stats.spoolFiles > 0 || stats.queued > 0) return EXIT.spooled
+  return EXIT.ok
+}
+
+function summary (s: ShipperStats, why: string, spoolDir: string | undefined): string {
+  const counts = `sent ${s.sent}, rejected ${s.rejected}, dropped ${s.dropped}, spooled ${s.spooled}, retried ${s.retried}`
+  if (s.dropped > 0 || s.rejected > 0) return `${why}: not everything was delivered (${counts})`
+  if (s.spoolFiles > 0) return `${why}: collector unreachable, undelivered records kept in ${spoolDir} (${s.spoolFiles} files; ${counts})`
+  return `${why}: all delivered (${counts})`
+}
+
+if (require.main === module) main()

@@ -1,0 +1,81 @@
+// Turning what applications log into the collector's event shape: `{ level, message, app_name,
+// timestamp?, ...fields }`. One mapper for every way in (pino worker, winston worker, stdin CLI), so a
+// record looks the same in MongoDB whichever way it came.
+
+import { basename, extname } from 'node:path'
+import { pinoLevelName } from './levels'
+
+export interface MapContext {
+  /** app_name for records that carry none of their own; wins over pino's `name`. */
+  appName?: string | undefined
+}
+
+export type CollectorEvent = Record<string, unknown> & { level: string, message: string, app_name: string }
+
+// Without any app name configured, name the process after its main script: better than a constant,
+// and the collector requires one.
+const fallbackAppName = (() => {
+  const script = process.argv[1]
+  return script ? basename(script, extname(script)) : 'node'
+})()
+
+/**
+ * Maps one record. pino's shape (`msg`, `time`, numeric `level`, `name`) and winston's (`message`,
+ * `timestamp`, level names) are both recognised; every other field is kept as it is, child bindings and
+ * serialised errors (`err: { type, message, stack }`) included.
+ */
+export function mapRecord (record: Record<string, unknown>, ctx: MapContext = {}): CollectorEvent {
+  const { msg, time, level, ...rest } = record
+  const out = rest as CollectorEvent
+
+  out.level = typeof level === 'number' ? pinoLevelName(level) : typeof level === 'string' && level !== '' ? level : 'info'
+
+  if (typeof out.message !== 'string') {
+    if (typeof msg === 'string') out.message = msg
+    else if (out.message !== undefined) out.message = stringifyMessage(out.message)
+    else if (msg !== undefined) out.message = stringifyMessage(msg)
+    else out.message = errorMessage(rest) ?? ''
+  } else if (msg !== undefined) {
+    // Both present: `message` is the event's text; keep pino's `msg` rather than lose it.
+    out.msg = msg
+  }
+
+  if (out.timestamp === undefined && (typeof time === 'number' || typeof time === 'string')) out.timestamp = time
+  else if (time !== undefined) out.time = time
+
+  if (typeof out.app_name !== 'string' || out.app_name === '') {
+    out.app_name = ctx.appName ?? (typeof rest.name === 'string' && rest.name !== '' ? rest.name : fallbackAppName)
+  }
+  return out
+}
+
+/**
+ * Maps one NDJSON line. A line that is not a JSON object (plain text, a number, an array, broken JSON)
+ * becomes `{ level: 'info', message: <line> }`: never dropped. Returns null for a blank line.
+ */
+export function mapLine (line: string, ctx: MapContext = {}): string | null {
+  const text = line.endsWith('\r') ? line.slice(0, -1) : line
+  if (text.trim() === '') return null
+  let parsed: unknown
+  const first = text.trimStart()[0]
+  if (first === '{') {
+    try { parsed = JSON.parse(text) } catch { parsed = undefined }
+  }
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    return JSON.stringify(mapRecord(parsed as Record<string, unknown>, ctx))
+  }
+  return JSON.stringify(mapRecord({ level: 'info', message: text }, ctx))
+}
+
+function stringifyMessage (value: unknown): string {
+  if (typeof value === 'string') return value
+  try { return JSON.stringify(value) ?? String(value) } catch { return String(value) }
+}
+
+function errorMessage (fields: Record<string, unknown>): string | undefined {
+  const err = fields.err ?? fields.error
+  if (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string') {
+    return (err as { message: string }).message
+  }
+  return undefined
+}

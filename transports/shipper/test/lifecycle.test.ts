@@ -1,0 +1,45 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { Shipper } from '@maap-event-logger/shipper'
+import { startStub } from './fixtures/stub-collector'
+
+t.test('close is idempotent; writes after close are counted as dropped, not thrown', async t => {
+  const stub = await startStub(t)
+  const shipper = new Shipper({ url: stub.url }, {})
+  shipper.write({ msg: 'a' })
+  const [a, b] = await Promise.all([shipper.close(), shipper.close()])
+  t.equal(a, b)
+  t.equal(a.sent, 1)
+  const errSpy: string[] = []
+  const original = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((chunk: string) => { errSpy.push(String(chunk)); return true }) as typeof process.stderr.write
+  t.equal(shipper.write({ msg: 'late' }), false)
+  process.stderr.write = original
+  t.equal(shipper.stats().dropped, 1)
+  t.match(errSpy.join(''), /write after close/)
+})
+
+t.test('flush with a timeout returns even while the collector is down', async t => {
+  const stub = await startStub(t, () => ({ status: 503 }))
+  const shipper = new Shipper({ url: stub.url, retryBaseMs: 5, retryMaxMs: 5, closeTimeout: 1, onError: () => {} }, {})
+  shipper.write({ msg: 'a' })
+  const stats = await shipper.flush(30)
+  t.equal(stats.queued, 1, 'still pending, visible in stats')
+  t.equal((await shipper.close()).dropped, 1)
+})
+
+t.test('a shipper never keeps a process alive: the child exits with a batch still retrying', async t => {
+  const stub = await startStub(t, () => ({ status: 503 }))
+  const child = spawn(process.execPath, ['-e', `
+    const { Shipper } = require('@maap-event-logger/shipper')
+    const s = new Shipper({ url: ${JSON.stringify(stub.url)}, batchInterval: 1, retryBaseMs: 60000, onError: () => {} })
+    s.on('retry', () => console.log('retrying'))
+    s.write({ msg: 'a' })
+  `], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (c: Buffer) => { out += c })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 0)
+  t.equal(out.trim(), 'retrying', 'it did try, then let the process end')
+})

@@ -1,0 +1,53 @@
+import t from 'tap'
+import { mapLine, mapRecord, pinoLevelName } from '@maap-event-logger/shipper'
+
+t.test('pino records: msg, time, numeric level, name and bindings', async t => {
+  const ev = mapRecord({ level: 30, time: 1700000000000, msg: 'hi', pid: 1, hostname: 'h', name: 'api', reqId: 'r1' })
+  t.same(ev, { level: 'info', message: 'hi', timestamp: 1700000000000, pid: 1, hostname: 'h', name: 'api', reqId: 'r1', app_name: 'api' })
+})
+
+t.test('appName option wins over pino name; a record app_name wins over both', async t => {
+  t.equal(mapRecord({ msg: 'x', name: 'pino-name' }, { appName: 'opt' }).app_name, 'opt')
+  t.equal(mapRecord({ msg: 'x', app_name: 'own' }, { appName: 'opt' }).app_name, 'own')
+  t.type(mapRecord({ msg: 'x' }).app_name, 'string')
+  t.not(mapRecord({ msg: 'x' }).app_name, '')
+})
+
+t.test('errors keep type, message and stack; an err-only record takes its message', async t => {
+  const err = { type: 'TypeError', message: 'boom', stack: 'TypeError: boom\n    at x' }
+  const ev = mapRecord({ level: 50, err })
+  t.same(ev.err, err)
+  t.equal(ev.message, 'boom')
+  t.equal(ev.level, 'error')
+})
+
+t.test('winston records pass through with their names', async t => {
+  const ev = mapRecord({ level: 'warn', message: 'w', timestamp: '2026-11-27T00:00:00.000Z', service: 's' }, { appName: 'a' })
+  t.same(ev, { level: 'warn', message: 'w', timestamp: '2026-11-27T00:00:00.000Z', service: 's', app_name: 'a' })
+})
+
+t.test('odd shapes never lose information', async t => {
+  t.equal(mapRecord({ msg: 'a', message: 'b' }).msg, 'a', 'msg kept when message exists')
+  t.equal(mapRecord({ message: { a: 1 } }).message, '{"a":1}', 'non-string message stringified')
+  t.equal(mapRecord({ msg: 42 }).message, '42')
+  t.equal(mapRecord({}).message, '')
+  t.equal(mapRecord({}).level, 'info')
+  const both = mapRecord({ time: 1, timestamp: 2 })
+  t.equal(both.timestamp, 2)
+  t.equal(both.time, 1)
+})
+
+t.test('numeric levels, custom ones included', async t => {
+  t.same([10, 20, 30, 40, 50, 60, 35, 5, 99].map(pinoLevelName), ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'info', 'trace', 'fatal'])
+})
+
+t.test('lines: JSON objects mapped, anything else shipped as its message, blanks skipped', async t => {
+  t.same(JSON.parse(mapLine('{"level":40,"msg":"m","time":5}', { appName: 'a' })!), { level: 'warn', message: 'm', timestamp: 5, app_name: 'a' })
+  t.same(JSON.parse(mapLine('plain text here', { appName: 'a' })!), { level: 'info', message: 'plain text here', app_name: 'a' })
+  t.same(JSON.parse(mapLine('{broken', { appName: 'a' })!).message, '{broken')
+  t.same(JSON.parse(mapLine('[1,2]', { appName: 'a' })!).message, '[1,2]')
+  t.same(JSON.parse(mapLine('42', { appName: 'a' })!).message, '42')
+  t.same(JSON.parse(mapLine('{"message":"crlf"}\r', { appName: 'a' })!).message, 'crlf')
+  t.equal(mapLine('   '), null)
+  t.equal(mapLine(''), null)
+})

@@ -1,0 +1,112 @@
+import t from 'tap'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { Shipper, type ShipperError } from '@maap-event-logger/shipper'
+import { acceptAll, deadPort, startStub } from './fixtures/stub-collector'
+
+const spoolFiles = (dir: string): string[] => readdirSync(dir).filter(f => f.endsWith('.ndjson')).sort()
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'maap-spool-'))
+
+t.test('collector down + memory bound: spill to disk; a restarted shipper replays in order', async t => {
+  const dir = tmp()
+  const port = await deadPort()
+  const first = new Shipper({ url: `http://127.0.0.1:${port}`, spoolDir: dir, batchSize: 10, maxBufferBytes: 2000, retryBaseMs: 10, retryMaxMs: 20, closeTimeout: 50, onError: () => {} }, {})
+  const hold = setInterval(() => {}, 60_000)
+  t.teardown(() => clearInterval(hold))
+  for (let i = 0; i < 100; i++) first.write({ msg: `m${i}`, pad: 'p'.repeat(40) })
+  const stats = await first.close()
+  t.equal(stats.dropped, 0, 'nothing dropped with a spool')
+  t.equal(stats.spooled, 100, 'everything spooled: by the bound while running, the rest at the close deadline')
+  t.equal(stats.spoolFiles, spoolFiles(dir).length)
+  t.notOk(readdirSync(dir).includes('.lock'), 'lock released on close')
+
+  // "Application restart": a new shipper on the same directory, collector now up.
+  const stub = await startStub(t, acceptAll, port)
+  const second = new Shipper({ url: stub.url, spoolDir: dir }, {})
+  const after = await second.close()
+  t.equal(after.sent, 100)
+  t.same(stub.accepted.map(e => e.message), Array.from({ length: 100 }, (_, i) => `m${i}`), 'replayed in the order written')
+  t.same(spoolFiles(dir), [], 'delivered files removed')
+})
+
+t.test('without a spool the oldest batches are dropped, counted, and reported on stderr', async t => {
+  const port = await deadPort()
+  const dropped: Array<{ records: number }> = []
+  const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, batchSize: 10, maxBufferBytes: 2000, retryBaseMs: 10, closeTimeout: 20, concurrency: 1, onError: () => {} }, {})
+  shipper.on('dropped', d => dropped.push(d))
+  const hold = setInterval(() => {}, 60_000)
+  t.teardown(() => clearInterval(hold))
+  const written: string[] = []
+  const original = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
+  t.teardown(() => { process.stderr.write = original })
+  for (let i = 0; i < 100; i++) shipper.write({ msg: `m${i}`, pad: 'p'.repeat(40) })
+  const running = shipper.stats()
+  t.ok(running.dropped > 0, 'dropped while running')
+  t.ok(running.queuedBytes <= 2000 + 10 * 100, 'memory stays near the bound (one batch in flight may exceed it)')
+  const stats = await shipper.close()
+  process.stderr.write = original
+  t.equal(stats.dropped, 100)
+  t.equal(dropped.reduce((n, d) => n + d.records, 0), 100)
+  t.match(written.join(''), /maap-shipper: dropped \d+ records: memory bound reached/)
+})
+
+t.test('a spool directory held by a live process is not shared: ship without it, say so', async t => {
+  const dir = tmp()
+  // pid 1 is alive and is not us.
+  writeFileSync(join(dir, '.lock'), '1 0')
+  const errors: ShipperError[] = []
+  const stub = await startStub(t)
+  const shipper = new Shipper({ url: stub.url, spoolDir: dir, onError: e => errors.push(e) }, {})
+  shipper.write({ msg: 'still shipped' })
+  t.equal((await shipper.close()).sent, 1)
+  t.match(errors, [{ code: 'MAAP_SHIP_SPOOL', message: /in use by process 1 0/ }])
+})
+
+t.test("a dead process's lock is taken over, with its files", async t => {
+  const dir = tmp()
+  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+  writeFileSync(join(dir, '.lock'), `${dead.stdout.trim()} 0`)
+  writeFileSync(join(dir, '000000000000001-0000000000-0000.ndjson'), '{"level":"info","message":"left over","app_name":"x"}\n')
+  writeFileSync(join(dir, 'not-ours.txt'), 'keep me')
+  const stub = await startStub(t)
+  const shipper = new Shipper({ url: stub.url, spoolDir: dir }, {})
+  const stats = await shipper.close()
+  t.equal(stats.sent, 1)
+  t.same(stub.accepted.map(e => e.message), ['left over'])
+  t.same(readdirSync(dir), ['not-ours.txt'], 'only our own files are touched')
+})
+
+t.test('a spool file the collector rejects is removed and counted; an unusable spool path is reported', async t => {
+  const dir = tmp()
+  writeFileSync(join(dir, '000000000000001-0000000000-0000.ndjson'), '{"message":"bad"}\n')
+  const stub = await startStub(t, () => ({ status: 422, body: { message: 'no' } }))
+  const shipper = new Shipper({ url: stub.url, spoolDir: dir, onError: () => {} }, {})
+  t.equal((await shipper.close()).rejected, 1)
+  t.same(spoolFiles(dir), [])
+
+  const file = join(dir, 'a-file')
+  writeFileSync(file, '')
+  const errors: ShipperError[] = []
+  const s2 = new Shipper({ url: stub.url, spoolDir: join(file, 'sub'), onError: e => errors.push(e) }, {})
+  await s2.close()
+  t.match(errors, [{ code: 'MAAP_SHIP_SPOOL', message: /unusable/ }])
+})
+
+t.test('spooled batches are NDJSON of collector events', async t => {
+  const dir = tmp()
+  const port = await deadPort()
+  const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, spoolDir: dir, closeTimeout: 1, onError: () => {} }, {})
+  const hold = setInterval(() => {}, 60_000)
+  t.teardown(() => clearInterval(hold))
+  shipper.write({ level: 50, msg: 'boom', time: 7 })
+  // Not events.once(): it would treat the shipper's 'error' events (retries) as a failure.
+  const spooled: Array<{ file: string }> = []
+  shipper.on('spooled', s => spooled.push(s))
+  await shipper.close()
+  const file = spooled[0]!.file
+  t.match(file, /^\d{15}-\d{10}-\d{4}\.ndjson$/)
+  t.match(JSON.parse(readFileSync(join(dir, file), 'utf8')), { level: 'error', message: 'boom', timestamp: 7 })
+})
