@@ -32,6 +32,9 @@ function main (): void {
     return
   }
 
+  // The shipper's timers never hold a process; this one does, until delivery is finished: the CLI's
+  // whole job is that delivery, and stdin paused for backpressure holds nothing either.
+  const hold = setInterval(() => {}, 1 << 30)
   const lines = process.stdin.pipe(split())
   if (config.tee) process.stdin.pipe(process.stdout)
   lines.on('data', (line: string) => {
@@ -50,6 +53,7 @@ function main (): void {
       const code = exitCode(stats)
       if (!config.quiet || code !== EXIT.ok) process.stderr.write(`maap-ship: ${summary(stats, why, config.options.spoolDir)}\n`)
       process.exitCode = code
+      clearInterval(hold)
       // stdin may still be open (a signal arrived mid-stream); nothing else should hold us now.
       process.stdin.destroy()
       lines.destroy()

@@ -98,14 +98,19 @@ export class Shipper extends EventEmitter {
     this.#records++
     if (this.#cur.length >= this.#opts.batchSize || this.#curBytes >= this.#opts.batchBytes) this.#seal()
     if (this.#bytes > this.#opts.maxBufferBytes) this.#enforceBound()
-    if (this.#failures === 0 && this.#bytes >= this.#opts.highWaterBytes) this.#needDrain = true
+    if (this.#failures === 0 && this.#bytes >= this.#opts.highWaterBytes) {
+      // Send the open batch now: a caller waiting for 'drain' must not wait on the batch interval.
+      this.#seal()
+      this.#needDrain = true
+    }
     return !this.#needDrain
   }
 
   /**
    * Sends what was written so far and resolves once every record written before the call is settled:
    * delivered, rejected, spooled or dropped (the counters say which). With `timeoutMs`, resolves at the
-   * latest then, with what is still pending visible in `queued`.
+   * latest then, with what is still pending visible in `queued`. Only a flush with a timeout holds the
+   * process alive while it waits.
    */
   async flush (timeoutMs?: number): Promise<ShipperStats> {
     this.#seal()
@@ -114,7 +119,8 @@ export class Shipper extends EventEmitter {
       await settled
     } else {
       let timer: NodeJS.Timeout | undefined
-      await Promise.race([settled, new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs).unref() })])
+      // Ref'd: an explicit, bounded wait the caller asked for is kept even if nothing else holds the loop.
+      await Promise.race([settled, new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })])
       clearTimeout(timer)
     }
     return this.stats()
@@ -142,7 +148,9 @@ export class Shipper extends EventEmitter {
     this.#closed = true
     this.#seal()
     let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<void>(resolve => { timer = setTimeout(resolve, this.#opts.closeTimeout).unref() })
+    // The one ref'd timer: close() was asked for, so the process stays up until it is done — at most
+    // closeTimeout, plus the time to spill and to abort what is in flight.
+    const deadline = new Promise<void>(resolve => { timer = setTimeout(resolve, this.#opts.closeTimeout) })
     await Promise.race([this.#until(() => this.#pending.size === 0 && (this.#spool?.pendingFiles ?? 0) === 0), deadline])
     clearTimeout(timer)
     if (this.#pending.size > 0) {
