@@ -17,6 +17,7 @@ import { CollectorClient, type SendResult } from './http'
 import { mapLine, mapRecord } from './map'
 import { resolveOptions, type ResolvedOptions, type ShipperOptions } from './options'
 import { Spool } from './spool'
+import { stderrLine } from './stderr'
 import type { ShipperStats } from './stats'
 
 const MAX_REASONS = 5
@@ -98,8 +99,9 @@ export class Shipper extends EventEmitter {
     this.#records++
     if (this.#cur.length >= this.#opts.batchSize || this.#curBytes >= this.#opts.batchBytes) this.#seal()
     if (this.#bytes > this.#opts.maxBufferBytes) this.#enforceBound()
-    if (this.#failures === 0 && this.#bytes >= this.#opts.highWaterBytes) {
+    if (!this.#needDrain && this.#failures === 0 && this.#bytes >= this.#opts.highWaterBytes) {
       // Send the open batch now: a caller waiting for 'drain' must not wait on the batch interval.
+      // Once only per crossing: callers that ignore the signal (pino) must keep getting full batches.
       this.#seal()
       this.#needDrain = true
     }
@@ -339,7 +341,7 @@ export class Shipper extends EventEmitter {
     this.emit('dropped', { records: n, reason })
     this.#report(err, false)
     // Drops always reach stderr, listeners or not: losing logs must never go unnoticed.
-    process.stderr.write(`maap-shipper: ${err.message}\n`)
+    stderrLine(`maap-shipper: ${err.message}`)
   }
 
   #reject (n: number, message: string, status: number, details: Array<{ index: number, error: string }>): void {
@@ -393,7 +395,7 @@ export class Shipper extends EventEmitter {
       heard = true
       this.emit('error', err)
     }
-    if (!heard && stderr) process.stderr.write(`maap-shipper: ${err.message}\n`)
+    if (!heard && stderr) stderrLine(`maap-shipper: ${err.message}`)
   }
 
   #until (ready: () => boolean): Promise<void> {
