@@ -28,7 +28,10 @@ export function mapRecord (record: Record<string, unknown>, ctx: MapContext = {}
   const { msg, time, level, ...rest } = record
   const out = rest as CollectorEvent
 
-  out.level = typeof level === 'number' ? pinoLevelName(level) : typeof level === 'string' && level !== '' ? level : 'info'
+  out.level = typeof level === 'number' ? pinoLevelName(level) : typeof level === 'string' && KNOWN_LEVELS.has(level.toLowerCase()) ? level : 'info'
+  // A level the collector would refuse (a custom label, an object) must not cost the record: ship it as
+  // info and keep what the application said.
+  if (level !== undefined && typeof level !== 'number' && out.level !== level) out.level_raw = level
 
   if (typeof out.message !== 'string') {
     if (typeof msg === 'string') out.message = msg
@@ -42,6 +45,12 @@ export function mapRecord (record: Record<string, unknown>, ctx: MapContext = {}
 
   if (out.timestamp === undefined && (typeof time === 'number' || typeof time === 'string')) out.timestamp = time
   else if (time !== undefined) out.time = time
+  // The collector takes ISO 8601 or epoch ms and refuses the record otherwise; a custom format
+  // ("27/11/2026 07:00") is kept under timestamp_raw and the collector stamps its own time.
+  if (out.timestamp !== undefined && !usableTimestamp(out.timestamp)) {
+    out.timestamp_raw = out.timestamp
+    delete out.timestamp
+  }
 
   if (typeof out.app_name !== 'string' || out.app_name === '') {
     out.app_name = ctx.appName ?? (typeof rest.name === 'string' && rest.name !== '' ? rest.name : fallbackAppName)
@@ -65,6 +74,15 @@ export function mapLine (line: string, ctx: MapContext = {}): string | null {
     return JSON.stringify(mapRecord(parsed as Record<string, unknown>, ctx))
   }
   return JSON.stringify(mapRecord({ level: 'info', message: text }, ctx))
+}
+
+// Names the collector accepts (pino, winston npm and syslog, Python-style), compared in lower case.
+const KNOWN_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'critical',
+  'http', 'verbose', 'silly', 'emerg', 'alert', 'crit', 'notice'])
+
+function usableTimestamp (value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value)
+  return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T|$)/.test(value) && !Number.isNaN(Date.parse(value))
 }
 
 function stringifyMessage (value: unknown): string {

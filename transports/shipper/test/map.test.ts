@@ -51,3 +51,14 @@ t.test('lines: JSON objects mapped, anything else shipped as its message, blanks
   t.equal(mapLine('   '), null)
   t.equal(mapLine(''), null)
 })
+
+t.test('levels and timestamps the collector would refuse are kept aside, not lost', async t => {
+  t.match(mapRecord({ level: 'audit', msg: 'a' }), { level: 'info', level_raw: 'audit' })
+  t.match(mapRecord({ level: 'WARNING', msg: 'a' }), { level: 'WARNING' })
+  t.notOk('level_raw' in mapRecord({ level: 'WARNING', msg: 'a' }))
+  const custom = mapRecord({ msg: 'a', timestamp: '27/11/2026 07:00' })
+  t.equal(custom.timestamp, undefined)
+  t.equal(custom.timestamp_raw, '27/11/2026 07:00')
+  t.equal(mapRecord({ msg: 'a', time: '2026-11-27T07:00:00.000Z' }).timestamp, '2026-11-27T07:00:00.000Z')
+  t.ok(Number.isNaN(mapRecord({ msg: 'a', time: NaN }).timestamp_raw))
+})
