@@ -1,4 +1,5 @@
-export function hello (x: number): string {
-  if (x > 1) return 'big'
-  return 'small'
-}
+export { build, VERSION } from './app'
+export { loadConfig, ConfigError, type CollectorConfig } from './config'
+export { CollectorService, type MongoStatus } from './service'
+export { canonicalLevel, CANONICAL_LEVELS } from './ingest/levels'
+export { normaliseEvent } from './ingest/normalise'

@@ -80,6 +80,13 @@ export function chooseKind () {
     'a server you run, put `mongod` on PATH, or install Go so the tests can build FerretDB themselves.')
 }
 
+/** A kind of server the tests can stop and start themselves (the fault tests): never 'external'. */
+export function restartableKind () {
+  const kind = chooseKind()
+  if (kind !== 'external') return kind
+  return onPath('mongod') ? 'mongod' : 'ferretdb'
+}
+
 /**
  * Starts a server of the given kind. `dir` holds its data (reuse it to restart on the same data);
  * `port` may be fixed so a restarted server keeps its address. Returns { uri, port, stop() }.

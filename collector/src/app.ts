@@ -1,0 +1,68 @@
+// build(config) → a Fastify instance with the REST API in front of a started CollectorService.
+// Kept apart from bin.ts (which listens) so tests can build the app and use inject() or listen on port 0.
+import compress from '@fastify/compress'
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { CollectorConfig } from './config'
+import { JournalUnavailableError } from './errors'
+import { adminRoutes } from './routes/admin'
+import { ingestRoutes } from './routes/ingest'
+import { CollectorService } from './service'
+
+export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    collector: CollectorService
+  }
+}
+
+export async function build (config: Readonly<CollectorConfig>, logger: FastifyServerOptions['logger'] = false):
+Promise<FastifyInstance> {
+  const app = Fastify({
+    logger,
+    bodyLimit: config.bodyLimitBytes,
+    // Per-request log lines would cost more than the request itself on the ingest path; errors are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    // `__proto__` and `constructor` keys are kept as plain data and renamed at ingest, never dropped.
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
+    return503OnClosing: true
+  })
+  // Only JSON and NDJSON bodies: anything else is answered 415.
+  app.removeContentTypeParser('text/plain')
+
+  const service = new CollectorService(config, app.log)
+  app.decorate('collector', service)
+  await service.start()
+
+  // Request bodies may be gzip/deflate-encoded; bodyLimit then applies to the decompressed size.
+  await app.register(compress, { globalCompression: false, requestEncodings: ['gzip', 'deflate'] })
+
+  app.setErrorHandler((err: Error & { statusCode?: number, code?: string }, request, reply) => {
+    const status = err.statusCode ?? 500
+    if (status >= 500 && !(err instanceof JournalUnavailableError) && status !== 503) {
+      request.log.error({ err }, 'unexpected error')
+      return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' })
+    }
+    if (status === 503) reply.header('retry-after', '1')
+    return reply.code(status).send({
+      statusCode: status,
+      code: err.code,
+      error: status === 503 ? 'Service Unavailable' : status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Bad Request',
+      message: err.message
+    })
+  })
+
+  await app.register(ingestRoutes, { service })
+  await app.register(adminRoutes, { service, version: VERSION })
+
+  app.addHook('onClose', async () => {
+    const { flushed, pending } = await service.stop(config.shutdownTimeoutSeconds * 1000)
+    app.log.info({ flushed, pending }, pending > 0
+      ? 'stopped; events not yet in MongoDB stay in the journal and are replayed on the next start'
+      : 'stopped')
+  })
+  return app
+}

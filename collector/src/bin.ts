@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// maap-collector: reads the configuration (environment and ./.env), starts the collector, and shuts it
+// down cleanly on SIGTERM/SIGINT: stop accepting, flush within SHUTDOWN_TIMEOUT, exit.
+import { build } from './app'
+import { ConfigError, loadConfig, loadDotEnv } from './config'
+
+async function main (): Promise<void> {
+  let config
+  try {
+    loadDotEnv()
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`maap-collector: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+  const app = await build(config, { level: config.logLevel })
+  if (config.workerCount > 1) {
+    app.log.warn({ WORKER_COUNT: config.workerCount }, 'WORKER_COUNT > 1 is not supported yet; running one process')
+  }
+  if (config.mongodbUri === undefined) {
+    app.log.warn({ logDir: config.logDir }, 'MONGODB_URI is not set: running on the local journal alone (embedded mode)')
+  }
+  let closing = false
+  const shutdown = (signal: string): void => {
+    if (closing) return
+    closing = true
+    app.log.info({ signal }, 'shutting down')
+    app.close().then(() => process.exit(0), (err: unknown) => {
+      app.log.error({ err }, 'shutdown failed')
+      process.exit(1)
+    })
+  }
+  process.once('SIGTERM', () => shutdown('SIGTERM'))
+  process.once('SIGINT', () => shutdown('SIGINT'))
+  await app.listen({ host: config.host, port: config.port })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`maap-collector: failed to start: ${(err as Error).stack ?? String(err)}\n`)
+  process.exit(1)
+})

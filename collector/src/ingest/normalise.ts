@@ -1,0 +1,150 @@
+// Validates one incoming event and turns it into its journal line: the canonical document that is
+// written to the local segment files and, later, inserted into MongoDB. See the README for the rules.
+import { ObjectId } from 'mongodb'
+import { ACCEPTED_LEVELS_TEXT, canonicalLevel } from './levels'
+import { freeName, needsRename, renameField } from './field-names'
+
+export interface EventLimits {
+  maxDepth: number
+  maxFields: number
+  maxFieldNameLength: number
+}
+
+export interface IngestContext {
+  limits: EventLimits
+  /** Server time of the request, as an ISO string: `received_at`, and `timestamp` when absent. */
+  receivedAt: string
+  /** app_name pinned by the API key (issue 6); it wins over what the event says. */
+  appName?: string
+}
+
+export type NormaliseResult = { ok: true, line: string } | { ok: false, error: string }
+
+// Fields the collector sets itself; a client's own value is kept under a `client_` name.
+const RESERVED = new Set(['_id', 'received_at'])
+// Fields handled explicitly below; everything else is copied as a dynamic field.
+const CORE = new Set(['level', 'message', 'app_name', 'timestamp'])
+const MAX_DATE_MS = 253402300799999 // 9999-12-31T23:59:59.999Z
+
+function fail (error: string): NormaliseResult {
+  return { ok: false, error }
+}
+
+function isPlainObject (v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+export function parseTimestamp (value: unknown): string | undefined {
+  let ms: number
+  if (typeof value === 'number') ms = value
+  else if (typeof value === 'string' && value.length <= 64) ms = Date.parse(value)
+  else return undefined
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DATE_MS) return undefined
+  return new Date(ms).toISOString()
+}
+
+class Walk {
+  fields = 0
+  constructor (readonly limits: EventLimits) {}
+
+  /** Returns an error message, or undefined when the value is within the limits. */
+  check (value: unknown, depth: number, path: string): string | undefined {
+    if (typeof value !== 'object' || value === null) return undefined
+    if (depth > this.limits.maxDepth) return `${path} nests deeper than ${this.limits.maxDepth} levels`
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const err = this.check(value[i], depth + 1, path)
+        if (err !== undefined) return err
+      }
+      return undefined
+    }
+    for (const key of Object.keys(value)) {
+      if (++this.fields > this.limits.maxFields) return `event has more than ${this.limits.maxFields} fields`
+      if (key.length > this.limits.maxFieldNameLength) {
+        return `field name "${key.slice(0, 32)}…" is longer than ${this.limits.maxFieldNameLength} characters`
+      }
+      const err = this.check((value as Record<string, unknown>)[key], depth + 1, `${path}.${key}`)
+      if (err !== undefined) return err
+    }
+    return undefined
+  }
+}
+
+/** A copy of `value` with every unsafe field name renamed; values without such names are reused as-is. */
+function sanitise (value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const v = sanitise(value[i])
+      if (v !== value[i]) (copy ??= value.slice())[i] = v
+    }
+    return copy ?? value
+  }
+  const obj = value as Record<string, unknown>
+  let changed = false
+  const out: Record<string, unknown> = {}
+  for (const key of Object.keys(obj)) {
+    const v = sanitise(obj[key])
+    if (v !== obj[key]) changed = true
+    if (needsRename(key)) {
+      changed = true
+      out[freeName(obj, renameField(key))] = v
+    } else {
+      out[key] = v
+    }
+  }
+  return changed ? out : obj
+}
+
+export function normaliseEvent (raw: unknown, ctx: IngestContext): NormaliseResult {
+  if (!isPlainObject(raw)) return fail('event must be a JSON object')
+
+  const message = raw.message
+  if (message === undefined) return fail("missing required field 'message'")
+  if (typeof message !== 'string') return fail("'message' must be a string")
+
+  const appName = ctx.appName ?? raw.app_name
+  if (appName === undefined) return fail("missing required field 'app_name'")
+  if (typeof appName !== 'string' || appName.length === 0 || appName.length > 256) {
+    return fail("'app_name' must be a non-empty string of at most 256 characters")
+  }
+
+  let level: string = 'INFO'
+  if (raw.level !== undefined) {
+    const canonical = canonicalLevel(raw.level)
+    if (canonical === undefined) return fail(`unknown level ${JSON.stringify(raw.level)}; accepted: ${ACCEPTED_LEVELS_TEXT}`)
+    level = canonical
+  }
+
+  let timestamp = ctx.receivedAt
+  if (raw.timestamp !== undefined && raw.timestamp !== null) {
+    const parsed = parseTimestamp(raw.timestamp)
+    if (parsed === undefined) return fail("'timestamp' must be an ISO 8601 string or epoch milliseconds")
+    timestamp = parsed
+  }
+
+  const walk = new Walk(ctx.limits)
+  const tooBig = walk.check(raw, 0, 'event')
+  if (tooBig !== undefined) return fail(tooBig)
+
+  const doc: Record<string, unknown> = {
+    _id: new ObjectId().toHexString(),
+    timestamp,
+    received_at: ctx.receivedAt,
+    level,
+    app_name: appName,
+    message
+  }
+  for (const key of Object.keys(raw)) {
+    if (CORE.has(key)) continue
+    let target = key
+    if (RESERVED.has(key)) target = freeName(raw, `client_${key}`)
+    else if (needsRename(key)) target = freeName(raw, renameField(key))
+    doc[freeName(doc, target)] = sanitise(raw[key])
+  }
+  if (ctx.appName !== undefined && raw.app_name !== undefined && raw.app_name !== ctx.appName) {
+    doc[freeName(doc, 'client_app_name')] = raw.app_name
+  }
+  return { ok: true, line: JSON.stringify(doc) }
+}

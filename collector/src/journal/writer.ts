@@ -1,0 +1,174 @@
+// The journal: accepted events are appended as NDJSON to segment files in LOG_DIR before they are
+// acknowledged. Group commit: appends that arrive while a write is in flight are joined into the next
+// single write (+ fdatasync), so many requests cost one system call.
+//
+//   append(lines) ──► queue ──► [one write + datasync per group] ──► resolve every waiter of the group
+//
+// The writer always opens a fresh segment on start, so it never appends after a tail torn by a crash.
+import { EventEmitter } from 'node:events'
+import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FsyncPolicy } from '../config'
+import { parseSegmentName, segmentName } from '../retention/file-cleanup'
+
+export interface JournalPosition {
+  segment: string
+  offset: number
+}
+
+export interface JournalWriterOptions {
+  dir: string
+  fsync: FsyncPolicy
+  segmentMaxBytes: number
+  now?: () => Date
+}
+
+interface Waiter {
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+export class JournalWriteError extends Error {
+  constructor (cause: Error) {
+    super(`the journal could not be written: ${cause.message}`, { cause })
+    this.name = 'JournalWriteError'
+  }
+}
+
+/** Lists the collector's own segment files in `dir`, oldest first. */
+export async function listSegments (dir: string): Promise<string[]> {
+  const names = await readdir(dir)
+  return names.filter(n => parseSegmentName(n) !== undefined).sort()
+}
+
+export class JournalWriter extends EventEmitter {
+  private readonly opts: JournalWriterOptions
+  private readonly now: () => Date
+  private fh: FileHandle | undefined
+  private segment = ''
+  private seq = 0
+  private openedDay = ''
+  private size = 0
+  private queue: string[] = []
+  private queuedEvents = 0
+  private waiters: Waiter[] = []
+  private writing = false
+  private rollNeeded = false
+  private closed = false
+  private readonly segmentList: string[] = []
+
+  constructor (opts: JournalWriterOptions) {
+    super()
+    this.opts = opts
+    this.now = opts.now ?? (() => new Date())
+  }
+
+  async open (): Promise<void> {
+    await mkdir(this.opts.dir, { recursive: true })
+    const existing = await listSegments(this.opts.dir)
+    this.segmentList.push(...existing)
+    const last = existing.at(-1)
+    this.seq = last === undefined ? 0 : parseSegmentName(last)!.seq
+    await this.roll()
+  }
+
+  /** Names of every segment, oldest first: the ones found at start and the ones opened since. */
+  get segments (): readonly string[] {
+    return this.segmentList
+  }
+
+  /** Drops deleted segments from the list. */
+  forgetSegments (names: Iterable<string>): void {
+    const gone = new Set(names)
+    const kept = this.segmentList.filter(s => !gone.has(s))
+    this.segmentList.splice(0, this.segmentList.length, ...kept)
+  }
+
+  /** The committed end of the journal: everything before it is written (and synced, per policy). */
+  get end (): JournalPosition {
+    return { segment: this.segment, offset: this.size }
+  }
+
+  /**
+   * Appends NDJSON `lines` (each ending in '\n') holding `events` events; resolves once written.
+   * Rejects with JournalWriteError when the write failed: nothing of it may be acknowledged.
+   */
+  append (lines: string, events: number): Promise<void> {
+    if (this.closed) return Promise.reject(new JournalWriteError(new Error('journal is closed')))
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push(lines)
+      this.queuedEvents += events
+      this.waiters.push({ resolve, reject })
+      if (!this.writing) void this.writeGroups()
+    })
+  }
+
+  private async writeGroups (): Promise<void> {
+    this.writing = true
+    while (this.queue.length > 0) {
+      const data = Buffer.from(this.queue.length === 1 ? this.queue[0]! : this.queue.join(''))
+      const waiters = this.waiters
+      const events = this.queuedEvents
+      this.queue = []
+      this.waiters = []
+      this.queuedEvents = 0
+      try {
+        await this.writeGroup(data)
+        for (const w of waiters) w.resolve()
+        this.emit('committed', events)
+      } catch (err) {
+        const failure = new JournalWriteError(err as Error)
+        for (const w of waiters) w.reject(failure)
+        this.emit('write-error', failure)
+      }
+    }
+    this.writing = false
+    this.emit('idle')
+  }
+
+  private async writeGroup (data: Buffer): Promise<void> {
+    const today = this.now().toISOString().slice(0, 10)
+    if (this.rollNeeded || this.fh === undefined || this.size >= this.opts.segmentMaxBytes || today !== this.openedDay) {
+      await this.roll()
+    }
+    const fh = this.fh!
+    try {
+      let written = 0
+      while (written < data.length) {
+        const { bytesWritten } = await fh.write(data, written, data.length - written, this.size + written)
+        written += bytesWritten
+      }
+      if (this.opts.fsync === 'always') await fh.datasync()
+      this.size += data.length
+    } catch (err) {
+      // Part of the group may be on disk. Cut it off so a replay never sees what was not acknowledged,
+      // and write the next group to a fresh segment.
+      this.rollNeeded = true
+      await fh.truncate(this.size).catch(() => {})
+      throw err
+    }
+  }
+
+  private async roll (): Promise<void> {
+    const openedAt = this.now()
+    const name = segmentName(openedAt, ++this.seq)
+    const fh = await open(join(this.opts.dir, name), 'wx')
+    const previous = this.fh
+    this.fh = fh
+    this.segment = name
+    this.size = 0
+    this.openedDay = openedAt.toISOString().slice(0, 10)
+    this.rollNeeded = false
+    this.segmentList.push(name)
+    await previous?.close()
+    this.emit('rolled', name)
+  }
+
+  /** Waits for queued writes, then closes the segment. Later appends are refused. */
+  async close (): Promise<void> {
+    this.closed = true
+    if (this.writing) await new Promise(resolve => this.once('idle', resolve))
+    await this.fh?.close()
+    this.fh = undefined
+  }
+}

@@ -1,0 +1,116 @@
+// POST /log (one event, the original API) and POST /logs (a batch: JSON array or NDJSON, optionally
+// gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
+// good neighbours down; the good ones are journaled in one write before the reply.
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { InvalidEventError, JournalUnavailableError, NoEventsError } from '../errors'
+import { JournalWriteError } from '../journal/writer'
+import { normaliseEvent, type IngestContext } from '../ingest/normalise'
+import type { CollectorService } from '../service'
+
+interface Rejection {
+  index: number
+  error: string
+}
+
+const logReply = {
+  201: {
+    type: 'object',
+    properties: { status: { type: 'string' }, message: { type: 'string' }, timestamp: { type: 'string' } }
+  }
+}
+const batchReply = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    accepted: { type: 'integer' },
+    rejected: {
+      type: 'array',
+      items: { type: 'object', properties: { index: { type: 'integer' }, error: { type: 'string' } } }
+    }
+  }
+}
+
+// Stands in for an NDJSON line that is not JSON; its rejection is already recorded.
+const UNPARSEABLE = Symbol('unparseable line')
+
+/** Splits an NDJSON body into parsed elements; unparseable lines become rejections. */
+function parseNdjson (text: string, rejected: Rejection[]): unknown[] {
+  const elements: unknown[] = []
+  let index = 0
+  let start = 0
+  while (start < text.length) {
+    let end = text.indexOf('\n', start)
+    if (end === -1) end = text.length
+    let line = text.slice(start, end)
+    start = end + 1
+    if (line.endsWith('\r')) line = line.slice(0, -1)
+    if (line.trim() === '') continue
+    try {
+      elements.push(JSON.parse(line))
+    } catch (err) {
+      elements.push(UNPARSEABLE)
+      rejected.push({ index, error: `not valid JSON: ${(err as Error).message}` })
+    }
+    index++
+  }
+  return elements
+}
+
+export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
+  const { service } = opts
+  const { maxEventDepth, maxEventFields, maxFieldNameLength } = service.config
+  const limits = { maxDepth: maxEventDepth, maxFields: maxEventFields, maxFieldNameLength }
+  const context = (): IngestContext => ({ limits, receivedAt: new Date().toISOString() })
+
+  async function journal (lines: string, events: number): Promise<void> {
+    try {
+      await service.ingest(lines, events)
+    } catch (err) {
+      if (err instanceof JournalWriteError) throw new JournalUnavailableError((err.cause as Error).message)
+      throw err
+    }
+  }
+
+  app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+
+  app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
+    const ctx = context()
+    const result = normaliseEvent(request.body, ctx)
+    if (!result.ok) {
+      service.rejected++
+      throw new InvalidEventError(result.error)
+    }
+    await journal(result.line + '\n', 1)
+    return await reply.code(201).send({ status: 'success', message: 'Log recorded', timestamp: ctx.receivedAt })
+  })
+
+  app.post('/logs', { schema: { response: { 200: batchReply } } }, async (request, reply: FastifyReply) => {
+    const rejected: Rejection[] = []
+    const body = request.body
+    let elements: unknown[]
+    if (typeof body === 'string') elements = parseNdjson(body, rejected)
+    else if (Array.isArray(body)) elements = body
+    else if (typeof body === 'object' && body !== null) elements = [body]
+    else throw new NoEventsError()
+    if (elements.length === 0) throw new NoEventsError()
+
+    const ctx = context()
+    let lines = ''
+    let accepted = 0
+    for (let i = 0; i < elements.length; i++) {
+      if (elements[i] === UNPARSEABLE) continue
+      const result = normaliseEvent(elements[i], ctx)
+      if (result.ok) {
+        lines += result.line + '\n'
+        accepted++
+      } else {
+        rejected.push({ index: i, error: result.error })
+      }
+    }
+    rejected.sort((a, b) => a.index - b.index)
+    service.rejected += rejected.length
+    if (accepted > 0) await journal(lines, accepted)
+    const status = rejected.length === 0 ? 'success' : accepted > 0 ? 'partial' : 'error'
+    return await reply.code(accepted > 0 ? 200 : 400).send({ status, accepted, rejected })
+  })
+}

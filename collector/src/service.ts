@@ -1,0 +1,161 @@
+// The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
+// start and one bounded stop. app.ts puts the REST API in front of it.
+import { EventEmitter } from 'node:events'
+import type { CollectorConfig } from './config'
+import { Checkpoint } from './journal/checkpoint'
+import { JournalReader } from './journal/reader'
+import { JournalWriter, type JournalPosition } from './journal/writer'
+import { RetentionScheduler } from './retention/scheduler'
+import { DeadLetter } from './sink/dead-letter'
+import { Drainer } from './sink/drainer'
+import { MongoSink } from './sink/mongo-sink'
+
+export type MongoStatus = 'connected' | 'disconnected' | 'not_configured'
+
+export interface ServiceLogger {
+  info: (obj: object, msg?: string) => void
+  warn: (obj: object, msg?: string) => void
+  error: (obj: object, msg?: string) => void
+}
+
+export class MongoNotConfiguredError extends Error {}
+
+export class CollectorService extends EventEmitter {
+  readonly journal: JournalWriter
+  readonly deadLetter: DeadLetter
+  private readonly reader: JournalReader
+  private readonly checkpoint: Checkpoint
+  private sink: MongoSink | undefined
+  private drainer: Drainer | undefined
+  private retention: RetentionScheduler | undefined
+  private readonly startedAt = Date.now()
+  accepted = 0
+  rejected = 0
+  journalErrors = 0
+  lastJournalError: string | undefined
+
+  constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger) {
+    super()
+    this.journal = new JournalWriter({ dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes })
+    this.reader = new JournalReader(config.logDir, () => this.journal.segments, () => this.journal.end)
+    this.checkpoint = new Checkpoint(config.logDir)
+    this.deadLetter = new DeadLetter(config.logDir)
+  }
+
+  /** Opens the journal and, with MongoDB configured, replays what is not yet confirmed there. */
+  async start (): Promise<void> {
+    await this.journal.open()
+    this.journal.on('write-error', (err: Error) => {
+      this.journalErrors++
+      this.lastJournalError = err.message
+      this.log.error({ err }, 'journal write failed; requests are answered 503')
+    })
+    this.journal.on('committed', (events: number) => { this.accepted += events })
+
+    if (this.config.mongodbUri !== undefined) {
+      const from = (await this.checkpoint.load()) ?? this.oldestPosition()
+      const pending = await this.reader.countFrom(from)
+      this.sink = new MongoSink(this.config.mongodbUri, this.config.mongodbDbName, this.config.mongodbCollection)
+      this.drainer = new Drainer(this.sink, this.reader, this.checkpoint, this.deadLetter, {
+        batchSize: this.config.logBufferSize,
+        flushIntervalMs: this.config.flushIntervalSeconds * 1000
+      }, from, pending)
+      this.journal.on('committed', (events: number) => this.drainer!.added(events))
+      this.drainer.on('drain-error', (err: Error) => this.log.warn({ err: err.message }, 'flush to MongoDB failed; will retry'))
+      this.drainer.on('torn-tail', (segment: string, bytes: number) =>
+        this.log.warn({ segment, bytes }, 'journal segment ends in a partial line (a crash mid-write); it was never acknowledged and is skipped'))
+      this.drainer.on('dead-lettered', (entries: unknown[]) =>
+        this.log.warn({ count: entries.length, file: this.deadLetter.file }, 'MongoDB rejected events; written to the dead-letter file'))
+      if (pending > 0) {
+        this.log.info({ pending, from }, 'replaying journal into MongoDB')
+        try {
+          await this.drainer.flushAll()
+        } catch (err) {
+          this.log.warn({ err: (err as Error).message, pending: this.drainer.stats.pending },
+            'MongoDB unavailable at start; accepting into the journal and retrying in the background')
+        }
+      }
+      this.drainer.start()
+    }
+    this.retention = new RetentionScheduler(this.config, this.journal, () => this.confirmedSegment(), this.sink, this.log)
+    this.retention.start()
+  }
+
+  private oldestPosition (): JournalPosition {
+    return { segment: this.journal.segments[0] ?? this.journal.end.segment, offset: 0 }
+  }
+
+  /** Segments before this one are confirmed in MongoDB; undefined when MongoDB is not configured. */
+  private confirmedSegment (): string | undefined {
+    return this.drainer?.confirmed.segment
+  }
+
+  /** Journals `lines` (NDJSON, each ending in '\n'); resolves when they are written and may be acknowledged. */
+  async ingest (lines: string, events: number): Promise<void> {
+    await this.journal.append(lines, events)
+  }
+
+  get mongoStatus (): MongoStatus {
+    if (this.drainer === undefined) return 'not_configured'
+    return this.drainer.stats.connected ? 'connected' : 'disconnected'
+  }
+
+  /** Flushes everything journaled so far into MongoDB; resolves with the number of events flushed. */
+  async forceFlush (): Promise<number> {
+    if (this.drainer === undefined) throw new MongoNotConfiguredError('MongoDB is not configured (MONGODB_URI is unset); events are kept in the local journal')
+    // Counted as what reached MongoDB (or the dead-letter file) while this call waited, so events that
+    // a background flush already in flight was carrying count too.
+    const before = this.drainer.stats.flushed + this.drainer.stats.deadLettered
+    await this.drainer.flushAll()
+    return this.drainer.stats.flushed + this.drainer.stats.deadLettered - before
+  }
+
+  status (): Record<string, unknown> {
+    const d = this.drainer?.stats
+    const lastFlushAt = d?.lastFlushAt ?? this.startedAt
+    return {
+      buffer_size: d?.pending ?? 0,
+      time_since_last_flush: Math.round((Date.now() - lastFlushAt) / 10) / 100,
+      accepted_total: this.accepted,
+      rejected_total: this.rejected,
+      flushed_total: d?.flushed ?? 0,
+      duplicates_on_replay: d?.duplicates ?? 0,
+      dead_lettered: this.deadLetter.count,
+      dead_letter_file: this.deadLetter.count > 0 ? this.deadLetter.file : null,
+      dropped: 0,
+      journal: {
+        dir: this.config.logDir,
+        segment: this.journal.end.segment,
+        segments: this.journal.segments.length,
+        write_errors: this.journalErrors,
+        last_error: this.lastJournalError ?? null,
+        fsync: this.config.journalFsync
+      },
+      retention: this.retention?.lastResult ?? null,
+      last_error: d?.lastError ?? this.lastJournalError ?? null,
+      uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)
+    }
+  }
+
+  /**
+   * Stops retention, flushes what it can within `timeoutMs`, closes the journal and MongoDB. What is not
+   * flushed stays in the journal and is replayed on the next start.
+   */
+  async stop (timeoutMs: number): Promise<{ flushed: number, pending: number }> {
+    await this.retention?.stop()
+    let flushed = 0
+    if (this.drainer !== undefined) {
+      let timer: NodeJS.Timeout | undefined
+      const deadline = new Promise<'timeout'>(resolve => { timer = setTimeout(() => resolve('timeout'), timeoutMs) })
+      const result = await Promise.race([this.drainer.flushAll().catch(() => 0), deadline])
+      clearTimeout(timer)
+      if (result !== 'timeout') flushed = result
+    }
+    // Closing the client first makes a flush still waiting on MongoDB give up at once.
+    const drainerStopped = this.drainer?.stop()
+    await this.sink?.close().catch(() => {})
+    await drainerStopped?.catch(() => {})
+    await this.journal.close()
+    return { flushed, pending: this.drainer?.stats.pending ?? 0 }
+  }
+}

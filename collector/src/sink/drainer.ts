@@ -1,0 +1,149 @@
+// Moves journaled events into MongoDB, in journal order, one batch at a time:
+//
+//   journal ──read LOG_BUFFER_SIZE lines──► MongoSink.insert ──► dead letters ──► checkpoint
+//
+// A drain starts when LOG_BUFFER_SIZE events wait, every FLUSH_INTERVAL, on force-flush and on
+// shutdown. Drains never overlap (one chain of promises), so the checkpoint only moves forward.
+// Memory stays bounded while MongoDB is down: waiting events live in the journal, not in memory.
+import { EventEmitter } from 'node:events'
+import type { Checkpoint } from '../journal/checkpoint'
+import type { JournalReader } from '../journal/reader'
+import type { JournalPosition } from '../journal/writer'
+import type { DeadLetter } from './dead-letter'
+import { TransientMongoError, type MongoSink } from './mongo-sink'
+
+export interface DrainerOptions {
+  batchSize: number
+  flushIntervalMs: number
+  /** Backoff after a transient failure: doubles from min to max. */
+  retryMinMs?: number
+  retryMaxMs?: number
+}
+
+export interface DrainStats {
+  pending: number
+  flushed: number
+  duplicates: number
+  deadLettered: number
+  lastFlushAt: number
+  lastError: string | undefined
+  connected: boolean
+}
+
+export class Drainer extends EventEmitter {
+  private position: JournalPosition
+  private chain: Promise<unknown> = Promise.resolve()
+  private draining = false
+  private timer: NodeJS.Timeout | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private retryDelay: number
+  private stopped = false
+  readonly stats: DrainStats
+
+  constructor (
+    private readonly sink: MongoSink,
+    private readonly reader: JournalReader,
+    private readonly checkpoint: Checkpoint,
+    private readonly deadLetter: DeadLetter,
+    private readonly opts: DrainerOptions,
+    start: JournalPosition,
+    pending: number
+  ) {
+    super()
+    this.position = start
+    this.retryDelay = opts.retryMinMs ?? 500
+    this.stats = { pending, flushed: 0, duplicates: 0, deadLettered: 0, lastFlushAt: Date.now(), lastError: undefined, connected: false }
+  }
+
+  /** Where the journal is confirmed up to. */
+  get confirmed (): JournalPosition {
+    return this.position
+  }
+
+  start (): void {
+    this.timer = setInterval(() => this.trigger(), this.opts.flushIntervalMs).unref()
+  }
+
+  /** Called for every group the journal committed. */
+  added (events: number): void {
+    this.stats.pending += events
+    if (this.stats.pending >= this.opts.batchSize) this.trigger()
+  }
+
+  /** Starts a background drain unless one runs or a retry is already scheduled. */
+  trigger (): void {
+    if (this.draining || this.retryTimer !== undefined || this.stopped) return
+    this.draining = true
+    this.enqueue().catch(err => this.emit('drain-error', err)).finally(() => { this.draining = false })
+  }
+
+  /**
+   * Drains everything journaled so far; resolves with how many events this call stored (or
+   * dead-lettered). Rejects with TransientMongoError when MongoDB cannot take them now.
+   */
+  async flushAll (): Promise<number> {
+    return await this.enqueue()
+  }
+
+  private enqueue (): Promise<number> {
+    const run = this.chain.then(() => this.drainToEnd())
+    this.chain = run.catch(() => {})
+    return run
+  }
+
+  private async drainToEnd (): Promise<number> {
+    let total = 0
+    try {
+      for (;;) {
+        const batch = await this.reader.read(this.position, this.opts.batchSize)
+        if (batch.tornBytes > 0) this.emit('torn-tail', this.position.segment, batch.tornBytes)
+        if (batch.lines.length === 0) {
+          this.position = batch.next
+          break
+        }
+        const outcome = await this.sink.insert(batch.lines)
+        await this.deadLetter.append(outcome.rejected)
+        this.position = batch.next
+        await this.checkpoint.save(this.position)
+        const done = outcome.stored + outcome.rejected.length
+        total += done
+        this.stats.pending = Math.max(0, this.stats.pending - batch.lines.length)
+        this.stats.flushed += outcome.stored
+        this.stats.duplicates += outcome.duplicates
+        this.stats.deadLettered += outcome.rejected.length
+        if (outcome.rejected.length > 0) this.emit('dead-lettered', outcome.rejected)
+      }
+      this.stats.lastFlushAt = Date.now()
+      this.stats.connected = true
+      this.stats.lastError = undefined
+      this.retryDelay = this.opts.retryMinMs ?? 500
+      return total
+    } catch (err) {
+      this.stats.lastError = (err as Error).message
+      if (err instanceof TransientMongoError) {
+        this.stats.connected = false
+        this.scheduleRetry()
+      }
+      throw err
+    }
+  }
+
+  private scheduleRetry (): void {
+    if (this.retryTimer !== undefined || this.stopped) return
+    const delay = this.retryDelay * (0.5 + Math.random() / 2)
+    this.retryDelay = Math.min(this.retryDelay * 2, this.opts.retryMaxMs ?? 5000)
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.trigger()
+    }, delay).unref()
+  }
+
+  /** Stops the timers; a drain already running finishes. */
+  async stop (): Promise<void> {
+    this.stopped = true
+    clearInterval(this.timer)
+    clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    await this.chain
+  }
+}

@@ -1,0 +1,86 @@
+import t from 'tap'
+import { canonicalLevel, CANONICAL_LEVELS, normaliseEvent } from '@maap-event-logger/collector'
+
+const ctx = { limits: { maxDepth: 5, maxFields: 20, maxFieldNameLength: 16 }, receivedAt: '2026-01-02T03:04:05.000Z' }
+
+function ok (raw: unknown, c = ctx): Record<string, unknown> {
+  const r = normaliseEvent(raw, c)
+  if (!r.ok) throw new Error(r.error)
+  return JSON.parse(r.line)
+}
+
+function error (raw: unknown): string {
+  const r = normaliseEvent(raw, ctx)
+  if (r.ok) throw new Error('expected a rejection')
+  return r.error
+}
+
+t.test('levels from the original service, pino and winston map to one canonical name', async t => {
+  const cases: Array<[unknown, string]> = [
+    ['DEBUG', 'DEBUG'], ['info', 'INFO'], ['Warning', 'WARNING'], ['ERROR', 'ERROR'], ['critical', 'CRITICAL'],
+    ['trace', 'TRACE'], ['warn', 'WARNING'], ['fatal', 'CRITICAL'],
+    [10, 'TRACE'], [20, 'DEBUG'], [30, 'INFO'], [40, 'WARNING'], [50, 'ERROR'], [60, 'CRITICAL'], ['30', 'INFO'],
+    ['http', 'INFO'], ['verbose', 'DEBUG'], ['silly', 'TRACE'],
+    ['emerg', 'CRITICAL'], ['alert', 'CRITICAL'], ['crit', 'CRITICAL'], ['notice', 'INFO']
+  ]
+  for (const [input, want] of cases) t.equal(canonicalLevel(input), want, String(input))
+  for (const bad of ['loud', 35, '35', null, {}, '']) t.equal(canonicalLevel(bad), undefined, `rejects ${JSON.stringify(bad)}`)
+  t.same(CANONICAL_LEVELS, ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'])
+})
+
+t.test('level defaults to INFO; timestamp from ISO or epoch ms, else server time', async t => {
+  t.equal(ok({ message: 'm', app_name: 'a' }).level, 'INFO')
+  t.equal(ok({ message: 'm', app_name: 'a' }).timestamp, ctx.receivedAt)
+  t.equal(ok({ message: 'm', app_name: 'a', timestamp: 0 }).timestamp, '1970-01-01T00:00:00.000Z')
+  t.equal(ok({ message: 'm', app_name: 'a', timestamp: '2025-05-05T10:00:00+02:00' }).timestamp, '2025-05-05T08:00:00.000Z')
+  for (const bad of ['soon', -1, 1e20, true, {}, 'x'.repeat(100)]) {
+    t.match(error({ message: 'm', app_name: 'a', timestamp: bad }), /'timestamp'/, `rejects ${JSON.stringify(bad).slice(0, 20)}`)
+  }
+})
+
+t.test('unsafe field names are renamed by the documented rule, never dropped', async t => {
+  const raw = JSON.parse('{"message":"m","app_name":"a","$where":1,"a.b":2,"__proto__":{"polluted":true},' +
+    '"nested":{"$x":{"c.d":3},"list":[{"$y":4}]},"":5,"_id":"mine","received_at":"client","_$where":"taken"}')
+  const doc = ok(raw)
+  t.equal(doc._$where, 'taken', 'an existing field keeps its name')
+  t.equal(doc._$where_2, 1, 'a renamed field that collides gets a suffix')
+  t.equal(doc.a_b, 2)
+  t.same(doc._proto__, { polluted: true })
+  t.same(doc.nested, { _$x: { c_d: 3 }, list: [{ _$y: 4 }] })
+  t.equal(doc._empty, 5)
+  t.equal(doc.client__id, 'mine')
+  t.equal(doc.client_received_at, 'client')
+  t.match(doc._id, /^[0-9a-f]{24}$/)
+  t.equal(doc.received_at, ctx.receivedAt)
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution')
+  t.equal(Object.getPrototypeOf(doc), Object.prototype)
+})
+
+t.test('NUL in a field name is replaced', async t => {
+  t.equal(ok({ message: 'm', app_name: 'a', 'x\u0000y': 1 }).x_y, 1)
+})
+
+t.test('limits: depth, field count and field-name length', async t => {
+  let deep: Record<string, unknown> = { leaf: 1 }
+  for (let i = 0; i < 6; i++) deep = { d: deep }
+  t.match(error({ message: 'm', app_name: 'a', deep }), /nests deeper than 5/)
+  const many: Record<string, number> = {}
+  for (let i = 0; i < 25; i++) many[`f${i}`] = i
+  t.match(error({ message: 'm', app_name: 'a', ...many }), /more than 20 fields/)
+  t.match(error({ message: 'm', app_name: 'a', ['k'.repeat(17)]: 1 }), /longer than 16/)
+})
+
+t.test('required fields and types', async t => {
+  t.match(error('text'), /JSON object/)
+  t.match(error(null), /JSON object/)
+  t.match(error({ app_name: 'a' }), /missing required field 'message'/)
+  t.match(error({ message: 'm' }), /missing required field 'app_name'/)
+  t.match(error({ message: 'm', app_name: '' }), /non-empty string/)
+  t.match(error({ message: 'm', app_name: 7 }), /non-empty string/)
+})
+
+t.test('an app_name pinned by the API key wins and the client value is kept aside', async t => {
+  const doc = ok({ message: 'm', app_name: 'spoofed' }, { ...ctx, appName: 'billing' })
+  t.equal(doc.app_name, 'billing')
+  t.equal(doc.client_app_name, 'spoofed')
+})
