@@ -1,0 +1,80 @@
+// pino → @maap-event-logger/pino-transport (pino's worker thread) → real collector → MongoDB.
+import t from 'tap'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startCollector } from './helpers/collector'
+import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
+import { droppedOnStderr, flushCollector, pinoApp, startApp } from './helpers/ship'
+
+async function setup (t: Tap.Test, name: string) {
+  const client = await connectTestClient(t)
+  const dbName = uniqueDbName(name)
+  t.teardown(() => client.db(dbName).dropDatabase())
+  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000' }
+  const collector = await startCollector(t, { env })
+  return { client, collector, coll: client.db(dbName).collection('logs'), env }
+}
+
+t.test('records stored with pino fields mapped and child bindings kept', async t => {
+  const { collector, coll } = await setup(t, 'map')
+  const app = startApp(pinoApp, { MAAP_TRANSPORT_OPTIONS: JSON.stringify({ url: collector.url, appName: 'e2e-app' }) })
+  t.equal(await app.command('log 3'), 'logged 3')
+  app.child.stdin.write('exit\n')
+  t.equal(await app.exited, 0, app.stderr())
+  await flushCollector(collector)
+  const docs = await coll.find({}).sort({ i: 1 }).toArray()
+  t.equal(docs.length, 3)
+  t.match(docs[0], { level: /^info$/i, message: 'record 1', app_name: 'e2e-app', requestId: 'req-42', i: 0, hostname: String })
+  t.ok(docs[0]!.timestamp instanceof Date, 'pino time stored as a Date')
+})
+
+t.test('logger.info() × 100,000 then process.exit(): all 100,000 stored', async t => {
+  const { collector, coll } = await setup(t, 'exit')
+  const app = startApp(pinoApp, { LOG_THEN_EXIT: '100000', MAAP_TRANSPORT_OPTIONS: JSON.stringify({ url: collector.url, appName: 'exit' }) })
+  t.equal(await app.exited, 0, app.stderr())
+  await flushCollector(collector)
+  t.equal(await coll.countDocuments({}), 100_000)
+  // FerretDB keeps a 100,000-value distinct() out of reach in time; the first and last are checked.
+  t.equal(await coll.countDocuments({ i: { $in: [0, 99_999] } }), 2, 'first and last record stored once each')
+})
+
+t.test('collector down for a while, then back: with a spool nothing is lost', async t => {
+  const { collector, coll, env } = await setup(t, 'spool')
+  const spoolDir = mkdtempSync(join(tmpdir(), 'maap-e2e-spool-'))
+  const options = { url: collector.url, appName: 'spool', spoolDir, maxBufferBytes: 50_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 }
+  const app = startApp(pinoApp, { MAAP_TRANSPORT_OPTIONS: JSON.stringify(options) })
+  t.equal(await app.command('log 1000'), 'logged 1000')
+  t.equal(await app.command('flush'), 'flushed')
+  await collector.stop()
+  t.equal(await app.command('log 3000'), 'logged 4000')
+  // The shipper keeps ~50 kB in memory; the rest of these went to disk.
+  t.ok(readdirSync(spoolDir).some(f => f.endsWith('.ndjson')), 'spilled to the spool while the collector was down')
+  const back = await startCollector(t, { env, port: collector.port, logDir: collector.logDir })
+  t.equal(await app.command('flush'), 'flushed')
+  app.child.stdin.write('exit\n')
+  t.equal(await app.exited, 0, app.stderr())
+  await flushCollector(back)
+  t.equal(await coll.countDocuments({}), 4000)
+  t.equal((await coll.distinct('i')).length, 4000, 'each record once')
+  t.same(readdirSync(spoolDir).filter(f => f.endsWith('.ndjson')), [], 'spool replayed and emptied')
+  t.equal(droppedOnStderr(app.stderr()), 0)
+})
+
+t.test('collector down without a spool: drops are counted on stderr, everything else stored', async t => {
+  const { collector, coll, env } = await setup(t, 'drop')
+  const options = { url: collector.url, appName: 'drop', maxBufferBytes: 50_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 }
+  const app = startApp(pinoApp, { MAAP_TRANSPORT_OPTIONS: JSON.stringify(options) })
+  t.equal(await app.command('log 500'), 'logged 500')
+  t.equal(await app.command('flush'), 'flushed')
+  await collector.stop()
+  t.equal(await app.command('log 3000'), 'logged 3500')
+  const back = await startCollector(t, { env, port: collector.port, logDir: collector.logDir })
+  t.equal(await app.command('flush'), 'flushed')
+  app.child.stdin.write('exit\n')
+  t.equal(await app.exited, 0)
+  await flushCollector(back)
+  const dropped = droppedOnStderr(app.stderr())
+  t.ok(dropped > 0, `drops reported (${dropped})`)
+  t.equal(await coll.countDocuments({}), 3500 - dropped, 'stored + dropped = logged')
+})
