@@ -7,10 +7,10 @@
 // Memory stays bounded while MongoDB is down: waiting events live in the journal, not in memory.
 import { EventEmitter } from 'node:events'
 import type { Checkpoint } from '../journal/checkpoint'
-import type { JournalReader } from '../journal/reader'
+import type { JournalReader, ReadBatch } from '../journal/reader'
 import type { JournalPosition } from '../journal/writer'
 import type { DeadLetter } from './dead-letter'
-import { TransientMongoError, type MongoSink } from './mongo-sink'
+import { TransientMongoError, type MongoSink, type PreparedBatch } from './mongo-sink'
 
 export interface DrainerOptions {
   batchSize: number
@@ -94,14 +94,23 @@ export class Drainer extends EventEmitter {
   private async drainToEnd (): Promise<number> {
     let total = 0
     try {
+      const load = async (from: JournalPosition): Promise<ReadBatch & { prepared: PreparedBatch }> => {
+        const batch = await this.reader.read(from, this.opts.batchSize)
+        if (batch.tornBytes > 0) this.emit('torn-tail', from.segment, batch.tornBytes)
+        return { ...batch, prepared: this.sink.prepare(batch.lines) }
+      }
+      let next = load(this.position)
       for (;;) {
-        const batch = await this.reader.read(this.position, this.opts.batchSize)
-        if (batch.tornBytes > 0) this.emit('torn-tail', this.position.segment, batch.tornBytes)
+        const batch = await next
         if (batch.lines.length === 0) {
           this.position = batch.next
           break
         }
-        const outcome = await this.sink.insert(batch.lines)
+        // Read and parse the next batch while MongoDB inserts this one. If this insert fails, the
+        // prefetched batch is dropped (and read again on retry); its own failure surfaces when awaited.
+        next = load(batch.next)
+        next.catch(() => {})
+        const outcome = await this.sink.insert(batch.prepared)
         await this.deadLetter.append(outcome.rejected)
         this.position = batch.next
         await this.checkpoint.save(this.position)

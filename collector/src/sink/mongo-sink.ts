@@ -12,6 +12,13 @@ export interface InsertOutcome {
   rejected: DeadLetterEntry[]
 }
 
+export interface PreparedBatch {
+  docs: Document[]
+  /** The journal line of each document, for the dead-letter file. */
+  lines: string[]
+  rejected: DeadLetterEntry[]
+}
+
 export class TransientMongoError extends Error {
   constructor (cause: Error) {
     super(`MongoDB is unreachable or not accepting writes: ${cause.message}`, { cause })
@@ -57,21 +64,25 @@ export class MongoSink {
     await this.connecting
   }
 
-  /** Inserts the events of `lines`; throws TransientMongoError when the batch must be retried later. */
-  async insert (lines: readonly string[]): Promise<InsertOutcome> {
-    await this.connect()
-    const outcome: InsertOutcome = { stored: 0, duplicates: 0, rejected: [] }
-    const docs: Document[] = []
-    const docLines: string[] = []
+  /** Turns journal lines into documents; a line that cannot be read is rejected right away. */
+  prepare (lines: readonly string[]): PreparedBatch {
+    const batch: PreparedBatch = { docs: [], lines: [], rejected: [] }
     for (const line of lines) {
       try {
-        docs.push(lineToDocument(line))
-        docLines.push(line)
+        batch.docs.push(lineToDocument(line))
+        batch.lines.push(line)
       } catch (err) {
-        outcome.rejected.push({ line, reason: `unreadable journal line: ${(err as Error).message}`, code: 'journal' })
+        batch.rejected.push({ line, reason: `unreadable journal line: ${(err as Error).message}`, code: 'journal' })
       }
     }
-    await this.insertDocs(docs, docLines, outcome)
+    return batch
+  }
+
+  /** Inserts a prepared batch; throws TransientMongoError when it must be retried later. */
+  async insert (batch: PreparedBatch): Promise<InsertOutcome> {
+    await this.connect()
+    const outcome: InsertOutcome = { stored: 0, duplicates: 0, rejected: [...batch.rejected] }
+    await this.insertDocs(batch.docs, batch.lines, outcome)
     return outcome
   }
 
