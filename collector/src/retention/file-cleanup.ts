@@ -1,0 +1,165 @@
+// Retention for the collector's own journal segments in LOG_DIR (DELETE_LOGS_OLDER_THAN).
+//
+// Only files whose names the collector itself generates (SEGMENT_NAME) are ever considered; anything else
+// in LOG_DIR — other applications' logs, the checkpoint, dead letters, directories, symlinks — is never
+// touched (the original service deleted every old file in its log directory; this one must not).
+//
+// Age of a segment. A segment's name carries the time it was *opened*, but it keeps receiving writes until
+// the writer rolls to the next segment — possibly a day or more later, or much later still when the
+// collector was stopped in between. Its age must therefore be measured from when it *stopped* receiving
+// writes, not from when it was opened, or a segment written until yesterday could be deleted as if it
+// were a week old. We take the last write to be the later of:
+//   - the opening time of the next segment (by name order): the writer stops writing a segment when it
+//     opens the next one, so writes never happen after that moment; and
+//   - the file's mtime: the time of its actual last write (for the newest segment it is the only
+//     evidence, and it also covers a gap in the names, e.g. a segment removed by hand).
+// Taking the later of the two errs on the side of keeping a file: a copied or restored file (fresh mtime)
+// or a long pause before the next segment was opened makes a segment look younger, never older, so
+// nothing is deleted before it is at least DELETE_LOGS_OLDER_THAN days past its last write.
+import { lstat, readdir, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** Collector journal segment names: `maap-YYYYMMDDTHHMMSSZ-NNNNNN.ndjson` (UTC opening time, 6-digit sequence). */
+export const SEGMENT_NAME = /^maap-(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z-(\d{6})\.ndjson$/
+
+const DAY_MS = 86_400_000
+/** Sequence numbers are written with six digits; they wrap after 999999 (the time part decides order). */
+const SEQ_MODULUS = 1_000_000
+
+function pad (n: number, width: number): string {
+  return String(n).padStart(width, '0')
+}
+
+/**
+ * The name of a segment opened at `openedAt` (UTC, whole seconds) with sequence `seq`. Names sort by opening
+ * time; `seq` orders segments opened within the same second. A `seq` of a million or more wraps to six digits
+ * (a same-second tie across the wrap is the only case where the order could differ, and cannot occur in
+ * practice), so a long-lived journal never produces a name that the pattern rejects.
+ */
+export function segmentName (openedAt: Date, seq: number): string {
+  const ms = openedAt.getTime()
+  if (!Number.isFinite(ms)) throw new RangeError('segmentName: openedAt is not a valid date')
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`segmentName: seq must be a non-negative integer, got ${seq}`)
+  const d = new Date(ms)
+  const year = d.getUTCFullYear()
+  if (year < 0 || year > 9999) throw new RangeError('segmentName: openedAt is outside years 0000–9999')
+  return `maap-${pad(year, 4)}${pad(d.getUTCMonth() + 1, 2)}${pad(d.getUTCDate(), 2)}T` +
+    `${pad(d.getUTCHours(), 2)}${pad(d.getUTCMinutes(), 2)}${pad(d.getUTCSeconds(), 2)}Z-` +
+    `${pad(seq % SEQ_MODULUS, 6)}.ndjson`
+}
+
+/** Parses a segment name; undefined for any other name, including impossible dates (e.g. month 13). */
+export function parseSegmentName (name: string): { openedAt: Date, seq: number } | undefined {
+  const m = SEGMENT_NAME.exec(name)
+  if (m === null) return undefined
+  const [year, month, day, hour, minute, second, seq] = m.slice(1).map(Number) as
+    [number, number, number, number, number, number, number]
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  date.setUTCHours(hour, minute, second, 0)
+  // The setters normalise out-of-range parts (Feb 30 → Mar 2); such a name was not written by segmentName.
+  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day ||
+    date.getUTCHours() !== hour || date.getUTCMinutes() !== minute || date.getUTCSeconds() !== second) {
+    return undefined
+  }
+  return { openedAt: date, seq }
+}
+
+export interface CleanupOptions {
+  dir: string
+  /** DELETE_LOGS_OLDER_THAN in days (fractions allowed); 0 = never delete. */
+  olderThanDays: number
+  /** Segments strictly before this name are fully confirmed in MongoDB; undefined = MongoDB not configured (journal is the store; then age alone decides). */
+  confirmedBefore?: string | undefined
+  /** Whether MongoDB is configured; when true and confirmedBefore is undefined nothing is confirmed, so nothing is deleted. */
+  mongoConfigured: boolean
+  /** The segment being written: never deleted. */
+  current: string
+  now?: Date
+  /**
+   * Called for each segment that was due but could not be deleted (other than because it was already gone).
+   * Without it, such failures are collected and thrown after every other due segment has been handled, as a
+   * SegmentCleanupError that also lists what was deleted.
+   */
+  onError?: (name: string, err: Error) => void
+}
+
+/** Thrown by cleanupSegments (without `onError`) when some due segments could not be deleted. */
+export class SegmentCleanupError extends Error {
+  constructor (
+    /** Segments that were deleted in the same pass (the caller should forget them all the same). */
+    readonly deleted: string[],
+    readonly failures: Array<{ name: string, error: Error }>
+  ) {
+    super(`could not delete ${failures.length} journal segment(s): ` +
+      failures.map(f => `${f.name}: ${f.error.message}`).join('; '))
+    this.name = 'SegmentCleanupError'
+  }
+}
+
+function errnoCode (err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code
+}
+
+/**
+ * Deletes the collector's own segments in `opts.dir` that are older than `olderThanDays` (age measured from
+ * the segment's last write, see the top of this file), are not `current`, and — when MongoDB is configured —
+ * sort before `confirmedBefore`. Never touches any other file. Returns the names deleted, oldest first
+ * (including a due segment that had already disappeared when it came to deleting it, so the caller can
+ * forget it too). Async fs only.
+ */
+export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> {
+  const { dir, olderThanDays, confirmedBefore, mongoConfigured, current } = opts
+  if (!(olderThanDays > 0) || !Number.isFinite(olderThanDays)) return [] // 0 (or nonsense) = never delete
+  if (mongoConfigured && confirmedBefore === undefined) return [] // nothing confirmed yet
+  const now = (opts.now ?? new Date()).getTime()
+  const maxAgeMs = olderThanDays * DAY_MS
+
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return []
+    throw err
+  }
+  const segments = names
+    .map(name => ({ name, parsed: parseSegmentName(name) }))
+    .filter((s): s is { name: string, parsed: { openedAt: Date, seq: number } } => s.parsed !== undefined)
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+
+  const deleted: string[] = []
+  const failures: Array<{ name: string, error: Error }> = []
+  for (let i = 0; i < segments.length; i++) {
+    const { name } = segments[i]!
+    if (name === current) continue
+    if (mongoConfigured && !(name < confirmedBefore!)) continue
+    // The next segment's opening time alone can already show the segment is too young (no stat needed);
+    // it can never show it is old enough, because the mtime may be later still.
+    const nextOpenedAt = segments[i + 1]?.parsed.openedAt.getTime()
+    if (nextOpenedAt !== undefined && now - nextOpenedAt <= maxAgeMs) continue
+    let lastWrite: number
+    try {
+      const st = await lstat(join(dir, name))
+      if (!st.isFile()) continue // a directory or symlink that happens to look like a segment: not ours
+      lastWrite = Math.max(st.mtimeMs, nextOpenedAt ?? -Infinity)
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') continue // vanished meanwhile
+      failures.push({ name, error: err as Error })
+      continue
+    }
+    if (!(now - lastWrite > maxAgeMs)) continue
+    try {
+      await unlink(join(dir, name))
+      deleted.push(name)
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') deleted.push(name) // gone already: the caller forgets it all the same
+      else failures.push({ name, error: err as Error })
+    }
+  }
+
+  if (failures.length > 0) {
+    if (opts.onError === undefined) throw new SegmentCleanupError(deleted, failures)
+    for (const f of failures) opts.onError(f.name, f.error)
+  }
+  return deleted
+}
