@@ -64,6 +64,10 @@ export function mapRecord (record: Record<string, unknown>, ctx: MapContext = {}
  */
 export function mapLine (line: string, ctx: MapContext = {}): string | null {
   const text = line.endsWith('\r') ? line.slice(0, -1) : line
+  if (ctx.appName !== undefined) {
+    const fast = fastPinoLine(text, ctx.appName)
+    if (fast !== null) return fast
+  }
   if (text.trim() === '') return null
   let parsed: unknown
   const first = text.trimStart()[0]
@@ -83,6 +87,26 @@ const KNOWN_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'warning', 'erro
 function usableTimestamp (value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value)
   return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}(T|$)/.test(value) && !Number.isNaN(Date.parse(value))
+}
+
+// pino's default line: {"level":30,"time":1700000000000,<bindings and fields>,"msg":"…"}. msg is the last
+// key pino writes, so a line that ends with "msg":"<string>"} has it at the top level (the final brace
+// closes the record). For such lines the mapping is a rename at both ends, done on the string: parsing
+// and re-serialising was the largest cost in pino's worker. Anything else — other key order, ISO time,
+// no msg, fields that would collide with ours — returns null and takes the general path.
+const PINO_HEAD = /^\{"level":(\d+),"time":(\d+),/
+const MSG_TAIL = /,"msg":("(?:[^"\\]|\\.)*")\}$/
+
+function fastPinoLine (text: string, appName: string): string | null {
+  const head = PINO_HEAD.exec(text)
+  if (head === null) return null
+  const msgAt = text.lastIndexOf(',"msg":"')
+  if (msgAt < 0) return null
+  const tail = MSG_TAIL.exec(text.slice(msgAt))
+  if (tail === null) return null
+  if (text.includes('"message":') || text.includes('"app_name":') || text.includes('"timestamp":')) return null
+  const middle = text.slice(head[0].length - 1, msgAt)
+  return `{"level":"${pinoLevelName(Number(head[1]))}","timestamp":${head[2]}${middle},"message":${tail[1]},"app_name":${JSON.stringify(appName)}}`
 }
 
 function stringifyMessage (value: unknown): string {

@@ -62,3 +62,26 @@ t.test('levels and timestamps the collector would refuse are kept aside, not los
   t.equal(mapRecord({ msg: 'a', time: '2026-11-27T07:00:00.000Z' }).timestamp, '2026-11-27T07:00:00.000Z')
   t.ok(Number.isNaN(mapRecord({ msg: 'a', time: NaN }).timestamp_raw))
 })
+
+t.test("pino's own lines take a string-level fast path with exactly the general path's result", async t => {
+  const ctx = { appName: 'fast' }
+  const lines = [
+    '{"level":30,"time":1700000000000,"pid":1,"hostname":"h","msg":"plain"}',
+    '{"level":50,"time":1,"pid":1,"err":{"type":"Error","message":"boom","stack":"Error: boom\\n at x"},"msg":"with \\"quotes\\" and ,\\"msg\\":\\"inside"}',
+    '{"level":35,"time":2,"nested":{"msg":"not top level"},"msg":"top"}',
+    '{"level":30,"time":3,"requestId":"r","msg":""}',
+    '{"level":30,"time":4,"name":"svc","msg":"named"}'
+  ]
+  for (const line of lines) {
+    const general = mapRecord(JSON.parse(line), ctx)
+    t.same(JSON.parse(mapLine(line, ctx)!), general, line)
+  }
+  // Lines the fast path must leave to the general one, and still map right.
+  const others: Array<[string, object]> = [
+    ['{"level":30,"time":5,"nested":{"msg":"only nested"}}', { message: '', nested: { msg: 'only nested' } }],
+    ['{"level":30,"time":6,"message":"own","msg":"m"}', { message: 'own', msg: 'm' }],
+    ['{"level":30,"time":"2026-11-27T00:00:00.000Z","msg":"iso"}', { timestamp: '2026-11-27T00:00:00.000Z', message: 'iso' }],
+    ['{"level":30,"time":7,"a":{"msg":"x"},"b":1}', { message: '', a: { msg: 'x' } }]
+  ]
+  for (const [line, want] of others) t.match(JSON.parse(mapLine(line, ctx)!), want, line)
+})

@@ -1,0 +1,121 @@
+// npm run bench:pino — what the pino transport costs the application and how fast it delivers, next to
+// the baselines in the same run, same machine, same record shape:
+//   1. main-thread cost: logger.info() calls/s, our transport vs pino → pino/file (same worker mechanism);
+//      bar ≥ 0.9×
+//   2. delivery: records acknowledged by a local collector per second (first call → logger.flush(cb));
+//      bar ≥ 100,000/s
+//   3. end to end into MongoDB: records stored per second through the collector vs pino-mongodb into
+//      the same server; bar ≥ 20×
+// Load stays on 127.0.0.1. BENCH_N (default 200000) records for 1–2, BENCH_MONGO_N (default 100000)
+// for 3, BENCH_PINO_MONGODB_N (default 3000) for pino-mongodb, BENCH_RUNS (default 3) runs of 1.
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { MongoClient } from 'mongodb'
+import { fmt, ratio, startServer } from './lib.mjs'
+import { startMongoServer } from '../test/mongo/server.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
+const app = join(here, 'pino-app.cjs')
+const N = Number(process.env.BENCH_N ?? 200_000)
+const MONGO_N = Number(process.env.BENCH_MONGO_N ?? 100_000)
+const PM_N = Number(process.env.BENCH_PINO_MONGODB_N ?? 3000)
+const RUNS = Number(process.env.BENCH_RUNS ?? 3)
+
+/** Runs the child app; resolves with its measurement line (and the child, when it holds). */
+function runApp (env) {
+  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', line => resolve({ ...JSON.parse(line), child, exited }))
+    child.once('exit', code => reject(new Error(`bench app exited (${code}) without a result`)))
+  })
+}
+
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const perSec = (n, ms) => n / (ms / 1000)
+
+async function mainThreadAndDelivery () {
+  const collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-pino-')) })
+  const fileRates = []
+  const maapRates = []
+  const delivered = []
+  for (let r = 0; r < RUNS; r++) {
+    const f = await runApp({ BENCH_TARGET: 'file', BENCH_N: String(N), BENCH_OPTIONS: JSON.stringify({ destination: '/dev/null' }) })
+    await f.exited
+    fileRates.push(perSec(N, f.loopMs))
+    const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(N), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
+    await m.exited
+    if (m.err) throw new Error(`flush failed: ${m.err}`)
+    maapRates.push(perSec(N, m.loopMs))
+    delivered.push(perSec(N, m.deliveredMs))
+  }
+  const status = await (await fetch(`http://127.0.0.1:${collector.port}/status`)).json()
+  await collector.stop()
+  console.log('\n1. main-thread cost, %s logger.info() calls, median of %d runs', fmt(N), RUNS)
+  console.log('   pino → pino/file (worker) : %s calls/s', fmt(median(fileRates)))
+  console.log('   pino → maap transport     : %s calls/s  (%s pino/file; bar ≥ 0.90×)', fmt(median(maapRates)), ratio(median(maapRates), median(fileRates)))
+  console.log('\n2. delivery to a local collector (embedded journal), first call → flush callback')
+  console.log('   %s records/s acknowledged, median of %d runs  (bar ≥ 100,000/s)', fmt(median(delivered)), RUNS)
+  console.log('   collector accepted_total %s = %d runs × %s', fmt(status.accepted_total), RUNS, fmt(N))
+}
+
+/** Polls `count()` until it reaches n (or the limit passes); the poll is cheap next to what it measures. */
+async function until (count, n, limitMs, everyMs) {
+  const t0 = performance.now()
+  for (;;) {
+    const c = await count()
+    if (c >= n || performance.now() - t0 > limitMs) return c
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
+
+async function endToEnd () {
+  const server = await startMongoServer({ kind: process.env.MONGODB_URI ? 'external' : undefined })
+  const client = new MongoClient(server.uri)
+  try {
+    // pino-mongodb: one insertOne per record, straight from its worker.
+    const pmColl = client.db('bench_pino_mongodb').collection('logs')
+    await pmColl.drop().catch(() => {})
+    const uri = server.uri.replace(/\/?(\?|$)/, '/bench_pino_mongodb$1')
+    const pm = await runApp({ BENCH_TARGET: 'mongodb', BENCH_HOLD: '1', BENCH_N: String(PM_N), BENCH_OPTIONS: JSON.stringify({ uri, database: 'bench_pino_mongodb', collection: 'logs' }) })
+    const t0 = performance.now() - pm.loopMs
+    const pmStored = await until(() => pmColl.countDocuments({}), PM_N, 120_000, 250)
+    const pmRate = perSec(pmStored, performance.now() - t0)
+    pm.child.kill('SIGKILL')
+    await pm.exited
+
+    // Ours: pino → transport → collector (journal) → MongoDB.
+    const db = 'bench_maap_e2e'
+    const coll = client.db(db).collection('logs')
+    await coll.drop().catch(() => {})
+    const collector = await startServer(collectorBin, {
+      LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-pino-e2e-')),
+      MONGODB_URI: server.uri, MONGODB_DB_NAME: db, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000'
+    })
+    const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(MONGO_N), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
+    const t1 = performance.now() - m.deliveredMs
+    // The collector's flushed_total counts documents MongoDB confirmed; a full count on every poll
+    // would compete with the inserts being measured (FerretDB counts by scanning). Counted once after.
+    const status = async () => (await (await fetch(`http://127.0.0.1:${collector.port}/status`)).json()).flushed_total
+    await until(status, MONGO_N, 300_000, 50)
+    const rate = perSec(MONGO_N, performance.now() - t1)
+    const stored = await coll.countDocuments({})
+    await m.exited
+    await collector.stop()
+
+    console.log('\n3. end to end into MongoDB (%s at %s), first call → all documents counted', process.env.MONGODB_URI ? 'external' : 'provisioned server', server.uri)
+    console.log('   pino-mongodb 5            : %s of %s stored, %s records/s', fmt(pmStored), fmt(PM_N), fmt(pmRate))
+    console.log('   pino → maap → collector   : %s of %s stored, %s records/s  (%s pino-mongodb; bar ≥ 20×)', fmt(stored), fmt(MONGO_N), fmt(rate), ratio(rate, pmRate))
+  } finally {
+    await client.close()
+    await server.stop()
+  }
+}
+
+await mainThreadAndDelivery()
+await endToEnd()
