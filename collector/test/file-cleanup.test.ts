@@ -119,9 +119,10 @@ t.test('embedded mode (no MongoDB): age alone decides', async t => {
   t.same(deleted, [s[0], s[1]])
   t.same(await listing(dir), [...s.slice(2), ...foreign].sort())
 
-  // s3's last write is bounded by s4's opening, exactly 20 days ago: not older than 20 days until 1 ms later.
-  t.same(await cleanupSegments({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: NOW }), [], 'exactly 20 days is not older than 20 days')
-  t.same(await cleanupSegments({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: new Date(NOW.getTime() + 1) }), [s[2]])
+  // s2 was last written a minute before s3 was opened, 20 days ago: older than 20 days by that minute.
+  const aMinuteEarlier = new Date(NOW.getTime() - 61_000)
+  t.same(await cleanupSegments({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: aMinuteEarlier }), [], 'not older than 20 days a minute earlier')
+  t.same(await cleanupSegments({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: NOW }), [s[2]])
 
   t.same(await cleanupSegments({ dir, olderThanDays: 19.5, mongoConfigured: false, current: s[4]!, now: NOW }), [],
     'fractional days; s4 was opened 20 days ago but written until a day ago — only its last write counts')

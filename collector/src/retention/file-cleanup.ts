@@ -5,17 +5,12 @@
 // touched (the original service deleted every old file in its log directory; this one must not).
 //
 // Age of a segment. A segment's name carries the time it was *opened*, but it keeps receiving writes until
-// the writer rolls to the next segment — possibly a day or more later, or much later still when the
-// collector was stopped in between. Its age must therefore be measured from when it *stopped* receiving
-// writes, not from when it was opened, or a segment written until yesterday could be deleted as if it
-// were a week old. We take the last write to be the later of:
-//   - the opening time of the next segment (by name order): the writer stops writing a segment when it
-//     opens the next one, so writes never happen after that moment; and
-//   - the file's mtime: the time of its actual last write (for the newest segment it is the only
-//     evidence, and it also covers a gap in the names, e.g. a segment removed by hand).
-// Taking the later of the two errs on the side of keeping a file: a copied or restored file (fresh mtime)
-// or a long pause before the next segment was opened makes a segment look younger, never older, so
-// nothing is deleted before it is at least DELETE_LOGS_OLDER_THAN days past its last write.
+// the writer rolls to the next one — possibly much later. Its age is therefore measured from its last
+// write, which is what the file's mtime records (the writer only ever writes to the newest segment, and
+// the collector never rewrites a closed one). A file restored or touched by hand looks younger, never older,
+// so nothing is deleted before it is at least DELETE_LOGS_OLDER_THAN days past its last write. (The opening
+// time of the next segment is no substitute: after a restart the next segment is opened "now", which would
+// keep every segment of a stopped collector young forever.)
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -129,19 +124,14 @@ export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> 
 
   const deleted: string[] = []
   const failures: Array<{ name: string, error: Error }> = []
-  for (let i = 0; i < segments.length; i++) {
-    const { name } = segments[i]!
+  for (const { name } of segments) {
     if (name === current) continue
     if (mongoConfigured && !(name < confirmedBefore!)) continue
-    // The next segment's opening time alone can already show the segment is too young (no stat needed);
-    // it can never show it is old enough, because the mtime may be later still.
-    const nextOpenedAt = segments[i + 1]?.parsed.openedAt.getTime()
-    if (nextOpenedAt !== undefined && now - nextOpenedAt <= maxAgeMs) continue
     let lastWrite: number
     try {
       const st = await lstat(join(dir, name))
       if (!st.isFile()) continue // a directory or symlink that happens to look like a segment: not ours
-      lastWrite = Math.max(st.mtimeMs, nextOpenedAt ?? -Infinity)
+      lastWrite = st.mtimeMs
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') continue // vanished meanwhile
       failures.push({ name, error: err as Error })

@@ -76,7 +76,8 @@ export class RetentionScheduler {
       olderThanDays: this.config.deleteLogsOlderThanDays,
       confirmedBefore: this.confirmedSegment(),
       mongoConfigured: this.sink !== undefined,
-      current: this.journal.end.segment
+      current: this.journal.end.segment,
+      onError: (name, err) => this.log.warn({ segment: name, err: err.message }, 'could not delete an old journal segment; will retry')
     })
     result.files_deleted = deleted.length
     if (deleted.length > 0) {
