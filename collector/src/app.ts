@@ -1,10 +1,14 @@
 // build(config) → a Fastify instance with the REST API in front of a started CollectorService.
 // Kept apart from bin.ts (which listens) so tests can build the app and use inject() or listen on port 0.
 import compress from '@fastify/compress'
+import rateLimit from '@fastify/rate-limit'
+import underPressure from '@fastify/under-pressure'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CollectorConfig } from './config'
+import { requireKey } from './auth'
+import { isLoopbackHost, type CollectorConfig } from './config'
 import { JournalUnavailableError } from './errors'
 import { adminRoutes } from './routes/admin'
 import { ingestRoutes } from './routes/ingest'
@@ -20,7 +24,11 @@ declare module 'fastify' {
 
 export async function build (config: Readonly<CollectorConfig>, logger: FastifyServerOptions['logger'] = false):
 Promise<FastifyInstance> {
+  const https = config.tlsCertFile === undefined || config.tlsKeyFile === undefined
+    ? undefined
+    : { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
   const app = Fastify({
+    ...(https === undefined ? {} : { https }),
     logger,
     bodyLimit: config.bodyLimitBytes,
     // Per-request log lines would cost more than the request itself on the ingest path; errors are logged.
@@ -55,8 +63,35 @@ Promise<FastifyInstance> {
     })
   })
 
-  await app.register(ingestRoutes, { service })
-  await app.register(adminRoutes, { service, version: VERSION })
+  // Ingest routes: API_KEYS, then backpressure (503 + Retry-After when the process is overloaded; the
+  // journal's own queue bound is checked per request in the route), then the optional per-key rate limit.
+  await app.register(async ingest => {
+    ingest.addHook('onRequest', requireKey(config.apiKeys, 'API key'))
+    await ingest.register(underPressure, {
+      maxHeapUsedBytes: config.maxHeapUsedBytes,
+      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      retryAfter: 1
+    })
+    if (config.rateLimitPerMinute > 0) {
+      await ingest.register(rateLimit, {
+        max: config.rateLimitPerMinute,
+        timeWindow: 60_000,
+        // Per API key when one is sent (hashed: the limiter's store never holds a key), else per address.
+        keyGenerator: request => request.headers.authorization === undefined
+          ? request.ip
+          : createHash('sha256').update(request.headers.authorization).digest('base64')
+      })
+    }
+    await ingest.register(ingestRoutes, { service })
+  })
+  await app.register(async admin => {
+    admin.addHook('onRequest', requireKey(config.adminKeys, 'admin API key'))
+    await admin.register(adminRoutes, { service, version: VERSION })
+  })
+
+  if (config.apiKeys.length === 0 && !isLoopbackHost(config.host)) {
+    app.log.warn({ HOST: config.host }, 'API_KEYS is not set and HOST is not a loopback address: anyone who can reach this port can write logs')
+  }
 
   app.addHook('onClose', async () => {
     const { flushed, pending } = await service.stop(config.shutdownTimeoutSeconds * 1000)

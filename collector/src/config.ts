@@ -2,6 +2,8 @@
 // defaults exactly; the rest are ours. Parsed once at start, validated, frozen: an invalid value stops
 // start-up with a message naming the variable.
 import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { parseApiKeys, apiKey, type ApiKey } from './auth'
 import { resolve } from 'node:path'
 
 export type FsyncPolicy = 'always' | 'off'
@@ -30,6 +32,20 @@ export interface CollectorConfig {
   retentionSweepSeconds: number
   shutdownTimeoutSeconds: number
   logLevel: string
+  /** API_KEYS: required on the ingest routes when not empty. */
+  apiKeys: readonly ApiKey[]
+  /** ADMIN_API_KEY: required on /force-flush and the read routes when set. */
+  adminKeys: readonly ApiKey[]
+  tlsCertFile: string | undefined
+  tlsKeyFile: string | undefined
+  /** Bytes waiting for the journal past which ingest answers 503. */
+  journalMaxQueueBytes: number
+  /** Heap used past which ingest answers 503 (0 = no check). */
+  maxHeapUsedBytes: number
+  /** Event-loop delay (ms) past which ingest answers 503 (0 = no check). */
+  maxEventLoopDelayMs: number
+  /** Requests per minute per API key (or per client address without keys); 0 = no limit. */
+  rateLimitPerMinute: number
 }
 
 type Env = Record<string, string | undefined>
@@ -83,6 +99,28 @@ function mongoUri (env: Env): string | undefined {
   return raw
 }
 
+function keys (env: Env): ApiKey[] {
+  const raw = read(env, 'API_KEYS')
+  if (raw === undefined) return []
+  const parsed = parseApiKeys(raw)
+  if (typeof parsed === 'string') throw new ConfigError('API_KEYS', parsed)
+  return parsed
+}
+
+function adminKey (env: Env): ApiKey[] {
+  const raw = read(env, 'ADMIN_API_KEY')
+  if (raw === undefined) return []
+  if (raw.length < 8) throw new ConfigError('ADMIN_API_KEY', 'must be at least 8 characters long')
+  return [apiKey(raw)]
+}
+
+/** Whether HOST only accepts connections from this machine. */
+export function isLoopbackHost (host: string): boolean {
+  if (host === 'localhost') return true
+  if (isIP(host) === 4) return host.startsWith('127.')
+  return host === '::1'
+}
+
 export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
   const config: CollectorConfig = {
     mongodbUri: mongoUri(env),
@@ -106,7 +144,21 @@ export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
     maxFieldNameLength: number(env, 'MAX_FIELD_NAME_LENGTH', 256, { min: 1 }),
     retentionSweepSeconds: number(env, 'RETENTION_SWEEP_INTERVAL', 300, { min: 0.01, integer: false }),
     shutdownTimeoutSeconds: number(env, 'SHUTDOWN_TIMEOUT', 10, { min: 0, integer: false }),
-    logLevel: oneOf(env, 'COLLECTOR_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const)
+    logLevel: oneOf(env, 'COLLECTOR_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+    apiKeys: keys(env),
+    adminKeys: adminKey(env),
+    tlsCertFile: read(env, 'TLS_CERT_FILE'),
+    tlsKeyFile: read(env, 'TLS_KEY_FILE'),
+    journalMaxQueueBytes: number(env, 'JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, { min: 1024 }),
+    maxHeapUsedBytes: number(env, 'MAX_HEAP_USED_BYTES', 512 * 1024 * 1024, { min: 0 }),
+    maxEventLoopDelayMs: number(env, 'MAX_EVENT_LOOP_DELAY', 2000, { min: 0 }),
+    rateLimitPerMinute: number(env, 'RATE_LIMIT_PER_MINUTE', 0, { min: 0 })
+  }
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    throw new ConfigError(config.tlsCertFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together')
+  }
+  for (const [variable, file] of [['TLS_CERT_FILE', config.tlsCertFile], ['TLS_KEY_FILE', config.tlsKeyFile]] as const) {
+    if (file !== undefined && !existsSync(file)) throw new ConfigError(variable, `${file} does not exist`)
   }
   if (config.port > 65535) throw new ConfigError('PORT', `expected 0..65535, got ${config.port}`)
   return Object.freeze(config)

@@ -7,3 +7,8 @@ export const JournalUnavailableError = createError<[string]>('MAAP_JOURNAL_UNAVA
   'events could not be written to the local journal, nothing was stored: %s', 503)
 export const MongoUnavailableError = createError<[string, number]>('MAAP_MONGO_UNAVAILABLE',
   'flush failed: %s; %d logs are kept in the journal and will be retried', 503)
+export const UnauthorizedError = createError<[string]>('MAAP_UNAUTHORIZED',
+  'this route needs an %s: send "Authorization: Bearer <key>"', 401)
+export const ForbiddenError = createError<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
+export const JournalBusyError = createError('MAAP_JOURNAL_BUSY',
+  'the journal is behind (too many writes waiting); retry shortly', 503)

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import type { CollectorConfig } from './config'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
+import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
 import { JournalWriter, type JournalPosition } from './journal/writer'
 import { RetentionScheduler } from './retention/scheduler'
 import { DeadLetter } from './sink/dead-letter'
@@ -36,7 +37,9 @@ export class CollectorService extends EventEmitter {
 
   constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger) {
     super()
-    this.journal = new JournalWriter({ dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes })
+    this.journal = new JournalWriter({
+      dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes, maxQueueBytes: config.journalMaxQueueBytes
+    })
     this.reader = new JournalReader(config.logDir, () => this.journal.segments, () => this.journal.end)
     this.checkpoint = new Checkpoint(config.logDir)
     this.deadLetter = new DeadLetter(config.logDir)
@@ -44,6 +47,8 @@ export class CollectorService extends EventEmitter {
 
   /** Opens the journal and, with MongoDB configured, replays what is not yet confirmed there. */
   async start (): Promise<void> {
+    this.journal.on('torn-tail', (torn: TornTail) => this.log.warn({ ...torn, file: TORN_TAILS_FILE },
+      'journal segment ended in a partial line (a crash mid-write, never acknowledged); moved aside'))
     await this.journal.open()
     this.journal.on('write-error', (err: Error) => {
       this.journalErrors++

@@ -10,6 +10,7 @@ import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FsyncPolicy } from '../config'
 import { parseSegmentName, segmentName } from '../retention/file-cleanup'
+import { repairTornTail } from './torn-tail'
 
 export interface JournalPosition {
   segment: string
@@ -20,6 +21,8 @@ export interface JournalWriterOptions {
   dir: string
   fsync: FsyncPolicy
   segmentMaxBytes: number
+  /** Characters waiting to be written past which append() refuses at once (backpressure). */
+  maxQueueBytes?: number
   now?: () => Date
 }
 
@@ -32,6 +35,14 @@ export class JournalWriteError extends Error {
   constructor (cause: Error) {
     super(`the journal could not be written: ${cause.message}`, { cause })
     this.name = 'JournalWriteError'
+  }
+}
+
+/** The journal has more waiting than its bound: nothing was queued, the caller should retry later. */
+export class JournalBusyError extends Error {
+  constructor () {
+    super('the journal write queue is full')
+    this.name = 'JournalBusyError'
   }
 }
 
@@ -51,6 +62,7 @@ export class JournalWriter extends EventEmitter {
   private size = 0
   private queue: string[] = []
   private queuedEvents = 0
+  private queuedBytes = 0
   private waiters: Waiter[] = []
   private writing = false
   private rollNeeded = false
@@ -66,6 +78,11 @@ export class JournalWriter extends EventEmitter {
   async open (): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true })
     const existing = await listSegments(this.opts.dir)
+    // Only the last segment of each earlier run can end mid-line, but checking costs one byte per file.
+    for (const name of existing) {
+      const torn = await repairTornTail(this.opts.dir, name)
+      if (torn !== undefined) this.emit('torn-tail', torn)
+    }
     this.segmentList.push(...existing)
     const last = existing.at(-1)
     this.seq = last === undefined ? 0 : parseSegmentName(last)!.seq
@@ -95,7 +112,11 @@ export class JournalWriter extends EventEmitter {
    */
   append (lines: string, events: number): Promise<void> {
     if (this.closed) return Promise.reject(new JournalWriteError(new Error('journal is closed')))
+    if (this.queuedBytes > 0 && this.queuedBytes + lines.length > (this.opts.maxQueueBytes ?? Infinity)) {
+      return Promise.reject(new JournalBusyError())
+    }
     return new Promise<void>((resolve, reject) => {
+      this.queuedBytes += lines.length
       this.queue.push(lines)
       this.queuedEvents += events
       this.waiters.push({ resolve, reject })
@@ -112,6 +133,7 @@ export class JournalWriter extends EventEmitter {
       this.queue = []
       this.waiters = []
       this.queuedEvents = 0
+      this.queuedBytes = 0
       try {
         await this.writeGroup(data)
         for (const w of waiters) w.resolve()

@@ -17,7 +17,11 @@ export async function adminRoutes (app: FastifyInstance, opts: { service: Collec
       time_since_last_flush: details.time_since_last_flush,
       version,
       timestamp: new Date().toISOString(),
-      ...details
+      ...details,
+      // Per process: with WORKER_COUNT > 1 this is the worker that took the connection.
+      process: { pid: process.pid, worker_id: process.env.MAAP_WORKER_ID === undefined ? null : Number(process.env.MAAP_WORKER_ID) },
+      auth: { ingest: service.config.apiKeys.length > 0 ? 'on' : 'off', admin: service.config.adminKeys.length > 0 ? 'on' : 'off' },
+      tls: service.config.tlsCertFile !== undefined
     }
   })
 

@@ -2,8 +2,8 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, JournalUnavailableError, NoEventsError } from '../errors'
-import { JournalWriteError } from '../journal/writer'
+import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError } from '../errors'
+import { JournalBusyError, JournalWriteError } from '../journal/writer'
 import { normaliseEvent, type IngestContext } from '../ingest/normalise'
 import type { CollectorService } from '../service'
 
@@ -60,13 +60,15 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   const { service } = opts
   const { maxEventDepth, maxEventFields, maxFieldNameLength } = service.config
   const limits = { maxDepth: maxEventDepth, maxFields: maxEventFields, maxFieldNameLength }
-  const context = (): IngestContext => ({ limits, receivedAt: new Date().toISOString() })
+  const context = (appName: string | undefined): IngestContext =>
+    appName === undefined ? { limits, receivedAt: new Date().toISOString() } : { limits, receivedAt: new Date().toISOString(), appName }
 
   async function journal (lines: string, events: number): Promise<void> {
     try {
       await service.ingest(lines, events)
     } catch (err) {
       if (err instanceof JournalWriteError) throw new JournalUnavailableError((err.cause as Error).message)
+      if (err instanceof JournalBusyError) throw new JournalBusyReply()
       throw err
     }
   }
@@ -74,7 +76,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body))
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
-    const ctx = context()
+    const ctx = context(request.keyAppName)
     const result = normaliseEvent(request.body, ctx)
     if (!result.ok) {
       service.rejected++
@@ -94,7 +96,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     else throw new NoEventsError()
     if (elements.length === 0) throw new NoEventsError()
 
-    const ctx = context()
+    const ctx = context(request.keyAppName)
     let lines = ''
     let accepted = 0
     for (let i = 0; i < elements.length; i++) {

@@ -1,0 +1,71 @@
+// API keys. API_KEYS guards the ingest routes, ADMIN_API_KEY the admin and read routes. Keys are compared
+// in constant time (over SHA-256 digests, so lengths leak nothing either) against every configured key,
+// never logged, never echoed. An entry `app_name:key` pins every event sent with that key to that app_name.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { ForbiddenError, UnauthorizedError } from './errors'
+
+export interface ApiKey {
+  /** SHA-256 of the key: the key itself is not kept after start-up parsing. */
+  digest: Buffer
+  appName: string | undefined
+}
+
+function digest (key: string): Buffer {
+  return createHash('sha256').update(key).digest()
+}
+
+export function apiKey (key: string, appName?: string): ApiKey {
+  return { digest: digest(key), appName }
+}
+
+/** Parses API_KEYS: comma-separated `key` or `app_name:key` entries. Returns an error message or the keys. */
+export function parseApiKeys (raw: string): ApiKey[] | string {
+  const keys: ApiKey[] = []
+  for (const entry of raw.split(',').map(e => e.trim()).filter(e => e !== '')) {
+    const colon = entry.indexOf(':')
+    const appName = colon === -1 ? undefined : entry.slice(0, colon)
+    const key = colon === -1 ? entry : entry.slice(colon + 1)
+    if (key.length < 8) return 'every key must be at least 8 characters long'
+    if (appName !== undefined && (appName.length === 0 || appName.length > 256)) return 'an app_name before ":" must be 1 to 256 characters'
+    keys.push(apiKey(key, appName))
+  }
+  return keys
+}
+
+/** The key that matches `token`, checking every key so the time taken does not say which one matched. */
+export function findKey (keys: readonly ApiKey[], token: string): ApiKey | undefined {
+  const d = digest(token)
+  let found: ApiKey | undefined
+  for (const k of keys) if (timingSafeEqual(k.digest, d) && found === undefined) found = k
+  return found
+}
+
+function bearer (request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization
+  if (typeof header !== 'string') return undefined
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+  return m?.[1]
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** app_name pinned by the API key the request authenticated with. */
+    keyAppName?: string
+  }
+}
+
+/** An onRequest hook: 401 without a key, 403 with a wrong one; nothing to do when `keys` is empty. */
+export function requireKey (keys: readonly ApiKey[], what: string) {
+  return async function checkKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (keys.length === 0) return
+    const token = bearer(request)
+    if (token === undefined) {
+      reply.header('www-authenticate', 'Bearer')
+      throw new UnauthorizedError(what)
+    }
+    const key = findKey(keys, token)
+    if (key === undefined) throw new ForbiddenError(what)
+    if (key.appName !== undefined) request.keyAppName = key.appName
+  }
+}
