@@ -112,7 +112,9 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     rejected.sort((a, b) => a.index - b.index)
     service.rejected += rejected.length
     if (accepted > 0) await journal(lines, accepted)
-    const status = rejected.length === 0 ? 'success' : accepted > 0 ? 'partial' : 'error'
-    return await reply.code(accepted > 0 ? 200 : 400).send({ status, accepted, rejected })
+    if (accepted === 0) {
+      return await reply.code(400).send({ status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected })
+    }
+    return await reply.code(200).send({ status: rejected.length === 0 ? 'success' : 'partial', accepted, rejected })
   })
 }
