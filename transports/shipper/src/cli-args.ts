@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util'
 import type { ShipperOptions } from './options'
 import { DEFAULTS } from './options'
 
+export const CLI_DEFAULTS = Object.freeze({ maxBufferBytes: 16 * 1024 * 1024, highWaterBytes: 4 * 1024 * 1024 })
+
 export const HELP = `Usage: <command> | maap-ship [options]
 
 Reads NDJSON log lines from stdin and ships them to a MAAP collector (POST /logs).
@@ -18,8 +20,8 @@ Options (environment fallback in brackets):
   --batch-size <n>           records per batch (default ${DEFAULTS.batchSize})
   --batch-bytes <n>          bytes per batch (default ${DEFAULTS.batchBytes})
   --batch-interval <ms>      longest wait before a partial batch is sent (default ${DEFAULTS.batchInterval})
-  --max-buffer-bytes <n>     memory bound; beyond it batches are spooled or dropped (default ${DEFAULTS.maxBufferBytes})
-  --high-water-bytes <n>     stop reading stdin above this while the collector keeps up (default ${DEFAULTS.highWaterBytes})
+  --max-buffer-bytes <n>     memory bound; beyond it batches are spooled or dropped (default ${CLI_DEFAULTS.maxBufferBytes})
+  --high-water-bytes <n>     stop reading stdin above this while the collector keeps up (default ${CLI_DEFAULTS.highWaterBytes})
   --spool-dir <dir>          spill to this directory instead of dropping; replayed later
   --timeout <ms>             per request (default ${DEFAULTS.timeout})
   --ca <file>                PEM file with extra CA certificate(s) for https
@@ -65,7 +67,9 @@ export function parseCli (argv: string[]): CliConfig {
     }
   })
   const v = values as Record<string, string | boolean | undefined>
-  const options: ShipperOptions = { closeTimeout: 30_000 }
+  // A pipe tool's defaults: smaller memory bounds than an in-process shipper's (its whole footprint is
+  // the bar), and a longer close — nothing else is waiting on it to exit.
+  const options: ShipperOptions = { closeTimeout: 30_000, maxBufferBytes: CLI_DEFAULTS.maxBufferBytes, highWaterBytes: CLI_DEFAULTS.highWaterBytes }
   if (v.url !== undefined) options.url = v.url as string
   if (v['api-key'] !== undefined) options.apiKey = v['api-key'] as string
   if (v['app-name'] !== undefined) options.appName = v['app-name'] as string

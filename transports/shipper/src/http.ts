@@ -44,6 +44,7 @@ export class CollectorClient {
   }
 
   async send (lines: readonly string[], signal: AbortSignal): Promise<SendResult> {
+    // A Buffer (off the JS heap) rather than the joined string: measured smaller and steadier (bench/ship).
     let body: Buffer = Buffer.from(lines.join('\n') + '\n')
     const headers = { ...this.#headers }
     const { compress } = this.#opts

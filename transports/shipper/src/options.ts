@@ -91,7 +91,7 @@ export function resolveOptions (opts: ShipperOptions = {}, env: NodeJS.ProcessEn
     batchBytes: positiveInt('batchBytes', opts.batchBytes, DEFAULTS.batchBytes),
     batchInterval: positiveInt('batchInterval', opts.batchInterval, DEFAULTS.batchInterval),
     maxBufferBytes: positiveInt('maxBufferBytes', opts.maxBufferBytes, DEFAULTS.maxBufferBytes),
-    highWaterBytes: positiveInt('highWaterBytes', opts.highWaterBytes, Math.min(DEFAULTS.highWaterBytes, opts.maxBufferBytes ?? Infinity)),
+    highWaterBytes: 0, // set below: never above maxBufferBytes
     spoolDir: optionalString('spoolDir', opts.spoolDir),
     timeout: positiveInt('timeout', opts.timeout, DEFAULTS.timeout),
     ca: opts.ca,
@@ -102,6 +102,8 @@ export function resolveOptions (opts: ShipperOptions = {}, env: NodeJS.ProcessEn
     closeTimeout: positiveInt('closeTimeout', opts.closeTimeout, DEFAULTS.closeTimeout),
     onError: opts.onError
   }
+  ;(resolved as { highWaterBytes: number }).highWaterBytes =
+    Math.min(positiveInt('highWaterBytes', opts.highWaterBytes, DEFAULTS.highWaterBytes), resolved.maxBufferBytes)
   if (resolved.compress !== true && resolved.compress !== false && resolved.compress !== 'auto') {
     throw invalidOption('compress', "true, false or 'auto'", resolved.compress)
   }

@@ -17,6 +17,7 @@ import { CollectorClient, type SendResult } from './http'
 import { mapLine, mapRecord } from './map'
 import { resolveOptions, type ResolvedOptions, type ShipperOptions } from './options'
 import { Spool } from './spool'
+import { DropNotice } from './drop-notice'
 import { stderrLine } from './stderr'
 import type { ShipperStats } from './stats'
 
@@ -27,6 +28,7 @@ export class Shipper extends EventEmitter {
   readonly #client: CollectorClient
   readonly #spool: Spool | undefined
   readonly #stats = { sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0 }
+  readonly #dropNotice = new DropNotice(() => this.#stats.dropped)
 
   #cur: string[] = []
   #curBytes = 0
@@ -164,6 +166,7 @@ export class Shipper extends EventEmitter {
       for (const ac of this.#inflight.values()) ac.abort()
       await this.#until(() => this.#pending.size === 0)
     }
+    this.#dropNotice.flush()
     await this.#client.close().catch(() => { /* sockets already gone */ })
     this.#spool?.release()
     return this.stats()
@@ -341,7 +344,7 @@ export class Shipper extends EventEmitter {
     this.emit('dropped', { records: n, reason })
     this.#report(err, false)
     // Drops always reach stderr, listeners or not: losing logs must never go unnoticed.
-    stderrLine(`maap-shipper: ${err.message}`)
+    this.#dropNotice.add(n, reason)
   }
 
   #reject (n: number, message: string, status: number, details: Array<{ index: number, error: string }>): void {

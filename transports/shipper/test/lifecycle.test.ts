@@ -2,7 +2,7 @@ import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
-import { startStub } from './fixtures/stub-collector'
+import { deadPort, startStub } from './fixtures/stub-collector'
 
 t.test('close is idempotent; writes after close are counted as dropped, not thrown', async t => {
   const stub = await startStub(t)
@@ -42,4 +42,25 @@ t.test('a shipper never keeps a process alive: the child exits with a batch stil
   const [code] = await once(child, 'exit')
   t.equal(code, 0)
   t.equal(out.trim(), 'retrying', 'it did try, then let the process end')
+})
+
+t.test('drop lines on stderr are coalesced, and the total always gets out by close', async t => {
+  const port = await deadPort()
+  const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, batchSize: 5, maxBufferBytes: 500, concurrency: 1, closeTimeout: 1, onError: () => {} }, {})
+  let events = 0
+  shipper.on('dropped', () => { events++ })
+  const written: string[] = []
+  const original = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
+  t.teardown(() => { process.stderr.write = original })
+  // One synchronous burst: many drops within the same second.
+  for (let i = 0; i < 200; i++) shipper.write({ msg: `m${i}`, pad: 'p'.repeat(40) })
+  const stats = await shipper.close()
+  process.stderr.write = original
+  const lines = written.filter(l => l.includes('dropped'))
+  const sum = lines.reduce((n, l) => n + Number(/dropped (\d+) records/.exec(l)![1]), 0)
+  t.equal(sum, stats.dropped, 'the lines add up to every dropped record')
+  t.equal(stats.dropped, 200)
+  t.ok(lines.length < events, `${lines.length} lines for ${events} drops`)
+  t.match(lines.at(-1), new RegExp(`\\(dropped so far: 200\\)`))
 })

@@ -31,6 +31,8 @@ t.test('numbers given as strings (CLI, JSON config) are accepted', async t => {
 
 t.test('highWaterBytes never exceeds a smaller maxBufferBytes by default', async t => {
   t.equal(resolveOptions({ maxBufferBytes: 1000 }, {}).highWaterBytes, 1000)
+  t.equal(resolveOptions({ maxBufferBytes: 1000, highWaterBytes: 5000 }, {}).highWaterBytes, 1000)
+  t.equal(resolveOptions({ highWaterBytes: 5000 }, {}).highWaterBytes, 5000)
 })
 
 t.test('invalid options name themselves', async t => {
