@@ -29,9 +29,13 @@ export async function singleEventClient (url: string, load: LoadState, extra: ob
   }
 }
 
-/** Sends NDJSON batches of `size` events to POST /logs until stopped. */
-export async function batchClient (url: string, load: LoadState, size: number): Promise<void> {
+/**
+ * Sends NDJSON batches of `size` events to POST /logs until stopped; `pauseMs` between batches paces the
+ * load (a steady rate for long fault tests, not a wait for anything to happen).
+ */
+export async function batchClient (url: string, load: LoadState, size: number, pauseMs = 0): Promise<void> {
   while (!load.stopped) {
+    if (pauseMs > 0) await new Promise(resolve => setTimeout(resolve, pauseMs))
     const seqs = Array.from({ length: size }, () => load.nextSeq++)
     const body = seqs.map(seq => JSON.stringify({ level: 30, message: `batch ${seq}`, app_name: 'load', seq })).join('\n')
     try {
