@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // maap-collector: reads the configuration (environment and ./.env), starts the collector, and shuts it
 // down cleanly on SIGTERM/SIGINT: stop accepting, flush within SHUTDOWN_TIMEOUT, exit.
+// WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
+import cluster from 'node:cluster'
 import { build } from './app'
+import { runPrimary } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
 
 async function main (): Promise<void> {
@@ -16,10 +19,11 @@ async function main (): Promise<void> {
     }
     throw err
   }
-  const app = await build(config, { level: config.logLevel })
-  if (config.workerCount > 1) {
-    app.log.warn({ WORKER_COUNT: config.workerCount }, 'WORKER_COUNT > 1 is not supported yet; running one process')
+  if (config.workerCount > 1 && cluster.isPrimary) {
+    runPrimary(config)
+    return
   }
+  const app = await build(config, { level: config.logLevel })
   if (config.mongodbUri === undefined) {
     app.log.warn({ logDir: config.logDir }, 'MONGODB_URI is not set: running on the local journal alone (embedded mode)')
   }

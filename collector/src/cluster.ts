@@ -1,0 +1,157 @@
+// WORKER_COUNT > 1: the primary forks that many collector workers on one port (node:cluster) and serves
+// no HTTP itself.
+//
+//   primary ──fork(env LOG_DIR=<LOG_DIR>/worker-<i>, MAAP_WORKER_ID=<i>)──► worker i: bin.ts as one process
+//      │                                                                     (its own journal, checkpoint,
+//      │                                                                      replay, drain, retention)
+//      ├─ a worker dies ─► fork worker i again (same directory, so it replays its own journal), after a
+//      │                   backoff when it keeps dying young
+//      └─ SIGTERM/SIGINT ─► SIGTERM to every worker, wait SHUTDOWN_TIMEOUT + grace, exit
+//
+// Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB
+// sweeper is guarded by a lease there (retention/lease.ts).
+import cluster, { type Worker } from 'node:cluster'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import type { CollectorConfig } from './config'
+
+/** A worker that was up at least this long before it died is restarted at once. */
+const HEALTHY_MS = 10_000
+const FIRST_BACKOFF_MS = 500
+const MAX_BACKOFF_MS = 30_000
+/** Beyond SHUTDOWN_TIMEOUT: time for a worker to close the journal and MongoDB after its last flush. */
+const SHUTDOWN_GRACE_MS = 5_000
+
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
+
+/** The primary's own log: JSON lines in the shape of the workers' pino lines, on the same stdout. */
+function primaryLogger (level: string): (lvl: 'info' | 'warn' | 'error', fields: object, msg: string) => void {
+  const min = LEVELS[level] ?? 30
+  const base = { pid: process.pid, hostname: hostname(), role: 'primary' }
+  return (lvl, fields, msg) => {
+    if (LEVELS[lvl]! < min) return
+    process.stdout.write(JSON.stringify({ level: LEVELS[lvl], time: Date.now(), ...base, ...fields, msg }) + '\n')
+  }
+}
+
+interface Slot {
+  id: number
+  worker: Worker | undefined
+  startedAt: number
+  listeningAt: number | undefined
+  /** Consecutive deaths within HEALTHY_MS of starting. */
+  quickDeaths: number
+  restartTimer: NodeJS.Timeout | undefined
+}
+
+/**
+ * Runs the cluster primary: forks `config.workerCount` workers and keeps them running until SIGTERM/SIGINT.
+ * Start-up fails as a whole (exit 1) when a worker dies before every worker has listened once; after that a
+ * worker that dies is forked again with the same id. A worker that exits by itself with code 0 was stopped
+ * on purpose (a signal sent to it) and is not restarted.
+ */
+export function runPrimary (config: Readonly<CollectorConfig>): void {
+  const log = primaryLogger(config.logLevel)
+  const scheme = config.tlsCertFile === undefined ? 'http' : 'https'
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const slots: Slot[] = Array.from({ length: config.workerCount }, (_, i) => ({
+    id: i + 1, worker: undefined, startedAt: 0, listeningAt: undefined, quickDeaths: 0, restartTimer: undefined
+  }))
+  const byWorker = new Map<Worker, Slot>()
+  let allListenedOnce = false
+  let port: number | undefined
+  let stopping = false
+  let exitCode = 0
+
+  const fork = (slot: Slot): void => {
+    slot.restartTimer = undefined
+    const worker = cluster.fork({ LOG_DIR: join(config.logDir, `worker-${slot.id}`), MAAP_WORKER_ID: String(slot.id) })
+    slot.worker = worker
+    slot.startedAt = Date.now()
+    slot.listeningAt = undefined
+    byWorker.set(worker, slot)
+    log('info', { worker_id: slot.id, worker_pid: worker.process.pid }, 'worker started')
+  }
+
+  cluster.on('listening', (worker, address) => {
+    const slot = byWorker.get(worker)
+    if (slot === undefined) return
+    slot.listeningAt = Date.now()
+    // With PORT=0 the first worker's listen picks the port and the primary hands the same listening socket
+    // to every other worker (and to a restarted one, as long as one worker still holds it).
+    if (port !== undefined && address.port !== port) {
+      log('warn', { worker_id: slot.id, port: address.port, previous: port }, 'worker listens on another port than the others (PORT=0 and every worker had stopped)')
+    }
+    port = address.port
+    log('info', { worker_id: slot.id, worker_pid: worker.process.pid, port }, 'worker listening')
+    if (slots.every(s => s.listeningAt !== undefined)) {
+      allListenedOnce = true
+      log('info', { workers: slots.length, port }, `all workers listening at ${scheme}://${host}:${port}`)
+    }
+  })
+
+  cluster.on('exit', (worker, code, signal) => {
+    const slot = byWorker.get(worker)
+    if (slot === undefined) return
+    byWorker.delete(worker)
+    slot.worker = undefined
+    slot.listeningAt = undefined
+    const fields = { worker_id: slot.id, worker_pid: worker.process.pid, code, signal }
+    if (stopping) {
+      if (code !== 0) exitCode = 1
+      log(code === 0 ? 'info' : 'warn', fields, 'worker stopped')
+      finishIfDone()
+      return
+    }
+    if (!allListenedOnce) {
+      log('error', fields, 'a worker failed during start-up; stopping')
+      exitCode = 1
+      shutdown('startup-failure')
+      return
+    }
+    if (code === 0 && signal === null) {
+      log('warn', fields, 'worker exited cleanly (stopped on purpose); not restarting it')
+      if (slots.every(s => s.worker === undefined && s.restartTimer === undefined)) process.exit(0)
+      return
+    }
+    slot.quickDeaths = Date.now() - slot.startedAt < HEALTHY_MS ? slot.quickDeaths + 1 : 0
+    const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (slot.quickDeaths - 1))
+    log(slot.quickDeaths > 3 ? 'error' : 'warn', { ...fields, restart_in_ms: delay }, 'worker died; restarting it')
+    slot.restartTimer = setTimeout(() => fork(slot), delay)
+  })
+
+  let forceTimer: NodeJS.Timeout | undefined
+  const finishIfDone = (): void => {
+    if (!stopping || slots.some(s => s.worker !== undefined)) return
+    clearTimeout(forceTimer)
+    log('info', { code: exitCode }, 'all workers stopped')
+    process.exit(exitCode)
+  }
+
+  const shutdown = (reason: string): void => {
+    if (stopping) return
+    stopping = true
+    log('info', { signal: reason }, 'shutting down workers')
+    for (const slot of slots) {
+      clearTimeout(slot.restartTimer)
+      slot.restartTimer = undefined
+      // SIGTERM whatever reached the primary: a Ctrl-C also sends SIGINT to every worker directly, and a
+      // second SIGINT would kill a worker that is still flushing.
+      slot.worker?.process.kill('SIGTERM')
+    }
+    forceTimer = setTimeout(() => {
+      const left = slots.filter(s => s.worker !== undefined)
+      log('error', { workers: left.map(s => s.id), timeout_ms: config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS },
+        'workers did not stop in time; killing them (what they had not flushed stays in their journals)')
+      exitCode = 1
+      for (const s of left) s.worker?.process.kill('SIGKILL')
+    }, config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS)
+    finishIfDone()
+  }
+
+  // `on`, not `once`: a second signal must not kill the primary, which would cut its workers off mid-flush.
+  process.on('SIGTERM', () => shutdown('SIGTERM'))
+  process.on('SIGINT', () => shutdown('SIGINT'))
+  log('info', { workers: slots.length, log_dir: config.logDir }, 'starting workers')
+  for (const slot of slots) fork(slot)
+}
