@@ -4,9 +4,9 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Collection } from 'mongodb'
 import { startCollector, type RunningCollector } from './helpers/collector'
 import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
+import { assertExactlyOnce, seqCounts } from './helpers/exactly-once'
 import { batchClient, newLoad, singleEventClient, untilAcked } from './helpers/load'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort, restartableKind, startMongoServer } = require('./mongo/server.mjs')
@@ -26,26 +26,6 @@ async function untilStatus (c: RunningCollector, check: (s: Record<string, unkno
 
 const drained = (s: Record<string, unknown>): boolean => s.mongodb_status === 'connected' && s.buffer_size === 0
 const disconnected = (s: Record<string, unknown>): boolean => s.mongodb_status === 'disconnected' && s.last_error !== null
-
-/** seq → how many documents carry it. */
-async function seqCounts (coll: Collection): Promise<Map<number, number>> {
-  const counts = new Map<number, number>()
-  for await (const d of coll.find({}, { projection: { seq: 1 } })) counts.set(d.seq as number, (counts.get(d.seq as number) ?? 0) + 1)
-  return counts
-}
-
-function assertExactlyOnce (t: { equal: (found: unknown, wanted: unknown, message: string) => void }, acked: Set<number>, counts: Map<number, number>): void {
-  let missing = 0
-  let duplicated = 0
-  for (const seq of acked) {
-    const n = counts.get(seq) ?? 0
-    if (n === 0) missing++
-    if (n > 1) duplicated++
-  }
-  for (const n of counts.values()) if (n > 1) duplicated++
-  t.equal(missing, 0, `every one of ${acked.size} acknowledged events is stored`)
-  t.equal(duplicated, 0, 'no event is stored twice')
-}
 
 t.test('SIGKILL under single-event and batch load, restart: every acknowledged event stored exactly once', async t => {
   const client = await connectTestClient(t)
