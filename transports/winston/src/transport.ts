@@ -1,0 +1,125 @@
+// MaapTransport: `winston.add(new MaapTransport({ url, appName }))`. The application thread only
+// serialises (record.ts); a worker thread running the shared shipping core does everything else.
+//
+// Delivery before 'finish' (winston#1250, winston-transport#49): logger.end() ends each transport and
+// waits for its 'finish'; a Writable emits 'finish' only after _final's callback. _final closes the
+// worker's shipper, which answers once every record is acknowledged by the collector — or, at the
+// latest after closeTimeout, spooled (spoolDir) or dropped and counted. So the logger's 'finish' means
+// delivered. process.exit() without end(): see exit.ts.
+import TransportStream from 'winston-transport'
+import { resolveOptions, ShipperError, type ShipperErrorCode, type ShipperStats } from '@maap-event-logger/shipper'
+import { forget, flushOnExit } from './exit'
+import type { Levels } from './levels'
+import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
+import { RecordSerialiser } from './record'
+import { stderrLine } from './stderr'
+import { ShipperThread } from './thread'
+
+/** Shipper events re-emitted by the transport, with the core's payloads. */
+const FORWARDED = new Set(['sent', 'retry', 'rejected', 'dropped', 'spooled'])
+
+interface ErrorData { code?: string, message?: string, records?: number, status?: number }
+
+export class MaapTransport extends TransportStream {
+  readonly #thread: ShipperThread
+  readonly #record: RecordSerialiser
+  readonly #onError: ((err: ShipperError) => void) | undefined
+  readonly #closeTimeout: number
+  #closing: Promise<ShipperStats> | undefined
+  /** Records refused on this thread (logged after close, or after the worker died). */
+  #lost = 0
+
+  /** Throws ShipperError MAAP_SHIP_INVALID_OPTION (naming the option) for a bad option; never after. */
+  constructor (options: MaapTransportOptions = {}) {
+    super(winstonOptions(options))
+    const forWorker = shipperOptions(options)
+    // Checked here, on the application's stack, so a bad option fails at construction and not
+    // later inside the worker; env fallbacks (MAAP_URL, MAAP_API_KEY, MAAP_APP_NAME) resolve here too.
+    const resolved = resolveOptions(forWorker)
+    this.#onError = options.onError
+    this.#closeTimeout = resolved.closeTimeout
+    this.#record = new RecordSerialiser(resolved.appName)
+    this.#thread = new ShipperThread(forWorker)
+    this.#thread.on('event', (name: string, data: unknown) => this.#onEvent(name, data))
+    this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost: ${err.message}`, { cause: err })))
+    flushOnExit(this.#thread, this.#closeTimeout)
+  }
+
+  log (info: Record<string | symbol, unknown>, callback: () => void): void {
+    const line = this.#record.line(info, (this as unknown as { levels?: Levels }).levels)
+    if (!this.#thread.write(line)) this.#refused()
+    this.emit('logged', info)
+    callback()
+  }
+
+  /** Resolves once every record logged so far is delivered (or rejected, spooled, dropped) — at the latest after `timeoutMs` (default closeTimeout), with what is still pending in `queued`. */
+  flush (timeoutMs: number = this.#closeTimeout): Promise<ShipperStats> {
+    return this.#thread.flush(timeoutMs)
+  }
+
+  /**
+   * Delivers everything (up to closeTimeout), then spools or drops-and-counts the rest, and stops the
+   * worker. Idempotent; never rejects. winston calls it when the transport is removed from a logger.
+   */
+  close (): Promise<ShipperStats> {
+    this.#closing ??= this.#thread.close().then(stats => {
+      forget(this.#thread)
+      return { ...stats, dropped: stats.dropped + this.#lost }
+    })
+    return this.#closing
+  }
+
+  override _final (callback: (error?: Error | null) => void): void {
+    // Never fail the stream: an error here would leave the logger's 'finish' waiting forever. What
+    // could not be delivered is already counted and reported.
+    this.close().then(() => callback(), () => callback())
+  }
+
+  #onEvent (name: string, data: unknown): void {
+    if (FORWARDED.has(name)) {
+      this.emit(name, data)
+      if (name === 'retry' && (data as { attempt?: number }).attempt === 1 && !this.#heard()) {
+        stderrLine(`maap-winston: ${String((data as { error?: unknown }).error)}`)
+      }
+      return
+    }
+    if (name !== 'error') return
+    const e = data as ErrorData
+    this.#warn(new ShipperError((e.code ?? 'MAAP_SHIP_PROTOCOL') as ShipperErrorCode, e.message ?? 'unknown shipper error', {
+      ...(e.records === undefined ? {} : { records: e.records }),
+      ...(e.status === undefined ? {} : { status: e.status })
+    }), e.code)
+  }
+
+  /**
+   * Errors go to onError and as 'warn' — never as 'error': winston re-emits a transport's 'error' on
+   * the logger (throwing where the application has no listener), and the pipe from the logger unpipes
+   * a transport that emits 'error'. Unheard, they go to stderr (retries only at the start of a streak,
+   * drops are printed by the core itself).
+   */
+  #warn (err: ShipperError, code: string | undefined = err.code): void {
+    const heard = this.#heard()
+    if (this.#onError !== undefined) {
+      try { this.#onError(err) } catch { /* the application's callback must not break shipping */ }
+    }
+    this.emit('warn', err)
+    if (!heard && code !== 'MAAP_SHIP_RETRY' && code !== 'MAAP_SHIP_DROPPED') stderrLine(`maap-winston: ${err.message}`)
+  }
+
+  /** Someone besides winston's own forwarding listens: onError, 'warn' on the transport or on its logger. */
+  #heard (): boolean {
+    if (this.#onError !== undefined) return true
+    const forwarder = (this as unknown as { __winstonwarn?: unknown }).__winstonwarn
+    const own = this.listeners('warn').filter(l => l !== forwarder).length
+    const parent = (this as unknown as { parent?: { listenerCount?: (e: string) => number } }).parent
+    return own > 0 || (forwarder !== undefined && (parent?.listenerCount?.('warn') ?? 0) > 0)
+  }
+
+  #refused (): void {
+    this.#lost++
+    const err = new ShipperError('MAAP_SHIP_DROPPED', `dropped 1 record: logged after the transport was closed (dropped so far: ${this.#lost})`, { records: 1 })
+    this.emit('dropped', { records: 1, reason: 'write after close' })
+    this.#warn(err)
+    stderrLine(`maap-winston: ${err.message}`)
+  }
+}
