@@ -60,10 +60,16 @@ export function startShipperWorker (options: Omit<ShipperOptions, 'onError'> = {
     if (events.listenerCount('error') > 0) events.emit('error', err)
     else process.stderr.write(`maap-shipper: worker failed: ${err.message}\n`)
   })
-  worker.on('exit', () => {
+  worker.on('exit', code => {
     exited = true
-    const zero: ShipperStats = { sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 }
-    for (const done of [...waiting.values()]) done(zero)
+    if (waiting.size === 0 && closing !== undefined) return
+    // The worker is gone without answering: whatever it held is lost. Say so, and release every waiter
+    // with counters that cannot be mistaken for a clean delivery.
+    const message = `shipper worker exited (code ${code}) with ${waiting.size} request(s) unanswered; undelivered records are lost`
+    if (events.listenerCount('error') > 0) events.emit('error', new Error(message))
+    else process.stderr.write(`maap-shipper: ${message}\n`)
+    const lost: ShipperStats = { sent: 0, retried: 0, dropped: lines.length, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 }
+    for (const done of [...waiting.values()]) done(lost)
   })
 
   Object.defineProperty(events, 'worker', { value: worker })

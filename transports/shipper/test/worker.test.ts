@@ -38,3 +38,15 @@ t.test('the host answers unknown messages with an error event', async t => {
   const [reply] = await once(port1, 'message')
   t.match(reply, { code: 'EVENT', name: 'error', data: { code: 'MAAP_SHIP_PROTOCOL' } })
 })
+
+t.test('a worker that dies is reported, and waiters are released', async t => {
+  const w = startShipperWorker({ url: 'http://127.0.0.1:1', closeTimeout: 60_000 })
+  const errors: Error[] = []
+  w.on('error', e => errors.push(e))
+  w.write('pending')
+  const flushed = w.flush()
+  await w.worker.terminate()
+  const stats = await flushed
+  t.equal(stats.sent, 0)
+  t.match(errors, [{ message: /shipper worker exited .* unanswered/ }])
+})
