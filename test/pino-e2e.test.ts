@@ -7,6 +7,10 @@ import { startCollector } from './helpers/collector'
 import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
 import { droppedOnStderr, flushCollector, pinoApp, startApp } from './helpers/ship'
 
+// 100,000 documents through the collector into FerretDB take tens of seconds on a loaded 2-core
+// machine; the default 120 s per file is too close.
+t.setTimeout(360_000)
+
 async function setup (t: Tap.Test, name: string) {
   const client = await connectTestClient(t)
   const dbName = uniqueDbName(name)

@@ -83,7 +83,10 @@ export class Shipper extends EventEmitter {
     }
     let line: string | null
     try {
-      line = typeof record === 'string' ? mapLine(record, this.#opts) : JSON.stringify(mapRecord(record, this.#opts))
+      line = record !== null && typeof record === 'object'
+        ? JSON.stringify(mapRecord(record, this.#opts))
+        // A string is an NDJSON line; anything else a plain-JS caller passes is shipped as its text.
+        : mapLine(String(record), this.#opts)
     } catch (err) {
       this.#stats.dropped++
       this.#report(new ShipperError('MAAP_SHIP_MAP', `record could not be serialised: ${(err as Error).message}`, { records: 1, cause: err }))
@@ -307,7 +310,7 @@ export class Shipper extends EventEmitter {
   /** Memory bound reached: spill (or drop) the oldest batches that are not in flight. */
   #enforceBound (): void {
     while (this.#bytes > this.#opts.maxBufferBytes) {
-      if (this.#ready.length === 0 && !this.#retry.some(b => !this.#inflight.has(b)) && this.#cur.length > 0) this.#seal()
+      if (this.#ready.length === 0 && this.#retry.length === 0 && this.#cur.length > 0) this.#seal()
       const victim = this.#retry.shift() ?? this.#ready.shift()
       if (victim === undefined) return
       this.#spill(victim, 'memory bound reached')

@@ -74,9 +74,12 @@ t.test('blank lines are skipped, unserialisable records are counted, never throw
   t.equal(shipper.write(''), true)
   t.doesNotThrow(() => shipper.write(circular))
   shipper.write('kept')
+  shipper.write(42 as unknown as string)
+  shipper.write(null as unknown as string)
   const stats = await shipper.flush()
   t.equal(stats.dropped, 1)
-  t.equal(stats.sent, 1)
+  t.equal(stats.sent, 3)
+  t.same(stub.accepted.map(e => e.message), ['kept', '42', 'null'])
   t.match(errors, [{ code: 'MAAP_SHIP_MAP', records: 1 }])
 })
 
