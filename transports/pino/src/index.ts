@@ -15,6 +15,9 @@ import { DEFAULTS, Shipper, type ShipperOptions, type ShipperStats } from '@maap
 
 export type PinoTransportOptions = Omit<ShipperOptions, 'onError'>
 
+const NOT_PARSED = Object.freeze({})
+const skipParse = (): object => NOT_PARSED
+
 type FlushableStream = ReturnType<typeof build> & { flush?: (cb: (err?: Error) => void) => void }
 
 export default async function maapTransport (options: PinoTransportOptions = {}): Promise<FlushableStream> {
@@ -24,8 +27,12 @@ export default async function maapTransport (options: PinoTransportOptions = {})
   const stream: FlushableStream = await build(source => {
     source.on('data', (line: string) => { shipper.write(line) })
   }, {
-    // Raw lines: the shared mapper parses them, and a line that is not JSON is still shipped.
+    // Raw lines: the shared mapper parses them (or, for pino's own lines, maps them without parsing),
+    // and a line that is not JSON is still shipped. pino-abstract-transport would JSON.parse every line
+    // anyway to fill its metadata, which we do not use: skip both.
     parse: 'lines',
+    parseLine: skipParse,
+    metadata: false,
     close: async () => {
       closeStats ??= shipper.close()
       await closeStats
