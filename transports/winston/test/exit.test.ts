@@ -1,0 +1,107 @@
+// The exit guarantee, in real child processes: records logged right before the process ends reach the
+// collector through the synchronous exit flush (exit.ts), or are spooled, or are counted on stderr.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { startCollector } from '../../../test/helpers/collector'
+import { journaled } from '../../../test/helpers/journal'
+
+const fixture = (name: string): string => resolve(__dirname, 'fixtures', name)
+
+async function run (script: string, env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (c: Buffer) => { stdout += c })
+  child.stderr.on('data', (c: Buffer) => { stderr += c })
+  const [code] = await once(child, 'exit')
+  return { code, stdout, stderr }
+}
+
+async function deadPort (): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+function checkAll (t: Tap.Test, logDir: string, n: number): void {
+  const events = journaled(logDir)
+  t.equal(events.length, n, `all ${n} records delivered`)
+  t.equal(new Set(events.map(e => e.i)).size, n, 'no duplicates, none missing')
+  t.match(events[0], { app_name: 'exit-app', requestId: 'req-1', level: 'INFO', message: 'record 0' })
+}
+
+t.test('50,000 records then process.exit(): all delivered', async t => {
+  const collector = await startCollector(t)
+  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
+  t.equal(app.code, 0, app.stderr)
+  checkAll(t, collector.logDir, 50_000)
+})
+
+t.test('a natural end of the process, no end() and no exit(): all delivered', async t => {
+  const collector = await startCollector(t)
+  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'natural' })
+  t.equal(app.code, 0, app.stderr)
+  checkAll(t, collector.logDir, 20_000)
+})
+
+t.test("logger.end(): 'finish' after delivery, then process.exit() has nothing left to do", async t => {
+  const collector = await startCollector(t)
+  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'end' })
+  t.equal(app.code, 0, app.stderr)
+  t.equal(app.stdout, 'finish\n')
+  checkAll(t, collector.logDir, 20_000)
+})
+
+t.test('collector down at exit: records spooled within the bound, replayed by the next run', async t => {
+  const spool = mkdtempSync(join(tmpdir(), 'maap-winston-exit-spool-'))
+  const port = await deadPort()
+  const down = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '5000', MODE: 'exit', SPOOL_DIR: spool, CLOSE_TIMEOUT: '300' })
+  t.equal(down.code, 0, down.stderr)
+  const files = readdirSync(spool).filter(f => f.endsWith('.ndjson'))
+  const spooled = files.reduce((n, f) => n + readFileSync(join(spool, f), 'utf8').split('\n').filter(Boolean).length, 0)
+  t.equal(spooled, 5000, 'every record is on disk')
+
+  // The application starts again and the collector is back: the spool is replayed with the new records.
+  const collector = await startCollector(t, { port })
+  const up = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '10', MODE: 'exit', SPOOL_DIR: spool })
+  t.equal(up.code, 0, up.stderr)
+  t.equal(journaled(collector.logDir).length, 5010)
+  t.same(readdirSync(spool).filter(f => f.endsWith('.ndjson')), [])
+})
+
+t.test('collector down at exit without a spool: drops are counted on stderr, the app still exits', async t => {
+  const port = await deadPort()
+  const app = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '100', MODE: 'exit', CLOSE_TIMEOUT: '200' })
+  t.equal(app.code, 0)
+  t.match(app.stderr, /maap-shipper: dropped 100 records: close deadline/)
+})
+
+t.test('collector down, nobody listening: the first failed send of a streak is on stderr', async t => {
+  const port = await deadPort()
+  const app = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '10', MODE: 'end', CLOSE_TIMEOUT: '500' })
+  t.equal(app.code, 0)
+  t.match(app.stderr, /maap-winston: sending 10 records failed \(.*ECONNREFUSED.*\); retry 1 in \d+ ms/)
+  t.match(app.stderr, /maap-shipper: dropped 10 records: close deadline/)
+  t.equal(app.stdout, 'finish\n', "'finish' comes after the close deadline, not never")
+})
+
+t.test('ESM named import and CommonJS require (winston.add) both ship', async t => {
+  const collector = await startCollector(t)
+  for (const [script, printed] of [['esm.mjs', 'finish\n'], ['cjs.cjs', 'logged\n']]) {
+    const app = await run(fixture(script!), { MAAP_URL: collector.url })
+    t.equal(app.code, 0, app.stderr)
+    t.equal(app.stdout, printed, script)
+  }
+  t.match(journaled(collector.logDir), [
+    { message: 'from esm', app_name: 'esm-app', kind: 'function' },
+    { message: 'from cjs', app_name: 'cjs-app', kind: 'function' }
+  ])
+})
