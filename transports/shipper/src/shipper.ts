@@ -209,6 +209,11 @@ export class Shipper extends EventEmitter {
         this.#report(new ShipperError('MAAP_SHIP_SPOOL', `spool file ${file} could not be read, left in place: ${(err as Error).message}`, { cause: err }))
         continue
       }
+      if (lines.length === 0) {
+        // Nothing to send (a file emptied by hand): it is done.
+        this.#removeSpoolFile(file)
+        continue
+      }
       const batch = makeBatch(lines, ndjsonBytes(lines), -1, file)
       this.#replaying = true
       this.#hold(batch)

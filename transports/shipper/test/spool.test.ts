@@ -71,6 +71,7 @@ t.test("a dead process's lock is taken over, with its files", async t => {
   writeFileSync(join(dir, '.lock'), `${dead.stdout.trim()} 0`)
   writeFileSync(join(dir, '000000000000001-0000000000-0000.ndjson'), '{"level":"info","message":"left over","app_name":"x"}\n')
   writeFileSync(join(dir, 'not-ours.txt'), 'keep me')
+  writeFileSync(join(dir, '000000000000000-0000000000-0000.ndjson'), '')
   const stub = await startStub(t)
   const shipper = new Shipper({ url: stub.url, spoolDir: dir }, {})
   const stats = await shipper.close()
