@@ -24,18 +24,29 @@ export class RecordSerialiser {
   }
 
   line (info: Info, levels: Levels | undefined): string {
+    const raw = info[LEVEL] ?? info.level
+    const level = typeof raw === 'string' ? this.#levels.map(raw, levels) : raw
+    if (level !== info.level || info instanceof Error || hasError(info)) return this.#rebuilt(info, raw, level)
+    // The common case, on every log call: nothing to fix, so no copy — stringify the info as it is (JSON
+    // leaves the symbol keys out) and put what it lacks in front. Those keys are absent from the info,
+    // so the line never has a key twice.
+    let head = ''
+    if (typeof info.app_name !== 'string' || info.app_name === '') head += `"app_name":${JSON.stringify(this.#appNameOf(info))},`
+    if (info.timestamp === undefined) head += `"timestamp":${Date.now()},`
+    if (head === '') return serialise(info)
+    const body = serialise(info)
+    return body.length > 2 ? `{${head}${body.slice(1)}` : `{${head.slice(0, -1)}}`
+  }
+
+  /** The slow path: a copy with Errors spelled out and the level fixed. */
+  #rebuilt (info: Info, raw: unknown, level: unknown): string {
     const out: Record<string, unknown> = {}
     for (const key of Object.keys(info)) {
       const value = info[key]
       out[key] = value instanceof Error ? errorFields(value) : value
     }
-
-    const raw = info[LEVEL] ?? info.level
-    if (typeof raw === 'string') {
-      const level = this.#levels.map(raw, levels)
-      out.level = level
-      if (level !== raw) out.level_raw = raw
-    }
+    out.level = level
+    if (level !== raw) out.level_raw = raw
 
     const message = info.message
     if (info instanceof Error) {
@@ -51,12 +62,18 @@ export class RecordSerialiser {
     // Without format.timestamp() the record is stamped now, not when the collector gets it (a spooled
     // record may reach it hours later).
     if (out.timestamp === undefined) out.timestamp = Date.now()
-
-    if (typeof out.app_name !== 'string' || out.app_name === '') {
-      out.app_name = this.#appName ?? text(out.appName) ?? text(out.service) ?? scriptName
-    }
+    if (typeof out.app_name !== 'string' || out.app_name === '') out.app_name = this.#appNameOf(out)
     return serialise(out)
   }
+
+  #appNameOf (fields: Record<string, unknown>): string {
+    return this.#appName ?? text(fields.appName) ?? text(fields.service) ?? scriptName
+  }
+}
+
+function hasError (info: Info): boolean {
+  for (const key in info) if (info[key] instanceof Error) return true
+  return false
 }
 
 // The core names a process without app_name after its main script too; naming it here keeps the core
@@ -73,7 +90,7 @@ function errorFields (err: Error, depth = 0): Record<string, unknown> {
   return out
 }
 
-function serialise (out: Record<string, unknown>): string {
+function serialise (out: Record<string | symbol, unknown>): string {
   try {
     return JSON.stringify(out)
   } catch {

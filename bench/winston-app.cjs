@@ -1,0 +1,46 @@
+// Child process of bench/winston.mjs: one winston logger with one transport, the same record shape and
+// format for every target. Prints one JSON line of measurements on stdout.
+//   BENCH_TARGET = file | maap | mongodb,  BENCH_N = records,  BENCH_OPTIONS = transport options (JSON)
+// Measures: `loopMs` — the main thread's cost of N logger.info() calls (what the application feels);
+// `busyMs` — the main thread's active time from the first call to 'finish' (event-loop utilisation);
+// `deliveredMs` — first call until the logger's 'finish' after logger.end() (for maap: every record
+// acknowledged by the collector; for the file: written). With BENCH_HOLD=1 it stays alive after logging
+// (winston-mongodb has no delivery signal: the parent counts documents and kills it).
+'use strict'
+const winston = require('winston')
+
+const options = JSON.parse(process.env.BENCH_OPTIONS || '{}')
+const make = {
+  file: () => new winston.transports.File(options),
+  maap: () => new (require('@maap-event-logger/winston-transport').MaapTransport)(options),
+  mongodb: () => new (require('winston-mongodb').MongoDB)(options)
+}
+const n = Number(process.env.BENCH_N)
+const transport = make[process.env.BENCH_TARGET]()
+const logger = winston.createLogger({
+  format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+  transports: [transport]
+})
+// winston-mongodb reports its connection trouble as 'error' on the logger; a bench must see it, not die.
+logger.on('error', err => process.stderr.write(`bench app: logger error: ${err && err.message}\n`))
+
+// Inside a callback, so the event loop's utilisation counts the loop as the main thread's busy time.
+setImmediate(() => {
+  const elu0 = performance.eventLoopUtilization()
+  const t0 = performance.now()
+  for (let i = 0; i < n; i++) logger.info('user signed in', { user_id: 4242, route: '/api/login', duration_ms: 12.5, seq: i })
+  const loopMs = performance.now() - t0
+  if (process.env.BENCH_HOLD === '1') {
+    process.stdout.write(JSON.stringify({ loopMs }) + '\n')
+    setInterval(() => {}, 1 << 30)
+    return
+  }
+  logger.on('finish', () => {
+    // busyMs: the main thread's active time from the first call to 'finish' — the loop plus whatever
+    // the transport left for later on this thread (transports.File writes after the loop returns).
+    const busyMs = performance.eventLoopUtilization(elu0).active
+    process.stdout.write(JSON.stringify({ loopMs, busyMs, deliveredMs: performance.now() - t0 }) + '\n')
+    process.exit(0)
+  })
+  logger.end()
+})

@@ -1,0 +1,130 @@
+// npm run bench:winston — what MaapTransport costs the application and how fast it stores, next to the
+// baselines in the same run, same machine, same record shape and format (timestamp + json):
+//   1. main-thread cost of N logger.info() calls: MaapTransport → local collector (embedded journal) vs
+//      winston → transports.File; bar ≥ 1.0×. Two figures each:
+//      - busy: N / the main thread's active time from the first call to the logger's 'finish' (event-loop
+//        utilisation). This is what the application pays: transports.File does most of its work after
+//        the loop returns (the logger buffers behind its backpressure), on the same thread.
+//      - loop: N / the time the synchronous loop of calls took, deferred work not included.
+//   2. end to end into MongoDB: records stored per second, first call → all in MongoDB, through the
+//      collector (MONGODB_URI) vs winston-mongodb into the same server; bar ≥ 20×.
+// Load stays on 127.0.0.1. BENCH_N (default 200000) records for 1, BENCH_RUNS (default 5) runs of 1,
+// BENCH_MONGO_N (default 100000) for 2, BENCH_WINSTON_MONGODB_N (default 3000) for winston-mongodb.
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { MongoClient } from 'mongodb'
+import { fmt, ratio, startServer } from './lib.mjs'
+import { startMongoServer } from '../test/mongo/server.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
+const app = join(here, 'winston-app.cjs')
+const N = Number(process.env.BENCH_N ?? 200_000)
+const RUNS = Number(process.env.BENCH_RUNS ?? 5)
+const MONGO_N = Number(process.env.BENCH_MONGO_N ?? 100_000)
+const WM_N = Number(process.env.BENCH_WINSTON_MONGODB_N ?? 3000)
+
+/** Runs the child app; resolves with its measurement line (and the child, when it holds). */
+function runApp (env) {
+  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', c => { stderr += c })
+  const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal, stderr })))
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', line => resolve({ ...JSON.parse(line), child, exited, stderr: () => stderr }))
+    child.once('exit', code => reject(new Error(`bench app exited (${code}) without a result:\n${stderr}`)))
+  })
+}
+
+const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const perSec = (n, ms) => n / (ms / 1000)
+
+async function mainThread () {
+  const collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-winston-')) })
+  const fileDir = mkdtempSync(join(tmpdir(), 'bench-winston-file-'))
+  const rates = { fileBusy: [], fileLoop: [], maapBusy: [], maapLoop: [], delivered: [] }
+  for (let r = 0; r < RUNS; r++) {
+    const f = await runApp({ BENCH_TARGET: 'file', BENCH_N: String(N), BENCH_OPTIONS: JSON.stringify({ filename: join(fileDir, `app-${r}.log`) }) })
+    await f.exited
+    rates.fileBusy.push(perSec(N, f.busyMs))
+    rates.fileLoop.push(perSec(N, f.loopMs))
+    const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(N), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
+    await m.exited
+    rates.maapBusy.push(perSec(N, m.busyMs))
+    rates.maapLoop.push(perSec(N, m.loopMs))
+    rates.delivered.push(perSec(N, m.deliveredMs))
+  }
+  const status = await (await fetch(`http://127.0.0.1:${collector.port}/status`)).json()
+  await collector.stop()
+  const [fb, fl, mb, ml] = [rates.fileBusy, rates.fileLoop, rates.maapBusy, rates.maapLoop].map(median)
+  console.log('\n1. main-thread cost, %s logger.info() calls, median of %d runs', fmt(N), RUNS)
+  console.log('   busy (first call → finish)  transports.File : %s calls/s', fmt(fb))
+  console.log('                               MaapTransport   : %s calls/s  (%s transports.File; bar ≥ 1.00×)', fmt(mb), ratio(mb, fb))
+  console.log('   loop only                   transports.File : %s calls/s', fmt(fl))
+  console.log('                               MaapTransport   : %s calls/s  (%s transports.File)', fmt(ml), ratio(ml, fl))
+  console.log('   MaapTransport delivery to the local collector, first call → finish: %s records/s acknowledged', fmt(median(rates.delivered)))
+  console.log('   collector accepted_total %s = %d runs × %s', fmt(status.accepted_total), RUNS, fmt(N))
+}
+
+/** Polls `count()` until it reaches n (or the limit passes); the poll is cheap next to what it measures. */
+async function until (count, n, limitMs, everyMs) {
+  const t0 = performance.now()
+  for (;;) {
+    const c = await count()
+    if (c >= n || performance.now() - t0 > limitMs) return c
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}
+
+async function endToEnd () {
+  const server = await startMongoServer({ kind: process.env.MONGODB_URI ? 'external' : undefined })
+  const client = new MongoClient(server.uri)
+  try {
+    // winston-mongodb: one insert per record from the application's own thread.
+    const wmDb = 'bench_winston_mongodb'
+    const wmColl = client.db(wmDb).collection('logs')
+    await wmColl.drop().catch(() => {})
+    const db = server.uri.replace(/\/?(\?|$)/, `/${wmDb}$1`)
+    const wm = await runApp({ BENCH_TARGET: 'mongodb', BENCH_HOLD: '1', BENCH_N: String(WM_N), BENCH_OPTIONS: JSON.stringify({ db, collection: 'logs' }) })
+    const t0 = performance.now() - wm.loopMs
+    const wmStored = await until(() => wmColl.countDocuments({}), WM_N, 120_000, 250)
+    const wmRate = perSec(wmStored, performance.now() - t0)
+    wm.child.kill('SIGKILL')
+    const wmEnd = await wm.exited
+    const wmCrash = /Cannot read properties|TypeError|Error/.exec(wmEnd.stderr)
+
+    // Ours: winston → MaapTransport (worker) → collector (journal) → MongoDB.
+    const dbName = 'bench_winston_maap_e2e'
+    const coll = client.db(dbName).collection('logs')
+    await coll.drop().catch(() => {})
+    const collector = await startServer(collectorBin, {
+      LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-winston-e2e-')),
+      MONGODB_URI: server.uri, MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000'
+    })
+    const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(MONGO_N), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
+    const t1 = performance.now() - m.deliveredMs
+    // flushed_total counts documents MongoDB confirmed; a full count on every poll would compete with the
+    // inserts being measured (FerretDB counts by scanning). Counted once after.
+    const status = async () => (await (await fetch(`http://127.0.0.1:${collector.port}/status`)).json()).flushed_total
+    await until(status, MONGO_N, 300_000, 50)
+    const rate = perSec(MONGO_N, performance.now() - t1)
+    const stored = await coll.countDocuments({})
+    await m.exited
+    await collector.stop()
+
+    console.log('\n2. end to end into MongoDB (%s at %s), first call → all documents stored', server.kind ?? 'provisioned server', server.uri)
+    console.log('   winston-mongodb 7          : %s of %s stored, %s records/s%s', fmt(wmStored), fmt(WM_N), fmt(wmRate),
+      wmCrash ? `  (on its way out: ${wmCrash.input.trim().split('\n')[0]})` : '')
+    console.log('   winston → maap → collector : %s of %s stored, %s records/s  (%s winston-mongodb; bar ≥ 20×)', fmt(stored), fmt(MONGO_N), fmt(rate), ratio(rate, wmRate))
+  } finally {
+    await client.close()
+    await server.stop()
+  }
+}
+
+await mainThread()
+await endToEnd()
