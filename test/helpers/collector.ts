@@ -16,6 +16,11 @@ export interface RunningCollector {
   output: string[]
   /** Sends a signal and resolves with the exit code (or signal name) once the process is gone. */
   stop: (signal?: NodeJS.Signals) => Promise<number | string>
+  /**
+   * Resolves with the first line of output, from index `from` on, that matches `re` — already printed or
+   * still to come; rejects if the collector exits first.
+   */
+  waitForLine: (re: RegExp, from?: number) => Promise<{ line: string, index: number }>
 }
 
 export interface StartOptions {
@@ -51,15 +56,38 @@ Promise<RunningCollector> {
     return await exited
   }
   t.teardown(() => stop('SIGKILL'))
-  createInterface({ input: child.stderr! }).on('line', line => output.push(line))
+  const watchers = new Set<() => void>()
+  const onLine = (line: string): void => {
+    output.push(line)
+    for (const w of watchers) w()
+  }
+  const waitForLine = async (re: RegExp, from = 0): Promise<{ line: string, index: number }> => await new Promise((resolve, reject) => {
+    const check = (): void => {
+      for (let i = from; i < output.length; i++) {
+        if (re.test(output[i]!)) {
+          watchers.delete(check)
+          resolve({ line: output[i]!, index: i })
+          return
+        }
+      }
+      if (child.exitCode !== null || child.signalCode !== null) {
+        watchers.delete(check)
+        reject(new Error(`collector exited before printing ${String(re)}:\n${output.join('\n')}`))
+      }
+    }
+    watchers.add(check)
+    check()
+  })
+  void exited.then(() => { for (const w of watchers) w() })
+  createInterface({ input: child.stderr! }).on('line', onLine)
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', line => {
-      output.push(line)
+      onLine(line)
       const m = /listening at https?:\/\/[^"\s]*:(\d+)/i.exec(line)
       if (m) resolve(Number(m[1]))
     })
     exited.then(code => reject(new Error(`collector exited (${code}) before listening:\n${output.join('\n')}`)))
   })
   const scheme = opts.env?.TLS_CERT_FILE ? 'https' : 'http'
-  return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop }
+  return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop, waitForLine }
 }

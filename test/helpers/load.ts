@@ -5,10 +5,16 @@ export interface LoadState {
   acked: Set<number>
   nextSeq: number
   stopped: boolean
+  /** Abandon a request (not acknowledged, so nothing is owed) after this long; none by default. */
+  requestTimeoutMs?: number
 }
 
-export function newLoad (): LoadState {
-  return { acked: new Set(), nextSeq: 0, stopped: false }
+export function newLoad (opts: { requestTimeoutMs?: number } = {}): LoadState {
+  return { acked: new Set(), nextSeq: 0, stopped: false, ...opts }
+}
+
+function timeout (load: LoadState): AbortSignal | undefined {
+  return load.requestTimeoutMs === undefined ? undefined : AbortSignal.timeout(load.requestTimeoutMs)
 }
 
 /** Sends single events to POST /log until stopped; connection errors (a killed collector) end nothing. */
@@ -19,7 +25,8 @@ export async function singleEventClient (url: string, load: LoadState, extra: ob
       const res = await fetch(`${url}/log`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ level: 'info', message: `single ${seq}`, app_name: 'load', seq, ...extra })
+        body: JSON.stringify({ level: 'info', message: `single ${seq}`, app_name: 'load', seq, ...extra }),
+        signal: timeout(load)
       })
       await res.arrayBuffer()
       if (res.status === 201) load.acked.add(seq)
@@ -39,7 +46,7 @@ export async function batchClient (url: string, load: LoadState, size: number, p
     const seqs = Array.from({ length: size }, () => load.nextSeq++)
     const body = seqs.map(seq => JSON.stringify({ level: 30, message: `batch ${seq}`, app_name: 'load', seq })).join('\n')
     try {
-      const res = await fetch(`${url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
+      const res = await fetch(`${url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body, signal: timeout(load) })
       const reply = await res.json() as { accepted?: number }
       if (res.status === 200 && reply.accepted === size) for (const s of seqs) load.acked.add(s)
     } catch {

@@ -1,0 +1,137 @@
+// WORKER_COUNT=2 under load, one worker SIGKILLed: the primary forks it again with the same id, the new
+// worker replays its own journal (LOG_DIR/worker-1) before it listens, and every acknowledged event ends up
+// in MongoDB exactly once.
+import t from 'tap'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { request } from 'node:http'
+import { join } from 'node:path'
+import { startCollector, type RunningCollector } from '../helpers/collector'
+import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
+import { batchClient, newLoad, singleEventClient, untilAcked, type LoadState } from '../helpers/load'
+import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
+
+/** Clients give up on a request after this long (it is then not acknowledged, and sent again as a new event). */
+const REQUEST_TIMEOUT_MS = 5000
+
+interface ProcessStatus { accepted_total: number, process: { pid: number, worker_id: number | null } }
+
+/**
+ * A request on a new connection, so the primary hands it to the next worker in turn. A connection the primary
+ * hands to a worker at the moment it dies is never answered (node:cluster), hence the timeout.
+ */
+async function fresh (c: RunningCollector, path: string, body?: object): Promise<{ status: number, json: any }> {
+  return await new Promise((resolve, reject) => {
+    const req = request(`${c.url}${path}`, { agent: false, method: body === undefined ? 'GET' : 'POST', headers: { 'content-type': 'application/json' } }, res => {
+      let text = ''
+      res.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => {
+        try { resolve({ status: res.statusCode!, json: JSON.parse(text) }) } catch (err) { reject(err) }
+      })
+    }).on('error', reject)
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('no answer')))
+    req.end(body === undefined ? undefined : JSON.stringify(body))
+  })
+}
+
+async function freshStatus (c: RunningCollector): Promise<ProcessStatus> {
+  return (await fresh(c, '/status')).json as ProcessStatus
+}
+
+/** Asks /status until `check` holds for the worker with that pid; the test's timeout bounds it. */
+async function untilWorker (c: RunningCollector, pid: number, check: (s: ProcessStatus) => boolean): Promise<ProcessStatus> {
+  for (;;) {
+    const s = await freshStatus(c).catch(() => undefined)
+    if (s !== undefined && s.process.pid === pid && check(s)) return s
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+/** Single events, each on a new connection: keeps reaching every worker, a restarted one included, while
+ * the keep-alive clients stay on the worker their connection went to. */
+async function freshConnectionClient (c: RunningCollector, load: LoadState): Promise<void> {
+  while (!load.stopped) {
+    const seq = load.nextSeq++
+    const res = await fresh(c, '/log', { level: 'info', message: `fresh ${seq}`, app_name: 'load', seq }).catch(() => undefined)
+    if (res?.status === 201) load.acked.add(seq)
+  }
+}
+
+function workerPid (line: string): number {
+  return (JSON.parse(line) as { worker_pid: number }).worker_pid
+}
+
+t.test('WORKER_COUNT=2, one worker SIGKILLed under load: restarted with its journal, every acknowledged event stored once', async t => {
+  const client = await connectTestClient(t)
+  const dbName = uniqueDbName('workers')
+  t.teardown(() => client.db(dbName).dropDatabase())
+  const coll = client.db(dbName).collection('logs')
+  // Nothing is flushed on its own (huge buffer and interval): what worker 1 acknowledged before the kill
+  // reaches MongoDB only through the restarted worker's replay, the rest through shutdown's flush.
+  const c = await startCollector(t, {
+    env: {
+      MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, WORKER_COUNT: '2',
+      FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', SHUTDOWN_TIMEOUT: '60', RETENTION_SWEEP_INTERVAL: '3600'
+    }
+  })
+  const ready = await c.waitForLine(/all workers listening at http:\/\/127\.0\.0\.1:\d+/)
+  t.match(ready.line, new RegExp(`:${c.port}"`), 'the primary reports the one port every worker shares')
+  const pid1 = workerPid((await c.waitForLine(/"worker_id":1,"worker_pid":\d+,"msg":"worker started"/)).line)
+  const pid2 = workerPid((await c.waitForLine(/"worker_id":2,"worker_pid":\d+,"msg":"worker started"/)).line)
+  t.not(pid1, pid2)
+
+  const load = newLoad({ requestTimeoutMs: REQUEST_TIMEOUT_MS })
+  const clients = [
+    singleEventClient(c.url, load), singleEventClient(c.url, load),
+    batchClient(c.url, load, 50), batchClient(c.url, load, 50), freshConnectionClient(c, load)
+  ]
+  // Both workers take connections (round robin), and worker 1 has journaled events when it is killed.
+  t.equal((await untilWorker(c, pid1, s => s.accepted_total > 0)).process.worker_id, 1)
+  t.equal((await untilWorker(c, pid2, s => s.accepted_total > 0)).process.worker_id, 2)
+  await untilAcked(load, 2000)
+  const beforeKill = c.output.length
+  process.kill(pid1, 'SIGKILL')
+
+  const restarted = await c.waitForLine(/"worker_id":1,"worker_pid":\d+,"msg":"worker started"/, beforeKill)
+  const newPid1 = workerPid(restarted.line)
+  t.not(newPid1, pid1, 'the primary forked worker 1 again')
+  t.match(c.output.slice(beforeKill).join('\n'), /"worker_id":1,"worker_pid":\d+,"code":null,"signal":"SIGKILL".*"worker died; restarting it"/)
+  await c.waitForLine(/all workers listening at/, restarted.index)
+  // It replayed its own journal before listening: worker 1's events are in MongoDB, although nothing
+  // else flushes before shutdown.
+  t.ok(await coll.countDocuments() > 0, 'the restarted worker replayed LOG_DIR/worker-1 into MongoDB')
+  t.ok(existsSync(join(c.logDir, 'worker-1', 'maap-checkpoint.json')))
+
+  const acked = load.acked.size
+  await untilWorker(c, newPid1, s => s.accepted_total > 0)
+  await untilAcked(load, acked + 1000)
+  load.stopped = true
+  await Promise.all(clients)
+
+  t.equal(await c.stop('SIGTERM'), 0, 'SIGTERM to the primary: workers flush and exit, then the primary exits 0')
+  t.match(c.output.join('\n'), /"code":0,"msg":"all workers stopped"/)
+  assertExactlyOnce(t, load.acked, await seqCounts(coll))
+})
+
+t.test('WORKER_COUNT=2 without MongoDB: connections alternate between workers, each journals into its own directory', async t => {
+  const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
+  await c.waitForLine(/all workers listening at/)
+  // Each on a new connection: the primary deals connections to the workers in turn.
+  for (let i = 0; i < 10; i++) t.equal((await fresh(c, '/log', { message: `m${i}`, app_name: 'w' })).status, 201)
+  const seen = new Set<number | null>()
+  while (seen.size < 2) seen.add((await freshStatus(c)).process.worker_id)
+  t.same([...seen].sort(), [1, 2], '/status answers for the worker that took the connection')
+  t.equal(await c.stop('SIGTERM'), 0)
+  const journaled = (id: number): string => readdirSync(join(c.logDir, `worker-${id}`))
+    .filter(n => n.endsWith('.ndjson')).map(n => readFileSync(join(c.logDir, `worker-${id}`, n), 'utf8')).join('')
+  const lines = [journaled(1), journaled(2)].map(text => text.split('\n').filter(Boolean).length)
+  t.ok(lines[0]! > 0 && lines[1]! > 0, `both workers journaled events in their own directory (${lines.join(' + ')})`)
+  t.equal(lines[0]! + lines[1]!, 10, 'each event in exactly one journal')
+})
+
+t.test('a worker that cannot start stops the whole service with exit 1', async t => {
+  // LOG_DIR is a file: no worker can create its journal directory under it.
+  const file = join(mkdtempSync(join(tmpdir(), 'maap-badlogdir-')), 'not-a-dir')
+  writeFileSync(file, '')
+  const c = startCollector(t, { logDir: file, env: { WORKER_COUNT: '2' } })
+  await t.rejects(c, /collector exited \(1\) before listening/)
+})
