@@ -3,8 +3,6 @@
 // memory stays flat however fast the producer writes), and on EOF or SIGINT/SIGTERM delivers what it
 // has before exiting with a status that says whether everything arrived.
 
-// First, before any other module allocates: see cli-heap.ts.
-import './cli-heap'
 import split from 'split2'
 import { parseCli, HELP } from './cli-args'
 import { Shipper } from './shipper'
