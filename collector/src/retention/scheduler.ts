@@ -1,15 +1,20 @@
 // Runs retention every RETENTION_SWEEP_INTERVAL seconds: MongoDB indexes (once) and sweep, then the
 // collector's own old segment files. One pass at a time; a failed pass is logged and tried next time.
+// Several collectors (workers, hosts) on one collection: only the holder of a lease in MongoDB sweeps it
+// (lease.ts); the others skip the MongoDB sweep. File cleanup stays per process (each owns its LOG_DIR).
 import type { CollectorConfig } from '../config'
 import type { JournalWriter } from '../journal/writer'
 import type { ServiceLogger } from '../service'
 import type { MongoSink } from '../sink/mongo-sink'
 import { cleanupSegments } from './file-cleanup'
+import { Lease, LEASE_COLLECTION, type LeaseDocument } from './lease'
 import { ensureRetentionIndexes, sweepCollection, type SweepResult } from './mongo-retention'
 
 export interface RetentionResult extends Partial<SweepResult> {
   at: string
   ttl_index?: boolean
+  /** Whether this process held the sweeper lease this pass, and who did when it did not. */
+  lease?: { held: boolean, holder: string | null }
   files_deleted: number
   error?: string
 }
@@ -18,6 +23,7 @@ export class RetentionScheduler {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private indexesReady = false
+  private lease: Lease | undefined
   lastResult: RetentionResult | undefined
 
   constructor (
@@ -67,7 +73,27 @@ export class RetentionScheduler {
       result.ttl_index = setup.ttl
       if (!setup.ttl) this.log.info({ reason: setup.reason }, 'no TTL index; the periodic sweeper enforces LOG_RETENTION_DAYS')
     }
-    Object.assign(result, await sweepCollection(sink.collection, limits))
+    // Held across passes and renewed at each, so one process keeps sweeping while it lives; a holder that
+    // dies is replaced once its term runs out (at least a minute, and three sweep intervals).
+    const ttlMs = Math.max(60_000, 3 * this.config.retentionSweepSeconds * 1000)
+    const lease = this.lease ??= new Lease(sink.collection.db.collection<LeaseDocument>(LEASE_COLLECTION),
+      `retention:${sink.collection.dbName}.${sink.collection.collectionName}`, { ttlMs })
+    if (!(await lease.acquire())) {
+      result.lease = { held: false, holder: lease.holder ?? null }
+      return
+    }
+    result.lease = { held: true, holder: lease.owner }
+    // A long sweep keeps its term alive.
+    const keepAlive = setInterval(() => {
+      lease.acquire().then(held => {
+        if (!held) this.log.error({ lease: lease.name }, 'lost the retention lease during a sweep')
+      }, () => {})
+    }, ttlMs / 3).unref()
+    try {
+      Object.assign(result, await sweepCollection(sink.collection, limits))
+    } finally {
+      clearInterval(keepAlive)
+    }
   }
 
   private async cleanupFiles (result: RetentionResult): Promise<void> {
@@ -89,5 +115,7 @@ export class RetentionScheduler {
   async stop (): Promise<void> {
     clearInterval(this.timer)
     await this.running
+    // Another collector may take over the sweep at once rather than when the term runs out.
+    await this.lease?.release().catch(() => {})
   }
 }
