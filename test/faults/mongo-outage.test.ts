@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
 import { startCollector } from '../helpers/collector'
+import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
 import { batchClient, newLoad, untilAcked } from '../helpers/load'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort, restartableKind, startMongoServer } = require('../mongo/server.mjs')
@@ -52,12 +53,5 @@ t.test('MongoDB down for 30 s under load', { timeout: 240_000 }, async t => {
 
   const mc = new MongoClient(server.uri)
   t.teardown(() => mc.close())
-  const counts = new Map<number, number>()
-  for await (const d of mc.db('outage30').collection('logs').find({}, { projection: { seq: 1 } })) {
-    counts.set(d.seq as number, (counts.get(d.seq as number) ?? 0) + 1)
-  }
-  let missing = 0
-  for (const seq of load.acked) if (!counts.has(seq)) missing++
-  t.equal(missing, 0, `all ${load.acked.size} acknowledged events are stored`)
-  t.equal([...counts.values()].filter(n => n > 1).length, 0, 'none twice')
+  assertExactlyOnce(t, load.acked, await seqCounts(mc.db('outage30').collection('logs')))
 })
