@@ -26,12 +26,16 @@ export class RecordSerialiser {
   line (info: Info, levels: Levels | undefined): string {
     const raw = info[LEVEL] ?? info.level
     const level = typeof raw === 'string' ? this.#levels.map(raw, levels) : raw
-    if (level !== info.level || info instanceof Error || hasError(info)) return this.#rebuilt(info, raw, level)
+    // An app_name that is there but unusable ('' or not a string) would otherwise appear twice below.
+    const ownApp = info.app_name
+    if (level !== info.level || info instanceof Error || (ownApp !== undefined && text(ownApp) === undefined) || hasError(info)) {
+      return this.#rebuilt(info, raw, level)
+    }
     // The common case, on every log call: nothing to fix, so no copy — stringify the info as it is (JSON
     // leaves the symbol keys out) and put what it lacks in front. Those keys are absent from the info,
     // so the line never has a key twice.
     let head = ''
-    if (typeof info.app_name !== 'string' || info.app_name === '') head += `"app_name":${JSON.stringify(this.#appNameOf(info))},`
+    if (ownApp === undefined) head += `"app_name":${JSON.stringify(this.#appNameOf(info))},`
     if (info.timestamp === undefined) head += `"timestamp":${Date.now()},`
     if (head === '') return serialise(info)
     const body = serialise(info)

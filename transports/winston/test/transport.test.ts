@@ -55,6 +55,7 @@ t.test('mapping: colorized levels, Errors anywhere, circular and BigInt values, 
   logger.log({ level: 'error', message: new Error('as message') as unknown as string, app_name: 'own-app' })
   logger.info('service names the app', { service: 'svc' })
   logger.info('user created', { name: 'Bob' })
+  logger.info('empty app_name', { app_name: '', service: 'svc2' })
   // The logger's own format would stringify (and throw) first: this one passes the info through as is.
   const raw = winston.createLogger({ format: winston.format(info => info)(), transports: [new MaapTransport({ url: collector.url })] })
   raw.info('throws in toJSON', { app_name: 'own-app', bad: { toJSON () { throw new Error('no JSON') } } })
@@ -69,8 +70,9 @@ t.test('mapping: colorized levels, Errors anywhere, circular and BigInt values, 
   // No appName anywhere: the main script's name — never a record's own `name` field.
   t.match(by['user created'], { name: 'Bob', app_name: String })
   t.not(by['user created']!.app_name, 'Bob')
+  t.match(by['empty app_name'], { app_name: 'svc2' }, 'an empty app_name is replaced, not shipped twice')
   t.match(by['throws in toJSON'], { level: 'INFO', app_name: 'own-app', serialise_error: 'no JSON' })
-  t.equal(events.length, 6, 'none lost')
+  t.equal(events.length, 7, 'none lost')
 })
 
 t.test('levels: a custom scale without any known name ships as info, keeping the name', async t => {
