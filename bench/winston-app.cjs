@@ -1,16 +1,18 @@
 // Child process of bench/winston.mjs: one winston logger with one transport, the same record shape and
 // format for every target. Prints one JSON line of measurements on stdout.
-//   BENCH_TARGET = file | maap | mongodb,  BENCH_N = records,  BENCH_OPTIONS = transport options (JSON)
+//   BENCH_TARGET = noop | file | maap | mongodb,  BENCH_N = records,  BENCH_OPTIONS = transport options (JSON)
 // Measures: `loopMs` — the main thread's cost of N logger.info() calls (what the application feels);
 // `busyMs` — the main thread's active time from the first call to 'finish' (event-loop utilisation);
 // `deliveredMs` — first call until the logger's 'finish' after logger.end() (for maap: every record
 // acknowledged by the collector; for the file: written). With BENCH_HOLD=1 it stays alive after logging
-// (winston-mongodb has no delivery signal: the parent counts documents and kills it).
+// (winston-mongodb has no delivery signal: the parent counts documents, then asks it to close).
 'use strict'
 const winston = require('winston')
 
 const options = JSON.parse(process.env.BENCH_OPTIONS || '{}')
 const make = {
+  // winston itself: a transport that does nothing, to see what each real transport adds per call.
+  noop: () => new (require('winston-transport'))({ log: (info, callback) => callback() }),
   file: () => new winston.transports.File(options),
   maap: () => new (require('@maap-event-logger/winston-transport').MaapTransport)(options),
   mongodb: () => new (require('winston-mongodb').MongoDB)(options)
@@ -32,7 +34,17 @@ setImmediate(() => {
   const loopMs = performance.now() - t0
   if (process.env.BENCH_HOLD === '1') {
     process.stdout.write(JSON.stringify({ loopMs }) + '\n')
-    setInterval(() => {}, 1 << 30)
+    // The parent counts documents, then writes a line: close the logger and say how that went.
+    process.stdin.once('data', () => {
+      const report = closed => {
+        process.stdout.write(JSON.stringify({ closed }) + '\n')
+        process.exit(0)
+      }
+      process.on('uncaughtException', err => report(`crashed: ${err && err.message}`))
+      logger.on('finish', () => setImmediate(() => report('ok')))
+      logger.end()
+      if (typeof transport.close === 'function') transport.close()
+    })
     return
   }
   logger.on('finish', () => {
