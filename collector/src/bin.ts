@@ -4,7 +4,7 @@
 // WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
 import cluster from 'node:cluster'
 import { build } from './app'
-import { runPrimary } from './cluster'
+import { runPrimary, workerJournals } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
 
 async function main (): Promise<void> {
@@ -24,6 +24,11 @@ async function main (): Promise<void> {
     return
   }
   const app = await build(config, { level: config.logLevel })
+  const left = cluster.isPrimary ? workerJournals(config.logDir) : []
+  if (left.length > 0) {
+    app.log.warn({ dirs: left }, 'LOG_DIR holds worker journals from a run with WORKER_COUNT > 1, which one process does not read; ' +
+      'run once with that WORKER_COUNT and stop it with SIGTERM to drain them')
+  }
   if (config.mongodbUri === undefined) {
     app.log.warn({ logDir: config.logDir }, 'MONGODB_URI is not set: running on the local journal alone (embedded mode)')
   }

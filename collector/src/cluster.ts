@@ -11,9 +11,14 @@
 // Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB
 // sweeper is guarded by a lease there (retention/lease.ts).
 import cluster, { type Worker } from 'node:cluster'
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import type { CollectorConfig } from './config'
+import { CHECKPOINT_FILE } from './journal/checkpoint'
+import { TORN_TAILS_FILE } from './journal/torn-tail'
+import { parseSegmentName } from './retention/file-cleanup'
+import { DEAD_LETTER_FILE } from './sink/dead-letter'
 
 /** A worker that was up at least this long before it died is restarted at once. */
 const HEALTHY_MS = 10_000
@@ -32,6 +37,55 @@ function primaryLogger (level: string): (lvl: 'info' | 'warn' | 'error', fields:
     if (LEVELS[lvl]! < min) return
     process.stdout.write(JSON.stringify({ level: LEVELS[lvl], time: Date.now(), ...base, ...fields, msg }) + '\n')
   }
+}
+
+type Log = ReturnType<typeof primaryLogger>
+
+const JOURNAL_FILES = new Set([CHECKPOINT_FILE, DEAD_LETTER_FILE, TORN_TAILS_FILE])
+
+/** The collector's own journal files in `dir` (segments, checkpoint, dead letters, torn tails). */
+function journalFiles (dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter(e => e.isFile() && (JOURNAL_FILES.has(e.name) || parseSegmentName(e.name) !== undefined))
+      .map(e => e.name)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw err
+  }
+}
+
+/** Worker journal directories under `logDir` that hold journal files (left by an earlier WORKER_COUNT > 1). */
+export function workerJournals (logDir: string): string[] {
+  let names: string[]
+  try {
+    names = readdirSync(logDir).filter(n => /^worker-\d+$/.test(n))
+  } catch {
+    return []
+  }
+  return names.map(n => join(logDir, n)).filter(dir => journalFiles(dir).length > 0)
+}
+
+/**
+ * A journal that a single process left in LOG_DIR itself becomes worker 1's, so that it is replayed rather
+ * than forgotten. The files go through a staging directory renamed at the end, so a move cut short by a crash
+ * is resumed on the next start instead of leaving the journal split.
+ */
+function adoptSingleProcessJournal (logDir: string, log: Log): void {
+  const target = join(logDir, 'worker-1')
+  const staging = join(logDir, 'worker-1.adopting')
+  const files = journalFiles(logDir)
+  if (files.length === 0 && !existsSync(staging)) return
+  if (!existsSync(staging) && existsSync(target) && readdirSync(target).length > 0) {
+    log('warn', { log_dir: logDir, files: files.length }, 'LOG_DIR holds a single-process journal and worker-1 has its own: ' +
+      'they are not merged; run once with WORKER_COUNT=0 and stop it with SIGTERM to drain the single-process journal')
+    return
+  }
+  mkdirSync(staging, { recursive: true })
+  for (const f of files) renameSync(join(logDir, f), join(staging, f))
+  if (existsSync(target)) rmdirSync(target)
+  renameSync(staging, target)
+  log('info', { files: files.length, to: target }, 'moved the journal of a single-process run to worker 1, which replays it')
 }
 
 interface Slot {
@@ -153,5 +207,6 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
   log('info', { workers: slots.length, log_dir: config.logDir }, 'starting workers')
+  adoptSingleProcessJournal(config.logDir, log)
   for (const slot of slots) fork(slot)
 }

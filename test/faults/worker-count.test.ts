@@ -129,9 +129,48 @@ t.test('WORKER_COUNT=2 without MongoDB: connections alternate between workers, e
 })
 
 t.test('a worker that cannot start stops the whole service with exit 1', async t => {
-  // LOG_DIR is a file: no worker can create its journal directory under it.
-  const file = join(mkdtempSync(join(tmpdir(), 'maap-badlogdir-')), 'not-a-dir')
-  writeFileSync(file, '')
-  const c = startCollector(t, { logDir: file, env: { WORKER_COUNT: '2' } })
-  await t.rejects(c, /collector exited \(1\) before listening/)
+  // LOG_DIR/worker-1 is a file: worker 1 cannot create its journal there; worker 2 can.
+  const logDir = mkdtempSync(join(tmpdir(), 'maap-badworker-'))
+  writeFileSync(join(logDir, 'worker-1'), '')
+  // Worker 2 may have printed its own "listening" line before worker 1 failed, or not: both ways end in exit 1.
+  const started = await startCollector(t, { logDir, env: { WORKER_COUNT: '2' } }).catch((err: Error) => err)
+  if (started instanceof Error) {
+    t.match(started.message, /collector exited \(1\) before listening/)
+    t.match(started.message, /"worker_id":1,.*"a worker failed during start-up; stopping"/)
+  } else {
+    await started.waitForLine(/"worker_id":1,.*"a worker failed during start-up; stopping"/)
+    t.equal(await started.stop(), 1)
+  }
+})
+
+t.test('changing WORKER_COUNT: a single-process journal not yet drained is replayed by worker 1; leftovers are named', async t => {
+  const client = await connectTestClient(t)
+  const dbName = uniqueDbName('adopt')
+  t.teardown(() => client.db(dbName).dropDatabase())
+  const coll = client.db(dbName).collection('logs')
+  const logDir = mkdtempSync(join(tmpdir(), 'maap-adopt-'))
+  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', RETENTION_SWEEP_INTERVAL: '3600' }
+  const single = await startCollector(t, { logDir, env })
+  const body = Array.from({ length: 20 }, (_, seq) => JSON.stringify({ message: `s${seq}`, app_name: 'adopt', seq })).join('\n')
+  const res = await fetch(`${single.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
+  t.equal(res.status, 200)
+  t.equal(await single.stop('SIGKILL'), 'SIGKILL', 'killed before anything reached MongoDB')
+  t.equal(await coll.countDocuments(), 0)
+
+  const workers = await startCollector(t, { logDir, env: { ...env, WORKER_COUNT: '2' } })
+  await workers.waitForLine(/all workers listening at/)
+  t.match(workers.output.join('\n'), /moved the journal of a single-process run to worker 1/)
+  t.equal(await coll.countDocuments({ app_name: 'adopt' }), 20, 'worker 1 replayed it before listening')
+  t.notOk(readdirSync(logDir).some(n => n.endsWith('.ndjson')), 'nothing of it is left in LOG_DIR itself')
+  t.equal(await workers.stop('SIGTERM'), 0)
+
+  // Back to one process: it names the worker journals it does not read.
+  const again = await startCollector(t, { logDir, env })
+  t.match(again.output.join('\n'), /LOG_DIR holds worker journals/)
+  t.equal(await again.stop('SIGTERM'), 0)
+  // And to workers again: that run left a journal in LOG_DIR, worker 1 has its own; they are not merged.
+  const twice = await startCollector(t, { logDir, env: { ...env, WORKER_COUNT: '2' } })
+  await twice.waitForLine(/all workers listening at/)
+  t.match(twice.output.join('\n'), /they are not merged/)
+  t.equal(await twice.stop('SIGTERM'), 0)
 })

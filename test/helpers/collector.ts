@@ -70,7 +70,7 @@ Promise<RunningCollector> {
           return
         }
       }
-      if (child.exitCode !== null || child.signalCode !== null) {
+      if (closed) {
         watchers.delete(check)
         reject(new Error(`collector exited before printing ${String(re)}:\n${output.join('\n')}`))
       }
@@ -78,7 +78,12 @@ Promise<RunningCollector> {
     watchers.add(check)
     check()
   })
-  void exited.then(() => { for (const w of watchers) w() })
+  // 'close' comes after the last output line was read ('exit' may come before).
+  let closed = false
+  child.once('close', () => {
+    closed = true
+    for (const w of watchers) w()
+  })
   createInterface({ input: child.stderr! }).on('line', onLine)
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', line => {
