@@ -3,12 +3,12 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startCollector } from '../../../test/helpers/collector'
 import { journaled } from '../../../test/helpers/journal'
+import { deadPort } from './fixtures/dead-port'
 
 const fixture = (name: string): string => resolve(__dirname, 'fixtures', name)
 
@@ -22,14 +22,6 @@ async function run (script: string, env: Record<string, string>): Promise<{ code
   return { code, stdout, stderr }
 }
 
-async function deadPort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 function checkAll (t: Tap.Test, logDir: string, n: number): void {
   const events = journaled(logDir)

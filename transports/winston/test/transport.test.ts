@@ -2,12 +2,12 @@
 // the real worker thread: mapping, flush/close, options, errors surfacing as 'warn'.
 import t from 'tap'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
 import winston from 'winston'
 import TransportStream from 'winston-transport'
 import { MaapTransport, ShipperError } from '@maap-event-logger/winston-transport'
 import { startCollector } from '../../../test/helpers/collector'
 import { journaled } from '../../../test/helpers/journal'
+import { deadPort } from './fixtures/dead-port'
 
 const json = winston.format.json()
 
@@ -17,15 +17,6 @@ async function ended (logger: winston.Logger): Promise<void> {
   await finished
 }
 
-/** A port nothing listens on (bound, then released). */
-async function deadPort (): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as { port: number }
-  server.close()
-  await once(server, 'close')
-  return port
-}
 
 t.test('is a winston-transport TransportStream that winston.add() takes', async t => {
   const collector = await startCollector(t)
