@@ -52,6 +52,20 @@ t.test("logger.end(): 'finish' after delivery, then process.exit() has nothing l
   checkAll(t, collector.logDir, 20_000)
 })
 
+t.test('an uncaught exception with handleExceptions: the crash record is delivered with its stack', async t => {
+  const collector = await startCollector(t)
+  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '100', MODE: 'throw' })
+  t.equal(app.code, 1, 'winston exits with 1 after an uncaught exception')
+  const events = journaled(collector.logDir)
+  t.equal(events.length, 101)
+  t.match(events.find(e => e.exception === true), {
+    level: 'ERROR',
+    message: /uncaughtException: crash after logging/,
+    stack: /^Error: crash after logging\n\s+at /,
+    app_name: 'exit-app'
+  })
+})
+
 t.test('collector down at exit: records spooled within the bound, replayed by the next run', async t => {
   const spool = mkdtempSync(join(tmpdir(), 'maap-winston-exit-spool-'))
   const port = await deadPort()
