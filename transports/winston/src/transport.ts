@@ -120,6 +120,7 @@ export class MaapTransport extends TransportStream {
     const err = new ShipperError('MAAP_SHIP_DROPPED', `dropped 1 record: logged after the transport was closed (dropped so far: ${this.#lost})`, { records: 1 })
     this.emit('dropped', { records: 1, reason: 'write after close' })
     this.#warn(err)
-    stderrLine(`maap-winston: ${err.message}`)
+    // Always on stderr, but a logger that goes on after close() must not flood it: the 1st, 10th, 100th…
+    if (Number.isInteger(Math.log10(this.#lost))) stderrLine(`maap-winston: ${err.message}`)
   }
 }
