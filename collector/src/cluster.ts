@@ -165,7 +165,10 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     }
     if (code === 0 && signal === null) {
       log('warn', fields, 'worker exited cleanly (stopped on purpose); not restarting it')
-      if (slots.every(s => s.worker === undefined && s.restartTimer === undefined)) process.exit(0)
+      if (slots.every(s => s.worker === undefined && s.restartTimer === undefined)) {
+        log('info', {}, 'every worker was stopped on purpose; exiting')
+        process.exit(0)
+      }
       return
     }
     slot.quickDeaths = Date.now() - slot.startedAt < HEALTHY_MS ? slot.quickDeaths + 1 : 0

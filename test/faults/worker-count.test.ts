@@ -2,7 +2,7 @@
 // worker replays its own journal (LOG_DIR/worker-1) before it listens, and every acknowledged event ends up
 // in MongoDB exactly once.
 import t from 'tap'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { request } from 'node:http'
 import { join } from 'node:path'
@@ -126,6 +126,37 @@ t.test('WORKER_COUNT=2 without MongoDB: connections alternate between workers, e
   const lines = [journaled(1), journaled(2)].map(text => text.split('\n').filter(Boolean).length)
   t.ok(lines[0]! > 0 && lines[1]! > 0, `both workers journaled events in their own directory (${lines.join(' + ')})`)
   t.equal(lines[0]! + lines[1]!, 10, 'each event in exactly one journal')
+})
+
+t.test('a worker that keeps dying young is restarted with a growing backoff, and comes back once it can start', async t => {
+  const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
+  await c.waitForLine(/all workers listening at/)
+  const pid1 = workerPid((await c.waitForLine(/"worker_id":1,"worker_pid":\d+,"msg":"worker started"/)).line)
+  // Its journal directory replaced by a file: every restart of worker 1 fails at once.
+  const dir = join(c.logDir, 'worker-1')
+  renameSync(dir, `${dir}.away`)
+  writeFileSync(dir, '')
+  const from = c.output.length
+  process.kill(pid1, 'SIGKILL')
+  await c.waitForLine(/"worker_id":1,.*"code":1,.*"restart_in_ms":1000,"msg":"worker died; restarting it"/, from)
+  t.match(c.output.slice(from).join('\n'), /"signal":"SIGKILL","restart_in_ms":500/, 'the first restart after a short life waits 0.5 s')
+  rmSync(dir)
+  renameSync(`${dir}.away`, dir)
+  await c.waitForLine(/all workers listening at/, from)
+  t.pass('worker 1 is back on its own journal')
+  t.equal(await c.stop('SIGTERM'), 0)
+})
+
+t.test('a worker stopped on purpose is not restarted; the primary exits 0 once none is left', async t => {
+  const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
+  await c.waitForLine(/all workers listening at/)
+  const pids = await Promise.all([1, 2].map(async id => workerPid((await c.waitForLine(new RegExp(`"worker_id":${id},"worker_pid":\\d+,"msg":"worker started"`))).line)))
+  process.kill(pids[0]!, 'SIGTERM')
+  await c.waitForLine(/"worker_id":1,.*"worker exited cleanly \(stopped on purpose\); not restarting it"/)
+  t.equal((await freshStatus(c)).process.worker_id, 2, 'worker 2 still serves')
+  process.kill(pids[1]!, 'SIGTERM')
+  await c.waitForLine(/"every worker was stopped on purpose; exiting"/)
+  t.equal(await c.stop(), 0)
 })
 
 t.test('a worker that cannot start stops the whole service with exit 1', async t => {
