@@ -10,7 +10,7 @@ import type { ShipperStats } from './stats'
 
 export const EXIT = { ok: 0, lost: 1, usage: 2, spooled: 3 } as const
 
-function main (): void {
+export function main (): void {
   let config
   try {
     config = parseCli(process.argv.slice(2))
@@ -86,4 +86,5 @@ function summary (s: ShipperStats, why: string, spoolDir: string | undefined): s
   return `${why}: all delivered (${counts})`
 }
 
-if (require.main === module) main()
+// Run when started directly (tests spawn dist/cli.js); the bin launcher calls main() itself.
+if (require.main === module) void main()
