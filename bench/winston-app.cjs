@@ -2,6 +2,7 @@
 // format for every target. Prints one JSON line of measurements on stdout.
 //   BENCH_TARGET = noop | file | maap | mongodb,  BENCH_N = records,  BENCH_OPTIONS = transport options (JSON)
 // Measures: `loopMs` — the main thread's cost of N logger.info() calls (what the application feels);
+// `cpuMs` — the main thread's CPU time over the same span (Linux);
 // `busyMs` — the main thread's active time from the first call to 'finish' (event-loop utilisation);
 // `deliveredMs` — first call until the logger's 'finish' after logger.end() (for maap: every record
 // acknowledged by the collector; for the file: written). With BENCH_HOLD=1 it stays alive after logging
@@ -26,8 +27,23 @@ const logger = winston.createLogger({
 // winston-mongodb reports its connection trouble as 'error' on the logger; a bench must see it, not die.
 logger.on('error', err => process.stderr.write(`bench app: logger error: ${err && err.message}\n`))
 
+// CPU time of this process's main thread alone (Linux: utime + stime of task <pid>, in 10 ms ticks),
+// NaN elsewhere. Unlike event-loop utilisation it does not count time the thread waited for a core —
+// on a busy 2-core machine the transport's worker thread and the collector compete for them.
+const { readFileSync } = require('node:fs')
+function mainThreadCpuMs () {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) * 10
+  } catch {
+    return NaN
+  }
+}
+
 // Inside a callback, so the event loop's utilisation counts the loop as the main thread's busy time.
 setImmediate(() => {
+  const cpu0 = mainThreadCpuMs()
   const elu0 = performance.eventLoopUtilization()
   const t0 = performance.now()
   for (let i = 0; i < n; i++) logger.info('user signed in', { user_id: 4242, route: '/api/login', duration_ms: 12.5, seq: i })
@@ -51,7 +67,8 @@ setImmediate(() => {
     // busyMs: the main thread's active time from the first call to 'finish' — the loop plus whatever
     // the transport left for later on this thread (transports.File writes after the loop returns).
     const busyMs = performance.eventLoopUtilization(elu0).active
-    process.stdout.write(JSON.stringify({ loopMs, busyMs, deliveredMs: performance.now() - t0 }) + '\n')
+    const cpuMs = mainThreadCpuMs() - cpu0
+    process.stdout.write(JSON.stringify({ loopMs, busyMs, cpuMs, deliveredMs: performance.now() - t0 }) + '\n')
     process.exit(0)
   })
   logger.end()
