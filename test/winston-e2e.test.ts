@@ -1,35 +1,13 @@
 // winston → @maap-event-logger/winston-transport (worker thread) → real collector → MongoDB.
 import t from 'tap'
-import { once } from 'node:events'
-import { mkdtempSync, readdirSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
 import winston from 'winston'
 import { MaapTransport } from '@maap-event-logger/winston-transport'
-import { startCollector } from './helpers/collector'
 import { journaled } from './helpers/journal'
-import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
-import { flushCollector, startApp } from './helpers/ship'
-
-const exitApp = resolve(__dirname, '..', 'transports', 'winston', 'test', 'fixtures', 'app.js')
-
-async function setup (t: Tap.Test, name: string, extraEnv: Record<string, string> = {}) {
-  const client = await connectTestClient(t)
-  const dbName = uniqueDbName(name)
-  t.teardown(() => client.db(dbName).dropDatabase())
-  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000', ...extraEnv }
-  const collector = await startCollector(t, { env })
-  return { client, collector, coll: client.db(dbName).collection('logs'), env }
-}
-
-async function ended (logger: winston.Logger): Promise<void> {
-  const finished = once(logger, 'finish')
-  logger.end()
-  await finished
-}
+import { ended, setupMongoCollector } from './helpers/winston'
+import { flushCollector } from './helpers/ship'
 
 t.test('several formats: json, timestamp, errors with stack, splat and metadata, child, defaultMeta', async t => {
-  const { collector, coll } = await setup(t, 'wfmt')
+  const { collector, coll } = await setupMongoCollector(t, 'wfmt')
   const logger = winston.createLogger({
     level: 'debug',
     defaultMeta: { service: 'billing' },
@@ -62,7 +40,7 @@ t.test('several formats: json, timestamp, errors with stack, splat and metadata,
 })
 
 t.test('an Error without format.errors(): message and stack kept', async t => {
-  const { collector, coll } = await setup(t, 'werr')
+  const { collector, coll } = await setupMongoCollector(t, 'werr')
   const logger = winston.createLogger({ transports: [new MaapTransport({ url: collector.url, appName: 'errs' })] })
   const err = Object.assign(new RangeError('out of range'), { code: 'E_RANGE' })
   logger.error(err)
@@ -78,7 +56,7 @@ t.test('an Error without format.errors(): message and stack kept', async t => {
 })
 
 t.test('custom levels and syslog levels map to levels the collector knows; the original is kept', async t => {
-  const { collector, coll } = await setup(t, 'wlvl')
+  const { collector, coll } = await setupMongoCollector(t, 'wlvl')
   const custom = winston.createLogger({
     levels: { panic: 0, error: 1, notice: 2, info: 3, chatty: 4 },
     level: 'chatty',
@@ -109,7 +87,7 @@ t.test("'finish' only after delivery: at 'finish' the collector has journaled ev
   // MongoDB flushes only when asked, so what the collector holds at 'finish' is its journal, read
   // synchronously inside the 'finish' listener. A transport that lets 'finish' through before its
   // records are acknowledged (winston#1250) finds far fewer there: its worker has not even sent them.
-  const { collector, coll } = await setup(t, 'wfin', { FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '1000000' })
+  const { collector, coll } = await setupMongoCollector(t, 'wfin', { FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '1000000' })
   const n = 5000
   const logger = winston.createLogger({ transports: [new MaapTransport({ url: collector.url, appName: 'finish' })] })
   for (let i = 0; i < n; i++) logger.info('record', { i })
@@ -119,55 +97,4 @@ t.test("'finish' only after delivery: at 'finish' the collector has journaled ev
   t.equal(atFinish, n, `all ${n} acknowledged (journaled) by the collector when 'finish' fired`)
   await flushCollector(collector)
   t.equal(await coll.countDocuments({}), n, 'and all of them reach MongoDB')
-})
-
-t.test('winston.info() × 50,000 then process.exit(): all 50,000 stored', async t => {
-  const { collector, coll } = await setup(t, 'wexit')
-  const app = startApp(exitApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
-  t.equal(await app.exited, 0, app.stderr())
-  await flushCollector(collector)
-  t.equal(await coll.countDocuments({}), 50_000)
-  t.equal(await coll.countDocuments({ i: { $in: [0, 49_999] } }), 2, 'first and last record stored once each')
-  t.match(await coll.findOne({ i: 0 }), { app_name: 'exit-app', requestId: 'req-1', message: 'record 0', level: 'INFO' })
-})
-
-async function outage (t: Tap.Test, name: string, spool: boolean) {
-  const { collector, coll, env } = await setup(t, name)
-  const spoolDir = spool ? mkdtempSync(join(tmpdir(), 'maap-winston-spool-')) : undefined
-  const transport = new MaapTransport({ url: collector.url, appName: name, spoolDir, maxBufferBytes: 80_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 })
-  const warnings: Array<{ code?: string }> = []
-  transport.on('warn', (err: { code?: string }) => warnings.push(err))
-  const logger = winston.createLogger({ transports: [transport] })
-  const log = (from: number, to: number): void => { for (let i = from; i < to; i++) logger.info(`record ${i}`, { i }) }
-
-  log(0, 500)
-  t.match(await transport.flush(), { sent: 500 })
-  await collector.stop()
-  // Past the 80 kB memory bound the oldest batches go to the spool, or are dropped and counted.
-  const overflow = once(transport, spool ? 'spooled' : 'dropped')
-  log(500, 3500)
-  await overflow
-  const back = await startCollector(t, { env, port: collector.port, logDir: collector.logDir })
-  await ended(logger)
-  const stats = await transport.close()
-  await flushCollector(back)
-  return { coll, stats, warnings, spoolDir }
-}
-
-t.test('collector down for a while, then back: with a spool nothing is lost', async t => {
-  const { coll, stats, warnings, spoolDir } = await outage(t, 'wspool', true)
-  t.equal(await coll.countDocuments({}), 3500)
-  t.equal((await coll.distinct('i')).length, 3500, 'each record once')
-  t.equal(stats.dropped, 0)
-  t.ok(stats.spooled > 0, `spooled while the collector was down (${stats.spooled})`)
-  t.same(readdirSync(spoolDir!).filter(f => f.endsWith('.ndjson')), [], 'spool replayed and emptied')
-  t.ok(warnings.some(w => w.code === 'MAAP_SHIP_RETRY'), "failed sends surface as 'warn'")
-})
-
-t.test('collector down without a spool: drops are counted and reported, everything else stored', async t => {
-  const { coll, stats, warnings } = await outage(t, 'wdrop', false)
-  t.ok(stats.dropped > 0, `drops counted (${stats.dropped})`)
-  t.equal(await coll.countDocuments({}), 3500 - stats.dropped, 'stored + dropped = logged')
-  t.equal(stats.sent, 3500 - stats.dropped)
-  t.ok(warnings.some(w => w.code === 'MAAP_SHIP_DROPPED'), "drops surface as 'warn'")
 })

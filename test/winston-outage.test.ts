@@ -1,0 +1,65 @@
+// winston → @maap-event-logger/winston-transport → real collector → MongoDB, when it gets hard: 50,000
+// records then process.exit(), and the collector down for a while, with and without a spool.
+import t from 'tap'
+import { once } from 'node:events'
+import { mkdtempSync, readdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import winston from 'winston'
+import { MaapTransport } from '@maap-event-logger/winston-transport'
+import { startCollector } from './helpers/collector'
+import { ended, setupMongoCollector } from './helpers/winston'
+import { flushCollector, startApp } from './helpers/ship'
+
+const exitApp = resolve(__dirname, '..', 'transports', 'winston', 'test', 'fixtures', 'app.js')
+
+t.test('winston.info() × 50,000 then process.exit(): all 50,000 stored', async t => {
+  const { collector, coll } = await setupMongoCollector(t, 'wexit')
+  const app = startApp(exitApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
+  t.equal(await app.exited, 0, app.stderr())
+  await flushCollector(collector)
+  t.equal(await coll.countDocuments({}), 50_000)
+  t.equal(await coll.countDocuments({ i: { $in: [0, 49_999] } }), 2, 'first and last record stored once each')
+  t.match(await coll.findOne({ i: 0 }), { app_name: 'exit-app', requestId: 'req-1', message: 'record 0', level: 'INFO' })
+})
+
+async function outage (t: Tap.Test, name: string, spool: boolean) {
+  const { collector, coll, env } = await setupMongoCollector(t, name)
+  const spoolDir = spool ? mkdtempSync(join(tmpdir(), 'maap-winston-spool-')) : undefined
+  const transport = new MaapTransport({ url: collector.url, appName: name, spoolDir, maxBufferBytes: 80_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 })
+  const warnings: Array<{ code?: string }> = []
+  transport.on('warn', (err: { code?: string }) => warnings.push(err))
+  const logger = winston.createLogger({ transports: [transport] })
+  const log = (from: number, to: number): void => { for (let i = from; i < to; i++) logger.info(`record ${i}`, { i }) }
+
+  log(0, 500)
+  t.match(await transport.flush(), { sent: 500 })
+  await collector.stop()
+  // Past the 80 kB memory bound the oldest batches go to the spool, or are dropped and counted.
+  const overflow = once(transport, spool ? 'spooled' : 'dropped')
+  log(500, 3500)
+  await overflow
+  const back = await startCollector(t, { env, port: collector.port, logDir: collector.logDir })
+  await ended(logger)
+  const stats = await transport.close()
+  await flushCollector(back)
+  return { coll, stats, warnings, spoolDir }
+}
+
+t.test('collector down for a while, then back: with a spool nothing is lost', async t => {
+  const { coll, stats, warnings, spoolDir } = await outage(t, 'wspool', true)
+  t.equal(await coll.countDocuments({}), 3500)
+  t.equal((await coll.distinct('i')).length, 3500, 'each record once')
+  t.equal(stats.dropped, 0)
+  t.ok(stats.spooled > 0, `spooled while the collector was down (${stats.spooled})`)
+  t.same(readdirSync(spoolDir!).filter(f => f.endsWith('.ndjson')), [], 'spool replayed and emptied')
+  t.ok(warnings.some(w => w.code === 'MAAP_SHIP_RETRY'), "failed sends surface as 'warn'")
+})
+
+t.test('collector down without a spool: drops are counted and reported, everything else stored', async t => {
+  const { coll, stats, warnings } = await outage(t, 'wdrop', false)
+  t.ok(stats.dropped > 0, `drops counted (${stats.dropped})`)
+  t.equal(await coll.countDocuments({}), 3500 - stats.dropped, 'stored + dropped = logged')
+  t.equal(stats.sent, 3500 - stats.dropped)
+  t.ok(warnings.some(w => w.code === 'MAAP_SHIP_DROPPED'), "drops surface as 'warn'")
+})
