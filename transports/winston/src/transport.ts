@@ -41,7 +41,8 @@ export class MaapTransport extends TransportStream {
     this.#record = new RecordSerialiser(resolved.appName)
     this.#thread = new ShipperThread(forWorker)
     this.#thread.on('event', (name: string, data: unknown) => this.#onEvent(name, data))
-    this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost: ${err.message}`, { cause: err })))
+    // A dead worker is reported like a drop, and on stderr too when nobody listens (the core cannot).
+    this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, { cause: err }), 'worker'))
     flushOnExit(this.#thread, this.#closeTimeout)
   }
 
