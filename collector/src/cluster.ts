@@ -188,7 +188,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
   const shutdown = (reason: string): void => {
     if (stopping) return
     stopping = true
-    log('info', { signal: reason }, 'shutting down workers')
+    log('info', { reason }, 'shutting down workers')
     for (const slot of slots) {
       clearTimeout(slot.restartTimer)
       slot.restartTimer = undefined
