@@ -159,6 +159,17 @@ t.test('a worker stopped on purpose is not restarted; the primary exits 0 once n
   t.equal(await c.stop(), 0)
 })
 
+t.test('a worker that does not stop is killed once SHUTDOWN_TIMEOUT and the grace are over; the primary exits 1', async t => {
+  const c = await startCollector(t, { env: { WORKER_COUNT: '2', SHUTDOWN_TIMEOUT: '0' } })
+  await c.waitForLine(/all workers listening at/)
+  const pid2 = workerPid((await c.waitForLine(/"worker_id":2,"worker_pid":\d+,"msg":"worker started"/)).line)
+  process.kill(pid2, 'SIGSTOP') // frozen: it cannot act on SIGTERM
+  const exited = c.stop('SIGTERM')
+  await c.waitForLine(/"workers":\[2\].*"workers did not stop in time; killing them/)
+  await c.waitForLine(/"worker_id":2,.*"signal":"SIGKILL","msg":"worker stopped"/)
+  t.equal(await exited, 1)
+})
+
 t.test('a worker that cannot start stops the whole service with exit 1', async t => {
   // LOG_DIR/worker-1 is a file: worker 1 cannot create its journal there; worker 2 can.
   const logDir = mkdtempSync(join(tmpdir(), 'maap-badworker-'))
