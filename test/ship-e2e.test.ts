@@ -10,7 +10,7 @@ async function setup (t: Tap.Test, name: string) {
   const client = await connectTestClient(t)
   const dbName = uniqueDbName(name)
   t.teardown(() => client.db(dbName).dropDatabase())
-  const collector = await startCollector(t, { env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2' } })
+  const collector = await startCollector(t, { env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_RETENTION_DAYS: '0' } })
   return { collector, coll: client.db(dbName).collection('logs') }
 }
 

@@ -21,7 +21,7 @@ t.test('force-flush stores every event with BSON types and renamed keys', async 
   const dbName = uniqueDbName('flush')
   t.teardown(() => client.db(dbName).dropDatabase())
   // A buffer larger than the batch, so that only force-flush moves these events.
-  const { app } = await buildTestApp(t, { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '5000' })
+  const { app } = await buildTestApp(t, { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '5000', LOG_RETENTION_DAYS: '0' })
   const events = Array.from({ length: 2500 }, (_, i) => ({ level: 'info', message: `m${i}`, app_name: 'svc', seq: i, 'user.id': i, timestamp: 1700000000000 + i }))
   const res = await app.inject(ndjson(events))
   t.equal(res.json().accepted, 2500)
