@@ -19,7 +19,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const event = { level: 'info', message: 'user signed in', app_name: 'bench', user_id: 4242, route: '/api/login', duration_ms: 12.5 }
 const batch = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ ...event, seq: i })).join('\n')
 const tmp = prefix => mkdtempSync(join(tmpdir(), prefix))
-const rssMb = pid => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024
+const rssMb = pid => Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024)
 
 function load (url, opts) {
   return new Promise((resolve, reject) => {
@@ -60,7 +60,7 @@ async function outage () {
   await collector.stop()
   await mongo.stop()
   const third = Math.max(1, Math.floor(samples.length / 3))
-  const avg = xs => xs.reduce((a, b) => a + b, 0) / xs.length
+  const avg = xs => Math.round(xs.reduce((a, b) => a + b, 0) / xs.length)
   console.log('\n1. MongoDB (%s) down for %d s under %s events/s of batch load', kind, outageSeconds, fmt(r.requests.average * 1000))
   console.log('   acknowledged during the outage: %s events (non-2xx %d); waiting in the journal: %s', fmt(r.requests.total * 1000), r.non2xx, fmt(waiting))
   console.log('   collector RSS during the outage: min %d / max %d MB; first third avg %d MB, last third avg %d MB (bar: < 250 MB and flat)',
