@@ -1,94 +1,167 @@
-// The application-thread side of a shipper in a worker thread. write() only serialises and queues;
-// lines cross to the worker once per event-loop turn, in one message. The worker is unref'd: it never
-// keeps the process alive — call close() (winston: from _final) to deliver before exit.
-
+// The application-thread side of a shipper in a worker thread (worker.ts is the other side). write()
+// only queues a serialised line; lines cross to the worker in one message per event-loop turn (or per
+// CHUNK lines, so a burst of logging starts shipping while it is still going on). flush() and close()
+// are requests answered by id. The worker is unref'd: only a pending flush/close holds the process, and
+// the opt-in exit flush (exit-flush.ts) covers process.exit() and an event loop that runs empty.
 import { EventEmitter } from 'node:events'
 import { Worker } from 'node:worker_threads'
-import type { HostMessage, HostReply } from './worker-host'
-import type { ShipperOptions } from './options'
+import { ShipperError, type ShipperErrorCode } from './errors'
+import { flushOnExit, forget } from './exit-flush'
+import { resolveOptions, type ShipperOptions } from './options'
 import type { ShipperStats } from './stats'
+import { stderrLine } from './stderr'
+import { RUNNING, SETTLED, type HostMessage, type HostReply, type WorkerData } from './worker-host'
 
-export interface ShipperWorker extends EventEmitter {
-  /** Queues a record (objects are JSON-serialised here, on the calling thread). Never throws. */
-  write (record: string | object): void
-  flush (timeoutMs?: number): Promise<ShipperStats>
-  /** Delivers (up to closeTimeout), stops the worker. Idempotent. */
-  close (): Promise<ShipperStats>
-  readonly worker: Worker
+const CHUNK = 1000
+
+/** Counters for a worker that is gone: nothing it held can be accounted for any more. */
+const GONE: ShipperStats = Object.freeze({ sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 })
+
+export interface StartWorkerOptions {
+  /**
+   * At process 'exit' (process.exit(), or the event loop running empty) hand the worker what is queued,
+   * ask it to close and block the exiting thread until it has settled — for at most closeTimeout +
+   * EXIT_MARGIN_MS. Default false.
+   */
+  flushOnExit?: boolean
 }
 
-export function startShipperWorker (options: Omit<ShipperOptions, 'onError'> = {}): ShipperWorker {
-  const worker = new Worker(require.resolve('./worker'), { workerData: { options } })
-  worker.unref()
-  const events = new EventEmitter() as ShipperWorker
-  let lines: string[] = []
-  let nextId = 1
-  const waiting = new Map<number, (stats: ShipperStats) => void>()
-  let closing: Promise<ShipperStats> | undefined
-  let exited = false
+/**
+ * Events: the core's `'sent'`, `'retry'`, `'rejected'`, `'dropped'`, `'spooled'` (the Shipper's payloads,
+ * errors inside them as text); `'error'` (ShipperError); `'failed'` (Error): the worker thread itself died
+ * and what it held is lost. Unheard, `'error'` and `'failed'` go to stderr, as the Shipper prints them.
+ */
+export class ShipperWorker extends EventEmitter {
+  readonly #worker: Worker
+  readonly #state: Int32Array
+  #lines: string[] = []
+  #nextId = 1
+  readonly #waiting = new Map<number, (stats: ShipperStats) => void>()
+  #closing: Promise<ShipperStats> | undefined
+  #gone = false
+  #failed = false
+  #exitDeadline = 0
 
-  const send = (msg: HostMessage): void => { worker.postMessage(msg) }
-  const sendLines = (): void => {
-    if (lines.length === 0 || exited) return
-    send({ code: 'WRITE', lines })
-    lines = []
+  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false }: StartWorkerOptions) {
+    super()
+    // On the caller's stack, so a bad option throws here and not later inside the worker.
+    const { closeTimeout } = resolveOptions(options)
+    const data: WorkerData = { options, state: new SharedArrayBuffer(4) }
+    this.#state = new Int32Array(data.state!)
+    this.#worker = new Worker(require.resolve('./worker'), { workerData: data })
+    this.#worker.on('message', (reply: HostReply) => {
+      if (reply.code === 'EVENT') this.#onEvent(reply.name, reply.data)
+      else this.#waiting.get(reply.id)?.(reply.stats)
+    })
+    this.#worker.on('error', err => this.#fail(err))
+    this.#worker.on('exit', code => {
+      this.#gone = true
+      forget(this)
+      if (this.#closing === undefined || this.#waiting.size > 0) {
+        this.#fail(new Error(`shipper worker exited (code ${code}) with ${this.#waiting.size} request(s) unanswered; undelivered records are lost`))
+      }
+      for (const done of [...this.#waiting.values()]) done(GONE)
+    })
+    // After the listeners: adding a 'message' listener refs the port again.
+    this.#worker.unref()
+    if (onExit) flushOnExit(this, closeTimeout)
   }
-  const request = (msg: { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }): Promise<ShipperStats> => {
-    sendLines()
-    const id = nextId++
-    // Waiting on a reply is real work: hold the process until it comes.
-    worker.ref()
-    return new Promise<ShipperStats>(resolve => {
-      waiting.set(id, stats => {
-        waiting.delete(id)
-        if (waiting.size === 0) worker.unref()
+
+  /** Queues one NDJSON line; false once the worker no longer takes records (closing or gone). */
+  write (line: string): boolean {
+    if (this.#closing !== undefined || this.#gone) return false
+    if (this.#lines.length === 0) setImmediate(() => this.#send())
+    this.#lines.push(line)
+    if (this.#lines.length >= CHUNK) this.#send()
+    return true
+  }
+
+  /** Resolves when everything written before the call is settled (with `timeoutMs`, at the latest then). */
+  flush (timeoutMs?: number): Promise<ShipperStats> {
+    return this.#request(timeoutMs === undefined ? { code: 'FLUSH' } : { code: 'FLUSH', timeoutMs })
+  }
+
+  /** Delivers (up to closeTimeout), spools or drops the rest, stops the worker. Idempotent, never rejects. */
+  close (): Promise<ShipperStats> {
+    this.#closing ??= this.#request({ code: 'CLOSE' }).then(stats => {
+      forget(this)
+      return stats
+    })
+    return this.#closing
+  }
+
+  /**
+   * @internal Exit flush, step 1 (synchronous): hand over what is queued and ask the worker to close.
+   * Every worker starts before any waits, so several deliver in parallel.
+   */
+  beginExit (boundMs: number): void {
+    if (this.#gone || Atomics.load(this.#state, 0) === SETTLED) return
+    this.#send()
+    this.#worker.postMessage({ code: 'EXIT' } satisfies HostMessage)
+    this.#exitDeadline = Date.now() + boundMs
+  }
+
+  /** @internal Step 2: block this thread until the worker has settled everything, or the bound has passed. */
+  waitExit (): boolean {
+    if (this.#exitDeadline === 0) return true
+    for (;;) {
+      if (Atomics.load(this.#state, 0) === SETTLED) return true
+      const left = this.#exitDeadline - Date.now()
+      if (left <= 0) return false
+      Atomics.wait(this.#state, 0, RUNNING, left)
+    }
+  }
+
+  #onEvent (name: string, data: unknown): void {
+    if (name !== 'error') {
+      this.emit(name, data)
+      // Unheard, retries reach stderr only at the start of a streak (the Shipper's rule).
+      if (name === 'retry' && (data as { attempt?: number }).attempt === 1 && this.listenerCount('error') === 0) {
+        stderrLine(`maap-shipper: ${String((data as { error?: unknown }).error)}`)
+      }
+      return
+    }
+    const e = data as { code?: string, message?: string, records?: number, status?: number }
+    const err = new ShipperError((e.code ?? 'MAAP_SHIP_PROTOCOL') as ShipperErrorCode, e.message ?? 'unknown shipper error', {
+      ...(e.records === undefined ? {} : { records: e.records }),
+      ...(e.status === undefined ? {} : { status: e.status })
+    })
+    if (this.listenerCount('error') > 0) this.emit('error', err)
+    // Drops the worker has printed itself; retries see above.
+    else if (err.code !== 'MAAP_SHIP_DROPPED' && err.code !== 'MAAP_SHIP_RETRY') stderrLine(`maap-shipper: ${err.message}`)
+  }
+
+  #fail (err: Error): void {
+    if (this.#failed) return
+    this.#failed = true
+    if (this.listenerCount('failed') > 0) this.emit('failed', err)
+    else stderrLine(`maap-shipper: the shipper's worker thread failed; records it held are lost: ${err.message}`)
+  }
+
+  #send (): void {
+    if (this.#lines.length === 0 || this.#gone) return
+    this.#worker.postMessage({ code: 'WRITE', lines: this.#lines } satisfies HostMessage)
+    this.#lines = []
+  }
+
+  #request (msg: { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }): Promise<ShipperStats> {
+    if (this.#gone) return Promise.resolve(GONE)
+    this.#send()
+    const id = this.#nextId++
+    // Waiting for an answer is real work: hold the process until it comes.
+    this.#worker.ref()
+    return new Promise(resolve => {
+      this.#waiting.set(id, stats => {
+        this.#waiting.delete(id)
+        if (this.#waiting.size === 0) this.#worker.unref()
         resolve(stats)
       })
-      send({ ...msg, id } as HostMessage)
+      this.#worker.postMessage({ ...msg, id } satisfies HostMessage)
     })
   }
+}
 
-  worker.on('message', (reply: HostReply) => {
-    if (reply.code === 'EVENT') {
-      if (reply.name !== 'error' || events.listenerCount('error') > 0) events.emit(reply.name, reply.data)
-      else process.stderr.write(`maap-shipper: ${(reply.data as { message?: string }).message}\n`)
-      return
-    }
-    waiting.get(reply.id)?.(reply.stats)
-  })
-  worker.on('error', err => {
-    if (events.listenerCount('error') > 0) events.emit('error', err)
-    else process.stderr.write(`maap-shipper: worker failed: ${err.message}\n`)
-  })
-  worker.on('exit', code => {
-    exited = true
-    if (waiting.size === 0 && closing !== undefined) return
-    // The worker is gone without answering: whatever it held is lost. Say so, and release every waiter
-    // with counters that cannot be mistaken for a clean delivery.
-    const message = `shipper worker exited (code ${code}) with ${waiting.size} request(s) unanswered; undelivered records are lost`
-    if (events.listenerCount('error') > 0) events.emit('error', new Error(message))
-    else process.stderr.write(`maap-shipper: ${message}\n`)
-    const lost: ShipperStats = { sent: 0, retried: 0, dropped: lines.length, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 }
-    for (const done of [...waiting.values()]) done(lost)
-  })
-
-  Object.defineProperty(events, 'worker', { value: worker })
-  events.write = (record: string | object): void => {
-    if (closing !== undefined || exited) return
-    let line: string
-    try {
-      line = typeof record === 'string' ? record : JSON.stringify(record)
-    } catch (err) {
-      process.stderr.write(`maap-shipper: record could not be serialised, dropped: ${(err as Error).message}\n`)
-      return
-    }
-    if (lines.length === 0) setImmediate(sendLines)
-    lines.push(line)
-  }
-  events.flush = (timeoutMs?: number) => request(timeoutMs === undefined ? { code: 'FLUSH' } : { code: 'FLUSH', timeoutMs })
-  events.close = () => {
-    closing ??= request({ code: 'CLOSE' })
-    return closing
-  }
-  return events
+/** Starts a Shipper in a worker thread. Throws ShipperError MAAP_SHIP_INVALID_OPTION for a bad option. */
+export function startShipperWorker (options: Omit<ShipperOptions, 'onError'> = {}, start: StartWorkerOptions = {}): ShipperWorker {
+  return new ShipperWorker(options, start)
 }

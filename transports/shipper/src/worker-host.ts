@@ -1,9 +1,12 @@
-// The worker side of a shipper that lives in a worker thread (winston's MaapTransport, or any host):
-// small `{ code }` messages in, replies matched by id out (thread-stream's pattern). The application
-// thread only serialises records; mapping, batching and I/O all happen here.
+// The worker side of a shipper that lives in a worker thread (worker.ts, or any host that builds its
+// own thread): small `{ code }` messages in, replies matched by id out (thread-stream's pattern). The
+// application thread only serialises records; mapping, batching and I/O all happen here.
 //
 //   app thread ──WRITE{lines}──► hostShipper ─► Shipper ─► collector
 //              ◄─FLUSHED{id,stats} / CLOSED{id,stats} / EVENT{name,data}──
+//              ──EXIT──► Shipper.close() ─► onSettled (the exit flush, see exit-flush.ts)
+//
+// Every message comes through the one port, in order, so EXIT is handled after every WRITE before it.
 
 import type { MessagePort } from 'node:worker_threads'
 import { Shipper } from './shipper'
@@ -14,6 +17,8 @@ export type HostMessage =
   | { code: 'WRITE', lines: string[] }
   | { code: 'FLUSH', id: number, timeoutMs?: number }
   | { code: 'CLOSE', id: number }
+  /** The process is exiting: close now. No reply — the application thread cannot receive one any more. */
+  | { code: 'EXIT' }
 
 export type HostReply =
   | { code: 'FLUSHED', id: number, stats: ShipperStats }
@@ -21,10 +26,24 @@ export type HostReply =
   /** A shipper event ('error', 'dropped', 'rejected', 'spooled', 'retry', 'sent'), with plain-data payload. */
   | { code: 'EVENT', name: string, data: unknown }
 
+/** `state[0]` of the worker's shared flag: RUNNING until its shipper has closed (delivered, spooled or dropped all). */
+export const RUNNING = 0
+export const SETTLED = 1
+
+export interface WorkerData {
+  /** Shipper options (structured-cloneable: no functions). */
+  options?: Omit<ShipperOptions, 'onError'>
+  /** Int32 flag, RUNNING → SETTLED; an exit flush waits on it with Atomics.wait. */
+  state?: SharedArrayBuffer
+}
+
 const FORWARDED = ['dropped', 'rejected', 'spooled', 'retry', 'sent'] as const
 
-/** Runs a Shipper behind `port`; returns it (for tests and for hosts that add their own messages). */
-export function hostShipper (port: MessagePort, options: Omit<ShipperOptions, 'onError'>): Shipper {
+/**
+ * Runs a Shipper behind `port`; returns it (for tests and for hosts that add their own messages).
+ * `onSettled` runs once the shipper has closed (CLOSE, before the reply leaves, or EXIT).
+ */
+export function hostShipper (port: MessagePort, options: Omit<ShipperOptions, 'onError'>, onSettled: () => void = () => {}): Shipper {
   const shipper = new Shipper(options)
   const post = (reply: HostReply): void => port.postMessage(reply)
   shipper.on('error', (err: Error & { code?: string, records?: number, status?: number }) => {
@@ -43,9 +62,15 @@ export function hostShipper (port: MessagePort, options: Omit<ShipperOptions, 'o
         return
       case 'CLOSE':
         shipper.close().then(stats => {
+          // Settle before the reply leaves: an exit flush that missed CLOSED must not wait for nothing.
+          onSettled()
           post({ code: 'CLOSED', id: msg.id, stats })
           port.close()
         })
+        return
+      case 'EXIT':
+        // close() is idempotent: an exit during a close() waits for the same close.
+        shipper.close().then(onSettled, onSettled)
         return
       default:
         // An unknown message means the two sides disagree on the protocol: say so loudly.

@@ -1,7 +1,20 @@
 // Worker-thread entry point: `new Worker(require.resolve('@maap-event-logger/shipper/worker'),
-// { workerData: { options } })`. See worker-client.ts for the application-thread side.
+// { workerData: { options, state? } })` (WorkerData in worker-host.ts). worker-client.ts is the
+// application-thread side; `state`, when given, is the flag its exit flush waits on.
 import { parentPort, workerData } from 'node:worker_threads'
-import { hostShipper } from './worker-host'
+import { hostShipper, SETTLED, type WorkerData } from './worker-host'
 
 if (parentPort === null) throw new Error('@maap-event-logger/shipper/worker must run in a worker thread')
-hostShipper(parentPort, (workerData as { options?: object } | undefined)?.options ?? {})
+const { options = {}, state } = (workerData ?? {}) as WorkerData
+const flag = state === undefined ? undefined : new Int32Array(state)
+
+// Tells an application thread blocked in its exit flush that nothing more will be delivered.
+const settle = (): void => {
+  if (flag === undefined) return
+  Atomics.store(flag, 0, SETTLED)
+  Atomics.notify(flag, 0)
+}
+
+hostShipper(parentPort, options, settle)
+// A worker that dies for any reason must not leave the application waiting out the whole bound.
+process.on('exit', settle)

@@ -5,23 +5,18 @@
 // waits for its 'finish'; a Writable emits 'finish' only after _final's callback. _final closes the
 // worker's shipper, which answers once every record is acknowledged by the collector — or, at the
 // latest after closeTimeout, spooled (spoolDir) or dropped and counted. So the logger's 'finish' means
-// delivered. process.exit() without end(): see exit.ts.
+// delivered. process.exit() without end(): the shipper worker's exit flush (flushOnExit).
 import TransportStream from 'winston-transport'
-import { resolveOptions, ShipperError, type ShipperErrorCode, type ShipperStats } from '@maap-event-logger/shipper'
-import { forget, flushOnExit } from './exit'
+import { resolveOptions, ShipperError, startShipperWorker, stderrLine, type ShipperStats, type ShipperWorker } from '@maap-event-logger/shipper'
 import type { Levels } from './levels'
 import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
 import { RecordSerialiser } from './record'
-import { stderrLine } from './stderr'
-import { ShipperThread } from './thread'
 
 /** Shipper events re-emitted by the transport, with the core's payloads. */
-const FORWARDED = new Set(['sent', 'retry', 'rejected', 'dropped', 'spooled'])
-
-interface ErrorData { code?: string, message?: string, records?: number, status?: number }
+const FORWARDED = ['sent', 'retry', 'rejected', 'dropped', 'spooled'] as const
 
 export class MaapTransport extends TransportStream {
-  readonly #thread: ShipperThread
+  readonly #thread: ShipperWorker
   readonly #record: RecordSerialiser
   readonly #onError: ((err: ShipperError) => void) | undefined
   readonly #closeTimeout: number
@@ -39,11 +34,14 @@ export class MaapTransport extends TransportStream {
     this.#onError = options.onError
     this.#closeTimeout = resolved.closeTimeout
     this.#record = new RecordSerialiser(resolved.appName)
-    this.#thread = new ShipperThread(forWorker)
-    this.#thread.on('event', (name: string, data: unknown) => this.#onEvent(name, data))
-    // A dead worker is reported like a drop, and on stderr too when nobody listens (the core cannot).
+    this.#thread = startShipperWorker(forWorker, { flushOnExit: true })
+    for (const name of FORWARDED) this.#thread.on(name, (data: unknown) => this.emit(name, data))
+    this.#thread.on('retry', (data: { attempt: number, error: unknown }) => {
+      if (data.attempt === 1 && !this.#heard()) stderrLine(`maap-winston: ${String(data.error)}`)
+    })
+    this.#thread.on('error', (err: ShipperError) => this.#warn(err))
+    // A dead worker is reported like a drop, and on stderr too when nobody listens.
     this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, { cause: err }), 'worker'))
-    flushOnExit(this.#thread, this.#closeTimeout)
   }
 
   log (info: Record<string | symbol, unknown>, callback: () => void): void {
@@ -63,10 +61,7 @@ export class MaapTransport extends TransportStream {
    * worker. Idempotent; never rejects. winston calls it when the transport is removed from a logger.
    */
   close (): Promise<ShipperStats> {
-    this.#closing ??= this.#thread.close().then(stats => {
-      forget(this.#thread)
-      return { ...stats, dropped: stats.dropped + this.#lost }
-    })
+    this.#closing ??= this.#thread.close().then(stats => ({ ...stats, dropped: stats.dropped + this.#lost }))
     return this.#closing
   }
 
@@ -74,22 +69,6 @@ export class MaapTransport extends TransportStream {
     // Never fail the stream: an error here would leave the logger's 'finish' waiting forever. What
     // could not be delivered is already counted and reported.
     this.close().then(() => callback(), () => callback())
-  }
-
-  #onEvent (name: string, data: unknown): void {
-    if (FORWARDED.has(name)) {
-      this.emit(name, data)
-      if (name === 'retry' && (data as { attempt?: number }).attempt === 1 && !this.#heard()) {
-        stderrLine(`maap-winston: ${String((data as { error?: unknown }).error)}`)
-      }
-      return
-    }
-    if (name !== 'error') return
-    const e = data as ErrorData
-    this.#warn(new ShipperError((e.code ?? 'MAAP_SHIP_PROTOCOL') as ShipperErrorCode, e.message ?? 'unknown shipper error', {
-      ...(e.records === undefined ? {} : { records: e.records }),
-      ...(e.status === undefined ? {} : { status: e.status })
-    }), e.code)
   }
 
   /**

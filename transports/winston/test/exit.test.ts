@@ -1,5 +1,5 @@
 // The exit guarantee, in real child processes: records logged right before the process ends reach the
-// collector through the synchronous exit flush (exit.ts), or are spooled, or are counted on stderr.
+// collector through the synchronous exit flush (the shipper's exit-flush.ts), or are spooled, or are counted on stderr.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
