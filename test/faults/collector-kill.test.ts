@@ -4,12 +4,12 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCollector, type RunningCollector } from './helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
-import { assertExactlyOnce, seqCounts } from './helpers/exactly-once'
-import { batchClient, newLoad, singleEventClient, untilAcked } from './helpers/load'
+import { startCollector, type RunningCollector } from '../helpers/collector'
+import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
+import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
+import { batchClient, newLoad, singleEventClient, untilAcked } from '../helpers/load'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { freePort, restartableKind, startMongoServer } = require('./mongo/server.mjs')
+const { freePort, restartableKind, startMongoServer } = require('../mongo/server.mjs')
 
 async function status (c: RunningCollector): Promise<Record<string, unknown>> {
   return await (await fetch(`${c.url}/status`)).json() as Record<string, unknown>
