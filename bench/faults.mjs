@@ -4,13 +4,15 @@
 //   2. batch ingest with API keys and TLS on, against the same collector without them (bar ≥ 0.8×).
 // Loopback only. BENCH_SECONDS sets the length of each ingest run (default 10).
 import autocannon from 'autocannon'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fmt, ratio, startServer } from './lib.mjs'
 import { freePort, restartableKind, startMongoServer } from '../test/mongo/server.mjs'
+import helpers from '../test/helpers/certificate.js'
+
+const { selfSignedCertificate } = helpers
 
 const here = dirname(fileURLToPath(import.meta.url))
 const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
@@ -70,11 +72,7 @@ async function outage () {
 }
 
 async function authAndTls () {
-  const dir = tmp('bench-tls-')
-  const cert = join(dir, 'cert.pem')
-  const key = join(dir, 'key.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' })
+  const { cert, key } = selfSignedCertificate()
   const apiKey = 'bench-key-0123456789abcdef'
   const plain = await startServer(collectorBin, { LOG_DIR: tmp('bench-plain-') })
   const p = await load(`http://127.0.0.1:${plain.port}/logs`, { connections: 8, duration: seconds })

@@ -33,3 +33,33 @@ export function peakRssMb (pid) {
 
 export const fmt = n => Math.round(n).toLocaleString('en-US')
 export const ratio = (a, b) => (a / b).toFixed(2) + '×'
+
+/**
+ * Runs a bench app (a child script that prints one JSON line of measurements, and more on request);
+ * resolves with that first line plus { child, exited, nextLine }.
+ */
+export function runBenchApp (script, env) {
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', c => { stderr += c })
+  const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal, stderr })))
+  const lines = createInterface({ input: child.stdout })
+  const nextLine = () => new Promise(resolve => lines.once('line', line => resolve(JSON.parse(line))))
+  return new Promise((resolve, reject) => {
+    nextLine().then(first => resolve({ ...first, child, exited, nextLine }))
+    child.once('exit', code => reject(new Error(`bench app exited (${code}) without a result:\n${stderr}`)))
+  })
+}
+
+export const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+export const perSec = (n, ms) => n / (ms / 1000)
+
+/** Polls `count()` until it reaches n (or the limit passes); the poll is cheap next to what it measures. */
+export async function until (count, n, limitMs, everyMs) {
+  const t0 = performance.now()
+  for (;;) {
+    const c = await count()
+    if (c >= n || performance.now() - t0 > limitMs) return c
+    await new Promise(resolve => setTimeout(resolve, everyMs))
+  }
+}

@@ -8,14 +8,12 @@
 //      the same server; bar ≥ 20×
 // Load stays on 127.0.0.1. BENCH_N (default 200000) records for 1–2, BENCH_MONGO_N (default 100000)
 // for 3, BENCH_PINO_MONGODB_N (default 3000) for pino-mongodb, BENCH_RUNS (default 3) runs of 1.
-import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
-import { fmt, ratio, startServer } from './lib.mjs'
+import { fmt, median, perSec, ratio, runBenchApp, startServer, until } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -26,18 +24,8 @@ const MONGO_N = Number(process.env.BENCH_MONGO_N ?? 100_000)
 const PM_N = Number(process.env.BENCH_PINO_MONGODB_N ?? 3000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 
-/** Runs the child app; resolves with its measurement line (and the child, when it holds). */
-function runApp (env) {
-  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  const exited = new Promise(resolve => child.once('exit', resolve))
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', line => resolve({ ...JSON.parse(line), child, exited }))
-    child.once('exit', code => reject(new Error(`bench app exited (${code}) without a result`)))
-  })
-}
+const runApp = env => runBenchApp(app, env)
 
-const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const perSec = (n, ms) => n / (ms / 1000)
 
 async function mainThreadAndDelivery () {
   const collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-pino-')) })
@@ -62,16 +50,6 @@ async function mainThreadAndDelivery () {
   console.log('\n2. delivery to a local collector (embedded journal), first call → flush callback')
   console.log('   %s records/s acknowledged, median of %d runs  (bar ≥ 100,000/s)', fmt(median(delivered)), RUNS)
   console.log('   collector accepted_total %s = %d runs × %s', fmt(status.accepted_total), RUNS, fmt(N))
-}
-
-/** Polls `count()` until it reaches n (or the limit passes); the poll is cheap next to what it measures. */
-async function until (count, n, limitMs, everyMs) {
-  const t0 = performance.now()
-  for (;;) {
-    const c = await count()
-    if (c >= n || performance.now() - t0 > limitMs) return c
-    await new Promise(resolve => setTimeout(resolve, everyMs))
-  }
 }
 
 async function endToEnd () {

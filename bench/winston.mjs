@@ -13,14 +13,12 @@
 //      collector (MONGODB_URI) vs winston-mongodb into the same server; bar ≥ 20×.
 // Load stays on 127.0.0.1. BENCH_N (default 200000) records for 1, BENCH_RUNS (default 5) runs of 1,
 // BENCH_MONGO_N (default 100000) for 2, BENCH_WINSTON_MONGODB_N (default 3000) for winston-mongodb.
-import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
-import { fmt, ratio, startServer } from './lib.mjs'
+import { fmt, median, perSec, ratio, runBenchApp, startServer, until } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -31,22 +29,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5)
 const MONGO_N = Number(process.env.BENCH_MONGO_N ?? 100_000)
 const WM_N = Number(process.env.BENCH_WINSTON_MONGODB_N ?? 3000)
 
-/** Runs the child app; resolves with its measurement line (and the child, when it holds). */
-function runApp (env) {
-  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', c => { stderr += c })
-  const exited = new Promise(resolve => child.once('exit', (code, signal) => resolve({ code, signal, stderr })))
-  const lines = createInterface({ input: child.stdout })
-  const nextLine = () => new Promise(resolve => lines.once('line', line => resolve(JSON.parse(line))))
-  return new Promise((resolve, reject) => {
-    nextLine().then(first => resolve({ ...first, child, exited, nextLine }))
-    child.once('exit', code => reject(new Error(`bench app exited (${code}) without a result:\n${stderr}`)))
-  })
-}
+const runApp = env => runBenchApp(app, env)
 
-const median = xs => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const perSec = (n, ms) => n / (ms / 1000)
 
 async function mainThread () {
   const collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-winston-')) })
@@ -81,16 +65,6 @@ async function mainThread () {
   line('the synchronous loop of calls alone (File defers its work past it)', 'loopMs', false)
   console.log('   MaapTransport delivery to the local collector, first call → finish: %s records/s acknowledged', fmt(rate('maap', 'deliveredMs')))
   console.log('   collector accepted_total %s = %d runs × %s', fmt(status.accepted_total), RUNS, fmt(N))
-}
-
-/** Polls `count()` until it reaches n (or the limit passes); the poll is cheap next to what it measures. */
-async function until (count, n, limitMs, everyMs) {
-  const t0 = performance.now()
-  for (;;) {
-    const c = await count()
-    if (c >= n || performance.now() - t0 > limitMs) return c
-    await new Promise(resolve => setTimeout(resolve, everyMs))
-  }
 }
 
 async function endToEnd () {

@@ -1,10 +1,8 @@
 // TLS_CERT_FILE / TLS_KEY_FILE → HTTPS, with a certificate this test generates.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { selfSignedCertificate } from '../../test/helpers/certificate'
 import { buildTestApp } from './helpers'
 
 function post (port: number, ca: Buffer, body: string): Promise<{ status: number, body: string }> {
@@ -20,11 +18,7 @@ function post (port: number, ca: Buffer, body: string): Promise<{ status: number
 }
 
 t.test('the collector serves HTTPS with the configured certificate', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'maap-tls-'))
-  const cert = join(dir, 'cert.pem')
-  const key = join(dir, 'key.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' })
+  const { cert, key } = selfSignedCertificate()
   const { app } = await buildTestApp(t, { TLS_CERT_FILE: cert, TLS_KEY_FILE: key })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const port = (app.server.address() as { port: number }).port

@@ -1,11 +1,11 @@
 // HTTPS and API keys end to end: maap-ship (the shipping core) trusts a CA it is given and sends its key;
 // the collector refuses a wrong key for good (403 is permanent: counted, not retried).
 import t from 'tap'
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { selfSignedCertificate } from '../helpers/certificate'
 import { startCollector } from '../helpers/collector'
 import { maapShip } from '../helpers/ship'
 
@@ -25,11 +25,7 @@ function journaled (logDir: string): number {
 }
 
 t.test('maap-ship → HTTPS collector with API keys', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'maap-tls-ship-'))
-  const cert = join(dir, 'cert.pem')
-  const key = join(dir, 'key.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' })
+  const { cert, key } = selfSignedCertificate()
   const apiKey = 'ship-key-0123456789'
   const c = await startCollector(t, { env: { TLS_CERT_FILE: cert, TLS_KEY_FILE: key, API_KEYS: `tls-app:${apiKey}` } })
   t.match(c.url, /^https:/)
