@@ -1,6 +1,8 @@
 // Shared bits of the bench scripts: child processes on loopback, peak RSS, number formatting.
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 /** Starts `node file` with env, resolves { child, port, lines } once it logs "listening at …:PORT". */
@@ -62,4 +64,28 @@ export async function until (count, n, limitMs, everyMs) {
     if (c >= n || performance.now() - t0 > limitMs) return c
     await new Promise(resolve => setTimeout(resolve, everyMs))
   }
+}
+
+/**
+ * End to end through a collector into MongoDB: starts a collector on `server`, runs the bench app with
+ * `n` records (target 'maap'), waits until the collector reports them flushed, and returns the rate from
+ * the first log call. flushed_total counts documents MongoDB confirmed; a full count on every poll would
+ * compete with the inserts being measured (FerretDB counts by scanning), so the documents are counted once.
+ */
+export async function storedThroughCollector ({ collectorBin, server, client, dbName, n, runApp }) {
+  const coll = client.db(dbName).collection('logs')
+  await coll.drop().catch(() => {})
+  const collector = await startServer(collectorBin, {
+    LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-e2e-')),
+    MONGODB_URI: server.uri, MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000'
+  })
+  const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(n), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
+  const t0 = performance.now() - m.deliveredMs
+  const flushed = async () => (await (await fetch(`http://127.0.0.1:${collector.port}/status`)).json()).flushed_total
+  await until(flushed, n, 300_000, 50)
+  const rate = perSec(n, performance.now() - t0)
+  const stored = await coll.countDocuments({})
+  await m.exited
+  await collector.stop()
+  return { stored, rate }
 }

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
-import { fmt, median, perSec, ratio, runBenchApp, startServer, until } from './lib.mjs'
+import { fmt, median, perSec, ratio, runBenchApp, startServer, storedThroughCollector, until } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -94,23 +94,7 @@ async function endToEnd () {
     await wm.exited
 
     // Ours: winston → MaapTransport (worker) → collector (journal) → MongoDB.
-    const dbName = 'bench_winston_maap_e2e'
-    const coll = client.db(dbName).collection('logs')
-    await coll.drop().catch(() => {})
-    const collector = await startServer(collectorBin, {
-      LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-winston-e2e-')),
-      MONGODB_URI: server.uri, MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000'
-    })
-    const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(MONGO_N), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
-    const t1 = performance.now() - m.deliveredMs
-    // flushed_total counts documents MongoDB confirmed; a full count on every poll would compete with the
-    // inserts being measured (FerretDB counts by scanning). Counted once after.
-    const status = async () => (await (await fetch(`http://127.0.0.1:${collector.port}/status`)).json()).flushed_total
-    await until(status, MONGO_N, 300_000, 50)
-    const rate = perSec(MONGO_N, performance.now() - t1)
-    const stored = await coll.countDocuments({})
-    await m.exited
-    await collector.stop()
+    const { stored, rate } = await storedThroughCollector({ collectorBin, server, client, dbName: 'bench_winston_maap_e2e', n: MONGO_N, runApp })
 
     console.log('\n2. end to end into MongoDB (%s at %s), first call → all documents stored', server.kind ?? 'provisioned server', server.uri)
     console.log('   winston-mongodb 7          : %s of %s stored, %s records/s  (logger.end() + close(): %s)', fmt(wmStored), fmt(WM_N), fmt(wmRate), closed)
