@@ -24,26 +24,19 @@ function checkAll (t: Tap.Test, stub: Stub, n: number): void {
   t.match(stub.accepted[0], { app_name: 'exit-app', requestId: 'req-1', level: 'info' })
 }
 
-t.test('100,000 records then process.exit(): all delivered', async t => {
-  const stub = await startStub(t)
-  const run = await runApp({ MAAP_TEST_URL: stub.url, N: '100000', MODE: 'exit' })
-  t.equal(run.code, 0, run.stderr)
-  checkAll(t, stub, 100_000)
-})
-
-t.test('logger.flush(cb) then process.exit(): all delivered', async t => {
-  const stub = await startStub(t)
-  const run = await runApp({ MAAP_TEST_URL: stub.url, N: '20000', MODE: 'flush-exit' })
-  t.equal(run.code, 0, run.stderr)
-  checkAll(t, stub, 20_000)
-})
-
-t.test('a natural end of the process: all delivered', async t => {
-  const stub = await startStub(t)
-  const run = await runApp({ MAAP_TEST_URL: stub.url, N: '20000', MODE: 'natural' })
-  t.equal(run.code, 0, run.stderr)
-  checkAll(t, stub, 20_000)
-})
+const endings: Array<[string, string, number]> = [
+  ['100,000 records then process.exit(): all delivered', 'exit', 100_000],
+  ['logger.flush(cb) then process.exit(): all delivered', 'flush-exit', 20_000],
+  ['a natural end of the process: all delivered', 'natural', 20_000]
+]
+for (const [name, mode, n] of endings) {
+  t.test(name, async t => {
+    const stub = await startStub(t)
+    const run = await runApp({ MAAP_TEST_URL: stub.url, N: String(n), MODE: mode })
+    t.equal(run.code, 0, run.stderr)
+    checkAll(t, stub, n)
+  })
+}
 
 t.test('as one of several targets (next to pino/file), process.exit(): both complete', async t => {
   const stub = await startStub(t)

@@ -2,6 +2,7 @@
 import t from 'tap'
 import { Shipper, type ShipperError } from '@maap-event-logger/shipper'
 import { startStub } from './fixtures/stub-collector'
+import { captureStderr } from './fixtures/process'
 
 t.test('partial rejection keeps the accepted part and counts the rest', async t => {
   const stub = await startStub(t, req => {
@@ -79,13 +80,11 @@ t.test("without onError or 'error' listeners, rejections reach stderr", async t 
   const stub = await startStub(t, () => ({ status: 403, body: { message: 'forbidden' } }))
   const shipper = new Shipper({ url: stub.url }, {})
   t.teardown(() => shipper.close())
-  const written: string[] = []
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
-  t.teardown(() => { process.stderr.write = original })
+  const stderr = captureStderr(t)
+  const written = stderr.lines
   shipper.write({ msg: 'a' })
   await shipper.flush()
-  process.stderr.write = original
+  stderr.stop()
   t.match(written.join(''), /maap-shipper: collector refused a batch of 1 records for good: collector answered 403/)
 })
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
 import { deadPort, startStub } from './fixtures/stub-collector'
+import { captureStderr } from './fixtures/process'
 
 t.test('close is idempotent; writes after close are counted as dropped, not thrown', async t => {
   const stub = await startStub(t)
@@ -11,11 +12,10 @@ t.test('close is idempotent; writes after close are counted as dropped, not thro
   const [a, b] = await Promise.all([shipper.close(), shipper.close()])
   t.equal(a, b)
   t.equal(a.sent, 1)
-  const errSpy: string[] = []
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string) => { errSpy.push(String(chunk)); return true }) as typeof process.stderr.write
+  const stderr = captureStderr(t)
+  const errSpy = stderr.lines
   t.equal(shipper.write({ msg: 'late' }), false)
-  process.stderr.write = original
+  stderr.stop()
   t.equal(shipper.stats().dropped, 1)
   t.match(errSpy.join(''), /write after close/)
 })
@@ -49,14 +49,12 @@ t.test('drop lines on stderr are coalesced, and the total always gets out by clo
   const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, batchSize: 5, maxBufferBytes: 500, concurrency: 1, closeTimeout: 1, onError: () => {} }, {})
   let events = 0
   shipper.on('dropped', () => { events++ })
-  const written: string[] = []
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
-  t.teardown(() => { process.stderr.write = original })
+  const stderr = captureStderr(t)
+  const written = stderr.lines
   // One synchronous burst: many drops within the same second.
   for (let i = 0; i < 200; i++) shipper.write({ msg: `m${i}`, pad: 'p'.repeat(40) })
   const stats = await shipper.close()
-  process.stderr.write = original
+  stderr.stop()
   const lines = written.filter(l => l.includes('dropped'))
   const sum = lines.reduce((n, l) => n + Number(/dropped (\d+) records/.exec(l)![1]), 0)
   t.equal(sum, stats.dropped, 'the lines add up to every dropped record')

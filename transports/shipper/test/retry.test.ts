@@ -2,6 +2,7 @@ import t from 'tap'
 import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
 import { acceptAll, deadPort, startStub } from './fixtures/stub-collector'
+import { captureStderr, holdProcess } from './fixtures/process'
 
 t.test('429 with Retry-After: waits what the collector asked, then delivers', async t => {
   const stub = await startStub(t, (req, n) => n === 0
@@ -53,19 +54,15 @@ t.test('collector unreachable, then back on the same port: nothing lost', async 
 t.test('first failure of a streak reaches stderr when nobody listens', async t => {
   const port = await deadPort()
   const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, retryBaseMs: 5, retryMaxMs: 5, closeTimeout: 1 }, {})
-  // The shipper's timers are unref'd (it must never keep a process alive): hold this test's process.
-  const hold = setInterval(() => {}, 60_000)
-  t.teardown(() => clearInterval(hold))
-  const written: string[] = []
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
-  t.teardown(() => { process.stderr.write = original })
+  holdProcess(t)
+  const stderr = captureStderr(t)
+  const written = stderr.lines
   shipper.write({ msg: 'a' })
   void shipper.flush()
   await once(shipper, 'retry')
   await once(shipper, 'retry')
   await shipper.close()
-  process.stderr.write = original
+  stderr.stop()
   t.equal(written.filter(l => /sending 1 records failed/.test(l)).length, 1, 'one line per streak, not one per attempt')
   t.match(written.join(''), /dropped 1 records: close deadline/)
 })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { Shipper, type ShipperError } from '@maap-event-logger/shipper'
 import { acceptAll, deadPort, startStub } from './fixtures/stub-collector'
+import { captureStderr, holdProcess } from './fixtures/process'
 
 const spoolFiles = (dir: string): string[] => readdirSync(dir).filter(f => f.endsWith('.ndjson')).sort()
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'maap-spool-'))
@@ -13,8 +14,7 @@ t.test('collector down + memory bound: spill to disk; a restarted shipper replay
   const dir = tmp()
   const port = await deadPort()
   const first = new Shipper({ url: `http://127.0.0.1:${port}`, spoolDir: dir, batchSize: 10, maxBufferBytes: 2000, retryBaseMs: 10, retryMaxMs: 20, closeTimeout: 50, onError: () => {} }, {})
-  const hold = setInterval(() => {}, 60_000)
-  t.teardown(() => clearInterval(hold))
+  holdProcess(t)
   for (let i = 0; i < 100; i++) first.write({ msg: `m${i}`, pad: 'p'.repeat(40) })
   const stats = await first.close()
   t.equal(stats.dropped, 0, 'nothing dropped with a spool')
@@ -36,18 +36,15 @@ t.test('without a spool the oldest batches are dropped, counted, and reported on
   const dropped: Array<{ records: number }> = []
   const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, batchSize: 10, maxBufferBytes: 2000, retryBaseMs: 10, closeTimeout: 20, concurrency: 1, onError: () => {} }, {})
   shipper.on('dropped', d => dropped.push(d))
-  const hold = setInterval(() => {}, 60_000)
-  t.teardown(() => clearInterval(hold))
-  const written: string[] = []
-  const original = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stderr.write
-  t.teardown(() => { process.stderr.write = original })
+  holdProcess(t)
+  const stderr = captureStderr(t)
+  const written = stderr.lines
   for (let i = 0; i < 100; i++) shipper.write({ msg: `m${i}`, pad: 'p'.repeat(40) })
   const running = shipper.stats()
   t.ok(running.dropped > 0, 'dropped while running')
   t.ok(running.queuedBytes <= 2000 + 10 * 100, 'memory stays near the bound (one batch in flight may exceed it)')
   const stats = await shipper.close()
-  process.stderr.write = original
+  stderr.stop()
   t.equal(stats.dropped, 100)
   t.equal(dropped.reduce((n, d) => n + d.records, 0), 100)
   t.match(written.join(''), /maap-shipper: dropped \d+ records: memory bound reached/)
@@ -100,8 +97,7 @@ t.test('spooled batches are NDJSON of collector events', async t => {
   const dir = tmp()
   const port = await deadPort()
   const shipper = new Shipper({ url: `http://127.0.0.1:${port}`, spoolDir: dir, closeTimeout: 1, onError: () => {} }, {})
-  const hold = setInterval(() => {}, 60_000)
-  t.teardown(() => clearInterval(hold))
+  holdProcess(t)
   shipper.write({ level: 50, msg: 'boom', time: 7 })
   // Not events.once(): it would treat the shipper's 'error' events (retries) as a failure.
   const spooled: Array<{ file: string }> = []
