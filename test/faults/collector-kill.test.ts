@@ -4,28 +4,12 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCollector, type RunningCollector } from '../helpers/collector'
+import { collectorStatus as status, disconnected, drained, startCollector, untilStatus } from '../helpers/collector'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
 import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
 import { batchClient, newLoad, singleEventClient, untilAcked } from '../helpers/load'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort, restartableKind, startMongoServer } = require('../mongo/server.mjs')
-
-async function status (c: RunningCollector): Promise<Record<string, unknown>> {
-  return await (await fetch(`${c.url}/status`)).json() as Record<string, unknown>
-}
-
-/** Waits until /status shows what the collector reaches by itself; the test's timeout bounds it. */
-async function untilStatus (c: RunningCollector, check: (s: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-  for (;;) {
-    const s = await status(c)
-    if (check(s)) return s
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
-
-const drained = (s: Record<string, unknown>): boolean => s.mongodb_status === 'connected' && s.buffer_size === 0
-const disconnected = (s: Record<string, unknown>): boolean => s.mongodb_status === 'disconnected' && s.last_error !== null
 
 t.test('SIGKILL under single-event and batch load, restart: every acknowledged event stored exactly once', async t => {
   const client = await connectTestClient(t)

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MongoClient } from 'mongodb'
-import { startCollector } from '../helpers/collector'
+import { collectorStatus, drained, startCollector, untilStatus } from '../helpers/collector'
 import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
 import { batchClient, newLoad, untilAcked } from '../helpers/load'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,7 +35,7 @@ t.test('MongoDB down for 30 s under load', { timeout: 240_000 }, async t => {
   await new Promise(resolve => setTimeout(resolve, OUTAGE_MS)) // the outage itself, under load
   const duringOutage = load.acked.size - ackedBefore
   t.ok(duringOutage > 0, `ingest went on during the outage (${duringOutage} events acknowledged)`)
-  const status = await (await fetch(`${c.url}/status`)).json() as Record<string, unknown>
+  const status = await collectorStatus(c)
   t.match(status, { mongodb_status: 'disconnected' })
   t.ok((status.buffer_size as number) >= duringOutage, 'what arrived during the outage waits in the journal')
 
@@ -43,11 +43,7 @@ t.test('MongoDB down for 30 s under load', { timeout: 240_000 }, async t => {
   await untilAcked(load, load.acked.size + 1000)
   load.stopped = true
   await Promise.all(clients)
-  for (;;) {
-    const s = await (await fetch(`${c.url}/status`)).json() as Record<string, unknown>
-    if (s.mongodb_status === 'connected' && s.buffer_size === 0) break
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
+  await untilStatus(c, drained)
   const rss = peakRssMb(c.child.pid!)
   t.ok(rss < 250, `collector peak RSS ${rss.toFixed(0)} MB stays under 250 MB`)
 

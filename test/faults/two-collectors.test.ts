@@ -5,25 +5,12 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCollector, type RunningCollector } from '../helpers/collector'
+import { startCollector, untilStatus, type RunningCollector } from '../helpers/collector'
 import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
 import { batchClient, newLoad, singleEventClient, untilAcked } from '../helpers/load'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
 
 interface Status { retention: null | { lease?: { held: boolean, holder: string | null } } }
-
-async function status (c: RunningCollector): Promise<Status> {
-  return await (await fetch(`${c.url}/status`)).json() as Status
-}
-
-/** Polls /status until `check` holds; the test's timeout bounds it. */
-async function untilStatus (c: RunningCollector, check: (s: Status) => boolean): Promise<Status> {
-  for (;;) {
-    const s = await status(c)
-    if (check(s)) return s
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
 
 async function forceFlush (c: RunningCollector): Promise<number> {
   return (await fetch(`${c.url}/force-flush`, { method: 'POST' })).status
@@ -89,7 +76,7 @@ t.test('two sweepers with MAX_DOCUMENTS: one holds the lease, the collection nev
   while (await logs.countDocuments() > MAX) await new Promise(resolve => setTimeout(resolve, 25))
   t.equal(await logs.countDocuments(), MAX, 'trimmed to exactly MAX_DOCUMENTS, not below')
 
-  const [s0, s1] = await Promise.all(collectors.map(async c => await untilStatus(c, s => s.retention?.lease !== undefined)))
+  const [s0, s1] = await Promise.all(collectors.map(async c => await untilStatus<Status>(c, s => s.retention?.lease !== undefined)))
   const leases = [s0!.retention!.lease!, s1!.retention!.lease!]
   t.equal(leases.filter(l => l.held).length, 1, 'exactly one collector holds the sweeper lease')
   const holder = leases[0]!.held ? 0 : 1
@@ -100,7 +87,7 @@ t.test('two sweepers with MAX_DOCUMENTS: one holds the lease, the collection nev
   // The holder stops and releases the lease: the other takes over the sweep at once, not after the term.
   t.equal(await collectors[holder]!.stop('SIGTERM'), 0)
   const other = collectors[1 - holder]!
-  await untilStatus(other, s => s.retention?.lease?.held === true)
+  await untilStatus<Status>(other, s => s.retention?.lease?.held === true)
   t.pass('the other collector took the lease over after the release')
   t.equal(await other.stop('SIGTERM'), 0)
 })

@@ -96,3 +96,24 @@ Promise<RunningCollector> {
   const scheme = opts.env?.TLS_CERT_FILE ? 'https' : 'http'
   return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop, waitForLine }
 }
+
+export type Status = Record<string, unknown>
+
+/** The collector's GET /status. */
+export async function collectorStatus<S = Status> (c: RunningCollector): Promise<S> {
+  return await (await fetch(`${c.url}/status`)).json() as S
+}
+
+/** Polls /status until `check` holds — an outcome the collector reaches by itself; the test's timeout bounds it. */
+export async function untilStatus<S = Status> (c: RunningCollector, check: (s: S) => boolean): Promise<S> {
+  for (;;) {
+    const s = await collectorStatus<S>(c)
+    if (check(s)) return s
+    await new Promise(resolve => setTimeout(resolve, 25))
+  }
+}
+
+/** Everything journaled is in a reachable MongoDB. */
+export const drained = (s: Status): boolean => s.mongodb_status === 'connected' && s.buffer_size === 0
+/** A flush to MongoDB has failed and says why. */
+export const disconnected = (s: Status): boolean => s.mongodb_status === 'disconnected' && s.last_error !== null
