@@ -214,7 +214,9 @@ export class Shipper extends EventEmitter {
         this.#removeSpoolFile(file)
         continue
       }
-      const batch = makeBatch(lines, ndjsonBytes(lines), -1, file)
+      // Spooled records are older than anything this run wrote: batch number 0 keeps them first if they
+      // have to be spooled again (a spool file name needs a non-negative number).
+      const batch = makeBatch(lines, ndjsonBytes(lines), 0, file)
       this.#replaying = true
       this.#hold(batch)
       return batch
@@ -281,10 +283,16 @@ export class Shipper extends EventEmitter {
     const mid = Math.ceil(batch.lines.length / 2)
     const halves = [batch.lines.slice(0, mid), batch.lines.slice(mid)].map(lines => makeBatch(lines, ndjsonBytes(lines), batch.seq))
     this.#release(batch, false)
+    // A replayed spool file stays the one file in flight until both of its halves are settled.
+    if (batch.spoolFile !== undefined) this.#replaying = true
     for (const half of halves) this.#hold(half)
     this.#retry.unshift(...halves)
     Promise.all(halves.map(h => h.done)).then(() => {
-      if (batch.spoolFile !== undefined) this.#removeSpoolFile(batch.spoolFile)
+      if (batch.spoolFile !== undefined) {
+        this.#removeSpoolFile(batch.spoolFile)
+        this.#replaying = false
+        this.#pump()
+      }
       batch.resolve()
     })
   }

@@ -107,3 +107,21 @@ t.test('spooled batches are NDJSON of collector events', async t => {
   t.match(file, /^\d{15}-\d{10}-\d{4}\.ndjson$/)
   t.match(JSON.parse(readFileSync(join(dir, file), 'utf8')), { level: 'error', message: 'boom', timestamp: 7 })
 })
+
+t.test('a replayed spool file that meets 413 is split, stays the one file in flight, and is removed once delivered', async t => {
+  const dir = tmp()
+  const event = (message: string): string => JSON.stringify({ level: 'info', message, app_name: 'replay' })
+  writeFileSync(join(dir, '000000000000001-0000000001-0000.ndjson'), ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map(event).join('\n') + '\n')
+  writeFileSync(join(dir, '000000000000001-0000000002-0000.ndjson'), ['b1', 'b2'].map(event).join('\n') + '\n')
+  const stub = await startStub(t, req => req.lines.length > 2
+    ? { status: 413, body: { statusCode: 413, error: 'Payload Too Large', message: 'too large' } }
+    : acceptAll(req, 0))
+  const shipper = new Shipper({ url: stub.url, spoolDir: dir, concurrency: 4, onError: () => {} }, {})
+  await stub.waitForAccepted(8)
+  await shipper.close()
+  const order = stub.accepted.map(e => String(e.message))
+  // Halves of one batch travel side by side; files do not: every record of the first file comes first.
+  t.same(order.slice(0, 6).sort(), ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'], 'the first file, whole, before the second')
+  t.same(order.slice(6), ['b1', 'b2'])
+  t.same(readdirSync(dir).filter(f => f.endsWith('.ndjson')), [], 'both files removed')
+})
