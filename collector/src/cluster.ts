@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import type { CollectorConfig } from './config'
 import { CHECKPOINT_FILE } from './journal/checkpoint'
 import { TORN_TAILS_FILE } from './journal/torn-tail'
-import { parseSegmentName } from './retention/file-cleanup'
+import { parseSegmentName } from './journal/segment-name'
 import { DEAD_LETTER_FILE } from './sink/dead-letter'
 
 /** A worker that was up at least this long before it died is restarted at once. */

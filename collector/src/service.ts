@@ -1,6 +1,5 @@
 // The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
 // start and one bounded stop. app.ts puts the REST API in front of it.
-import { EventEmitter } from 'node:events'
 import type { CollectorConfig } from './config'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
@@ -21,7 +20,7 @@ export interface ServiceLogger {
 
 export class MongoNotConfiguredError extends Error {}
 
-export class CollectorService extends EventEmitter {
+export class CollectorService {
   readonly journal: JournalWriter
   readonly deadLetter: DeadLetter
   private readonly reader: JournalReader
@@ -36,7 +35,6 @@ export class CollectorService extends EventEmitter {
   lastJournalError: string | undefined
 
   constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger) {
-    super()
     this.journal = new JournalWriter({
       dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes, maxQueueBytes: config.journalMaxQueueBytes
     })

@@ -4,9 +4,8 @@ import t from 'tap'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import {
-  SEGMENT_NAME, cleanupSegments, parseSegmentName, segmentName
-} from '@maap-event-logger/collector/dist/retention/file-cleanup'
+import { cleanupSegments } from '@maap-event-logger/collector/dist/retention/file-cleanup'
+import { SEGMENT_NAME, parseSegmentName, segmentName } from '@maap-event-logger/collector/dist/journal/segment-name'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 

@@ -15,6 +15,7 @@ export interface ReadBatch {
 }
 
 const NEWLINE = 10
+const CHUNK_BYTES = 4 * 1024 * 1024
 
 export class JournalReader {
   constructor (
@@ -22,8 +23,7 @@ export class JournalReader {
     /** Segment names oldest first (the writer's live list). */
     private readonly segments: () => readonly string[],
     /** The writer's committed end. */
-    private readonly end: () => JournalPosition,
-    private readonly chunkBytes = 4 * 1024 * 1024
+    private readonly end: () => JournalPosition
   ) {}
 
   /** Reads up to `maxLines` whole lines starting at `from`, crossing into later segments as needed. */
@@ -51,15 +51,38 @@ export class JournalReader {
     return { lines, next: pos, tornBytes }
   }
 
-  /** Counts the whole lines from `from` to the end: the events waiting for MongoDB after a restart. */
+  /**
+   * Counts the whole lines from `from` to the end: the events waiting for MongoDB after a restart. Only
+   * newline bytes are counted — nothing is decoded — since the drain reads these lines again anyway.
+   */
   async countFrom (from: JournalPosition): Promise<number> {
     let count = 0
     let pos = from
     for (;;) {
-      const batch = await this.read(pos, 100_000)
-      count += batch.lines.length
-      if (batch.lines.length === 0) return count
-      pos = batch.next
+      const end = this.end()
+      const isOpen: boolean = pos.segment === end.segment
+      count += await this.countNewlines(pos, isOpen ? end.offset : await this.sizeOf(pos.segment))
+      const following = isOpen ? undefined : this.nextSegment(pos.segment)
+      if (following === undefined) return count
+      pos = { segment: following, offset: 0 }
+    }
+  }
+
+  private async countNewlines (pos: JournalPosition, limit: number): Promise<number> {
+    if (pos.offset >= limit) return 0
+    const fh = await open(join(this.dir, pos.segment), 'r')
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, limit - pos.offset))
+      let count = 0
+      for (let offset = pos.offset; offset < limit;) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, limit - offset), offset)
+        if (bytesRead === 0) break
+        for (let i = buf.indexOf(NEWLINE); i !== -1 && i < bytesRead; i = buf.indexOf(NEWLINE, i + 1)) count++
+        offset += bytesRead
+      }
+      return count
+    } finally {
+      await fh.close()
     }
   }
 
@@ -84,7 +107,7 @@ export class JournalReader {
     const fh = await open(join(this.dir, pos.segment), 'r')
     try {
       let offset = pos.offset
-      let want = Math.min(this.chunkBytes, limit - offset)
+      let want = Math.min(CHUNK_BYTES, limit - offset)
       for (;;) {
         const buf = Buffer.allocUnsafe(want)
         const { bytesRead } = await fh.read(buf, 0, want, offset)

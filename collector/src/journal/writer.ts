@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events'
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FsyncPolicy } from '../config'
-import { parseSegmentName, segmentName } from '../retention/file-cleanup'
+import { parseSegmentName, segmentName } from './segment-name'
 import { repairTornTail } from './torn-tail'
 
 export interface JournalPosition {
@@ -183,7 +183,6 @@ export class JournalWriter extends EventEmitter {
     this.rollNeeded = false
     this.segmentList.push(name)
     await previous?.close()
-    this.emit('rolled', name)
   }
 
   /** Waits for queued writes, then closes the segment. Later appends are refused. */

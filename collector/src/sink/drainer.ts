@@ -15,10 +15,11 @@ import { TransientMongoError, type MongoSink, type PreparedBatch } from './mongo
 export interface DrainerOptions {
   batchSize: number
   flushIntervalMs: number
-  /** Backoff after a transient failure: doubles from min to max. */
-  retryMinMs?: number
-  retryMaxMs?: number
 }
+
+/** Backoff after a transient failure: doubles from the first delay up to the last, with jitter. */
+const RETRY_FIRST_MS = 500
+const RETRY_MAX_MS = 5000
 
 export interface DrainStats {
   pending: number
@@ -51,7 +52,7 @@ export class Drainer extends EventEmitter {
   ) {
     super()
     this.position = start
-    this.retryDelay = opts.retryMinMs ?? 500
+    this.retryDelay = RETRY_FIRST_MS
     this.stats = { pending, flushed: 0, duplicates: 0, deadLettered: 0, lastFlushAt: Date.now(), lastError: undefined, connected: false }
   }
 
@@ -125,7 +126,7 @@ export class Drainer extends EventEmitter {
       this.stats.lastFlushAt = Date.now()
       this.stats.connected = true
       this.stats.lastError = undefined
-      this.retryDelay = this.opts.retryMinMs ?? 500
+      this.retryDelay = RETRY_FIRST_MS
       return total
     } catch (err) {
       this.stats.lastError = (err as Error).message
@@ -140,7 +141,7 @@ export class Drainer extends EventEmitter {
   private scheduleRetry (): void {
     if (this.retryTimer !== undefined || this.stopped) return
     const delay = this.retryDelay * (0.5 + Math.random() / 2)
-    this.retryDelay = Math.min(this.retryDelay * 2, this.opts.retryMaxMs ?? 5000)
+    this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS)
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined
       this.trigger()
