@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util'
 import type { ShipperOptions } from './options'
 import { DEFAULTS } from './options'
 
-export const CLI_DEFAULTS = Object.freeze({ maxBufferBytes: 16 * 1024 * 1024, highWaterBytes: 4 * 1024 * 1024 })
+export const CLI_DEFAULTS = Object.freeze({ maxBufferBytes: 16 * 1024 * 1024, highWaterBytes: 4 * 1024 * 1024, closeTimeout: 30_000 })
 
 export const HELP = `Usage: <command> | maap-ship [options]
 
@@ -29,7 +29,7 @@ Options (environment fallback in brackets):
   --concurrency <n>          batches in flight (default ${DEFAULTS.concurrency})
   --retry-base-ms <ms>       first retry delay (default ${DEFAULTS.retryBaseMs})
   --retry-max-ms <ms>        longest retry delay (default ${DEFAULTS.retryMaxMs})
-  --close-timeout <ms>       at EOF or on a signal, keep delivering this long (default 30000)
+  --close-timeout <ms>       at EOF or on a signal, keep delivering this long (default ${CLI_DEFAULTS.closeTimeout})
   --tee                      also copy stdin to stdout, unchanged
   -q, --quiet                no summary line on stderr at exit
   -h, --help                 this text
@@ -69,7 +69,7 @@ export function parseCli (argv: string[]): CliConfig {
   const v = values as Record<string, string | boolean | undefined>
   // A pipe tool's defaults: smaller memory bounds than an in-process shipper's (its whole footprint is
   // the bar), and a longer close — nothing else is waiting on it to exit.
-  const options: ShipperOptions = { closeTimeout: 30_000, maxBufferBytes: CLI_DEFAULTS.maxBufferBytes, highWaterBytes: CLI_DEFAULTS.highWaterBytes }
+  const options: ShipperOptions = { ...CLI_DEFAULTS }
   if (v.url !== undefined) options.url = v.url as string
   if (v['api-key'] !== undefined) options.apiKey = v['api-key'] as string
   if (v['app-name'] !== undefined) options.appName = v['app-name'] as string

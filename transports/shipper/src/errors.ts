@@ -8,6 +8,7 @@ export type ShipperErrorCode =
   | 'MAAP_SHIP_DROPPED' // records were discarded: memory bound reached without a spool, close deadline, write after close
   | 'MAAP_SHIP_SPOOL' // the spool directory could not be used (locked, unwritable, unreadable file)
   | 'MAAP_SHIP_MAP' // a record could not be turned into a collector event (e.g. a circular object)
+  | 'MAAP_SHIP_PROTOCOL' // a worker thread and its host exchanged a message neither side knows
 
 export class ShipperError extends Error {
   readonly code: ShipperErrorCode
