@@ -11,7 +11,7 @@
 // (what pino-mongodb 5 does): write() only maps and queues in memory.
 
 import build from 'pino-abstract-transport'
-import { DEFAULTS, Shipper, type ShipperOptions, type ShipperStats } from '@maap-event-logger/shipper'
+import { Shipper, type ShipperOptions } from '@maap-event-logger/shipper'
 
 export type PinoTransportOptions = Omit<ShipperOptions, 'onError'>
 
@@ -22,8 +22,6 @@ type FlushableStream = ReturnType<typeof build> & { flush?: (cb: (err?: Error) =
 
 export default async function maapTransport (options: PinoTransportOptions = {}): Promise<FlushableStream> {
   const shipper = new Shipper(options)
-  const flushTimeout = Number(options.closeTimeout ?? DEFAULTS.closeTimeout)
-  let closeStats: Promise<ShipperStats> | undefined
   const stream: FlushableStream = await build(source => {
     source.on('data', (line: string) => { shipper.write(line) })
   }, {
@@ -33,17 +31,14 @@ export default async function maapTransport (options: PinoTransportOptions = {})
     parse: 'lines',
     parseLine: skipParse,
     metadata: false,
-    close: async () => {
-      closeStats ??= shipper.close()
-      await closeStats
-    }
+    close: async () => { await shipper.close() } // idempotent in the Shipper
   })
   // logger.flush(cb) (thread-stream FLUSH message) completes only after delivery — or after
   // `closeTimeout`, so a dead collector cannot hang the application's callback forever.
   stream.flush = (cb) => {
     // Lines already written to the stream may still be on their way through split2: let them land.
     setImmediate(() => {
-      shipper.flush(flushTimeout).then(() => cb(), cb)
+      shipper.flush(shipper.closeTimeout).then(() => cb(), cb)
     })
   }
   return stream

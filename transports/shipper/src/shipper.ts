@@ -133,6 +133,11 @@ export class Shipper extends EventEmitter {
     return this.stats()
   }
 
+  /** How long close() keeps delivering, in ms (the resolved option). */
+  get closeTimeout (): number {
+    return this.#opts.closeTimeout
+  }
+
   /**
    * Stops accepting records, delivers everything (spool replay included) for up to `closeTimeout` ms,
    * then spools — or, without a spool, drops and counts — what is left. Idempotent.
