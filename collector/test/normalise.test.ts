@@ -1,5 +1,8 @@
 import t from 'tap'
 import { canonicalLevel, CANONICAL_LEVELS, normaliseEvent } from '@maap-event-logger/collector'
+import { ObjectId } from 'mongodb'
+import { isoFromMillis } from '../src/ingest/iso-time'
+import { newObjectIdHex } from '../src/ingest/object-id'
 
 const ctx = { limits: { maxDepth: 5, maxFields: 20, maxFieldNameLength: 16 }, receivedAt: '2026-01-02T03:04:05.000Z' }
 
@@ -83,4 +86,29 @@ t.test('an app_name pinned by the API key wins and the client value is kept asid
   const doc = ok({ message: 'm', app_name: 'spoofed' }, { ...ctx, appName: 'billing' })
   t.equal(doc.app_name, 'billing')
   t.equal(doc.client_app_name, 'spoofed')
+})
+
+t.test('isoFromMillis writes what Date#toISOString writes, fractions and second boundaries included', async t => {
+  const samples = [0, 1, 999, 1000, 59_999, 86_399_999, 951_782_400_000, 1_700_000_000_000.75, 253_402_300_799_999]
+  // Increasing and decreasing runs cross second boundaries in both directions, through the cached prefix.
+  for (let ms = 1_764_000_000_000 - 1500; ms < 1_764_000_000_000 + 1500; ms += 7) samples.push(ms, 3_000_000_000_000 - ms)
+  for (let i = 0; i < 2000; i++) samples.push(Math.random() * 253_402_300_799_999)
+  let mismatches = 0
+  for (const ms of samples) if (isoFromMillis(ms) !== new Date(ms).toISOString()) mismatches++
+  t.equal(mismatches, 0, `${samples.length} samples`)
+})
+
+t.test('newObjectIdHex makes valid, distinct ObjectIds that carry their creation second', async t => {
+  const now = Date.now()
+  const ids = Array.from({ length: 5000 }, () => newObjectIdHex(now))
+  t.equal(new Set(ids).size, ids.length, 'all distinct')
+  for (const id of [ids[0]!, ids[4999]!]) {
+    t.match(id, /^[0-9a-f]{24}$/)
+    t.equal(ObjectId.createFromHexString(id).getTimestamp().getTime(), Math.floor(now / 1000) * 1000)
+  }
+  // Same process: the five random bytes stay, the counter moves on.
+  t.equal(ids[0]!.slice(8, 18), ids[4999]!.slice(8, 18))
+  t.not(newObjectIdHex(now + 1000).slice(0, 8), ids[0]!.slice(0, 8), 'a later second changes the time bytes')
+  const line = normaliseEvent({ message: 'm', app_name: 'a' }, ctx)
+  t.ok(line.ok && ObjectId.isValid(JSON.parse(line.line)._id), 'events get one')
 })

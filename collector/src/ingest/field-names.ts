@@ -4,11 +4,10 @@
 //   `__proto__`  → `_proto__`   top-level `_id` / `received_at` sent by a client → `client_…`
 //   a renamed field that collides with an existing one gets `_2`, `_3`, … appended.
 
-// eslint-disable-next-line no-control-regex
-const NEEDS_RENAME = /^\$|[.\u0000]|^__proto__$|^$/
-
+/** The rule above as character tests: it runs for every field name of every event, where a regex cost more. */
 export function needsRename (key: string): boolean {
-  return NEEDS_RENAME.test(key)
+  if (key.length === 0 || key.charCodeAt(0) === 36 /* $ */ || key === '__proto__') return true
+  return key.includes('.') || key.includes('\u0000')
 }
 
 export function renameField (key: string): string {

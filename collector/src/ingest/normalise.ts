@@ -1,8 +1,9 @@
 // Validates one incoming event and turns it into its journal line: the canonical document that is
 // written to the local segment files and, later, inserted into MongoDB. See the README for the rules.
-import { ObjectId } from 'mongodb'
 import { ACCEPTED_LEVELS_TEXT, canonicalLevel } from './levels'
 import { freeName, needsRename, renameField } from './field-names'
+import { isoFromMillis } from './iso-time'
+import { newObjectIdHex } from './object-id'
 
 export interface EventLimits {
   maxDepth: number
@@ -40,7 +41,7 @@ export function parseTimestamp (value: unknown): string | undefined {
   else if (typeof value === 'string' && value.length <= 64) ms = Date.parse(value)
   else return undefined
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DATE_MS) return undefined
-  return new Date(ms).toISOString()
+  return isoFromMillis(ms)
 }
 
 class Walk {
@@ -49,13 +50,16 @@ class Walk {
   renames = false
   constructor (readonly limits: EventLimits) {}
 
-  /** Returns an error message, or undefined when the value is within the limits. */
-  check (value: unknown, depth: number, path: string): string | undefined {
-    if (typeof value !== 'object' || value === null) return undefined
+  /** Returns an error message, or undefined when the object or array is within the limits. */
+  check (value: object, depth: number, path: string): string | undefined {
     if (depth > this.limits.maxDepth) return `${path} nests deeper than ${this.limits.maxDepth} levels`
+    // Runs for every field of every event: primitives are skipped without a call, and a path is only
+    // built for values that nest.
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        const err = this.check(value[i], depth + 1, path)
+        const v: unknown = value[i]
+        if (typeof v !== 'object' || v === null) continue
+        const err = this.check(v, depth + 1, path)
         if (err !== undefined) return err
       }
       return undefined
@@ -66,7 +70,9 @@ class Walk {
         return `field name "${key.slice(0, 32)}…" is longer than ${this.limits.maxFieldNameLength} characters`
       }
       if (needsRename(key)) this.renames = true
-      const err = this.check((value as Record<string, unknown>)[key], depth + 1, `${path}.${key}`)
+      const v = (value as Record<string, unknown>)[key]
+      if (typeof v !== 'object' || v === null) continue
+      const err = this.check(v, depth + 1, `${path}.${key}`)
       if (err !== undefined) return err
     }
     return undefined
@@ -135,7 +141,7 @@ export function normaliseEvent (raw: unknown, ctx: IngestContext): NormaliseResu
   const tooBig = walk.check(raw, 0, 'event')
   if (tooBig !== undefined) return fail(tooBig)
 
-  const id = new ObjectId().toHexString()
+  const id = newObjectIdHex()
   const pinnedAppNameDiffers = ctx.appName !== undefined && raw.app_name !== undefined && raw.app_name !== ctx.appName
   if (!walk.renames && !pinnedAppNameDiffers && !Object.hasOwn(raw, '_id') && !Object.hasOwn(raw, 'received_at')) {
     // The common case: nothing to rename. The parsed object is completed in place and serialised once,
