@@ -15,21 +15,23 @@ import { Shipper, type ShipperOptions } from '@maap-event-logger/shipper'
 
 export type PinoTransportOptions = Omit<ShipperOptions, 'onError'>
 
-const NOT_PARSED = Object.freeze({})
-const skipParse = (): object => NOT_PARSED
-
 type FlushableStream = ReturnType<typeof build> & { flush?: (cb: (err?: Error) => void) => void }
 
 export default async function maapTransport (options: PinoTransportOptions = {}): Promise<FlushableStream> {
   const shipper = new Shipper(options)
-  const stream: FlushableStream = await build(source => {
-    source.on('data', (line: string) => { shipper.write(line) })
-  }, {
-    // Raw lines: the shared mapper parses them (or, for pino's own lines, maps them without parsing),
-    // and a line that is not JSON is still shipped. pino-abstract-transport would JSON.parse every line
-    // anyway to fill its metadata, which we do not use: skip both.
+  // Nothing is pushed (see parseLine), but the readable side must flow, or the stream never ends and
+  // pino's exit would wait for a 'close' that never comes.
+  const stream: FlushableStream = await build(source => { source.resume() }, {
+    // Each line is handed to the shared Shipper (which maps it: pino's own lines without parsing, other
+    // text parsed, or shipped as a message when it is not JSON) right where split2 cuts it.
+    // pino-abstract-transport would JSON.parse every line for metadata we do not use, then push it
+    // through an object-mode stream to a 'data' listener: a third of this thread's time per record.
+    // Returning null tells it there is nothing to pass on (it emits 'unknown', which nobody hears).
     parse: 'lines',
-    parseLine: skipParse,
+    parseLine: (line: string) => {
+      shipper.write(line)
+      return null
+    },
     metadata: false,
     close: async () => { await shipper.close() } // idempotent in the Shipper
   })
