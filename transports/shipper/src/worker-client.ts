@@ -5,12 +5,12 @@
 // the opt-in exit flush (exit-flush.ts) covers process.exit() and an event loop that runs empty.
 import { EventEmitter } from 'node:events'
 import { Worker } from 'node:worker_threads'
-import { ShipperError, type ShipperErrorCode } from './errors'
+import { ShipperError } from './errors'
 import { flushOnExit, forget } from './exit-flush'
 import { resolveOptions, type ShipperOptions } from './options'
 import type { ShipperStats } from './stats'
 import { stderrLine } from './stderr'
-import { RUNNING, SETTLED, type HostMessage, type HostReply, type WorkerData } from './worker-host'
+import { errorFromData, RUNNING, SETTLED, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './worker-host'
 
 const CHUNK = 1000
 
@@ -24,12 +24,22 @@ export interface StartWorkerOptions {
    * EXIT_MARGIN_MS. Default false.
    */
   flushOnExit?: boolean
+  /**
+   * Whether the front end's user hears its errors, which decides what goes to stderr instead. A front
+   * end that re-emits errors under its own name (winston's 'warn') always listens to 'error' and
+   * 'failed' itself, so only it can say whether anyone hears them. Default: someone listens to this
+   * worker's 'error' (for a dead worker: to its 'failed').
+   */
+  heard?: () => boolean
+  /** Names the sender in the stderr lines printed on this thread, e.g. 'maap-winston'. Default 'maap-shipper'. */
+  stderrPrefix?: string
 }
 
 /**
  * Events: the core's `'sent'`, `'retry'`, `'rejected'`, `'dropped'`, `'spooled'` (the Shipper's payloads,
  * errors inside them as text); `'error'` (ShipperError); `'failed'` (Error): the worker thread itself died
- * and what it held is lost. Unheard, `'error'` and `'failed'` go to stderr, as the Shipper prints them.
+ * and what it held is lost. Unheard, errors go to stderr by the Shipper's rules (see #report), so every
+ * front end on a worker prints the same things.
  */
 export class ShipperWorker extends EventEmitter {
   readonly #worker: Worker
@@ -41,9 +51,17 @@ export class ShipperWorker extends EventEmitter {
   #gone = false
   #failed = false
   #exitDeadline = 0
+  /** Lines refused because the worker was closing or gone; the worker never saw them, so they are counted here. */
+  #writtenAfterClose = 0
+  /** Counters of the closed worker, so that a flush() after close() still answers with them. */
+  #final: ShipperStats | undefined
+  readonly #heard: (event: 'error' | 'failed') => boolean
+  readonly #stderrPrefix: string
 
-  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false }: StartWorkerOptions) {
+  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false, heard, stderrPrefix = 'maap-shipper' }: StartWorkerOptions) {
     super()
+    this.#heard = heard ?? (event => this.listenerCount(event) > 0)
+    this.#stderrPrefix = stderrPrefix
     // On the caller's stack, so a bad option throws here and not later inside the worker.
     const { closeTimeout } = resolveOptions(options)
     const data: WorkerData = { options, state: new SharedArrayBuffer(4) }
@@ -67,9 +85,12 @@ export class ShipperWorker extends EventEmitter {
     if (onExit) flushOnExit(this, closeTimeout)
   }
 
-  /** Queues one NDJSON line; false once the worker no longer takes records (closing or gone). */
+  /** Queues one NDJSON line; false, and the line counted as dropped, once the worker no longer takes records (closing or gone). */
   write (line: string): boolean {
-    if (this.#closing !== undefined || this.#gone) return false
+    if (this.#closing !== undefined || this.#gone) {
+      this.#dropWrittenAfterClose()
+      return false
+    }
     if (this.#lines.length === 0) setImmediate(() => this.#send())
     this.#lines.push(line)
     if (this.#lines.length >= CHUNK) this.#send()
@@ -79,13 +100,15 @@ export class ShipperWorker extends EventEmitter {
   /** Resolves when everything written before the call is settled (with `timeoutMs`, at the latest then). */
   flush (timeoutMs?: number): Promise<ShipperStats> {
     return this.#request(timeoutMs === undefined ? { code: 'FLUSH' } : { code: 'FLUSH', timeoutMs })
+      .then(stats => this.#withWrittenAfterClose(stats))
   }
 
   /** Delivers (up to closeTimeout), spools or drops the rest, stops the worker. Idempotent, never rejects. */
   close (): Promise<ShipperStats> {
     this.#closing ??= this.#request({ code: 'CLOSE' }).then(stats => {
       forget(this)
-      return stats
+      this.#final = stats
+      return this.#withWrittenAfterClose(stats)
     })
     return this.#closing
   }
@@ -113,29 +136,51 @@ export class ShipperWorker extends EventEmitter {
   }
 
   #onEvent (name: string, data: unknown): void {
-    if (name !== 'error') {
-      this.emit(name, data)
-      // Unheard, retries reach stderr only at the start of a streak (the Shipper's rule).
-      if (name === 'retry' && (data as { attempt?: number }).attempt === 1 && this.listenerCount('error') === 0) {
-        stderrLine(`maap-shipper: ${String((data as { error?: unknown }).error)}`)
-      }
+    if (name === 'error') {
+      const err = errorFromData(data as ErrorData)
+      // The worker prints its drops itself; retries are printed from their 'retry' event, below.
+      this.#report(err, err.code !== 'MAAP_SHIP_DROPPED' && err.code !== 'MAAP_SHIP_RETRY')
       return
     }
-    const e = data as { code?: string, message?: string, records?: number, status?: number }
-    const err = new ShipperError((e.code ?? 'MAAP_SHIP_PROTOCOL') as ShipperErrorCode, e.message ?? 'unknown shipper error', {
-      ...(e.records === undefined ? {} : { records: e.records }),
-      ...(e.status === undefined ? {} : { status: e.status })
-    })
+    this.emit(name, data)
+    // Retries are expected: unheard, only the first failure of a streak reaches stderr. Only the
+    // 'retry' event carries the attempt number.
+    const retry = data as { attempt?: number, error?: unknown }
+    if (name === 'retry' && retry.attempt === 1 && !this.#heard('error')) this.#stderr(String(retry.error))
+  }
+
+  /** The Shipper's #report, on this thread: to 'error' listeners; to stderr as well when unheard and `printUnheard`. */
+  #report (err: ShipperError, printUnheard: boolean): void {
     if (this.listenerCount('error') > 0) this.emit('error', err)
-    // Drops the worker has printed itself; retries see above.
-    else if (err.code !== 'MAAP_SHIP_DROPPED' && err.code !== 'MAAP_SHIP_RETRY') stderrLine(`maap-shipper: ${err.message}`)
+    if (printUnheard && !this.#heard('error')) this.#stderr(err.message)
   }
 
   #fail (err: Error): void {
     if (this.#failed) return
     this.#failed = true
     if (this.listenerCount('failed') > 0) this.emit('failed', err)
-    else stderrLine(`maap-shipper: the shipper's worker thread failed; records it held are lost: ${err.message}`)
+    if (!this.#heard('failed')) this.#stderr(`the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`)
+  }
+
+  /**
+   * Losing a record must never go unnoticed, so a drop reaches stderr even when someone listens (as the
+   * Shipper's drops do) — but only the 1st, 10th, 100th …: an application that goes on logging after
+   * close() must not flood stderr.
+   */
+  #dropWrittenAfterClose (): void {
+    const n = ++this.#writtenAfterClose
+    this.emit('dropped', { records: 1, reason: 'write after close' })
+    const err = new ShipperError('MAAP_SHIP_DROPPED', `dropped 1 record: write after close (written after close so far: ${n})`, { records: 1 })
+    this.#report(err, false)
+    if (Number.isInteger(Math.log10(n))) this.#stderr(err.message)
+  }
+
+  #withWrittenAfterClose (stats: ShipperStats): ShipperStats {
+    return this.#writtenAfterClose === 0 ? stats : { ...stats, dropped: stats.dropped + this.#writtenAfterClose }
+  }
+
+  #stderr (text: string): void {
+    stderrLine(`${this.#stderrPrefix}: ${text}`)
   }
 
   #send (): void {
@@ -145,7 +190,8 @@ export class ShipperWorker extends EventEmitter {
   }
 
   #request (msg: { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }): Promise<ShipperStats> {
-    if (this.#gone) return Promise.resolve(GONE)
+    // A closed worker answers nothing more (its port is closed): its last counters are the answer.
+    if (this.#gone || this.#final !== undefined) return Promise.resolve(this.#final ?? GONE)
     this.#send()
     const id = this.#nextId++
     // Waiting for an answer is real work: hold the process until it comes.

@@ -9,6 +9,7 @@
 // Every message comes through the one port, in order, so EXIT is handled after every WRITE before it.
 
 import type { MessagePort } from 'node:worker_threads'
+import { ShipperError, type ShipperErrorCode } from './errors'
 import { Shipper } from './shipper'
 import type { ShipperOptions } from './options'
 import type { ShipperStats } from './stats'
@@ -37,6 +38,17 @@ export interface WorkerData {
   state?: SharedArrayBuffer
 }
 
+/** The payload of an 'error' EVENT: a ShipperError's fields (an Error does not survive structured cloning as one). */
+export interface ErrorData { code?: string, message?: string, records?: number, status?: number }
+
+/** The application thread's side of an 'error' EVENT: the ShipperError again. */
+export function errorFromData (e: ErrorData): ShipperError {
+  return new ShipperError((e.code ?? 'MAAP_SHIP_PROTOCOL') as ShipperErrorCode, e.message ?? 'unknown shipper error', {
+    ...(e.records === undefined ? {} : { records: e.records }),
+    ...(e.status === undefined ? {} : { status: e.status })
+  })
+}
+
 const FORWARDED = ['dropped', 'rejected', 'spooled', 'retry', 'sent'] as const
 
 /**
@@ -46,8 +58,8 @@ const FORWARDED = ['dropped', 'rejected', 'spooled', 'retry', 'sent'] as const
 export function hostShipper (port: MessagePort, options: Omit<ShipperOptions, 'onError'>, onSettled: () => void = () => {}): Shipper {
   const shipper = new Shipper(options)
   const post = (reply: HostReply): void => port.postMessage(reply)
-  shipper.on('error', (err: Error & { code?: string, records?: number, status?: number }) => {
-    post({ code: 'EVENT', name: 'error', data: { code: err.code, message: err.message, records: err.records, status: err.status } })
+  shipper.on('error', (err: ShipperError) => {
+    post({ code: 'EVENT', name: 'error', data: { code: err.code, message: err.message, records: err.records, status: err.status } satisfies ErrorData })
   })
   for (const name of FORWARDED) {
     shipper.on(name, (data: unknown) => post({ code: 'EVENT', name, data: plain(data) }))

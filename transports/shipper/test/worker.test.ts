@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import * as threads from 'node:worker_threads'
 import { hostShipper, startShipperWorker } from '@maap-event-logger/shipper'
+import { captureStderr } from './fixtures/process'
 import { startStub } from './fixtures/stub-collector'
 
 async function runChild (script: string): Promise<{ code: number | null, stderr: string }> {
@@ -37,6 +38,70 @@ t.test('a shipper in a worker thread: write on this thread, flush and close reso
   t.equal(w.write('after close'), false, 'no records once closed')
   t.equal(stub.accepted.at(-1)!.message, 'after flush')
   t.equal(stub.accepted[0]!.app_name, 'wk')
+})
+
+t.test('writes after close are dropped and counted on this thread: close() and flush() report them alike', async t => {
+  const stub = await startStub(t)
+  const w = startShipperWorker({ url: stub.url, appName: 'late' })
+  const drops: unknown[] = []
+  w.on('dropped', d => drops.push(d))
+  w.write('{"msg":"in time"}')
+  const closing = w.close()
+  const stderr = captureStderr(t)
+  for (let i = 0; i < 10; i++) t.equal(w.write('{"msg":"while closing"}'), false)
+  const closed = await closing
+  t.match(closed, { sent: 1, dropped: 10 }, 'close() counts the writes it refused')
+  t.same(await w.flush(), closed, 'flush() after close() answers with the same counters')
+  for (let i = 0; i < 90; i++) w.write('{"msg":"after close"}')
+  t.match(await w.flush(), { sent: 1, dropped: 100 }, 'flush() counts later refusals too')
+  stderr.stop()
+  t.equal(drops.length, 100)
+  t.same(drops[0], { records: 1, reason: 'write after close' })
+  const printed = stderr.lines.filter(l => l.includes('write after close'))
+  t.match(printed, [/^maap-shipper: dropped 1 record: write after close \(written after close so far: 1\)/, /so far: 10\)/, /so far: 100\)/],
+    'printed at the 1st, 10th and 100th drop only, though nobody listens to errors')
+  t.equal(printed.length, 3)
+  t.equal(stub.accepted.length, 1)
+})
+
+// Requests 1–3 and 5–6 fail with a 503: two streaks of failures, each ended by a delivery.
+const twoStreaks = (_req: unknown, n: number): { status: number, body?: unknown } =>
+  n <= 2 || n === 4 || n === 5 ? { status: 503 } : { status: 200, body: { accepted: 1, rejected: [] } }
+
+async function shipThroughTwoStreaks (t: Tap.Test, start: (url: string) => ReturnType<typeof startShipperWorker>): Promise<string[]> {
+  const stub = await startStub(t, twoStreaks)
+  const w = start(stub.url)
+  const stderr = captureStderr(t)
+  const attempts: number[] = []
+  w.on('retry', (r: { attempt: number }) => attempts.push(r.attempt))
+  for (const message of ['first', 'second']) {
+    w.write(JSON.stringify({ message }))
+    // Not events.once(): it listens for 'error' too, which would make the errors heard.
+    await new Promise(resolve => w.once('sent', resolve))
+  }
+  await w.close()
+  stderr.stop()
+  t.same(attempts, [1, 2, 3, 1, 2], 'two streaks of retries')
+  return stderr.lines.filter(l => / failed \(503\); retry /.test(l))
+}
+
+t.test('unheard, a retry streak reaches stderr once, at its first failure', async t => {
+  const printed = await shipThroughTwoStreaks(t, url => startShipperWorker({ url, retryBaseMs: 2, retryMaxMs: 4 }))
+  t.match(printed, [/^maap-shipper: sending 1 records failed \(503\); retry 1 in/, /retry 1 in/])
+  t.equal(printed.length, 2, 'one line per streak')
+})
+
+t.test("heard — an 'error' listener, or the front end's heard() — retries stay off stderr", async t => {
+  const listened = await shipThroughTwoStreaks(t, url => startShipperWorker({ url, retryBaseMs: 2, retryMaxMs: 4 }).on('error', () => {}))
+  t.same(listened, [], "an 'error' listener hears them")
+  const hooked = await shipThroughTwoStreaks(t, url => startShipperWorker({ url, retryBaseMs: 2, retryMaxMs: 4 }, { heard: () => true }))
+  t.same(hooked, [], 'heard() says someone listens elsewhere')
+})
+
+t.test("the front end's heard() overrides its own 'error' listener, and names itself on stderr", async t => {
+  const printed = await shipThroughTwoStreaks(t, url => startShipperWorker({ url, retryBaseMs: 2, retryMaxMs: 4 }, { heard: () => false, stderrPrefix: 'maap-front' }).on('error', () => {}))
+  t.match(printed, [/^maap-front: sending 1 records failed/, /^maap-front: /])
+  t.equal(printed.length, 2)
 })
 
 t.test('a bad option throws on the calling thread, naming it', async t => {

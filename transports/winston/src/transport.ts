@@ -7,7 +7,7 @@
 // latest after closeTimeout, spooled (spoolDir) or dropped and counted. So the logger's 'finish' means
 // delivered. process.exit() without end(): the shipper worker's exit flush (flushOnExit).
 import TransportStream from 'winston-transport'
-import { resolveOptions, ShipperError, startShipperWorker, stderrLine, type ShipperStats, type ShipperWorker } from '@maap-event-logger/shipper'
+import { resolveOptions, ShipperError, startShipperWorker, type ShipperStats, type ShipperWorker } from '@maap-event-logger/shipper'
 import type { Levels } from './levels'
 import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
 import { RecordSerialiser } from './record'
@@ -20,9 +20,6 @@ export class MaapTransport extends TransportStream {
   readonly #record: RecordSerialiser
   readonly #onError: ((err: ShipperError) => void) | undefined
   readonly #closeTimeout: number
-  #closing: Promise<ShipperStats> | undefined
-  /** Records refused on this thread (logged after close, or after the worker died). */
-  #lost = 0
 
   /** Throws ShipperError MAAP_SHIP_INVALID_OPTION (naming the option) for a bad option; never after. */
   constructor (options: MaapTransportOptions = {}) {
@@ -34,19 +31,17 @@ export class MaapTransport extends TransportStream {
     this.#onError = options.onError
     this.#closeTimeout = resolved.closeTimeout
     this.#record = new RecordSerialiser(resolved.appName)
-    this.#thread = startShipperWorker(forWorker, { flushOnExit: true })
+    // The worker client decides what reaches stderr; only this transport knows who hears its 'warn'.
+    this.#thread = startShipperWorker(forWorker, { flushOnExit: true, heard: () => this.#heard(), stderrPrefix: 'maap-winston' })
     for (const name of FORWARDED) this.#thread.on(name, (data: unknown) => this.emit(name, data))
-    this.#thread.on('retry', (data: { attempt: number, error: unknown }) => {
-      if (data.attempt === 1 && !this.#heard()) stderrLine(`maap-winston: ${String(data.error)}`)
-    })
     this.#thread.on('error', (err: ShipperError) => this.#warn(err))
-    // A dead worker is reported like a drop, and on stderr too when nobody listens.
-    this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, { cause: err }), 'worker'))
+    // A dead worker is reported like a drop.
+    this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, { cause: err })))
   }
 
   log (info: Record<string | symbol, unknown>, callback: () => void): void {
-    const line = this.#record.line(info, (this as unknown as { levels?: Levels }).levels)
-    if (!this.#thread.write(line)) this.#refused()
+    // A line refused after close is counted and reported as dropped by the worker client.
+    this.#thread.write(this.#record.line(info, (this as unknown as { levels?: Levels }).levels))
     this.emit('logged', info)
     callback()
   }
@@ -58,11 +53,11 @@ export class MaapTransport extends TransportStream {
 
   /**
    * Delivers everything (up to closeTimeout), then spools or drops-and-counts the rest, and stops the
-   * worker. Idempotent; never rejects. winston calls it when the transport is removed from a logger.
+   * worker. Idempotent (the worker client's close() is); never rejects. winston calls it when the
+   * transport is removed from a logger.
    */
   close (): Promise<ShipperStats> {
-    this.#closing ??= this.#thread.close().then(stats => ({ ...stats, dropped: stats.dropped + this.#lost }))
-    return this.#closing
+    return this.#thread.close()
   }
 
   override _final (callback: (error?: Error | null) => void): void {
@@ -74,16 +69,13 @@ export class MaapTransport extends TransportStream {
   /**
    * Errors go to onError and as 'warn' — never as 'error': winston re-emits a transport's 'error' on
    * the logger (throwing where the application has no listener), and the pipe from the logger unpipes
-   * a transport that emits 'error'. Unheard, they go to stderr (retries only at the start of a streak,
-   * drops are printed by the core itself).
+   * a transport that emits 'error'.
    */
-  #warn (err: ShipperError, code: string | undefined = err.code): void {
-    const heard = this.#heard()
+  #warn (err: ShipperError): void {
     if (this.#onError !== undefined) {
       try { this.#onError(err) } catch { /* the application's callback must not break shipping */ }
     }
     this.emit('warn', err)
-    if (!heard && code !== 'MAAP_SHIP_RETRY' && code !== 'MAAP_SHIP_DROPPED') stderrLine(`maap-winston: ${err.message}`)
   }
 
   /** Someone besides winston's own forwarding listens: onError, 'warn' on the transport or on its logger. */
@@ -93,14 +85,5 @@ export class MaapTransport extends TransportStream {
     const own = this.listeners('warn').filter(l => l !== forwarder).length
     const parent = (this as unknown as { parent?: { listenerCount?: (e: string) => number } }).parent
     return own > 0 || (forwarder !== undefined && (parent?.listenerCount?.('warn') ?? 0) > 0)
-  }
-
-  #refused (): void {
-    this.#lost++
-    const err = new ShipperError('MAAP_SHIP_DROPPED', `dropped 1 record: logged after the transport was closed (dropped so far: ${this.#lost})`, { records: 1 })
-    this.emit('dropped', { records: 1, reason: 'write after close' })
-    this.#warn(err)
-    // Always on stderr, but a logger that goes on after close() must not flood it: the 1st, 10th, 100th…
-    if (Number.isInteger(Math.log10(this.#lost))) stderrLine(`maap-winston: ${err.message}`)
   }
 }

@@ -7,6 +7,7 @@ import TransportStream from 'winston-transport'
 import { MaapTransport, ShipperError } from '@maap-event-logger/winston-transport'
 import { startCollector } from '../../../test/helpers/collector'
 import { journaled } from '../../../test/helpers/journal'
+import { captureStderr } from '../../shipper/test/fixtures/process'
 import { deadPort } from './fixtures/dead-port'
 
 const json = winston.format.json()
@@ -82,7 +83,7 @@ t.test('levels: a custom scale without any known name ships as info, keeping the
   ])
 })
 
-t.test('flush() resolves after delivery; close() is idempotent; records after close are counted', async t => {
+t.test('flush() resolves after delivery; close() is idempotent; records after close are counted by flush() and close() alike', async t => {
   const collector = await startCollector(t)
   const transport = new MaapTransport({ url: collector.url, appName: 'fl' })
   const logger = winston.createLogger({ transports: [transport] })
@@ -93,13 +94,20 @@ t.test('flush() resolves after delivery; close() is idempotent; records after cl
 
   const closing = transport.close()
   t.equal(transport.close(), closing, 'the same promise')
+  const stderr = captureStderr(t)
   const dropped = once(transport, 'dropped')
   const warned = once(transport, 'warn')
   logger.info('too late')
   t.match((await dropped)[0], { records: 1, reason: 'write after close' })
   t.match((await warned)[0], { code: 'MAAP_SHIP_DROPPED' })
-  t.match(await closing, { sent: 300, dropped: 1 })
-  t.match(await transport.flush(), { sent: 0 }, 'flush() after close answers without a worker')
+  const closed = await closing
+  t.match(closed, { sent: 300, dropped: 1 })
+  t.same(await transport.flush(), closed, 'flush() after close() reports the same counters')
+  logger.info('later still')
+  t.match(await transport.flush(), { sent: 300, dropped: 2 })
+  stderr.stop()
+  t.match(stderr.lines, [/^maap-winston: dropped 1 record: write after close \(written after close so far: 1\)/], 'the 1st drop on stderr, the 2nd not')
+  t.equal(stderr.lines.length, 1)
 })
 
 t.test('options: a bad one throws at construction naming it; env fallbacks apply', async t => {
@@ -160,6 +168,36 @@ t.test("collector unreachable: retries and drops reach 'warn' on the logger; 'fi
   t.match(await transport.close(), { sent: 0, dropped: 1 })
   t.ok(codes.includes('MAAP_SHIP_RETRY'))
   t.ok(codes.includes('MAAP_SHIP_DROPPED'))
+})
+
+/** The stderr lines about failed sends while a transport retries 3 times against a collector that is down. */
+async function retryLinesOnStderr (t: Tap.Test, listen: (transport: MaapTransport, logger: winston.Logger) => void, onError?: (err: ShipperError) => void): Promise<string[]> {
+  const port = await deadPort()
+  // The worker never holds the process, and nothing else here does while we wait for its events.
+  const hold = setInterval(() => {}, 1 << 30)
+  t.teardown(() => clearInterval(hold))
+  const transport = new MaapTransport({ url: `http://127.0.0.1:${port}`, appName: 'quiet', closeTimeout: 200, retryBaseMs: 5, retryMaxMs: 10, ...(onError === undefined ? {} : { onError }) })
+  const logger = winston.createLogger({ transports: [transport] })
+  listen(transport, logger)
+  const stderr = captureStderr(t)
+  const thirdRetry = new Promise<void>(resolve => transport.on('retry', (r: { attempt: number }) => { if (r.attempt === 3) resolve() }))
+  logger.info('lost')
+  await thirdRetry
+  await ended(logger)
+  stderr.stop()
+  return stderr.lines.filter(l => / records failed /.test(l))
+}
+
+t.test('nobody listens: a retry streak reaches stderr once, at its first failure', async t => {
+  const printed = await retryLinesOnStderr(t, () => {})
+  t.match(printed, [/^maap-winston: sending 1 records failed \(.*ECONNREFUSED.*\); retry 1 in \d+ ms/])
+  t.equal(printed.length, 1)
+})
+
+t.test("someone listens — 'warn' on the logger or the transport, or onError: retries stay off stderr", async t => {
+  t.same(await retryLinesOnStderr(t, (_, logger) => logger.on('warn', () => {})), [], "the logger's 'warn'")
+  t.same(await retryLinesOnStderr(t, transport => transport.on('warn', () => {})), [], "the transport's 'warn'")
+  t.same(await retryLinesOnStderr(t, () => {}, () => {}), [], 'onError')
 })
 
 t.test('logger.remove(transport) closes it (winston calls close() on unpipe)', async t => {
