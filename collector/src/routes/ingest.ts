@@ -30,30 +30,51 @@ const batchReply = {
   }
 }
 
-// Stands in for an NDJSON line that is not JSON; its rejection is already recorded.
-const UNPARSEABLE = Symbol('unparseable line')
+/** What the good events of a batch become: journal lines, and how many. */
+interface Accepted {
+  lines: string
+  count: number
+}
 
-/** Splits an NDJSON body into parsed elements; unparseable lines become rejections. */
-function parseNdjson (text: string, rejected: Rejection[]): unknown[] {
-  const elements: unknown[] = []
+/**
+ * Validates and normalises each element of a batch; the good ones become journal lines, the bad ones
+ * rejections by index. NDJSON lines are parsed and normalised one at a time, so a batch's parsed
+ * objects die young instead of all staying alive until the last line is read.
+ */
+function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[]): Accepted {
+  const out: Accepted = { lines: '', count: 0 }
+  const take = (element: unknown, index: number): void => {
+    const result = normaliseEvent(element, ctx)
+    if (result.ok) {
+      out.lines += result.line + '\n'
+      out.count++
+    } else {
+      rejected.push({ index, error: result.error })
+    }
+  }
+  if (typeof body !== 'string') {
+    for (let i = 0; i < body.length; i++) take(body[i], i)
+    return out
+  }
   let index = 0
   let start = 0
-  while (start < text.length) {
-    let end = text.indexOf('\n', start)
-    if (end === -1) end = text.length
-    let line = text.slice(start, end)
+  while (start < body.length) {
+    let end = body.indexOf('\n', start)
+    if (end === -1) end = body.length
+    let line = body.slice(start, end)
     start = end + 1
     if (line.endsWith('\r')) line = line.slice(0, -1)
     if (line.trim() === '') continue
+    let element: unknown
     try {
-      elements.push(JSON.parse(line))
+      element = JSON.parse(line)
     } catch (err) {
-      elements.push(UNPARSEABLE)
-      rejected.push({ index, error: `not valid JSON: ${(err as Error).message}` })
+      rejected.push({ index: index++, error: `not valid JSON: ${(err as Error).message}` })
+      continue
     }
-    index++
+    take(element, index++)
   }
-  return elements
+  return out
 }
 
 export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
@@ -89,27 +110,12 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   app.post('/logs', { schema: { response: { 200: batchReply } } }, async (request, reply: FastifyReply) => {
     const rejected: Rejection[] = []
     const body = request.body
-    let elements: unknown[]
-    if (typeof body === 'string') elements = parseNdjson(body, rejected)
-    else if (Array.isArray(body)) elements = body
+    let elements: string | unknown[]
+    if (typeof body === 'string' || Array.isArray(body)) elements = body
     else if (typeof body === 'object' && body !== null) elements = [body]
     else throw new NoEventsError()
-    if (elements.length === 0) throw new NoEventsError()
-
-    const ctx = context(request.keyAppName)
-    let lines = ''
-    let accepted = 0
-    for (let i = 0; i < elements.length; i++) {
-      if (elements[i] === UNPARSEABLE) continue
-      const result = normaliseEvent(elements[i], ctx)
-      if (result.ok) {
-        lines += result.line + '\n'
-        accepted++
-      } else {
-        rejected.push({ index: i, error: result.error })
-      }
-    }
-    rejected.sort((a, b) => a.index - b.index)
+    const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected)
+    if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
     service.rejected += rejected.length
     if (accepted > 0) await journal(lines, accepted)
     if (accepted === 0) {
