@@ -9,6 +9,8 @@ export interface ApiKey {
   /** SHA-256 of the key: the key itself is not kept after start-up parsing. */
   digest: Buffer
   appName: string | undefined
+  /** Names the key where it must be told apart (the rate limiter's buckets) without holding the key. */
+  id: string
 }
 
 function digest (key: string): Buffer {
@@ -16,7 +18,8 @@ function digest (key: string): Buffer {
 }
 
 export function apiKey (key: string, appName?: string): ApiKey {
-  return { digest: digest(key), appName }
+  const d = digest(key)
+  return { digest: d, appName, id: d.toString('base64url') }
 }
 
 /** Parses API_KEYS: comma-separated `key` or `app_name:key` entries. Returns an error message or the keys. */
@@ -52,6 +55,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** app_name pinned by the API key the request authenticated with. */
     keyAppName?: string
+    /** ApiKey.id of the key the request authenticated with. */
+    keyId?: string
   }
 }
 
@@ -66,6 +71,7 @@ export function requireKey (keys: readonly ApiKey[], what: string) {
     }
     const key = findKey(keys, token)
     if (key === undefined) throw new ForbiddenError(what)
+    request.keyId = key.id
     if (key.appName !== undefined) request.keyAppName = key.appName
   }
 }

@@ -59,3 +59,19 @@ t.test('API_KEYS and ADMIN_API_KEY are validated at start', async t => {
   t.throws(() => loadConfig({ TLS_CERT_FILE: '/etc/hostname' }), /TLS_CERT_FILE and TLS_KEY_FILE go together/)
   t.throws(() => loadConfig({ TLS_CERT_FILE: '/nope.pem', TLS_KEY_FILE: '/nope.key' }), /Invalid TLS_CERT_FILE: \/nope.pem does not exist/)
 })
+
+t.test('RATE_LIMIT_PER_MINUTE: a bucket per authenticated key, else per address; tokens that fail the check open none', async t => {
+  const { app } = await buildTestApp(t, { ...env, RATE_LIMIT_PER_MINUTE: '2' })
+  const post = async (headers: Record<string, string>): Promise<number> =>
+    (await app.inject({ method: 'POST', url: '/log', headers, payload: event })).statusCode
+  t.same([await post(auth(ingestKey)), await post(auth(ingestKey)), await post(auth(ingestKey))], [201, 201, 429], 'the third request of a key within the minute')
+  t.same([await post(auth(pinnedKey)), await post(auth(pinnedKey))], [201, 201], 'another key has its own bucket')
+
+  const open = (await buildTestApp(t, { RATE_LIMIT_PER_MINUTE: '2' })).app
+  const codes: number[] = []
+  // Without API_KEYS a made-up bearer token is no identity: every request counts against the address.
+  for (const token of ['a-made-up-token-1', 'a-made-up-token-2', 'a-made-up-token-3']) {
+    codes.push((await open.inject({ method: 'POST', url: '/log', headers: auth(token), payload: event })).statusCode)
+  }
+  t.same(codes, [201, 201, 429])
+})
