@@ -95,18 +95,26 @@ function usableTimestamp (value: unknown): boolean {
 // and re-serialising was the largest cost in pino's worker. Anything else — other key order, ISO time,
 // no msg, fields that would collide with ours — returns null and takes the general path.
 const PINO_HEAD = /^\{"level":(\d+),"time":(\d+),/
-const MSG_TAIL = /,"msg":("(?:[^"\\]|\\.)*")\}$/
+// Sticky: matched in place from the last ',"msg":"', without slicing the tail off first.
+const MSG_TAIL = /,"msg":("(?:[^"\\]|\\.)*")\}$/y
+// Only the fields between head and tail can hold a key: inside a JSON string every '"' is escaped.
+const OUR_KEYS = /"(?:message|app_name|timestamp)":/
+
+/** `,"app_name":"<appName>"}`, kept for the one appName a shipper has. */
+let appNameTail = { appName: '', text: '' }
 
 function fastPinoLine (text: string, appName: string): string | null {
   const head = PINO_HEAD.exec(text)
   if (head === null) return null
   const msgAt = text.lastIndexOf(',"msg":"')
   if (msgAt < 0) return null
-  const tail = MSG_TAIL.exec(text.slice(msgAt))
+  MSG_TAIL.lastIndex = msgAt
+  const tail = MSG_TAIL.exec(text)
   if (tail === null) return null
-  if (text.includes('"message":') || text.includes('"app_name":') || text.includes('"timestamp":')) return null
   const middle = text.slice(head[0].length - 1, msgAt)
-  return `{"level":"${pinoLevelName(Number(head[1]))}","timestamp":${head[2]}${middle},"message":${tail[1]},"app_name":${JSON.stringify(appName)}}`
+  if (OUR_KEYS.test(middle)) return null
+  if (appNameTail.appName !== appName || appNameTail.text === '') appNameTail = { appName, text: `,"app_name":${JSON.stringify(appName)}}` }
+  return '{"level":"' + pinoLevelName(Number(head[1])) + '","timestamp":' + head[2] + middle + ',"message":' + tail[1]! + appNameTail.text
 }
 
 function stringifyMessage (value: unknown): string {

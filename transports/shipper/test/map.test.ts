@@ -81,7 +81,12 @@ t.test("pino's own lines take a string-level fast path with exactly the general 
     ['{"level":30,"time":5,"nested":{"msg":"only nested"}}', { message: '', nested: { msg: 'only nested' } }],
     ['{"level":30,"time":6,"message":"own","msg":"m"}', { message: 'own', msg: 'm' }],
     ['{"level":30,"time":"2026-11-27T00:00:00.000Z","msg":"iso"}', { timestamp: '2026-11-27T00:00:00.000Z', message: 'iso' }],
-    ['{"level":30,"time":7,"a":{"msg":"x"},"b":1}', { message: '', a: { msg: 'x' } }]
+    ['{"level":30,"time":7,"a":{"msg":"x"},"b":1}', { message: '', a: { msg: 'x' } }],
+    ['{"level":30,"time":8,"app_name":"own-app","msg":"m"}', { app_name: 'own-app', message: 'm' }],
+    ['{"level":30,"time":9,"timestamp":"2026-11-27T00:00:00.000Z","msg":"m"}', { timestamp: '2026-11-27T00:00:00.000Z', time: 9 }]
   ]
   for (const [line, want] of others) t.match(JSON.parse(mapLine(line, ctx)!), want, line)
+  // Another shipper's app name is not mixed up with the last one's.
+  t.equal(JSON.parse(mapLine(lines[0]!, { appName: 'other' })!).app_name, 'other')
+  t.equal(JSON.parse(mapLine(lines[0]!, ctx)!).app_name, 'fast')
 })
