@@ -11,7 +11,8 @@ import { fmt, peakRssMb, startServer } from './lib.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
-const cli = join(here, '..', 'transports', 'shipper', 'dist', 'cli.js')
+// The bin launcher, as npm links it: what users run.
+const cli = join(here, '..', 'transports', 'shipper', 'bin', 'maap-ship.js')
 const LINES = Number(process.env.BENCH_LINES ?? 1_000_000)
 const CHUNK = 1000
 

@@ -1,26 +1,89 @@
 // A batch: the unit that is sent, retried, split, spilled and flushed. `done` resolves once the batch
 // is settled — delivered, rejected for good, spooled or dropped — which is what flush() waits for.
+//
+// Records are encoded into the batch's body as they are written, not kept as strings until the send
+// (issue #4): a queued record then costs its bytes outside the JS heap instead of a string that
+// outlives two scavenges, gets promoted and waits for a full GC — that promoted garbage, not the data,
+// was most of maap-ship's peak RSS.
 
 export interface Batch {
-  readonly lines: string[]
-  readonly bytes: number
+  /** The records as NDJSON, each followed by a newline: what is POSTed and what a spool file holds. */
+  readonly body: Buffer
+  readonly count: number
   /** Set when the batch was read back from the spool: the file is removed once the batch is delivered. */
   readonly spoolFile: string | undefined
   /** Order of sealing within this run; halves of a split batch keep their parent's. */
   readonly seq: number
   readonly done: Promise<void>
   readonly resolve: () => void
+  /** The whole buffer `body` was cut from, when it may be reused for a later batch. */
+  readonly store: Buffer | undefined
 }
 
-export function makeBatch (lines: string[], bytes: number, seq: number, spoolFile?: string): Batch {
+export function makeBatch (body: Buffer, count: number, seq: number, spoolFile?: string, store?: Buffer): Batch {
   let resolve!: () => void
   const done = new Promise<void>(r => { resolve = r })
-  return { lines, bytes, seq, spoolFile, done, resolve }
+  return { body, count, seq, spoolFile, done, resolve, store }
 }
 
-/** Byte size of a batch's lines as NDJSON (each line plus its newline). */
-export function ndjsonBytes (lines: readonly string[]): number {
-  let bytes = 0
-  for (const line of lines) bytes += Buffer.byteLength(line) + 1
-  return bytes
+/** A batch of lines that are strings already (a spool file read back). */
+export function batchOfLines (lines: readonly string[], seq: number, spoolFile?: string): Batch {
+  return makeBatch(Buffer.from(lines.join('\n') + '\n'), lines.length, seq, spoolFile)
+}
+
+/** Cuts a batch's body in two at the line boundary nearest its middle record: [body, count] pairs. */
+export function halves (batch: Batch): Array<[Buffer, number]> {
+  const first = Math.ceil(batch.count / 2)
+  let end = 0
+  for (let i = 0; i < first; i++) end = batch.body.indexOf(10, end) + 1
+  return [[batch.body.subarray(0, end), first], [batch.body.subarray(end), batch.count - first]]
+}
+
+/**
+ * The open batch. Its buffer has room for `batchBytes` (a single larger record gets one of its own
+ * size); pages are only touched as records are written, so a quiet shipper's open batch stays small.
+ * Buffers of delivered batches come back through recycle() and are reused, so a busy shipper does not
+ * leave a trail of large buffers for the garbage collector to find.
+ */
+export class OpenBatch {
+  readonly #capacity: number
+  readonly #free: Buffer[] = []
+  readonly #maxFree: number
+  #buf: Buffer | undefined
+  #used = 0
+  #count = 0
+
+  constructor (capacity: number, maxFree: number) {
+    this.#capacity = capacity
+    this.#maxFree = maxFree
+  }
+
+  get count (): number { return this.#count }
+  get bytes (): number { return this.#used }
+
+  /** Appends one line and its newline; `bytes` is its UTF-8 length plus one. */
+  add (line: string, bytes: number): void {
+    if (this.#buf === undefined) {
+      this.#buf = bytes <= this.#capacity
+        ? this.#free.pop() ?? Buffer.allocUnsafeSlow(this.#capacity)
+        : Buffer.allocUnsafeSlow(bytes)
+    }
+    this.#used += this.#buf.write(line, this.#used)
+    this.#buf[this.#used++] = 10
+    this.#count++
+  }
+
+  seal (seq: number): Batch {
+    const buf = this.#buf!
+    const batch = makeBatch(buf.subarray(0, this.#used), this.#count, seq, undefined, buf.length === this.#capacity ? buf : undefined)
+    this.#buf = undefined
+    this.#used = 0
+    this.#count = 0
+    return batch
+  }
+
+  /** Takes back the buffer of a batch nothing refers to any more (the collector has read all of it). */
+  recycle (batch: Batch): void {
+    if (batch.store !== undefined && this.#free.length < this.#maxFree) this.#free.push(batch.store)
+  }
 }

@@ -3,12 +3,22 @@
 // memory stays flat however fast the producer writes), and on EOF or SIGINT/SIGTERM delivers what it
 // has before exiting with a status that says whether everything arrived.
 
+import { setFlagsFromString } from 'node:v8'
 import split from 'split2'
 import { parseCli, HELP } from './cli-args'
 import { Shipper } from './shipper'
 import type { ShipperStats } from './stats'
 
 export const EXIT = { ok: 0, lost: 1, usage: 2, spooled: 3 } as const
+
+// Two V8 defaults cost this process more peak RSS than all the records it holds (issue #4, bench/ship):
+// - once undici's llhttp WebAssembly parser is hot, TurboFan recompiles it, a ~30 MB spike of compiler
+//   memory; the baseline (Liftoff) code parses our small responses just as well;
+// - a steady stream of short-lived line strings makes the young generation grow to 2 × 16 MB; kept at its
+//   initial size it is scavenged more often, each time with almost nothing alive.
+// Set here, not on a command line, so they apply however maap-ship is started (npm's bin link, npx,
+// node dist/cli.js); V8 reads both when it uses them, so setting them at start-up takes effect.
+export const V8_FLAGS = '--liftoff-only --semi-space-growth-factor=1'
 
 export function main (): void {
   let config
@@ -23,6 +33,7 @@ export function main (): void {
     process.stdout.write(HELP + '\n')
     return
   }
+  setFlagsFromString(V8_FLAGS)
   let shipper: Shipper
   try {
     shipper = new Shipper(config.options)

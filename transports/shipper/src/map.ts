@@ -3,7 +3,7 @@
 // record looks the same in MongoDB whichever way it came.
 
 import { basename, extname } from 'node:path'
-import { pinoLevelName } from './levels'
+import { levelOfString, pinoLevelName } from './levels'
 
 export interface MapContext {
   /** app_name for records that carry none of their own; wins over pino's `name`. */
@@ -28,10 +28,11 @@ export function mapRecord (record: Record<string, unknown>, ctx: MapContext = {}
   const { msg, time, level, ...rest } = record
   const out = rest as CollectorEvent
 
-  out.level = typeof level === 'number' ? pinoLevelName(level) : typeof level === 'string' && KNOWN_LEVELS.has(level.toLowerCase()) ? level : 'info'
+  const name = typeof level === 'number' ? pinoLevelName(level) : typeof level === 'string' ? levelOfString(level) : undefined
+  out.level = name ?? 'info'
   // A level the collector would refuse (a custom label, an object) must not cost the record: ship it as
   // info and keep what the application said.
-  if (level !== undefined && typeof level !== 'number' && out.level !== level) out.level_raw = level
+  if (name === undefined && level !== undefined) out.level_raw = level
 
   if (typeof out.message !== 'string') {
     if (typeof msg === 'string') out.message = msg
@@ -79,10 +80,6 @@ export function mapLine (line: string, ctx: MapContext = {}): string | null {
   }
   return JSON.stringify(mapRecord({ level: 'info', message: text }, ctx))
 }
-
-// Names the collector accepts (pino, winston npm and syslog, Python-style), compared in lower case.
-const KNOWN_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'critical',
-  'http', 'verbose', 'silly', 'emerg', 'alert', 'crit', 'notice'])
 
 function usableTimestamp (value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value)

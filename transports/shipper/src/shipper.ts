@@ -11,7 +11,7 @@
 
 import { EventEmitter } from 'node:events'
 import { backoffDelay } from './backoff'
-import { makeBatch, ndjsonBytes, type Batch } from './batch'
+import { batchOfLines, halves, makeBatch, OpenBatch, type Batch } from './batch'
 import { ShipperError } from './errors'
 import { CollectorClient, type SendResult } from './http'
 import { mapLine, mapRecord } from './map'
@@ -30,8 +30,7 @@ export class Shipper extends EventEmitter {
   readonly #stats = { sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0 }
   readonly #dropNotice = new DropNotice(() => this.#stats.dropped)
 
-  #cur: string[] = []
-  #curBytes = 0
+  readonly #cur: OpenBatch
   #curTimer: NodeJS.Timeout | undefined
   /** Batches that failed and wait for the pause to end; sent before anything else. */
   readonly #retry: Batch[] = []
@@ -58,6 +57,8 @@ export class Shipper extends EventEmitter {
     super()
     this.#opts = resolveOptions(options, env)
     this.#client = new CollectorClient(this.#opts)
+    // Enough spare buffers for the batches in flight and the next few; more are allocated on demand.
+    this.#cur = new OpenBatch(this.#opts.batchBytes, this.#opts.concurrency + 2)
     if (this.#opts.spoolDir !== undefined) {
       try {
         this.#spool = new Spool(this.#opts.spoolDir)
@@ -94,15 +95,14 @@ export class Shipper extends EventEmitter {
     }
     if (line === null) return !this.#needDrain
     const bytes = Buffer.byteLength(line) + 1
-    if (this.#cur.length > 0 && this.#curBytes + bytes > this.#opts.batchBytes) this.#seal()
-    if (this.#cur.length === 0) {
+    if (this.#cur.count > 0 && this.#cur.bytes + bytes > this.#opts.batchBytes) this.#seal()
+    if (this.#cur.count === 0) {
       this.#curTimer = setTimeout(() => this.#seal(), this.#opts.batchInterval).unref()
     }
-    this.#cur.push(line)
-    this.#curBytes += bytes
+    this.#cur.add(line, bytes)
     this.#bytes += bytes
     this.#records++
-    if (this.#cur.length >= this.#opts.batchSize || this.#curBytes >= this.#opts.batchBytes) this.#seal()
+    if (this.#cur.count >= this.#opts.batchSize || this.#cur.bytes >= this.#opts.batchBytes) this.#seal()
     if (this.#bytes > this.#opts.maxBufferBytes) this.#enforceBound()
     if (!this.#needDrain && this.#failures === 0 && this.#bytes >= this.#opts.highWaterBytes) {
       // Send the open batch now: a caller waiting for 'drain' must not wait on the batch interval.
@@ -183,10 +183,8 @@ export class Shipper extends EventEmitter {
   #seal (): void {
     clearTimeout(this.#curTimer)
     this.#curTimer = undefined
-    if (this.#cur.length === 0) return
-    const batch = makeBatch(this.#cur, this.#curBytes, this.#seq++)
-    this.#cur = []
-    this.#curBytes = 0
+    if (this.#cur.count === 0) return
+    const batch = this.#cur.seal(this.#seq++)
     this.#pending.add(batch)
     this.#ready.push(batch)
     this.#pump()
@@ -221,7 +219,7 @@ export class Shipper extends EventEmitter {
       }
       // Spooled records are older than anything this run wrote: batch number 0 keeps them first if they
       // have to be spooled again (a spool file name needs a non-negative number).
-      const batch = makeBatch(lines, ndjsonBytes(lines), 0, file)
+      const batch = batchOfLines(lines, 0, file)
       this.#replaying = true
       this.#hold(batch)
       return batch
@@ -232,7 +230,7 @@ export class Shipper extends EventEmitter {
   #dispatch (batch: Batch): void {
     const ac = new AbortController()
     this.#inflight.set(batch, ac)
-    this.#client.send(batch.lines, ac.signal)
+    this.#client.send(batch.body, batch.count, ac.signal)
       .catch((err: Error): SendResult => ({ kind: 'retryable', status: undefined, retryAfterMs: undefined, error: err }))
       .then(result => {
         this.#inflight.delete(batch)
@@ -243,7 +241,7 @@ export class Shipper extends EventEmitter {
   }
 
   #settle (batch: Batch, result: SendResult): void {
-    const n = batch.lines.length
+    const n = batch.count
     switch (result.kind) {
       case 'answered': {
         this.#healthy()
@@ -255,6 +253,8 @@ export class Shipper extends EventEmitter {
           this.#reject(rejected, `collector rejected ${rejected} of ${n} records (${reasons})`, result.status, result.rejected)
         }
         this.#release(batch, true)
+        // Answered per record: the collector has read the whole body, so its buffer can be reused.
+        this.#cur.recycle(batch)
         return
       }
       case 'permanent':
@@ -285,14 +285,13 @@ export class Shipper extends EventEmitter {
 
   /** 413: send each half on its own; the batch is settled when both halves are. */
   #split (batch: Batch): void {
-    const mid = Math.ceil(batch.lines.length / 2)
-    const halves = [batch.lines.slice(0, mid), batch.lines.slice(mid)].map(lines => makeBatch(lines, ndjsonBytes(lines), batch.seq))
+    const parts = halves(batch).map(([body, count]) => makeBatch(body, count, batch.seq))
     this.#release(batch, false)
     // A replayed spool file stays the one file in flight until both of its halves are settled.
     if (batch.spoolFile !== undefined) this.#replaying = true
-    for (const half of halves) this.#hold(half)
-    this.#retry.unshift(...halves)
-    Promise.all(halves.map(h => h.done)).then(() => {
+    for (const half of parts) this.#hold(half)
+    this.#retry.unshift(...parts)
+    Promise.all(parts.map(h => h.done)).then(() => {
       if (batch.spoolFile !== undefined) {
         this.#removeSpoolFile(batch.spoolFile)
         this.#replaying = false
@@ -328,7 +327,7 @@ export class Shipper extends EventEmitter {
   /** Memory bound reached: spill (or drop) the oldest batches that are not in flight. */
   #enforceBound (): void {
     while (this.#bytes > this.#opts.maxBufferBytes) {
-      if (this.#ready.length === 0 && this.#retry.length === 0 && this.#cur.length > 0) this.#seal()
+      if (this.#ready.length === 0 && this.#retry.length === 0 && this.#cur.count > 0) this.#seal()
       const victim = this.#retry.shift() ?? this.#ready.shift()
       if (victim === undefined) return
       this.#spill(victim, 'memory bound reached')
@@ -336,7 +335,7 @@ export class Shipper extends EventEmitter {
   }
 
   #spill (batch: Batch, reason: string): void {
-    const n = batch.lines.length
+    const n = batch.count
     if (batch.spoolFile !== undefined) {
       // Still on disk: put it back at the head of the spool instead of writing it again.
       this.#spool!.giveBack(batch.spoolFile)
@@ -346,7 +345,7 @@ export class Shipper extends EventEmitter {
     }
     if (this.#spool !== undefined) {
       try {
-        const file = this.#spool.write(batch.lines, batch.seq)
+        const file = this.#spool.write(batch.body, batch.seq)
         this.#stats.spooled += n
         this.emit('spooled', { records: n, file, reason })
         this.#release(batch, true)
@@ -378,8 +377,8 @@ export class Shipper extends EventEmitter {
   #release (batch: Batch, resolve: boolean): void {
     if (!this.#pending.delete(batch)) return
     if (batch.spoolFile !== undefined) this.#replaying = false
-    this.#bytes -= batch.bytes
-    this.#records -= batch.lines.length
+    this.#bytes -= batch.body.length
+    this.#records -= batch.count
     if (resolve) {
       if (batch.spoolFile !== undefined) this.#removeSpoolFile(batch.spoolFile)
       batch.resolve()
@@ -390,8 +389,8 @@ export class Shipper extends EventEmitter {
 
   #hold (batch: Batch): void {
     this.#pending.add(batch)
-    this.#bytes += batch.bytes
-    this.#records += batch.lines.length
+    this.#bytes += batch.body.length
+    this.#records += batch.count
   }
 
   #removeSpoolFile (file: string): void {

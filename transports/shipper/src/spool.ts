@@ -45,10 +45,10 @@ export class Spool {
   get pendingFiles (): number { return this.#queue.length }
 
   /** Writes batch number `seq` as a new file, queued in sequence order; returns its name. */
-  write (lines: readonly string[], seq: number): string {
+  write (body: Buffer, seq: number): string {
     const name = `${this.#run}-${String(seq % 1e10).padStart(10, '0')}-${String(this.#part++ % 1e4).padStart(4, '0')}.ndjson`
     const tmp = join(this.dir, `${name}.tmp`)
-    writeFileSync(tmp, lines.join('\n') + '\n')
+    writeFileSync(tmp, body)
     renameSync(tmp, join(this.dir, name))
     let i = this.#queue.length
     while (i > 0 && this.#queue[i - 1]! > name) i--

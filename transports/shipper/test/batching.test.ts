@@ -30,6 +30,36 @@ t.test('a full batch (bytes) is sent on its own; a batch never exceeds batchByte
   t.equal(stub.accepted.length, 5)
 })
 
+t.test('batches reuse their buffers: later, shorter batches carry exactly their own records', async t => {
+  const stub = await startStub(t)
+  // One in flight at a time, so every batch after the first few is written into a buffer used before.
+  const shipper = new Shipper({ url: stub.url, appName: 'reuse', batchSize: 4, batchInterval: 3_600_000, concurrency: 1 }, {})
+  t.teardown(() => shipper.close())
+  const messages: string[] = []
+  for (let i = 0; i < 40; i++) {
+    // Long records first, short ones later: stale bytes of an earlier batch would show up as extra lines.
+    messages.push(`${'é'.repeat(40 - i)}${i}`)
+    shipper.write({ level: 30, time: i, msg: messages[i] })
+    if (i % 4 === 3) await shipper.flush()
+  }
+  await shipper.flush()
+  t.same(stub.requests.map(r => r.lines.length), Array(10).fill(4))
+  t.same(stub.accepted.map(e => e.message), messages)
+})
+
+t.test('a record larger than batchBytes travels alone, and the records around it are unharmed', async t => {
+  const stub = await startStub(t)
+  const shipper = new Shipper({ url: stub.url, appName: 'big', batchBytes: 200, batchInterval: 3_600_000 }, {})
+  t.teardown(() => shipper.close())
+  shipper.write({ msg: 'before' })
+  shipper.write({ msg: 'x'.repeat(1000) })
+  shipper.write({ msg: 'after' })
+  const stats = await shipper.flush()
+  t.equal(stats.sent, 3)
+  t.same(stub.requests.map(r => r.lines.length), [1, 1, 1])
+  t.same(stub.accepted.map(e => (e.message as string).length), [6, 1000, 5])
+})
+
 t.test('the interval sends a partial batch', async t => {
   const stub = await startStub(t)
   const shipper = new Shipper({ url: stub.url, batchInterval: 5 }, {})

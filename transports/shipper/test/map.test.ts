@@ -1,5 +1,6 @@
 import t from 'tap'
 import { mapLine, mapRecord, pinoLevelName } from '@maap-event-logger/shipper'
+import { canonicalLevel } from '@maap-event-logger/collector'
 
 t.test('pino records: msg, time, numeric level, name and bindings', async t => {
   const ev = mapRecord({ level: 30, time: 1700000000000, msg: 'hi', pid: 1, hostname: 'h', name: 'api', reqId: 'r1' })
@@ -61,6 +62,25 @@ t.test('levels and timestamps the collector would refuse are kept aside, not los
   t.equal(custom.timestamp_raw, '27/11/2026 07:00')
   t.equal(mapRecord({ msg: 'a', time: '2026-11-27T07:00:00.000Z' }).timestamp, '2026-11-27T07:00:00.000Z')
   t.ok(Number.isNaN(mapRecord({ msg: 'a', time: NaN }).timestamp_raw))
+})
+
+t.test('a pino number written as a string is read as the collector reads it', async t => {
+  t.same(mapRecord({ level: '50', msg: 'a' }, { appName: 'x' }), { level: 'error', message: 'a', app_name: 'x' })
+  t.equal(JSON.parse(mapLine('{"level":"60","msg":"m"}', { appName: 'a' })!).level, 'fatal')
+  // The collector accepts exactly two digits naming a standard level; anything else stays info + level_raw.
+  for (const refused of ['35', '050', ' 50', '5', '70']) {
+    t.match(mapRecord({ level: refused, msg: 'a' }), { level: 'info', level_raw: refused }, JSON.stringify(refused))
+  }
+})
+
+t.test("every string level maps to what the collector makes of it, or is kept aside where it refuses it", async t => {
+  const samples = ['10', '20', '30', '40', '50', '60', '35', '00', '99', '050', 'info', 'WARN', 'Error', 'notice', 'silly', 'audit', '']
+  for (const level of samples) {
+    const ev = mapRecord({ level, msg: 'a' })
+    const collector = canonicalLevel(level)
+    if (collector === undefined) t.match(ev, { level: 'info', level_raw: level }, `${JSON.stringify(level)} refused by the collector`)
+    else t.equal(canonicalLevel(ev.level), collector, `${JSON.stringify(level)} → ${collector}`)
+  }
 })
 
 t.test("pino's own lines take a string-level fast path with exactly the general path's result", async t => {
