@@ -3,6 +3,7 @@ import { canonicalLevel, CANONICAL_LEVELS, normaliseEvent } from '@maap-event-lo
 import { ObjectId } from 'mongodb'
 import { isoFromMillis } from '../src/ingest/iso-time'
 import { newObjectIdHex } from '../src/ingest/object-id'
+import { spliceLine } from '../src/ingest/splice'
 
 const ctx = { limits: { maxDepth: 5, maxFields: 20, maxFieldNameLength: 16 }, receivedAt: '2026-01-02T03:04:05.000Z' }
 
@@ -111,4 +112,37 @@ t.test('newObjectIdHex makes valid, distinct ObjectIds that carry their creation
   t.not(newObjectIdHex(now + 1000).slice(0, 8), ids[0]!.slice(0, 8), 'a later second changes the time bytes')
   const line = normaliseEvent({ message: 'm', app_name: 'a' }, ctx)
   t.ok(line.ok && ObjectId.isValid(JSON.parse(line.line)._id), 'events get one')
+})
+
+t.test('a line spliced from the text a transport sent equals the serialised one, and text that could mislead is serialised', async t => {
+  // Every text carries "q":1.50, which only a spliced line keeps as written (serialised: 1.5).
+  const cases: Array<[string, boolean]> = [
+    // Qualify: the transports' head, epoch ms or ISO text, nested objects, escapes, spaces before the brace.
+    ['{"level":"info","timestamp":1700000000000,"pid":1,"msg":"a \\"quoted\\" \\u00e9 text","message":"m","app_name":"svc","q":1.50}', true],
+    ['{"level":"warn","timestamp":"2026-11-27T07:00:00+01:00","req":{"id":7,"tags":["x",{"k":null}]},"message":"m","app_name":"svc","q":1.50 }', true],
+    ['{"level":"ERROR","timestamp":1,"message":"m","app_name":"svc","big":12345678901234567890,"q":1.50}', true],
+    // Do not: a later duplicate replaced a head value, or would override ours when the journal is read.
+    ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"level":"error"}', false],
+    ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"timestamp":2}', false],
+    ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"level":"info"}', false],
+    ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"nested":{"_id":1,"received_at":2}}', false],
+    // Do not: another head, or a head value written another way.
+    ['{"timestamp":1,"level":"info","message":"m","app_name":"svc","q":1.50}', false],
+    ['{"level": "info","timestamp":1,"message":"m","app_name":"svc","q":1.50}', false],
+    ['{"level":"info","timestamp":1e3,"message":"m","app_name":"svc","q":1.50}', false]
+  ]
+  const c = { ...ctx, limits: { ...ctx.limits, maxFieldNameLength: 64 } }
+  for (const [text, spliced] of cases) {
+    const viaText = normaliseEvent(JSON.parse(text), c, text)
+    const viaObject = normaliseEvent(JSON.parse(text), c)
+    if (!viaText.ok || !viaObject.ok) { t.fail(text); continue }
+    t.equal(viaText.line.includes('"q":1.50'), spliced, `${spliced ? '' : 'not '}spliced: ${text}`)
+    const a = JSON.parse(viaText.line)
+    const b = JSON.parse(viaObject.line)
+    t.match(a._id, /^[0-9a-f]{24}$/)
+    delete a._id
+    delete b._id
+    t.same(a, b, text)
+  }
+  t.equal(spliceLine('{"level":"info","timestamp":1,"message":"m"} ', { level: 'info', timestamp: 1 }, { level: 'INFO', timestamp: 't', id: 'i', receivedAt: 'r' }), undefined, 'text after the closing brace')
 })

@@ -4,6 +4,7 @@ import { ACCEPTED_LEVELS_TEXT, canonicalLevel } from './levels'
 import { freeName, needsRename, renameField } from './field-names'
 import { isoFromMillis } from './iso-time'
 import { newObjectIdHex } from './object-id'
+import { spliceLine } from './splice'
 
 export interface EventLimits {
   maxDepth: number
@@ -108,9 +109,10 @@ function sanitise (value: unknown): unknown {
 
 /**
  * Validates `raw` and returns its journal line, or the reason it is refused. `raw` is handed over: on the
- * common path it is completed in place rather than copied.
+ * common path it is completed in place rather than copied. `text`, the JSON `raw` was parsed from, lets
+ * the line be spliced from it (splice.ts) instead of serialised.
  */
-export function normaliseEvent (raw: unknown, ctx: IngestContext): NormaliseResult {
+export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string): NormaliseResult {
   if (!isPlainObject(raw)) return fail('event must be a JSON object')
 
   const message = raw.message
@@ -144,6 +146,10 @@ export function normaliseEvent (raw: unknown, ctx: IngestContext): NormaliseResu
   const id = newObjectIdHex()
   const pinnedAppNameDiffers = ctx.appName !== undefined && raw.app_name !== undefined && raw.app_name !== ctx.appName
   if (!walk.renames && !pinnedAppNameDiffers && !Object.hasOwn(raw, '_id') && !Object.hasOwn(raw, 'received_at')) {
+    if (text !== undefined && raw.app_name === appName) {
+      const line = spliceLine(text, raw, { level, timestamp, id, receivedAt: ctx.receivedAt })
+      if (line !== undefined) return { ok: true, line }
+    }
     // The common case: nothing to rename. The parsed object is completed in place and serialised once,
     // which keeps V8's fast JSON paths and saves a copy of every field (the caller hands it over).
     raw.level = level

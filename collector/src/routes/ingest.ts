@@ -43,8 +43,8 @@ interface Accepted {
  */
 function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[]): Accepted {
   const out: Accepted = { lines: '', count: 0 }
-  const take = (element: unknown, index: number): void => {
-    const result = normaliseEvent(element, ctx)
+  const take = (element: unknown, index: number, text?: string): void => {
+    const result = normaliseEvent(element, ctx, text)
     if (result.ok) {
       out.lines += result.line + '\n'
       out.count++
@@ -72,7 +72,7 @@ function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Re
       rejected.push({ index: index++, error: `not valid JSON: ${(err as Error).message}` })
       continue
     }
-    take(element, index++)
+    take(element, index++, line)
   }
   return out
 }
