@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { ObjectId } from 'mongodb'
 
 /** Starts `node file` with env, resolves { child, port, lines } once it logs "listening at …:PORT". */
 export function startServer (file, env = {}) {
@@ -88,4 +89,23 @@ export async function storedThroughCollector ({ collectorBin, server, client, db
   await m.exited
   await collector.stop()
   return { stored, rate }
+}
+
+/**
+ * The server's own ceiling for the documents the collector writes: a bare loop of insertMany(batch,
+ * unordered) straight from this process, no collector, no application. An end-to-end rate cannot exceed
+ * it, so the end-to-end benches print it next to their bars.
+ */
+export async function bareInsertRate (client, dbName, n = 60_000, batch = 1000) {
+  const coll = client.db(dbName).collection('logs')
+  await coll.drop().catch(() => {})
+  const t0 = performance.now()
+  for (let done = 0; done < n; done += batch) {
+    const now = new Date()
+    const docs = Array.from({ length: batch }, (_, i) => ({
+      _id: new ObjectId(), timestamp: now, received_at: now, level: 'INFO', message: 'user signed in', app_name: 'bench', pid: 4242, hostname: 'bench', user_id: 4242, route: '/api/login', duration_ms: 12.5, seq: done + i
+    }))
+    await coll.insertMany(docs, { ordered: false })
+  }
+  return perSec(n, performance.now() - t0)
 }
