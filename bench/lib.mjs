@@ -73,12 +73,15 @@ export async function until (count, n, limitMs, everyMs) {
  * the first log call. flushed_total counts documents MongoDB confirmed; a full count on every poll would
  * compete with the inserts being measured (FerretDB counts by scanning), so the documents are counted once.
  */
+/** Documents per insertMany, for the collector in the end-to-end benches (LOG_BUFFER_SIZE) and the ceiling. */
+export const E2E_BATCH = 5000
+
 export async function storedThroughCollector ({ collectorBin, server, client, dbName, n, runApp }) {
   const coll = client.db(dbName).collection('logs')
   await coll.drop().catch(() => {})
   const collector = await startServer(collectorBin, {
     LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-e2e-')),
-    MONGODB_URI: server.uri, MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000'
+    MONGODB_URI: server.uri, MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: String(E2E_BATCH)
   })
   const m = await runApp({ BENCH_TARGET: 'maap', BENCH_N: String(n), BENCH_OPTIONS: JSON.stringify({ url: `http://127.0.0.1:${collector.port}`, appName: 'bench' }) })
   const t0 = performance.now() - m.deliveredMs
@@ -92,11 +95,12 @@ export async function storedThroughCollector ({ collectorBin, server, client, db
 }
 
 /**
- * The server's own ceiling for the documents the collector writes: a bare loop of insertMany(batch,
+ * The server's own ceiling for the documents the collector writes: a bare loop of insertMany(E2E_BATCH,
  * unordered) straight from this process, no collector, no application. An end-to-end rate cannot exceed
- * it, so the end-to-end benches print it next to their bars.
+ * it, so the end-to-end benches print it next to their bars. Run first, it also warms the server up for
+ * both sides of the comparison (a new FerretDB is slower for its first inserts).
  */
-export async function bareInsertRate (client, dbName, n = 60_000, batch = 1000) {
+export async function bareInsertRate (client, dbName, n = 100_000, batch = E2E_BATCH) {
   const coll = client.db(dbName).collection('logs')
   await coll.drop().catch(() => {})
   const t0 = performance.now()
