@@ -4,7 +4,11 @@ import t from 'tap'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cleanupSegments } from '@maap-event-logger/collector/dist/retention/file-cleanup'
+import { cleanupSegments, type CleanupOptions } from '@maap-event-logger/collector/dist/retention/file-cleanup'
+
+/** Every case here expects each due segment to be deletable. */
+const cleanup = async (opts: Omit<CleanupOptions, 'onError'>): Promise<string[]> =>
+  await cleanupSegments({ ...opts, onError: (name, err) => { throw new Error(`could not delete ${name}: ${err.message}`) } })
 import { SEGMENT_NAME, parseSegmentName, segmentName } from '@maap-event-logger/collector/dist/journal/segment-name'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
@@ -94,44 +98,44 @@ t.test('MongoDB configured: deletes only old segments confirmed in MongoDB', asy
   const { dir, s, foreign } = await journal(t)
   const base = { dir, olderThanDays: 30, mongoConfigured: true, current: s[4]!, now: NOW }
 
-  t.same(await cleanupSegments({ ...base, confirmedBefore: undefined }), [], 'nothing confirmed yet: nothing deleted')
+  t.same(await cleanup({ ...base, confirmedBefore: undefined }), [], 'nothing confirmed yet: nothing deleted')
   t.same(await listing(dir), [...s, ...foreign].sort())
 
-  t.same(await cleanupSegments({ ...base, confirmedBefore: s[1] }), [s[0]], 'only segments strictly before the confirmed one')
+  t.same(await cleanup({ ...base, confirmedBefore: s[1] }), [s[0]], 'only segments strictly before the confirmed one')
   t.same(await listing(dir), [...s.slice(1), ...foreign].sort())
 
   // Everything confirmed up to the current segment: s2 (written until 35 days ago) goes; s3 was opened 35 days
   // ago but written until 20 days ago, so it stays, like s4 and the current one.
-  t.same(await cleanupSegments({ ...base, confirmedBefore: s[4] }), [s[1]])
+  t.same(await cleanup({ ...base, confirmedBefore: s[4] }), [s[1]])
   t.same(await listing(dir), [...s.slice(2), ...foreign].sort(), 'foreign files, s3, s4 and the current segment are kept')
 
   // Later, s3 has aged past 30 days since its last write.
-  t.same(await cleanupSegments({ ...base, confirmedBefore: s[4], now: new Date(NOW.getTime() + 11 * DAY) }), [s[2]])
-  t.same(await cleanupSegments({ ...base, confirmedBefore: s[4], now: new Date(NOW.getTime() + 1000 * DAY) }), [s[3]],
+  t.same(await cleanup({ ...base, confirmedBefore: s[4], now: new Date(NOW.getTime() + 11 * DAY) }), [s[2]])
+  t.same(await cleanup({ ...base, confirmedBefore: s[4], now: new Date(NOW.getTime() + 1000 * DAY) }), [s[3]],
     'the current segment is never deleted, however old')
   t.same(await listing(dir), [s[4], ...foreign].sort())
 })
 
 t.test('embedded mode (no MongoDB): age alone decides', async t => {
   const { dir, s, foreign } = await journal(t)
-  const deleted = await cleanupSegments({ dir, olderThanDays: 30, mongoConfigured: false, current: s[4]!, now: NOW })
+  const deleted = await cleanup({ dir, olderThanDays: 30, mongoConfigured: false, current: s[4]!, now: NOW })
   t.same(deleted, [s[0], s[1]])
   t.same(await listing(dir), [...s.slice(2), ...foreign].sort())
 
   // s2 was last written a minute before s3 was opened, 20 days ago: older than 20 days by that minute.
   const aMinuteEarlier = new Date(NOW.getTime() - 61_000)
-  t.same(await cleanupSegments({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: aMinuteEarlier }), [], 'not older than 20 days a minute earlier')
-  t.same(await cleanupSegments({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: NOW }), [s[2]])
+  t.same(await cleanup({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: aMinuteEarlier }), [], 'not older than 20 days a minute earlier')
+  t.same(await cleanup({ dir, olderThanDays: 20, mongoConfigured: false, current: s[4]!, now: NOW }), [s[2]])
 
-  t.same(await cleanupSegments({ dir, olderThanDays: 19.5, mongoConfigured: false, current: s[4]!, now: NOW }), [],
+  t.same(await cleanup({ dir, olderThanDays: 19.5, mongoConfigured: false, current: s[4]!, now: NOW }), [],
     'fractional days; s4 was opened 20 days ago but written until a day ago — only its last write counts')
   t.same(await listing(dir), [s[3], s[4], ...foreign].sort())
 })
 
 t.test('olderThanDays 0 never deletes', async t => {
   const { dir, s, foreign } = await journal(t)
-  t.same(await cleanupSegments({ dir, olderThanDays: 0, mongoConfigured: false, current: s[4]!, now: NOW }), [])
-  t.same(await cleanupSegments({ dir, olderThanDays: 0, mongoConfigured: true, confirmedBefore: s[4], current: s[4]!, now: NOW }), [])
+  t.same(await cleanup({ dir, olderThanDays: 0, mongoConfigured: false, current: s[4]!, now: NOW }), [])
+  t.same(await cleanup({ dir, olderThanDays: 0, mongoConfigured: true, confirmedBefore: s[4], current: s[4]!, now: NOW }), [])
   t.same(await listing(dir), [...s, ...foreign].sort())
 })
 
@@ -143,14 +147,14 @@ t.test('the age of a segment is measured from its last write', async t => {
   await put(dir, oldIdle, daysAgo(40))
   await put(dir, oldBusy, daysAgo(2))
   const current = segmentName(NOW, 3) // not created yet
-  t.same(await cleanupSegments({ dir, olderThanDays: 30, mongoConfigured: false, current, now: NOW }), [oldIdle],
+  t.same(await cleanup({ dir, olderThanDays: 30, mongoConfigured: false, current, now: NOW }), [oldIdle],
     'a segment whose successor was opened long ago goes; the newest, written 2 days ago, stays')
   t.same(await listing(dir), [oldBusy])
   const later = (days: number): Date => new Date(NOW.getTime() + days * DAY)
-  t.same(await cleanupSegments({ dir, olderThanDays: 30, mongoConfigured: false, current, now: later(27.9) }), [],
+  t.same(await cleanup({ dir, olderThanDays: 30, mongoConfigured: false, current, now: later(27.9) }), [],
     'opened 108 days ago, but last written 29.9 days ago')
   t.same(await listing(dir), [oldBusy])
-  t.same(await cleanupSegments({ dir, olderThanDays: 30, mongoConfigured: false, current, now: later(28.1) }), [oldBusy])
+  t.same(await cleanup({ dir, olderThanDays: 30, mongoConfigured: false, current, now: later(28.1) }), [oldBusy])
   t.same(await listing(dir), [])
 })
 
@@ -162,24 +166,24 @@ t.test('a segment written after its successor was opened (mtime later) is kept u
   await put(dir, a, daysAgo(10)) // e.g. restored from a backup: its successor says 60 days, its mtime 10
   await put(dir, b, daysAgo(1))
   await put(dir, current, NOW)
-  t.same(await cleanupSegments({ dir, olderThanDays: 30, mongoConfigured: false, current, now: NOW }), [],
+  t.same(await cleanup({ dir, olderThanDays: 30, mongoConfigured: false, current, now: NOW }), [],
     'a: its successor was opened 60 days ago, but it was written 10 days ago')
   t.same(await listing(dir), [a, b, current].sort())
-  t.same(await cleanupSegments({ dir, olderThanDays: 30, mongoConfigured: false, current, now: new Date(NOW.getTime() + 21 * DAY) }), [a])
+  t.same(await cleanup({ dir, olderThanDays: 30, mongoConfigured: false, current, now: new Date(NOW.getTime() + 21 * DAY) }), [a])
 })
 
 t.test('the current segment is never deleted, even when it is the only, ancient, confirmed one', async t => {
   const dir = await tempDir(t)
   const only = segmentName(daysAgo(100), 1)
   await put(dir, only, daysAgo(100))
-  t.same(await cleanupSegments({ dir, olderThanDays: 1, mongoConfigured: false, current: only, now: NOW }), [])
-  t.same(await cleanupSegments({ dir, olderThanDays: 1, mongoConfigured: true, confirmedBefore: segmentName(NOW, 9), current: only, now: NOW }), [])
+  t.same(await cleanup({ dir, olderThanDays: 1, mongoConfigured: false, current: only, now: NOW }), [])
+  t.same(await cleanup({ dir, olderThanDays: 1, mongoConfigured: true, confirmedBefore: segmentName(NOW, 9), current: only, now: NOW }), [])
   t.same(await listing(dir), [only])
 })
 
 t.test('a missing LOG_DIR is not an error', async t => {
   const dir = join(await tempDir(t), 'does-not-exist')
-  t.same(await cleanupSegments({ dir, olderThanDays: 1, mongoConfigured: false, current: segmentName(NOW, 1), now: NOW }), [])
+  t.same(await cleanup({ dir, olderThanDays: 1, mongoConfigured: false, current: segmentName(NOW, 1), now: NOW }), [])
 })
 
 t.test('defaults now to the current time', async t => {
@@ -188,5 +192,5 @@ t.test('defaults now to the current time', async t => {
   const current = segmentName(new Date(Date.now() - 5 * DAY), 2)
   await put(dir, old, new Date(Date.now() - 6 * DAY))
   await put(dir, current, new Date())
-  t.same(await cleanupSegments({ dir, olderThanDays: 3, mongoConfigured: false, current }), [old])
+  t.same(await cleanup({ dir, olderThanDays: 3, mongoConfigured: false, current }), [old])
 })

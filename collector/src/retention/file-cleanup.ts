@@ -29,24 +29,10 @@ export interface CleanupOptions {
   current: string
   now?: Date
   /**
-   * Called for each segment that was due but could not be deleted (other than because it was already gone).
-   * Without it, such failures are collected and thrown after every other due segment has been handled, as a
-   * SegmentCleanupError that also lists what was deleted.
+   * Called for each segment that was due but could not be deleted (other than because it was already gone),
+   * after every other due segment has been handled; the next sweep tries it again.
    */
-  onError?: (name: string, err: Error) => void
-}
-
-/** Thrown by cleanupSegments (without `onError`) when some due segments could not be deleted. */
-export class SegmentCleanupError extends Error {
-  constructor (
-    /** Segments that were deleted in the same pass (the caller should forget them all the same). */
-    readonly deleted: string[],
-    readonly failures: Array<{ name: string, error: Error }>
-  ) {
-    super(`could not delete ${failures.length} journal segment(s): ` +
-      failures.map(f => `${f.name}: ${f.error.message}`).join('; '))
-    this.name = 'SegmentCleanupError'
-  }
+  onError: (name: string, err: Error) => void
 }
 
 function errnoCode (err: unknown): string | undefined {
@@ -104,9 +90,6 @@ export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> 
     }
   }
 
-  if (failures.length > 0) {
-    if (opts.onError === undefined) throw new SegmentCleanupError(deleted, failures)
-    for (const f of failures) opts.onError(f.name, f.error)
-  }
+  for (const f of failures) opts.onError(f.name, f.error)
   return deleted
 }
