@@ -65,7 +65,7 @@ Promise<FastifyInstance> {
   // Ingest routes: API_KEYS, then backpressure (503 + Retry-After when the process is overloaded; the
   // journal's own queue bound is checked per request in the route), then the optional per-key rate limit.
   await app.register(async ingest => {
-    ingest.addHook('onRequest', requireKey(config.apiKeys, 'API key'))
+    ingest.addHook('onRequest', requireKey(() => service.keys.ingest, 'API key'))
     await ingest.register(underPressure, {
       maxHeapUsedBytes: config.maxHeapUsedBytes,
       maxEventLoopDelay: config.maxEventLoopDelayMs,
@@ -83,7 +83,7 @@ Promise<FastifyInstance> {
     await ingest.register(ingestRoutes, { service })
   })
   await app.register(async admin => {
-    admin.addHook('onRequest', requireKey(config.adminKeys, 'admin API key'))
+    admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key'))
     await admin.register(adminRoutes, { service, version: VERSION })
   })
 

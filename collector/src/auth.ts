@@ -60,9 +60,13 @@ declare module 'fastify' {
   }
 }
 
-/** An onRequest hook: 401 without a key, 403 with a wrong one; nothing to do when `keys` is empty. */
-export function requireKey (keys: readonly ApiKey[], what: string) {
+/**
+ * An onRequest hook: 401 without a key, 403 with a wrong one; nothing to do when there are no keys.
+ * `keys` is asked on every request, so keys reloaded on SIGHUP (key-ring.ts) apply to the next one.
+ */
+export function requireKey (keysInForce: () => readonly ApiKey[], what: string) {
   return async function checkKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const keys = keysInForce()
     if (keys.length === 0) return
     const token = bearer(request)
     if (token === undefined) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // maap-collector: reads the configuration (environment and ./.env), starts the collector, and shuts it
-// down cleanly on SIGTERM/SIGINT: stop accepting, flush within SHUTDOWN_TIMEOUT, exit.
+// down cleanly on SIGTERM/SIGINT: stop accepting, flush within SHUTDOWN_TIMEOUT, exit. SIGHUP re-reads
+// the API key files.
 // WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
 import cluster from 'node:cluster'
 import { build } from './app'
@@ -8,6 +9,14 @@ import { runPrimary, workerJournals } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
 
 async function main (): Promise<void> {
+  // SIGHUP rotates keys (key-ring.ts) rather than ending the process, as daemons do; one that arrives
+  // while the collector starts is served once it can be.
+  let reloadKeys: (() => void) | undefined
+  let hupWhileStarting = false
+  process.on('SIGHUP', () => {
+    if (reloadKeys === undefined) hupWhileStarting = true
+    else reloadKeys()
+  })
   let config
   try {
     loadDotEnv()
@@ -44,6 +53,12 @@ async function main (): Promise<void> {
   }
   process.once('SIGTERM', () => shutdown('SIGTERM'))
   process.once('SIGINT', () => shutdown('SIGINT'))
+  reloadKeys = () => {
+    app.collector.keys.reload().then(
+      counts => app.log.info(counts, 'API keys reloaded'),
+      (err: Error) => app.log.warn({ reason: err.message }, 'API keys not reloaded; the previous keys stay in force'))
+  }
+  if (hupWhileStarting) reloadKeys()
   await app.listen({ host: config.host, port: config.port })
 }
 

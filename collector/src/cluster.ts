@@ -6,7 +6,8 @@
 //      │                                                                      replay, drain, retention)
 //      ├─ a worker dies ─► fork worker i again (same directory, so it replays its own journal), after a
 //      │                   backoff when it keeps dying young
-//      └─ SIGTERM/SIGINT ─► SIGTERM to every worker, wait SHUTDOWN_TIMEOUT + grace, exit
+//      ├─ SIGTERM/SIGINT ─► SIGTERM to every worker, wait SHUTDOWN_TIMEOUT + grace, exit
+//      └─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (key-ring.ts)
 //
 // Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB
 // sweeper is guarded by a lease there (retention/lease.ts).
@@ -96,6 +97,8 @@ interface Slot {
   /** Consecutive deaths within HEALTHY_MS of starting. */
   quickDeaths: number
   restartTimer: NodeJS.Timeout | undefined
+  /** A SIGHUP arrived while this worker was starting: pass it on once the worker listens. */
+  hupPending: boolean
 }
 
 /**
@@ -109,7 +112,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
   const scheme = config.tlsCertFile === undefined ? 'http' : 'https'
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
   const slots: Slot[] = Array.from({ length: config.workerCount }, (_, i) => ({
-    id: i + 1, worker: undefined, startedAt: 0, listeningAt: undefined, quickDeaths: 0, restartTimer: undefined
+    id: i + 1, worker: undefined, startedAt: 0, listeningAt: undefined, quickDeaths: 0, restartTimer: undefined, hupPending: false
   }))
   const byWorker = new Map<Worker, Slot>()
   let allListenedOnce = false
@@ -123,6 +126,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     slot.worker = worker
     slot.startedAt = Date.now()
     slot.listeningAt = undefined
+    slot.hupPending = false // it reads the key files as it starts
     byWorker.set(worker, slot)
     log('info', { worker_id: slot.id, worker_pid: worker.process.pid }, 'worker started')
   }
@@ -138,6 +142,10 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     }
     port = address.port
     log('info', { worker_id: slot.id, worker_pid: worker.process.pid, port }, 'worker listening')
+    if (slot.hupPending) {
+      slot.hupPending = false
+      worker.process.kill('SIGHUP')
+    }
     if (slots.every(s => s.listeningAt !== undefined)) {
       allListenedOnce = true
       log('info', { workers: slots.length, port }, `all workers listening at ${scheme}://${host}:${port}`)
@@ -209,6 +217,17 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
   // `on`, not `once`: a second signal must not kill the primary, which would cut its workers off mid-flush.
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+  // Key rotation: each worker re-reads the key files itself (bin.ts). One still starting may not handle
+  // SIGHUP yet (its default would end it) and may have read the files before they changed: it gets the
+  // signal once it listens.
+  process.on('SIGHUP', () => {
+    if (stopping) return
+    for (const slot of slots) {
+      if (slot.worker === undefined) continue
+      if (slot.listeningAt === undefined) slot.hupPending = true
+      else slot.worker.process.kill('SIGHUP')
+    }
+  })
   log('info', { workers: slots.length, log_dir: config.logDir }, 'starting workers')
   adoptSingleProcessJournal(config.logDir, log)
   for (const slot of slots) fork(slot)

@@ -1,7 +1,7 @@
 // Configuration from environment variables. The first block keeps the original service's names and
 // defaults exactly; the rest are ours. Parsed once at start, validated, frozen: an invalid value stops
 // start-up with a message naming the variable.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { parseApiKeys, apiKey, type ApiKey } from './auth'
 import { resolve } from 'node:path'
@@ -36,6 +36,10 @@ export interface CollectorConfig {
   apiKeys: readonly ApiKey[]
   /** ADMIN_API_KEY: required on /force-flush and the read routes when set. */
   adminKeys: readonly ApiKey[]
+  /** API_KEYS_FILE: where apiKeys were read from (instead of API_KEYS); read again on SIGHUP. */
+  apiKeysFile: string | undefined
+  /** ADMIN_API_KEY_FILE: where adminKeys were read from (instead of ADMIN_API_KEY); read again on SIGHUP. */
+  adminKeyFile: string | undefined
   tlsCertFile: string | undefined
   tlsKeyFile: string | undefined
   /** Bytes waiting for the journal past which ingest answers 503. */
@@ -99,19 +103,50 @@ function mongoUri (env: Env): string | undefined {
   return raw
 }
 
-function keys (env: Env): ApiKey[] {
-  const raw = read(env, 'API_KEYS')
-  if (raw === undefined) return []
-  const parsed = parseApiKeys(raw)
-  if (typeof parsed === 'string') throw new ConfigError('API_KEYS', parsed)
+/** API_KEYS (or API_KEYS_FILE) as keys: `key` or `app_name:key` entries, separated by commas or lines. */
+export function parseIngestKeys (raw: string, variable: string): ApiKey[] {
+  const parsed = parseApiKeys(raw.replace(/\r?\n/g, ','))
+  if (typeof parsed === 'string') throw new ConfigError(variable, parsed)
   return parsed
 }
 
+/** ADMIN_API_KEY (or ADMIN_API_KEY_FILE) as keys: none when blank. */
+export function parseAdminKey (raw: string, variable: string): ApiKey[] {
+  const key = raw.trim()
+  if (key === '') return []
+  if (key.length < 8) throw new ConfigError(variable, 'must be at least 8 characters long')
+  return [apiKey(key)]
+}
+
+/** The value of `name`, or the contents of the file `${name}_FILE` names (one or the other). */
+function secret (env: Env, name: string): string | undefined {
+  const value = read(env, name)
+  const file = read(env, `${name}_FILE`)
+  if (file === undefined) return value
+  if (value !== undefined) throw new ConfigError(`${name}_FILE`, `set ${name} or ${name}_FILE, not both`)
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE`, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+}
+
+function keys (env: Env): ApiKey[] {
+  return configuredKeys(env, 'API_KEYS', parseIngestKeys)
+}
+
 function adminKey (env: Env): ApiKey[] {
-  const raw = read(env, 'ADMIN_API_KEY')
+  return configuredKeys(env, 'ADMIN_API_KEY', parseAdminKey)
+}
+
+function configuredKeys (env: Env, name: string, parse: (raw: string, variable: string) => ApiKey[]): ApiKey[] {
+  const raw = secret(env, name)
   if (raw === undefined) return []
-  if (raw.length < 8) throw new ConfigError('ADMIN_API_KEY', 'must be at least 8 characters long')
-  return [apiKey(raw)]
+  if (read(env, `${name}_FILE`) === undefined) return parse(raw, name)
+  // A key file is set up to turn authentication on: one without a key is a mistake, not "open".
+  const parsed = parse(raw, `${name}_FILE`)
+  if (parsed.length === 0) throw new ConfigError(`${name}_FILE`, 'holds no key')
+  return parsed
 }
 
 /** Whether HOST only accepts connections from this machine. */
@@ -147,6 +182,8 @@ export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
     logLevel: oneOf(env, 'COLLECTOR_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
     apiKeys: keys(env),
     adminKeys: adminKey(env),
+    apiKeysFile: read(env, 'API_KEYS_FILE'),
+    adminKeyFile: read(env, 'ADMIN_API_KEY_FILE'),
     tlsCertFile: read(env, 'TLS_CERT_FILE'),
     tlsKeyFile: read(env, 'TLS_KEY_FILE'),
     journalMaxQueueBytes: number(env, 'JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, { min: 1024 }),

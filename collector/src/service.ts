@@ -1,6 +1,7 @@
 // The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
 // start and one bounded stop. app.ts puts the REST API in front of it.
 import type { CollectorConfig } from './config'
+import { KeyRing } from './key-ring'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
@@ -23,6 +24,8 @@ export class MongoNotConfiguredError extends Error {}
 export class CollectorService {
   readonly journal: JournalWriter
   readonly deadLetter: DeadLetter
+  /** The API keys in force (reloaded on SIGHUP). */
+  readonly keys: KeyRing
   private readonly reader: JournalReader
   private readonly checkpoint: Checkpoint
   private sink: MongoSink | undefined
@@ -41,6 +44,7 @@ export class CollectorService {
     this.reader = new JournalReader(config.logDir, () => this.journal.segments, () => this.journal.end)
     this.checkpoint = new Checkpoint(config.logDir)
     this.deadLetter = new DeadLetter(config.logDir)
+    this.keys = new KeyRing(config)
   }
 
   /** Opens the journal and, with MongoDB configured, replays what is not yet confirmed there. */

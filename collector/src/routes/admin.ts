@@ -20,7 +20,7 @@ export async function adminRoutes (app: FastifyInstance, opts: { service: Collec
       ...details,
       // Per process: with WORKER_COUNT > 1 this is the worker that took the connection.
       process: { pid: process.pid, worker_id: process.env.MAAP_WORKER_ID === undefined ? null : Number(process.env.MAAP_WORKER_ID) },
-      auth: { ingest: service.config.apiKeys.length > 0 ? 'on' : 'off', admin: service.config.adminKeys.length > 0 ? 'on' : 'off' },
+      auth: { ingest: service.keys.ingest.length > 0 ? 'on' : 'off', admin: service.keys.admin.length > 0 ? 'on' : 'off', key_reloads: service.keys.reloads },
       tls: service.config.tlsCertFile !== undefined
     }
   })
