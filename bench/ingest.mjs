@@ -9,8 +9,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MongoClient, ObjectId } from 'mongodb'
-import { fmt, peakRssMb, ratio, startServer } from './lib.mjs'
+import { MongoClient } from 'mongodb'
+import { bareInsertRate, fmt, peakRssMb, ratio, startServer } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -61,15 +61,7 @@ async function drain () {
   const client = new MongoClient(server.uri)
   try {
     // Baseline: the same documents, inserted by a bare loop of insertMany(1,000, unordered).
-    const bareColl = client.db('bench_bare').collection('logs')
-    await bareColl.drop().catch(() => {})
-    let t0 = performance.now()
-    for (let done = 0; done < drainEvents; done += 1000) {
-      const now = new Date()
-      const docs = Array.from({ length: 1000 }, (_, i) => ({ _id: new ObjectId(), timestamp: now, received_at: now, ...event, level: 'INFO', seq: done + i }))
-      await bareColl.insertMany(docs, { ordered: false })
-    }
-    const bareRate = drainEvents / ((performance.now() - t0) / 1000)
+    const bareRate = await bareInsertRate(client, 'bench_bare', { n: drainEvents, batch: 1000, fields: { ...event, level: 'INFO' } })
 
     // The collector: journal the events without MongoDB, then start it with MongoDB on the same LOG_DIR;
     // it replays the journal before it listens, so spawn → listening is the drain (minus start-up).
@@ -81,7 +73,7 @@ async function drain () {
     }
     await writer.stop()
     await client.db('bench_collector').dropDatabase()
-    t0 = performance.now()
+    const t0 = performance.now()
     const collector = await startServer(collectorBin, { LOG_DIR: logDir, MONGODB_URI: server.uri, MONGODB_DB_NAME: 'bench_collector', COLLECTOR_LOG_LEVEL: 'info' })
     const drainSeconds = (performance.now() - t0) / 1000
     const rss = peakRssMb(collector.child.pid)

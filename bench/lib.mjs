@@ -95,21 +95,38 @@ export async function storedThroughCollector ({ collectorBin, server, client, db
 }
 
 /**
- * The server's own ceiling for the documents the collector writes: a bare loop of insertMany(E2E_BATCH,
+ * The server's own ceiling for the documents the collector writes: a bare loop of insertMany(batch,
  * unordered) straight from this process, no collector, no application. An end-to-end rate cannot exceed
  * it, so the end-to-end benches print it next to their bars. Run first, it also warms the server up for
- * both sides of the comparison (a new FerretDB is slower for its first inserts).
+ * both sides of the comparison (a new FerretDB is slower for its first inserts). `fields`: the record's
+ * own fields (default: the pino bench apps' record).
  */
-export async function bareInsertRate (client, dbName, n = 100_000, batch = E2E_BATCH) {
+export async function bareInsertRate (client, dbName, { n = 100_000, batch = E2E_BATCH, fields = PINO_RECORD } = {}) {
   const coll = client.db(dbName).collection('logs')
   await coll.drop().catch(() => {})
   const t0 = performance.now()
   for (let done = 0; done < n; done += batch) {
     const now = new Date()
-    const docs = Array.from({ length: batch }, (_, i) => ({
-      _id: new ObjectId(), timestamp: now, received_at: now, level: 'INFO', message: 'user signed in', app_name: 'bench', pid: 4242, hostname: 'bench', user_id: 4242, route: '/api/login', duration_ms: 12.5, seq: done + i
-    }))
+    const docs = Array.from({ length: batch }, (_, i) => ({ _id: new ObjectId(), timestamp: now, received_at: now, ...fields, seq: done + i }))
     await coll.insertMany(docs, { ordered: false })
   }
   return perSec(n, performance.now() - t0)
+}
+
+const PINO_RECORD = { level: 'INFO', message: 'user signed in', app_name: 'bench', pid: 4242, hostname: 'bench', user_id: 4242, route: '/api/login', duration_ms: 12.5 }
+
+/** `uri` with its database path set to `dbName`. */
+export const uriWithDb = (uri, dbName) => uri.replace(/\/?(\?|$)/, `/${dbName}$1`)
+
+/**
+ * A one-insert-per-record peer (pino-mongodb, winston-mongodb): the bench app with BENCH_TARGET=mongodb
+ * and BENCH_HOLD=1 logs `n` records into `coll`, counted until all are there. Resolves with the count,
+ * the rate from its first log call and the app, which is still running.
+ */
+export async function peerRate ({ runApp, coll, n, options }) {
+  await coll.drop().catch(() => {})
+  const app = await runApp({ BENCH_TARGET: 'mongodb', BENCH_HOLD: '1', BENCH_N: String(n), BENCH_OPTIONS: JSON.stringify(options) })
+  const t0 = performance.now() - app.loopMs
+  const stored = await until(() => coll.countDocuments({}), n, 120_000, 250)
+  return { stored, rate: perSec(stored, performance.now() - t0), app }
 }

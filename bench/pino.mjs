@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
-import { bareInsertRate, E2E_BATCH, fmt, median, perSec, ratio, runBenchApp, startServer, storedThroughCollector, until } from './lib.mjs'
+import { bareInsertRate, E2E_BATCH, fmt, median, peerRate, perSec, ratio, runBenchApp, startServer, storedThroughCollector, uriWithDb } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -59,13 +59,10 @@ async function endToEnd () {
   try {
     const ceiling = await bareInsertRate(client, 'bench_pino_bare')
     // pino-mongodb: one insertOne per record, straight from its worker.
-    const pmColl = client.db('bench_pino_mongodb').collection('logs')
-    await pmColl.drop().catch(() => {})
-    const uri = server.uri.replace(/\/?(\?|$)/, '/bench_pino_mongodb$1')
-    const pm = await runApp({ BENCH_TARGET: 'mongodb', BENCH_HOLD: '1', BENCH_N: String(PM_N), BENCH_OPTIONS: JSON.stringify({ uri, database: 'bench_pino_mongodb', collection: 'logs' }) })
-    const t0 = performance.now() - pm.loopMs
-    const pmStored = await until(() => pmColl.countDocuments({}), PM_N, 120_000, 250)
-    const pmRate = perSec(pmStored, performance.now() - t0)
+    const { stored: pmStored, rate: pmRate, app: pm } = await peerRate({
+      runApp, coll: client.db('bench_pino_mongodb').collection('logs'), n: PM_N,
+      options: { uri: uriWithDb(server.uri, 'bench_pino_mongodb'), database: 'bench_pino_mongodb', collection: 'logs' }
+    })
     pm.child.kill('SIGKILL')
     await pm.exited
 

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
-import { bareInsertRate, E2E_BATCH, fmt, median, perSec, ratio, runBenchApp, startServer, storedThroughCollector, until } from './lib.mjs'
+import { bareInsertRate, E2E_BATCH, fmt, median, peerRate, perSec, ratio, runBenchApp, startServer, storedThroughCollector, uriWithDb } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -76,13 +76,9 @@ async function endToEnd () {
     const ceiling = await bareInsertRate(client, 'bench_winston_bare')
     // winston-mongodb: one insert per record from the application's own thread.
     const wmDb = 'bench_winston_mongodb'
-    const wmColl = client.db(wmDb).collection('logs')
-    await wmColl.drop().catch(() => {})
-    const db = server.uri.replace(/\/?(\?|$)/, `/${wmDb}$1`)
-    const wm = await runApp({ BENCH_TARGET: 'mongodb', BENCH_HOLD: '1', BENCH_N: String(WM_N), BENCH_OPTIONS: JSON.stringify({ db, collection: 'logs' }) })
-    const t0 = performance.now() - wm.loopMs
-    const wmStored = await until(() => wmColl.countDocuments({}), WM_N, 120_000, 250)
-    const wmRate = perSec(wmStored, performance.now() - t0)
+    const { stored: wmStored, rate: wmRate, app: wm } = await peerRate({
+      runApp, coll: client.db(wmDb).collection('logs'), n: WM_N, options: { db: uriWithDb(server.uri, wmDb), collection: 'logs' }
+    })
     // Then ask it to close: it has been seen to crash there ("Cannot read properties of null").
     const closing = wm.nextLine()
     wm.child.stdin.write('end\n')

@@ -9,14 +9,6 @@ import { runPrimary, workerJournals } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
 
 async function main (): Promise<void> {
-  // SIGHUP rotates keys (key-ring.ts) rather than ending the process, as daemons do; one that arrives
-  // while the collector starts is served once it can be.
-  let reloadKeys: (() => void) | undefined
-  let hupWhileStarting = false
-  process.on('SIGHUP', () => {
-    if (reloadKeys === undefined) hupWhileStarting = true
-    else reloadKeys()
-  })
   let config
   try {
     loadDotEnv()
@@ -32,6 +24,14 @@ async function main (): Promise<void> {
     runPrimary(config)
     return
   }
+  // SIGHUP rotates keys (key-ring.ts) rather than ending the process, as daemons do; one that arrives
+  // while the collector starts is served once it can be. (A cluster primary passes it on instead.)
+  let reloadKeys: (() => void) | undefined
+  let hupWhileStarting = false
+  process.on('SIGHUP', () => {
+    if (reloadKeys === undefined) hupWhileStarting = true
+    else reloadKeys()
+  })
   const app = await build(config, { level: config.logLevel })
   const left = cluster.isPrimary ? workerJournals(config.logDir) : []
   if (left.length > 0) {

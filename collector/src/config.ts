@@ -118,35 +118,36 @@ export function parseAdminKey (raw: string, variable: string): ApiKey[] {
   return [apiKey(key)]
 }
 
-/** The value of `name`, or the contents of the file `${name}_FILE` names (one or the other). */
-function secret (env: Env, name: string): string | undefined {
+export type KeyParser = (raw: string, variable: string) => ApiKey[]
+
+/**
+ * The keys in the text of a key file (the variable's own syntax). A key file is there to turn
+ * authentication on, so one without a key is refused, with `noKey` as the reason.
+ */
+export function keysInFile (text: string, variable: string, parse: KeyParser, noKey = 'holds no key'): ApiKey[] {
+  const keys = parse(text, variable)
+  if (keys.length === 0) throw new ConfigError(variable, noKey)
+  return keys
+}
+
+/** The error for a key file that cannot be read. */
+export function unreadableKeyFile (variable: string, file: string, err: unknown): ConfigError {
+  return new ConfigError(variable, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+}
+
+/** The keys in `name`, or in the file `${name}_FILE` names (one or the other); none when neither is set. */
+function configuredKeys (env: Env, name: string, parse: KeyParser): ApiKey[] {
   const value = read(env, name)
   const file = read(env, `${name}_FILE`)
-  if (file === undefined) return value
+  if (file === undefined) return value === undefined ? [] : parse(value, name)
   if (value !== undefined) throw new ConfigError(`${name}_FILE`, `set ${name} or ${name}_FILE, not both`)
+  let text: string
   try {
-    return readFileSync(file, 'utf8')
+    text = readFileSync(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(`${name}_FILE`, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw unreadableKeyFile(`${name}_FILE`, file, err)
   }
-}
-
-function keys (env: Env): ApiKey[] {
-  return configuredKeys(env, 'API_KEYS', parseIngestKeys)
-}
-
-function adminKey (env: Env): ApiKey[] {
-  return configuredKeys(env, 'ADMIN_API_KEY', parseAdminKey)
-}
-
-function configuredKeys (env: Env, name: string, parse: (raw: string, variable: string) => ApiKey[]): ApiKey[] {
-  const raw = secret(env, name)
-  if (raw === undefined) return []
-  if (read(env, `${name}_FILE`) === undefined) return parse(raw, name)
-  // A key file is set up to turn authentication on: one without a key is a mistake, not "open".
-  const parsed = parse(raw, `${name}_FILE`)
-  if (parsed.length === 0) throw new ConfigError(`${name}_FILE`, 'holds no key')
-  return parsed
+  return keysInFile(text, `${name}_FILE`, parse)
 }
 
 /** Whether HOST only accepts connections from this machine. */
@@ -180,8 +181,8 @@ export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
     retentionSweepSeconds: number(env, 'RETENTION_SWEEP_INTERVAL', 300, { min: 0.01, integer: false }),
     shutdownTimeoutSeconds: number(env, 'SHUTDOWN_TIMEOUT', 10, { min: 0, integer: false }),
     logLevel: oneOf(env, 'COLLECTOR_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
-    apiKeys: keys(env),
-    adminKeys: adminKey(env),
+    apiKeys: configuredKeys(env, 'API_KEYS', parseIngestKeys),
+    adminKeys: configuredKeys(env, 'ADMIN_API_KEY', parseAdminKey),
     apiKeysFile: read(env, 'API_KEYS_FILE'),
     adminKeyFile: read(env, 'ADMIN_API_KEY_FILE'),
     tlsCertFile: read(env, 'TLS_CERT_FILE'),

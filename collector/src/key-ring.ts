@@ -5,7 +5,7 @@
 // authentication off, leaves every key as it was: a rotation must never open the collector by mistake.
 import { readFile } from 'node:fs/promises'
 import type { ApiKey } from './auth'
-import { ConfigError, parseAdminKey, parseIngestKeys, type CollectorConfig } from './config'
+import { keysInFile, parseAdminKey, parseIngestKeys, unreadableKeyFile, type CollectorConfig, type KeyParser } from './config'
 
 export interface ReloadResult {
   ingestKeys: number
@@ -26,8 +26,8 @@ export class KeyRing {
   /** Re-reads the key files; rejects (keys unchanged) with a message that names the variable. */
   async reload (): Promise<ReloadResult> {
     const { apiKeysFile, adminKeyFile } = this.config
-    const ingest = apiKeysFile === undefined ? this.ingest : still('API_KEYS_FILE', parseIngestKeys(await read('API_KEYS_FILE', apiKeysFile), 'API_KEYS_FILE'))
-    const admin = adminKeyFile === undefined ? this.admin : still('ADMIN_API_KEY_FILE', parseAdminKey(await read('ADMIN_API_KEY_FILE', adminKeyFile), 'ADMIN_API_KEY_FILE'))
+    const ingest = apiKeysFile === undefined ? this.ingest : await fromFile('API_KEYS_FILE', apiKeysFile, parseIngestKeys)
+    const admin = adminKeyFile === undefined ? this.admin : await fromFile('ADMIN_API_KEY_FILE', adminKeyFile, parseAdminKey)
     // Both files were good: swap together, so no request sees one new and one old set half-way.
     this.ingest = ingest
     this.admin = admin
@@ -36,16 +36,13 @@ export class KeyRing {
   }
 }
 
-async function read (variable: string, file: string): Promise<string> {
+/** As at start-up (config.ts), but read without blocking, and a file that is now empty keeps the old keys. */
+async function fromFile (variable: string, file: string, parse: KeyParser): Promise<ApiKey[]> {
+  let text: string
   try {
-    return await readFile(file, 'utf8')
+    text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new ConfigError(variable, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    throw unreadableKeyFile(variable, file, err)
   }
-}
-
-/** A key file that is now empty would switch authentication off; refuse that. */
-function still (variable: string, keys: ApiKey[]): ApiKey[] {
-  if (keys.length === 0) throw new ConfigError(variable, 'holds no key now; authentication stays on with the previous keys')
-  return keys
+  return keysInFile(text, variable, parse, 'holds no key now; authentication stays on with the previous keys')
 }
