@@ -11,6 +11,7 @@ import { isLoopbackHost, type CollectorConfig } from './config'
 import { JournalUnavailableError } from './errors'
 import { adminRoutes } from './routes/admin'
 import { ingestRoutes } from './routes/ingest'
+import { readRoutes } from './routes/read'
 import { CollectorService } from './service'
 
 export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
@@ -81,6 +82,10 @@ Promise<FastifyInstance> {
       })
     }
     await ingest.register(ingestRoutes, { service })
+  })
+  await app.register(async read => {
+    read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
+    await read.register(readRoutes, { searcher: () => service.searcher, tails: () => service.tails })
   })
   await app.register(async admin => {
     admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key'))

@@ -1,6 +1,8 @@
-// API keys. API_KEYS guards the ingest routes, ADMIN_API_KEY the admin and read routes. Keys are compared
+// API keys. API_KEYS guards the ingest routes, ADMIN_API_KEY the admin routes, READ_API_KEYS (and the admin
+// key) the read routes; with no key at all everything is open. Keys are compared
 // in constant time (over SHA-256 digests, so lengths leak nothing either) against every configured key,
-// never logged, never echoed. An entry `app_name:key` pins every event sent with that key to that app_name.
+// never logged, never echoed. An entry `app_name:key` pins every event sent with that key to that app_name,
+// or, for a read key, everything it reads.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from './errors'
@@ -61,13 +63,14 @@ declare module 'fastify' {
 }
 
 /**
- * An onRequest hook: 401 without a key, 403 with a wrong one; nothing to do when there are no keys.
- * `keys` is asked on every request, so keys reloaded on SIGHUP (key-ring.ts) apply to the next one.
+ * An onRequest hook: 401 without a key, 403 with a wrong one; nothing to do when `keysInForce` is empty
+ * and `open()` says so (by default: whenever there are no such keys). The keys are asked on every
+ * request, so keys reloaded on SIGHUP (key-ring.ts) apply to the next one.
  */
-export function requireKey (keysInForce: () => readonly ApiKey[], what: string) {
+export function requireKey (keysInForce: () => readonly ApiKey[], what: string, open?: () => boolean) {
   return async function checkKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const keys = keysInForce()
-    if (keys.length === 0) return
+    if (keys.length === 0 && (open === undefined || open())) return
     const token = bearer(request)
     if (token === undefined) {
       reply.header('www-authenticate', 'Bearer')

@@ -40,6 +40,14 @@ export interface CollectorConfig {
   apiKeysFile: string | undefined
   /** ADMIN_API_KEY_FILE: where adminKeys were read from (instead of ADMIN_API_KEY); read again on SIGHUP. */
   adminKeyFile: string | undefined
+  /** READ_API_KEYS: may read (GET /logs, /logs/tail); `app_name:key` reads that app alone. */
+  readKeys: readonly ApiKey[]
+  /** READ_API_KEYS_FILE: where readKeys were read from; read again on SIGHUP. */
+  readKeysFile: string | undefined
+  /** Open /logs/tail streams past which a new one is answered 503. */
+  maxTailClients: number
+  /** Seconds between the comments that keep an idle tail open through proxies. */
+  tailHeartbeatSeconds: number
   tlsCertFile: string | undefined
   tlsKeyFile: string | undefined
   /** Bytes waiting for the journal past which ingest answers 503. */
@@ -103,7 +111,7 @@ function mongoUri (env: Env): string | undefined {
   return raw
 }
 
-/** API_KEYS (or API_KEYS_FILE) as keys: `key` or `app_name:key` entries, separated by commas or lines. */
+/** API_KEYS or READ_API_KEYS (or their files) as keys: `key` or `app_name:key` entries, separated by commas or lines. */
 export function parseIngestKeys (raw: string, variable: string): ApiKey[] {
   const parsed = parseApiKeys(raw.replace(/\r?\n/g, ','))
   if (typeof parsed === 'string') throw new ConfigError(variable, parsed)
@@ -185,6 +193,10 @@ export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
     adminKeys: configuredKeys(env, 'ADMIN_API_KEY', parseAdminKey),
     apiKeysFile: read(env, 'API_KEYS_FILE'),
     adminKeyFile: read(env, 'ADMIN_API_KEY_FILE'),
+    readKeys: configuredKeys(env, 'READ_API_KEYS', parseIngestKeys),
+    readKeysFile: read(env, 'READ_API_KEYS_FILE'),
+    maxTailClients: number(env, 'MAX_TAIL_CLIENTS', 100, { min: 0 }),
+    tailHeartbeatSeconds: number(env, 'TAIL_HEARTBEAT_INTERVAL', 15, { min: 0.01, integer: false }),
     tlsCertFile: read(env, 'TLS_CERT_FILE'),
     tlsKeyFile: read(env, 'TLS_KEY_FILE'),
     journalMaxQueueBytes: number(env, 'JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, { min: 1024 }),

@@ -12,3 +12,6 @@ export const UnauthorizedError = createError<[string]>('MAAP_UNAUTHORIZED',
 export const ForbiddenError = createError<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
 export const JournalBusyError = createError('MAAP_JOURNAL_BUSY',
   'the journal is behind (too many writes waiting); retry shortly', 503)
+export const BadQueryError = createError<[string]>('MAAP_BAD_QUERY', '%s', 400)
+export const TooManyTailsError = createError<[number]>('MAAP_TOO_MANY_TAILS',
+  'already %d live tails (MAX_TAIL_CLIENTS); retry shortly', 503)

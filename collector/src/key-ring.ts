@@ -10,29 +10,44 @@ import { keysInFile, parseAdminKey, parseIngestKeys, unreadableKeyFile, type Col
 export interface ReloadResult {
   ingestKeys: number
   adminKeys: number
+  readKeys: number
 }
 
 export class KeyRing {
   ingest: readonly ApiKey[]
   admin: readonly ApiKey[]
+  read: readonly ApiKey[]
   /** Successful reloads since start; shown in /status so an operator can see a rotation took effect. */
   reloads = 0
 
-  constructor (private readonly config: Pick<CollectorConfig, 'apiKeys' | 'adminKeys' | 'apiKeysFile' | 'adminKeyFile'>) {
+  constructor (private readonly config: Pick<CollectorConfig, 'apiKeys' | 'adminKeys' | 'apiKeysFile' | 'adminKeyFile' | 'readKeys' | 'readKeysFile'>) {
     this.ingest = config.apiKeys
     this.admin = config.adminKeys
+    this.read = config.readKeys
+  }
+
+  /** Keys that may read: the read keys and the admin key (which reads every app). */
+  get readers (): readonly ApiKey[] {
+    return this.admin.length === 0 ? this.read : [...this.read, ...this.admin]
+  }
+
+  /** With no key of any kind the collector is open, reads included, as the original was. */
+  get open (): boolean {
+    return this.ingest.length === 0 && this.admin.length === 0 && this.read.length === 0
   }
 
   /** Re-reads the key files; rejects (keys unchanged) with a message that names the variable. */
   async reload (): Promise<ReloadResult> {
-    const { apiKeysFile, adminKeyFile } = this.config
+    const { apiKeysFile, adminKeyFile, readKeysFile } = this.config
     const ingest = apiKeysFile === undefined ? this.ingest : await fromFile('API_KEYS_FILE', apiKeysFile, parseIngestKeys)
     const admin = adminKeyFile === undefined ? this.admin : await fromFile('ADMIN_API_KEY_FILE', adminKeyFile, parseAdminKey)
-    // Both files were good: swap together, so no request sees one new and one old set half-way.
+    const read = readKeysFile === undefined ? this.read : await fromFile('READ_API_KEYS_FILE', readKeysFile, parseIngestKeys)
+    // Every file was good: swap together, so no request sees one new and one old set half-way.
     this.ingest = ingest
     this.admin = admin
+    this.read = read
     this.reloads++
-    return { ingestKeys: ingest.length, adminKeys: admin.length }
+    return { ingestKeys: ingest.length, adminKeys: admin.length, readKeys: read.length }
   }
 }
 

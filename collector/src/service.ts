@@ -10,6 +10,10 @@ import { RetentionScheduler } from './retention/scheduler'
 import { DeadLetter } from './sink/dead-letter'
 import { Drainer } from './sink/drainer'
 import { MongoSink } from './sink/mongo-sink'
+import { createReadIndexes } from './read/mongo-indexes'
+import { Searcher } from './read/search'
+import { JournalSet } from './read/sources'
+import { TailHub } from './read/tail'
 
 export type MongoStatus = 'connected' | 'disconnected' | 'not_configured'
 
@@ -32,6 +36,10 @@ export class CollectorService {
   private drainer: Drainer | undefined
   private retention: RetentionScheduler | undefined
   private readonly startedAt = Date.now()
+  private indexRetry: NodeJS.Timeout | undefined
+  /** The read side: search (GET /logs) and live tails (GET /logs/tail), over the journal and MongoDB. */
+  searcher!: Searcher
+  tails!: TailHub
   accepted = 0
   rejected = 0
   journalErrors = 0
@@ -84,8 +92,38 @@ export class CollectorService {
       }
       this.drainer.start()
     }
+    this.startReadSide()
     this.retention = new RetentionScheduler(this.config, this.journal, () => this.confirmedSegment(), this.sink, this.log)
     this.retention.start()
+  }
+
+  private startReadSide (): void {
+    const workerId = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
+    const journals = new JournalSet({
+      dir: this.config.logDir,
+      segments: () => this.journal.segments,
+      end: () => this.journal.end,
+      confirmed: () => this.drainer?.confirmed
+    }, workerId, this.sink !== undefined)
+    const sink = this.sink
+    const drainer = this.drainer
+    this.searcher = new Searcher(journals, sink === undefined || drainer === undefined
+      ? undefined
+      : { collection: sink.collection, connected: () => drainer.stats.connected })
+    this.tails = new TailHub(journals, {
+      maxClients: this.config.maxTailClients,
+      heartbeatMs: this.config.tailHeartbeatSeconds * 1000,
+      siblingPollMs: 20
+    })
+    this.journal.on('committed', () => this.tails.notify())
+    if (sink !== undefined) this.ensureReadIndexes(sink)
+  }
+
+  private ensureReadIndexes (sink: MongoSink): void {
+    createReadIndexes(sink.collection).catch((err: Error) => {
+      this.log.warn({ err: err.message }, 'could not create the read indexes; retrying in a minute')
+      this.indexRetry = setTimeout(() => this.ensureReadIndexes(sink), 60_000).unref()
+    })
   }
 
   private oldestPosition (): JournalPosition {
@@ -149,6 +187,8 @@ export class CollectorService {
    * flushed stays in the journal and is replayed on the next start.
    */
   async stop (timeoutMs: number): Promise<{ flushed: number, pending: number }> {
+    clearTimeout(this.indexRetry)
+    this.tails?.close()
     await this.retention?.stop()
     let flushed = 0
     if (this.drainer !== undefined) {

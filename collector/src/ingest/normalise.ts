@@ -5,6 +5,7 @@ import { freeName, needsRename, renameField } from './field-names'
 import { isoFromMillis } from './iso-time'
 import { newObjectIdHex } from './object-id'
 import { spliceLine } from './splice'
+import { lineHead } from '../journal/line-head'
 
 export interface EventLimits {
   maxDepth: number
@@ -152,19 +153,21 @@ export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string)
     }
     // The common case: nothing to rename. The parsed object is completed in place and serialised once,
     // which keeps V8's fast JSON paths and saves a copy of every field (the caller hands it over).
-    raw.level = level
-    raw.timestamp = timestamp
+    // The head goes in front (journal/line-head.ts); an own property set to undefined is left out by
+    // JSON.stringify, and keeps the object's shape where `delete` would not.
+    if (raw.level !== undefined) raw.level = undefined
+    if (Object.hasOwn(raw, 'timestamp')) raw.timestamp = undefined
     raw.app_name = appName
     raw._id = id
     raw.received_at = ctx.receivedAt
-    return { ok: true, line: JSON.stringify(raw) }
+    return { ok: true, line: lineHead(timestamp, level) + JSON.stringify(raw).slice(1) }
   }
 
   const doc: Record<string, unknown> = {
-    _id: id,
     timestamp,
-    received_at: ctx.receivedAt,
     level,
+    _id: id,
+    received_at: ctx.receivedAt,
     app_name: appName,
     message
   }

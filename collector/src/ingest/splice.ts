@@ -5,7 +5,9 @@
 // when the parsed object holds exactly those values (so no later duplicate replaced them) and <rest>
 // names none of the collector's own fields at any depth (a later duplicate must not override them when
 // the journal is read back). The caller has parsed and checked the whole event, so <rest> is copied as
-// it is; head values are replaced by their canonical forms and _id, received_at appended.
+// it is; the canonical head (journal/line-head.ts) is written in front and _id, received_at appended.
+
+import { lineHead } from '../journal/line-head'
 
 const HEAD = /^\{"level":"([A-Za-z]{1,16})","timestamp":(\d{1,16}|"[^"\\]{1,64}"),/
 // Inside a JSON string every '"' is escaped, so a match is always a key.
@@ -26,5 +28,5 @@ export function spliceLine (text: string, parsed: Record<string, unknown>, c: Ca
   if (ts.charCodeAt(0) === 34 /* " */ ? parsed.timestamp !== ts.slice(1, -1) : parsed.timestamp !== Number(ts)) return undefined
   const rest = text.slice(head[0].length, -1)
   if (OWN_KEYS.test(rest)) return undefined
-  return '{"level":"' + c.level + '","timestamp":"' + c.timestamp + '",' + rest + ',"_id":"' + c.id + '","received_at":"' + c.receivedAt + '"}'
+  return lineHead(c.timestamp, c.level) + rest + ',"_id":"' + c.id + '","received_at":"' + c.receivedAt + '"}'
 }

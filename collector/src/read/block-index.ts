@@ -1,0 +1,144 @@
+// Time bounds of the journal, by block: each segment is cut into blocks of about BLOCK_BYTES of whole
+// lines, and each block records the oldest and newest `timestamp` it holds. Searches read only the blocks
+// that can hold what they want, newest first, and stop when no unread block can hold anything newer
+// than what they still have to answer. A block is indexed once (a segment only grows at its end, and only
+// its last block is extended); the timestamps come from each line's fixed head (journal/line-head.ts),
+// so indexing costs a few byte comparisons per line, not a parse.
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
+import { TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
+
+export const BLOCK_BYTES = 1024 * 1024
+const NL = 10
+
+export interface Block {
+  segment: string
+  start: number
+  end: number
+  /** ISO timestamps: the oldest and newest event in the block. */
+  minTs: string
+  maxTs: string
+}
+
+/** The blocks of one segment file, indexed up to `indexedTo`. */
+class SegmentBlocks {
+  readonly blocks: Block[] = []
+  indexedTo = 0
+  /** One extension at a time: concurrent searches wait for the same read. */
+  pending: Promise<void> | undefined
+}
+
+function timestampOf (buf: Buffer, start: number, end: number): string | undefined {
+  if (hasHead(buf, start, end)) return buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
+  // A line an older collector wrote, without the head.
+  try {
+    const ts = (JSON.parse(buf.toString('utf8', start, end)) as { timestamp?: unknown }).timestamp
+    return typeof ts === 'string' ? ts : undefined
+  } catch {
+    return undefined
+  }
+}
+
+export class BlockIndex {
+  private readonly segments = new Map<string, SegmentBlocks>()
+
+  constructor (readonly dir: string) {}
+
+  /**
+   * The blocks of `segment` covering its whole lines up to `readableEnd` (bytes), indexing what is new.
+   * A missing file (deleted by retention) has no blocks.
+   */
+  async blocks (segment: string, readableEnd: number): Promise<readonly Block[]> {
+    let entry = this.segments.get(segment)
+    if (entry === undefined) {
+      entry = new SegmentBlocks()
+      this.segments.set(segment, entry)
+    }
+    while (entry.indexedTo < readableEnd) {
+      if (entry.pending === undefined) {
+        const e = entry
+        e.pending = this.extend(segment, e, readableEnd).finally(() => { e.pending = undefined })
+      }
+      const before = entry.indexedTo
+      await entry.pending
+      if (entry.indexedTo === before) break // nothing more to read (a shorter file, or a partial line)
+    }
+    return entry.blocks
+  }
+
+  /** Forgets segments that are gone (retention deleted them). */
+  retain (alive: Iterable<string>): void {
+    const keep = new Set(alive)
+    for (const name of this.segments.keys()) if (!keep.has(name)) this.segments.delete(name)
+  }
+
+  private async extend (segment: string, entry: SegmentBlocks, readableEnd: number): Promise<void> {
+    let fh
+    try {
+      fh = await open(join(this.dir, segment), 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    try {
+      const buf = Buffer.allocUnsafe(BLOCK_BYTES)
+      while (entry.indexedTo < readableEnd) {
+        const want = Math.min(BLOCK_BYTES, readableEnd - entry.indexedTo)
+        const { bytesRead } = await fh.read(buf, 0, want, entry.indexedTo)
+        if (bytesRead === 0) return
+        let last = buf.lastIndexOf(NL, bytesRead - 1)
+        if (last === -1) {
+          // One line longer than a block: index it alone.
+          const long = await readLongLine(fh, entry.indexedTo, readableEnd)
+          if (long === undefined) return
+          this.addLines(segment, entry, long, long.length - 1)
+          continue
+        }
+        this.addLines(segment, entry, buf, last)
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+
+  /** Indexes the whole lines of `buf[0, lastNewline]`, which start at entry.indexedTo in the file. */
+  private addLines (segment: string, entry: SegmentBlocks, buf: Buffer, lastNewline: number): void {
+    const base = entry.indexedTo
+    let min: string | undefined
+    let max: string | undefined
+    for (let start = 0; start <= lastNewline;) {
+      const nl = buf.indexOf(NL, start)
+      const ts = timestampOf(buf, start, nl)
+      if (ts !== undefined) {
+        if (min === undefined || ts < min) min = ts
+        if (max === undefined || ts > max) max = ts
+      }
+      start = nl + 1
+    }
+    const end = base + lastNewline + 1
+    entry.indexedTo = end
+    if (min === undefined || max === undefined) return
+    const tail = entry.blocks.at(-1)
+    if (tail !== undefined && tail.end === base && tail.end - tail.start < BLOCK_BYTES) {
+      // The segment grew by less than a block since it was last indexed: widen the last block.
+      tail.end = end
+      if (min < tail.minTs) tail.minTs = min
+      if (max > tail.maxTs) tail.maxTs = max
+      return
+    }
+    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max })
+  }
+}
+
+async function readLongLine (fh: import('node:fs/promises').FileHandle, from: number, limit: number): Promise<Buffer | undefined> {
+  let size = BLOCK_BYTES * 2
+  for (;;) {
+    const want = Math.min(size, limit - from)
+    const buf = Buffer.allocUnsafe(want)
+    const { bytesRead } = await fh.read(buf, 0, want, from)
+    const nl = buf.indexOf(NL)
+    if (nl !== -1 && nl < bytesRead) return buf.subarray(0, nl + 1)
+    if (want >= limit - from || bytesRead < want) return undefined
+    size *= 2
+  }
+}

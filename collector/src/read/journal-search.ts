@@ -1,0 +1,111 @@
+// Events of the journal in the answer's order — timestamp descending, then _id descending — read lazily:
+//
+//   blocks that can match (time window, cursor, confirmed position), newest bound first
+//     ──► read a block ──► prefilter (match.ts) ──► head checks ──► JSON.parse ──► matchEvent ──► heap
+//     ──► yield the heap's newest while no unread block can hold a newer event
+//
+// Arrival order and timestamp order mostly agree, so a recent page reads one or two blocks of the newest
+// segment and a full export holds about one block in memory; what clients timestamp out of order only
+// makes more blocks overlap. A caller that stops iterating stops the reading.
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { JournalPosition } from '../journal/writer'
+import type { Block } from './block-index'
+import { comesBefore, type Cursor } from './cursor'
+import { Heap } from './heap'
+import { LineMatcher } from './line-matcher'
+import type { StoredEvent } from './match'
+import type { ReadQuery } from './query'
+import type { JournalSource } from './sources'
+
+export interface Hit {
+  timestamp: string
+  id: string
+  event: StoredEvent
+  /** The journal line: the event's JSON as it is answered. */
+  line: string
+}
+
+export function hitBefore (a: Hit, b: Hit): boolean {
+  return comesBefore(a.timestamp, a.id, b.timestamp, b.id)
+}
+
+interface Candidate {
+  source: JournalSource
+  block: Block
+  /** Lines before this offset in the block's segment are confirmed in MongoDB and answered from there. */
+  minOffset: number
+}
+
+export interface JournalReadOptions {
+  /** Only events received up to this moment (ISO). */
+  snapshot: string | undefined
+  /** Read only what MongoDB has not confirmed yet (the part merged into a MongoDB answer). */
+  unconfirmedOnly: boolean
+}
+
+function blockCanMatch (b: Block, q: ReadQuery, after: Cursor | undefined): boolean {
+  if (q.from !== undefined && b.maxTs < q.from) return false
+  if (q.to !== undefined && b.minTs >= q.to) return false
+  if (after !== undefined && b.minTs > after.timestamp) return false
+  return true
+}
+
+async function candidates (sources: readonly JournalSource[], q: ReadQuery, unconfirmedOnly: boolean): Promise<Candidate[]> {
+  const out: Candidate[] = []
+  for (const source of sources) {
+    const from: JournalPosition | undefined = unconfirmedOnly ? await source.confirmed() : undefined
+    for (const segment of await source.segments()) {
+      if (from !== undefined && segment < from.segment) continue
+      const minOffset = from !== undefined && segment === from.segment ? from.offset : 0
+      for (const block of await source.index.blocks(segment, await source.readableEnd(segment))) {
+        if (block.end <= minOffset || !blockCanMatch(block, q, q.after)) continue
+        out.push({ source, block, minOffset })
+      }
+    }
+  }
+  // Newest upper bound first: the order in which blocks are needed.
+  return out.sort((a, b) => a.block.maxTs < b.block.maxTs ? 1 : a.block.maxTs > b.block.maxTs ? -1 : 0)
+}
+
+/** Reads a block's bytes and pushes its hits onto the heap. */
+async function loadBlock (c: Candidate, matcher: LineMatcher, heap: Heap<Hit>): Promise<void> {
+  const { block } = c
+  const buf = Buffer.allocUnsafe(block.end - block.start)
+  const fh = await open(join(c.source.index.dir, block.segment), 'r').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined // deleted by retention since it was indexed
+    throw err
+  })
+  if (fh === undefined) return
+  let length = 0
+  try {
+    while (length < buf.length) {
+      const { bytesRead } = await fh.read(buf, length, buf.length - length, block.start + length)
+      if (bytesRead === 0) break
+      length += bytesRead
+    }
+  } finally {
+    await fh.close()
+  }
+  matcher.scan(buf, length, c.minOffset - block.start, (_start, _end, line, event) => {
+    heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
+  })
+}
+
+/** The journal's matching events, newest first. */
+export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
+AsyncGenerator<Hit, void, undefined> {
+  const blocks = await candidates(sources, q, opts.unconfirmedOnly)
+  const matcher = new LineMatcher(q, opts.snapshot, true)
+  const heap = new Heap<Hit>(hitBefore)
+  let next = 0
+  for (;;) {
+    // Load every block whose newest event could come before the heap's newest.
+    while (next < blocks.length && (heap.size === 0 || blocks[next]!.block.maxTs >= heap.peek()!.timestamp)) {
+      await loadBlock(blocks[next++]!, matcher, heap)
+    }
+    const top = heap.pop()
+    if (top === undefined) return
+    yield top
+  }
+}

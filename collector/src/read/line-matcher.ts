@@ -1,0 +1,72 @@
+// The matching lines of a buffer of whole journal lines: prefilter (match.ts), then what the fixed head
+// tells (time window, cursor, level) without parsing, then JSON.parse and the exact test. Search and the
+// tail both use it; a tail without filters needs no parse at all.
+import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
+import { comesBefore } from './cursor'
+import { candidateLines, matchEvent, prefilterFor, type Prefilter, type StoredEvent } from './match'
+import type { ReadQuery } from './query'
+
+const NL = 10
+
+/** `line()` decodes the line on demand; `event` is the parsed line when a parse was needed or asked for. */
+export type OnLine = (start: number, end: number, line: () => string, event: StoredEvent | undefined) => void
+
+export class LineMatcher {
+  private readonly prefilter: Prefilter | undefined
+  private readonly levelBytes: Buffer[] | undefined
+  /** Whether the head alone decides (no app, text, field, cursor or snapshot test). */
+  private readonly headDecides: boolean
+
+  constructor (private readonly q: ReadQuery, private readonly snapshot: string | undefined, alwaysParse: boolean) {
+    this.prefilter = prefilterFor(q)
+    this.levelBytes = q.levels?.map(l => Buffer.from(l + '"', 'latin1'))
+    this.headDecides = !alwaysParse && snapshot === undefined && q.after === undefined &&
+      q.apps === undefined && q.text === undefined && q.fields.length === 0
+  }
+
+  /** Calls `onLine` for each matching line of `buf[0, length)` that starts at or after `skipBelow`. */
+  scan (buf: Buffer, length: number, skipBelow: number, onLine: OnLine): void {
+    if (this.prefilter !== undefined) {
+      for (const start of candidateLines(buf, length, this.prefilter)) {
+        if (start < skipBelow) continue
+        const nl = buf.indexOf(NL, start)
+        this.consider(buf, start, nl === -1 || nl > length ? length : nl, onLine)
+      }
+      return
+    }
+    for (let start = Math.max(skipBelow, 0); start < length;) {
+      let end = buf.indexOf(NL, start)
+      if (end === -1 || end > length) end = length
+      this.consider(buf, start, end, onLine)
+      start = end + 1
+    }
+  }
+
+  private consider (buf: Buffer, start: number, end: number, onLine: OnLine): void {
+    if (end <= start) return
+    const q = this.q
+    const text = (): string => buf.toString('utf8', start, end)
+    if (hasHead(buf, start, end)) {
+      const ts = buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
+      if ((q.from !== undefined && ts < q.from) || (q.to !== undefined && ts >= q.to)) return
+      if (q.after !== undefined && ts > q.after.timestamp) return
+      if (this.levelBytes !== undefined &&
+        !this.levelBytes.some(l => buf.compare(l, 0, l.length, start + LEVEL_START, start + LEVEL_START + l.length) === 0)) return
+      if (this.headDecides) {
+        onLine(start, end, text, undefined)
+        return
+      }
+    }
+    const line = text()
+    let event: StoredEvent
+    try {
+      event = JSON.parse(line) as StoredEvent
+    } catch {
+      return // not a journal line (the collector writes none such)
+    }
+    if (typeof event.timestamp !== 'string' || typeof event._id !== 'string') return
+    if (!matchEvent(event, q, this.snapshot)) return
+    if (q.after !== undefined && !comesBefore(q.after.timestamp, q.after.id, event.timestamp, event._id)) return
+    onLine(start, end, () => line, event)
+  }
+}

@@ -1,0 +1,126 @@
+// Whether a journal event matches a ReadQuery, decided in two steps so that a scan over gigabytes parses
+// only the lines that can match:
+//   1. prefilter (per block of lines): the one needle every matching line must contain as text, found
+//      with a native substring search over the whole block — the query text (case-insensitively), else a
+//      field value, else the app name;
+//   2. matchEvent (per candidate, after JSON.parse): the exact test, the same one the tail uses, and the
+//      same meaning MongoDB gives the query (mongo-query.ts).
+// The prefilter must never drop a match. A JSON string holds its text as written unless escaped; escapes
+// other than \uXXXX only stand for characters a needle here never contains (" \ / and control
+// characters), so lines with "\u" are always candidates. Lower-casing: only U+0130 (İ → i̇) and U+212A
+// (Kelvin sign → k) lower-case to ASCII letters, so lines holding them are candidates for needles with
+// an i or a k.
+import type { FieldFilter, ReadQuery } from './query'
+
+export type StoredEvent = Record<string, unknown>
+
+function valuesAt (value: unknown, path: readonly string[], i: number, out: unknown[]): void {
+  if (i === path.length) {
+    out.push(value)
+    return
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) valuesAt(v, path, i, out)
+    return
+  }
+  if (typeof value !== 'object' || value === null) return
+  const key = path[i]!
+  if (!Object.hasOwn(value, key)) return
+  valuesAt((value as Record<string, unknown>)[key], path, i + 1, out)
+}
+
+function equals (v: unknown, f: FieldFilter): boolean {
+  if (typeof v === 'string') return v === f.text
+  if (typeof v === 'number') return f.number !== undefined && v === f.number
+  if (typeof v === 'boolean') return f.boolean !== undefined && v === f.boolean
+  return false
+}
+
+/** Equality as MongoDB means it: on a path through arrays, any element; on an array value, any item. */
+export function fieldMatches (event: StoredEvent, f: FieldFilter): boolean {
+  const found: unknown[] = []
+  valuesAt(event, f.path, 0, found)
+  for (const v of found) {
+    if (equals(v, f)) return true
+    if (Array.isArray(v) && v.some(item => equals(item, f))) return true
+  }
+  return false
+}
+
+/** The exact test on a parsed event; `snapshot` (ISO) excludes events received after it. */
+export function matchEvent (e: StoredEvent, q: ReadQuery, snapshot?: string): boolean {
+  const ts = e.timestamp as string
+  if (q.from !== undefined && ts < q.from) return false
+  if (q.to !== undefined && ts >= q.to) return false
+  if (snapshot !== undefined && (e.received_at as string) > snapshot) return false
+  if (q.levels !== undefined && !q.levels.includes(e.level as never)) return false
+  if (q.apps !== undefined && !q.apps.includes(e.app_name as string)) return false
+  if (q.text !== undefined && (typeof e.message !== 'string' || !e.message.toLowerCase().includes(q.text))) return false
+  for (const f of q.fields) if (!fieldMatches(e, f)) return false
+  return true
+}
+
+export interface Prefilter {
+  /** The needle's bytes, searched for as they are (or, with `lowerCase`, in the lower-cased block). */
+  needle: Buffer
+  lowerCase: boolean
+  /** Byte sequences that make a line a candidate whatever it holds. */
+  alwaysCandidates: Buffer[]
+}
+
+const UNSAFE = /["\\/\u0000-\u001f]/
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/
+const BACKSLASH_U = Buffer.from('\\u', 'latin1')
+const DOTTED_CAPITAL_I = Buffer.from('\u0130', 'utf8')
+const KELVIN = Buffer.from('\u212a', 'utf8')
+
+/** The cheapest sound prefilter for `q`, or undefined when every line must be parsed. */
+export function prefilterFor (q: ReadQuery): Prefilter | undefined {
+  if (q.text !== undefined && q.text.length >= 2 && ASCII.test(q.text) && !UNSAFE.test(q.text)) {
+    const always = [BACKSLASH_U]
+    if (q.text.includes('i')) always.push(DOTTED_CAPITAL_I)
+    if (q.text.includes('k')) always.push(KELVIN)
+    return { needle: Buffer.from(q.text, 'latin1'), lowerCase: true, alwaysCandidates: always }
+  }
+  // A number may be written in many ways (5e2, 500.0): only text and booleans are searched for.
+  const field = q.fields.find(f => f.number === undefined && f.text.length >= 2 && !UNSAFE.test(f.text))
+  if (field !== undefined) return { needle: Buffer.from(field.text, 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+  if (q.apps?.length === 1 && !UNSAFE.test(q.apps[0]!)) {
+    return { needle: Buffer.from(JSON.stringify(q.apps[0]), 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+  }
+  return undefined
+}
+
+const NL = 10
+
+/**
+ * Start offsets (sorted, unique) of the lines in `buf[0, length)` that may match: lines holding the
+ * needle or one of the always-candidate sequences. `buf` holds whole lines, each ending in '\n'.
+ */
+export function candidateLines (buf: Buffer, length: number, p: Prefilter): number[] {
+  const starts: number[] = []
+  const lineStart = (at: number): number => buf.lastIndexOf(NL, at) + 1
+  const lineEnd = (at: number): number => {
+    const nl = buf.indexOf(NL, at)
+    return nl === -1 || nl >= length ? length : nl
+  }
+  if (p.lowerCase) {
+    // A one-byte string of the block keeps byte offsets; lower-casing it keeps every length.
+    const low = buf.toString('latin1', 0, length).toLowerCase()
+    const needle = p.needle.toString('latin1', 0, p.needle.length)
+    for (let at = low.indexOf(needle); at !== -1; at = low.indexOf(needle, lineEnd(at) + 1)) starts.push(lineStart(at))
+  } else {
+    for (let at = buf.indexOf(p.needle); at !== -1 && at < length; at = buf.indexOf(p.needle, lineEnd(at) + 1)) starts.push(lineStart(at))
+  }
+  let merged = false
+  for (const seq of p.alwaysCandidates) {
+    for (let at = buf.indexOf(seq); at !== -1 && at < length; at = buf.indexOf(seq, lineEnd(at) + 1)) {
+      starts.push(lineStart(at))
+      merged = true
+    }
+  }
+  if (!merged) return starts
+  starts.sort((a, b) => a - b)
+  return starts.filter((s, i) => i === 0 || s !== starts[i - 1])
+}

@@ -1,0 +1,157 @@
+// The read API's parameters (GET /logs, /logs/tail, and what builds on them), parsed and checked once
+// into a ReadQuery that both stores answer: the journal (match.ts) and MongoDB (mongo-query.ts). Every
+// parameter is taken as data — nothing of it reaches MongoDB as an operator or a field name unchecked.
+import { CANONICAL_LEVELS, canonicalLevel, type Level } from '../ingest/levels'
+import { isoFromMillis } from '../ingest/iso-time'
+import { decodeCursor, type Cursor } from './cursor'
+
+export interface FieldFilter {
+  /** The stored field, by path (`http.status` → ['http', 'status']). */
+  path: readonly string[]
+  /** The value as given; `number` / `boolean` when the text also reads as one (then either matches). */
+  text: string
+  number: number | undefined
+  boolean: boolean | undefined
+}
+
+export interface ReadQuery {
+  /** app_name is one of these (a read key pinned to an app makes it that app alone). */
+  apps: readonly string[] | undefined
+  /** Levels at or above the minimum asked for; undefined for every level. */
+  levels: readonly Level[] | undefined
+  /** Lower-cased text that `message` contains, case-insensitively. */
+  text: string | undefined
+  fields: readonly FieldFilter[]
+  /** ISO 8601 bounds on `timestamp`: from inclusive, to exclusive. */
+  from: string | undefined
+  to: string | undefined
+  limit: number
+  /** Where the previous page ended (exclusive). */
+  after: Cursor | undefined
+}
+
+export const DEFAULT_LIMIT = 100
+export const MAX_PAGE_LIMIT = 1000
+const MAX_TEXT = 1024
+const MAX_FIELDS = 20
+
+export class BadQueryError extends Error {
+  constructor (readonly parameter: string, message: string) {
+    super(`${parameter}: ${message}`)
+    this.name = 'BadQueryError'
+  }
+}
+
+type Params = Record<string, unknown>
+
+/** One value of a parameter: a repeated one (`?level=a&level=b`) is refused rather than guessed at. */
+function single (params: Params, name: string): string | undefined {
+  const v = params[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'string') throw new BadQueryError(name, 'give it once')
+  return v
+}
+
+const RELATIVE = /^(\d{1,9})(s|m|h|d|w)$/
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+const MAX_DATE_MS = 253402300799999
+
+/** ISO 8601, epoch milliseconds, or a time relative to now (`15m`, `2h`, `7d`) → ISO 8601 (UTC, ms). */
+export function parseTime (name: string, raw: string, now: number): string {
+  let ms: number
+  const rel = RELATIVE.exec(raw)
+  if (rel !== null) ms = now - Number(rel[1]) * UNIT_MS[rel[2]!]!
+  else if (/^\d{1,16}$/.test(raw)) ms = Number(raw)
+  else if (/^\d{4}-\d{2}-\d{2}/.test(raw)) ms = Date.parse(raw)
+  else ms = NaN
+  if (!Number.isFinite(ms)) {
+    throw new BadQueryError(name, `"${raw.slice(0, 64)}" is not a time: use ISO 8601, epoch milliseconds, or 15m / 2h / 7d before now`)
+  }
+  return isoFromMillis(Math.min(Math.max(ms, 0), MAX_DATE_MS))
+}
+
+function levelsFrom (raw: string): Level[] {
+  const min = canonicalLevel(/^\d+$/.test(raw) ? Number(raw) : raw)
+  if (min === undefined) {
+    throw new BadQueryError('level', `unknown level "${raw.slice(0, 32)}"; use one of ${CANONICAL_LEVELS.join(', ')} (or any name or number ingest accepts)`)
+  }
+  return CANONICAL_LEVELS.slice(CANONICAL_LEVELS.indexOf(min))
+}
+
+const FIELD_SEGMENT = /^[^$.\0][^.\0]{0,255}$/
+
+function fieldFilter (key: string, value: unknown): FieldFilter {
+  if (typeof value !== 'string') throw new BadQueryError(key, 'give it once')
+  const path = key.slice(2).split('.')
+  if (path.length > 20 || !path.every(s => FIELD_SEGMENT.test(s))) {
+    throw new BadQueryError(key, 'a field path is names separated by dots, none empty or starting with "$"')
+  }
+  if (value.length > MAX_TEXT) throw new BadQueryError(key, `longer than ${MAX_TEXT} characters`)
+  const n = value.trim() === '' ? NaN : Number(value)
+  return {
+    path,
+    text: value,
+    number: Number.isFinite(n) ? n : undefined,
+    boolean: value === 'true' ? true : value === 'false' ? false : undefined
+  }
+}
+
+export interface ParseOptions {
+  now?: number
+  /** The app a read key is pinned to: it replaces whatever app_name the query asks for. */
+  pinnedApp?: string
+  maxLimit?: number
+}
+
+export function parseReadQuery (params: Params, opts: ParseOptions = {}): ReadQuery {
+  const now = opts.now ?? Date.now()
+  const appParam = single(params, 'app_name')
+  let apps = appParam === undefined ? undefined : appParam.split(',').map(a => a.trim()).filter(a => a !== '')
+  if (apps !== undefined && (apps.length === 0 || apps.length > 100 || apps.some(a => a.length > 256))) {
+    throw new BadQueryError('app_name', 'one to 100 names of at most 256 characters, separated by commas')
+  }
+  if (opts.pinnedApp !== undefined) apps = [opts.pinnedApp]
+
+  const levelParam = single(params, 'level')
+  const levels = levelParam === undefined ? undefined : levelsFrom(levelParam)
+
+  const q = single(params, 'q')
+  if (q !== undefined && q.length > MAX_TEXT) throw new BadQueryError('q', `longer than ${MAX_TEXT} characters`)
+
+  const fields: FieldFilter[] = []
+  for (const key of Object.keys(params)) {
+    if (key.startsWith('f.')) fields.push(fieldFilter(key, params[key]))
+  }
+  if (fields.length > MAX_FIELDS) throw new BadQueryError('f.*', `at most ${MAX_FIELDS} field filters`)
+
+  const fromParam = single(params, 'from')
+  const toParam = single(params, 'to')
+  const from = fromParam === undefined ? undefined : parseTime('from', fromParam, now)
+  const to = toParam === undefined ? undefined : parseTime('to', toParam, now)
+  if (from !== undefined && to !== undefined && from > to) throw new BadQueryError('from', 'is after to')
+
+  const maxLimit = opts.maxLimit ?? MAX_PAGE_LIMIT
+  const limitParam = single(params, 'limit')
+  let limit = DEFAULT_LIMIT
+  if (limitParam !== undefined) {
+    limit = /^\d{1,9}$/.test(limitParam) ? Number(limitParam) : NaN
+    if (!(limit >= 1 && limit <= maxLimit)) throw new BadQueryError('limit', `expected a whole number from 1 to ${maxLimit}`)
+  }
+
+  const cursorParam = single(params, 'cursor')
+  const after = cursorParam === undefined || cursorParam === '' ? undefined : decodeCursor(cursorParam)
+  if (cursorParam !== undefined && cursorParam !== '' && after === undefined) {
+    throw new BadQueryError('cursor', 'not a cursor this API made: pass the "next" of the previous page as it is')
+  }
+
+  return {
+    apps,
+    levels,
+    text: q === undefined || q === '' ? undefined : q.toLowerCase(),
+    fields,
+    from,
+    to,
+    limit,
+    after
+  }
+}

@@ -1,0 +1,119 @@
+// GET /logs answered from the right store:
+//
+//   MongoDB configured and up:  MongoDB (what is confirmed) ∪ journal after each checkpoint (not yet)
+//   MongoDB down, or embedded:  the journal alone (every segment still on disk)
+//
+// The checkpoint is read before MongoDB is asked, so an event acknowledged before the request is either
+// confirmed (and MongoDB has it) or after the checkpoint (and the journal part has it): read your writes.
+// An event both stored and not yet checkpointed is in both and answered once (merge.ts).
+import type { Collection, Document } from 'mongodb'
+import { isoFromMillis } from '../ingest/iso-time'
+import { encodeCursor } from './cursor'
+import { journalEvents, type Hit } from './journal-search'
+import { mergeHits } from './merge'
+import { mongoEvents } from './mongo-query'
+import type { ReadQuery } from './query'
+import type { JournalSet } from './sources'
+
+export type ReadSource = 'mongodb' | 'journal'
+
+export interface MongoReadSide {
+  collection: Collection<Document>
+  /** Whether the drain last reached MongoDB: when not, searches go to the journal at once. */
+  connected: () => boolean
+}
+
+export interface Page {
+  hits: Hit[]
+  next: string | null
+  source: ReadSource
+  /** Why MongoDB did not answer, when it is configured but the journal did. */
+  mongodbError?: string
+}
+
+export interface HitStream {
+  hits: AsyncGenerator<Hit, void, undefined>
+  source: ReadSource
+}
+
+/** How long a search waits for MongoDB before answering from the journal. */
+const MONGO_MAX_TIME_MS = 10_000
+
+export class Searcher {
+  constructor (private readonly journals: JournalSet, private readonly mongo: MongoReadSide | undefined) {}
+
+  /** One page of at most `q.limit` events, and the cursor to the next when there are more. */
+  async page (q: ReadQuery): Promise<Page> {
+    const snapshot = q.after?.snapshot ?? isoFromMillis(Date.now())
+    const want = q.limit + 1
+    let mongodbError: string | undefined
+    if (this.mongo !== undefined && this.mongo.connected()) {
+      try {
+        return pageOf(await take(await this.merged(q, snapshot, want), want), q.limit, snapshot, 'mongodb')
+      } catch (err) {
+        mongodbError = (err as Error).message
+      }
+    } else if (this.mongo !== undefined) {
+      mongodbError = 'MongoDB is not connected'
+    }
+    const page = pageOf(await take(await this.journalOnly(q, snapshot), want), q.limit, snapshot, 'journal')
+    return mongodbError === undefined ? page : { ...page, mongodbError }
+  }
+
+  /** Every match, newest first, for an export; `limit` caps it (0: no cap). */
+  async stream (q: ReadQuery, limit: number): Promise<HitStream> {
+    const snapshot = isoFromMillis(Date.now())
+    if (this.mongo !== undefined && this.mongo.connected()) {
+      return { hits: await this.merged(q, snapshot, limit), source: 'mongodb' }
+    }
+    return { hits: await this.journalOnly(q, snapshot), source: 'journal' }
+  }
+
+  private async merged (q: ReadQuery, snapshot: string, limit: number): Promise<AsyncGenerator<Hit, void, undefined>> {
+    const sources = await this.journals.sources()
+    const journal = journalEvents(sources, q, { snapshot, unconfirmedOnly: true })
+    // The journal side goes first: its first step reads the checkpoints, before MongoDB is queried.
+    const first = await journal.next()
+    const stored = mongoEvents(this.mongo!.collection, q, snapshot, { limit, batchSize: Math.min(Math.max(limit, 100), 1000), maxTimeMS: MONGO_MAX_TIME_MS })
+    return mergeHits(prepend(first, journal), stored)
+  }
+
+  private async journalOnly (q: ReadQuery, snapshot: string): Promise<AsyncGenerator<Hit, void, undefined>> {
+    return journalEvents(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false })
+  }
+}
+
+async function * prepend (first: IteratorResult<Hit, void>, rest: AsyncGenerator<Hit, void, undefined>): AsyncGenerator<Hit, void, undefined> {
+  try {
+    if (first.done === true) return
+    yield first.value
+    yield * rest
+  } finally {
+    await rest.return(undefined)
+  }
+}
+
+async function take (hits: AsyncGenerator<Hit, void, undefined>, n: number): Promise<Hit[]> {
+  const out: Hit[] = []
+  if (n <= 0) return out
+  try {
+    for await (const hit of hits) {
+      out.push(hit)
+      if (out.length >= n) break
+    }
+  } finally {
+    await hits.return(undefined)
+  }
+  return out
+}
+
+function pageOf (hits: Hit[], limit: number, snapshot: string, source: ReadSource): Page {
+  if (hits.length <= limit) return { hits, next: null, source }
+  const last = hits[limit - 1]!
+  return { hits: hits.slice(0, limit), next: encodeCursor({ timestamp: last.timestamp, id: last.id, snapshot }), source }
+}
+
+/** An event as the API answers it: its journal line as it is, or the MongoDB document in that shape. */
+export function hitJson (hit: Hit): string {
+  return hit.line !== '' ? hit.line : JSON.stringify(hit.event)
+}

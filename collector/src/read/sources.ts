@@ -1,0 +1,137 @@
+// The journals a collector process reads from. One process: its own journal. With WORKER_COUNT > 1 each
+// worker journals in LOG_DIR/worker-<i>, so a worker also reads its siblings' directories (read-only) to
+// see every event the service acknowledged. Its own journal is read up to the writer's committed end; a
+// sibling's up to its last whole line (a sibling writes a group before acknowledging it, so a search may
+// see an event a moment before its sender gets the ack).
+import { readdir, stat } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { Checkpoint } from '../journal/checkpoint'
+import { listSegments, type JournalPosition } from '../journal/writer'
+import { BlockIndex } from './block-index'
+
+export interface JournalSource {
+  /** Names this journal in tail positions: '' for a single process, the worker id otherwise. */
+  readonly key: string
+  readonly index: BlockIndex
+  /** Segment names, oldest first. */
+  segments: () => Promise<readonly string[]>
+  /** The end up to which `segment` may be read (0 for one that is gone). */
+  readableEnd: (segment: string) => Promise<number>
+  /** How far MongoDB has confirmed this journal (undefined: nothing confirmed, or no MongoDB). */
+  confirmed: () => Promise<JournalPosition | undefined>
+}
+
+export interface OwnJournal {
+  dir: string
+  segments: () => readonly string[]
+  end: () => JournalPosition
+  confirmed: () => JournalPosition | undefined
+}
+
+async function sizeOf (file: string): Promise<number> {
+  try {
+    return (await stat(file)).size
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw err
+  }
+}
+
+/**
+ * Sizes of segments that no longer grow (every segment but the newest), asked of the file system once:
+ * searches and tails ask for ends often.
+ */
+class ClosedSizes {
+  private readonly sizes = new Map<string, number>()
+  constructor (private readonly dir: string) {}
+
+  async of (segment: string, closed: boolean): Promise<number> {
+    const known = this.sizes.get(segment)
+    if (known !== undefined) return known
+    const size = await sizeOf(join(this.dir, segment))
+    if (closed) this.sizes.set(segment, size)
+    return size
+  }
+
+  retain (names: readonly string[]): void {
+    if (this.sizes.size <= names.length) return
+    const keep = new Set(names)
+    for (const name of this.sizes.keys()) if (!keep.has(name)) this.sizes.delete(name)
+  }
+}
+
+function ownSource (key: string, own: OwnJournal): JournalSource {
+  const index = new BlockIndex(own.dir)
+  const sizes = new ClosedSizes(own.dir)
+  return {
+    key,
+    index,
+    segments: async () => {
+      const names = own.segments()
+      index.retain(names)
+      sizes.retain(names)
+      return names
+    },
+    readableEnd: async segment => {
+      const end = own.end()
+      return segment === end.segment ? end.offset : await sizes.of(segment, true)
+    },
+    confirmed: async () => own.confirmed()
+  }
+}
+
+function siblingSource (key: string, dir: string, mongo: boolean): JournalSource {
+  const index = new BlockIndex(dir)
+  const checkpoint = new Checkpoint(dir)
+  const sizes = new ClosedSizes(dir)
+  let names: string[] = []
+  return {
+    key,
+    index,
+    segments: async () => {
+      try {
+        names = await listSegments(dir)
+      } catch {
+        names = []
+      }
+      index.retain(names)
+      sizes.retain(names)
+      return names
+    },
+    // Only whole lines are ever read, so a group being written is not half-read.
+    readableEnd: async segment => await sizes.of(segment, segment !== names.at(-1)),
+    confirmed: async () => mongo ? await checkpoint.load().catch(() => undefined) : undefined
+  }
+}
+
+const WORKER_DIR = /^worker-(\d+)$/
+
+/**
+ * Every journal this process should read: its own, and with `workerId` set (a WORKER_COUNT worker, whose
+ * LOG_DIR is <base>/worker-<id>) every other worker directory under <base>, found again on each call so a
+ * worker added later is seen too.
+ */
+export class JournalSet {
+  private readonly own: JournalSource
+  private readonly siblings = new Map<string, JournalSource>()
+
+  constructor (private readonly ownJournal: OwnJournal, private readonly workerId: number | undefined, private readonly mongo: boolean) {
+    this.own = ownSource(workerId === undefined ? '' : String(workerId), ownJournal)
+  }
+
+  async sources (): Promise<JournalSource[]> {
+    if (this.workerId === undefined) return [this.own]
+    const base = dirname(this.ownJournal.dir)
+    const ownName = basename(this.ownJournal.dir)
+    let names: string[] = []
+    try {
+      names = await readdir(base)
+    } catch {}
+    for (const name of names) {
+      const m = WORKER_DIR.exec(name)
+      if (m === null || name === ownName || this.siblings.has(m[1]!)) continue
+      this.siblings.set(m[1]!, siblingSource(m[1]!, join(base, name), this.mongo))
+    }
+    return [this.own, ...[...this.siblings.values()].sort((a, b) => Number(a.key) - Number(b.key))]
+  }
+}

@@ -1,0 +1,244 @@
+// GET /logs/tail: every acknowledged event that matches, as Server-Sent Events, resumable without loss.
+//
+//   journal commit ─► hub.notify() ─► each client reads on from its own position ─► frames ─► socket
+//                                       (journal files, ≤ TAIL_CHUNK_BYTES a read)
+//
+// A client is a reader of the journal with a position of its own, never a queue fed by ingest: a slow or
+// stalled client only falls behind on disk (one chunk in flight at most, then it waits for 'drain'), so
+// it can neither slow ingest nor grow memory. Clients at the same place with the same filter share one
+// read and one encoding (the chunk cache), so twenty tails of the same stream cost about one.
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { JournalPosition } from '../journal/writer'
+import { LineMatcher } from './line-matcher'
+import type { ReadQuery } from './query'
+import type { JournalSet, JournalSource } from './sources'
+import { decodePosition, encodePosition, positionPart, type TailPosition } from './tail-position'
+
+export const TAIL_CHUNK_BYTES = 256 * 1024
+const NL = 10
+
+export interface TailSink {
+  /** Writes; false when the client's buffer is full (then wait for drained()). */
+  write: (data: Buffer | string) => boolean
+  drained: () => Promise<void>
+  /** Resolves when the client went away. */
+  closed: Promise<void>
+}
+
+export interface TailHubOptions {
+  maxClients: number
+  heartbeatMs: number
+  /** How often other workers' journals are looked at while tails are open. */
+  siblingPollMs: number
+}
+
+interface Chunk {
+  frames: Buffer
+  /** Offset after the last whole line read. */
+  next: number
+  events: number
+}
+
+export class TooManyTailsError extends Error {}
+
+export class TailHub {
+  private readonly clients = new Set<TailClient>()
+  private waiters: Array<() => void> = []
+  private notifyScheduled = false
+  private poll: NodeJS.Timeout | undefined
+  /** Chunks read since the last notify, by reader state: identical readers share them. */
+  private cache = new Map<string, Chunk>()
+  delivered = 0
+
+  constructor (readonly journals: JournalSet, private readonly opts: TailHubOptions) {}
+
+  get size (): number {
+    return this.clients.size
+  }
+
+  get maxClients (): number {
+    return this.opts.maxClients
+  }
+
+  /** The journal has more: wake every waiting client (once per turn of the event loop, however many commits). */
+  notify (): void {
+    if (this.notifyScheduled) return
+    this.notifyScheduled = true
+    setImmediate(() => {
+      this.notifyScheduled = false
+      this.cache = new Map()
+      const waiters = this.waiters
+      this.waiters = []
+      for (const w of waiters) w()
+    })
+  }
+
+  changed (): Promise<void> {
+    return new Promise(resolve => this.waiters.push(resolve))
+  }
+
+  /** Starts a tail; rejects with TooManyTailsError past MAX_TAIL_CLIENTS, or a bad Last-Event-ID. */
+  async open (q: ReadQuery, lastEventId: string | undefined, sink: TailSink): Promise<void> {
+    if (this.clients.size >= this.opts.maxClients) throw new TooManyTailsError()
+    const client = new TailClient(this, q, sink)
+    this.clients.add(client) // before any await: concurrent opens cannot pass the cap together
+    const resume = lastEventId === undefined ? undefined : decodePosition(lastEventId)
+    const sources = await this.journals.sources()
+    if (sources.length > 1 && this.poll === undefined) {
+      this.poll = setInterval(() => this.notify(), this.opts.siblingPollMs).unref()
+    }
+    void client.run(sources, resume, this.opts.heartbeatMs).finally(() => {
+      this.clients.delete(client)
+      if (this.clients.size === 0 && this.poll !== undefined) {
+        clearInterval(this.poll)
+        this.poll = undefined
+      }
+    })
+  }
+
+  cached (key: string): Chunk | undefined {
+    return this.cache.get(key)
+  }
+
+  remember (key: string, chunk: Chunk): void {
+    this.cache.set(key, chunk)
+  }
+
+  /** Ends every tail (shutdown). */
+  close (): void {
+    for (const c of this.clients) c.stop()
+    for (const w of this.waiters) w()
+    this.waiters = []
+  }
+}
+
+/** The end of the journal now, for a tail that starts there. */
+async function endOf (source: JournalSource): Promise<JournalPosition | undefined> {
+  const segments = await source.segments()
+  const last = segments.at(-1)
+  return last === undefined ? undefined : { segment: last, offset: await source.readableEnd(last) }
+}
+
+class TailClient {
+  private stopped = false
+  private readonly matcher: LineMatcher
+  private readonly filterKey: string
+
+  constructor (private readonly hub: TailHub, q: ReadQuery, private readonly sink: TailSink) {
+    this.matcher = new LineMatcher(q, undefined, false)
+    this.filterKey = JSON.stringify([q.apps, q.levels, q.text, q.fields, q.from, q.to])
+    void sink.closed.then(() => this.stop())
+  }
+
+  stop (): void {
+    this.stopped = true
+  }
+
+  async run (sources: JournalSource[], resume: TailPosition | undefined, heartbeatMs: number): Promise<void> {
+    const pos: TailPosition = new Map()
+    for (const s of sources) {
+      const at = resume?.get(s.key) ?? await endOf(s)
+      if (at !== undefined) pos.set(s.key, at)
+    }
+    const heartbeat = setInterval(() => { if (!this.stopped) this.sink.write(': keep-alive\n\n') }, heartbeatMs).unref()
+    try {
+      this.sink.write(`retry: 1000\nevent: ready\nid: ${encodePosition(pos)}\ndata: {}\n\n`)
+      while (!this.stopped) {
+        const woken = this.hub.changed()
+        let moved = false
+        for (const source of sources) {
+          if (this.stopped) break
+          if (await this.step(source, pos, sources)) moved = true
+        }
+        if (!moved) await Promise.race([woken, this.sink.closed])
+      }
+    } finally {
+      clearInterval(heartbeat)
+    }
+  }
+
+  /** Reads on in one journal; whether the position moved. */
+  private async step (source: JournalSource, pos: TailPosition, sources: JournalSource[]): Promise<boolean> {
+    let at = pos.get(source.key)
+    const segments = await source.segments()
+    if (segments.length === 0) return false
+    if (at === undefined) {
+      // A journal that had no segment when the tail started (a worker that came up later): from its start.
+      at = { segment: segments[0]!, offset: 0 }
+      pos.set(source.key, at)
+    }
+    if (!segments.includes(at.segment)) {
+      const later = segments.find(s => s > at!.segment)
+      if (later === undefined) return false
+      if (at.segment < segments[0]!) this.sink.write(`: events before ${segments[0]} were deleted by retention\n\n`)
+      pos.set(source.key, { segment: later, offset: 0 })
+      return true
+    }
+    const end = await source.readableEnd(at.segment)
+    if (at.offset >= end) {
+      const i = segments.indexOf(at.segment)
+      const next = segments[i + 1]
+      if (next === undefined) return false
+      pos.set(source.key, { segment: next, offset: 0 })
+      return true
+    }
+    const [before, after] = this.idAround(source.key, pos, sources)
+    const key = `${this.filterKey}|${source.key}|${at.segment}|${at.offset}|${before}|${after}`
+    let chunk = this.hub.cached(key)
+    if (chunk === undefined) {
+      chunk = await this.read(source, at, end, before, after)
+      if (chunk === undefined) return false
+      this.hub.remember(key, chunk)
+    }
+    pos.set(source.key, { segment: at.segment, offset: chunk.next })
+    if (chunk.frames.length > 0) {
+      this.hub.delivered += chunk.events
+      if (!this.sink.write(chunk.frames)) await Promise.race([this.sink.drained(), this.sink.closed])
+    }
+    return true
+  }
+
+  /** The parts of the SSE id that stand for the other journals (they do not move while this one is read). */
+  private idAround (key: string, pos: TailPosition, sources: JournalSource[]): [string, string] {
+    const parts = sources.filter(s => pos.has(s.key)).map(s => s.key)
+    const i = parts.indexOf(key)
+    const render = (keys: string[]): string => keys.map(k => positionPart(k, pos.get(k)!)).join('_')
+    const before = render(parts.slice(0, i))
+    const after = render(parts.slice(i + 1))
+    return [before === '' ? '' : before + '_', after === '' ? '' : '_' + after]
+  }
+
+  private async read (source: JournalSource, at: JournalPosition, end: number, before: string, after: string): Promise<Chunk | undefined> {
+    let fh
+    try {
+      fh = await open(join(source.index.dir, at.segment), 'r')
+    } catch {
+      return undefined
+    }
+    let buf: Buffer
+    let lastNl: number
+    try {
+      // At least one whole line: a line longer than a chunk is read with a larger buffer.
+      for (let want = Math.min(TAIL_CHUNK_BYTES, end - at.offset); ; want = Math.min(want * 2, end - at.offset)) {
+        buf = Buffer.allocUnsafe(want)
+        const { bytesRead } = await fh.read(buf, 0, want, at.offset)
+        lastNl = bytesRead === 0 ? -1 : buf.lastIndexOf(NL, bytesRead - 1)
+        if (lastNl !== -1 || want >= end - at.offset || bytesRead < want) break
+      }
+    } finally {
+      await fh.close()
+    }
+    if (lastNl === -1) return undefined
+    const whole = lastNl + 1
+    const core = at.segment.slice(5, -7)
+    const idHead = `id: ${before}${source.key === '' ? '' : source.key + '~'}${core}.`
+    let frames = ''
+    let events = 0
+    this.matcher.scan(buf, whole, 0, (_start, lineEnd, line) => {
+      frames += `${idHead}${at.offset + lineEnd + 1}${after}\ndata: ${line()}\n\n`
+      events++
+    })
+    return { frames: Buffer.from(frames), next: at.offset + whole, events }
+  }
+}

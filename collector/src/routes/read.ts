@@ -1,0 +1,117 @@
+// GET /logs (search: a JSON page, or every match as NDJSON) and GET /logs/tail (live, Server-Sent Events).
+// Both take the same filters (read/query.ts). A read key pinned to an app reads that app alone, whatever
+// the query asks for.
+import { once } from 'node:events'
+import type { ServerResponse } from 'node:http'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { BadQueryError as BadQueryReply, TooManyTailsError as TooManyTailsReply } from '../errors'
+import { BadQueryError, parseReadQuery, type ReadQuery } from '../read/query'
+import { hitJson, type Searcher } from '../read/search'
+import type { TailHub } from '../read/tail'
+import { decodePosition } from '../read/tail-position'
+
+const SEARCH_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
+const TAIL_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
+const EXPORT_MAX = Number.MAX_SAFE_INTEGER
+/** Bytes of NDJSON gathered before one write to the socket. */
+const EXPORT_WRITE_BYTES = 64 * 1024
+
+function queryOf (request: FastifyRequest, known: Set<string>, maxLimit?: number): ReadQuery {
+  const params = request.query as Record<string, unknown>
+  for (const key of Object.keys(params)) {
+    if (!known.has(key) && !key.startsWith('f.')) throw new BadQueryReply(`unknown parameter "${key.slice(0, 64)}"`)
+  }
+  try {
+    return parseReadQuery(params, { pinnedApp: request.keyAppName, maxLimit })
+  } catch (err) {
+    if (err instanceof BadQueryError) throw new BadQueryReply(err.message)
+    throw err
+  }
+}
+
+function wantsNdjson (request: FastifyRequest): boolean {
+  const accept = request.headers.accept
+  return typeof accept === 'string' && accept.includes('application/x-ndjson')
+}
+
+/** Writes `text`, waiting while the client's buffer is full; false once the client went away. */
+async function send (res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed) return false
+  if (res.write(text)) return true
+  await Promise.race([once(res, 'drain'), once(res, 'close')])
+  return !res.destroyed
+}
+
+async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply): Promise<void> {
+  const { hits, source } = await searcher.stream(q, limit)
+  reply.hijack()
+  const res = reply.raw
+  res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-maap-source': source, 'cache-control': 'no-store' })
+  let pending = ''
+  let sent = 0
+  try {
+    for await (const hit of hits) {
+      pending += hitJson(hit) + '\n'
+      if (pending.length >= EXPORT_WRITE_BYTES) {
+        if (!await send(res, pending)) return // the client went away: stop reading the store
+        pending = ''
+      }
+      if (limit > 0 && ++sent >= limit) break
+    }
+    if (pending !== '') await send(res, pending)
+    res.end()
+  } catch (err) {
+    // Headers are gone: cut the response so the client sees an incomplete export, not a short one.
+    reply.log.warn({ err: (err as Error).message }, 'export failed part-way')
+    res.destroy(err as Error)
+  } finally {
+    await hits.return(undefined)
+  }
+}
+
+export async function readRoutes (app: FastifyInstance, opts: { searcher: () => Searcher, tails: () => TailHub }): Promise<void> {
+  app.get('/logs', async (request, reply) => {
+    const searcher = opts.searcher()
+    if (wantsNdjson(request)) {
+      const given = (request.query as Record<string, unknown>).limit !== undefined
+      const q = queryOf(request, SEARCH_PARAMS, EXPORT_MAX)
+      await exportAll(searcher, q, given ? q.limit : 0, reply)
+      return
+    }
+    const started = process.hrtime.bigint()
+    const page = await searcher.page(queryOf(request, SEARCH_PARAMS))
+    const tookMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10
+    const body = `{"events":[${page.hits.map(hitJson).join(',')}],"next":${JSON.stringify(page.next)},` +
+      `"source":"${page.source}","took_ms":${tookMs}` +
+      (page.mongodbError === undefined ? '' : `,"mongodb_error":${JSON.stringify(page.mongodbError)}`) + '}'
+    return await reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(body)
+  })
+
+  app.get('/logs/tail', async (request, reply) => {
+    const tails = opts.tails()
+    const q = queryOf(request, TAIL_PARAMS)
+    const header = request.headers['last-event-id']
+    const fromQuery = (request.query as Record<string, unknown>).last_event_id
+    const lastEventId = typeof header === 'string' && header !== '' ? header : typeof fromQuery === 'string' ? fromQuery : undefined
+    if (lastEventId !== undefined && decodePosition(lastEventId) === undefined) {
+      throw new BadQueryReply('last_event_id: not an id this tail sent (pass the last "id:" received as it is)')
+    }
+    if (tails.size >= tails.maxClients) throw new TooManyTailsReply(tails.maxClients)
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      // Proxies such as nginx would otherwise buffer the stream.
+      'x-accel-buffering': 'no'
+    })
+    res.socket?.setNoDelay(true)
+    const closed = new Promise<void>(resolve => res.once('close', () => resolve()))
+    await tails.open(q, lastEventId, {
+      write: data => !res.destroyed && res.write(data),
+      drained: async () => { await once(res, 'drain') },
+      closed
+    })
+  })
+}
