@@ -109,7 +109,9 @@ export class CollectorService {
     const drainer = this.drainer
     this.searcher = new Searcher(journals, sink === undefined || drainer === undefined
       ? undefined
-      : { collection: sink.collection, connected: () => drainer.stats.connected })
+      // Until a flush has failed, MongoDB is taken to be up (a collector that has not flushed yet has not
+      // connected either).
+      : { collection: sink.collection, connected: () => drainer.stats.connected || drainer.stats.lastError === undefined })
     this.tails = new TailHub(journals, {
       maxClients: this.config.maxTailClients,
       heartbeatMs: this.config.tailHeartbeatSeconds * 1000,

@@ -40,6 +40,10 @@ export interface HitStream {
 const MONGO_MAX_TIME_MS = 10_000
 
 export class Searcher {
+  /** Exports (NDJSON streams) still reading, and the events every answer has carried: for /metrics and tests. */
+  streamsOpen = 0
+  eventsAnswered = 0
+
   constructor (private readonly journals: JournalSet, private readonly mongo: MongoReadSide | undefined) {}
 
   /** One page of at most `q.limit` events, and the cursor to the next when there are more. */
@@ -49,24 +53,40 @@ export class Searcher {
     let mongodbError: string | undefined
     if (this.mongo !== undefined && this.mongo.connected()) {
       try {
-        return pageOf(await take(await this.merged(q, snapshot, want), want), q.limit, snapshot, 'mongodb')
+        return this.answered(pageOf(await take(await this.merged(q, snapshot, want), want), q.limit, snapshot, 'mongodb'))
       } catch (err) {
         mongodbError = (err as Error).message
       }
     } else if (this.mongo !== undefined) {
       mongodbError = 'MongoDB is not connected'
     }
-    const page = pageOf(await take(await this.journalOnly(q, snapshot), want), q.limit, snapshot, 'journal')
+    const page = this.answered(pageOf(await take(await this.journalOnly(q, snapshot), want), q.limit, snapshot, 'journal'))
     return mongodbError === undefined ? page : { ...page, mongodbError }
+  }
+
+  private answered (page: Page): Page {
+    this.eventsAnswered += page.hits.length
+    return page
   }
 
   /** Every match, newest first, for an export; `limit` caps it (0: no cap). */
   async stream (q: ReadQuery, limit: number): Promise<HitStream> {
     const snapshot = isoFromMillis(Date.now())
-    if (this.mongo !== undefined && this.mongo.connected()) {
-      return { hits: await this.merged(q, snapshot, limit), source: 'mongodb' }
+    const mongo = this.mongo !== undefined && this.mongo.connected()
+    const hits = mongo ? await this.merged(q, snapshot, limit) : await this.journalOnly(q, snapshot)
+    return { hits: this.counted(hits), source: mongo ? 'mongodb' : 'journal' }
+  }
+
+  private async * counted (hits: AsyncGenerator<Hit, void, undefined>): AsyncGenerator<Hit, void, undefined> {
+    this.streamsOpen++
+    try {
+      for await (const hit of hits) {
+        this.eventsAnswered++
+        yield hit
+      }
+    } finally {
+      this.streamsOpen--
     }
-    return { hits: await this.journalOnly(q, snapshot), source: 'journal' }
   }
 
   private async merged (q: ReadQuery, snapshot: string, limit: number): Promise<AsyncGenerator<Hit, void, undefined>> {

@@ -34,8 +34,9 @@ export function decodePosition (id: string): TailPosition | undefined {
     const at = tilde === -1 ? part : part.slice(tilde + 1)
     const dot = at.lastIndexOf('.')
     const core = at.slice(0, dot)
-    const offset = Number(at.slice(dot + 1))
-    if (dot === -1 || !CORE.test(core) || !Number.isSafeInteger(offset) || offset < 0 || out.has(key)) return undefined
+    const digits = at.slice(dot + 1)
+    const offset = Number(digits)
+    if (dot === -1 || !CORE.test(core) || !/^\d{1,15}$/.test(digits) || out.has(key)) return undefined
     out.set(key, { segment: `maap-${core}.ndjson`, offset })
   }
   return out

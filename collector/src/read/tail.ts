@@ -24,6 +24,8 @@ export interface TailSink {
   drained: () => Promise<void>
   /** Resolves when the client went away. */
   closed: Promise<void>
+  /** Bytes written but not yet taken by the client. */
+  buffered: () => number
 }
 
 export interface TailHubOptions {
@@ -97,6 +99,13 @@ export class TailHub {
     })
   }
 
+  /** Bytes the collector holds for tail clients that have not read them yet: one chunk each at most. */
+  get bufferedBytes (): number {
+    let sum = 0
+    for (const c of this.clients) sum += c.buffered
+    return sum
+  }
+
   cached (key: string): Chunk | undefined {
     return this.cache.get(key)
   }
@@ -133,6 +142,10 @@ class TailClient {
 
   stop (): void {
     this.stopped = true
+  }
+
+  get buffered (): number {
+    return this.sink.buffered()
   }
 
   async run (sources: JournalSource[], resume: TailPosition | undefined, heartbeatMs: number): Promise<void> {

@@ -111,7 +111,8 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
     await tails.open(q, lastEventId, {
       write: data => !res.destroyed && res.write(data),
       drained: async () => { await once(res, 'drain') },
-      closed
+      closed,
+      buffered: () => res.writableLength
     })
   })
 }

@@ -1,0 +1,95 @@
+// The journal's prefilter (match.ts) against the exact test: over random events — escapes, non-ASCII
+// text, İ and the Kelvin sign, nested and array fields — the fast path (substring search over a block,
+// then parse) finds exactly the lines that parsing every line finds.
+import t from 'tap'
+import { normaliseEvent } from '../src/ingest/normalise'
+import { LineMatcher } from '../src/read/line-matcher'
+import { fieldMatches, matchEvent, prefilterFor, type StoredEvent } from '../src/read/match'
+import { parseReadQuery, type ReadQuery } from '../src/read/query'
+
+// mulberry32: a small seeded generator, so every run tests the same events.
+let seed = 42
+function rand (n: number): number {
+  seed = (seed + 0x6d2b79f5) | 0
+  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+  return (((x ^ (x >>> 14)) >>> 0) / 4294967296 * n) | 0
+}
+const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)]!
+const WORDS = ['timeout', 'TimeOut', 'disk', 'İstanbul', 'Kelvin \u212a', 'kilo', 'naïve', 'Ünïcode', 'quote "x"', 'back\\slash',
+  'line\nbreak', 'tab\tbed', 'slash/path', '\u00e9t\u00e9', 'ok', 'status 500', '日本語', 'emoji 😀', 'i', 'k', 'FOXİ', 'AZ\u212a']
+const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
+
+function randomEvent (i: number): { raw: object, text?: string } {
+  const message = Array.from({ length: 1 + rand(4) }, () => pick(WORDS)).join(' ')
+  const raw: Record<string, unknown> = { level: pick(['info', 'warn', 'error', 'debug']), message, app_name: pick(['api', 'web', 'wörker']), seq: i }
+  if (rand(2) === 0) raw.http = { status: pick([200, 404, 500, '500']), tags: pick([['a', 'b'], ['timeout'], []]) }
+  if (rand(3) === 0) raw.user = pick(['ann', 'bob', 'İris', 'a"b'])
+  if (rand(4) === 0) raw.ok = rand(2) === 0
+  const text = rand(2) === 0 ? JSON.stringify({ level: raw.level, timestamp: 1764590400000 + i, ...raw }) : undefined
+  // Some arrive as the transports write them (spliced), with characters escaped as a client may escape
+  // them: é as \u00e9, even a plain letter (timeout as tim\u0065out).
+  return { raw, text: text?.replace(/é/g, rand(2) === 0 ? '\\u00e9' : 'é').replace(/timeout/g, rand(2) === 0 ? 'tim\\u0065out' : 'timeout') }
+}
+
+const lines: string[] = []
+for (let i = 0; i < 3000; i++) {
+  const { raw, text } = randomEvent(i)
+  const parsed = text === undefined ? raw : JSON.parse(text)
+  const r = normaliseEvent(parsed, { limits, receivedAt: '2026-12-01T10:00:00.000Z' }, text)
+  if (r.ok) lines.push(r.line)
+}
+const block = Buffer.from(lines.join('\n') + '\n')
+
+function viaPrefilter (q: ReadQuery): number[] {
+  const seqs: number[] = []
+  new LineMatcher(q, undefined, true).scan(block, block.length, 0, (_s, _e, _line, event) => { seqs.push(event!.seq as number) })
+  return seqs
+}
+function viaParse (q: ReadQuery): number[] {
+  return lines.map(l => JSON.parse(l) as StoredEvent).filter(e => matchEvent(e, q)).map(e => e.seq as number)
+}
+
+t.test('every journal line starts with the fixed head', async t => {
+  t.ok(lines.length > 2900)
+  t.ok(lines.every(l => /^\{"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z","level":"[A-Z]+",/.test(l)))
+})
+
+t.test('the prefiltered scan finds exactly what parsing every line finds', async t => {
+  const queries: Array<Record<string, string>> = [
+    { q: 'timeout' }, { q: 'TIMEOUT' }, { q: 'i' }, { q: 'k' }, { q: 'ki' }, { q: 'istanbul' }, { q: 'i̇stanbul' }, { q: 'ünï' },
+    { q: 'xi' }, { q: 'zk' }, { q: 'kelvin k' }, { q: '"x"' }, { q: 'back\\slash' }, { q: 'slash/path' }, { q: 'été' }, { q: 'status 5' }, { q: '日本' },
+    { app_name: 'api' }, { app_name: 'wörker' }, { app_name: 'api,web' }, { 'f.user': 'ann' }, { 'f.user': 'a"b' },
+    { 'f.user': 'İris' }, { 'f.http.status': '500' }, { 'f.http.tags': 'timeout' }, { 'f.ok': 'true' }, { 'f.ok': 'false' },
+    { level: 'warn' }, { level: 'error', q: 'disk' }, { level: 'debug', app_name: 'web', q: 'ok' }, { q: 'zzz-not-there' }
+  ]
+  for (const params of queries) {
+    const q = parseReadQuery(params)
+    const expected = viaParse(q)
+    t.same(viaPrefilter(q), expected, `${JSON.stringify(params)}: ${expected.length} matches`)
+  }
+})
+
+t.test('which needle the prefilter uses', async t => {
+  t.match(prefilterFor(parseReadQuery({ q: 'Timeout' })), { lowerCase: true })
+  t.equal(prefilterFor(parseReadQuery({ q: 'a"b' })), undefined, 'a needle an escape could hide is not searched for')
+  t.equal(prefilterFor(parseReadQuery({ q: 'été' })), undefined, 'non-ASCII text: every line is parsed')
+  t.match(prefilterFor(parseReadQuery({ 'f.http.status': '500', 'f.user': 'ann' }))?.needle.toString(), 'ann', 'numbers are written many ways; text is not')
+  t.equal(prefilterFor(parseReadQuery({ 'f.http.status': '500' })), undefined)
+  t.equal(prefilterFor(parseReadQuery({ level: 'info' })), undefined)
+})
+
+t.test('field equality means what MongoDB means', async t => {
+  const f = (key: string, value: string): ReturnType<typeof parseReadQuery>['fields'][number] => parseReadQuery({ [`f.${key}`]: value }).fields[0]!
+  const e = { a: { b: [{ c: 1 }, { c: 2 }] }, tags: ['x', 'y'], n: 5, s: '5', t: true, nul: null }
+  t.ok(fieldMatches(e, f('a.b.c', '2')), 'a path through an array')
+  t.ok(fieldMatches(e, f('tags', 'y')), 'an item of an array')
+  t.ok(fieldMatches(e, f('n', '5')), 'a number')
+  t.ok(fieldMatches(e, f('s', '5')), 'its string')
+  t.ok(fieldMatches(e, f('t', 'true')))
+  t.notOk(fieldMatches(e, f('t', 'yes')))
+  t.notOk(fieldMatches(e, f('n', '05x')))
+  t.notOk(fieldMatches(e, f('nul', 'null')))
+  t.notOk(fieldMatches(e, f('missing.deep', 'x')))
+  t.notOk(fieldMatches(e, f('n.x', '5')), 'no path below a number')
+})
