@@ -1,0 +1,239 @@
+// npm run bench:read — the read side, each figure next to its baseline measured in the same run:
+//   1. embedded search over a journal of BENCH_READ_GB (default 1) GB: the newest 100 of one app (cold, then
+//      warm), and a selective search (1 match in 10,000 lines) over all of it in MB/s next to `grep -c` over
+//      the same segment files (goal ≥ 0.5× grep);
+//   2. MongoDB search through the API vs the same find() through the driver on the same server (goal ≥ 0.8×);
+//   3. ingest rate with 20 tail clients connected vs none (goal ≥ 0.9×), and ack → tail delivery p50/p99
+//      (goal p99 ≤ 50 ms).
+// Everything runs on 127.0.0.1. `node bench/read.mjs embedded|mongo|tail` runs one part.
+import autocannon from 'autocannon'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { request } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { MongoClient } from 'mongodb'
+import { normaliseEvent } from '../collector/dist/index.js'
+import { fmt, median, ratio, startServer } from './lib.mjs'
+import { startMongoServer } from '../test/mongo/server.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
+const APPS = ['api', 'web', 'worker', 'billing', 'auth', 'search', 'mailer', 'cron', 'gateway', 'images']
+const NEEDLE = 'needle-xyzzy'
+const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
+
+function eventOf (i, ts) {
+  return {
+    level: ['info', 'info', 'info', 'debug', 'warn', 'error'][i % 6],
+    timestamp: ts,
+    app_name: APPS[i % APPS.length],
+    message: i % 10_000 === 5_000 ? `payment ${NEEDLE} declined for order ${i}` : `GET /api/orders/${i % 977} answered 200 in ${i % 90} ms`,
+    pid: 4242,
+    hostname: 'bench-host',
+    req: { id: i, method: 'GET', url: `/api/orders/${i % 977}` },
+    res: { statusCode: 200 }
+  }
+}
+
+/** Writes ≈ `bytes` of journal segments (64 MB each) the way the collector writes them. */
+async function writeJournal (dir, bytes) {
+  const segmentBytes = 64 * 1024 * 1024
+  let seq = 0
+  let written = 0
+  let i = 0
+  const start = Date.now() - 3 * 3600_000
+  while (written < bytes) {
+    seq++
+    const name = `maap-20261130T${String(Math.floor(seq / 60)).padStart(2, '0')}${String(seq % 60).padStart(2, '0')}00Z-${String(seq).padStart(6, '0')}.ndjson`
+    const fh = await open(join(dir, name), 'wx')
+    let size = 0
+    while (size < segmentBytes && written + size < bytes) {
+      let chunk = ''
+      for (let k = 0; k < 2000; k++, i++) {
+        const r = normaliseEvent(eventOf(i, start + Math.floor(i / 4)), { limits, receivedAt: new Date(start + Math.floor(i / 4)).toISOString() })
+        chunk += r.line + '\n'
+      }
+      await fh.write(chunk)
+      size += Buffer.byteLength(chunk)
+    }
+    await fh.close()
+    written += size
+  }
+  return { events: i, bytes: written }
+}
+
+function get (port, path, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    request({ host: '127.0.0.1', port, path, headers }, res => {
+      const chunks = []
+      res.on('data', c => chunks.push(c)).on('end', () => resolve({ ms: performance.now() - t0, status: res.statusCode, body: Buffer.concat(chunks).toString() }))
+    }).on('error', reject).end()
+  })
+}
+
+function timeGrep (args, files) {
+  const t0 = performance.now()
+  let out
+  try {
+    out = execFileSync('grep', [...args, NEEDLE, ...files], { encoding: 'utf8', maxBuffer: 1 << 26 })
+  } catch (err) {
+    out = err.stdout // grep -c exits 1 on files without a match
+  }
+  const ms = performance.now() - t0
+  return { ms, count: out.split('\n').filter(Boolean).reduce((n, l) => n + Number(l.split(':').at(-1)), 0) }
+}
+
+async function embedded () {
+  const gb = Number(process.env.BENCH_READ_GB ?? 1)
+  const dir = mkdtempSync(join(tmpdir(), 'bench-read-'))
+  try {
+    const t0 = performance.now()
+    const { events, bytes } = await writeJournal(dir, gb * 1024 ** 3)
+    console.log('\n1. embedded search: %s events, %s MB of journal segments (written in %s s)', fmt(events), fmt(bytes / 1024 ** 2), ((performance.now() - t0) / 1000).toFixed(1))
+    const files = execFileSync('sh', ['-c', `ls ${dir}/maap-*.ndjson`], { encoding: 'utf8' }).trim().split('\n')
+    // Page cache warm for both sides: the same files read once before either is timed.
+    timeGrep(['-c', '-F'], files)
+    const collector = await startServer(collectorBin, { LOG_DIR: dir, COLLECTOR_LOG_LEVEL: 'warn' })
+    try {
+      const cold = await get(collector.port, '/logs?app_name=api&limit=100')
+      const warm = []
+      for (let k = 0; k < 5; k++) warm.push((await get(collector.port, '/logs?app_name=api&limit=100')).ms)
+      console.log('   newest 100 of one app : first %s ms (indexes every block\'s time bounds once), then %s ms (median of 5)', cold.ms.toFixed(0), median(warm).toFixed(1))
+      const runs = []
+      let found = 0
+      for (let k = 0; k < 3; k++) {
+        const r = await get(collector.port, `/logs?q=${NEEDLE}&limit=1000`)
+        found = JSON.parse(r.body).events.length
+        runs.push(r.ms)
+      }
+      const greps = [0, 1, 2].map(() => timeGrep(['-c'], files))
+      const grepsI = [0, 1, 2].map(() => timeGrep(['-c', '-i'], files))
+      const mbps = ms => (bytes / 1024 ** 2) / (ms / 1000)
+      const ours = mbps(median(runs))
+      console.log('   selective search (q, 1 in 10,000): %s matches, %s MB/s (median of 3)', fmt(found), fmt(ours))
+      console.log('   grep -c   same files : %s matches, %s MB/s  → search is %s grep -c (goal ≥ 0.5×)', fmt(greps[0].count), fmt(mbps(median(greps.map(g => g.ms)))), ratio(ours, mbps(median(greps.map(g => g.ms)))))
+      console.log('   grep -ci  same files : %s MB/s  → search is %s grep -ci (q is case-insensitive too)', fmt(mbps(median(grepsI.map(g => g.ms)))), ratio(ours, mbps(median(grepsI.map(g => g.ms)))))
+    } finally {
+      await collector.stop()
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function mongo () {
+  const n = Number(process.env.BENCH_READ_MONGO_EVENTS ?? 20_000)
+  const server = await startMongoServer({ kind: process.env.MONGODB_URI ? 'external' : undefined })
+  const client = new MongoClient(server.uri)
+  const dbName = 'bench_read'
+  const dir = mkdtempSync(join(tmpdir(), 'bench-read-mongo-'))
+  try {
+    await client.db(dbName).dropDatabase()
+    const collector = await startServer(collectorBin, { LOG_DIR: dir, MONGODB_URI: server.uri, MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '5000', COLLECTOR_LOG_LEVEL: 'warn', MAX_DOCUMENTS: '0' })
+    try {
+      const start = Date.now() - 3600_000
+      for (let done = 0; done < n; done += 1000) {
+        const body = Array.from({ length: 1000 }, (_, k) => JSON.stringify(eventOf(done + k, start + done + k))).join('\n')
+        await fetch(`http://127.0.0.1:${collector.port}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body }).then(r => r.arrayBuffer())
+      }
+      await fetch(`http://127.0.0.1:${collector.port}/force-flush`, { method: 'POST' }).then(r => r.arrayBuffer())
+      const coll = client.db(dbName).collection('logs')
+      console.log('\n2. MongoDB search (%s, %s documents): API vs the driver\'s own find() on the same server', server.kind, fmt(await coll.countDocuments()))
+      const cases = [
+        ['newest 100 of one app', '/logs?app_name=api&limit=100', () => coll.find({ app_name: 'api' }).sort({ timestamp: -1, _id: -1 }).limit(101).toArray()],
+        ['level ≥ ERROR, 100', '/logs?level=error&limit=100', () => coll.find({ level: { $in: ['ERROR', 'CRITICAL'] } }).sort({ timestamp: -1, _id: -1 }).limit(101).toArray()],
+        ['text in message, 100', '/logs?q=orders%2F97&limit=100', () => coll.find({ message: { $regex: 'orders/97', $options: 'i' } }).sort({ timestamp: -1, _id: -1 }).limit(101).toArray()]
+      ]
+      for (const [label, path, driver] of cases) {
+        await get(collector.port, path)
+        await driver()
+        const api = []
+        const drv = []
+        for (let k = 0; k < 5; k++) {
+          api.push((await get(collector.port, path)).ms)
+          const t0 = performance.now()
+          await driver()
+          drv.push(performance.now() - t0)
+        }
+        console.log('   %s: API %s ms, driver %s ms (medians of 5)  → API speed %s the driver\'s (goal ≥ 0.8×)', label.padEnd(22), median(api).toFixed(1), median(drv).toFixed(1), ratio(median(drv), median(api)))
+      }
+    } finally {
+      await collector.stop()
+    }
+  } finally {
+    await client.close()
+    await server.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** SSE clients that count events and, for one of them, time from send to arrival (the event carries sent_at). */
+function tailClients (port, count, latencies) {
+  const reqs = []
+  for (let k = 0; k < count; k++) {
+    const req = request({ host: '127.0.0.1', port, path: '/logs/tail', headers: { accept: 'text/event-stream' } }, res => {
+      res.setEncoding('utf8')
+      let buf = ''
+      res.on('data', chunk => {
+        if (k !== 0 || latencies === undefined) return
+        buf += chunk
+        let at
+        while ((at = buf.indexOf('"sent_at":')) !== -1) {
+          const sent = Number(buf.slice(at + 10, buf.indexOf(',', at)))
+          latencies.push(performance.now() + performance.timeOrigin - sent)
+          buf = buf.slice(at + 10)
+        }
+      })
+    })
+    req.on('error', () => {})
+    req.end()
+    reqs.push(req)
+  }
+  return () => reqs.forEach(r => r.destroy())
+}
+
+async function ingestRate (tails) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-read-tail-'))
+  const collector = await startServer(collectorBin, { LOG_DIR: dir, COLLECTOR_LOG_LEVEL: 'warn', MAX_TAIL_CLIENTS: '100' })
+  const close = tailClients(collector.port, tails)
+  const seconds = Number(process.env.BENCH_SECONDS ?? 10)
+  const body = Array.from({ length: 100 }, (_, k) => JSON.stringify(eventOf(k, Date.now()))).join('\n')
+  const r = await new Promise((resolve, reject) => autocannon({ url: `http://127.0.0.1:${collector.port}/logs`, method: 'POST', duration: seconds, connections: 8, headers: { 'content-type': 'application/x-ndjson' }, body }, (err, res) => err ? reject(err) : resolve(res)))
+  close()
+  await collector.stop()
+  rmSync(dir, { recursive: true, force: true })
+  return r.requests.average * 100
+}
+
+async function tail () {
+  console.log('\n3. live tail')
+  const none = await ingestRate(0)
+  const twenty = await ingestRate(20)
+  console.log('   ingest, NDJSON batches of 100, 8 connections: %s events/s with no tail, %s with 20 tails  → %s (goal ≥ 0.9×)', fmt(none), fmt(twenty), ratio(twenty, none))
+  const dir = mkdtempSync(join(tmpdir(), 'bench-read-latency-'))
+  const collector = await startServer(collectorBin, { LOG_DIR: dir, COLLECTOR_LOG_LEVEL: 'warn' })
+  const latencies = []
+  const close = tailClients(collector.port, 20, latencies)
+  await new Promise(resolve => setTimeout(resolve, 300))
+  // One event every 5 ms from a client: ack → tail delivery, as a user watching sees it.
+  for (let k = 0; k < 1000; k++) {
+    await fetch(`http://127.0.0.1:${collector.port}/log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: 'latency probe', app_name: 'probe', sent_at: performance.now() + performance.timeOrigin, k }) }).then(r => r.arrayBuffer())
+    await new Promise(resolve => setTimeout(resolve, 5))
+  }
+  await new Promise(resolve => setTimeout(resolve, 300))
+  close()
+  await collector.stop()
+  rmSync(dir, { recursive: true, force: true })
+  latencies.sort((a, b) => a - b)
+  const pct = p => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))]
+  console.log('   send → tail delivery with 20 tails (1,000 events, one each 5 ms): p50 %s ms, p99 %s ms, %s of 1,000 delivered (goal p99 ≤ 50 ms)', pct(0.5).toFixed(1), pct(0.99).toFixed(1), fmt(latencies.length))
+}
+
+const only = process.argv[2]
+if (!only || only === 'embedded') await embedded()
+if (!only || only === 'mongo') await mongo()
+if (!only || only === 'tail') await tail()
