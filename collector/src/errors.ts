@@ -12,3 +12,9 @@ export const UnauthorizedError = createError<[string]>('MAAP_UNAUTHORIZED',
 export const ForbiddenError = createError<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
 export const JournalBusyError = createError('MAAP_JOURNAL_BUSY',
   'the journal is behind (too many writes waiting); retry shortly', 503)
+export const ShuttingDownError = createError('MAAP_SHUTTING_DOWN',
+  'the collector is shutting down; send to another instance or retry shortly', 503)
+export const FlushIncompleteError = createError<[string, number]>('MAAP_FLUSH_INCOMPLETE',
+  'flush incomplete: %s; %d logs were flushed, the rest stay in the journals and are retried', 503)
+export const ClusterUnavailableError = createError<[string]>('MAAP_CLUSTER_UNAVAILABLE',
+  'the other workers could not be asked: %s', 503)
