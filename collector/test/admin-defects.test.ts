@@ -4,6 +4,7 @@ import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { STATUS_CODES } from 'node:http'
 import { testMongoUri, uniqueDbName, connectTestClient } from '../../test/helpers/mongo'
+import type { InjectOptions } from 'fastify'
 import { buildTestApp } from './helpers'
 
 const adminKey = 'admin-key-0123456789'
@@ -48,7 +49,7 @@ t.test('ingest routes still refuse an empty JSON body (they take one)', async t 
 t.test('every error status answers with its own reason phrase', async t => {
   const { app } = await buildTestApp(t, { API_KEYS: ingestKey, ADMIN_API_KEY: adminKey, RATE_LIMIT_PER_MINUTE: '3', BODY_LIMIT: '1024' })
   const auth = { authorization: `Bearer ${ingestKey}` }
-  const cases: Array<[number, Parameters<typeof app.inject>[0]]> = [
+  const cases: Array<[number, InjectOptions & { method: string, url: string }]> = [
     [400, { method: 'POST', url: '/log', headers: auth, payload: { app_name: 'a' } }],
     [401, { method: 'GET', url: '/status' }],
     [403, { method: 'GET', url: '/status', headers: { authorization: 'Bearer not-the-admin-key' } }],

@@ -16,7 +16,7 @@ export type AskKind = 'metrics' | 'status' | 'flush'
 const KINDS: ReadonlySet<string> = new Set<AskKind>(['metrics', 'status', 'flush'])
 
 /** The tag every message of ours carries; messages without it (node's, prom-client's) are not ours. */
-const TAG = 'maap-ipc'
+export const TAG = 'maap-ipc'
 
 export type WorkerReply = { worker_id: number, ok: true, value: unknown } | { worker_id: number, ok: false, error: string }
 
