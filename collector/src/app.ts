@@ -50,11 +50,8 @@ Promise<FastifyInstance> {
   // The live tail reports its client count here once it exists (tailClients: () => number).
   const metrics = new CollectorMetrics(service)
   metrics.watchDrain()
+  metrics.observeRequests(app)
   installProbes(app, service)
-  app.addHook('onResponse', (request, reply, done) => {
-    metrics.request(request.routeOptions.url, request.method, reply.statusCode, reply.elapsedTime / 1000)
-    done()
-  })
 
   // Request bodies may be gzip/deflate-encoded; bodyLimit then applies to the decompressed size.
   await app.register(compress, { globalCompression: false, requestEncodings: ['gzip', 'deflate'] })

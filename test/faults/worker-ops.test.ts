@@ -74,6 +74,8 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
     t.equal(metric(text, /maap_events_received_total\{route="\/log"\}/), events)
     t.equal(metric(text, /maap_mongodb_backlog_events/), events)
     t.equal(metric(text, /maap_cluster_workers_reporting/), 2)
+    t.equal(metric(text, /maap_http_request_duration_seconds_count\{route="\/log",method="POST",status_code="201"\}/), events, 'histograms summed too')
+    t.equal(metric(text, /maap_journal_commit_duration_seconds_bucket\{le="\+Inf"\}/), events)
     t.ok(metric(text, /process_resident_memory_bytes/) > 0, 'default metrics, summed over the workers')
   }
 

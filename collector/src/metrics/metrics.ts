@@ -10,8 +10,10 @@
 // registries (cluster/ipc.ts); each metric's `aggregator` says how, where summing would be wrong.
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
 import type { CollectorService } from '../service'
+import { LightHistogram, type Series } from './histogram'
 import { IngestCounts, REJECT_REASONS, type RouteCounts } from './ingest-counts'
 
 export interface MetricsOptions {
@@ -25,9 +27,9 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 export class CollectorMetrics {
   readonly registry = new Registry()
   readonly ingest = new IngestCounts()
-  private readonly requestSeconds: Histogram<'route' | 'method' | 'status_code'>
-  private readonly commitSeconds: Histogram
-  private readonly flushSeconds: Histogram
+  private readonly requestSeconds: LightHistogram
+  private readonly commitSeconds: Series
+  private readonly flushSeconds: Series
   /** Sizes of closed segments (they no longer change), so a scrape stats each segment once. */
   private readonly segmentBytes = new Map<string, number>()
 
@@ -85,17 +87,11 @@ export class CollectorMetrics {
     })
     new Gauge({ name: 'maap_tail_clients', help: 'Live tail clients connected', registers, collect () { this.set(tailClients()) } })
 
-    this.requestSeconds = new Histogram({
-      name: 'maap_http_request_duration_seconds', help: 'HTTP requests, from arrival to the reply sent', labelNames: ['route', 'method', 'status_code'],
-      buckets: LATENCY_BUCKETS, registers
-    })
-    this.commitSeconds = new Histogram({
-      name: 'maap_journal_commit_duration_seconds', help: 'Ingest requests: from handing events to the journal to their group commit (write + fdatasync)',
-      buckets: LATENCY_BUCKETS, registers
-    })
-    this.flushSeconds = new Histogram({
-      name: 'maap_flush_duration_seconds', help: 'One insertMany batch into MongoDB', buckets: LATENCY_BUCKETS, registers
-    })
+    this.requestSeconds = new LightHistogram('maap_http_request_duration_seconds',
+      'HTTP requests, from arrival to the reply sent, by route, method and status code', LATENCY_BUCKETS, this.registry)
+    this.commitSeconds = new LightHistogram('maap_journal_commit_duration_seconds',
+      'Ingest requests: from handing events to the journal to their group commit (write + fdatasync)', LATENCY_BUCKETS, this.registry).series()
+    this.flushSeconds = new LightHistogram('maap_flush_duration_seconds', 'One insertMany batch into MongoDB', LATENCY_BUCKETS, this.registry).series()
     collectDefaultMetrics({ register: this.registry })
   }
 
@@ -104,8 +100,39 @@ export class CollectorMetrics {
     this.service.drain?.on('batch-stored', (seconds: number) => this.flushSeconds.observe(seconds))
   }
 
-  request (route: string | undefined, method: string, statusCode: number, seconds: number): void {
-    this.requestSeconds.observe({ route: route ?? 'unmatched', method, status_code: statusCode }, seconds)
+  /**
+   * Observes every request's latency: each route gets its own onResponse hook that knows its path
+   * (request.routeOptions would build an object per request). Call before the routes are registered.
+   */
+  observeRequests (app: FastifyInstance): void {
+    /** The series of one route, by method and status code, made on first use. */
+    const routeSeries = (route: string): (request: FastifyRequest, reply: FastifyReply) => Series => {
+      const byMethod = new Map<string, Map<number, Series>>()
+      return (request, reply) => {
+        let byStatus = byMethod.get(request.method)
+        if (byStatus === undefined) byMethod.set(request.method, byStatus = new Map())
+        let series = byStatus.get(reply.statusCode)
+        if (series === undefined) {
+          series = this.requestSeconds.series({ route, method: request.method, status_code: String(reply.statusCode) })
+          byStatus.set(reply.statusCode, series)
+        }
+        return series
+      }
+    }
+    app.addHook('onRoute', options => {
+      const seriesOf = routeSeries(options.url)
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+        seriesOf(request, reply).observe(reply.elapsedTime / 1000)
+        done()
+      }
+      options.onResponse = options.onResponse === undefined ? [hook] : [...[options.onResponse].flat(), hook]
+    })
+    // Requests that matched no route (404): one label, never the client's URL.
+    const unmatched = routeSeries('unmatched')
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.is404) unmatched(request, reply).observe(reply.elapsedTime / 1000)
+      done()
+    })
   }
 
   journalCommit (seconds: number): void {

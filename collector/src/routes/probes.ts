@@ -89,10 +89,10 @@ export function installProbes (app: FastifyInstance, service: CollectorService):
   const readiness = new Readiness(service)
   app.addHook('onListen', async () => { if (readiness.phase === 'starting') readiness.phase = 'serving' })
   app.addHook('preClose', async () => { readiness.phase = 'shutting_down' })
-  app.addHook('onRequest', async request => {
-    if (readiness.phase !== 'shutting_down') return
-    const route = request.routeOptions.url
-    if (route !== '/ready' && route !== '/health') throw new ShuttingDownError()
+  // Callback style: on every request, so no promise per request for a check that is almost always false.
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (readiness.phase === 'shutting_down' && request.routeOptions.url !== '/ready' && request.routeOptions.url !== '/health') done(new ShuttingDownError())
+    else done()
   })
 
   app.get('/health', async () => ({ status: 'ok' }))
