@@ -122,6 +122,13 @@ t.test('journal write errors, and events refused because the journal failed or w
   t.equal(value(samples, 'maap_events_rejected_total', { route: '/logs', reason: 'journal_busy' }), busy)
   t.equal(value(samples, 'maap_events_accepted_total', { route: '/logs' }), 6 - busy)
   t.equal(value(samples, 'maap_events_received_total', { route: '/logs' }), 8)
+  // Tiny segments: the writes after the failure open new ones.
+  for (let i = 20; i < 23; i++) t.equal((await app.inject(ndjson([big(i), big(i + 10)]))).statusCode, 200)
+  const later = parse((await app.inject({ method: 'GET', url: '/metrics' })).body)
+  const segments = readdirSync(logDir).filter(n => n.startsWith('maap-2'))
+  t.ok(segments.length >= 2, `tiny segments: ${segments.length} of them`)
+  t.equal(value(later, 'maap_journal_segments'), segments.length)
+  t.equal(value(later, 'maap_journal_bytes'), segments.reduce((n, f) => n + statSync(join(logDir, f)).size, 0), 'closed segments by their size, the open one by its end')
 })
 
 t.test('with MongoDB: backlog, flushed, MongoDB up, flush latency, dead letters, duplicates on replay', async t => {
