@@ -11,6 +11,7 @@ import { isLoopbackHost, type CollectorConfig } from './config'
 import { JournalUnavailableError } from './errors'
 import { adminRoutes } from './routes/admin'
 import { ingestRoutes } from './routes/ingest'
+import { otlpRoutes } from './routes/otlp'
 import { CollectorService } from './service'
 
 export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
@@ -81,6 +82,7 @@ Promise<FastifyInstance> {
       })
     }
     await ingest.register(ingestRoutes, { service })
+    await ingest.register(otlpRoutes, { service })
   })
   await app.register(async admin => {
     admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key'))

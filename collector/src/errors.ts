@@ -12,3 +12,7 @@ export const UnauthorizedError = createError<[string]>('MAAP_UNAUTHORIZED',
 export const ForbiddenError = createError<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
 export const JournalBusyError = createError('MAAP_JOURNAL_BUSY',
   'the journal is behind (too many writes waiting); retry shortly', 503)
+export const OtlpUndecodableError = createError<[string]>('MAAP_OTLP_UNDECODABLE',
+  'the body is not an OTLP ExportLogsServiceRequest: %s', 400)
+export const UnsupportedMediaTypeError = createError<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
+export const InvalidMappingError = createError<[string]>('MAAP_INVALID_MAPPING', '%s', 400)
