@@ -2,19 +2,14 @@
 // partialSuccess, and every error a google.rpc.Status with the right status — never a 500.
 import t from 'tap'
 import { gzipSync } from 'node:zlib'
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer'
 import { buildTestApp } from '../helpers'
+import { journal } from '../journal-lines'
 import { encodeJson, encodeProtobuf, sdkRecords, T0, VARIED } from './fixtures'
 
 const PROTO = { 'content-type': 'application/x-protobuf' }
 const JSON_CT = { 'content-type': 'application/json' }
-
-export function journal (logDir: string): Array<Record<string, any>> {
-  return readdirSync(logDir).filter(n => n.startsWith('maap-2')).sort()
-    .flatMap(n => readFileSync(join(logDir, n), 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l)))
-}
 
 /** google.rpc.Status { 1: code, 2: message } from its protobuf bytes (single-byte tags and lengths). */
 function status (buf: Buffer): { code: number, message: string } {
