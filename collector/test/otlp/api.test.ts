@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib'
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer'
 import { buildTestApp } from '../helpers'
-import { journal } from '../journal-lines'
+import { journaled as journal } from '../../../test/helpers/journal'
 import { encodeJson, encodeProtobuf, sdkRecords, T0, VARIED } from './fixtures'
 
 const PROTO = { 'content-type': 'application/x-protobuf' }
