@@ -1,11 +1,11 @@
 // ExportLogsServiceRequest in the OTLP/JSON encoding (already parsed by Fastify) into model.ts.
 //
-//   {resourceLogs:[{resource:{attributes}, scopeLogs:[{scope, logRecords:[…]}]}]} ─► OtlpResource[]
+//   {resourceLogs:[{resource:{attributes}, scopeLogs:[{scope, logRecords:[…]}]}]} ─► visitor, record by record
 //
 // The encoding's quirks: trace and span ids are hex (not base64), 64-bit integers come as strings or
 // numbers, enums as integers (their names are accepted too), unknown fields are ignored. A field of the
 // wrong type is an OtlpDecodeError (400) naming its path; AnyValue recursion stops at `maxDepth`.
-import { newRecord, OtlpDecodeError, setField, type AnyValue, type KeyValue, type OtlpRecord, type OtlpResource, type OtlpScope } from './model'
+import { collect, newRecord, OtlpDecodeError, setField, type AnyValue, type KeyValue, type LogsVisitor, type OtlpRecord, type OtlpResource } from './model'
 
 const SEVERITY_NAMES = ['UNSPECIFIED', 'TRACE', 'TRACE2', 'TRACE3', 'TRACE4', 'DEBUG', 'DEBUG2', 'DEBUG3', 'DEBUG4',
   'INFO', 'INFO2', 'INFO3', 'INFO4', 'WARN', 'WARN2', 'WARN3', 'WARN4', 'ERROR', 'ERROR2', 'ERROR3', 'ERROR4',
@@ -73,47 +73,42 @@ class JsonReader {
   tooDeep = false
   constructor (readonly maxDepth: number) {}
 
-  request (body: unknown): OtlpResource[] {
+  request (body: unknown, visitor: LogsVisitor<unknown, unknown>): void {
     if (!isObj(body)) fail('body', 'must be an ExportLogsServiceRequest object')
     const rls = arrayAt(body.resourceLogs, 'resourceLogs')
-    const out: OtlpResource[] = new Array(rls.length)
     for (let i = 0; i < rls.length; i++) {
       try {
-        out[i] = this.resourceLogs(rls[i])
+        this.resourceLogs(rls[i], visitor)
       } catch (err) { within(err, 'resourceLogs', i) }
     }
-    return out
   }
 
-  resourceLogs (v: unknown): OtlpResource {
+  resourceLogs (v: unknown, visitor: LogsVisitor<unknown, unknown>): void {
     const rl = objectAt(v, 'resourceLogs') ?? {}
-    const resource = objectAt(rl.resource, 'resource')
-    const res: OtlpResource = { attributes: this.attributes(resource?.attributes, 'resource.attributes'), scopes: [] }
+    const resource = visitor.resource(this.attributes(objectAt(rl.resource, 'resource')?.attributes, 'resource.attributes'))
     const sls = arrayAt(rl.scopeLogs, 'scopeLogs')
     for (let j = 0; j < sls.length; j++) {
       try {
-        res.scopes.push(this.scopeLogs(sls[j]))
+        this.scopeLogs(sls[j], visitor, resource)
       } catch (err) { within(err, 'scopeLogs', j) }
     }
-    return res
   }
 
-  scopeLogs (v: unknown): OtlpScope {
+  scopeLogs (v: unknown, visitor: LogsVisitor<unknown, unknown>, resource: unknown): void {
     const sl = objectAt(v, 'scopeLogs') ?? {}
     const s = objectAt(sl.scope, 'scope') ?? {}
-    const scope: OtlpScope = {
+    const scope = visitor.scope({
       name: stringAt(s.name, 'scope.name'),
       version: stringAt(s.version, 'scope.version'),
       attributes: this.attributes(s.attributes, 'scope.attributes'),
       records: []
-    }
+    }, resource)
     const lrs = arrayAt(sl.logRecords, 'logRecords')
     for (let k = 0; k < lrs.length; k++) {
       try {
-        scope.records.push(this.logRecord(lrs[k]))
+        visitor.record(this.logRecord(lrs[k]), scope)
       } catch (err) { within(err, 'logRecords', k) }
     }
-    return scope
   }
 
   logRecord (v: unknown): OtlpRecord {
@@ -222,7 +217,12 @@ function double (v: unknown, path: string): number | string {
   return fail(path, 'must be a number')
 }
 
-/** Reads a parsed OTLP/JSON logs request. Throws OtlpDecodeError when it is not one. */
+/** Reads a parsed OTLP/JSON logs request into `visitor`. Throws OtlpDecodeError when it is not one. */
+export function visitLogsJson<R, S> (body: unknown, maxDepth: number, visitor: LogsVisitor<R, S>): void {
+  new JsonReader(maxDepth).request(body, visitor as LogsVisitor<unknown, unknown>)
+}
+
+/** The whole request as the model (for tests and tools; the route visits). */
 export function decodeLogsJson (body: unknown, maxDepth: number): OtlpResource[] {
-  return new JsonReader(maxDepth).request(body)
+  return collect(visitor => visitLogsJson(body, maxDepth, visitor))
 }

@@ -11,7 +11,7 @@
 import { freeName } from '../ingest/field-names'
 import { isoFromMillis } from '../ingest/iso-time'
 import { canonicalLevel } from '../ingest/levels'
-import { setField, type AnyValue, type KeyValue, type OtlpRecord, type OtlpResource, type OtlpScope } from './model'
+import { setField, type AnyValue, type KeyValue, type OtlpRecord, type OtlpScope } from './model'
 
 /** The event's own top-level fields: a record attribute with one of these names goes under `attributes`. */
 export const OWN_FIELDS = new Set(['_id', 'received_at', 'app_name', 'level', 'message', 'timestamp', 'observed_timestamp',
@@ -58,29 +58,44 @@ function put (target: Fields, key: string, value: AnyValue): void {
   else setField(obj, freeName(obj, leaf), value) // a repeated key: the later value gets `_2`
 }
 
+/** A key that nests nothing (no '.') and is not `__proto__`, so it can be set as it is. */
+function plainKey (kv: KeyValue): boolean {
+  return !kv.key.includes('.') && kv.key !== '__proto__'
+}
+
 export function nest (attributes: readonly KeyValue[]): Fields {
   const out: Fields = {}
   for (let i = 0; i < attributes.length; i++) put(out, attributes[i]!.key, attributes[i]!.value)
   return out
 }
 
-/** What every record of a resource (and of a scope) shares, built once. */
+/** What every record of a resource shares, built once: its app_name, `resource`, and that as JSON. */
 export interface Shared {
   appName: string | undefined
+  appNameJson: string
   resource: Fields
+  resourceJson: string
 }
 
-export function resourceFields (res: OtlpResource): Shared {
+/** A scope's `scope` field and its JSON, built once for all its records. */
+export interface ScopeFields {
+  name: string
+  fields: Fields
+  json: string
+}
+
+export function resourceFields (attributes: readonly KeyValue[]): Shared {
   let appName: string | undefined
-  for (const kv of res.attributes) if (kv.key === 'service.name' && typeof kv.value === 'string' && kv.value !== '') appName = kv.value
-  return { appName, resource: nest(res.attributes) }
+  for (const kv of attributes) if (kv.key === 'service.name' && typeof kv.value === 'string' && kv.value !== '') appName = kv.value
+  const resource = nest(attributes)
+  return { appName, appNameJson: JSON.stringify(appName ?? ''), resource, resourceJson: JSON.stringify(resource) }
 }
 
-export function scopeFields (scope: OtlpScope): Fields {
-  const out: Fields = { name: scope.name }
-  if (scope.version !== '') out.version = scope.version
-  if (scope.attributes.length > 0) out.attributes = nest(scope.attributes)
-  return out
+export function scopeFields (scope: OtlpScope): ScopeFields {
+  const fields: Fields = { name: scope.name }
+  if (scope.version !== '') fields.version = scope.version
+  if (scope.attributes.length > 0) fields.attributes = nest(scope.attributes)
+  return { name: scope.name, fields, json: JSON.stringify(fields) }
 }
 
 /** The canonical level of a severity number 1–24; undefined outside that range. */
@@ -98,40 +113,113 @@ function messageOf (body: AnyValue | undefined): string {
   return JSON.stringify(body)
 }
 
+/** The JSON text recordEvent writes next to the event (one holder per request, reused). */
+export interface EventText {
+  text: string
+}
+
+const LEVEL_HEAD: Record<string, string> = Object.fromEntries(LEVEL_BY_SEVERITY.map(l => [l, `{"level":"${l}"`]))
+
 /**
- * The event for one record. The level comes from the severity number, else from a severityText the
- * collector knows (as ingest reads levels), else INFO; the text itself is kept as `severity_text`.
+ * The event for one record, and in `out.text` its JSON text: the same fields and values as
+ * JSON.stringify(event) (an integer-like attribute key may stand elsewhere in the text, as JSON.parse
+ * would reorder it anyway), with the resource and scope copied from their JSON made once per request
+ * rather than serialised for every record. normaliseEvent takes it as the text the event was parsed
+ * from, and splices the journal line from it instead of serialising the event again.
+ *
+ * The level comes from the severity number, else from a severityText the collector knows (as ingest
+ * reads levels), else INFO; the text itself is kept as `severity_text`.
  */
-export function recordEvent (r: OtlpRecord, shared: Shared, scope: Fields, scopeName: string): Fields {
-  const ev: Fields = {
-    app_name: shared.appName ?? (scopeName !== '' ? scopeName : 'unknown_service'),
-    level: levelOfSeverity(r.severityNumber) ?? (r.severityText !== '' ? canonicalLevel(r.severityText) : undefined) ?? 'INFO',
-    message: messageOf(r.body)
-  }
+export function recordEvent (r: OtlpRecord, shared: Shared, scope: ScopeFields, out: EventText): Fields {
+  const level = levelOfSeverity(r.severityNumber) ?? (r.severityText !== '' ? canonicalLevel(r.severityText) : undefined) ?? 'INFO'
+  // level and timestamp first: the order the collector's own transports write.
+  const ev: Fields = { level }
+  let text = LEVEL_HEAD[level]!
   // time_unix_nano, else observed_time_unix_nano, else (no field) the server's time.
   const ms = r.timeMs > 0 ? r.timeMs : r.observedMs
-  if (ms > 0) ev.timestamp = Math.floor(ms)
-  if (r.observedMs > 0 && r.timeMs > 0) {
-    if (r.observedMs <= MAX_DATE_MS) ev.observed_timestamp = isoFromMillis(r.observedMs)
+  if (ms > 0) {
+    const whole = Math.floor(ms)
+    ev.timestamp = whole
+    text += ',"timestamp":' + String(whole)
   }
-  if (r.severityNumber !== 0) ev.severity_number = r.severityNumber
-  if (r.severityText !== '') ev.severity_text = r.severityText
-  if (r.traceId !== '') ev.trace_id = r.traceId
-  if (r.spanId !== '') ev.span_id = r.spanId
-  if (r.flags !== 0) ev.trace_flags = r.flags & 0xff
-  if (r.eventName !== '') ev.event_name = r.eventName
-  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') ev.body = r.body
+  const appName = shared.appName ?? (scope.name !== '' ? scope.name : 'unknown_service')
+  const message = messageOf(r.body)
+  ev.app_name = appName
+  ev.message = message
+  text += ',"app_name":' + (appName === shared.appName ? shared.appNameJson : JSON.stringify(appName)) + ',"message":' + JSON.stringify(message)
+  // The observed time only where it says something the timestamp does not.
+  if (r.timeMs > 0 && r.observedMs > 0 && Math.floor(r.observedMs) !== Math.floor(r.timeMs) && r.observedMs <= MAX_DATE_MS) {
+    const observed = isoFromMillis(r.observedMs)
+    ev.observed_timestamp = observed
+    text += ',"observed_timestamp":"' + observed + '"'
+  }
+  // The number only where it says more than the level (INFO2 = 10, not INFO = 9).
+  if (r.severityNumber > 0 && (levelOfSeverity(r.severityNumber) === undefined || (r.severityNumber - 1) % 4 !== 0)) {
+    ev.severity_number = r.severityNumber
+    text += ',"severity_number":' + String(r.severityNumber)
+  }
+  if (r.severityText !== '') {
+    ev.severity_text = r.severityText
+    text += ',"severity_text":' + JSON.stringify(r.severityText)
+  }
+  // Ids are hex (checked by both decoders), so they need no escaping.
+  if (r.traceId !== '') {
+    ev.trace_id = r.traceId
+    text += ',"trace_id":"' + r.traceId + '"'
+  }
+  if (r.spanId !== '') {
+    ev.span_id = r.spanId
+    text += ',"span_id":"' + r.spanId + '"'
+  }
+  if (r.flags !== 0) {
+    ev.trace_flags = r.flags & 0xff
+    text += ',"trace_flags":' + String(r.flags & 0xff)
+  }
+  if (r.eventName !== '') {
+    ev.event_name = r.eventName
+    text += ',"event_name":' + JSON.stringify(r.eventName)
+  }
+  if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') {
+    ev.body = r.body
+    text += ',"body":' + JSON.stringify(r.body)
+  }
   if (r.attributes.length > 0) {
-    const attrs = nest(r.attributes)
     let clashes: Fields | undefined
-    for (const key of Object.keys(attrs)) {
-      if (OWN_FIELDS.has(key)) setField(clashes ??= {}, key, attrs[key])
-      else setField(ev, key, attrs[key])
+    if (r.attributes.every(plainKey)) {
+      // The common case, every key plain and distinct: straight into the event, without nesting.
+      for (let i = 0; i < r.attributes.length; i++) {
+        const { key, value } = r.attributes[i]!
+        if (OWN_FIELDS.has(key)) {
+          put(clashes ??= {}, key, value)
+          continue
+        }
+        const name = Object.hasOwn(ev, key) ? freeName(ev, key) : key // a repeated key: the later value gets `_2`
+        ev[name] = value
+        text += ',' + JSON.stringify(name) + ':' + (typeof value === 'number' ? String(value) : JSON.stringify(value))
+      }
+    } else {
+      const attrs = nest(r.attributes)
+      for (const key of Object.keys(attrs)) {
+        const v = attrs[key]
+        if (OWN_FIELDS.has(key)) {
+          setField(clashes ??= {}, key, v)
+          continue
+        }
+        setField(ev, key, v)
+        text += ',' + JSON.stringify(key) + ':' + JSON.stringify(v)
+      }
     }
-    if (clashes !== undefined) ev.attributes = clashes
+    if (clashes !== undefined) {
+      ev.attributes = clashes
+      text += ',"attributes":' + JSON.stringify(clashes)
+    }
   }
-  if (r.droppedAttributesCount !== 0) ev.dropped_attributes_count = r.droppedAttributesCount
+  if (r.droppedAttributesCount !== 0) {
+    ev.dropped_attributes_count = r.droppedAttributesCount
+    text += ',"dropped_attributes_count":' + String(r.droppedAttributesCount)
+  }
   ev.resource = shared.resource
-  ev.scope = scope
+  ev.scope = scope.fields
+  out.text = text + ',"resource":' + shared.resourceJson + ',"scope":' + scope.json + '}'
   return ev
 }

@@ -47,6 +47,28 @@ export interface OtlpResource {
   scopes: OtlpScope[]
 }
 
+/**
+ * What a decoder hands its records to, in order: each resource (its attributes) before its scopes, each
+ * scope before its records. `R` and `S` are whatever the visitor makes of a resource and a scope.
+ */
+export interface LogsVisitor<R, S> {
+  resource: (attributes: KeyValue[]) => R
+  /** `scope.records` is empty: the records follow, one `record` call each. */
+  scope: (scope: OtlpScope, resource: R) => S
+  record: (record: OtlpRecord, scope: S) => void
+}
+
+/** The whole request as OtlpResource[], from a decoder run with the visitor this passes it. */
+export function collect (run: (visitor: LogsVisitor<OtlpResource, OtlpScope>) => void): OtlpResource[] {
+  const out: OtlpResource[] = []
+  run({
+    resource: attributes => { const res: OtlpResource = { attributes, scopes: [] }; out.push(res); return res },
+    scope: (scope, res) => { res.scopes.push(scope); return scope },
+    record: (record, scope) => { scope.records.push(record) }
+  })
+  return out
+}
+
 /** A body that is not an OTLP logs request: answered 400 with a google.rpc.Status. */
 export class OtlpDecodeError extends Error {}
 

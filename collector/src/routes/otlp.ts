@@ -8,13 +8,13 @@
 // exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { JournalBusyError as JournalBusyReply, JournalUnavailableError, OtlpUndecodableError } from '../errors'
-import { normaliseEvent, type IngestContext } from '../ingest/normalise'
+import { normaliseEvent, type IngestContext, type NormaliseResult } from '../ingest/normalise'
 import { JournalBusyError, JournalWriteError } from '../journal/writer'
-import { decodeLogsJson } from '../otlp/json'
-import { recordEvent, resourceFields, scopeFields } from '../otlp/mapping'
-import { OtlpDecodeError, type OtlpResource } from '../otlp/model'
+import { visitLogsJson } from '../otlp/json'
+import { recordEvent, resourceFields, scopeFields, type EventText, type ScopeFields, type Shared } from '../otlp/mapping'
+import { OtlpDecodeError, type LogsVisitor } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
-import { decodeLogsProtobuf } from '../otlp/protobuf'
+import { visitLogsProtobuf } from '../otlp/protobuf'
 import type { CollectorService } from '../service'
 
 const PROTOBUF = 'application/x-protobuf'
@@ -58,13 +58,6 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
 
   app.post('/v1/logs', async (request, reply: FastifyReply) => {
     const proto = Buffer.isBuffer(request.body)
-    let resources: OtlpResource[]
-    try {
-      resources = proto ? decodeLogsProtobuf(request.body as Buffer, maxEventDepth) : decodeLogsJson(request.body, maxEventDepth)
-    } catch (err) {
-      if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
-      throw err
-    }
     const ctx: IngestContext = request.keyAppName === undefined
       ? { limits, receivedAt: new Date().toISOString() }
       : { limits, receivedAt: new Date().toISOString(), appName: request.keyAppName }
@@ -72,22 +65,31 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
     let accepted = 0
     let rejected = 0
     let firstError = ''
-    for (const res of resources) {
-      const shared = resourceFields(res)
-      for (const scope of res.scopes) {
-        const scopeObj = scopeFields(scope)
-        for (const record of scope.records) {
-          const result = record.tooDeep
-            ? { ok: false as const, error: `a value nests deeper than ${maxEventDepth} levels` }
-            : normaliseEvent(recordEvent(record, shared, scopeObj, scope.name), ctx)
-          if (result.ok) {
-            lines += result.line + '\n'
-            accepted++
-          } else {
-            if (rejected++ === 0) firstError = result.error
-          }
+    const json: EventText = { text: '' }
+    // Each record is mapped and normalised as it is decoded; nothing is journaled unless all of the
+    // body decodes.
+    const visitor: LogsVisitor<Shared, { shared: Shared, fields: ScopeFields }> = {
+      resource: attributes => resourceFields(attributes),
+      scope: (scope, shared) => ({ shared, fields: scopeFields(scope) }),
+      record: (record, scope) => {
+        let result: NormaliseResult
+        if (record.tooDeep) result = { ok: false, error: `a value nests deeper than ${maxEventDepth} levels` }
+        else {
+          const ev = recordEvent(record, scope.shared, scope.fields, json)
+          result = normaliseEvent(ev, ctx, json.text)
         }
+        if (result.ok) {
+          lines += result.line + '\n'
+          accepted++
+        } else if (rejected++ === 0) firstError = result.error
       }
+    }
+    try {
+      if (proto) visitLogsProtobuf(request.body as Buffer, maxEventDepth, visitor)
+      else visitLogsJson(request.body, maxEventDepth, visitor)
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
+      throw err
     }
     service.rejected += rejected
     if (accepted > 0) await journal(lines, accepted)

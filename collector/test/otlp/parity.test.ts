@@ -1,6 +1,7 @@
 // Parity: requests encoded by the official JS serializers (@opentelemetry/otlp-transformer) decode, in
 // protobuf and in JSON, to the same events — and those events are the ones the README's table promises.
 import t from 'tap'
+import { isDeepStrictEqual } from 'node:util'
 import { decodeLogsJson } from '../../src/otlp/json'
 import { decodeLogsProtobuf } from '../../src/otlp/protobuf'
 import { recordEvent, resourceFields, scopeFields } from '../../src/otlp/mapping'
@@ -10,10 +11,16 @@ import { encodeJson, encodeProtobuf, sdkRecords, SPAN_ID, T0, TRACE_ID, VARIED }
 function events (resources: OtlpResource[]): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = []
   for (const res of resources) {
-    const shared = resourceFields(res)
+    const shared = resourceFields(res.attributes)
     for (const scope of res.scopes) {
       const s = scopeFields(scope)
-      for (const r of scope.records) out.push(recordEvent(r, shared, s, scope.name))
+      for (const r of scope.records) {
+        const json = { text: '' }
+        const ev = recordEvent(r, shared, s, json)
+        // The text recordEvent writes is the event's JSON (same fields, same values).
+        if (!isDeepStrictEqual(JSON.parse(json.text), JSON.parse(JSON.stringify(ev)))) throw new Error(`text differs from the event: ${json.text}`)
+        out.push(ev)
+      }
     }
   }
   // Through JSON, as the journal sees them.
@@ -29,12 +36,14 @@ t.test('SDK records decode to the same events from protobuf and from JSON', asyn
   t.strictSame(decodeLogsProtobuf(encodeProtobuf(records), 20), decodeLogsJson(encodeJson(records), 20), 'the decoded models agree too')
 
   const [plain, structured, scalar, array, clashes, msgKey] = fromProto as Array<Record<string, any>>
-  t.match(plain, { app_name: 'checkout', level: 'INFO', message: 'plain text', timestamp: T0, observed_timestamp: new Date(T0 + 5).toISOString(), severity_number: 9, severity_text: 'INFO' })
+  t.match(plain, { app_name: 'checkout', level: 'INFO', message: 'plain text', timestamp: T0, observed_timestamp: new Date(T0 + 5).toISOString(), severity_text: 'INFO' })
+  t.notOk('severity_number' in plain!, 'INFO = 9 says no more than the level')
+  t.same(Object.keys(plain!).slice(0, 4), ['level', 'timestamp', 'app_name', 'message'])
   t.notOk('body' in plain!, 'a string body is the message alone')
   t.same(plain!.resource, { service: { name: 'checkout', version: '9.9' }, deployment: { environment: 'prod' } })
   t.same(plain!.scope, { name: 'parity-scope', version: '1.2.3' })
 
-  t.match(structured, { level: 'ERROR', message: 'structured', trace_id: TRACE_ID, span_id: SPAN_ID, trace_flags: 1 })
+  t.match(structured, { level: 'ERROR', severity_number: 18, message: 'structured', trace_id: TRACE_ID, span_id: SPAN_ID, trace_flags: 1 })
   t.same(structured!.body, { msg: 'structured', user: { id: 7, roles: ['a', 'b'] }, ok: true })
   t.same(structured!.http, { method: 'GET', status_code: 503, route: '/pay' })
   t.same([structured!.ratio, structured!.flag, structured!.list, structured!.bytes], [0.25, false, [1, 'two', 3.5], Buffer.from([1, 2, 250]).toString('base64')])
@@ -82,7 +91,7 @@ t.test('__proto__ keys are data, in attributes and in key-value lists', async t 
     attributes: [kv('__proto__', { stringValue: 'attr' }), kv('__proto__.x', { intValue: '1' })]
   }]
   const model = decodeLogsJson({ resourceLogs: [{ scopeLogs: [{ logRecords }] }] }, 20)
-  const ev = recordEvent(model[0]!.scopes[0]!.records[0]!, resourceFields(model[0]!), {}, '')
+  const ev = recordEvent(model[0]!.scopes[0]!.records[0]!, resourceFields(model[0]!.attributes), scopeFields(model[0]!.scopes[0]!), { text: '' })
   t.equal(Object.getPrototypeOf(ev), Object.prototype)
   t.ok(Object.hasOwn(ev, '__proto__'))
   t.same(Object.getOwnPropertyDescriptor(ev, '__proto__')!.value, { _value: 'attr', x: 1 })
