@@ -116,6 +116,29 @@ function messageOf (body: AnyValue | undefined): string {
 /** The JSON text recordEvent writes next to the event (one holder per request, reused). */
 export interface EventText {
   text: string
+  /** `"key":` of the attribute keys seen in this request (bounded by the request's size). */
+  keys: Map<string, string>
+}
+
+export function eventText (): EventText {
+  return { text: '', keys: new Map() }
+}
+
+// Characters JSON.stringify would escape (or check, for lone surrogates): most strings have none, and
+// quoting them directly costs a third of a JSON.stringify call.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/
+
+function quote (s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"'
+}
+
+function keyText (out: EventText, key: string): string {
+  let k = out.keys.get(key)
+  if (k === undefined) {
+    k = ',' + quote(key) + ':'
+    out.keys.set(key, k)
+  }
+  return k
 }
 
 const LEVEL_HEAD: Record<string, string> = Object.fromEntries(LEVEL_BY_SEVERITY.map(l => [l, `{"level":"${l}"`]))
@@ -146,7 +169,7 @@ export function recordEvent (r: OtlpRecord, shared: Shared, scope: ScopeFields, 
   const message = messageOf(r.body)
   ev.app_name = appName
   ev.message = message
-  text += ',"app_name":' + (appName === shared.appName ? shared.appNameJson : JSON.stringify(appName)) + ',"message":' + JSON.stringify(message)
+  text += ',"app_name":' + (appName === shared.appName ? shared.appNameJson : quote(appName)) + ',"message":' + quote(message)
   // The observed time only where it says something the timestamp does not.
   if (r.timeMs > 0 && r.observedMs > 0 && Math.floor(r.observedMs) !== Math.floor(r.timeMs) && r.observedMs <= MAX_DATE_MS) {
     const observed = isoFromMillis(r.observedMs)
@@ -160,7 +183,7 @@ export function recordEvent (r: OtlpRecord, shared: Shared, scope: ScopeFields, 
   }
   if (r.severityText !== '') {
     ev.severity_text = r.severityText
-    text += ',"severity_text":' + JSON.stringify(r.severityText)
+    text += ',"severity_text":' + quote(r.severityText)
   }
   // Ids are hex (checked by both decoders), so they need no escaping.
   if (r.traceId !== '') {
@@ -177,7 +200,7 @@ export function recordEvent (r: OtlpRecord, shared: Shared, scope: ScopeFields, 
   }
   if (r.eventName !== '') {
     ev.event_name = r.eventName
-    text += ',"event_name":' + JSON.stringify(r.eventName)
+    text += ',"event_name":' + quote(r.eventName)
   }
   if (r.body !== undefined && r.body !== null && typeof r.body !== 'string') {
     ev.body = r.body
@@ -195,7 +218,8 @@ export function recordEvent (r: OtlpRecord, shared: Shared, scope: ScopeFields, 
         }
         const name = Object.hasOwn(ev, key) ? freeName(ev, key) : key // a repeated key: the later value gets `_2`
         ev[name] = value
-        text += ',' + JSON.stringify(name) + ':' + (typeof value === 'number' ? String(value) : JSON.stringify(value))
+        text += (name === key ? keyText(out, key) : ',' + quote(name) + ':') +
+          (typeof value === 'number' ? String(value) : typeof value === 'string' ? quote(value) : JSON.stringify(value))
       }
     } else {
       const attrs = nest(r.attributes)

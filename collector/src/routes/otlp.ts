@@ -11,7 +11,7 @@ import { JournalBusyError as JournalBusyReply, JournalUnavailableError, OtlpUnde
 import { normaliseEvent, type IngestContext, type NormaliseResult } from '../ingest/normalise'
 import { JournalBusyError, JournalWriteError } from '../journal/writer'
 import { visitLogsJson } from '../otlp/json'
-import { recordEvent, resourceFields, scopeFields, type EventText, type ScopeFields, type Shared } from '../otlp/mapping'
+import { eventText, recordEvent, resourceFields, scopeFields, type ScopeFields, type Shared } from '../otlp/mapping'
 import { OtlpDecodeError, type LogsVisitor } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
 import { visitLogsProtobuf } from '../otlp/protobuf'
@@ -65,7 +65,7 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
     let accepted = 0
     let rejected = 0
     let firstError = ''
-    const json: EventText = { text: '' }
+    const json = eventText()
     // Each record is mapped and normalised as it is decoded; nothing is journaled unless all of the
     // body decodes.
     const visitor: LogsVisitor<Shared, { shared: Shared, fields: ScopeFields }> = {

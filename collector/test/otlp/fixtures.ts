@@ -52,5 +52,6 @@ export const VARIED: Emit[] = [
   { body: 42, severityText: 'warn', eventName: 'cart.updated', timestamp: T0 + 2, attributes: { message: 'clash', level: 'clash too', big: 2 ** 60 } },
   { body: ['x', { y: null }], severityNumber: SeverityNumber.FATAL4, observedTimestamp: T0 + 3 },
   { severityText: 'nonsense', attributes: { 'a.b': 1, a: 'value of a', 'a.c.d': 'deep', 'x..y': 'kept whole', $where: 'renamed' }, timestamp: T0 + 4 },
-  { body: { message: 'from message key', nested: { deeper: { deepest: 'ok' } } }, severityNumber: SeverityNumber.TRACE, timestamp: T0 + 6 }
+  { body: { message: 'from message key', nested: { deeper: { deepest: 'ok' } } }, severityNumber: SeverityNumber.TRACE, timestamp: T0 + 6 },
+  { body: 'line "one"\n\ttab \u0001 \u2713 \ud83d\ude00', attributes: { 'quote"key': 'back\\slash', emoji: '\ud83d\ude00', '1': 'integer-like key' }, timestamp: T0 + 7 }
 ]

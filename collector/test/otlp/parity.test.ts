@@ -4,7 +4,7 @@ import t from 'tap'
 import { isDeepStrictEqual } from 'node:util'
 import { decodeLogsJson } from '../../src/otlp/json'
 import { decodeLogsProtobuf } from '../../src/otlp/protobuf'
-import { recordEvent, resourceFields, scopeFields } from '../../src/otlp/mapping'
+import { eventText, recordEvent, resourceFields, scopeFields } from '../../src/otlp/mapping'
 import type { OtlpResource } from '../../src/otlp/model'
 import { encodeJson, encodeProtobuf, sdkRecords, SPAN_ID, T0, TRACE_ID, VARIED } from './fixtures'
 
@@ -15,7 +15,7 @@ function events (resources: OtlpResource[]): Array<Record<string, unknown>> {
     for (const scope of res.scopes) {
       const s = scopeFields(scope)
       for (const r of scope.records) {
-        const json = { text: '' }
+        const json = eventText()
         const ev = recordEvent(r, shared, s, json)
         // The text recordEvent writes is the event's JSON (same fields, same values).
         if (!isDeepStrictEqual(JSON.parse(json.text), JSON.parse(JSON.stringify(ev)))) throw new Error(`text differs from the event: ${json.text}`)
@@ -91,12 +91,20 @@ t.test('__proto__ keys are data, in attributes and in key-value lists', async t 
     attributes: [kv('__proto__', { stringValue: 'attr' }), kv('__proto__.x', { intValue: '1' })]
   }]
   const model = decodeLogsJson({ resourceLogs: [{ scopeLogs: [{ logRecords }] }] }, 20)
-  const ev = recordEvent(model[0]!.scopes[0]!.records[0]!, resourceFields(model[0]!.attributes), scopeFields(model[0]!.scopes[0]!), { text: '' })
+  const ev = recordEvent(model[0]!.scopes[0]!.records[0]!, resourceFields(model[0]!.attributes), scopeFields(model[0]!.scopes[0]!), eventText())
   t.equal(Object.getPrototypeOf(ev), Object.prototype)
   t.ok(Object.hasOwn(ev, '__proto__'))
   t.same(Object.getOwnPropertyDescriptor(ev, '__proto__')!.value, { _value: 'attr', x: 1 })
   t.equal(Object.getPrototypeOf(ev.body), Object.prototype)
   t.equal(JSON.stringify(ev.body), '{"__proto__":"in body"}')
+})
+
+t.test('the event text escapes what JSON must (quotes, controls, lone surrogates)', async t => {
+  const kv = (key: string, value: unknown): unknown => ({ key, value })
+  const odd = 'a "quote" \\ \n \u0007 \ud800 \udfff \ud83d\ude00'
+  const logRecords = [{ body: { stringValue: odd }, severityText: odd, eventName: odd, attributes: [kv(odd, { stringValue: odd })] }]
+  const [ev] = events(decodeLogsJson({ resourceLogs: [{ resource: { attributes: [kv('service.name', { stringValue: odd })] }, scopeLogs: [{ logRecords }] }] }, 20))
+  t.match(ev, { message: odd, app_name: odd, severity_text: odd, event_name: odd, [odd]: odd })
 })
 
 t.test('severity numbers map by range', async t => {
