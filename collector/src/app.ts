@@ -15,6 +15,7 @@ import { adminRoutes } from './routes/admin'
 import { ingestRoutes } from './routes/ingest'
 import { readRoutes } from './routes/read'
 import { installProbes } from './routes/probes'
+import { otlpRoutes } from './routes/otlp'
 import { CollectorService } from './service'
 
 export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
@@ -86,6 +87,7 @@ Promise<FastifyInstance> {
       })
     }
     await ingest.register(ingestRoutes, { service, metrics })
+    await ingest.register(otlpRoutes, { service })
   })
   await app.register(async read => {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))

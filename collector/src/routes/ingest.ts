@@ -2,12 +2,13 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError } from '../errors'
+import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
 import { JournalBusyError, JournalWriteError } from '../journal/writer'
 import { normaliseEvent, type IngestContext } from '../ingest/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
+import { applyMapping, shipperMapping, type ShipperMapping } from '../shippers/mapping'
 
 interface Rejection {
   index: number
@@ -46,10 +47,11 @@ interface Accepted {
  * rejections by index. NDJSON lines are parsed and normalised one at a time, so a batch's parsed
  * objects die young instead of all staying alive until the last line is read.
  */
-function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[]): Accepted {
+function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping): Accepted {
   const out: Accepted = { lines: '', count: 0 }
   const take = (element: unknown, index: number, text?: string): void => {
-    const result = normaliseEvent(element, ctx, text)
+    // A mapped record no longer matches its text, so it is serialised rather than spliced.
+    const result = mapping === undefined ? normaliseEvent(element, ctx, text) : normaliseEvent(applyMapping(element, mapping), ctx)
     if (result.ok) {
       out.lines += result.line + '\n'
       out.count++
@@ -112,6 +114,20 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   const logsCounts = metrics.ingest.route('/logs')
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  // No Content-Type (some shippers send none): read as NDJSON, or as a JSON array when it is one.
+  // Any other type stays a 415.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    const type = req.headers['content-type']
+    if (type !== undefined) return done(new UnsupportedMediaTypeError(`Content-Type "${type.slice(0, 100)}" is not accepted: send application/json, application/x-ndjson, or NDJSON without a Content-Type`))
+    if ((body as string).trimStart().startsWith('[')) {
+      try {
+        return done(null, JSON.parse(body as string))
+      } catch (err) {
+        return done(new InvalidEventError(`the body is not a valid JSON array: ${(err as Error).message}`))
+      }
+    }
+    done(null, body)
+  })
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
     const ctx = context(request.keyAppName)
@@ -134,7 +150,8 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     if (typeof body === 'string' || Array.isArray(body)) elements = body
     else if (typeof body === 'object' && body !== null) elements = [body]
     else throw new NoEventsError()
-    const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected)
+    const mapping = shipperMapping(request.query, maxFieldNameLength)
+    const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
     logsCounts.body(request.headers['content-length'])
     if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
     service.rejected += rejected.length
