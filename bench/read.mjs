@@ -8,7 +8,7 @@
 // Everything runs on 127.0.0.1. `node bench/read.mjs embedded|mongo|tail` runs one part.
 import autocannon from 'autocannon'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -203,24 +203,42 @@ function tailClients (port, count, latencies) {
   return () => reqs.forEach(r => r.destroy())
 }
 
+/** `count` tail clients in a child process of their own, reading as fast as they can. */
+async function tailProcess (port, count) {
+  if (count === 0) return () => 0
+  const { spawn } = await import('node:child_process')
+  const code = `
+    const { request } = require('node:http'); let open = 0
+    for (let k = 0; k < ${count}; k++) request({ host: '127.0.0.1', port: ${port}, path: '/logs/tail' }, res => { res.on('data', () => {}); if (++open === ${count}) process.stdout.write('ready\\n') }).end()`
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  await new Promise(resolve => child.stdout.once('data', resolve))
+  return () => {
+    // CPU seconds the readers used (utime + stime, in clock ticks of 10 ms): they share the machine's cores.
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    child.kill()
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  }
+}
+
 async function ingestRate (tails) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-read-tail-'))
   const collector = await startServer(collectorBin, { LOG_DIR: dir, MAX_TAIL_CLIENTS: '100' })
-  const close = tailClients(collector.port, tails)
+  const close = await tailProcess(collector.port, tails)
   const seconds = Number(process.env.BENCH_SECONDS ?? 10)
   const body = Array.from({ length: 100 }, (_, k) => JSON.stringify(eventOf(k, Date.now()))).join('\n')
   const r = await new Promise((resolve, reject) => autocannon({ url: `http://127.0.0.1:${collector.port}/logs`, method: 'POST', duration: seconds, connections: 8, headers: { 'content-type': 'application/x-ndjson' }, body }, (err, res) => err ? reject(err) : resolve(res)))
-  close()
+  const readerCpu = close()
   await collector.stop()
   rmSync(dir, { recursive: true, force: true })
-  return r.requests.average * 100
+  return { rate: r.requests.average * 100, readerCpu, seconds }
 }
 
 async function tail () {
   console.log('\n3. live tail')
   const none = await ingestRate(0)
   const twenty = await ingestRate(20)
-  console.log('   ingest, NDJSON batches of 100, 8 connections: %s events/s with no tail, %s with 20 tails  → %s (goal ≥ 0.9×)', fmt(none), fmt(twenty), ratio(twenty, none))
+  console.log('   ingest, NDJSON batches of 100, 8 connections: %s events/s with no tail, %s with 20 tails  → %s (goal ≥ 0.9×)', fmt(none.rate), fmt(twenty.rate), ratio(twenty.rate, none.rate))
+  console.log('   the 20 tail readers (a process of their own on this machine) used %s CPU-s in the %d s run, %s%% of its 2 cores', twenty.readerCpu.toFixed(1), twenty.seconds, (100 * twenty.readerCpu / (2 * twenty.seconds)).toFixed(0))
   const dir = mkdtempSync(join(tmpdir(), 'bench-read-latency-'))
   const collector = await startServer(collectorBin, { LOG_DIR: dir })
   const latencies = []
