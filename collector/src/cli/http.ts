@@ -9,7 +9,11 @@ export class ApiError extends Error {
   }
 }
 
-export class Unreachable extends Error {}
+export class Unreachable extends Error {
+  constructor (message: string, readonly reason: string) {
+    super(message)
+  }
+}
 
 /** Where the collector is, for messages: never a key, never credentials. */
 export function where (url: URL): string {
@@ -51,7 +55,8 @@ export async function get (opts: CommonOptions, path: string, params: URLSearchP
     res = await fetch(url, { headers: h, signal })
   } catch (err) {
     if (signal.aborted) throw err
-    throw new Unreachable(`cannot reach the collector at ${where(opts.url)} (${reason(err)}); is it running? (--url or MAAP_URL)`)
+    const why = reason(err)
+    throw new Unreachable(`cannot reach the collector at ${where(opts.url)} (${why}); is it running? (--url or MAAP_URL)`, why)
   }
   if (!res.ok) throw await apiError(res)
   return res

@@ -71,7 +71,7 @@ export async function tail (opts: CommonOptions, out: Output, notices: Notices, 
         waitAtLeast = err.retryAfterMs ?? 0
       } else if (err instanceof Unreachable) {
         if (!connected) throw err
-        why = err.message
+        why = `collector unreachable (${err.reason})`
       } else {
         why = attempt.signal.aborted ? `nothing from the collector for ${IDLE_MS / 1000} s` : `connection lost (${cutReason(err)})`
       }
