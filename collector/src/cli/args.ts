@@ -1,0 +1,163 @@
+// maap-logs' command line: a subcommand, then flags named after the read API's parameters
+// (--app-name → app_name, --field k=v → f.k=v), checked here once so a typo never reaches the network.
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { helpFor } from './help'
+
+export const DEFAULT_URL = 'http://127.0.0.1:8181'
+export const DEFAULT_LIMIT = 100
+/** The most one JSON page holds (the API's cap); past it, search reads the NDJSON export. */
+export const MAX_PAGE = 1000
+
+/** Bad usage: a one-line message, exit status 2. */
+export class UsageError extends Error {}
+
+export interface Filters {
+  appName: string | undefined
+  level: string | undefined
+  query: string | undefined
+  /** `key=value` pairs, in the order given. */
+  fields: Array<[string, string]>
+  from: string | undefined
+  to: string | undefined
+}
+
+export interface CommonOptions {
+  url: URL
+  /** Sent as a bearer token; never printed. */
+  apiKey: string | undefined
+  json: boolean
+  color: boolean
+  utc: boolean
+  filters: Filters
+}
+
+export interface SearchOptions extends CommonOptions {
+  /** Newest N, printed oldest first; undefined with --all. */
+  limit: number | undefined
+}
+
+export type Command =
+  | { kind: 'help', text: string }
+  | { kind: 'version' }
+  | { kind: 'search', options: SearchOptions }
+  | { kind: 'tail', options: CommonOptions }
+
+export interface Environment {
+  env: NodeJS.ProcessEnv
+  /** Whether stdout is a terminal (colours by default). */
+  isTTY: boolean
+}
+
+const FILTER_FLAGS = {
+  'app-name': { type: 'string', short: 'a' },
+  level: { type: 'string', short: 'l' },
+  query: { type: 'string', short: 'q' },
+  field: { type: 'string', short: 'f', multiple: true },
+  from: { type: 'string' },
+  to: { type: 'string' }
+} as const
+
+const COMMON_FLAGS = {
+  ...FILTER_FLAGS,
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  json: { type: 'boolean' },
+  color: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  utc: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' }
+} as const
+
+const SEARCH_FLAGS = { ...COMMON_FLAGS, limit: { type: 'string', short: 'n' }, all: { type: 'boolean' } } as const
+
+/** Node's parseArgs messages, made to read like the rest of ours. */
+function rephrase (err: Error & { code?: string }): string {
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return err.message.replace(/^Unknown option '([^']*)'.*$/s, 'unknown option $1')
+  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return err.message.replace(/^Unexpected argument '([^']*)'.*$/s, 'unexpected argument "$1"')
+  return err.message
+}
+
+function parse (args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown>, order: string[] } {
+  try {
+    const { values, tokens } = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true })
+    const order = (tokens ?? []).flatMap(t => t.kind === 'option' ? [t.name] : [])
+    return { values, order }
+  } catch (err) {
+    throw new UsageError(rephrase(err as Error))
+  }
+}
+
+function urlOf (raw: string): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new UsageError(`--url: "${raw}" is not a URL (e.g. ${DEFAULT_URL})`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('--url: use an http:// or https:// URL')
+  if (url.username !== '' || url.password !== '') throw new UsageError('--url: no credentials in the URL; pass the key with --api-key or MAAP_API_KEY')
+  if (!url.pathname.endsWith('/')) url.pathname += '/' // a collector behind a path prefix: <prefix>/logs
+  return url
+}
+
+function fieldOf (raw: string): [string, string] {
+  const eq = raw.indexOf('=')
+  if (eq <= 0) throw new UsageError(`--field: expected key=value (e.g. http.status=500), got "${raw}"`)
+  return [raw.slice(0, eq), raw.slice(eq + 1)]
+}
+
+/** --color / --no-color (the last one given wins), else NO_COLOR / FORCE_COLOR, else whether stdout is a terminal. */
+function colorOf (order: string[], env: Environment): boolean {
+  const last = order.filter(n => n === 'color' || n === 'no-color').at(-1)
+  if (last !== undefined) return last === 'color'
+  if (env.env.NO_COLOR !== undefined && env.env.NO_COLOR !== '') return false
+  const force = env.env.FORCE_COLOR
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false'
+  return env.isTTY
+}
+
+function common (values: Record<string, unknown>, order: string[], env: Environment): CommonOptions {
+  const str = (name: string): string | undefined => values[name] as string | undefined
+  const apiKey = str('api-key') ?? env.env.MAAP_API_KEY
+  return {
+    url: urlOf(str('url') ?? env.env.MAAP_URL ?? DEFAULT_URL),
+    apiKey: apiKey === '' ? undefined : apiKey,
+    json: values.json === true,
+    color: colorOf(order, env),
+    utc: values.utc === true,
+    filters: {
+      appName: str('app-name'),
+      level: str('level'),
+      query: str('query'),
+      fields: ((values.field as string[] | undefined) ?? []).map(fieldOf),
+      from: str('from'),
+      to: str('to')
+    }
+  }
+}
+
+function limitOf (raw: string | undefined, all: boolean): number | undefined {
+  if (raw !== undefined && all) throw new UsageError('--limit and --all: give one of them')
+  if (all) return undefined
+  if (raw === undefined) return DEFAULT_LIMIT
+  if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) throw new UsageError(`--limit: expected a whole number from 1 up, got "${raw}"`)
+  return Number(raw)
+}
+
+export function parseCommand (argv: string[], env: Environment): Command {
+  const [name, ...rest] = argv
+  if (name === undefined) throw new UsageError('a command is needed: search or tail')
+  if (name === '-h' || name === '--help' || name === 'help') return { kind: 'help', text: helpFor(rest[0] === 'search' || rest[0] === 'tail' ? rest[0] : undefined) }
+  if (name === '-V' || name === '--version') return { kind: 'version' }
+  if (name === 'search') {
+    const { values, order } = parse(rest, SEARCH_FLAGS)
+    if (values.help === true) return { kind: 'help', text: helpFor('search') }
+    return { kind: 'search', options: { ...common(values, order, env), limit: limitOf(values.limit as string | undefined, values.all === true) } }
+  }
+  if (name === 'tail') {
+    const { values, order } = parse(rest, COMMON_FLAGS)
+    if (values.help === true) return { kind: 'help', text: helpFor('tail') }
+    return { kind: 'tail', options: common(values, order, env) }
+  }
+  throw new UsageError(name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}": use search or tail`)
+}

@@ -1,0 +1,67 @@
+// --help texts, one per command; the README's "Reading your logs from a terminal" says the same.
+
+const FILTERS = `Filters (combined with AND; the read API's parameters):
+  -a, --app-name <names>   one app, or several separated by commas            (app_name)
+  -l, --level <level>      this level and above: TRACE DEBUG INFO WARNING ERROR CRITICAL (level)
+  -q, --query <text>       message contains this text, case-insensitively     (q)
+  -f, --field <key=value>  a field equals a value, nested keys by dots; repeatable (f.<key>)
+      --from <time>        from this time on: ISO 8601, epoch ms, or 15m / 2h / 7d ago (from)
+      --to <time>          before this time                                   (to)`
+
+const COMMON = `Connection and output:
+      --url <url>          the collector [MAAP_URL] (default http://127.0.0.1:8181)
+      --api-key <key>      a key that may read (READ_API_KEYS or ADMIN_API_KEY) [MAAP_API_KEY]
+      --json               one event per line as stored (NDJSON), for jq and friends
+      --color, --no-color  force colours on or off (default: on when stdout is a terminal
+                           and NO_COLOR is not set)
+      --utc                times as ISO 8601 in UTC (default: local time, the date only when
+                           not today)
+  -h, --help               this text`
+
+const EXIT = `Exit status: 0 done (or stopped with Ctrl-C); 1 the collector refused (a key) or could
+not be reached; 2 bad usage, including a filter the collector rejects.`
+
+const MAIN = `Usage: maap-logs <command> [options]
+
+Reads the logs a MAAP collector stores, from a terminal.
+
+Commands:
+  search   the newest matching events, oldest first (like the end of a log file)
+  tail     every new matching event as it arrives; reconnects by itself and resumes
+           exactly where it stopped, nothing lost or doubled
+
+Run "maap-logs <command> --help" for the options. "maap-logs --version" prints the version.
+
+${EXIT}`
+
+const SEARCH = `Usage: maap-logs search [filters] [--limit N | --all] [options]
+
+Prints the newest N matching events (default 100), oldest first, newest last: the end
+of a log file, as "kubectl logs --tail N" shows it.
+
+  -n, --limit <n>          how many of the newest to print (default 100; above 1000 they
+                           come through the collector's NDJSON export)
+      --all                every match, streamed newest first as the export sends it
+                           (reversing would hold them all in memory; pipe to tac)
+
+${FILTERS}
+
+${COMMON}
+
+${EXIT}`
+
+const TAIL = `Usage: maap-logs tail [filters] [options]
+
+Prints every matching event from now on as the collector acknowledges it, until Ctrl-C.
+A dropped connection is retried with backoff and resumed with Last-Event-ID: nothing is
+lost or printed twice while the collector's journal still holds the events.
+
+${FILTERS}
+
+${COMMON}
+
+${EXIT}`
+
+export function helpFor (command: 'search' | 'tail' | undefined): string {
+  return command === 'search' ? SEARCH : command === 'tail' ? TAIL : MAIN
+}

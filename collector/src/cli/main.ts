@@ -1,0 +1,88 @@
+// maap-logs: reads a MAAP collector's logs from a terminal (search, tail). See help.ts for the flags.
+//
+// Exit status: 0 done or stopped with Ctrl-C; 1 the collector refused (a key) or could not be reached,
+// or an answer was cut short; 2 bad usage, a filter the collector rejected included.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseCommand, UsageError } from './args'
+import { ApiError, cutReason, Unreachable } from './http'
+import { Output } from './output'
+import { inFlagTerms } from './query'
+import { search } from './search'
+import { tail } from './tail'
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
+
+function version (): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version
+}
+
+function say (text: string): void {
+  process.stderr.write(`maap-logs: ${text}\n`)
+}
+
+/** The collector's no, in words that say what to do about it. */
+function refusal (err: ApiError): { text: string, code: number } {
+  if (err.code === 'MAAP_BAD_QUERY') return { text: inFlagTerms(err.message), code: EXIT.usage }
+  const hint = err.status === 401 ? ' (pass --api-key or set MAAP_API_KEY)' : err.status === 403 ? ' (--api-key / MAAP_API_KEY)' : ''
+  return { text: `${err.message}${hint} [HTTP ${err.status}${err.code === undefined ? '' : ' ' + err.code}]`, code: EXIT.failed }
+}
+
+export async function main (argv: string[]): Promise<number> {
+  let command
+  try {
+    command = parseCommand(argv, { env: process.env, isTTY: process.stdout.isTTY === true })
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    say(`${err.message} (see maap-logs --help)`)
+    return EXIT.usage
+  }
+  if (command.kind === 'help') {
+    process.stdout.write(command.text + '\n')
+    return EXIT.ok
+  }
+  if (command.kind === 'version') {
+    process.stdout.write(version() + '\n')
+    return EXIT.ok
+  }
+  const { options } = command
+  const out = new Output(process.stdout, options)
+  const notices = { notice: say, interactive: process.stderr.isTTY === true }
+  // Ctrl-C is how a tail ends: stop reading, leave with 0.
+  const stop = new AbortController()
+  const onSignal = (): void => stop.abort()
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  try {
+    if (command.kind === 'search') await search(command.options, out, notices, stop.signal)
+    else await tail(command.options, out, notices, stop.signal)
+    return EXIT.ok
+  } catch (err) {
+    if (stop.signal.aborted || out.closed) return EXIT.ok
+    if (err instanceof ApiError) {
+      const { text, code } = refusal(err)
+      say(text)
+      return code
+    }
+    if (err instanceof Unreachable) {
+      say(err.message)
+      return EXIT.failed
+    }
+    say(`the answer was cut short (${cutReason(err)}); what was printed is incomplete`)
+    return EXIT.failed
+  } finally {
+    process.removeListener('SIGINT', onSignal)
+    process.removeListener('SIGTERM', onSignal)
+  }
+}
+
+/** The bin's entry: runs main() and leaves with its status. */
+export function run (): void {
+  main(process.argv.slice(2)).then(code => { process.exitCode = code }, (err: unknown) => {
+    say(`unexpected error: ${(err as Error).stack ?? String(err)}`)
+    process.exitCode = EXIT.failed
+  })
+}
+
+// Run when started directly (node dist/cli/main.js); the bin launcher calls run() itself.
+if (require.main === module) run()

@@ -1,0 +1,117 @@
+// maap-logs' pure parts, in process: flags → options, the API's parameter names → flags, one event → one line.
+import t from 'tap'
+import { parseCommand, UsageError, type Command } from '../src/cli/args'
+import { formatEvent, formatTime, harmless } from '../src/cli/format'
+import { inFlagTerms, queryString } from '../src/cli/query'
+import { styleOf } from '../src/cli/style'
+
+const tty = { env: {}, isTTY: true }
+const pipe = { env: {}, isTTY: false }
+
+function options (c: Command): Extract<Command, { kind: 'search' }>['options'] {
+  if (c.kind !== 'search') throw new Error(`not a search: ${c.kind}`)
+  return c.options
+}
+
+t.test('flags become the API\'s parameters', async t => {
+  const o = options(parseCommand(['search', '-a', 'api,web', '-l', 'warn', '-q', 'disk', '-f', 'http.status=500', '--field', 'a=b=c',
+    '--from', '15m', '--to', '2026-11-27', '-n', '5'], pipe))
+  t.equal(o.limit, 5)
+  t.equal(queryString(o.filters, { limit: '5' }).toString(),
+    'app_name=api%2Cweb&level=warn&q=disk&f.http.status=500&f.a=b%3Dc&from=15m&to=2026-11-27&limit=5')
+  t.equal(queryString(options(parseCommand(['search'], pipe)).filters).toString(), '', 'no filter, no parameter')
+})
+
+t.test('defaults and the environment', async t => {
+  const d = options(parseCommand(['search'], pipe))
+  t.equal(d.url.href, 'http://127.0.0.1:8181/')
+  t.equal(d.apiKey, undefined)
+  t.equal(d.limit, 100)
+  t.same([d.json, d.color, d.utc], [false, false, false])
+  t.equal(options(parseCommand(['search', '--all'], pipe)).limit, undefined, '--all: no limit')
+  const e = options(parseCommand(['search'], { env: { MAAP_URL: 'https://logs.example/maap', MAAP_API_KEY: 'k' }, isTTY: false }))
+  t.equal(e.url.href, 'https://logs.example/maap/', 'a path prefix is kept')
+  t.equal(e.apiKey, 'k')
+  t.equal(options(parseCommand(['search', '--api-key', 'flag'], { env: { MAAP_API_KEY: 'env' }, isTTY: false })).apiKey, 'flag', 'the flag wins')
+  t.equal(options(parseCommand(['search'], { env: { MAAP_API_KEY: '' }, isTTY: false })).apiKey, undefined, 'an empty key is none')
+})
+
+t.test('colour: flags, then NO_COLOR / FORCE_COLOR, then whether stdout is a terminal', async t => {
+  const colour = (argv: string[], env: { env: NodeJS.ProcessEnv, isTTY: boolean }): boolean => options(parseCommand(['search', ...argv], env)).color
+  t.equal(colour([], tty), true)
+  t.equal(colour([], pipe), false)
+  t.equal(colour([], { env: { NO_COLOR: '1' }, isTTY: true }), false)
+  t.equal(colour([], { env: { NO_COLOR: '' }, isTTY: true }), true, 'an empty NO_COLOR does not count')
+  t.equal(colour([], { env: { FORCE_COLOR: '1' }, isTTY: false }), true)
+  t.equal(colour([], { env: { FORCE_COLOR: '0' }, isTTY: true }), false)
+  t.equal(colour(['--color'], { env: { NO_COLOR: '1' }, isTTY: false }), true)
+  t.equal(colour(['--no-color'], tty), false)
+  t.equal(colour(['--no-color', '--color'], pipe), true, 'the last one wins')
+  t.equal(colour(['--color', '--no-color'], pipe), false)
+})
+
+t.test('help, version, tail', async t => {
+  t.match(parseCommand(['--help'], pipe), { kind: 'help', text: /^Usage: maap-logs <command>/ })
+  t.match(parseCommand(['help'], pipe), { kind: 'help', text: /^Usage: maap-logs <command>/ })
+  t.match(parseCommand(['help', 'search'], pipe), { kind: 'help', text: /^Usage: maap-logs search/ })
+  t.match(parseCommand(['search', '-h'], pipe), { kind: 'help', text: /^Usage: maap-logs search/ })
+  t.match(parseCommand(['tail', '--help'], pipe), { kind: 'help', text: /^Usage: maap-logs tail/ })
+  t.same(parseCommand(['-V'], pipe), { kind: 'version' })
+  t.match(parseCommand(['tail', '-a', 'api', '--json'], pipe), { kind: 'tail', options: { json: true, filters: { appName: 'api' } } })
+})
+
+t.test('usage errors name the flag', async t => {
+  const cases: Array<[string[], RegExp]> = [
+    [[], /a command is needed/],
+    [['grep'], /unknown command "grep"/],
+    [['-x'], /unknown option -x/],
+    [['search', '--nope'], /^unknown option --nope$/],
+    [['search', 'extra'], /^unexpected argument "extra"$/],
+    [['search', '--level'], /argument missing/],
+    [['search', '--json=yes'], /does not take an argument/],
+    [['tail', '--all'], /unknown option --all/],
+    [['search', '--field', '=x'], /--field: expected key=value/],
+    [['search', '--limit', '-1'], /--limit/],
+    [['search', '--limit', '1e3'], /--limit: expected a whole number/],
+    [['search', '--all', '-n', '3'], /--limit and --all/],
+    [['search', '--url', 'file:///etc/passwd'], /--url: use an http/],
+    [['search', '--url', 'http://u:p@h'], /no credentials/],
+    [['search', '--url', '::'], /is not a URL/]
+  ]
+  for (const [argv, message] of cases) t.throws(() => parseCommand(argv, pipe), { constructor: UsageError, message }, argv.join(' '))
+})
+
+t.test('the collector\'s parameter names become flags in its messages', async t => {
+  t.equal(inFlagTerms('level: unknown level "X"'), '--level: unknown level "X"')
+  t.equal(inFlagTerms('app_name: too long'), '--app-name: too long')
+  t.equal(inFlagTerms('q: longer than 1024 characters'), '--query: longer than 1024 characters')
+  t.equal(inFlagTerms('f.http.status: give it once'), '--field http.status: give it once')
+  t.equal(inFlagTerms('unknown parameter "x"'), 'unknown parameter "x"')
+  t.equal(inFlagTerms('cursor: not a cursor'), 'cursor: not a cursor', 'one we never send stays as it is')
+})
+
+t.test('one event, one line', async t => {
+  const plain = styleOf(false)
+  const now = new Date(2026, 10, 27, 12)
+  const ts = new Date(2026, 10, 27, 9, 5, 7, 42).toISOString()
+  t.equal(formatTime(ts, false, now), '09:05:07.042', 'today: the time of day')
+  t.equal(formatTime(ts, false, new Date(2026, 10, 28, 1)), '2026-11-27 09:05:07.042', 'another day: with the date')
+  t.equal(formatTime(ts, true, now), ts, '--utc: ISO 8601')
+  t.equal(formatTime(undefined, false, now), '-')
+  t.equal(formatTime('not a time', false, now), 'not a time')
+
+  t.equal(formatEvent({ timestamp: ts, level: 'INFO', app_name: 'api', message: 'm', _id: 'x', received_at: ts }, plain, false, now),
+    '09:05:07.042 INFO     api m', '_id and received_at are left to --json')
+  t.equal(formatEvent({ level: 'NOTICE', message: { nested: true }, empty: '', quote: 'say "hi"', eq: 'a=b', n: null, list: [1, 'two'], flag: false }, plain, false, now),
+    '- NOTICE   - {"nested":true} empty="" quote="say \\"hi\\"" eq="a=b" n=null list=[1,"two"] flag=false')
+  t.equal(formatEvent({ level: 'ERROR', app_name: 'a', message: 'boom', err: { message: 'x', stack: 'Error: x\n  at f' }, arr: [{ stack: 's' }] }, plain, false, now),
+    '- ERROR    a boom err={"message":"x"} arr=[{"stack":"s"}]\n    Error: x\n      at f', 'a nested stack on its own lines; not inside arrays')
+  t.equal(formatEvent({ level: 'INFO', app_name: 'a\u001b]0;owned\u0007', message: 'tab\tand\nnewline \u009b2J', 'k\u001b': 'v\u0000' }, plain, false, now),
+    '- INFO     a\\u001b]0;owned\\u0007 tab\tand\nnewline \\u009b2J k\\u001b=v\\u0000', 'control characters are shown, not sent')
+  t.equal(harmless('plain é ✓'), 'plain é ✓')
+
+  const colour = styleOf(true)
+  t.equal(formatEvent({ level: 'TRACE', app_name: 'a', message: 'm' }, colour, false, now), '\u001b[90m-\u001b[39m \u001b[90mTRACE   \u001b[39m \u001b[36ma\u001b[39m m')
+  t.match(formatEvent({ level: 'NOTICE', message: 'm' }, colour, false, now), '\u001b[35mNOTICE', 'a level we do not know: magenta')
+  for (const level of ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']) t.match(formatEvent({ level, message: 'm' }, colour, false, now), /\u001b\[[\d;]+m[A-Z]+ *\u001b\[[\d;]+m/, level)
+})

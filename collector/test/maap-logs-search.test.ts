@@ -1,0 +1,174 @@
+// maap-logs search, the real bin against a real collector: output, filters, errors, keys, usage.
+import t from 'tap'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { binPath, runCli, startCollector, tempLogDir, post } from './maap-logs-run'
+
+const execFileP = promisify(execFile)
+
+const events = [
+  { timestamp: '2026-11-27T10:00:01.000Z', level: 'info', app_name: 'api', message: 'started', port: 8080 },
+  { timestamp: '2026-11-27T10:00:02.000Z', level: 'warning', app_name: 'api', message: 'disk low', disk: 'sda', http: { status: 500 } },
+  { timestamp: '2026-11-27T10:00:03.000Z', level: 'error', app_name: 'web', message: 'request failed', user: 'a b', err: { type: 'Error', message: 'boom', stack: 'Error: boom\n    at handler (web.js:10:5)' } },
+  { timestamp: '2026-11-27T10:00:04.000Z', level: 'critical', app_name: 'worker', message: 'out of \u001b[2Jmemory' }
+]
+
+t.test('search prints the newest events oldest first, readable like pino-pretty', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  await post(url, events)
+  const run = await runCli(['search', '--url', url])
+  t.equal(run.code, 0, run.stderr)
+  t.equal(run.stderr, '')
+  t.equal(run.stdout, [
+    '2026-11-27 10:00:01.000 INFO     api started port=8080',
+    '2026-11-27 10:00:02.000 WARNING  api disk low disk=sda http={"status":500}',
+    '2026-11-27 10:00:03.000 ERROR    web request failed user="a b" err={"type":"Error","message":"boom"}',
+    '    Error: boom',
+    '        at handler (web.js:10:5)',
+    // An escape sequence in a message is shown, not sent to the terminal.
+    '2026-11-27 10:00:04.000 CRITICAL worker out of \\u001b[2Jmemory',
+    ''
+  ].join('\n'))
+
+  const utc = await runCli(['search', '--url', url, '--utc', '--limit', '1'])
+  t.equal(utc.stdout, '2026-11-27T10:00:04.000Z CRITICAL worker out of \\u001b[2Jmemory\n', '--utc, and --limit 1 is the newest')
+
+  const colour = await runCli(['search', '--url', url, '--color', '-a', 'api', '-l', 'warning'])
+  t.equal(colour.stdout, '\u001b[90m2026-11-27 10:00:02.000\u001b[39m \u001b[33mWARNING \u001b[39m \u001b[36mapi\u001b[39m disk low ' +
+    '\u001b[90mdisk=\u001b[39msda \u001b[90mhttp=\u001b[39m{"status":500}\n', '--color forces colours on a pipe')
+})
+
+t.test('--json prints each event as stored, one per line, in the same order', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  await post(url, events)
+  const run = await runCli(['search', '--json'], { MAAP_URL: url })
+  t.equal(run.code, 0, run.stderr)
+  const lines = run.stdout.trimEnd().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  t.same(lines.map(e => e.message), events.map(e => e.message))
+  t.match(lines[2], { level: 'ERROR', app_name: 'web', user: 'a b', err: { stack: /at handler/ }, _id: /^[0-9a-f]{24}$/, received_at: String })
+  t.equal(lines[0]!.timestamp, '2026-11-27T10:00:01.000Z')
+})
+
+t.test('every filter flag reaches the API under its name', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  await post(url, events)
+  const messages = async (...args: string[]): Promise<string[]> => {
+    const run = await runCli(['search', '--url', url, '--json', ...args])
+    t.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`)
+    return run.stdout.trimEnd().split('\n').filter(l => l !== '').map(l => (JSON.parse(l) as { message: string }).message)
+  }
+  t.same(await messages('--app-name', 'web,worker'), ['request failed', 'out of \u001b[2Jmemory'], '--app-name, a list')
+  t.same(await messages('--level', 'ERROR', '-q', 'FAIL'), ['request failed'], '--level is a minimum; -q case-insensitive')
+  t.same(await messages('--field', 'http.status=500'), ['disk low'], '--field, nested, a number')
+  t.same(await messages('-f', 'disk=sda', '-f', 'port=8080'), [], '--field is repeatable (AND)')
+  t.same(await messages('--from', '2026-11-27T10:00:02.000Z', '--to', '2026-11-27T10:00:04.000Z'), ['disk low', 'request failed'], '--from inclusive, --to exclusive')
+  t.same(await messages('--limit', '2'), ['request failed', 'out of \u001b[2Jmemory'], '--limit: the newest N, oldest first')
+})
+
+t.test('more than a page: --limit above 1000 and --all go through the NDJSON export', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  const many = Array.from({ length: 1500 }, (_, i) => ({ timestamp: new Date(Date.UTC(2026, 10, 27) + i * 1000).toISOString(), app_name: 'bulk', message: `n${i}`, pad: 'x'.repeat(100) }))
+  for (let i = 0; i < many.length; i += 500) await post(url, many.slice(i, i + 500))
+  const limited = await runCli(['search', '--url', url, '--json', '--limit', '1200'])
+  t.equal(limited.code, 0, limited.stderr)
+  const got = limited.stdout.trimEnd().split('\n').map(l => (JSON.parse(l) as { message: string }).message)
+  t.same(got, many.slice(300).map(e => e.message), 'the newest 1200, oldest first')
+
+  const all = await runCli(['search', '--url', url, '--all'])
+  t.equal(all.code, 0, all.stderr)
+  const lines = all.stdout.trimEnd().split('\n')
+  t.equal(lines.length, 1500)
+  t.match(lines[0], / bulk n1499 pad=x{100}$/, '--all streams newest first')
+  t.match(lines[1499], / bulk n0 pad=x{100}$/)
+  const page = await runCli(['search', '--url', url, '--json', '-n', '1000'])
+  t.equal(page.stdout.trimEnd().split('\n').length, 1000, 'a page of 1000 still fits one JSON page')
+  // `maap-logs search --all | head -c 100`: far more than a pipe holds, and the reader leaves early.
+  // (Not spawnSync: the collector answering it runs in this process.)
+  const piped = await execFileP('bash', ['-c', `"${process.execPath}" "${binPath}" search --url ${url} --all | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+    { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } })
+  t.equal(piped.stdout, '0\n', 'a reader that goes away ends it quietly with 0')
+  t.equal(piped.stderr, '')
+})
+
+t.test('bad parameters: exit 2 with the collector\'s message in flag terms; a bad flag never reaches it', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  const cases: Array<[string[], RegExp]> = [
+    [['--level', 'LOUD'], /^maap-logs: --level: unknown level "LOUD"; use one of TRACE/],
+    [['--from', 'yesterday'], /^maap-logs: --from: "yesterday" is not a time/],
+    [['--from', '1h', '--to', '2h'], /^maap-logs: --from: is after to/],
+    [['--field', '$where=1'], /^maap-logs: --field \$where: a field path is names/],
+    [['--field', 'nokey'], /^maap-logs: --field: expected key=value/],
+    [['--limit', 'ten'], /^maap-logs: --limit: expected a whole number/]
+  ]
+  for (const [args, message] of cases) {
+    const run = await runCli(['search', '--url', url, ...args])
+    t.equal(run.code, 2, `${args.join(' ')}: exit 2`)
+    t.match(run.stderr, message, args.join(' '))
+    t.equal(run.stdout, '')
+  }
+})
+
+t.test('keys: READ_API_KEYS set, without a key it fails clearly, with one it reads; the key is never printed', async t => {
+  const key = 'read-key-0123456789'
+  const { app, url } = await startCollector(tempLogDir(), { READ_API_KEYS: key, API_KEYS: 'ingest-key-0123456789' })
+  t.teardown(() => app.close())
+  await post(url, events.slice(0, 2), 'ingest-key-0123456789')
+  const without = await runCli(['search', '--url', url])
+  t.equal(without.code, 1)
+  t.match(without.stderr, /^maap-logs: this route needs an API key that may read .*\(pass --api-key or set MAAP_API_KEY\) \[HTTP 401 MAAP_UNAUTHORIZED\]\n$/)
+  const wrong = await runCli(['search', '--url', url, '--api-key', 'ingest-key-0123456789'])
+  t.equal(wrong.code, 1)
+  t.match(wrong.stderr, /\[HTTP 403 MAAP_FORBIDDEN\]/)
+  t.notMatch(wrong.stderr, 'ingest-key', 'the key is not echoed')
+  const flag = await runCli(['search', '--url', url, '--api-key', key])
+  t.equal(flag.code, 0, flag.stderr)
+  t.equal(flag.stdout.trimEnd().split('\n').length, 2)
+  const env = await runCli(['search', '--url', url, '--json'], { MAAP_API_KEY: key })
+  t.equal(env.code, 0, env.stderr)
+  t.equal(env.stdout.trimEnd().split('\n').length, 2, 'MAAP_API_KEY')
+  for (const r of [without, wrong, flag, env]) t.notMatch(r.stdout + r.stderr, key)
+})
+
+t.test('a collector that is not there: one clear line, exit 1', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  await app.close() // the port is free again: nothing listens there
+  for (const command of ['search', 'tail']) {
+    const run = await runCli([command, '--url', url])
+    t.equal(run.code, 1, command)
+    t.equal(run.stderr, `maap-logs: cannot reach the collector at ${url} (ECONNREFUSED); is it running? (--url or MAAP_URL)\n`)
+  }
+})
+
+t.test('--help, --version, and usage errors', async t => {
+  const main = await runCli(['--help'])
+  t.equal(main.code, 0)
+  t.match(main.stdout, /^Usage: maap-logs <command>/)
+  t.match(main.stdout, /search .*\n(.*\n)?\s+tail /)
+  for (const [args, heading] of [[['search', '--help'], /^Usage: maap-logs search/], [['tail', '-h'], /^Usage: maap-logs tail/]] as const) {
+    const run = await runCli([...args])
+    t.equal(run.code, 0, args.join(' '))
+    t.match(run.stdout, heading)
+    t.match(run.stdout, /--field <key=value>/)
+  }
+  const version = await runCli(['--version'])
+  t.equal(version.code, 0)
+  t.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+
+  const usage: Array<[string[], RegExp]> = [
+    [[], /a command is needed: search or tail/],
+    [['--nope'], /unknown option --nope/],
+    [['search', '--nope'], /unknown option --nope/],
+    [['tail', '--limit', '5'], /unknown option --limit/]
+  ]
+  for (const [args, message] of usage) {
+    const run = await runCli(args)
+    t.equal(run.code, 2, `${args.join(' ')}: exit 2`)
+    t.match(run.stderr, message)
+    t.match(run.stderr, /\(see maap-logs --help\)\n$/)
+  }
+})
