@@ -87,7 +87,7 @@ t.test('collector down at exit without a spool: drops are counted on stderr, the
   const port = await deadPort()
   const app = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '100', MODE: 'exit', CLOSE_TIMEOUT: '200' })
   t.equal(app.code, 0)
-  t.match(app.stderr, /maap-shipper: dropped 100 records: close deadline/)
+  t.match(app.stderr, /maap-winston: dropped 100 records: close deadline/, 'the worker\'s line says whose records they were')
 })
 
 t.test('collector down, nobody listening: the first failed send of a streak is on stderr', async t => {
@@ -95,7 +95,7 @@ t.test('collector down, nobody listening: the first failed send of a streak is o
   const app = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '10', MODE: 'end', CLOSE_TIMEOUT: '500' })
   t.equal(app.code, 0)
   t.match(app.stderr, /maap-winston: sending 10 records failed \(.*ECONNREFUSED.*\); retry 1 in \d+ ms/)
-  t.match(app.stderr, /maap-shipper: dropped 10 records: close deadline/)
+  t.match(app.stderr, /maap-winston: dropped 10 records: close deadline/)
   t.equal(app.stdout, 'finish\n', "'finish' comes after the close deadline, not never")
 })
 
