@@ -115,7 +115,8 @@ export class Shipper extends EventEmitter {
         // A string is an NDJSON line; anything else a plain-JS caller passes is shipped as its text.
         : mapLine(String(record), this.#opts)
     } catch (err) {
-      this.#drop(1, `record could not be serialised (${(err as Error).message})`, 'MAAP_SHIP_MAP', err)
+      // The first line of the cause only: a drop line is one line (JSON.stringify's circle report has three).
+      this.#drop(1, `record could not be serialised (${String((err as Error).message).split('\n')[0]})`, 'MAAP_SHIP_MAP', err)
       return !this.#needDrain
     }
     if (line === null) return !this.#needDrain

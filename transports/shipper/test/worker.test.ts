@@ -178,3 +178,26 @@ t.test('with flushOnExit the exit flush runs, bounded, and the process still exi
   t.equal(child.code, 0, child.stderr)
   t.match(child.stderr, /maap-shipper: dropped 1 records: close deadline/, 'settled at the exit: counted on stderr')
 })
+
+t.test('the application side fails loudly on a message it does not know: error, then the worker is stopped', async t => {
+  const started: threads.Worker[] = []
+  class Spied extends threads.Worker {
+    constructor (...args: ConstructorParameters<typeof threads.Worker>) {
+      super(...args)
+      started.push(this)
+    }
+  }
+  const { startShipperThread: start } = t.mockRequire<typeof import('@maap-event-logger/shipper')>('@maap-event-logger/shipper', {
+    'node:worker_threads': { ...threads, Worker: Spied }
+  })
+  for (const bogus of [{ code: 'BOGUS' }, { code: 'FLUSHED', id: 999, stats: {} }, { code: 'EVENT', name: 'nonsense', data: null }]) {
+    const w = start({ url: 'http://127.0.0.1:1' })
+    const errors: Array<{ code: string, message: string }> = []
+    w.on('error', e => errors.push(e))
+    const failed = new Promise(resolve => w.once('failed', resolve))
+    started.at(-1)!.emit('message', bogus)
+    await failed
+    t.match(errors, [{ code: 'MAAP_SHIP_PROTOCOL', message: /application thread got a message it does not know/ }], JSON.stringify(bogus))
+    t.equal(w.write('later'), false, 'a stopped worker takes no records')
+  }
+})

@@ -8,7 +8,8 @@
 // delivered. process.exit() without end(): the shipper worker's exit flush (flushOnExit).
 import TransportStream from 'winston-transport'
 // The app-thread entry: this thread only serialises, and must not load the core's HTTP client.
-import { resolveOptions, ShipperError, startShipperThread, type ShipperStats, type ShipperThread } from '@maap-event-logger/shipper/app-thread'
+import { resolveOptions, startShipperThread, type ShipperStats, type ShipperThread } from '@maap-event-logger/shipper/app-thread'
+import { ShipperError } from './errors'
 import type { Levels } from './levels'
 import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
 import { RecordSerialiser } from './record'
