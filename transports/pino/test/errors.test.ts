@@ -1,7 +1,7 @@
 import t from 'tap'
 import { resolve } from 'node:path'
 import { ERROR_CODES } from '@maap-event-logger/pino-transport/errors'
-import { undocumentedCodes, unknownCodes } from '../../../test/support/errors-doc'
+import { undocumentedCodes, unknownCodes } from '../../../test/support'
 
 const readme = resolve(__dirname, '..', 'README.md')
 const codes = Object.keys(ERROR_CODES)

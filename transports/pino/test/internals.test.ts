@@ -12,7 +12,7 @@ import { once } from 'node:events'
 import { resolve } from 'node:path'
 import pino from 'pino'
 import maapTransport from '@maap-event-logger/pino-transport'
-import { startStub } from './fixtures/stub'
+import { startStub } from '../../../test/support'
 
 const flush = (logger: pino.Logger): Promise<void> =>
   new Promise((resolve, reject) => logger.flush(err => err ? reject(err) : resolve()))

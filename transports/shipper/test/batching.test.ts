@@ -1,8 +1,7 @@
 import t from 'tap'
 import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
-import { captureStderr } from './fixtures/process'
-import { startStub } from './fixtures/stub-collector'
+import { captureStderr, startStub } from '../../../test/support'
 
 t.test('a full batch (count) is sent without waiting for the interval', async t => {
   const stub = await startStub(t)

@@ -1,9 +1,7 @@
 import t from 'tap'
 import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
-import { acceptAll, deadPort, startStub } from './fixtures/stub-collector'
-import { captureStderr, holdProcess } from './fixtures/process'
-import { FakeClock } from '../../../test/support/clock'
+import { acceptAll, deadPort, startStub, captureStderr, holdProcess, FakeClock } from '../../../test/support'
 
 t.test('429 with Retry-After: waits what the collector asked, then delivers', async t => {
   const stub = await startStub(t, (req, n) => n === 0

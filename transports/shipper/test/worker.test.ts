@@ -1,19 +1,9 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import * as threads from 'node:worker_threads'
 import { hostShipper, startShipperThread } from '@maap-event-logger/shipper'
-import { captureStderr } from './fixtures/process'
-import { startStub } from './fixtures/stub-collector'
-import { FakeClock } from '../../../test/support/clock'
+import { captureStderr, FakeClock, startStub } from '../../../test/support'
 
-async function runChild (script: string): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (c: Buffer) => { stderr += c })
-  const [code] = await once(child, 'exit')
-  return { code, stderr }
-}
 
 t.test('a shipper in a worker thread: write on this thread, flush and close resolve after delivery', async t => {
   const stub = await startStub(t, (req) => {
@@ -160,23 +150,6 @@ t.test('a worker that dies is reported, and waiters are released', async t => {
   t.equal(stats.sent, 0)
   t.match(failures, [{ message: /shipper worker exited .* unanswered/ }])
   t.equal(w.write('later'), false, 'a dead worker takes no records')
-})
-
-t.test('a worker pointed at an unreachable collector does not keep the process alive', async t => {
-  const child = await runChild(`
-    const { startShipperThread } = require('@maap-event-logger/shipper')
-    startShipperThread({ url: 'http://127.0.0.1:1', batchInterval: 1 }).write('{"msg":"never delivered"}')
-  `)
-  t.equal(child.code, 0, child.stderr)
-})
-
-t.test('with flushOnExit the exit flush runs, bounded, and the process still exits by itself', async t => {
-  const child = await runChild(`
-    const { startShipperThread } = require('@maap-event-logger/shipper')
-    startShipperThread({ url: 'http://127.0.0.1:1', closeTimeout: 200, retryBaseMs: 20, retryMaxMs: 50 }, { flushOnExit: true }).write('{"msg":"never delivered"}')
-  `)
-  t.equal(child.code, 0, child.stderr)
-  t.match(child.stderr, /maap-shipper: dropped 1 records: close deadline/, 'settled at the exit: counted on stderr')
 })
 
 t.test('the application side fails loudly on a message it does not know: error, then the worker is stopped', async t => {

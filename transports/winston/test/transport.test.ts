@@ -6,9 +6,7 @@ import winston from 'winston'
 import TransportStream from 'winston-transport'
 import { MaapTransport, ShipperError } from '@maap-event-logger/winston-transport'
 import { startCollector } from '../../../test/helpers/collector'
-import { journaled } from '../../../test/helpers/journal'
-import { captureStderr } from '../../shipper/test/fixtures/process'
-import { deadPort } from './fixtures/dead-port'
+import { captureStderr, deadPort, journaled } from '../../../test/support'
 
 const json = winston.format.json()
 
