@@ -37,5 +37,5 @@ const env = { ...process.env }
 // Nothing here may reach a MongoDB by accident.
 delete env.TEST_MONGODB_URI
 delete env.MONGODB_URI
-const tap = spawn(process.execPath, [tapBin, '--disable-coverage', ...UNIT, ...process.argv.slice(2)], { stdio: 'inherit', env })
+const tap = spawn(process.execPath, [tapBin, '--disable-coverage', '--jobs', '4', ...UNIT, ...process.argv.slice(2)], { stdio: 'inherit', env })
 tap.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)))

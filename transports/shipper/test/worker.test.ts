@@ -84,20 +84,20 @@ async function shipThroughTwoStreaks (t: Tap.Test, start: (url: string) => Retur
 }
 
 t.test('unheard, a retry streak reaches stderr once, at its first failure', async t => {
-  const printed = await shipThroughTwoStreaks(t, url => startShipperThread({ url, retryBaseMs: 2, retryMaxMs: 4 }))
+  const printed = await shipThroughTwoStreaks(t, url => startShipperThread({ url, batchSize: 1, retryBaseMs: 2, retryMaxMs: 4 }))
   t.match(printed, [/^maap-shipper: sending 1 records failed \(503\); retry 1 in/, /retry 1 in/])
   t.equal(printed.length, 2, 'one line per streak')
 })
 
 t.test("heard — an 'error' listener, or the front end's heard() — retries stay off stderr", async t => {
-  const listened = await shipThroughTwoStreaks(t, url => startShipperThread({ url, retryBaseMs: 2, retryMaxMs: 4 }).on('error', () => {}))
+  const listened = await shipThroughTwoStreaks(t, url => startShipperThread({ url, batchSize: 1, retryBaseMs: 2, retryMaxMs: 4 }).on('error', () => {}))
   t.same(listened, [], "an 'error' listener hears them")
-  const hooked = await shipThroughTwoStreaks(t, url => startShipperThread({ url, retryBaseMs: 2, retryMaxMs: 4 }, { heard: () => true }))
+  const hooked = await shipThroughTwoStreaks(t, url => startShipperThread({ url, batchSize: 1, retryBaseMs: 2, retryMaxMs: 4 }, { heard: () => true }))
   t.same(hooked, [], 'heard() says someone listens elsewhere')
 })
 
 t.test("the front end's heard() overrides its own 'error' listener, and names itself on stderr", async t => {
-  const printed = await shipThroughTwoStreaks(t, url => startShipperThread({ url, retryBaseMs: 2, retryMaxMs: 4 }, { heard: () => false, stderrPrefix: 'maap-front' }).on('error', () => {}))
+  const printed = await shipThroughTwoStreaks(t, url => startShipperThread({ url, batchSize: 1, retryBaseMs: 2, retryMaxMs: 4 }, { heard: () => false, stderrPrefix: 'maap-front' }).on('error', () => {}))
   t.match(printed, [/^maap-front: sending 1 records failed/, /^maap-front: /])
   t.equal(printed.length, 2)
 })
