@@ -8,16 +8,16 @@ import split from 'split2'
 import { parseCli, HELP } from './cli-args'
 import { Shipper } from './shipper'
 import type { ShipperStats } from './stats'
-import { stderrLine } from './stderr'
+import { noticeLine } from './notices'
 
 /** Every stderr line of this process — its own and the core's (notices.ts) — names it. */
 const PREFIX = 'maap-ship'
-const say = (text: string): void => stderrLine(`${PREFIX}: ${text}`)
+const say = (text: string): void => noticeLine(PREFIX, text)
 
 export const EXIT = { ok: 0, lost: 1, usage: 2, spooled: 3 } as const
 
 // Two V8 defaults cost this process more peak RSS than all the records it holds (bench/ship.mjs measures it):
-// - once undici's llhttp WebAssembly parser is hot, TurboFan recompiles it, a ~30 MB spike of compiler
+// - once undici's llhttp WebAssembly parser is hot, TurboFan recompiles it, a spike of compiler
 //   memory; the baseline (Liftoff) code parses our small responses just as well;
 // - a steady stream of short-lived line strings makes the young generation grow to 2 × 16 MB; kept at its
 //   initial size it is scavenged more often, each time with almost nothing alive.

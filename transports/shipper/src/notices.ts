@@ -19,6 +19,11 @@ export const DROP_LINE_MS = 1000
 
 export const DEFAULT_PREFIX = 'maap-shipper'
 
+/** One stderr line under a sender's name: every line the transports print goes through here. */
+export function noticeLine (prefix: string, text: string): void {
+  stderrLine(`${prefix}: ${text}`)
+}
+
 export interface NoticesOptions {
   /** Names the sender in stderr lines. Default 'maap-shipper'. */
   prefix?: string | undefined
@@ -96,7 +101,7 @@ export class Notices {
 
   /** One stderr line under this side's name. */
   line (text: string): void {
-    stderrLine(`${this.prefix}: ${text}`)
+    noticeLine(this.prefix, text)
   }
 }
 
