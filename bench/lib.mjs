@@ -1,10 +1,11 @@
 // Shared bits of the bench scripts: child processes on loopback, peak RSS, number formatting.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { ObjectId } from 'mongodb'
+import proc from '../test/support/proc.js'
 
 /** Starts `node file` with env, resolves { child, port, lines } once it logs "listening at …:PORT". */
 export function startServer (file, env = {}) {
@@ -28,11 +29,8 @@ function stop (child) {
   })
 }
 
-/** Peak resident set size of a live process, in MB (Linux). */
-export function peakRssMb (pid) {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Math.round(Number(m[1]) / 1024) : NaN
-}
+/** Peak resident set size of a live process, in MB (Linux): the tests' reader (test/support/proc.js), rounded. */
+export const peakRssMb = pid => Math.round(proc.peakRssMb(pid))
 
 export const fmt = n => Math.round(n).toLocaleString('en-US')
 export const ratio = (a, b) => (a / b).toFixed(2) + '×'
@@ -114,6 +112,33 @@ export async function bareInsertRate (client, dbName, { n = 100_000, batch = E2E
 }
 
 const PINO_RECORD = { level: 'INFO', message: 'user signed in', app_name: 'bench', pid: 4242, hostname: 'bench', user_id: 4242, route: '/api/login', duration_ms: 12.5 }
+/** The winston bench app's record, as the collector stores it. */
+export const WINSTON_RECORD = { level: 'INFO', message: 'user signed in', app_name: 'bench', user_id: 4242, route: '/api/login', duration_ms: 12.5 }
+
+/**
+ * The end-to-end goal: records stored per second through the collector, as a share of what the server
+ * itself takes in bulk. The peers (one insert per record) are no bar: the server caps how far ahead of
+ * them anyone can be, so a ratio to them measures the server as much as the collector.
+ */
+export const E2E_GOAL = 0.8
+
+/**
+ * The server's ceiling for a run: the bare loop before the end-to-end measurement (which also warms the
+ * server up) and after it; the higher reading is the ceiling, so a slow first reading cannot flatter
+ * the verdict.
+ */
+export async function ceilingAround (client, dbName, measure, fields) {
+  const before = await bareInsertRate(client, `${dbName}_before`, { fields })
+  const result = await measure()
+  const after = await bareInsertRate(client, `${dbName}_after`, { fields })
+  return { result, before, after, ceiling: Math.max(before, after) }
+}
+
+/** The verdict line: the share of the ceiling against E2E_GOAL. */
+export function verdict (rate, ceiling) {
+  const share = rate / ceiling
+  return `${share.toFixed(2)}× the server ceiling; goal ≥ ${E2E_GOAL.toFixed(2)}×: ${share >= E2E_GOAL ? 'met' : 'NOT met'}`
+}
 
 /** `uri` with its database path set to `dbName`. */
 export const uriWithDb = (uri, dbName) => uri.replace(/\/?(\?|$)/, `/${dbName}$1`)

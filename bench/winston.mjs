@@ -10,9 +10,11 @@
 //      - the synchronous loop alone. For transports.File this is little more than winston queueing the
 //        info objects: the File stream pushes back at once, so the logger formats them later.
 //   2. end to end into MongoDB: records stored per second, first call → all in MongoDB, through the
-//      collector (MONGODB_URI) vs winston-mongodb into the same server; bar ≥ 20×. Also printed: the
-//      server's own ceiling for these documents (a bare insertMany loop, measured first: it warms the
-//      server up for both), which no end-to-end rate can pass.
+//      collector (MONGODB_URI), judged against the server's own bulk ceiling for these documents
+//      measured in the same run (a bare insertMany loop before and after; the higher counts): goal
+//      ≥ 0.8× (E2E_GOAL). No end-to-end rate can pass that ceiling, so it, not a peer, is the bar.
+//      Beside it, winston-mongodb (one insert per record) into the same server, and our ratio to it —
+//      the server caps that ratio, so it is printed, not judged.
 // Load stays on 127.0.0.1. BENCH_N (default 200000) records for 1, BENCH_RUNS (default 5) runs of 1,
 // BENCH_MONGO_N (default 100000) for 2, BENCH_WINSTON_MONGODB_N (default 3000) for winston-mongodb.
 import { mkdtempSync } from 'node:fs'
@@ -20,7 +22,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
-import { bareInsertRate, E2E_BATCH, fmt, median, peerRate, perSec, ratio, runBenchApp, startServer, storedThroughCollector, uriWithDb } from './lib.mjs'
+import { ceilingAround, E2E_BATCH, fmt, median, peerRate, perSec, ratio, runBenchApp, startServer, storedThroughCollector, uriWithDb, verdict, WINSTON_RECORD } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -73,32 +75,34 @@ async function endToEnd () {
   const server = await startMongoServer({ kind: process.env.MONGODB_URI ? 'external' : undefined })
   const client = new MongoClient(server.uri)
   try {
-    const ceiling = await bareInsertRate(client, 'bench_winston_bare')
-    // winston-mongodb: one insert per record from the application's own thread.
-    const wmDb = 'bench_winston_mongodb'
-    const { stored: wmStored, rate: wmRate, app: wm } = await peerRate({
-      runApp, coll: client.db(wmDb).collection('logs'), n: WM_N, options: { db: uriWithDb(server.uri, wmDb), collection: 'logs' }
-    })
-    // Then ask it to close: it has been seen to crash there ("Cannot read properties of null").
-    const closing = wm.nextLine()
-    wm.child.stdin.write('end\n')
-    let guard
-    const closed = await Promise.race([
-      closing.then(r => r.closed),
-      wm.exited.then(e => `exited (${e.code ?? e.signal}) ${e.stderr.trim().split('\n').pop() ?? ''}`),
-      new Promise(resolve => { guard = setTimeout(resolve, 15_000, 'no answer within 15 s') })
-    ])
-    clearTimeout(guard)
-    wm.child.kill('SIGKILL')
-    await wm.exited
-
-    // Ours: winston → MaapTransport (worker) → collector (journal) → MongoDB.
-    const { stored, rate } = await storedThroughCollector({ collectorBin, server, client, dbName: 'bench_winston_maap_e2e', n: MONGO_N, runApp })
+    const peer = async () => {
+      // winston-mongodb: one insert per record from the application's own thread.
+      const wmDb = 'bench_winston_mongodb'
+      const { stored: wmStored, rate: wmRate, app: wm } = await peerRate({
+        runApp, coll: client.db(wmDb).collection('logs'), n: WM_N, options: { db: uriWithDb(server.uri, wmDb), collection: 'logs' }
+      })
+      // Then ask it to close: it has been seen to crash there ("Cannot read properties of null").
+      const closing = wm.nextLine()
+      wm.child.stdin.write('end\n')
+      let guard
+      const closed = await Promise.race([
+        closing.then(r => r.closed),
+        wm.exited.then(e => `exited (${e.code ?? e.signal}) ${e.stderr.trim().split('\n').pop() ?? ''}`),
+        new Promise(resolve => { guard = setTimeout(resolve, 15_000, 'no answer within 15 s') })
+      ])
+      clearTimeout(guard)
+      wm.child.kill('SIGKILL')
+      await wm.exited
+      return { stored: wmStored, rate: wmRate, closed }
+    }
+    // Ours: winston → MaapTransport (worker) → collector (journal) → MongoDB, between the two ceiling readings.
+    const ours = () => storedThroughCollector({ collectorBin, server, client, dbName: 'bench_winston_maap_e2e', n: MONGO_N, runApp })
+    const { result: [wm, { stored, rate }], before, after, ceiling } = await ceilingAround(client, 'bench_winston_bare', async () => [await peer(), await ours()], WINSTON_RECORD)
 
     console.log('\n2. end to end into MongoDB (%s at %s), first call → all documents stored', server.kind ?? 'provisioned server', server.uri)
-    console.log('   winston-mongodb 7          : %s of %s stored, %s records/s  (logger.end() + close(): %s)', fmt(wmStored), fmt(WM_N), fmt(wmRate), closed)
-    console.log('   winston → maap → collector : %s of %s stored, %s records/s  (%s winston-mongodb; bar ≥ 20×)', fmt(stored), fmt(MONGO_N), fmt(rate), ratio(rate, wmRate))
-    console.log('   server ceiling             : %s docs/s by a bare insertMany(%s) loop, no collector (%s winston-mongodb)', fmt(ceiling), fmt(E2E_BATCH), ratio(ceiling, wmRate))
+    console.log('   server ceiling             : %s docs/s by a bare insertMany(%s) loop, no collector (before %s, after %s)', fmt(ceiling), fmt(E2E_BATCH), fmt(before), fmt(after))
+    console.log('   winston → maap → collector : %s of %s stored, %s records/s  (%s)', fmt(stored), fmt(MONGO_N), fmt(rate), verdict(rate, ceiling))
+    console.log('   winston-mongodb 7          : %s of %s stored, %s records/s  (ours: %s winston-mongodb; the ceiling: %s; logger.end() + close(): %s)', fmt(wm.stored), fmt(WM_N), fmt(wm.rate), ratio(rate, wm.rate), ratio(ceiling, wm.rate), wm.closed)
   } finally {
     await client.close()
     await server.stop()

@@ -4,24 +4,16 @@ import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startCollector } from './helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
-import { droppedOnStderr, flushCollector, pinoApp, startApp } from './helpers/ship'
+import { flushCollector } from './helpers/ship'
+import { setupMongoCollector } from './helpers/winston'
+import { droppedOnStderr, pinoApp, startApp } from './support'
 
 // 100,000 documents through the collector into FerretDB take tens of seconds on a loaded 2-core
 // machine; the default 120 s per file is too close.
 t.setTimeout(360_000)
 
-async function setup (t: Tap.Test, name: string) {
-  const client = await connectTestClient(t)
-  const dbName = uniqueDbName(name)
-  t.teardown(() => client.db(dbName).dropDatabase())
-  const env = { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, MONGODB_COLLECTION: 'logs', FLUSH_INTERVAL: '0.2', LOG_BUFFER_SIZE: '5000' }
-  const collector = await startCollector(t, { env })
-  return { client, collector, coll: client.db(dbName).collection('logs'), env }
-}
-
 t.test('records stored with pino fields mapped and child bindings kept', async t => {
-  const { collector, coll } = await setup(t, 'map')
+  const { collector, coll } = await setupMongoCollector(t, 'map')
   const app = startApp(pinoApp, { MAAP_TRANSPORT_OPTIONS: JSON.stringify({ url: collector.url, appName: 'e2e-app' }) })
   t.equal(await app.command('log 3'), 'logged 3')
   app.child.stdin.write('exit\n')
@@ -29,13 +21,13 @@ t.test('records stored with pino fields mapped and child bindings kept', async t
   await flushCollector(collector)
   const docs = await coll.find({}).sort({ i: 1 }).toArray()
   t.equal(docs.length, 3)
-  t.match(docs[0], { level: /^info$/i, message: 'record 1', app_name: 'e2e-app', requestId: 'req-42', i: 0, hostname: String })
+  t.match(docs[0], { level: /^info$/i, message: 'record 0', app_name: 'e2e-app', requestId: 'req-1', i: 0, hostname: String })
   t.ok(docs[0]!.timestamp instanceof Date, 'pino time stored as a Date')
 })
 
 t.test('logger.info() × 100,000 then process.exit(): all 100,000 stored', async t => {
-  const { collector, coll } = await setup(t, 'exit')
-  const app = startApp(pinoApp, { LOG_THEN_EXIT: '100000', MAAP_TRANSPORT_OPTIONS: JSON.stringify({ url: collector.url, appName: 'exit' }) })
+  const { collector, coll } = await setupMongoCollector(t, 'exit')
+  const app = startApp(pinoApp, { MODE: 'exit', N: '100000', MAAP_TRANSPORT_OPTIONS: JSON.stringify({ url: collector.url, appName: 'exit' }) })
   t.equal(await app.exited, 0, app.stderr())
   await flushCollector(collector)
   t.equal(await coll.countDocuments({}), 100_000)
@@ -44,7 +36,7 @@ t.test('logger.info() × 100,000 then process.exit(): all 100,000 stored', async
 })
 
 t.test('collector down for a while, then back: with a spool nothing is lost', async t => {
-  const { collector, coll, env } = await setup(t, 'spool')
+  const { collector, coll, env } = await setupMongoCollector(t, 'spool')
   const spoolDir = mkdtempSync(join(tmpdir(), 'maap-e2e-spool-'))
   const options = { url: collector.url, appName: 'spool', spoolDir, maxBufferBytes: 50_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 }
   const app = startApp(pinoApp, { MAAP_TRANSPORT_OPTIONS: JSON.stringify(options) })
@@ -66,7 +58,7 @@ t.test('collector down for a while, then back: with a spool nothing is lost', as
 })
 
 t.test('collector down without a spool: drops are counted on stderr, everything else stored', async t => {
-  const { collector, coll, env } = await setup(t, 'drop')
+  const { collector, coll, env } = await setupMongoCollector(t, 'drop')
   const options = { url: collector.url, appName: 'drop', maxBufferBytes: 50_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 }
   const app = startApp(pinoApp, { MAAP_TRANSPORT_OPTIONS: JSON.stringify(options) })
   t.equal(await app.command('log 500'), 'logged 500')

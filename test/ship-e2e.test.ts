@@ -1,10 +1,9 @@
 // maap-ship (stdin CLI) → real collector → MongoDB.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { startCollector } from './helpers/collector'
 import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
-import { flushCollector, maapShip } from './helpers/ship'
+import { flushCollector } from './helpers/ship'
+import { maapShip, runNode } from './support'
 
 async function setup (t: Tap.Test, name: string) {
   const client = await connectTestClient(t)
@@ -14,14 +13,7 @@ async function setup (t: Tap.Test, name: string) {
   return { collector, coll: client.db(dbName).collection('logs') }
 }
 
-async function ship (args: string[], input: string): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [maapShip, ...args], { stdio: ['pipe', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (c: Buffer) => { stderr += c })
-  child.stdin.end(input)
-  const [code] = await once(child, 'exit')
-  return { code, stderr }
-}
+const ship = (args: string[], input: string): ReturnType<typeof runNode> => runNode([maapShip, ...args], {}, input)
 
 t.test('pino, winston and plain-text lines all stored; exit 0', async t => {
   const { collector, coll } = await setup(t, 'shipmix')

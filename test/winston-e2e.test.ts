@@ -2,7 +2,7 @@
 import t from 'tap'
 import winston from 'winston'
 import { MaapTransport } from '@maap-event-logger/winston-transport'
-import { journaled } from './helpers/journal'
+import { journaled } from './support'
 import { ended, setupMongoCollector } from './helpers/winston'
 import { flushCollector } from './helpers/ship'
 

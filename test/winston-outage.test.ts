@@ -4,18 +4,18 @@ import t from 'tap'
 import { once } from 'node:events'
 import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import winston from 'winston'
 import { MaapTransport } from '@maap-event-logger/winston-transport'
 import { startCollector } from './helpers/collector'
 import { ended, setupMongoCollector } from './helpers/winston'
-import { flushCollector, startApp } from './helpers/ship'
+import { flushCollector } from './helpers/ship'
+import { startApp, winstonApp } from './support'
 
-const exitApp = resolve(__dirname, '..', 'transports', 'winston', 'test', 'fixtures', 'app.js')
 
 t.test('winston.info() × 50,000 then process.exit(): all 50,000 stored', async t => {
   const { collector, coll } = await setupMongoCollector(t, 'wexit')
-  const app = startApp(exitApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
+  const app = startApp(winstonApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
   t.equal(await app.exited, 0, app.stderr())
   await flushCollector(collector)
   t.equal(await coll.countDocuments({}), 50_000)

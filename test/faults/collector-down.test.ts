@@ -1,20 +1,25 @@
-// The collector down for 10 s while pino, winston and maap-ship keep shipping, each with a spool: every
-// record is stored once it is back, and no application is blocked (each answers every command) or crashes.
+// The collector down for a while (10 s by default; TEST_OUTAGE_MS sets it) while pino, winston and
+// maap-ship keep shipping, each with a spool: every record is stored once it is back, and no
+// application is blocked (each answers every command) or crashes.
 import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { startCollector } from '../helpers/collector'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
-import { flushCollector, maapShip, pinoApp, startApp } from '../helpers/ship'
+import { flushCollector } from '../helpers/ship'
+import { maapShip, pinoApp, startApp, winstonApp } from '../support'
 
-const winstonApp = resolve(__dirname, '..', 'helpers', 'winston-app.js')
-const OUTAGE_ROUNDS = 20 // × 500 ms of logging while the collector is down = 10 s
+/** How long the collector stays down: long enough for every shipper to retry, spill and spool many times. */
+const OUTAGE_MS = Number(process.env.TEST_OUTAGE_MS ?? 10_000)
+/** Logging goes on in rounds, each PER_ROUND records per app, ROUND_MS apart, for the whole outage. */
+const ROUND_MS = 500
+const OUTAGE_ROUNDS = Math.max(1, Math.round(OUTAGE_MS / ROUND_MS))
 const PER_ROUND = 100
 
-t.test('collector down for 10 s: pino, winston and maap-ship with a spool lose nothing', { timeout: 300_000 }, async t => {
+t.test(`collector down for ${OUTAGE_MS} ms: pino, winston and maap-ship with a spool lose nothing`, { timeout: 300_000 + 2 * OUTAGE_MS }, async t => {
   const client = await connectTestClient(t)
   const dbName = uniqueDbName('down')
   t.teardown(() => client.db(dbName).dropDatabase())
@@ -49,7 +54,7 @@ t.test('collector down for 10 s: pino, winston and maap-ship with a spool lose n
     t.equal(await pino.command(`log ${PER_ROUND}`), `logged ${total}`, `pino answers during the outage (round ${round})`)
     t.equal(await winston.command(`log ${PER_ROUND}`), `logged ${total}`, `winston answers during the outage (round ${round})`)
     shipLines(PER_ROUND)
-    await new Promise(resolve => setTimeout(resolve, 500)) // pacing: the outage lasts OUTAGE_ROUNDS × 500 ms
+    await new Promise(resolve => setTimeout(resolve, ROUND_MS)) // pacing, not a wait for anything: the outage lasts OUTAGE_ROUNDS × ROUND_MS
   }
 
   const second = await startCollector(t, { env, logDir: first.logDir, port: first.port })

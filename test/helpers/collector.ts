@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
+import { poll } from '../support/poll'
 
 export const collectorBin = resolve(__dirname, '..', '..', 'collector', 'dist', 'bin.js')
 
@@ -88,13 +89,23 @@ Promise<RunningCollector> {
   const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', line => {
       onLine(line)
-      const m = /listening at https?:\/\/[^"\s]*:(\d+)/i.exec(line)
+      const m = /listening at https?:\/\/[^"\s]*:(\d+)/i.exec(logMessage(line))
       if (m) resolve(Number(m[1]))
     })
     exited.then(code => reject(new Error(`collector exited (${code}) before listening:\n${output.join('\n')}`)))
   })
   const scheme = opts.env?.TLS_CERT_FILE ? 'https' : 'http'
   return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop, waitForLine }
+}
+
+/** The message of one of the collector's log lines (pino JSON: `msg`); a line that is not JSON as it is. */
+export function logMessage (line: string): string {
+  try {
+    const entry = JSON.parse(line) as { msg?: unknown }
+    return typeof entry.msg === 'string' ? entry.msg : line
+  } catch {
+    return line
+  }
 }
 
 export type Status = Record<string, unknown>
@@ -106,11 +117,10 @@ export async function collectorStatus<S = Status> (c: RunningCollector): Promise
 
 /** Polls /status until `check` holds — an outcome the collector reaches by itself; the test's timeout bounds it. */
 export async function untilStatus<S = Status> (c: RunningCollector, check: (s: S) => boolean): Promise<S> {
-  for (;;) {
+  return await poll(async () => {
     const s = await collectorStatus<S>(c)
-    if (check(s)) return s
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
+    return check(s) ? s : undefined
+  })
 }
 
 /** Everything journaled is in a reachable MongoDB. */

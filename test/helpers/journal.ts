@@ -1,16 +1,2 @@
-// Reads what the collector journaled in its LOG_DIR — synchronously, so a test can look at the moment an
-// event fires (e.g. a logger's 'finish'): the collector journals before it acknowledges, so the journal
-// is exactly what it has acknowledged.
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-
-export function journaled (logDir: string): Array<Record<string, unknown>> {
-  const segments = readdirSync(logDir).filter(f => /^maap-.*\.ndjson$/.test(f)).sort()
-  const events: Array<Record<string, unknown>> = []
-  for (const f of segments) {
-    for (const line of readFileSync(join(logDir, f), 'utf8').split('\n')) {
-      if (line !== '') events.push(JSON.parse(line) as Record<string, unknown>)
-    }
-  }
-  return events
-}
+// Moved to the shared test support (test/support/journal.ts); kept so tests written against this path still work.
+export { journaled, segments } from '../support/journal'

@@ -1,5 +1,5 @@
-// Shared by the winston end-to-end tests: a collector writing to a fresh MongoDB database, and a
-// logger.end() that resolves at the logger's 'finish'.
+// Shared by the pino and winston end-to-end tests: a collector writing to a fresh MongoDB database, and
+// a winston logger.end() that resolves at the logger's 'finish'.
 import { once } from 'node:events'
 import type { Logger } from 'winston'
 import { startCollector } from './collector'

@@ -37,11 +37,13 @@ export default async function maapTransport (options: PinoTransportOptions = {})
   })
   // thread-stream hands over text it has already decoded; by default the Writable side of split2 would
   // encode it back into a Buffer for split2's StringDecoder to decode again (a fifth of this thread's
-  // time). The decoder passes strings through, so strings can stay strings; should a future Node
-  // ignore the setting, this is only slower.
+  // time). The decoder passes strings through, so strings can stay strings. pino-abstract-transport
+  // offers no way to pass Transform options, so the setting goes on the state Node reads it from;
+  // test/internals.test.ts fails if Node, thread-stream or pino-abstract-transport stop honouring it.
   ;(stream as unknown as { _writableState: { decodeStrings: boolean } })._writableState.decodeStrings = false
   // logger.flush(cb) (thread-stream FLUSH message) completes only after delivery — or after
-  // `closeTimeout`, so a dead collector cannot hang the application's callback forever.
+  // `closeTimeout`, so a dead collector cannot hang the application's callback forever. thread-stream's
+  // worker calls its destination's flush(cb) when there is one; pinned by test/internals.test.ts.
   stream.flush = (cb) => {
     // Lines already written to the stream may still be on their way through split2: let them land.
     setImmediate(() => {

@@ -1,21 +1,12 @@
 // The exit guarantee: records logged right before the process ends reach the collector.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { deadPort, startStub, type Stub } from './fixtures/stub'
+import { join } from 'node:path'
+import { deadPort, pinoApp, runNode, startStub, type Stub } from '../../../test/support'
 
-const app = resolve(__dirname, 'fixtures', 'app.js')
 
-async function runApp (env: Record<string, string>): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (c: Buffer) => { stderr += c })
-  const [code] = await once(child, 'exit')
-  return { code, stderr }
-}
+const runApp = (env: Record<string, string>): ReturnType<typeof runNode> => runNode([pinoApp], env)
 
 function checkAll (t: Tap.Test, stub: Stub, n: number): void {
   t.equal(stub.accepted.length, n, `all ${n} records delivered`)

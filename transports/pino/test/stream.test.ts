@@ -3,7 +3,7 @@
 import t from 'tap'
 import { once } from 'node:events'
 import maapTransport from '@maap-event-logger/pino-transport'
-import { startStub } from './fixtures/stub'
+import { startStub } from '../../../test/support'
 
 t.test('lines in, events out; flush waits for delivery; end closes the shipper', async t => {
   const stub = await startStub(t)

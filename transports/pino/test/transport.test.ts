@@ -1,7 +1,7 @@
 import t from 'tap'
 import { once } from 'node:events'
 import pino from 'pino'
-import { startStub } from './fixtures/stub'
+import { startStub } from '../../../test/support'
 
 // The stub collector runs on this thread. transport.end() blocks this thread (thread-stream waits in
 // Atomics.wait for the worker to close), so the stub could not answer: these tests flush first, and

@@ -1,8 +1,8 @@
 // A batch: the unit that is sent, retried, split, spilled and flushed. `done` resolves once the batch
 // is settled — delivered, rejected for good, spooled or dropped — which is what flush() waits for.
 //
-// Records are encoded into the batch's body as they are written, not kept as strings until the send
-// (issue #4): a queued record then costs its bytes outside the JS heap instead of a string that
+// Records are encoded into the batch's body as they are written, not kept as strings until the send:
+// a queued record then costs its bytes outside the JS heap instead of a string that
 // outlives two scavenges, gets promoted and waits for a full GC — that promoted garbage, not the data,
 // was most of maap-ship's peak RSS.
 

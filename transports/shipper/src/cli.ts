@@ -8,11 +8,16 @@ import split from 'split2'
 import { parseCli, HELP } from './cli-args'
 import { Shipper } from './shipper'
 import type { ShipperStats } from './stats'
+import { noticeLine } from './notices'
+
+/** Every stderr line of this process — its own and the core's (notices.ts) — names it. */
+const PREFIX = 'maap-ship'
+const say = (text: string): void => noticeLine(PREFIX, text)
 
 export const EXIT = { ok: 0, lost: 1, usage: 2, spooled: 3 } as const
 
-// Two V8 defaults cost this process more peak RSS than all the records it holds (issue #4, bench/ship):
-// - once undici's llhttp WebAssembly parser is hot, TurboFan recompiles it, a ~30 MB spike of compiler
+// Two V8 defaults cost this process more peak RSS than all the records it holds (bench/ship.mjs measures it):
+// - once undici's llhttp WebAssembly parser is hot, TurboFan recompiles it, a spike of compiler
 //   memory; the baseline (Liftoff) code parses our small responses just as well;
 // - a steady stream of short-lived line strings makes the young generation grow to 2 × 16 MB; kept at its
 //   initial size it is scavenged more often, each time with almost nothing alive.
@@ -25,7 +30,7 @@ export function main (): void {
   try {
     config = parseCli(process.argv.slice(2))
   } catch (err) {
-    process.stderr.write(`maap-ship: ${(err as Error).message} (see --help)\n`)
+    say(`${(err as Error).message} (see --help)`)
     process.exitCode = EXIT.usage
     return
   }
@@ -36,9 +41,9 @@ export function main (): void {
   setFlagsFromString(V8_FLAGS)
   let shipper: Shipper
   try {
-    shipper = new Shipper(config.options)
+    shipper = new Shipper(config.options, process.env, { prefix: PREFIX })
   } catch (err) {
-    process.stderr.write(`maap-ship: ${(err as Error).message}\n`)
+    say((err as Error).message)
     process.exitCode = EXIT.usage
     return
   }
@@ -62,7 +67,7 @@ export function main (): void {
     finishing = true
     shipper.close().then(stats => {
       const code = exitCode(stats)
-      if (!config.quiet || code !== EXIT.ok) process.stderr.write(`maap-ship: ${summary(stats, why, config.options.spoolDir)}\n`)
+      if (!config.quiet || code !== EXIT.ok) say(summary(stats, why, config.options.spoolDir))
       process.exitCode = code
       clearInterval(hold)
       // stdin may still be open (a signal arrived mid-stream); nothing else should hold us now.

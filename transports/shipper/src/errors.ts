@@ -1,14 +1,26 @@
 // Every error the shipper reports, in one place, each with a stable code (the pattern of fastify's
-// lib/errors.js): applications match on `code`, never on message text.
+// lib/errors.js): applications match on `code`, never on message text. Each code is documented in
+// README.md ("Errors"); test/errors.test.ts fails when one is not.
 
-export type ShipperErrorCode =
-  | 'MAAP_SHIP_INVALID_OPTION' // thrown by the constructor: configuration is wrong, nothing started
-  | 'MAAP_SHIP_REJECTED' // the collector refused records for good (4xx other than 408/429, or per-record errors)
-  | 'MAAP_SHIP_RETRY' // a send failed and will be retried (network, timeout, 408, 429, 5xx)
-  | 'MAAP_SHIP_DROPPED' // records were discarded: memory bound reached without a spool, close deadline, write after close
-  | 'MAAP_SHIP_SPOOL' // the spool directory could not be used (locked, unwritable, unreadable file)
-  | 'MAAP_SHIP_MAP' // a record could not be turned into a collector event (e.g. a circular object)
-  | 'MAAP_SHIP_PROTOCOL' // a worker thread and its host exchanged a message neither side knows
+/** Every code, with when it is reported. */
+export const ERROR_CODES = Object.freeze({
+  /** Thrown by a constructor: configuration is wrong, nothing started. */
+  MAAP_SHIP_INVALID_OPTION: 'an option is wrong (thrown by the constructor; nothing started)',
+  /** The collector refused records for good (4xx other than 408/429, or per-record errors). */
+  MAAP_SHIP_REJECTED: 'the collector refused records for good',
+  /** A send failed and will be retried (network, timeout, 408, 429, 5xx). */
+  MAAP_SHIP_RETRY: 'a send failed and will be retried',
+  /** Records were discarded: memory bound without a spool, close deadline, write after close. */
+  MAAP_SHIP_DROPPED: 'records were discarded and counted',
+  /** The spool directory could not be used (locked, unwritable, unreadable file). */
+  MAAP_SHIP_SPOOL: 'the spool directory could not be used',
+  /** A record could not be turned into a collector event (e.g. a circular object); it is dropped. */
+  MAAP_SHIP_MAP: 'a record could not be serialised and was dropped',
+  /** A worker thread and its application thread exchanged a message the receiver does not know. */
+  MAAP_SHIP_PROTOCOL: 'the two sides of a worker thread disagree on a message'
+})
+
+export type ShipperErrorCode = keyof typeof ERROR_CODES
 
 export class ShipperError extends Error {
   readonly code: ShipperErrorCode

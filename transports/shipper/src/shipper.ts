@@ -3,35 +3,65 @@
 //   write(record) ─► map ─► current batch ──(count | bytes | interval)──► ready ─┐
 //                                                                               ├─► pump ─► POST /logs
 //                    spool files (oldest first) ◄── spill (memory bound) ◄──────┤      │
-//                         └──────────── replay ─────────────────────────────────┘      │
+//                         └──────── replay (replay.ts, one file at a time) ─────┘      │
 //                    retry (front of the line) ◄── 408/429/5xx/network, after backoff ◄┘
 //
+//   phase:  open ──close()──► closing ──(all settled)─────────────────────► closed
+//             (pause: a retry wait)  └──(closeTimeout passed)──► spilling ──┘
+//
 // Nothing here throws into the caller after construction: failures become counters, events and
-// onError calls. Timers are unref'd, so the shipper never keeps a process alive on its own.
+// onError calls (notices.ts decides which, and what reaches stderr). Timers come from a Clock
+// (clock.ts) and are unref'd, so the shipper never keeps a process alive on its own.
 
 import { EventEmitter } from 'node:events'
 import { backoffDelay } from './backoff'
-import { batchOfLines, halves, makeBatch, OpenBatch, type Batch } from './batch'
+import { halves, makeBatch, OpenBatch, type Batch } from './batch'
+import { sleep, systemClock, type Clock } from './clock'
 import { ShipperError } from './errors'
 import { CollectorClient, type SendResult } from './http'
 import { mapLine, mapRecord } from './map'
+import { Notices } from './notices'
 import { resolveOptions, type ResolvedOptions, type ShipperOptions } from './options'
+import { Replay } from './replay'
 import { Spool } from './spool'
-import { DropNotice } from './drop-notice'
-import { stderrLine } from './stderr'
 import type { ShipperStats } from './stats'
 
 const MAX_REASONS = 5
 
+/** A retry wait: nothing is sent until it ends. */
+interface Pause { readonly until: number, readonly cancel: () => void }
+
+/** Where the shipper is in its life: whether it takes records, sends, retries and replays. */
+type Phase =
+  /** Taking records and sending them; `pause` while a failed batch waits for its retry. */
+  | { readonly name: 'open', readonly pause: Pause | undefined }
+  /** close() was called: no more records; delivering what is held (spool replay included). */
+  | { readonly name: 'closing', readonly pause: Pause | undefined, readonly closed: Promise<ShipperStats> }
+  /** The close deadline passed: no retries, no replay; everything still held is spooled or dropped. */
+  | { readonly name: 'spilling', readonly closed: Promise<ShipperStats> }
+  /** Done: sockets closed, spool lock released. */
+  | { readonly name: 'closed', readonly closed: Promise<ShipperStats> }
+
+/** What a host may hand the core besides options: not options, since they cannot cross to a worker. */
+export interface ShipperDeps {
+  /** Time and timers; default the system clock. Tests pass one they move by hand. */
+  clock?: Clock
+  /** Names the sender in stderr lines (notices.ts). Default 'maap-shipper'. */
+  prefix?: string
+}
+
 export class Shipper extends EventEmitter {
   readonly #opts: ResolvedOptions
+  readonly #clock: Clock
+  readonly #notices: Notices
   readonly #client: CollectorClient
   readonly #spool: Spool | undefined
+  readonly #replay: Replay | undefined
   readonly #stats = { sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0 }
-  readonly #dropNotice = new DropNotice(() => this.#stats.dropped)
+  #phase: Phase = { name: 'open', pause: undefined }
 
   readonly #cur: OpenBatch
-  #curTimer: NodeJS.Timeout | undefined
+  #cancelCurTimer: (() => void) | undefined
   /** Batches that failed and wait for the pause to end; sent before anything else. */
   readonly #retry: Batch[] = []
   readonly #ready: Batch[] = []
@@ -41,34 +71,30 @@ export class Shipper extends EventEmitter {
   #bytes = 0
   #records = 0
   #seq = 0
-  /** A spool file is in memory (in flight or waiting to retry): replay goes one file at a time, in order. */
-  #replaying = false
-
+  /** Consecutive failed sends: the backoff's exponent. */
   #failures = 0
-  #pauseTimer: NodeJS.Timeout | undefined
-  #pausedUntil = 0
   #needDrain = false
-  #closed = false
-  #deadlineHit = false
-  #closing: Promise<ShipperStats> | undefined
   #waiters: Array<{ ready: () => boolean, resolve: () => void }> = []
 
-  constructor (options: ShipperOptions = {}, env: NodeJS.ProcessEnv = process.env) {
+  constructor (options: ShipperOptions = {}, env: NodeJS.ProcessEnv = process.env, deps: ShipperDeps = {}) {
     super()
     this.#opts = resolveOptions(options, env)
+    this.#clock = deps.clock ?? systemClock
+    this.#notices = new Notices(this, { prefix: deps.prefix, clock: this.#clock, onError: this.#opts.onError })
     this.#client = new CollectorClient(this.#opts)
     // Enough spare buffers for the batches in flight and the next few; more are allocated on demand.
     this.#cur = new OpenBatch(this.#opts.batchBytes, this.#opts.concurrency + 2)
     if (this.#opts.spoolDir !== undefined) {
       try {
         this.#spool = new Spool(this.#opts.spoolDir)
+        this.#replay = new Replay(this.#spool, err => this.#notices.error(err))
       } catch (err) {
         // An unusable spool must not stop logging: ship without it, and say so.
-        this.#report(err as ShipperError)
+        this.#notices.error(err as ShipperError)
       }
     }
     // Files left by an earlier run start replaying at once.
-    if (this.#spool !== undefined && this.#spool.pendingFiles > 0) queueMicrotask(() => this.#pump())
+    if ((this.#replay?.pendingFiles ?? 0) > 0) queueMicrotask(() => this.#pump())
   }
 
   /**
@@ -78,7 +104,7 @@ export class Shipper extends EventEmitter {
    * caller that respects it is slowed down, never blocked by an unreachable collector.
    */
   write (record: string | Record<string, unknown>): boolean {
-    if (this.#closed) {
+    if (this.#phase.name !== 'open') {
       this.#drop(1, 'write after close')
       return false
     }
@@ -89,15 +115,15 @@ export class Shipper extends EventEmitter {
         // A string is an NDJSON line; anything else a plain-JS caller passes is shipped as its text.
         : mapLine(String(record), this.#opts)
     } catch (err) {
-      this.#stats.dropped++
-      this.#report(new ShipperError('MAAP_SHIP_MAP', `record could not be serialised: ${(err as Error).message}`, { records: 1, cause: err }))
-      return true
+      // The first line of the cause only: a drop line is one line (JSON.stringify's circle report has three).
+      this.#drop(1, `record could not be serialised (${String((err as Error).message).split('\n')[0]})`, 'MAAP_SHIP_MAP', err)
+      return !this.#needDrain
     }
     if (line === null) return !this.#needDrain
     const bytes = Buffer.byteLength(line) + 1
     if (this.#cur.count > 0 && this.#cur.bytes + bytes > this.#opts.batchBytes) this.#seal()
     if (this.#cur.count === 0) {
-      this.#curTimer = setTimeout(() => this.#seal(), this.#opts.batchInterval).unref()
+      this.#cancelCurTimer = this.#clock.timer(() => this.#seal(), this.#opts.batchInterval, false)
     }
     this.#cur.add(line, bytes)
     this.#bytes += bytes
@@ -125,10 +151,10 @@ export class Shipper extends EventEmitter {
     if (timeoutMs === undefined) {
       await settled
     } else {
-      let timer: NodeJS.Timeout | undefined
-      // Ref'd: an explicit, bounded wait the caller asked for is kept even if nothing else holds the loop.
-      await Promise.race([settled, new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })])
-      clearTimeout(timer)
+      // Held: an explicit, bounded wait the caller asked for is kept even if nothing else holds the loop.
+      const wait = sleep(this.#clock, timeoutMs)
+      await Promise.race([settled, wait.done])
+      wait.cancel()
     }
     return this.stats()
   }
@@ -143,8 +169,13 @@ export class Shipper extends EventEmitter {
    * then spools — or, without a spool, drops and counts — what is left. Idempotent.
    */
   close (): Promise<ShipperStats> {
-    this.#closing ??= this.#close()
-    return this.#closing
+    const phase = this.#phase
+    if (phase.name !== 'open') return phase.closed
+    let settle!: { resolve: (s: ShipperStats) => void, reject: (e: unknown) => void }
+    const closed = new Promise<ShipperStats>((resolve, reject) => { settle = { resolve, reject } })
+    this.#phase = { name: 'closing', pause: phase.pause, closed }
+    this.#close().then(settle.resolve, settle.reject)
+    return closed
   }
 
   stats (): ShipperStats {
@@ -152,37 +183,48 @@ export class Shipper extends EventEmitter {
       ...this.#stats,
       queued: this.#records,
       queuedBytes: this.#bytes,
-      spoolFiles: this.#spool?.pendingFiles ?? 0
+      spoolFiles: this.#replay?.pendingFiles ?? 0
     }
   }
 
   async #close (): Promise<ShipperStats> {
-    this.#closed = true
     this.#seal()
-    let timer: NodeJS.Timeout | undefined
-    // The one ref'd timer: close() was asked for, so the process stays up until it is done — at most
-    // closeTimeout, plus the time to spill and to abort what is in flight.
-    const deadline = new Promise<void>(resolve => { timer = setTimeout(resolve, this.#opts.closeTimeout) })
-    await Promise.race([this.#until(() => this.#pending.size === 0 && (this.#spool?.pendingFiles ?? 0) === 0), deadline])
-    clearTimeout(timer)
+    // The one held wait of the core: close() was asked for, so the process stays up until it is done —
+    // at most closeTimeout, plus the time to spill and to abort what is in flight.
+    const deadline = sleep(this.#clock, this.#opts.closeTimeout)
+    await Promise.race([this.#until(() => this.#pending.size === 0 && (this.#replay?.pendingFiles ?? 0) === 0), deadline.done])
+    deadline.cancel()
     if (this.#pending.size > 0) {
-      this.#deadlineHit = true
-      clearTimeout(this.#pauseTimer)
+      this.#enter('spilling')
       for (const b of this.#retry.splice(0)) this.#spill(b, 'close deadline')
       for (const b of this.#ready.splice(0)) this.#spill(b, 'close deadline')
       // In-flight sends end with an abort, and #settle spills them since the deadline passed.
       for (const ac of this.#inflight.values()) ac.abort()
       await this.#until(() => this.#pending.size === 0)
     }
-    this.#dropNotice.flush()
+    this.#notices.flush()
     await this.#client.close().catch(() => { /* sockets already gone */ })
     this.#spool?.release()
+    this.#enter('closed')
     return this.stats()
   }
 
+  /** Moves past closing; a retry wait in progress ends with it (nothing is retried any more). */
+  #enter (name: 'spilling' | 'closed'): void {
+    const phase = this.#phase
+    if (phase.name === 'open') return
+    if (phase.name === 'closing') phase.pause?.cancel()
+    this.#phase = { name, closed: phase.closed }
+  }
+
+  #paused (): boolean {
+    const phase = this.#phase
+    return (phase.name === 'open' || phase.name === 'closing') && phase.pause !== undefined
+  }
+
   #seal (): void {
-    clearTimeout(this.#curTimer)
-    this.#curTimer = undefined
+    this.#cancelCurTimer?.()
+    this.#cancelCurTimer = undefined
     if (this.#cur.count === 0) return
     const batch = this.#cur.seal(this.#seq++)
     this.#pending.add(batch)
@@ -191,38 +233,23 @@ export class Shipper extends EventEmitter {
   }
 
   #pump (): void {
-    while (this.#pausedUntil === 0 && this.#inflight.size < this.#opts.concurrency) {
+    while (!this.#paused() && this.#inflight.size < this.#opts.concurrency) {
       const batch = this.#next()
       if (batch === undefined) return
       this.#dispatch(batch)
     }
   }
 
-  /** Retries first, then the oldest spool file (one at a time, so replay keeps order), then new batches. */
+  /** Retries first, then the oldest spool file (Replay keeps to one at a time), then new batches. */
   #next (): Batch | undefined {
     const retry = this.#retry.shift()
     if (retry !== undefined) return retry
-    while (this.#spool !== undefined && !this.#deadlineHit && !this.#replaying) {
-      const file = this.#spool.take()
-      if (file === undefined) break
-      let lines: string[]
-      try {
-        lines = this.#spool.read(file)
-      } catch (err) {
-        this.#report(new ShipperError('MAAP_SHIP_SPOOL', `spool file ${file} could not be read, left in place: ${(err as Error).message}`, { cause: err }))
-        continue
+    if (this.#replay !== undefined && this.#phase.name !== 'spilling') {
+      const batch = this.#replay.next()
+      if (batch !== undefined) {
+        this.#hold(batch)
+        return batch
       }
-      if (lines.length === 0) {
-        // Nothing to send (a file emptied by hand): it is done.
-        this.#removeSpoolFile(file)
-        continue
-      }
-      // Spooled records are older than anything this run wrote: batch number 0 keeps them first if they
-      // have to be spooled again (a spool file name needs a non-negative number).
-      const batch = batchOfLines(lines, 0, file)
-      this.#replaying = true
-      this.#hold(batch)
-      return batch
     }
     return this.#ready.shift()
   }
@@ -244,7 +271,7 @@ export class Shipper extends EventEmitter {
     const n = batch.count
     switch (result.kind) {
       case 'answered': {
-        this.#healthy()
+        this.#failures = 0
         const rejected = Math.min(n, result.rejected.length)
         this.#stats.sent += n - rejected
         if (n - rejected > 0) this.emit('sent', n - rejected)
@@ -258,12 +285,12 @@ export class Shipper extends EventEmitter {
         return
       }
       case 'permanent':
-        this.#healthy()
+        this.#failures = 0
         this.#reject(n, `collector refused a batch of ${n} records for good: ${result.error.message}`, result.status, [])
         this.#release(batch, true)
         return
       case 'too-large':
-        this.#healthy()
+        this.#failures = 0
         if (n === 1) {
           this.#reject(1, `a single record is too large for the collector: ${result.error.message}`, 413, [])
           this.#release(batch, true)
@@ -272,7 +299,7 @@ export class Shipper extends EventEmitter {
         }
         return
       case 'retryable':
-        if (this.#deadlineHit) {
+        if (this.#phase.name === 'spilling') {
           this.#spill(batch, 'close deadline')
           return
         }
@@ -287,41 +314,35 @@ export class Shipper extends EventEmitter {
   #split (batch: Batch): void {
     const parts = halves(batch).map(([body, count]) => makeBatch(body, count, batch.seq))
     this.#release(batch, false)
-    // A replayed spool file stays the one file in flight until both of its halves are settled.
-    if (batch.spoolFile !== undefined) this.#replaying = true
     for (const half of parts) this.#hold(half)
     this.#retry.unshift(...parts)
-    Promise.all(parts.map(h => h.done)).then(() => {
-      if (batch.spoolFile !== undefined) {
-        this.#removeSpoolFile(batch.spoolFile)
-        this.#replaying = false
-        this.#pump()
-      }
-      batch.resolve()
-    })
+    const halvesDone = Promise.all(parts.map(h => h.done))
+    // A replayed spool file stays the one file out until both of its halves are settled.
+    this.#replay?.split(batch, halvesDone, () => this.#pump())
+    void halvesDone.then(() => batch.resolve())
   }
 
   #pause (delayMs: number, result: Extract<SendResult, { kind: 'retryable' }>, records: number): void {
-    const err = new ShipperError('MAAP_SHIP_RETRY',
+    const error = new ShipperError('MAAP_SHIP_RETRY',
       `sending ${records} records failed (${result.status ?? result.error.message}); retry ${this.#failures} in ${delayMs} ms`,
       { records, ...(result.status === undefined ? {} : { status: result.status }), cause: result.error })
-    this.emit('retry', { attempt: this.#failures, delayMs, status: result.status, records, error: err })
-    // Retries are expected; stderr hears only about the first failure of a streak when nobody listens.
-    this.#report(err, this.#failures === 1)
+    this.#notices.retry({ attempt: this.#failures, delayMs, status: result.status, records, error })
     // Unhealthy now: writers waiting for 'drain' must not wait on an unreachable collector.
     this.#emitDrain()
-    const until = Date.now() + delayMs
-    if (until <= this.#pausedUntil) return
-    clearTimeout(this.#pauseTimer)
-    this.#pausedUntil = until
-    this.#pauseTimer = setTimeout(() => {
-      this.#pausedUntil = 0
-      this.#pump()
-    }, delayMs).unref()
+    const phase = this.#phase
+    if (phase.name !== 'open' && phase.name !== 'closing') return
+    const until = this.#clock.now() + delayMs
+    if (phase.pause !== undefined && until <= phase.pause.until) return
+    phase.pause?.cancel()
+    const cancel = this.#clock.timer(() => this.#resume(), delayMs, false)
+    this.#phase = { ...phase, pause: { until, cancel } }
   }
 
-  #healthy (): void {
-    this.#failures = 0
+  /** The retry wait is over: send again. */
+  #resume (): void {
+    const phase = this.#phase
+    if (phase.name === 'open' || phase.name === 'closing') this.#phase = { ...phase, pause: undefined }
+    this.#pump()
   }
 
   /** Memory bound reached: spill (or drop) the oldest batches that are not in flight. */
@@ -338,7 +359,7 @@ export class Shipper extends EventEmitter {
     const n = batch.count
     if (batch.spoolFile !== undefined) {
       // Still on disk: put it back at the head of the spool instead of writing it again.
-      this.#spool!.giveBack(batch.spoolFile)
+      this.#replay!.giveBack(batch)
       this.#release(batch, false)
       batch.resolve()
       return
@@ -351,36 +372,31 @@ export class Shipper extends EventEmitter {
         this.#release(batch, true)
         return
       } catch (err) {
-        this.#report(new ShipperError('MAAP_SHIP_SPOOL', `could not spool ${n} records to ${this.#spool.dir}: ${(err as Error).message}`, { records: n, cause: err }))
+        this.#notices.error(new ShipperError('MAAP_SHIP_SPOOL', `could not spool ${n} records to ${this.#spool.dir}: ${(err as Error).message}`, { records: n, cause: err }))
       }
     }
     this.#release(batch, true)
     this.#drop(n, reason)
   }
 
-  #drop (n: number, reason: string): void {
+  #drop (n: number, reason: string, code?: 'MAAP_SHIP_MAP', cause?: unknown): void {
     this.#stats.dropped += n
-    const err = new ShipperError('MAAP_SHIP_DROPPED', `dropped ${n} records: ${reason} (dropped so far: ${this.#stats.dropped})`, { records: n })
-    this.emit('dropped', { records: n, reason })
-    this.#report(err, false)
-    // Drops always reach stderr, listeners or not: losing logs must never go unnoticed.
-    this.#dropNotice.add(n, reason)
+    this.#notices.dropped(n, reason, this.#stats.dropped, code, cause)
   }
 
   #reject (n: number, message: string, status: number, details: Array<{ index: number, error: string }>): void {
     this.#stats.rejected += n
     this.emit('rejected', { records: n, status, details })
-    this.#report(new ShipperError('MAAP_SHIP_REJECTED', message, { records: n, status }))
+    this.#notices.error(new ShipperError('MAAP_SHIP_REJECTED', message, { records: n, status }))
   }
 
   /** Takes a batch out of memory accounting; with `resolve`, it is settled (flush stops waiting for it). */
   #release (batch: Batch, resolve: boolean): void {
     if (!this.#pending.delete(batch)) return
-    if (batch.spoolFile !== undefined) this.#replaying = false
     this.#bytes -= batch.body.length
     this.#records -= batch.count
     if (resolve) {
-      if (batch.spoolFile !== undefined) this.#removeSpoolFile(batch.spoolFile)
+      this.#replay?.delivered(batch)
       batch.resolve()
     }
     if (this.#bytes < this.#opts.highWaterBytes / 2) this.#emitDrain()
@@ -393,32 +409,10 @@ export class Shipper extends EventEmitter {
     this.#records += batch.count
   }
 
-  #removeSpoolFile (file: string): void {
-    try {
-      this.#spool!.remove(file)
-    } catch (err) {
-      this.#report(new ShipperError('MAAP_SHIP_SPOOL', `delivered spool file ${file} could not be removed and may be sent again: ${(err as Error).message}`, { cause: err }))
-    }
-  }
-
   #emitDrain (): void {
     if (!this.#needDrain) return
     this.#needDrain = false
     this.emit('drain')
-  }
-
-  /** Errors go to onError and 'error' listeners; with neither, to stderr when `stderr` is set. */
-  #report (err: ShipperError, stderr = true): void {
-    let heard = false
-    if (this.#opts?.onError !== undefined) {
-      heard = true
-      try { this.#opts.onError(err) } catch { /* the application's callback must not break shipping */ }
-    }
-    if (this.listenerCount('error') > 0) {
-      heard = true
-      this.emit('error', err)
-    }
-    if (!heard && stderr) stderrLine(`maap-shipper: ${err.message}`)
   }
 
   #until (ready: () => boolean): Promise<void> {

@@ -1,8 +1,7 @@
 // How the shipper reacts to each kind of answer: partial and total rejection, permanent 4xx, 413.
 import t from 'tap'
 import { Shipper, type ShipperError } from '@maap-event-logger/shipper'
-import { startStub } from './fixtures/stub-collector'
-import { captureStderr } from './fixtures/process'
+import { startStub, captureStderr } from '../../../test/support'
 
 t.test('partial rejection keeps the accepted part and counts the rest', async t => {
   const stub = await startStub(t, req => {

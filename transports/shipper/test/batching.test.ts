@@ -1,7 +1,7 @@
 import t from 'tap'
 import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
-import { startStub } from './fixtures/stub-collector'
+import { captureStderr, startStub } from '../../../test/support'
 
 t.test('a full batch (count) is sent without waiting for the interval', async t => {
   const stub = await startStub(t)
@@ -111,6 +111,22 @@ t.test('blank lines are skipped, unserialisable records are counted, never throw
   t.equal(stats.sent, 3)
   t.same(stub.accepted.map(e => e.message), ['kept', '42', 'null'])
   t.match(errors, [{ code: 'MAAP_SHIP_MAP', records: 1 }])
+})
+
+t.test("an unserialisable record is a drop like any other: 'dropped', and a line on stderr though someone listens", async t => {
+  const stub = await startStub(t)
+  const shipper = new Shipper({ url: stub.url, onError: () => {} }, {})
+  t.teardown(() => shipper.close())
+  const drops: unknown[] = []
+  shipper.on('dropped', d => drops.push(d))
+  const stderr = captureStderr(t)
+  const circular: Record<string, unknown> = { msg: 'loop' }
+  circular.self = circular
+  shipper.write(circular)
+  stderr.stop()
+  t.match(drops, [{ records: 1, reason: /^record could not be serialised \(.*circular/i }])
+  t.equal(stderr.lines.length, 1)
+  t.match(stderr.lines[0], /^maap-shipper: dropped 1 records: record could not be serialised .*\(dropped so far: 1\)\n$/)
 })
 
 t.test('backpressure: write() returns false above highWaterBytes while delivering, then drain', async t => {

@@ -2,7 +2,7 @@ import t from 'tap'
 import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { deadPort, startStub } from './fixtures/stub-collector'
+import { deadPort, startStub } from '../../../test/support'
 import { runCli, startCli } from './fixtures/run-cli'
 
 const mixed = [

@@ -1,9 +1,6 @@
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { Shipper } from '@maap-event-logger/shipper'
-import { deadPort, startStub } from './fixtures/stub-collector'
-import { captureStderr } from './fixtures/process'
+import { deadPort, startStub, captureStderr } from '../../../test/support'
 
 t.test('close is idempotent; writes after close are counted as dropped, not thrown', async t => {
   const stub = await startStub(t)
@@ -27,21 +24,6 @@ t.test('flush with a timeout returns even while the collector is down', async t 
   const stats = await shipper.flush(30)
   t.equal(stats.queued, 1, 'still pending, visible in stats')
   t.equal((await shipper.close()).dropped, 1)
-})
-
-t.test('a shipper never keeps a process alive: the child exits with a batch still retrying', async t => {
-  const stub = await startStub(t, () => ({ status: 503 }))
-  const child = spawn(process.execPath, ['-e', `
-    const { Shipper } = require('@maap-event-logger/shipper')
-    const s = new Shipper({ url: ${JSON.stringify(stub.url)}, batchInterval: 1, retryBaseMs: 60000, onError: () => {} })
-    s.on('retry', () => console.log('retrying'))
-    s.write({ msg: 'a' })
-  `], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let out = ''
-  child.stdout.on('data', (c: Buffer) => { out += c })
-  const [code] = await once(child, 'exit')
-  t.equal(code, 0)
-  t.equal(out.trim(), 'retrying', 'it did try, then let the process end')
 })
 
 t.test('drop lines on stderr are coalesced, and the total always gets out by close', async t => {

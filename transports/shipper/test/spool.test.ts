@@ -2,10 +2,8 @@ import t from 'tap'
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
 import { Shipper, type ShipperError } from '@maap-event-logger/shipper'
-import { acceptAll, deadPort, startStub } from './fixtures/stub-collector'
-import { captureStderr, holdProcess } from './fixtures/process'
+import { acceptAll, deadPort, startStub, captureStderr, holdProcess } from '../../../test/support'
 
 const spoolFiles = (dir: string): string[] => readdirSync(dir).filter(f => f.endsWith('.ndjson')).sort()
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'maap-spool-'))
@@ -64,8 +62,9 @@ t.test('a spool directory held by a live process is not shared: ship without it,
 
 t.test("a dead process's lock is taken over, with its files", async t => {
   const dir = tmp()
-  const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
-  writeFileSync(join(dir, '.lock'), `${dead.stdout.trim()} 0`)
+  // A pid above the kernel's pid_max: no process has it, as for a process that died.
+  const dead = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) + 1
+  writeFileSync(join(dir, '.lock'), `${dead} 0`)
   writeFileSync(join(dir, '000000000000001-0000000000-0000.ndjson'), '{"level":"info","message":"left over","app_name":"x"}\n')
   writeFileSync(join(dir, 'not-ours.txt'), 'keep me')
   writeFileSync(join(dir, '000000000000000-0000000000-0000.ndjson'), '')

@@ -1,4 +1,5 @@
 // @maap-event-logger/winston-transport — `winston.add(new MaapTransport(options))`.
 export { MaapTransport } from './transport'
 export type { MaapTransportOptions } from './options'
-export { ShipperError, type ShipperStats, type ShipperErrorCode } from '@maap-event-logger/shipper'
+export { ERROR_CODES, ShipperError, type ShipperErrorCode } from './errors'
+export type { ShipperStats } from '@maap-event-logger/shipper/app-thread'

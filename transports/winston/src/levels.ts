@@ -2,7 +2,7 @@
 // level takes the accepted name nearest to it in the logger's own scale (ties go to the more severe), so
 // `{ panic: 0, error: 1, info: 2, chatty: 3 }` ships panic as error and chatty as info; a scale with no
 // accepted name at all ships as info. The record keeps the original name in `level_raw` (record.ts).
-import { mapRecord } from '@maap-event-logger/shipper'
+import { mapRecord } from '@maap-event-logger/shipper/app-thread'
 
 export type Levels = Readonly<Record<string, number>>
 

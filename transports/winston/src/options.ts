@@ -1,7 +1,7 @@
 // MaapTransport's options are winston's (level, format, silent, …) plus every shipper option. They are
 // split once at construction: winston's go to TransportStream, the rest to the worker's Shipper.
 import type TransportStream from 'winston-transport'
-import type { ShipperError, ShipperOptions } from '@maap-event-logger/shipper'
+import type { ShipperError, ShipperOptions } from '@maap-event-logger/shipper/app-thread'
 
 export interface MaapTransportOptions extends Omit<TransportStream.TransportStreamOptions, 'log' | 'logv' | 'close'>, Omit<ShipperOptions, 'onError'> {
   /**

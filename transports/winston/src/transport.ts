@@ -1,13 +1,15 @@
 // MaapTransport: `winston.add(new MaapTransport({ url, appName }))`. The application thread only
 // serialises (record.ts); a worker thread running the shared shipping core does everything else.
 //
-// Delivery before 'finish' (winston#1250, winston-transport#49): logger.end() ends each transport and
+// Delivery before 'finish' (winston's known weakness: 'finish' used to fire before remote delivery): logger.end() ends each transport and
 // waits for its 'finish'; a Writable emits 'finish' only after _final's callback. _final closes the
 // worker's shipper, which answers once every record is acknowledged by the collector — or, at the
 // latest after closeTimeout, spooled (spoolDir) or dropped and counted. So the logger's 'finish' means
 // delivered. process.exit() without end(): the shipper worker's exit flush (flushOnExit).
 import TransportStream from 'winston-transport'
-import { resolveOptions, ShipperError, startShipperWorker, type ShipperStats, type ShipperWorker } from '@maap-event-logger/shipper'
+// The app-thread entry: this thread only serialises, and must not load the core's HTTP client.
+import { resolveOptions, startShipperThread, type ShipperStats, type ShipperThread } from '@maap-event-logger/shipper/app-thread'
+import { ShipperError } from './errors'
 import type { Levels } from './levels'
 import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
 import { RecordSerialiser } from './record'
@@ -16,7 +18,7 @@ import { RecordSerialiser } from './record'
 const FORWARDED = ['sent', 'retry', 'rejected', 'dropped', 'spooled'] as const
 
 export class MaapTransport extends TransportStream {
-  readonly #thread: ShipperWorker
+  readonly #thread: ShipperThread
   readonly #record: RecordSerialiser
   readonly #onError: ((err: ShipperError) => void) | undefined
   readonly #closeTimeout: number
@@ -32,7 +34,7 @@ export class MaapTransport extends TransportStream {
     this.#closeTimeout = resolved.closeTimeout
     this.#record = new RecordSerialiser(resolved.appName)
     // The worker client decides what reaches stderr; only this transport knows who hears its 'warn'.
-    this.#thread = startShipperWorker(forWorker, { flushOnExit: true, heard: () => this.#heard(), stderrPrefix: 'maap-winston' })
+    this.#thread = startShipperThread(forWorker, { flushOnExit: true, heard: () => this.#heard(), stderrPrefix: 'maap-winston' })
     for (const name of FORWARDED) this.#thread.on(name, (data: unknown) => this.emit(name, data))
     this.#thread.on('error', (err: ShipperError) => this.#warn(err))
     // A dead worker is reported like a drop.

@@ -1,26 +1,15 @@
 // The exit guarantee, in real child processes: records logged right before the process ends reach the
 // collector through the synchronous exit flush (the shipper's exit-flush.ts), or are spooled, or are counted on stderr.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { startCollector } from '../../../test/helpers/collector'
-import { journaled } from '../../../test/helpers/journal'
-import { deadPort } from './fixtures/dead-port'
+import { deadPort, journaled, runNode, winstonApp } from '../../../test/support'
 
 const fixture = (name: string): string => resolve(__dirname, 'fixtures', name)
 
-async function run (script: string, env: Record<string, string>): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (c: Buffer) => { stdout += c })
-  child.stderr.on('data', (c: Buffer) => { stderr += c })
-  const [code] = await once(child, 'exit')
-  return { code, stdout, stderr }
-}
+const run = (script: string, env: Record<string, string>): ReturnType<typeof runNode> => runNode([script], env)
 
 
 function checkAll (t: Tap.Test, logDir: string, n: number): void {
@@ -32,21 +21,21 @@ function checkAll (t: Tap.Test, logDir: string, n: number): void {
 
 t.test('50,000 records then process.exit(): all delivered', async t => {
   const collector = await startCollector(t)
-  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
   t.equal(app.code, 0, app.stderr)
   checkAll(t, collector.logDir, 50_000)
 })
 
 t.test('a natural end of the process, no end() and no exit(): all delivered', async t => {
   const collector = await startCollector(t)
-  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'natural' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'natural' })
   t.equal(app.code, 0, app.stderr)
   checkAll(t, collector.logDir, 20_000)
 })
 
 t.test("logger.end(): 'finish' after delivery, then process.exit() has nothing left to do", async t => {
   const collector = await startCollector(t)
-  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'end' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'end' })
   t.equal(app.code, 0, app.stderr)
   t.equal(app.stdout, 'finish\n')
   checkAll(t, collector.logDir, 20_000)
@@ -54,7 +43,7 @@ t.test("logger.end(): 'finish' after delivery, then process.exit() has nothing l
 
 t.test('an uncaught exception with handleExceptions: the crash record is delivered with its stack', async t => {
   const collector = await startCollector(t)
-  const app = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '100', MODE: 'throw' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '100', MODE: 'throw' })
   t.equal(app.code, 1, 'winston exits with 1 after an uncaught exception')
   const events = journaled(collector.logDir)
   t.equal(events.length, 101)
@@ -69,7 +58,7 @@ t.test('an uncaught exception with handleExceptions: the crash record is deliver
 t.test('collector down at exit: records spooled within the bound, replayed by the next run', async t => {
   const spool = mkdtempSync(join(tmpdir(), 'maap-winston-exit-spool-'))
   const port = await deadPort()
-  const down = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '5000', MODE: 'exit', SPOOL_DIR: spool, CLOSE_TIMEOUT: '300' })
+  const down = await run(winstonApp, { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '5000', MODE: 'exit', SPOOL_DIR: spool, CLOSE_TIMEOUT: '300' })
   t.equal(down.code, 0, down.stderr)
   const files = readdirSync(spool).filter(f => f.endsWith('.ndjson'))
   const spooled = files.reduce((n, f) => n + readFileSync(join(spool, f), 'utf8').split('\n').filter(Boolean).length, 0)
@@ -77,7 +66,7 @@ t.test('collector down at exit: records spooled within the bound, replayed by th
 
   // The application starts again and the collector is back: the spool is replayed with the new records.
   const collector = await startCollector(t, { port })
-  const up = await run(fixture('app.js'), { MAAP_TEST_URL: collector.url, N: '10', MODE: 'exit', SPOOL_DIR: spool })
+  const up = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '10', MODE: 'exit', SPOOL_DIR: spool })
   t.equal(up.code, 0, up.stderr)
   t.equal(journaled(collector.logDir).length, 5010)
   t.same(readdirSync(spool).filter(f => f.endsWith('.ndjson')), [])
@@ -85,17 +74,17 @@ t.test('collector down at exit: records spooled within the bound, replayed by th
 
 t.test('collector down at exit without a spool: drops are counted on stderr, the app still exits', async t => {
   const port = await deadPort()
-  const app = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '100', MODE: 'exit', CLOSE_TIMEOUT: '200' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '100', MODE: 'exit', CLOSE_TIMEOUT: '200' })
   t.equal(app.code, 0)
-  t.match(app.stderr, /maap-shipper: dropped 100 records: close deadline/)
+  t.match(app.stderr, /maap-winston: dropped 100 records: close deadline/, 'the worker\'s line says whose records they were')
 })
 
 t.test('collector down, nobody listening: the first failed send of a streak is on stderr', async t => {
   const port = await deadPort()
-  const app = await run(fixture('app.js'), { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '10', MODE: 'end', CLOSE_TIMEOUT: '500' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: `http://127.0.0.1:${port}`, N: '10', MODE: 'end', CLOSE_TIMEOUT: '500' })
   t.equal(app.code, 0)
   t.match(app.stderr, /maap-winston: sending 10 records failed \(.*ECONNREFUSED.*\); retry 1 in \d+ ms/)
-  t.match(app.stderr, /maap-shipper: dropped 10 records: close deadline/)
+  t.match(app.stderr, /maap-winston: dropped 10 records: close deadline/)
   t.equal(app.stdout, 'finish\n', "'finish' comes after the close deadline, not never")
 })
 

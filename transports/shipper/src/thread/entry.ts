@@ -1,11 +1,12 @@
 // Worker-thread entry point: `new Worker(require.resolve('@maap-event-logger/shipper/worker'),
-// { workerData: { options, state? } })` (WorkerData in worker-host.ts). worker-client.ts is the
+// { workerData: { options, state?, prefix? } })` (WorkerData in protocol.ts). app-side.ts is the
 // application-thread side; `state`, when given, is the flag its exit flush waits on.
 import { parentPort, workerData } from 'node:worker_threads'
-import { hostShipper, SETTLED, type WorkerData } from './worker-host'
+import { SETTLED, type WorkerData } from './protocol'
+import { hostShipper } from './worker-side'
 
 if (parentPort === null) throw new Error('@maap-event-logger/shipper/worker must run in a worker thread')
-const { options = {}, state } = (workerData ?? {}) as WorkerData
+const { options = {}, state, prefix } = (workerData ?? {}) as WorkerData
 const flag = state === undefined ? undefined : new Int32Array(state)
 
 // Tells an application thread blocked in its exit flush that nothing more will be delivered.
@@ -15,6 +16,6 @@ const settle = (): void => {
   Atomics.notify(flag, 0)
 }
 
-hostShipper(parentPort, options, settle)
+hostShipper(parentPort, options, settle, prefix)
 // A worker that dies for any reason must not leave the application waiting out the whole bound.
 process.on('exit', settle)

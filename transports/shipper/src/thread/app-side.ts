@@ -1,23 +1,28 @@
-// The application-thread side of a shipper in a worker thread (worker.ts is the other side). write()
-// only queues a serialised line; lines cross to the worker in one message per event-loop turn (or per
-// CHUNK lines, so a burst of logging starts shipping while it is still going on). flush() and close()
-// are requests answered by id. The worker is unref'd: only a pending flush/close holds the process, and
-// the opt-in exit flush (exit-flush.ts) covers process.exit() and an event loop that runs empty.
+// The application-thread side of a shipper in a worker thread (worker-side.ts is the other side, the
+// messages are in protocol.ts). write() only queues a serialised line; lines cross to the worker in one
+// message per event-loop turn (or per CHUNK lines, so a burst of logging starts shipping while it is
+// still going on). flush() and close() are requests answered by id. The worker is unref'd: only a
+// pending flush/close holds the process, and the opt-in exit flush (exit-flush.ts) covers
+// process.exit() and an event loop that runs empty.
+//
+// This module must not load the Shipper (nor undici): the application thread only queues lines.
 import { EventEmitter } from 'node:events'
 import { Worker } from 'node:worker_threads'
-import { ShipperError } from './errors'
-import { flushOnExit, forget } from './exit-flush'
-import { resolveOptions, type ShipperOptions } from './options'
-import type { ShipperStats } from './stats'
-import { stderrLine } from './stderr'
-import { errorFromData, RUNNING, SETTLED, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './worker-host'
+import type { Clock } from '../clock'
+import { Notices } from '../notices'
+import { resolveOptions, type ShipperOptions } from '../options'
+import type { ShipperStats } from '../stats'
+import { flushOnExit, forget, type ExitFlushable } from './exit-flush'
+import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './protocol'
 
 const CHUNK = 1000
 
 /** Counters for a worker that is gone: nothing it held can be accounted for any more. */
 const GONE: ShipperStats = Object.freeze({ sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 })
 
-export interface StartWorkerOptions {
+const forwarded = new Set<string>(FORWARDED)
+
+export interface StartThreadOptions {
   /**
    * At process 'exit' (process.exit(), or the event loop running empty) hand the worker what is queued,
    * ask it to close and block the exiting thread until it has settled — for at most closeTimeout +
@@ -28,22 +33,26 @@ export interface StartWorkerOptions {
    * Whether the front end's user hears its errors, which decides what goes to stderr instead. A front
    * end that re-emits errors under its own name (winston's 'warn') always listens to 'error' and
    * 'failed' itself, so only it can say whether anyone hears them. Default: someone listens to this
-   * worker's 'error' (for a dead worker: to its 'failed').
+   * object's 'error' (for a dead worker: to its 'failed').
    */
   heard?: () => boolean
-  /** Names the sender in the stderr lines printed on this thread, e.g. 'maap-winston'. Default 'maap-shipper'. */
+  /** Names the sender in every stderr line, on both threads, e.g. 'maap-winston'. Default 'maap-shipper'. */
   stderrPrefix?: string
+  /** Time for this thread's notices (the once-a-second drop line); tests pass one they move by hand. */
+  clock?: Clock
 }
 
 /**
  * Events: the core's `'sent'`, `'retry'`, `'rejected'`, `'dropped'`, `'spooled'` (the Shipper's payloads,
  * errors inside them as text); `'error'` (ShipperError); `'failed'` (Error): the worker thread itself died
- * and what it held is lost. Unheard, errors go to stderr by the Shipper's rules (see #report), so every
- * front end on a worker prints the same things.
+ * and what it held is lost. What reaches stderr follows notices.ts, so every front end on a worker
+ * prints the same things.
  */
-export class ShipperWorker extends EventEmitter {
+export class ShipperThread extends EventEmitter implements ExitFlushable {
   readonly #worker: Worker
   readonly #state: Int32Array
+  readonly #notices: Notices
+  readonly #heard: (event: 'error' | 'failed') => boolean
   #lines: string[] = []
   #nextId = 1
   readonly #waiting = new Map<number, (stats: ShipperStats) => void>()
@@ -55,22 +64,17 @@ export class ShipperWorker extends EventEmitter {
   #writtenAfterClose = 0
   /** Counters of the closed worker, so that a flush() after close() still answers with them. */
   #final: ShipperStats | undefined
-  readonly #heard: (event: 'error' | 'failed') => boolean
-  readonly #stderrPrefix: string
 
-  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false, heard, stderrPrefix = 'maap-shipper' }: StartWorkerOptions) {
+  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false, heard, stderrPrefix, clock }: StartThreadOptions) {
     super()
     this.#heard = heard ?? (event => this.listenerCount(event) > 0)
-    this.#stderrPrefix = stderrPrefix
+    this.#notices = new Notices(this, { prefix: stderrPrefix, clock, heard: () => this.#heard('error') })
     // On the caller's stack, so a bad option throws here and not later inside the worker.
     const { closeTimeout } = resolveOptions(options)
-    const data: WorkerData = { options, state: new SharedArrayBuffer(4) }
+    const data: WorkerData = { options, state: new SharedArrayBuffer(4), prefix: this.#notices.prefix }
     this.#state = new Int32Array(data.state!)
-    this.#worker = new Worker(require.resolve('./worker'), { workerData: data })
-    this.#worker.on('message', (reply: HostReply) => {
-      if (reply.code === 'EVENT') this.#onEvent(reply.name, reply.data)
-      else this.#waiting.get(reply.id)?.(reply.stats)
-    })
+    this.#worker = new Worker(require.resolve('./entry'), { workerData: data })
+    this.#worker.on('message', (reply: HostReply) => this.#onReply(reply))
     this.#worker.on('error', err => this.#fail(err))
     this.#worker.on('exit', code => {
       this.#gone = true
@@ -88,7 +92,7 @@ export class ShipperWorker extends EventEmitter {
   /** Queues one NDJSON line; false, and the line counted as dropped, once the worker no longer takes records (closing or gone). */
   write (line: string): boolean {
     if (this.#closing !== undefined || this.#gone) {
-      this.#dropWrittenAfterClose()
+      this.#notices.dropped(1, 'write after close', ++this.#writtenAfterClose)
       return false
     }
     if (this.#lines.length === 0) setImmediate(() => this.#send())
@@ -108,15 +112,14 @@ export class ShipperWorker extends EventEmitter {
     this.#closing ??= this.#request({ code: 'CLOSE' }).then(stats => {
       forget(this)
       this.#final = stats
+      // Drops refused on this thread: their last count gets out now.
+      this.#notices.flush()
       return this.#withWrittenAfterClose(stats)
     })
     return this.#closing
   }
 
-  /**
-   * @internal Exit flush, step 1 (synchronous): hand over what is queued and ask the worker to close.
-   * Every worker starts before any waits, so several deliver in parallel.
-   */
+  /** @internal Exit flush, step 1 (synchronous): hand over what is queued and ask the worker to close. */
   beginExit (boundMs: number): void {
     if (this.#gone || Atomics.load(this.#state, 0) === SETTLED) return
     this.#send()
@@ -126,6 +129,7 @@ export class ShipperWorker extends EventEmitter {
 
   /** @internal Step 2: block this thread until the worker has settled everything, or the bound has passed. */
   waitExit (): boolean {
+    this.#notices.flush()
     if (this.#exitDeadline === 0) return true
     for (;;) {
       if (Atomics.load(this.#state, 0) === SETTLED) return true
@@ -135,52 +139,56 @@ export class ShipperWorker extends EventEmitter {
     }
   }
 
+  /** @internal */
+  gaveUp (boundMs: number): void {
+    this.#notices.line(`exit flush gave up after ${boundMs} ms; records not yet delivered or spooled are lost`)
+  }
+
+  #onReply (reply: HostReply): void {
+    switch (reply?.code) {
+      case 'EVENT':
+        this.#onEvent(reply.name, reply.data)
+        return
+      case 'FLUSHED':
+      case 'CLOSED': {
+        const done = this.#waiting.get(reply.id)
+        if (done !== undefined) {
+          done(reply.stats)
+          return
+        }
+      }
+    }
+    this.#protocolError(reply)
+  }
+
   #onEvent (name: string, data: unknown): void {
     if (name === 'error') {
       const err = errorFromData(data as ErrorData)
       // The worker prints its drops itself; retries are printed from their 'retry' event, below.
-      this.#report(err, err.code !== 'MAAP_SHIP_DROPPED' && err.code !== 'MAAP_SHIP_RETRY')
-      return
+      this.#notices.error(err, err.code !== 'MAAP_SHIP_DROPPED' && err.code !== 'MAAP_SHIP_RETRY' && err.code !== 'MAAP_SHIP_MAP')
+    } else if (name === 'retry') {
+      this.#notices.relayedRetry(data as { attempt?: number, error?: unknown })
+    } else if (forwarded.has(name)) {
+      this.emit(name, data)
+    } else {
+      this.#protocolError({ code: 'EVENT', name })
     }
-    this.emit(name, data)
-    // Retries are expected: unheard, only the first failure of a streak reaches stderr. Only the
-    // 'retry' event carries the attempt number.
-    const retry = data as { attempt?: number, error?: unknown }
-    if (name === 'retry' && retry.attempt === 1 && !this.#heard('error')) this.#stderr(String(retry.error))
   }
 
-  /** The Shipper's #report, on this thread: to 'error' listeners; to stderr as well when unheard and `printUnheard`. */
-  #report (err: ShipperError, printUnheard: boolean): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err)
-    if (printUnheard && !this.#heard('error')) this.#stderr(err.message)
+  /** The worker speaks a protocol this side does not know: say so, and stop it (thread-stream does the same). */
+  #protocolError (msg: unknown): void {
+    this.#notices.error(unknownMessage('application thread', msg))
+    void this.#worker.terminate()
   }
 
   #fail (err: Error): void {
     if (this.#failed) return
     this.#failed = true
-    if (this.listenerCount('failed') > 0) this.emit('failed', err)
-    if (!this.#heard('failed')) this.#stderr(`the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`)
-  }
-
-  /**
-   * Losing a record must never go unnoticed, so a drop reaches stderr even when someone listens (as the
-   * Shipper's drops do) — but only the 1st, 10th, 100th …: an application that goes on logging after
-   * close() must not flood stderr.
-   */
-  #dropWrittenAfterClose (): void {
-    const n = ++this.#writtenAfterClose
-    this.emit('dropped', { records: 1, reason: 'write after close' })
-    const err = new ShipperError('MAAP_SHIP_DROPPED', `dropped 1 record: write after close (written after close so far: ${n})`, { records: 1 })
-    this.#report(err, false)
-    if (Number.isInteger(Math.log10(n))) this.#stderr(err.message)
+    this.#notices.event('failed', err, `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, this.#heard('failed'))
   }
 
   #withWrittenAfterClose (stats: ShipperStats): ShipperStats {
     return this.#writtenAfterClose === 0 ? stats : { ...stats, dropped: stats.dropped + this.#writtenAfterClose }
-  }
-
-  #stderr (text: string): void {
-    stderrLine(`${this.#stderrPrefix}: ${text}`)
   }
 
   #send (): void {
@@ -208,6 +216,6 @@ export class ShipperWorker extends EventEmitter {
 }
 
 /** Starts a Shipper in a worker thread. Throws ShipperError MAAP_SHIP_INVALID_OPTION for a bad option. */
-export function startShipperWorker (options: Omit<ShipperOptions, 'onError'> = {}, start: StartWorkerOptions = {}): ShipperWorker {
-  return new ShipperWorker(options, start)
+export function startShipperThread (options: Omit<ShipperOptions, 'onError'> = {}, start: StartThreadOptions = {}): ShipperThread {
+  return new ShipperThread(options, start)
 }

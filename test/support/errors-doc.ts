@@ -1,0 +1,16 @@
+// The errors contract (fastify's test does the same): every code a package can report is documented
+// in its README, as a row of the "Errors" table: | `MAAP_…` | … |.
+import { readFileSync } from 'node:fs'
+
+/** Codes with no README table row of their own. */
+export function undocumentedCodes (readmePath: string, codes: readonly string[]): string[] {
+  const readme = readFileSync(readmePath, 'utf8')
+  return codes.filter(code => !new RegExp(`^\\|\\s*\`${code}\`\\s*\\|`, 'm').test(readme))
+}
+
+/** Codes the README's rows name that the package does not have (a renamed or removed code). */
+export function unknownCodes (readmePath: string, codes: readonly string[]): string[] {
+  const readme = readFileSync(readmePath, 'utf8')
+  const rows = [...readme.matchAll(/^\|\s*`(MAAP_[A-Z_]+)`\s*\|/gm)].map(m => m[1]!)
+  return rows.filter(code => !codes.includes(code))
+}

@@ -1,0 +1,4 @@
+/** Resident set size of a live process now, in MB (Linux). */
+export function rssMb (pid: number): number
+/** Peak resident set size of a live process, in MB (Linux). */
+export function peakRssMb (pid: number): number
