@@ -99,6 +99,8 @@ Promise<FastifyInstance> {
     app.log.warn({ HOST: config.host }, 'API_KEYS is not set and HOST is not a loopback address: anyone who can reach this port can write logs')
   }
 
+  // Live tails never end by themselves: end them first, so that closing waits only for real requests.
+  app.addHook('preClose', async () => { service.tails.close() })
   app.addHook('onClose', async () => {
     const { flushed, pending } = await service.stop(config.shutdownTimeoutSeconds * 1000)
     app.log.info({ flushed, pending }, pending > 0

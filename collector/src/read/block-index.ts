@@ -6,7 +6,8 @@
 // so indexing costs a few byte comparisons per line, not a parse.
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
+import { CANONICAL_LEVELS } from '../ingest/levels'
+import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
 
 export const BLOCK_BYTES = 1024 * 1024
 const NL = 10
@@ -18,6 +19,8 @@ export interface Block {
   /** ISO timestamps: the oldest and newest event in the block. */
   minTs: string
   maxTs: string
+  /** Events per level, in CANONICAL_LEVELS order: a histogram counts a block inside one bucket without reading it. */
+  levels: number[]
 }
 
 /** The blocks of one segment file, indexed up to `indexedTo`. */
@@ -28,12 +31,25 @@ class SegmentBlocks {
   pending: Promise<void> | undefined
 }
 
-function timestampOf (buf: Buffer, start: number, end: number): string | undefined {
-  if (hasHead(buf, start, end)) return buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
+interface LineHead {
+  ts: string
+  level: number
+}
+
+/** The canonical levels have distinct first letters: TRACE DEBUG INFO WARNING ERROR CRITICAL. */
+const LEVEL_BY_FIRST_BYTE = new Map(CANONICAL_LEVELS.map((l, i) => [l.charCodeAt(0), i]))
+
+/** Time and level of the line at buf[start, end), or undefined when it has neither. */
+export function headOf (buf: Buffer, start: number, end: number): LineHead | undefined {
+  if (hasHead(buf, start, end)) {
+    return { ts: buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH), level: LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2 }
+  }
   // A line an older collector wrote, without the head.
   try {
-    const ts = (JSON.parse(buf.toString('utf8', start, end)) as { timestamp?: unknown }).timestamp
-    return typeof ts === 'string' ? ts : undefined
+    const e = JSON.parse(buf.toString('utf8', start, end)) as { timestamp?: unknown, level?: unknown }
+    if (typeof e.timestamp !== 'string') return undefined
+    const level = CANONICAL_LEVELS.indexOf(e.level as never)
+    return { ts: e.timestamp, level: level === -1 ? 2 : level }
   } catch {
     return undefined
   }
@@ -106,12 +122,14 @@ export class BlockIndex {
     const base = entry.indexedTo
     let min: string | undefined
     let max: string | undefined
+    const levels = [0, 0, 0, 0, 0, 0]
     for (let start = 0; start <= lastNewline;) {
       const nl = buf.indexOf(NL, start)
-      const ts = timestampOf(buf, start, nl)
-      if (ts !== undefined) {
-        if (min === undefined || ts < min) min = ts
-        if (max === undefined || ts > max) max = ts
+      const head = headOf(buf, start, nl)
+      if (head !== undefined) {
+        if (min === undefined || head.ts < min) min = head.ts
+        if (max === undefined || head.ts > max) max = head.ts
+        levels[head.level]!++
       }
       start = nl + 1
     }
@@ -124,9 +142,10 @@ export class BlockIndex {
       tail.end = end
       if (min < tail.minTs) tail.minTs = min
       if (max > tail.maxTs) tail.maxTs = max
+      for (let i = 0; i < levels.length; i++) tail.levels[i]! += levels[i]!
       return
     }
-    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max })
+    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels })
   }
 }
 

@@ -30,7 +30,7 @@ export function hitBefore (a: Hit, b: Hit): boolean {
   return comesBefore(a.timestamp, a.id, b.timestamp, b.id)
 }
 
-interface Candidate {
+export interface Candidate {
   source: JournalSource
   block: Block
   /** Lines before this offset in the block's segment are confirmed in MongoDB and answered from there. */
@@ -51,7 +51,8 @@ function blockCanMatch (b: Block, q: ReadQuery, after: Cursor | undefined): bool
   return true
 }
 
-async function candidates (sources: readonly JournalSource[], q: ReadQuery, unconfirmedOnly: boolean): Promise<Candidate[]> {
+/** The blocks that can hold matches (time window, cursor, confirmed position), newest upper bound first. */
+export async function candidates (sources: readonly JournalSource[], q: ReadQuery, unconfirmedOnly: boolean): Promise<Candidate[]> {
   const out: Candidate[] = []
   for (const source of sources) {
     const from: JournalPosition | undefined = unconfirmedOnly ? await source.confirmed() : undefined
@@ -68,15 +69,15 @@ async function candidates (sources: readonly JournalSource[], q: ReadQuery, unco
   return out.sort((a, b) => a.block.maxTs < b.block.maxTs ? 1 : a.block.maxTs > b.block.maxTs ? -1 : 0)
 }
 
-/** Reads a block's bytes and pushes its hits onto the heap. */
-async function loadBlock (c: Candidate, matcher: LineMatcher, heap: Heap<Hit>): Promise<void> {
+/** A block's bytes (fewer when the file shrank; none when retention deleted it since it was indexed). */
+export async function blockBytes (c: Candidate): Promise<{ buf: Buffer, length: number }> {
   const { block } = c
   const buf = Buffer.allocUnsafe(block.end - block.start)
   const fh = await open(join(c.source.index.dir, block.segment), 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined // deleted by retention since it was indexed
+    if (err.code === 'ENOENT') return undefined
     throw err
   })
-  if (fh === undefined) return
+  if (fh === undefined) return { buf, length: 0 }
   let length = 0
   try {
     while (length < buf.length) {
@@ -87,7 +88,13 @@ async function loadBlock (c: Candidate, matcher: LineMatcher, heap: Heap<Hit>): 
   } finally {
     await fh.close()
   }
-  matcher.scan(buf, length, c.minOffset - block.start, (_start, _end, line, event) => {
+  return { buf, length }
+}
+
+/** Reads a block and pushes its hits onto the heap. */
+async function loadBlock (c: Candidate, matcher: LineMatcher, heap: Heap<Hit>): Promise<void> {
+  const { buf, length } = await blockBytes(c)
+  matcher.scan(buf, length, c.minOffset - c.block.start, (_start, _end, line, event) => {
     heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
   })
 }

@@ -80,12 +80,18 @@ function levelsFrom (raw: string): Level[] {
 
 const FIELD_SEGMENT = /^[^$.\0][^.\0]{0,255}$/
 
+/** A stored field's path from its dotted name (`http.status`); refuses what could be an operator. */
+export function fieldPath (parameter: string, dotted: string): string[] {
+  const path = dotted.split('.')
+  if (path.length > 20 || !path.every(s => FIELD_SEGMENT.test(s))) {
+    throw new BadQueryError(parameter, 'a field path is names separated by dots, none empty or starting with "$"')
+  }
+  return path
+}
+
 function fieldFilter (key: string, value: unknown): FieldFilter {
   if (typeof value !== 'string') throw new BadQueryError(key, 'give it once')
-  const path = key.slice(2).split('.')
-  if (path.length > 20 || !path.every(s => FIELD_SEGMENT.test(s))) {
-    throw new BadQueryError(key, 'a field path is names separated by dots, none empty or starting with "$"')
-  }
+  const path = fieldPath(key, key.slice(2))
   if (value.length > MAX_TEXT) throw new BadQueryError(key, `longer than ${MAX_TEXT} characters`)
   const n = value.trim() === '' ? NaN : Number(value)
   return {

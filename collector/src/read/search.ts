@@ -8,6 +8,7 @@
 // An event both stored and not yet checkpointed is in both and answered once (merge.ts).
 import type { Collection, Document } from 'mongodb'
 import { isoFromMillis } from '../ingest/iso-time'
+import { histogram, histogramRange, values, type Histogram, type Values } from './aggregate'
 import { encodeCursor } from './cursor'
 import { journalEvents, type Hit } from './journal-search'
 import { mergeHits } from './merge'
@@ -87,6 +88,16 @@ export class Searcher {
     } finally {
       this.streamsOpen--
     }
+  }
+
+  /** Counts per time bucket and level (GET /logs/histogram). */
+  async histogram (q: ReadQuery, buckets: number | undefined): Promise<Histogram> {
+    return await histogram(this.journals, this.mongo, q, histogramRange(q, buckets, Date.now()))
+  }
+
+  /** The most frequent values of a field (GET /logs/values). */
+  async values (q: ReadQuery, path: readonly string[], limit: number): Promise<Values> {
+    return await values(this.journals, this.mongo, q, path, limit)
   }
 
   private async merged (q: ReadQuery, snapshot: string, limit: number): Promise<AsyncGenerator<Hit, void, undefined>> {

@@ -26,6 +26,8 @@ export interface TailSink {
   closed: Promise<void>
   /** Bytes written but not yet taken by the client. */
   buffered: () => number
+  /** Ends the response (the collector is shutting down). */
+  end: () => void
 }
 
 export interface TailHubOptions {
@@ -133,15 +135,20 @@ class TailClient {
   private stopped = false
   private readonly matcher: LineMatcher
   private readonly filterKey: string
+  /** Resolves when the client went away or the hub stopped it: every wait races it. */
+  private readonly gone: Promise<void>
+  private stopNow!: () => void
 
   constructor (private readonly hub: TailHub, q: ReadQuery, private readonly sink: TailSink) {
     this.matcher = new LineMatcher(q, undefined, false)
     this.filterKey = JSON.stringify([q.apps, q.levels, q.text, q.fields, q.from, q.to])
+    this.gone = new Promise(resolve => { this.stopNow = resolve })
     void sink.closed.then(() => this.stop())
   }
 
   stop (): void {
     this.stopped = true
+    this.stopNow()
   }
 
   get buffered (): number {
@@ -164,10 +171,11 @@ class TailClient {
           if (this.stopped) break
           if (await this.step(source, pos, sources)) moved = true
         }
-        if (!moved) await Promise.race([woken, this.sink.closed])
+        if (!moved) await Promise.race([woken, this.gone])
       }
     } finally {
       clearInterval(heartbeat)
+      this.sink.end()
     }
   }
 
@@ -207,7 +215,7 @@ class TailClient {
     pos.set(source.key, { segment: at.segment, offset: chunk.next })
     if (chunk.frames.length > 0) {
       this.hub.delivered += chunk.events
-      if (!this.sink.write(chunk.frames)) await Promise.race([this.sink.drained(), this.sink.closed])
+      if (!this.sink.write(chunk.frames)) await Promise.race([this.sink.drained(), this.gone])
     }
     return true
   }

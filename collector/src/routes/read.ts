@@ -5,13 +5,17 @@ import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadQueryError as BadQueryReply, TooManyTailsError as TooManyTailsReply } from '../errors'
-import { BadQueryError, parseReadQuery, type ReadQuery } from '../read/query'
+import { MAX_BUCKETS } from '../read/aggregate'
+import { BadQueryError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
 import { hitJson, type Searcher } from '../read/search'
 import type { TailHub } from '../read/tail'
 import { decodePosition } from '../read/tail-position'
 
 const SEARCH_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
 const TAIL_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
+const HISTOGRAM_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'buckets'])
+const VALUES_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'field', 'limit'])
+const MAX_VALUES = 100
 const EXPORT_MAX = Number.MAX_SAFE_INTEGER
 /** Bytes of NDJSON gathered before one write to the socket. */
 const EXPORT_WRITE_BYTES = 64 * 1024
@@ -27,6 +31,15 @@ function queryOf (request: FastifyRequest, known: Set<string>, maxLimit?: number
     if (err instanceof BadQueryError) throw new BadQueryReply(err.message)
     throw err
   }
+}
+
+/** A whole-number parameter from 1 to `max`, or undefined when absent. */
+function count (request: FastifyRequest, name: string, max: number): number | undefined {
+  const raw = (request.query as Record<string, unknown>)[name]
+  if (raw === undefined) return undefined
+  const n = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN
+  if (!(n >= 1 && n <= max)) throw new BadQueryReply(`${name}: expected a whole number from 1 to ${max}`)
+  return n
 }
 
 function wantsNdjson (request: FastifyRequest): boolean {
@@ -87,6 +100,28 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
     return await reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(body)
   })
 
+  app.get('/logs/histogram', async request => {
+    const buckets = count(request, 'buckets', MAX_BUCKETS)
+    const q = queryOf(request, HISTOGRAM_PARAMS)
+    const h = await opts.searcher().histogram(q, buckets)
+    return { from: new Date(h.fromMs).toISOString(), to: new Date(h.toMs).toISOString(), interval_ms: h.intervalMs, times: h.times, levels: h.levels, total: h.total, source: h.source }
+  })
+
+  app.get('/logs/values', async request => {
+    const params = request.query as Record<string, unknown>
+    if (typeof params.field !== 'string' || params.field === '') throw new BadQueryReply('field: name the field, e.g. field=app_name')
+    let path: string[]
+    try {
+      path = fieldPath('field', params.field)
+    } catch (err) {
+      if (err instanceof BadQueryError) throw new BadQueryReply(err.message)
+      throw err
+    }
+    const limit = count(request, 'limit', MAX_VALUES) ?? 20
+    const q = queryOf(request, VALUES_PARAMS, MAX_VALUES)
+    return await opts.searcher().values(q, path, limit)
+  })
+
   app.get('/logs/tail', async (request, reply) => {
     const tails = opts.tails()
     const q = queryOf(request, TAIL_PARAMS)
@@ -112,7 +147,8 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
       write: data => !res.destroyed && res.write(data),
       drained: async () => { await once(res, 'drain') },
       closed,
-      buffered: () => res.writableLength
+      buffered: () => res.writableLength,
+      end: () => { if (!res.destroyed) res.end() }
     })
   })
 }

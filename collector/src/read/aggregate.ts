@@ -1,0 +1,245 @@
+// GET /logs/histogram and GET /logs/values: counts for the same filters as GET /logs.
+//
+//   histogram, journal: a block that lies inside one bucket adds the per-level counts kept in the block
+//                       index (no read); a block across a bucket edge, or a query that needs more than time
+//                       and level, is read and its matching lines counted from their heads
+//   histogram, MongoDB: one $group by level and bucket where the server computes date arithmetic in a
+//                       $group (mongod); where it does not (FerretDB answers NotImplemented), the matching
+//                       documents' timestamp and level are streamed and binned here
+//   values:             the field's most frequent values among the newest VALUES_SAMPLE matching events
+//                       (journal), or a $group over every match (MongoDB)
+// With MongoDB the journal's unconfirmed part is added in, as GET /logs merges it; an event being flushed
+// at that moment may count twice, never zero times.
+import type { Collection, Document } from 'mongodb'
+import { CANONICAL_LEVELS } from '../ingest/levels'
+import { headOf } from './block-index'
+import { blockBytes, candidates, journalEvents } from './journal-search'
+import { LineMatcher } from './line-matcher'
+import { mongoFilter } from './mongo-query'
+import type { ReadQuery } from './query'
+import type { MongoReadSide, ReadSource } from './search'
+import type { JournalSet } from './sources'
+
+export interface HistogramRange {
+  fromMs: number
+  toMs: number
+  intervalMs: number
+  /** Bucket starts (epoch ms). */
+  times: number[]
+}
+
+export interface Histogram extends HistogramRange {
+  levels: Record<string, number[]>
+  total: number
+  source: ReadSource
+}
+
+const SECOND = 1000
+const NICE_INTERVALS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000].map(s => s * SECOND)
+export const DEFAULT_BUCKETS = 60
+export const MAX_BUCKETS = 1000
+const DEFAULT_RANGE_MS = 86_400_000
+
+/**
+ * The buckets over [from, to): with `buckets` given, that many of equal width from `from`; else about
+ * DEFAULT_BUCKETS of a round width (1 s … 30 d), aligned to multiples of it.
+ */
+export function histogramRange (q: ReadQuery, buckets: number | undefined, now: number): HistogramRange {
+  const toMs = q.to === undefined ? now : Date.parse(q.to)
+  const fromMs = q.from === undefined ? toMs - DEFAULT_RANGE_MS : Date.parse(q.from)
+  const span = Math.max(toMs - fromMs, 1)
+  let intervalMs: number
+  let first: number
+  if (buckets !== undefined) {
+    intervalMs = Math.max(Math.ceil(span / buckets), 1)
+    first = fromMs
+  } else {
+    intervalMs = NICE_INTERVALS.find(i => span / i <= DEFAULT_BUCKETS) ?? Math.ceil(span / DEFAULT_BUCKETS)
+    first = Math.floor(fromMs / intervalMs) * intervalMs
+  }
+  const times: number[] = []
+  for (let t = first; t < toMs && times.length < MAX_BUCKETS; t += intervalMs) times.push(t)
+  return { fromMs, toMs, intervalMs, times }
+}
+
+class Counter {
+  readonly counts = CANONICAL_LEVELS.map(() => [] as number[])
+  total = 0
+
+  constructor (readonly range: HistogramRange) {
+    for (const c of this.counts) for (let i = 0; i < range.times.length; i++) c.push(0)
+  }
+
+  bucketOf (ms: number): number {
+    if (ms < this.range.fromMs || ms >= this.range.toMs) return -1
+    const i = Math.floor((ms - this.range.times[0]!) / this.range.intervalMs)
+    return i >= 0 && i < this.range.times.length ? i : -1
+  }
+
+  add (ms: number, level: number, n = 1): void {
+    const b = this.bucketOf(ms)
+    if (b === -1 || level < 0) return
+    this.counts[level]![b]! += n
+    this.total += n
+  }
+
+  result (source: ReadSource): Histogram {
+    const levels: Record<string, number[]> = {}
+    CANONICAL_LEVELS.forEach((l, i) => { levels[l] = this.counts[i]! })
+    return { ...this.range, levels, total: this.total, source }
+  }
+}
+
+/** Only time and level decide: block summaries can stand for the lines. */
+function timeAndLevelOnly (q: ReadQuery): boolean {
+  return q.apps === undefined && q.text === undefined && q.fields.length === 0
+}
+
+async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counter, unconfirmedOnly: boolean): Promise<void> {
+  const windowed: ReadQuery = {
+    ...q,
+    after: undefined,
+    from: new Date(counter.range.fromMs).toISOString(),
+    to: new Date(counter.range.toMs).toISOString()
+  }
+  const matcher = new LineMatcher(windowed, undefined, false)
+  const summaries = timeAndLevelOnly(q)
+  const allowed = new Set((q.levels ?? CANONICAL_LEVELS).map(l => CANONICAL_LEVELS.indexOf(l)))
+  for (const c of await candidates(await journals.sources(), windowed, unconfirmedOnly)) {
+    const { block } = c
+    const lo = counter.bucketOf(Date.parse(block.minTs))
+    if (summaries && c.minOffset <= block.start && lo !== -1 && lo === counter.bucketOf(Date.parse(block.maxTs))) {
+      block.levels.forEach((n, level) => { if (allowed.has(level)) counter.add(Date.parse(block.minTs), level, n) })
+      continue
+    }
+    const { buf, length } = await blockBytes(c)
+    matcher.scan(buf, length, c.minOffset - block.start, (start, end, _line, event) => {
+      if (event !== undefined) {
+        counter.add(Date.parse(event.timestamp as string), CANONICAL_LEVELS.indexOf(event.level as never))
+        return
+      }
+      const head = headOf(buf, start, end)
+      if (head !== undefined) counter.add(Date.parse(head.ts), head.level)
+    })
+  }
+}
+
+function isNotImplemented (err: unknown): boolean {
+  const code = (err as { code?: unknown }).code
+  return code === 238 || code === 115 || code === 168 || code === 31325
+}
+
+async function countMongo (collection: Collection<Document>, q: ReadQuery, counter: Counter): Promise<void> {
+  const { fromMs, toMs, intervalMs } = counter.range
+  const first = counter.range.times[0] ?? fromMs
+  const match = mongoFilter({ ...q, after: undefined, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }, undefined)
+  try {
+    const groups = await collection.aggregate<{ _id: { level: string, b: number }, n: number }>([
+      { $match: match },
+      { $group: { _id: { level: '$level', b: { $floor: { $divide: [{ $subtract: ['$timestamp', new Date(first)] }, intervalMs] } } }, n: { $sum: 1 } } }
+    ], { maxTimeMS: 30_000 }).toArray()
+    for (const g of groups) counter.add(first + g._id.b * intervalMs, CANONICAL_LEVELS.indexOf(g._id.level as never), g.n)
+    return
+  } catch (err) {
+    if (!isNotImplemented(err)) throw err
+  }
+  const cursor = collection.find(match, { projection: { _id: 0, timestamp: 1, level: 1 }, batchSize: 10_000, maxTimeMS: 30_000 })
+  for await (const d of cursor) counter.add((d.timestamp as Date).getTime(), CANONICAL_LEVELS.indexOf(d.level as never))
+}
+
+export async function histogram (journals: JournalSet, mongo: MongoReadSide | undefined, q: ReadQuery, range: HistogramRange): Promise<Histogram> {
+  if (mongo !== undefined && mongo.connected()) {
+    try {
+      const counter = new Counter(range)
+      await countJournal(journals, q, counter, true)
+      await countMongo(mongo.collection, q, counter)
+      return counter.result('mongodb')
+    } catch {
+      // MongoDB failed: answer from the journal, as search does.
+    }
+  }
+  const counter = new Counter(range)
+  await countJournal(journals, q, counter, false)
+  return counter.result('journal')
+}
+
+export interface Values {
+  field: string
+  values: Array<{ value: unknown, count: number }>
+  sampled: boolean
+  source: ReadSource
+}
+
+/** Events the journal reads at most for /logs/values (the newest); `sampled` says when there were more. */
+export const VALUES_SAMPLE = 100_000
+
+function countValue (counts: Map<string, { value: unknown, count: number }>, v: unknown): void {
+  if (Array.isArray(v)) {
+    for (const item of v) countValue(counts, item)
+    return
+  }
+  if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') return
+  const key = typeof v + ':' + String(v)
+  const entry = counts.get(key)
+  if (entry === undefined) counts.set(key, { value: v, count: 1 })
+  else entry.count++
+}
+
+function valueAt (event: Record<string, unknown>, path: readonly string[]): unknown {
+  let v: unknown = event
+  for (const key of path) {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, key)) return undefined
+    v = (v as Record<string, unknown>)[key]
+  }
+  return v
+}
+
+export async function values (journals: JournalSet, mongo: MongoReadSide | undefined, q: ReadQuery, path: readonly string[], limit: number): Promise<Values> {
+  const field = path.join('.')
+  const counts = new Map<string, { value: unknown, count: number }>()
+  let sampled = false
+  let source: ReadSource = 'journal'
+  const fromJournal = async (unconfirmedOnly: boolean): Promise<void> => {
+    let n = 0
+    const hits = journalEvents(await journals.sources(), { ...q, after: undefined }, { snapshot: undefined, unconfirmedOnly })
+    try {
+      for await (const hit of hits) {
+        if (++n > VALUES_SAMPLE) {
+          sampled = true
+          break
+        }
+        countValue(counts, valueAt(hit.event, path))
+      }
+    } finally {
+      await hits.return(undefined)
+    }
+  }
+  let done = false
+  if (mongo !== undefined && mongo.connected()) {
+    try {
+      await fromJournal(true)
+      const groups = await mongo.collection.aggregate<{ _id: unknown, n: number }>([
+        { $match: mongoFilter({ ...q, after: undefined }, undefined) },
+        { $group: { _id: '$' + field, n: { $sum: 1 } } },
+        { $sort: { n: -1 } },
+        { $limit: limit * 4 }
+      ], { maxTimeMS: 30_000 }).toArray()
+      for (const g of groups) {
+        const v = g._id
+        if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue
+        const key = typeof v + ':' + String(v)
+        const entry = counts.get(key)
+        if (entry === undefined) counts.set(key, { value: v, count: g.n })
+        else entry.count += g.n
+      }
+      source = 'mongodb'
+      done = true
+    } catch {
+      counts.clear()
+      sampled = false
+    }
+  }
+  if (!done) await fromJournal(false)
+  const top = [...counts.values()].sort((a, b) => b.count - a.count || String(a.value).localeCompare(String(b.value))).slice(0, limit)
+  return { field, values: top, sampled, source }
+}
