@@ -39,6 +39,7 @@ function navigate (q: Query): void {
 
 addEventListener('popstate', () => {
   query = parseQuery(location.search)
+  controls.q.value = query.q // back/forward: the box shows the URL's text even while focused
   controls.show(query)
   void load()
 })
