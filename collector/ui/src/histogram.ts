@@ -52,7 +52,7 @@ export class HistogramView {
       width: this.width(),
       height: 120,
       legend: { show: false },
-      padding: [6, 6, 0, 0],
+      padding: [6, 22, 0, 0],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
       scales: { x: { time: true, range: [Date.parse(h.from) / 1000, Date.parse(h.to) / 1000] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
