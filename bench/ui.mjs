@@ -71,13 +71,15 @@ async function visit (browser, url) {
   await page.waitForFunction(() => window.__seen !== undefined, { timeout: Number(process.env.BENCH_UI_TIMEOUT ?? 120_000), polling: 50 })
   const seen = await page.evaluate(() => window.__seen)
   const rows = await page.evaluate(() => Number(document.body.dataset.rows))
+  // Let the page finish its last request (the app list) so it does not compete with the next visit.
+  await page.waitForFunction(() => document.body.dataset.apps === 'loaded', { timeout: 120_000 })
   const total = await page.$eval('#legend', e => [...e.children].map(c => c.textContent).join(', '))
   await page.close()
   if (errors.length > 0) throw new Error(`the page reported errors: ${errors.join('; ')}`)
   return { ...seen, rowCount: rows, total }
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-ui-'))
+const dir = mkdtempSync(join(tmpdir(), "bench-ui-"))
 try {
   const t0 = performance.now()
   const bytes = await writeJournal(dir)

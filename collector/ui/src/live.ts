@@ -87,7 +87,10 @@ export class Live {
   private flush (): void {
     if (this.pending.length > 0) this.results.add(this.pending.reverse(), 'top')
     this.pending = []
-    if (this.tail === null && this.on && !this.paused) this.open(this.resumeFrom)
+    if (this.tail === null && this.on && !this.paused) {
+      this.open(this.resumeFrom)
+      this.resumeFrom = undefined
+    }
     this.render()
   }
 
