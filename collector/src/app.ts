@@ -5,13 +5,17 @@ import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
+import { STATUS_CODES } from 'node:http'
 import { join } from 'node:path'
 import { requireKey } from './auth'
 import { isLoopbackHost, type CollectorConfig } from './config'
 import { JournalUnavailableError } from './errors'
+import { CollectorMetrics } from './metrics/metrics'
 import { adminRoutes } from './routes/admin'
 import { ingestRoutes } from './routes/ingest'
 import { readRoutes } from './routes/read'
+import { installProbes } from './routes/probes'
+import { otlpRoutes } from './routes/otlp'
 import { uiRoutes } from './routes/ui'
 import { CollectorService } from './service'
 
@@ -37,7 +41,8 @@ Promise<FastifyInstance> {
     // `__proto__` and `constructor` keys are kept as plain data and renamed at ingest, never dropped.
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
-    return503OnClosing: true
+    // While closing, probes.ts answers 503 with a reason (and /ready says why) instead of Fastify's bare 503.
+    return503OnClosing: false
   })
   // Only JSON and NDJSON bodies: anything else is answered 415.
   app.removeContentTypeParser('text/plain')
@@ -45,6 +50,10 @@ Promise<FastifyInstance> {
   const service = new CollectorService(config, app.log)
   app.decorate('collector', service)
   await service.start()
+  const metrics = new CollectorMetrics(service, { tailClients: () => service.tails.size })
+  metrics.watchDrain()
+  metrics.observeRequests(app)
+  installProbes(app, service)
 
   // Request bodies may be gzip/deflate-encoded; bodyLimit then applies to the decompressed size.
   await app.register(compress, { globalCompression: false, requestEncodings: ['gzip', 'deflate'] })
@@ -56,12 +65,8 @@ Promise<FastifyInstance> {
       return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' })
     }
     if (status === 503) reply.header('retry-after', '1')
-    return reply.code(status).send({
-      statusCode: status,
-      code: err.code,
-      error: status === 503 ? 'Service Unavailable' : status === 413 ? 'Payload Too Large' : status === 415 ? 'Unsupported Media Type' : 'Bad Request',
-      message: err.message
-    })
+    // Each status with its own reason phrase (401 Unauthorized, 429 Too Many Requests, …).
+    return reply.code(status).send({ statusCode: status, code: err.code, error: STATUS_CODES[status] ?? 'Error', message: err.message })
   })
 
   // Ingest routes: API_KEYS, then backpressure (503 + Retry-After when the process is overloaded; the
@@ -82,7 +87,8 @@ Promise<FastifyInstance> {
         keyGenerator: request => request.keyId ?? request.ip
       })
     }
-    await ingest.register(ingestRoutes, { service })
+    await ingest.register(ingestRoutes, { service, metrics })
+    await ingest.register(otlpRoutes, { service })
   })
   await app.register(async read => {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
@@ -92,7 +98,7 @@ Promise<FastifyInstance> {
   await app.register(uiRoutes)
   await app.register(async admin => {
     admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key'))
-    await admin.register(adminRoutes, { service, version: VERSION })
+    await admin.register(adminRoutes, { service, version: VERSION, metrics })
   })
 
   if (config.apiKeys.length === 0 && !isLoopbackHost(config.host)) {

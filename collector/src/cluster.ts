@@ -7,7 +7,8 @@
 //      ├─ a worker dies ─► fork worker i again (same directory, so it replays its own journal), after a
 //      │                   backoff when it keeps dying young
 //      ├─ SIGTERM/SIGINT ─► SIGTERM to every worker, wait SHUTDOWN_TIMEOUT + grace, exit
-//      └─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (key-ring.ts)
+//      ├─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (key-ring.ts)
+//      └─ a worker asks (/status, /metrics, /force-flush) ─► every listening worker answers (cluster/ipc.ts)
 //
 // Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB
 // sweeper is guarded by a lease there (retention/lease.ts).
@@ -15,10 +16,12 @@ import cluster, { type Worker } from 'node:cluster'
 import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
+import { PrimaryRelay } from './cluster/ipc'
 import type { CollectorConfig } from './config'
 import { CHECKPOINT_FILE } from './journal/checkpoint'
 import { TORN_TAILS_FILE } from './journal/torn-tail'
 import { parseSegmentName } from './journal/segment-name'
+import { aggregateMetrics, ASK_TIMEOUT_MS } from './routes/admin'
 import { DEAD_LETTER_FILE } from './sink/dead-letter'
 
 /** A worker that was up at least this long before it died is restarted at once. */
@@ -119,6 +122,14 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
   let port: number | undefined
   let stopping = false
   let exitCode = 0
+  // Only a listening worker is asked: one still starting has not set up its answers yet.
+  const relay = new PrimaryRelay({
+    members: () => slots.flatMap(s => s.worker !== undefined && s.listeningAt !== undefined && s.worker.isConnected() ? [{ id: s.id, channel: s.worker }] : []),
+    workerIds: () => slots.map(s => s.id),
+    timeoutMs: kind => ASK_TIMEOUT_MS[kind],
+    reduce: { metrics: aggregateMetrics },
+    log: (fields, msg) => log('error', fields, msg)
+  })
 
   const fork = (slot: Slot): void => {
     slot.restartTimer = undefined
@@ -128,6 +139,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     slot.listeningAt = undefined
     slot.hupPending = false // it reads the key files as it starts
     byWorker.set(worker, slot)
+    relay.attach({ id: slot.id, channel: worker })
     log('info', { worker_id: slot.id, worker_pid: worker.process.pid }, 'worker started')
   }
 
@@ -156,6 +168,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     const slot = byWorker.get(worker)
     if (slot === undefined) return
     byWorker.delete(worker)
+    relay.gone(slot.id)
     slot.worker = undefined
     slot.listeningAt = undefined
     const fields = { worker_id: slot.id, worker_pid: worker.process.pid, code, signal }

@@ -15,3 +15,13 @@ export const JournalBusyError = createError('MAAP_JOURNAL_BUSY',
 export const BadQueryError = createError<[string]>('MAAP_BAD_QUERY', '%s', 400)
 export const TooManyTailsError = createError<[number]>('MAAP_TOO_MANY_TAILS',
   'already %d live tails (MAX_TAIL_CLIENTS); retry shortly', 503)
+export const ShuttingDownError = createError('MAAP_SHUTTING_DOWN',
+  'the collector is shutting down; send to another instance or retry shortly', 503)
+export const FlushIncompleteError = createError<[string, number]>('MAAP_FLUSH_INCOMPLETE',
+  'flush incomplete: %s; %d logs were flushed, the rest stay in the journals and are retried', 503)
+export const ClusterUnavailableError = createError<[string]>('MAAP_CLUSTER_UNAVAILABLE',
+  'the other workers could not be asked: %s', 503)
+export const OtlpUndecodableError = createError<[string]>('MAAP_OTLP_UNDECODABLE',
+  'the body is not an OTLP ExportLogsServiceRequest: %s', 400)
+export const UnsupportedMediaTypeError = createError<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
+export const InvalidMappingError = createError<[string]>('MAAP_INVALID_MAPPING', '%s', 400)

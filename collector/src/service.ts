@@ -142,6 +142,11 @@ export class CollectorService {
     await this.journal.append(lines, events)
   }
 
+  /** The MongoDB drain (its stats and events, for metrics); undefined in embedded mode. */
+  get drain (): Drainer | undefined {
+    return this.drainer
+  }
+
   get mongoStatus (): MongoStatus {
     if (this.drainer === undefined) return 'not_configured'
     return this.drainer.stats.connected ? 'connected' : 'disconnected'
@@ -169,7 +174,6 @@ export class CollectorService {
       duplicates_on_replay: d?.duplicates ?? 0,
       dead_lettered: this.deadLetter.count,
       dead_letter_file: this.deadLetter.count > 0 ? this.deadLetter.file : null,
-      dropped: 0,
       journal: {
         dir: this.config.logDir,
         segment: this.journal.end.segment,

@@ -5,37 +5,14 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import { ObjectId } from 'mongodb'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
 import { buildTestApp } from './helpers'
+import { allPages, postEvents as post, search } from './read-helpers'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort, restartableKind, startMongoServer } = require('../../test/mongo/server.mjs')
 
-type Event = Record<string, any>
 const T0 = Date.parse('2026-11-30T00:00:00.000Z')
-
-async function post (app: FastifyInstance, events: object[]): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: events.map(e => JSON.stringify(e)).join('\n') })
-  if (res.statusCode !== 200) throw new Error(res.body)
-}
-
-async function search (app: FastifyInstance, query: string): Promise<{ events: Event[], next: string | null, source: string, mongodb_error?: string }> {
-  const res = await app.inject({ method: 'GET', url: `/logs?${query}` })
-  if (res.statusCode !== 200) throw new Error(`${res.statusCode} ${res.body}`)
-  return res.json()
-}
-
-async function allPages (app: FastifyInstance, query: string): Promise<Event[]> {
-  const out: Event[] = []
-  let cursor: string | null = null
-  do {
-    const page = await search(app, `${query}${cursor === null ? '' : `&cursor=${cursor}`}`)
-    out.push(...page.events)
-    cursor = page.next
-  } while (cursor !== null)
-  return out
-}
 
 const noFlush = { FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', LOG_RETENTION_DAYS: '0', MAX_DOCUMENTS: '0', MAX_COLLECTION_SIZE: '0' }
 

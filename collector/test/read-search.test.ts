@@ -5,34 +5,8 @@ import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from './helpers'
-
-type Event = Record<string, any>
-
-async function post (app: FastifyInstance, events: object[]): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: events.map(e => JSON.stringify(e)).join('\n') })
-  if (res.statusCode !== 200 || res.json().accepted !== events.length) throw new Error(`ingest failed: ${res.body}`)
-}
-
-async function search (app: FastifyInstance, query: string): Promise<{ events: Event[], next: string | null, source: string, took_ms: number }> {
-  const res = await app.inject({ method: 'GET', url: `/logs?${query}` })
-  if (res.statusCode !== 200) throw new Error(`GET /logs?${query}: ${res.statusCode} ${res.body}`)
-  return res.json()
-}
-
-/** Follows `next` to the end. */
-async function allPages (app: FastifyInstance, query: string, between?: () => Promise<void>): Promise<Event[]> {
-  const out: Event[] = []
-  let cursor: string | null = null
-  do {
-    const page = await search(app, `${query}${cursor === null ? '' : `&cursor=${cursor}`}`)
-    out.push(...page.events)
-    cursor = page.next
-    await between?.()
-  } while (cursor !== null)
-  return out
-}
+import { allPages, postEvents as post, search } from './read-helpers'
 
 const T0 = Date.parse('2026-11-30T00:00:00.000Z')
 

@@ -6,6 +6,7 @@ import { connect } from 'node:net'
 import { request, type IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp } from './helpers'
+import { postEvents as post } from './read-helpers'
 
 interface SseMessage { id?: string, event?: string, data?: string }
 
@@ -72,11 +73,6 @@ class Sse {
 async function listen (app: FastifyInstance): Promise<string> {
   await app.listen({ port: 0, host: '127.0.0.1' })
   return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-}
-
-async function post (app: FastifyInstance, events: object[]): Promise<void> {
-  const res = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: events.map(e => JSON.stringify(e)).join('\n') })
-  if (res.statusCode !== 200) throw new Error(res.body)
 }
 
 const seqsOf = (s: Sse): number[] => s.events.map(e => e.seq as number)

@@ -26,6 +26,14 @@ curl -sS -X POST "$URL/log" -H 'content-type: application/json' -d '{"level":"LO
 say "GET /status"
 curl -sS "$URL/status"
 
-say "POST /force-flush — everything journaled goes to MongoDB before the answer"
-curl -sS -X POST "$URL/force-flush"
+say "POST /force-flush — everything journaled goes to MongoDB before the answer (an empty JSON body is fine)"
+curl -sS -X POST "$URL/force-flush" -H 'content-type: application/json'
+
+say "GET /health — liveness; GET /ready — readiness, with the reasons when it is not"
+curl -sS "$URL/health"
+echo
+curl -sS "$URL/ready"
+
+say "GET /metrics — Prometheus text (the collector's maap_* lines)"
+curl -sS "$URL/metrics" | grep '^maap_events'
 echo

@@ -15,6 +15,8 @@ import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
 const REQUEST_TIMEOUT_MS = 5000
 
 interface ProcessStatus { accepted_total: number, process: { pid: number, worker_id: number | null } }
+/** /status with WORKER_COUNT > 1: the service's totals, `process` the worker that answered, and each worker's own. */
+interface ServiceStatus extends ProcessStatus { workers: Array<ProcessStatus | { worker_id: number, error: string }> }
 
 /**
  * A request on a new connection, so the primary hands it to the next worker in turn. A connection the primary
@@ -33,15 +35,16 @@ async function fresh (c: RunningCollector, path: string, body?: object): Promise
   })
 }
 
-async function freshStatus (c: RunningCollector): Promise<ProcessStatus> {
-  return (await fresh(c, '/status')).json as ProcessStatus
+async function freshStatus (c: RunningCollector): Promise<ServiceStatus> {
+  return (await fresh(c, '/status')).json as ServiceStatus
 }
 
-/** Asks /status until `check` holds for the worker with that pid; the test's timeout bounds it. */
+/** Asks /status until `check` holds for the part of the worker with that pid; the test's timeout bounds it. */
 async function untilWorker (c: RunningCollector, pid: number, check: (s: ProcessStatus) => boolean): Promise<ProcessStatus> {
   for (;;) {
     const s = await freshStatus(c).catch(() => undefined)
-    if (s !== undefined && s.process.pid === pid && check(s)) return s
+    const part = s?.workers.find((w): w is ProcessStatus => 'process' in w && w.process.pid === pid)
+    if (part !== undefined && check(part)) return part
     await new Promise(resolve => setTimeout(resolve, 20))
   }
 }

@@ -13,7 +13,7 @@
 import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../ingest/levels'
 import { headOf } from './block-index'
-import { blockBytes, candidates, journalEvents } from './journal-search'
+import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
 import { mongoFilter } from './mongo-query'
 import type { ReadQuery } from './query'
@@ -105,14 +105,21 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   const matcher = new LineMatcher(windowed, undefined, false)
   const summaries = timeAndLevelOnly(q)
   const allowed = new Set((q.levels ?? CANONICAL_LEVELS).map(l => CANONICAL_LEVELS.indexOf(l)))
-  for (const c of await candidates(await journals.sources(), windowed, unconfirmedOnly)) {
+  const blocks = await candidates(await journals.sources(), windowed, unconfirmedOnly)
+  const summed = (c: typeof blocks[number]): boolean => {
+    const lo = counter.bucketOf(Date.parse(c.block.minTs))
+    return summaries && c.minOffset <= c.block.start && lo !== -1 && lo === counter.bucketOf(Date.parse(c.block.maxTs))
+  }
+  const toRead = blocks.filter(c => !summed(c))
+  for (const c of blocks) {
+    if (!summed(c)) continue
+    c.block.levels.forEach((n, level) => { if (allowed.has(level)) counter.add(Date.parse(c.block.minTs), level, n) })
+  }
+  const reader = new BlockReader()
+  for (let i = 0; i < toRead.length; i++) {
+    const c = toRead[i]!
     const { block } = c
-    const lo = counter.bucketOf(Date.parse(block.minTs))
-    if (summaries && c.minOffset <= block.start && lo !== -1 && lo === counter.bucketOf(Date.parse(block.maxTs))) {
-      block.levels.forEach((n, level) => { if (allowed.has(level)) counter.add(Date.parse(block.minTs), level, n) })
-      continue
-    }
-    const { buf, length } = await blockBytes(c)
+    const { buf, length } = await reader.read(c, toRead[i + 1])
     matcher.scan(buf, length, c.minOffset - block.start, (start, end, _line, event) => {
       if (event !== undefined) {
         counter.add(Date.parse(event.timestamp as string), CANONICAL_LEVELS.indexOf(event.level as never))

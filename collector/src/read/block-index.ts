@@ -7,7 +7,7 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CANONICAL_LEVELS } from '../ingest/levels'
-import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
+import { LEVEL_START, TS_LENGTH, TS_START, compareTimestamps, hasHead } from '../journal/line-head'
 
 export const BLOCK_BYTES = 1024 * 1024
 const NL = 10
@@ -120,19 +120,32 @@ export class BlockIndex {
   /** Indexes the whole lines of `buf[0, lastNewline]`, which start at entry.indexedTo in the file. */
   private addLines (segment: string, entry: SegmentBlocks, buf: Buffer, lastNewline: number): void {
     const base = entry.indexedTo
+    // Lines with the head are compared in place (offsets of the oldest and newest so far); the others,
+    // written by an older collector, are parsed.
+    let minAt = -1
+    let maxAt = -1
     let min: string | undefined
     let max: string | undefined
     const levels = [0, 0, 0, 0, 0, 0]
     for (let start = 0; start <= lastNewline;) {
       const nl = buf.indexOf(NL, start)
-      const head = headOf(buf, start, nl)
-      if (head !== undefined) {
-        if (min === undefined || head.ts < min) min = head.ts
-        if (max === undefined || head.ts > max) max = head.ts
-        levels[head.level]!++
+      if (hasHead(buf, start, nl)) {
+        if (minAt === -1 || compareTimestamps(buf, start, minAt) < 0) minAt = start
+        if (maxAt === -1 || compareTimestamps(buf, start, maxAt) > 0) maxAt = start
+        levels[LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2]!++
+      } else {
+        const head = headOf(buf, start, nl)
+        if (head !== undefined) {
+          if (min === undefined || head.ts < min) min = head.ts
+          if (max === undefined || head.ts > max) max = head.ts
+          levels[head.level]!++
+        }
       }
       start = nl + 1
     }
+    const tsAt = (at: number): string => buf.toString('latin1', at + TS_START, at + TS_START + TS_LENGTH)
+    if (minAt !== -1 && (min === undefined || tsAt(minAt) < min)) min = tsAt(minAt)
+    if (maxAt !== -1 && (max === undefined || tsAt(maxAt) > max)) max = tsAt(maxAt)
     const end = base + lastNewline + 1
     entry.indexedTo = end
     if (min === undefined || max === undefined) return

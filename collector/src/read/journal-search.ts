@@ -10,7 +10,7 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { JournalPosition } from '../journal/writer'
-import type { Block } from './block-index'
+import { BLOCK_BYTES, type Block } from './block-index'
 import { comesBefore, type Cursor } from './cursor'
 import { Heap } from './heap'
 import { LineMatcher } from './line-matcher'
@@ -69,10 +69,11 @@ export async function candidates (sources: readonly JournalSource[], q: ReadQuer
   return out.sort((a, b) => a.block.maxTs < b.block.maxTs ? 1 : a.block.maxTs > b.block.maxTs ? -1 : 0)
 }
 
-/** A block's bytes (fewer when the file shrank; none when retention deleted it since it was indexed). */
-export async function blockBytes (c: Candidate): Promise<{ buf: Buffer, length: number }> {
+/** A block's bytes into `into` (grown as needed); fewer when the file shrank, none when retention deleted it. */
+async function readBlock (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> {
   const { block } = c
-  const buf = Buffer.allocUnsafe(block.end - block.start)
+  const size = block.end - block.start
+  const buf = into.length >= size ? into : Buffer.allocUnsafe(size)
   const fh = await open(join(c.source.index.dir, block.segment), 'r').catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return undefined
     throw err
@@ -80,8 +81,8 @@ export async function blockBytes (c: Candidate): Promise<{ buf: Buffer, length: 
   if (fh === undefined) return { buf, length: 0 }
   let length = 0
   try {
-    while (length < buf.length) {
-      const { bytesRead } = await fh.read(buf, length, buf.length - length, block.start + length)
+    while (length < size) {
+      const { bytesRead } = await fh.read(buf, length, size - length, block.start + length)
       if (bytesRead === 0) break
       length += bytesRead
     }
@@ -91,12 +92,28 @@ export async function blockBytes (c: Candidate): Promise<{ buf: Buffer, length: 
   return { buf, length }
 }
 
-/** Reads a block and pushes its hits onto the heap. */
-async function loadBlock (c: Candidate, matcher: LineMatcher, heap: Heap<Hit>): Promise<void> {
-  const { buf, length } = await blockBytes(c)
-  matcher.scan(buf, length, c.minOffset - c.block.start, (_start, _end, line, event) => {
-    heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
-  })
+/**
+ * Reads the blocks of a search in the order given, the next one while the current one is scanned, into
+ * two buffers used in turn: a scan over gigabytes allocates no buffer per block, and waits on the disk
+ * only when the scan is faster than the read.
+ */
+export class BlockReader {
+  private readonly buffers = [Buffer.allocUnsafe(BLOCK_BYTES * 2), Buffer.allocUnsafe(BLOCK_BYTES * 2)]
+  private turn = 0
+  private ahead: { c: Candidate, read: Promise<{ buf: Buffer, length: number }> } | undefined
+
+  /** The bytes of `c`, valid until the call after next; starts reading `next` meanwhile. */
+  async read (c: Candidate, next: Candidate | undefined): Promise<{ buf: Buffer, length: number }> {
+    const mine = this.ahead?.c === c ? this.ahead.read : readBlock(c, this.take())
+    this.ahead = next === undefined ? undefined : { c: next, read: readBlock(next, this.take()) }
+    this.ahead?.read.catch(() => {}) // surfaced when it is awaited
+    return await mine
+  }
+
+  private take (): Buffer {
+    this.turn ^= 1
+    return this.buffers[this.turn]!
+  }
 }
 
 /** The journal's matching events, newest first. */
@@ -105,11 +122,16 @@ AsyncGenerator<Hit, void, undefined> {
   const blocks = await candidates(sources, q, opts.unconfirmedOnly)
   const matcher = new LineMatcher(q, opts.snapshot, true)
   const heap = new Heap<Hit>(hitBefore)
+  const reader = new BlockReader()
   let next = 0
   for (;;) {
     // Load every block whose newest event could come before the heap's newest.
     while (next < blocks.length && (heap.size === 0 || blocks[next]!.block.maxTs >= heap.peek()!.timestamp)) {
-      await loadBlock(blocks[next++]!, matcher, heap)
+      const c = blocks[next++]!
+      const { buf, length } = await reader.read(c, blocks[next])
+      matcher.scan(buf, length, c.minOffset - c.block.start, (_start, _end, line, event) => {
+        heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
+      })
     }
     const top = heap.pop()
     if (top === undefined) return

@@ -61,9 +61,11 @@ export function matchEvent (e: StoredEvent, q: ReadQuery, snapshot?: string): bo
 }
 
 export interface Prefilter {
-  /** The needle's bytes, searched for as they are (or, with `lowerCase`, in the lower-cased block). */
+  /** The needle's bytes, searched for as they are (or, with `lowerCase`, ignoring ASCII case). */
   needle: Buffer
   lowerCase: boolean
+  /** With `lowerCase`: the needle as a case-insensitive expression over the block as a one-byte string. */
+  pattern?: RegExp
   /** Byte sequences that make a line a candidate whatever it holds. */
   alwaysCandidates: Buffer[]
 }
@@ -81,13 +83,23 @@ export function prefilterFor (q: ReadQuery): Prefilter | undefined {
     const always = [BACKSLASH_U]
     if (q.text.includes('i')) always.push(DOTTED_CAPITAL_I)
     if (q.text.includes('k')) always.push(KELVIN)
-    return { needle: Buffer.from(q.text, 'latin1'), lowerCase: true, alwaysCandidates: always }
+    // Without the `u` flag, case-insensitive matching folds only ASCII letters onto ASCII letters (no
+    // other one-byte character canonicalises to one), which is the ASCII-only lower-casing this needs.
+    const pattern = new RegExp(q.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi')
+    return { needle: Buffer.from(q.text, 'latin1'), lowerCase: true, pattern, alwaysCandidates: always }
   }
-  // A number may be written in many ways (5e2, 500.0): only text and booleans are searched for.
+  // A number may be written in many ways (5e2, 500.0): only text and booleans are searched for. A string
+  // value stands in the line followed by its quote, which makes the needle more selective; true/false may
+  // stand as a boolean, without one.
   const field = q.fields.find(f => f.number === undefined && f.text.length >= 2 && !UNSAFE.test(f.text))
-  if (field !== undefined) return { needle: Buffer.from(field.text, 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+  if (field !== undefined) {
+    // The closing quote only: a needle that starts with '"', the commonest byte of a JSON line, makes the
+    // native search several times slower.
+    const needle = field.boolean === undefined ? field.text + '"' : field.text
+    return { needle: Buffer.from(needle, 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+  }
   if (q.apps?.length === 1 && !UNSAFE.test(q.apps[0]!)) {
-    return { needle: Buffer.from(JSON.stringify(q.apps[0]), 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+    return { needle: Buffer.from(q.apps[0] + '"', 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
   }
   return undefined
 }
@@ -105,11 +117,15 @@ export function candidateLines (buf: Buffer, length: number, p: Prefilter): numb
     const nl = buf.indexOf(NL, at)
     return nl === -1 || nl >= length ? length : nl
   }
-  if (p.lowerCase) {
-    // A one-byte string of the block keeps byte offsets; lower-casing it keeps every length.
-    const low = buf.toString('latin1', 0, length).toLowerCase()
-    const needle = p.needle.toString('latin1', 0, p.needle.length)
-    for (let at = low.indexOf(needle); at !== -1; at = low.indexOf(needle, lineEnd(at) + 1)) starts.push(lineStart(at))
+  if (p.pattern !== undefined) {
+    // A one-byte string of the block keeps byte offsets.
+    const text = buf.toString('latin1', 0, length)
+    const re = p.pattern
+    re.lastIndex = 0
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      starts.push(lineStart(m.index))
+      re.lastIndex = lineEnd(m.index) + 1
+    }
   } else {
     for (let at = buf.indexOf(p.needle); at !== -1 && at < length; at = buf.indexOf(p.needle, lineEnd(at) + 1)) starts.push(lineStart(at))
   }

@@ -16,6 +16,10 @@ import type { JournalSet, JournalSource } from './sources'
 import { decodePosition, encodePosition, positionPart, type TailPosition } from './tail-position'
 
 export const TAIL_CHUNK_BYTES = 256 * 1024
+/** Longest wait between a commit and the tails' wake-up: well inside what a person notices. */
+const TAIL_COALESCE_MS = 5
+/** Chunks kept for clients a little behind the first (oldest dropped first). */
+const CACHED_CHUNKS = 256
 const NL = 10
 
 export interface TailSink {
@@ -51,8 +55,8 @@ export class TailHub {
   private waiters: Array<() => void> = []
   private notifyScheduled = false
   private poll: NodeJS.Timeout | undefined
-  /** Chunks read since the last notify, by reader state: identical readers share them. */
-  private cache = new Map<string, Chunk>()
+  /** The chunks read last, by reader state (filter, journal, position): identical readers share them. */
+  private readonly cache = new Map<string, Promise<Chunk | undefined>>()
   delivered = 0
 
   constructor (readonly journals: JournalSet, private readonly opts: TailHubOptions) {}
@@ -65,17 +69,19 @@ export class TailHub {
     return this.opts.maxClients
   }
 
-  /** The journal has more: wake every waiting client (once per turn of the event loop, however many commits). */
+  /**
+   * The journal has more: wake every waiting client, at most once per TAIL_COALESCE_MS however many
+   * commits came meanwhile, so that under load tails read and write fewer, larger chunks.
+   */
   notify (): void {
     if (this.notifyScheduled) return
     this.notifyScheduled = true
-    setImmediate(() => {
+    setTimeout(() => {
       this.notifyScheduled = false
-      this.cache = new Map()
       const waiters = this.waiters
       this.waiters = []
       for (const w of waiters) w()
-    })
+    }, TAIL_COALESCE_MS).unref()
   }
 
   changed (): Promise<void> {
@@ -108,11 +114,21 @@ export class TailHub {
     return sum
   }
 
-  cached (key: string): Chunk | undefined {
-    return this.cache.get(key)
+  /** The chunk at a reader state: read once, even by clients that ask while it is being read. */
+  chunk (key: string, read: () => Promise<Chunk | undefined>): Promise<Chunk | undefined> {
+    let chunk = this.cache.get(key)
+    if (chunk === undefined) {
+      chunk = read()
+      this.remember(key, chunk)
+      // A failed or empty read is not kept: the next client tries again.
+      chunk.then(c => { if (c === undefined) this.cache.delete(key) }, () => this.cache.delete(key))
+    }
+    return chunk
   }
 
-  remember (key: string, chunk: Chunk): void {
+  /** The bytes at a position never change, so a chunk read there serves every later client there too. */
+  private remember (key: string, chunk: Promise<Chunk | undefined>): void {
+    if (this.cache.size >= CACHED_CHUNKS) this.cache.delete(this.cache.keys().next().value!)
     this.cache.set(key, chunk)
   }
 
@@ -206,12 +222,8 @@ class TailClient {
     }
     const [before, after] = this.idAround(source.key, pos, sources)
     const key = `${this.filterKey}|${source.key}|${at.segment}|${at.offset}|${before}|${after}`
-    let chunk = this.hub.cached(key)
-    if (chunk === undefined) {
-      chunk = await this.read(source, at, end, before, after)
-      if (chunk === undefined) return false
-      this.hub.remember(key, chunk)
-    }
+    const chunk = await this.hub.chunk(key, async () => await this.read(source, at, end, before, after))
+    if (chunk === undefined) return false
     pos.set(source.key, { segment: at.segment, offset: chunk.next })
     if (chunk.frames.length > 0) {
       this.hub.delivered += chunk.events

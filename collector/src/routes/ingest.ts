@@ -2,10 +2,13 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError } from '../errors'
+import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
 import { JournalBusyError, JournalWriteError } from '../journal/writer'
 import { normaliseEvent, type IngestContext } from '../ingest/normalise'
+import type { RouteCounts } from '../metrics/ingest-counts'
+import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
+import { applyMapping, shipperMapping, type ShipperMapping } from '../shippers/mapping'
 
 interface Rejection {
   index: number
@@ -30,6 +33,9 @@ const batchReply = {
   }
 }
 
+/** How a batch line that is not JSON is reported (and counted: reason `invalid_json`). */
+const NOT_JSON = 'not valid JSON: '
+
 /** What the good events of a batch become: journal lines, and how many. */
 interface Accepted {
   lines: string
@@ -41,10 +47,11 @@ interface Accepted {
  * rejections by index. NDJSON lines are parsed and normalised one at a time, so a batch's parsed
  * objects die young instead of all staying alive until the last line is read.
  */
-function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[]): Accepted {
+function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping): Accepted {
   const out: Accepted = { lines: '', count: 0 }
   const take = (element: unknown, index: number, text?: string): void => {
-    const result = normaliseEvent(element, ctx, text)
+    // A mapped record no longer matches its text, so it is serialised rather than spliced.
+    const result = mapping === undefined ? normaliseEvent(element, ctx, text) : normaliseEvent(applyMapping(element, mapping), ctx)
     if (result.ok) {
       out.lines += result.line + '\n'
       out.count++
@@ -69,7 +76,7 @@ function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Re
     try {
       element = JSON.parse(line)
     } catch (err) {
-      rejected.push({ index: index++, error: `not valid JSON: ${(err as Error).message}` })
+      rejected.push({ index: index++, error: `${NOT_JSON}${(err as Error).message}` })
       continue
     }
     take(element, index++, line)
@@ -77,33 +84,62 @@ function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Re
   return out
 }
 
-export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
-  const { service } = opts
+export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
+  const { service, metrics } = opts
   const { maxEventDepth, maxEventFields, maxFieldNameLength } = service.config
   const limits = { maxDepth: maxEventDepth, maxFields: maxEventFields, maxFieldNameLength }
   const context = (appName: string | undefined): IngestContext =>
     appName === undefined ? { limits, receivedAt: new Date().toISOString() } : { limits, receivedAt: new Date().toISOString(), appName }
 
-  async function journal (lines: string, events: number): Promise<void> {
+  async function journal (lines: string, events: number, counts: RouteCounts): Promise<void> {
+    const started = performance.now()
     try {
       await service.ingest(lines, events)
     } catch (err) {
-      if (err instanceof JournalWriteError) throw new JournalUnavailableError((err.cause as Error).message)
-      if (err instanceof JournalBusyError) throw new JournalBusyReply()
+      if (err instanceof JournalWriteError) {
+        counts.rejected.journal_unavailable += events
+        throw new JournalUnavailableError((err.cause as Error).message)
+      }
+      if (err instanceof JournalBusyError) {
+        counts.rejected.journal_busy += events
+        throw new JournalBusyReply()
+      }
       throw err
     }
+    metrics.journalCommit((performance.now() - started) / 1000)
+    counts.accepted += events
   }
 
+  const logCounts = metrics.ingest.route('/log')
+  const logsCounts = metrics.ingest.route('/logs')
+
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  // No Content-Type (some shippers send none): read as NDJSON, or as a JSON array when it is one.
+  // Any other type stays a 415.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
+    const type = req.headers['content-type']
+    if (type !== undefined) return done(new UnsupportedMediaTypeError(`Content-Type "${type.slice(0, 100)}" is not accepted: send application/json, application/x-ndjson, or NDJSON without a Content-Type`))
+    if ((body as string).trimStart().startsWith('[')) {
+      try {
+        return done(null, JSON.parse(body as string))
+      } catch (err) {
+        return done(new InvalidEventError(`the body is not a valid JSON array: ${(err as Error).message}`))
+      }
+    }
+    done(null, body)
+  })
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
     const ctx = context(request.keyAppName)
+    logCounts.body(request.headers['content-length'])
+    logCounts.received++
     const result = normaliseEvent(request.body, ctx)
     if (!result.ok) {
       service.rejected++
+      logCounts.rejected.invalid_event++
       throw new InvalidEventError(result.error)
     }
-    await journal(result.line + '\n', 1)
+    await journal(result.line + '\n', 1, logCounts)
     return await reply.code(201).send({ status: 'success', message: 'Log recorded', timestamp: ctx.receivedAt })
   })
 
@@ -114,10 +150,17 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     if (typeof body === 'string' || Array.isArray(body)) elements = body
     else if (typeof body === 'object' && body !== null) elements = [body]
     else throw new NoEventsError()
-    const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected)
+    const mapping = shipperMapping(request.query, maxFieldNameLength)
+    const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
+    logsCounts.body(request.headers['content-length'])
     if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
     service.rejected += rejected.length
-    if (accepted > 0) await journal(lines, accepted)
+    logsCounts.received += accepted + rejected.length
+    for (const r of rejected) {
+      if (r.error.startsWith(NOT_JSON)) logsCounts.rejected.invalid_json++
+      else logsCounts.rejected.invalid_event++
+    }
+    if (accepted > 0) await journal(lines, accepted, logsCounts)
     if (accepted === 0) {
       return await reply.code(400).send({ status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected })
     }

@@ -111,7 +111,9 @@ export class Drainer extends EventEmitter {
         // prefetched batch is dropped (and read again on retry); its own failure surfaces when awaited.
         next = load(batch.next)
         next.catch(() => {})
+        const insertStarted = performance.now()
         const outcome = await this.sink.insert(batch.prepared)
+        this.emit('batch-stored', (performance.now() - insertStarted) / 1000)
         await this.deadLetter.append(outcome.rejected)
         this.position = batch.next
         await this.checkpoint.save(this.position)

@@ -1,0 +1,80 @@
+// WORKER_COUNT > 1: one /status for the whole service from every worker's own status (cluster/ipc.ts).
+// The original's six keys come first, as in a single process; then the same totals, summed; then each
+// worker's own status under `workers`, a worker that did not answer named with the reason.
+import { join } from 'node:path'
+import type { WorkerReply } from './ipc'
+import { DEAD_LETTER_FILE } from '../sink/dead-letter'
+
+/** The part of a single process's /status that the service totals are made from. */
+export interface LocalStatus {
+  status: string
+  mongodb_status: 'connected' | 'disconnected' | 'not_configured'
+  buffer_size: number
+  time_since_last_flush: number
+  version: string
+  timestamp: string
+  accepted_total: number
+  rejected_total: number
+  flushed_total: number
+  duplicates_on_replay: number
+  dead_lettered: number
+  dead_letter_file: string | null
+  journal: { dir: string, segment: string, segments: number, write_errors: number, last_error: string | null, fsync: string }
+  retention: { lease?: { held: boolean } } | null
+  last_error: string | null
+  uptime_seconds: number
+  process: { pid: number, worker_id: number | null }
+  [key: string]: unknown
+}
+
+const sum = (list: LocalStatus[], read: (s: LocalStatus) => number): number => list.reduce((n, s) => n + read(s), 0)
+
+function mongoStatus (list: LocalStatus[]): LocalStatus['mongodb_status'] {
+  if (list.some(s => s.mongodb_status === 'disconnected')) return 'disconnected'
+  if (list.some(s => s.mongodb_status === 'connected')) return 'connected'
+  return 'not_configured'
+}
+
+/**
+ * The service's status from the workers' replies. `own` is the answering worker's status (it always has
+ * one, even when the primary could not be asked); `logDir` is the service's LOG_DIR.
+ */
+export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus, logDir: string): Record<string, unknown> {
+  const answered = replies.flatMap(r => r.ok ? [r.value as LocalStatus] : [])
+  const list = answered.length > 0 ? answered : [own]
+  const firstError = list.find(s => s.last_error !== null)
+  const journalError = list.find(s => s.journal.last_error !== null)
+  const deadLettered = sum(list, s => s.dead_lettered)
+  const workers = replies.map(r => r.ok ? { worker_id: r.worker_id, ...(r.value as LocalStatus) } : { worker_id: r.worker_id, error: r.error })
+  return {
+    status: own.status,
+    mongodb_status: mongoStatus(list),
+    buffer_size: sum(list, s => s.buffer_size),
+    // The stalest worker: what has waited longest for MongoDB.
+    time_since_last_flush: Math.max(...list.map(s => s.time_since_last_flush)),
+    version: own.version,
+    timestamp: own.timestamp,
+    accepted_total: sum(list, s => s.accepted_total),
+    rejected_total: sum(list, s => s.rejected_total),
+    flushed_total: sum(list, s => s.flushed_total),
+    duplicates_on_replay: sum(list, s => s.duplicates_on_replay),
+    dead_lettered: deadLettered,
+    dead_letter_file: deadLettered > 0 ? join(logDir, 'worker-*', DEAD_LETTER_FILE) : null,
+    journal: {
+      dir: logDir,
+      segments: sum(list, s => s.journal.segments),
+      write_errors: sum(list, s => s.journal.write_errors),
+      last_error: journalError === undefined ? null : `worker ${journalError.process.worker_id}: ${journalError.journal.last_error}`,
+      fsync: own.journal.fsync
+    },
+    // The sweep of the worker that holds the lease (the others skip the MongoDB sweep).
+    retention: (list.find(s => s.retention?.lease?.held === true) ?? list.find(s => s.retention !== null) ?? own).retention,
+    last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
+    uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
+    process: own.process,
+    auth: own.auth,
+    tls: own.tls,
+    workers_answering: answered.length,
+    workers
+  }
+}

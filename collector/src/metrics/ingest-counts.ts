@@ -1,0 +1,35 @@
+// What the ingest routes count per request, as plain numbers: the hot path only adds to fields of an
+// object made once per route at start-up, and metrics.ts turns the totals into Prometheus counters when
+// a scrape asks (so a request costs no label hashing and no allocation for these).
+
+/** Why events of a request were not accepted: a small fixed set, never the client's own text. */
+export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'journal_unavailable', 'journal_busy'] as const
+export type RejectReason = typeof REJECT_REASONS[number]
+
+export class RouteCounts {
+  /** Events found in request bodies (accepted or not). */
+  received = 0
+  accepted = 0
+  /** Request body bytes as sent (Content-Length, before decompression). */
+  bytes = 0
+  readonly rejected: Record<RejectReason, number> = { invalid_event: 0, invalid_json: 0, journal_unavailable: 0, journal_busy: 0 }
+
+  /** Adds a request's Content-Length (absent with chunked encoding: not counted). */
+  body (contentLength: string | undefined): void {
+    if (contentLength !== undefined) this.bytes += Number(contentLength) || 0
+  }
+}
+
+/** The counts of every ingest route, by route path. */
+export class IngestCounts {
+  readonly routes = new Map<string, RouteCounts>()
+
+  route (path: string): RouteCounts {
+    let counts = this.routes.get(path)
+    if (counts === undefined) {
+      counts = new RouteCounts()
+      this.routes.set(path, counts)
+    }
+    return counts
+  }
+}

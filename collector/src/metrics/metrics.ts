@@ -1,0 +1,160 @@
+// GET /metrics: the collector's Prometheus metrics (prom-client), one registry per collector instance.
+//
+//   ingest routes ──plain counts──► IngestCounts ─┐
+//   service totals (journal, drain, dead letters) ├─► read when a scrape asks (collect) ──► text
+//   request / journal-commit / flush latencies ───┘   (observed as they happen: histograms)
+//
+// Counters that mirror a total the collector keeps anyway are set from it at scrape time, so the hot path
+// pays nothing for them. Names carry the `maap_` prefix and base units (seconds, bytes); prom-client's
+// default process_* and nodejs_* metrics come along. With WORKER_COUNT > 1 the primary sums the workers'
+// registries (cluster/ipc.ts); each metric's `aggregator` says how, where summing would be wrong.
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import type { CollectorService } from '../service'
+import { LightHistogram, type Series } from './histogram'
+import { IngestCounts, REJECT_REASONS, type RouteCounts } from './ingest-counts'
+
+export interface MetricsOptions {
+  /** Live tail clients connected now (the tail registers it; 0 until then). */
+  tailClients?: () => number
+}
+
+/** Latency buckets in seconds: from a group commit's fdatasync (~1 ms) to a slow insertMany. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+
+export class CollectorMetrics {
+  readonly registry = new Registry()
+  readonly ingest = new IngestCounts()
+  private readonly requestSeconds: LightHistogram
+  private readonly commitSeconds: Series
+  private readonly flushSeconds: Series
+  /** Sizes of closed segments (they no longer change), so a scrape stats each segment once. */
+  private readonly segmentBytes = new Map<string, number>()
+
+  constructor (private readonly service: CollectorService, opts: MetricsOptions = {}) {
+    const registers = [this.registry]
+    const tailClients = opts.tailClients ?? (() => 0)
+    const routes = this.ingest.routes
+    const byRoute = <T>(read: (c: RouteCounts) => T): Array<[string, T]> =>
+      [...routes].map(([route, c]) => [route, read(c)])
+
+    const total = (name: string, help: string, read: () => number): void => {
+      new Counter({ name, help, registers, collect () { this.reset(); this.inc(read()) } })
+    }
+
+    new Counter({
+      name: 'maap_events_received_total', help: 'Events found in ingest request bodies, accepted or not', labelNames: ['route'], registers,
+      collect () { this.reset(); for (const [route, n] of byRoute(c => c.received)) this.inc({ route }, n) }
+    })
+    new Counter({
+      name: 'maap_events_accepted_total', help: 'Events journaled and acknowledged', labelNames: ['route'], registers,
+      collect () { this.reset(); for (const [route, n] of byRoute(c => c.accepted)) this.inc({ route }, n) }
+    })
+    new Counter({
+      name: 'maap_events_rejected_total', help: `Events not accepted, by reason (${REJECT_REASONS.join(', ')})`, labelNames: ['route', 'reason'], registers,
+      collect () {
+        this.reset()
+        for (const [route, rejected] of byRoute(c => c.rejected)) for (const reason of REJECT_REASONS) this.inc({ route, reason }, rejected[reason])
+      }
+    })
+    new Counter({
+      name: 'maap_received_bytes_total', help: 'Ingest request body bytes as sent (Content-Length, before decompression)', labelNames: ['route'], registers,
+      collect () { this.reset(); for (const [route, n] of byRoute(c => c.bytes)) this.inc({ route }, n) }
+    })
+    total('maap_events_flushed_total', 'Events stored in MongoDB', () => service.drain?.stats.flushed ?? 0)
+    total('maap_events_dead_lettered_total', 'Events MongoDB refused for good, written to the dead-letter file', () => service.deadLetter.count)
+    total('maap_replay_duplicates_total', 'Events already in MongoDB when a replay inserted them again (counted as stored)', () => service.drain?.stats.duplicates ?? 0)
+    total('maap_journal_write_errors_total', 'Journal writes that failed (their requests were answered 503)', () => service.journalErrors)
+
+    new Gauge({
+      name: 'maap_mongodb_backlog_events', help: 'Events journaled and not yet confirmed in MongoDB', registers,
+      collect () { this.set(service.drain?.stats.pending ?? 0) }
+    })
+    new Gauge({
+      name: 'maap_mongodb_up', help: '1 when the last flush to MongoDB succeeded (0 when it failed or MongoDB is not configured); the minimum over workers',
+      registers, aggregator: 'min', collect () { this.set(service.mongoStatus === 'connected' ? 1 : 0) }
+    })
+    new Gauge({
+      name: 'maap_journal_segments', help: 'Journal segment files in LOG_DIR', registers,
+      collect () { this.set(service.journal.segments.length) }
+    })
+    const journalBytes = async (): Promise<number> => await this.journalBytes()
+    new Gauge({
+      name: 'maap_journal_bytes', help: 'Bytes of the journal segment files', registers,
+      async collect () { this.set(await journalBytes()) }
+    })
+    new Gauge({ name: 'maap_tail_clients', help: 'Live tail clients connected', registers, collect () { this.set(tailClients()) } })
+
+    this.requestSeconds = new LightHistogram('maap_http_request_duration_seconds',
+      'HTTP requests, from arrival to the reply sent, by route, method and status code', LATENCY_BUCKETS, this.registry)
+    this.commitSeconds = new LightHistogram('maap_journal_commit_duration_seconds',
+      'Ingest requests: from handing events to the journal to their group commit (write + fdatasync)', LATENCY_BUCKETS, this.registry).series()
+    this.flushSeconds = new LightHistogram('maap_flush_duration_seconds', 'One insertMany batch into MongoDB', LATENCY_BUCKETS, this.registry).series()
+    collectDefaultMetrics({ register: this.registry })
+  }
+
+  /** Starts observing the MongoDB drain (call once the service has started). */
+  watchDrain (): void {
+    this.service.drain?.on('batch-stored', (seconds: number) => this.flushSeconds.observe(seconds))
+  }
+
+  /**
+   * Observes every request's latency: each route gets its own onResponse hook that knows its path
+   * (request.routeOptions would build an object per request). Call before the routes are registered.
+   */
+  observeRequests (app: FastifyInstance): void {
+    /** The series of one route, by method and status code, made on first use. */
+    const routeSeries = (route: string): (request: FastifyRequest, reply: FastifyReply) => Series => {
+      const byMethod = new Map<string, Map<number, Series>>()
+      return (request, reply) => {
+        let byStatus = byMethod.get(request.method)
+        if (byStatus === undefined) byMethod.set(request.method, byStatus = new Map())
+        let series = byStatus.get(reply.statusCode)
+        if (series === undefined) {
+          series = this.requestSeconds.series({ route, method: request.method, status_code: String(reply.statusCode) })
+          byStatus.set(reply.statusCode, series)
+        }
+        return series
+      }
+    }
+    app.addHook('onRoute', options => {
+      const seriesOf = routeSeries(options.url)
+      const hook = (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+        seriesOf(request, reply).observe(reply.elapsedTime / 1000)
+        done()
+      }
+      options.onResponse = options.onResponse === undefined ? [hook] : [...[options.onResponse].flat(), hook]
+    })
+    // Requests that matched no route (404): one label, never the client's URL.
+    const unmatched = routeSeries('unmatched')
+    app.addHook('onResponse', (request, reply, done) => {
+      if (request.is404) unmatched(request, reply).observe(reply.elapsedTime / 1000)
+      done()
+    })
+  }
+
+  journalCommit (seconds: number): void {
+    this.commitSeconds.observe(seconds)
+  }
+
+  private async journalBytes (): Promise<number> {
+    const journal = this.service.journal
+    const current = journal.end
+    const listed = new Set(journal.segments)
+    for (const name of this.segmentBytes.keys()) if (!listed.has(name)) this.segmentBytes.delete(name)
+    let bytes = current.offset
+    for (const name of listed) {
+      if (name === current.segment) continue
+      let size = this.segmentBytes.get(name)
+      if (size === undefined) {
+        // A segment deleted between the listing and here (retention) simply counts no more.
+        size = await stat(join(this.service.config.logDir, name)).then(s => s.size, () => 0)
+        this.segmentBytes.set(name, size)
+      }
+      bytes += size
+    }
+    return bytes
+  }
+}
