@@ -16,6 +16,7 @@ import { ingestRoutes } from './routes/ingest'
 import { readRoutes } from './routes/read'
 import { installProbes } from './routes/probes'
 import { otlpRoutes } from './routes/otlp'
+import { uiRoutes } from './routes/ui'
 import { CollectorService } from './service'
 
 export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
@@ -93,6 +94,8 @@ Promise<FastifyInstance> {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
     await read.register(readRoutes, { searcher: () => service.searcher, tails: () => service.tails })
   })
+  // The web page (GET /, /ui/*): no key, it holds no secret; what it shows comes from the read routes.
+  await app.register(uiRoutes)
   await app.register(async admin => {
     admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key'))
     await admin.register(adminRoutes, { service, version: VERSION, metrics })

@@ -1,0 +1,61 @@
+// Real headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH) driving the web page of an
+// in-process collector on port 0. Every console message of type error/warning and every page error is
+// collected, so each test can assert that the page ran cleanly (a CSP violation is a console error).
+import puppeteer, { type Browser, type Page } from 'puppeteer-core'
+import type { FastifyInstance } from 'fastify'
+import { buildTestApp } from './helpers'
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+export async function launch (t: { teardown: (fn: () => unknown) => void }): Promise<Browser> {
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Root in a container has no user namespace for Chromium's sandbox.
+    args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-dev-shm-usage'],
+    defaultViewport: { width: 1280, height: 800 }
+  })
+  t.teardown(() => browser.close())
+  return browser
+}
+
+export interface UiCollector { app: FastifyInstance, base: string, logDir: string }
+
+export async function startCollector (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string> = {}): Promise<UiCollector> {
+  const { app, logDir } = await buildTestApp(t, env)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const address = app.server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return { app, logDir, base: `http://127.0.0.1:${address.port}` }
+}
+
+export interface WatchedPage { page: Page, problems: string[] }
+
+export async function openPage (browser: Browser, url: string): Promise<WatchedPage> {
+  const page = await browser.newPage()
+  const problems: string[] = []
+  page.on('console', msg => {
+    if (msg.type() === 'error' || msg.type() === 'warn') problems.push(`console.${msg.type()}: ${msg.text()}`)
+  })
+  page.on('pageerror', err => problems.push(`pageerror: ${(err as Error).message}`))
+  page.on('requestfailed', req => {
+    // Aborted fetches are the page's own doing (a new query cancels the old one, a closed tail).
+    if (req.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ''}`)
+  })
+  await page.goto(url, { waitUntil: 'domcontentloaded' })
+  return { page, problems }
+}
+
+export async function post (base: string, events: unknown[], headers: Record<string, string> = {}): Promise<void> {
+  const res = await fetch(`${base}/logs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(events)
+  })
+  if (res.status !== 200) throw new Error(`POST /logs answered ${res.status}: ${await res.text()}`)
+}
+
+/** The messages of the rows shown, top to bottom. */
+export async function messages (page: Page): Promise<string[]> {
+  return await page.$$eval('#results .row .msg', els => els.map(e => e.textContent ?? ''))
+}

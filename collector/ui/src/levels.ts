@@ -1,0 +1,9 @@
+// The collector's canonical levels, lowest first, and how each is shown.
+export const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'] as const
+export type Level = typeof LEVELS[number]
+
+export function levelClass (level: unknown): string {
+  return typeof level === 'string' && (LEVELS as readonly string[]).includes(level) ? `lv-${level.toLowerCase()}` : 'lv-other'
+}
+
+export const LEVEL_LABEL: Record<Level, string> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'crit' }

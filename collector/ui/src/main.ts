@@ -1,0 +1,200 @@
+// The page. The URL's query is the state: every change pushes a new URL and runs load(), which asks
+// the read API for the first page, the histogram and the apps at once.
+//
+//   URL ──parseQuery──▶ load() ─┬─ GET /logs           → results (more on scroll, through `next`)
+//    ▲                          ├─ GET /logs/histogram → uPlot (drag → new from/to)
+//    │ pushState                └─ GET /logs/values    → app picker
+//   controls / histogram / clicked values                Live: GET /logs/tail (sse.ts) → top of results
+import { ApiError, getJson, type Hit, type Histogram, type Page, type Values } from './api'
+import { Controls } from './controls'
+import { byId, el } from './dom'
+import { HistogramView } from './histogram'
+import { Live } from './live'
+import { apiParams, parseQuery, sameQuery, toParams, type Query } from './query'
+import { ResultsView } from './results'
+import { StatusLine } from './status'
+
+let query = parseQuery(location.search)
+let next: string | null = null
+let loading: AbortController | null = null
+let paging = false
+const notice = byId('notice')
+const more = byId('more')
+const summary = byId('summary')
+const status = new StatusLine()
+const results = new ResultsView(byId('results'), (path, value) => controls.pick(path, value))
+const controls = new Controls(query, q => navigate(q))
+const chart = new HistogramView(byId('plot'), byId('legend'), (from, to) => {
+  navigate({ ...query, from: new Date(from).toISOString(), to: new Date(to).toISOString() })
+})
+const live = new Live(byId<HTMLButtonElement>('live'), byId<HTMLButtonElement>('newcount'), results, () => query)
+
+function navigate (q: Query): void {
+  if (sameQuery(q, query)) return
+  history.pushState(null, '', toParams(q).size === 0 ? location.pathname : `?${toParams(q).toString()}`)
+  query = q
+  controls.show(q)
+  void load()
+}
+
+addEventListener('popstate', () => {
+  query = parseQuery(location.search)
+  controls.q.value = query.q // back/forward: the box shows the URL's text even while focused
+  controls.show(query)
+  void load()
+})
+
+function say (kind: 'empty' | 'error' | 'none', ...content: Array<Node | string>): void {
+  notice.hidden = kind === 'none'
+  notice.className = `notice ${kind}`
+  notice.replaceChildren(...content)
+  document.body.dataset.notice = kind
+}
+
+async function load (): Promise<void> {
+  loading?.abort()
+  const ctl = new AbortController()
+  loading = ctl
+  document.body.dataset.state = 'loading'
+  document.body.classList.add('busy')
+  const params = apiParams(query)
+  const signal = ctl.signal
+  // The apps after the histogram: both read the same blocks, and the histogram is what the eye waits for.
+  void loadHistogram(params, signal).then(() => loadApps(signal))
+  try {
+    const page = await getJson<Page>(`/logs?${params.toString()}`, { signal })
+    if (signal.aborted) return
+    results.clear()
+    results.add(page.events, 'end')
+    next = page.next
+    live.restart() // after the page: the tail takes over from here (rows already shown are not repeated)
+    status.answeredBy(page.mongodb_error === undefined ? page.source : `${page.source} (MongoDB: ${page.mongodb_error})`)
+    summary.textContent = page.events.length === 0 ? '' : `${page.events.length.toLocaleString()}${next === null ? '' : '+'} events · ${page.took_ms} ms`
+    if (page.events.length === 0) await explainEmpty(signal)
+    else say('none')
+    endMark()
+    document.body.dataset.state = 'ready'
+  } catch (err) {
+    if (signal.aborted) return
+    results.clear()
+    next = null
+    live.restart()
+    summary.textContent = ''
+    showError(err, 'search')
+    document.body.dataset.state = 'error'
+  } finally {
+    if (loading === ctl) document.body.classList.remove('busy')
+  }
+}
+
+function showError (err: unknown, what: string): void {
+  const retry = el('button', 'link', 'Try again')
+  retry.type = 'button'
+  retry.addEventListener('click', () => { void load() })
+  if (err instanceof ApiError && err.code === 'MAAP_BAD_QUERY') {
+    say('error', `The collector refused this query — ${err.message}. Change it above, or `, clearLink(), '.')
+  } else {
+    say('error', `Could not ${what}: ${(err as Error).message} `, retry)
+  }
+}
+
+function clearLink (): HTMLElement {
+  const a = el('button', 'link', 'clear every filter')
+  a.type = 'button'
+  a.addEventListener('click', () => navigate({ app_name: '', level: '', q: '', from: '', to: '', fields: [] }))
+  return a
+}
+
+/** No match: either nothing was ever stored (say how to send an event) or the filters exclude it all. */
+async function explainEmpty (signal: AbortSignal): Promise<void> {
+  const any = await getJson<Page>('/logs?limit=1', { signal }).catch(() => null)
+  if (signal.aborted) return
+  if (any !== null && any.events.length === 0) {
+    const origin = location.origin
+    const curl = `curl -X POST ${origin}/log -H 'content-type: application/json' \\\n  -d '{"level":"info","app_name":"hello","message":"my first event"}'`
+    say('empty', el('strong', '', 'No logs yet.'), ' Send one and it shows up here (turn on Live to watch it arrive):',
+      el('pre', 'curl', curl), 'With API_KEYS set, add ', el('code', '', "-H 'Authorization: Bearer <key>'"),
+      '. From Node.js, use the pino or winston transport (see the README).')
+  } else {
+    say('empty', el('strong', '', 'Nothing matches.'), ' Try a wider time range, a lower level, or ', clearLink(), '.')
+  }
+}
+
+async function loadHistogram (params: URLSearchParams, signal: AbortSignal): Promise<void> {
+  // No `buckets`: the collector picks about 60 of a round width, which also lets most journal blocks
+  // be counted from their summaries instead of read.
+  const p = new URLSearchParams(params)
+  try {
+    const h = await getJson<Histogram>(`/logs/histogram?${p.toString()}`, { signal })
+    if (!signal.aborted) chart.draw(h)
+  } catch (err) {
+    if (signal.aborted) return
+    document.body.dataset.histogram = 'absent'
+    chart.clear(err instanceof ApiError && err.status === 404
+      ? 'This collector has no histogram route (GET /logs/histogram): upgrade it to see events over time.'
+      : `No histogram: ${(err as Error).message}`)
+  }
+}
+
+async function loadApps (signal: AbortSignal): Promise<void> {
+  // The apps in the chosen range, whatever app is selected now (so the picker can switch to another).
+  const p = apiParams({ ...query, app_name: '' })
+  p.set('field', 'app_name')
+  p.set('limit', '50')
+  try {
+    const v = await getJson<Values>(`/logs/values?${p.toString()}`, { signal })
+    if (!signal.aborted) controls.setApps(v.values)
+  } catch {
+    // Without the route the picker still offers the app in the URL; nothing else to do.
+  }
+  if (!signal.aborted) document.body.dataset.apps = 'loaded'
+}
+
+function endMark (): void {
+  more.textContent = next === null ? (results.count > 0 ? 'The end: no older events match.' : '') : 'Loading older events…'
+  document.body.dataset.more = next === null ? 'end' : 'more'
+}
+
+async function loadMore (): Promise<void> {
+  if (next === null || paging) return
+  paging = true
+  const cursor = next
+  const signal = loading?.signal
+  try {
+    const p = apiParams(query)
+    p.set('cursor', cursor)
+    const page = await getJson<Page>(`/logs?${p.toString()}`, signal === undefined ? {} : { signal })
+    if (signal?.aborted === true || cursor !== next) return
+    results.add(page.events, 'end')
+    next = page.next
+    endMark()
+  } catch (err) {
+    if (signal?.aborted !== true) showError(err, 'load older events')
+  } finally {
+    paging = false
+  }
+  // A short page may leave the sentinel on screen: keep going until it is not.
+  if (next !== null && more.getBoundingClientRect().top < innerHeight + 200) void loadMore()
+}
+
+new IntersectionObserver(entries => {
+  if (entries.some(e => e.isIntersecting)) void loadMore()
+}, { rootMargin: '0px 0px 400px 0px' }).observe(more)
+
+addEventListener('keydown', e => {
+  const target = e.target as HTMLElement
+  const typing = target instanceof HTMLInputElement || target instanceof HTMLSelectElement || target instanceof HTMLTextAreaElement
+  if (e.key === 'Escape') {
+    if (typing) { target.blur(); return }
+    results.closeOpen()
+    return
+  }
+  if (typing || e.ctrlKey || e.metaKey || e.altKey || byId<HTMLDialogElement>('keydialog').open) return
+  if (e.key === '/') { e.preventDefault(); controls.q.focus(); controls.q.select() } else if (e.key === 'j') results.move(1)
+  else if (e.key === 'k') results.move(-1)
+  else if (e.key === 'Enter' && !(target instanceof HTMLButtonElement)) { e.preventDefault(); results.toggleSelected() }
+})
+
+export type { Hit }
+status.start()
+void load()
