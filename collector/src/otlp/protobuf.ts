@@ -118,7 +118,7 @@ class Reader {
     return s
   }
 
-  skip (wire: number, end: number): void {
+  skipField (wire: number, end: number): void {
     if (wire === VARINT) this.uint32(end)
     else if (wire === FIXED64) { this.need(8, end); this.pos += 8 } else if (wire === LEN) this.pos = this.lenEnd(end)
     else if (wire === FIXED32) { this.need(4, end); this.pos += 4 } else this.fail(`unsupported wire type ${wire}`)
@@ -146,7 +146,7 @@ class Reader {
   request (visitor: LogsVisitor<unknown, unknown>): void {
     const end = this.buf.length
     while (this.pos < end) {
-      if (this.tag(end) === 1) { this.expect(LEN); this.resourceLogs(this.lenEnd(end), visitor) } else this.skip(this.wire, end)
+      if (this.tag(end) === 1) { this.expect(LEN); this.resourceLogs(this.lenEnd(end), visitor) } else this.skipField(this.wire, end)
     }
   }
 
@@ -154,19 +154,19 @@ class Reader {
     const start = this.pos
     const attributes: KeyValue[] = []
     while (this.pos < end) {
-      if (this.tag(end) === 1) { this.expect(LEN); this.attributesOf(this.lenEnd(end), 1, attributes) } else this.skip(this.wire, end)
+      if (this.tag(end) === 1) { this.expect(LEN); this.attributesOf(this.lenEnd(end), 1, attributes) } else this.skipField(this.wire, end)
     }
     const resource = visitor.resource(attributes)
     this.pos = start
     while (this.pos < end) {
-      if (this.tag(end) === 2) { this.expect(LEN); this.scopeLogs(this.lenEnd(end), visitor, resource) } else this.skip(this.wire, end)
+      if (this.tag(end) === 2) { this.expect(LEN); this.scopeLogs(this.lenEnd(end), visitor, resource) } else this.skipField(this.wire, end)
     }
   }
 
   /** The repeated KeyValue `field` of the message that ends at `end`, appended to `into`. */
   attributesOf (end: number, field: number, into: KeyValue[]): void {
     while (this.pos < end) {
-      if (this.tag(end) === field) { this.expect(LEN); into.push(this.keyValue(this.lenEnd(end), 0)) } else this.skip(this.wire, end)
+      if (this.tag(end) === field) { this.expect(LEN); into.push(this.keyValue(this.lenEnd(end), 0)) } else this.skipField(this.wire, end)
     }
   }
 
@@ -179,14 +179,14 @@ class Reader {
         const sEnd = this.lenEnd(end)
         while (this.pos < sEnd) {
           const g = this.tag(sEnd)
-          if (g === 1) { this.expect(LEN); info.name = this.string(sEnd) } else if (g === 2) { this.expect(LEN); info.version = this.string(sEnd) } else if (g === 3) { this.expect(LEN); info.attributes.push(this.keyValue(this.lenEnd(sEnd), 0)) } else this.skip(this.wire, sEnd)
+          if (g === 1) { this.expect(LEN); info.name = this.string(sEnd) } else if (g === 2) { this.expect(LEN); info.version = this.string(sEnd) } else if (g === 3) { this.expect(LEN); info.attributes.push(this.keyValue(this.lenEnd(sEnd), 0)) } else this.skipField(this.wire, sEnd)
         }
-      } else this.skip(this.wire, end)
+      } else this.skipField(this.wire, end)
     }
     const scope = visitor.scope(info, resource)
     this.pos = start
     while (this.pos < end) {
-      if (this.tag(end) === 2) { this.expect(LEN); visitor.record(this.logRecord(this.lenEnd(end)), scope) } else this.skip(this.wire, end)
+      if (this.tag(end) === 2) { this.expect(LEN); visitor.record(this.logRecord(this.lenEnd(end)), scope) } else this.skipField(this.wire, end)
     }
   }
 
@@ -206,7 +206,7 @@ class Reader {
         case 10: { this.expect(LEN); const to = this.lenEnd(end); r.spanId = hex(this.buf, this.pos, to); this.pos = to; break }
         case 11: this.expect(FIXED64); r.observedMs = this.nanosAsMs(end); break
         case 12: this.expect(LEN); r.eventName = this.string(end); break
-        default: this.skip(this.wire, end)
+        default: this.skipField(this.wire, end)
       }
     }
     r.tooDeep = this.tooDeep
@@ -219,7 +219,7 @@ class Reader {
     let value: AnyValue = null
     while (this.pos < end) {
       const f = this.tag(end)
-      if (f === 1) { this.expect(LEN); key = this.string(end) } else if (f === 2) { this.expect(LEN); value = this.anyValue(this.lenEnd(end), depth + 1) } else this.skip(this.wire, end)
+      if (f === 1) { this.expect(LEN); key = this.string(end) } else if (f === 2) { this.expect(LEN); value = this.anyValue(this.lenEnd(end), depth + 1) } else this.skipField(this.wire, end)
     }
     return { key, value }
   }
@@ -236,7 +236,7 @@ class Reader {
         case 5: value = this.nested(end, depth, false); break
         case 6: value = this.nested(end, depth, true); break
         case 7: { this.expect(LEN); const to = this.lenEnd(end); value = this.buf.toString('base64', this.pos, to); this.pos = to; break }
-        default: this.skip(this.wire, end)
+        default: this.skipField(this.wire, end)
       }
     }
     return value
@@ -258,13 +258,13 @@ class Reader {
           this.expect(LEN)
           const kv = this.keyValue(this.lenEnd(to), depth)
           setField(obj, kv.key, kv.value)
-        } else this.skip(this.wire, to)
+        } else this.skipField(this.wire, to)
       }
       return obj
     }
     const arr: AnyValue[] = []
     while (this.pos < to) {
-      if (this.tag(to) === 1) { this.expect(LEN); arr.push(this.anyValue(this.lenEnd(to), depth + 1)) } else this.skip(this.wire, to)
+      if (this.tag(to) === 1) { this.expect(LEN); arr.push(this.anyValue(this.lenEnd(to), depth + 1)) } else this.skipField(this.wire, to)
     }
     return arr
   }
