@@ -14,3 +14,12 @@ export function unknownCodes (readmePath: string, codes: readonly string[]): str
   const rows = [...readme.matchAll(/^\|\s*`(MAAP_[A-Z_]+)`\s*\|/gm)].map(m => m[1]!)
   return rows.filter(code => !codes.includes(code))
 }
+
+/** The one test every package runs: its codes and its README's Errors table name the same codes. */
+export function testErrorsDocumented (t: typeof import('tap').default, readmePath: string, codes: readonly string[]): void {
+  t.test('every error code is documented in README.md, and the README names no other', async t => {
+    t.ok(codes.length > 0)
+    t.same(undocumentedCodes(readmePath, codes), [], 'undocumented codes')
+    t.same(unknownCodes(readmePath, codes), [], 'documented codes that do not exist')
+  })
+}
