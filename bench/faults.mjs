@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { fmt, ratio, startServer } from './lib.mjs'
 import { freePort, restartableKind, startMongoServer } from '../test/mongo/server.mjs'
-import helpers from '../test/helpers/certificate.js'
+import helpers from '../test/support/certificate.js'
 
 const { selfSignedCertificate } = helpers
 

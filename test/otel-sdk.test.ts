@@ -7,8 +7,7 @@ import { createServer, connect, type Server } from 'node:net'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
-import { flushCollector } from './helpers/ship'
-import { setupMongoCollector } from './helpers/winston'
+import { flushCollector, setupMongoCollector } from './support'
 
 const app = resolve(__dirname, '..', 'examples', 'otel', 'app.js')
 

@@ -3,10 +3,7 @@ import t from 'tap'
 import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCollector } from './helpers/collector'
-import { flushCollector } from './helpers/ship'
-import { setupMongoCollector } from './helpers/winston'
-import { droppedOnStderr, pinoApp, startApp } from './support'
+import { startCollector, flushCollector, setupMongoCollector, droppedOnStderr, pinoApp, startApp } from './support'
 
 // 100,000 documents through the collector into FerretDB take tens of seconds on a loaded 2-core
 // machine; the default 120 s per file is too close.

@@ -3,8 +3,7 @@
 // unconfirmed journal).
 import t from 'tap'
 import { request } from 'node:http'
-import { startCollector, type RunningCollector } from './helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
+import { startCollector, type RunningCollector, connectTestClient, testMongoUri, uniqueDbName } from './support'
 
 /** A request on a new connection, so that the primary deals it to the next worker. */
 async function fresh (c: RunningCollector, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number, text: string }> {
@@ -63,7 +62,7 @@ function tail (c: RunningCollector): { seqs: number[], ready: Promise<void>, unt
 
 t.test('WORKER_COUNT=2, embedded: search and tail through any worker see both workers\' events', async t => {
   const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
-  await c.waitForLine(/all workers listening at/)
+  await c.waitForLog({ msg: /^all workers listening at/ })
   await postEach(c, 0, 20)
   for (let i = 0; i < 4; i++) t.same(await searchSeqs(c), range(0, 20), `search ${i + 1} (the workers take turns)`)
   const tails = [tail(c), tail(c)]
@@ -84,7 +83,7 @@ t.test('WORKER_COUNT=2 with MongoDB: confirmed and unconfirmed events of both wo
   const c = await startCollector(t, {
     env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, WORKER_COUNT: '2', FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', RETENTION_SWEEP_INTERVAL: '3600' }
   })
-  await c.waitForLine(/all workers listening at/)
+  await c.waitForLog({ msg: /^all workers listening at/ })
   await postEach(c, 0, 20)
   // Flush whichever workers the next two connections reach (at least one of them), then more events.
   await fresh(c, 'POST', '/force-flush')

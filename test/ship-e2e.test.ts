@@ -1,9 +1,6 @@
 // maap-ship (stdin CLI) → real collector → MongoDB.
 import t from 'tap'
-import { startCollector } from './helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
-import { flushCollector } from './helpers/ship'
-import { maapShip, runNode } from './support'
+import { startCollector, connectTestClient, testMongoUri, uniqueDbName, flushCollector, maapShip, runNode } from './support'
 
 async function setup (t: Tap.Test, name: string) {
   const client = await connectTestClient(t)

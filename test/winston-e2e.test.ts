@@ -2,9 +2,7 @@
 import t from 'tap'
 import winston from 'winston'
 import { MaapTransport } from '@maap-event-logger/winston-transport'
-import { journaled } from './support'
-import { ended, setupMongoCollector } from './helpers/winston'
-import { flushCollector } from './helpers/ship'
+import { journaled, ended, setupMongoCollector, flushCollector } from './support'
 
 t.test('several formats: json, timestamp, errors with stack, splat and metadata, child, defaultMeta', async t => {
   const { collector, coll } = await setupMongoCollector(t, 'wfmt')

@@ -6,8 +6,7 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { request } from 'node:http'
 import { resolve } from 'node:path'
-import { startCollector } from './helpers/collector'
-import { journaled } from './helpers/journal'
+import { startCollector, journaled } from './support'
 
 const app = resolve(__dirname, '..', 'examples', 'winston-http', 'app.js')
 

@@ -7,10 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import winston from 'winston'
 import { MaapTransport } from '@maap-event-logger/winston-transport'
-import { startCollector } from './helpers/collector'
-import { ended, setupMongoCollector } from './helpers/winston'
-import { flushCollector } from './helpers/ship'
-import { startApp, winstonApp } from './support'
+import { startCollector, ended, setupMongoCollector, flushCollector, startApp, winstonApp } from './support'
 
 
 t.test('winston.info() × 50,000 then process.exit(): all 50,000 stored', async t => {

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { STATUS_CODES } from 'node:http'
-import { testMongoUri, uniqueDbName, connectTestClient } from '../../test/helpers/mongo'
+import { testMongoUri, uniqueDbName, connectTestClient } from '../../test/support'
 import type { InjectOptions } from 'fastify'
 import { buildTestApp } from './helpers'
 

@@ -3,6 +3,7 @@
 // unexpected messages are reported. The real processes are in test/faults/worker-ops.test.ts.
 import t from 'tap'
 import { EventEmitter } from 'node:events'
+import { poll } from '../../test/support'
 import { PrimaryRelay, TAG, UnexpectedMessageError, WorkerIpc, type Channel, type Handlers, type WorkerReply } from '@maap-event-logger/collector/dist/cluster/ipc'
 
 /** One end of a pipe: what is sent here arrives as a 'message' at the other end, on a later tick. */
@@ -107,7 +108,7 @@ t.test('a handler that fails, a worker that does not answer in time, one not ser
     { worker_id: 5, ok: false, error: 'not serving (starting or restarting)' }
   ])
   // Worker 2 answers after the timeout: the primary says so and ignores it.
-  while (!c.primaryLog.lines.some(l => l.msg.startsWith('late reply'))) await new Promise(resolve => setTimeout(resolve, 20))
+  await poll(() => c.primaryLog.lines.some(l => l.msg.startsWith('late reply')))
   t.match(c.primaryLog.lines, [{ fields: { worker_id: 2 }, msg: /^late reply from a worker/ }])
 })
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JournalBusyError, JournalWriter } from '@maap-event-logger/collector/dist/journal/writer'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
+import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 t.test('appends past the queue bound are refused at once, not queued', async t => {

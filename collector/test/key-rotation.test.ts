@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '@maap-event-logger/collector'
-import { startCollector } from '../../test/helpers/collector'
+import { startCollector } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 const oldKey = 'old-ingest-key-0123'
@@ -82,7 +82,7 @@ t.test('SIGHUP rotates the keys of a running collector, and of every WORKER_COUN
     const from = c.output.length
     c.child.kill('SIGHUP')
     let seen = from
-    for (let i = 0; i < Math.max(1, Number(workers)); i++) seen = (await c.waitForLine(/API keys reloaded/, seen)).index + 1
+    for (let i = 0; i < Math.max(1, Number(workers)); i++) seen = (await c.waitForLog({ msg: /API keys reloaded/ }, seen)).index + 1
     const codes = { old: [] as number[], new: [] as number[] }
     for (let i = 0; i < 4; i++) {
       codes.old.push(await post(c.url, oldKey))

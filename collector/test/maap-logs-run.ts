@@ -40,15 +40,6 @@ export async function runCli (args: string[], env: Record<string, string> = {}):
   return await startCli(args, env).result
 }
 
-/** Polls until `check` holds (no fixed sleeps): fails with `what` after `ms`. */
-export async function until (what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!await check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
-
 export function tempLogDir (): string {
   return mkdtempSync(join(tmpdir(), 'maap-logs-cli-'))
 }

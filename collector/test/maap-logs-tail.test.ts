@@ -2,14 +2,15 @@
 // connection drops or the collector restarts (nothing lost, nothing twice), Ctrl-C.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { post, startCli, startCollector, tempLogDir, until, type Cli } from './maap-logs-run'
+import { poll } from '../../test/support'
+import { post, startCli, startCollector, tempLogDir, type Cli } from './maap-logs-run'
 
 function messages (cli: Cli): string[] {
   return cli.out().split('\n').filter(l => l !== '').map(l => (JSON.parse(l) as { message: string }).message)
 }
 
 async function tailing (app: FastifyInstance, n = 1): Promise<void> {
-  await until(`${n} tail(s) connected`, () => app.collector.tails.size === n)
+  await poll(() => app.collector.tails.size === n)
 }
 
 const ev = (app_name: string, message: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ app_name, message, ...extra })
@@ -23,8 +24,8 @@ t.test('tail prints each matching event posted after it started, and Ctrl-C exit
   await tailing(app, 2)
   await post(url, [ev('api', 'hello 1', { level: 'error', n: 1 }), ev('web', 'hello 2', { level: 'error' }), ev('api', 'quiet', { level: 'info' })])
   await post(url, [ev('api', 'hello 3', { level: 'warning', timestamp: '2026-11-27T10:00:00.000Z' })])
-  await until('both events in --json', () => messages(json).length === 2)
-  await until('the pretty lines', () => pretty.out().split('\n').length === 4)
+  await poll(() => messages(json).length === 2)
+  await poll(() => pretty.out().split('\n').length === 4)
   t.same(messages(json), ['hello 1', 'hello 3'], 'filters apply; nothing from before the tail started')
   t.match(JSON.parse(json.out().split('\n')[0]!), { level: 'ERROR', app_name: 'api', n: 1, _id: /^[0-9a-f]{24}$/ })
   const lines = pretty.out().split('\n')
@@ -36,7 +37,7 @@ t.test('tail prints each matching event posted after it started, and Ctrl-C exit
   const [a, b] = await Promise.all([json.result, pretty.result])
   t.same([a.code, a.signal, b.code, b.signal], [0, null, 0, null], 'Ctrl-C exits 0')
   t.equal(a.stderr + b.stderr, '')
-  await until('the tails are gone', () => app.collector.tails.size === 0)
+  await poll(() => app.collector.tails.size === 0)
 })
 
 t.test('a dropped connection is resumed with Last-Event-ID: nothing lost, nothing twice', async t => {
@@ -45,14 +46,14 @@ t.test('a dropped connection is resumed with Last-Event-ID: nothing lost, nothin
   const cli = startCli(['tail', '--url', url, '--json'])
   await tailing(app)
   await post(url, [ev('api', 'a1'), ev('api', 'a2')])
-  await until('a1, a2', () => messages(cli).length === 2)
+  await poll(() => messages(cli).length === 2)
   // Cut the stream (as a proxy or a network would), then write while nobody is connected.
   app.server.closeAllConnections()
-  await until('the tail noticed', () => app.collector.tails.size === 0)
+  await poll(() => app.collector.tails.size === 0)
   await app.inject({ method: 'POST', url: '/logs', payload: [ev('api', 'b1'), ev('api', 'b2'), ev('api', 'b3')] })
   await tailing(app)
   await post(url, [ev('api', 'c1')])
-  await until('c1', () => messages(cli).includes('c1'))
+  await poll(() => messages(cli).includes('c1'))
   t.same(messages(cli), ['a1', 'a2', 'b1', 'b2', 'b3', 'c1'])
   t.match(cli.err(), /maap-logs: connection lost \([^)]+\); reconnecting in \d+\.\d s\nmaap-logs: reconnected; resuming right after the last event received\n/)
   cli.child.kill('SIGINT')
@@ -65,11 +66,11 @@ t.test('a collector restarted on the same journal and port: the tail waits for i
   const cli = startCli(['tail', '--url', first.url, '--json', '-a', 'api'])
   await tailing(first.app)
   await post(first.url, [ev('api', 'a1'), ev('web', 'w1'), ev('api', 'a2')])
-  await until('a1, a2', () => messages(cli).length === 2)
+  await poll(() => messages(cli).length === 2)
   // Stop the collector with the tail connected (the tail must notice and keep trying).
   first.app.server.closeAllConnections()
   await first.app.close()
-  await until('a failed reconnect', () => /reconnecting in/.test(cli.err()))
+  await poll(() => /reconnecting in/.test(cli.err()))
   // The restarted collector takes events before it listens: the tail cannot have seen them live.
   const second = await startCollector(logDir, {}, first.port, false)
   t.teardown(() => second.app.close())
@@ -77,7 +78,7 @@ t.test('a collector restarted on the same journal and port: the tail waits for i
   await second.app.listen({ host: '127.0.0.1', port: first.port })
   await tailing(second.app)
   await post(first.url, [ev('api', 'c1')])
-  await until('c1', () => messages(cli).includes('c1'))
+  await poll(() => messages(cli).includes('c1'))
   t.same(messages(cli), ['a1', 'a2', 'b1', 'b2', 'c1'])
   t.match(cli.err(), /reconnected; resuming/)
   cli.child.kill('SIGINT')
@@ -97,7 +98,7 @@ t.test('tail: a filter the collector refuses exits 2, a missing key exits 1, wit
   const cli = startCli(['tail', '--url', url, '--json'], { MAAP_API_KEY: key })
   await tailing(app)
   await post(url, [ev('api', 'with a key')])
-  await until('the event', () => messages(cli).length === 1)
+  await poll(() => messages(cli).length === 1)
   cli.child.kill('SIGTERM')
   const run = await cli.result
   t.equal(run.code, 0, 'SIGTERM ends it cleanly too')
@@ -110,12 +111,12 @@ t.test('past MAX_TAIL_CLIENTS the tail waits (503 + Retry-After) and gets in onc
   const firstTail = startCli(['tail', '--url', url, '--json'])
   await tailing(app)
   const second = startCli(['tail', '--url', url, '--json'])
-  await until('the 503', () => /MAX_TAIL_CLIENTS.*; reconnecting in/.test(second.err()))
+  await poll(() => /MAX_TAIL_CLIENTS.*; reconnecting in/.test(second.err()))
   firstTail.child.kill('SIGINT')
   t.equal((await firstTail.result).code, 0)
-  await until('the second tail connected', () => /reconnected/.test(second.err()))
+  await poll(() => /reconnected/.test(second.err()))
   await post(url, [ev('api', 'for the second')])
-  await until('its event', () => messages(second).length === 1)
+  await poll(() => messages(second).length === 1)
   second.child.kill('SIGINT')
   t.equal((await second.result).code, 0)
 })

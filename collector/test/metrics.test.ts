@@ -5,7 +5,7 @@ import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import { CollectorMetrics } from '@maap-event-logger/collector/dist/metrics/metrics'
 import { REJECT_REASONS } from '@maap-event-logger/collector/dist/metrics/ingest-counts'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
+import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }

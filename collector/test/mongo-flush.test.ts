@@ -3,17 +3,11 @@ import t from 'tap'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ObjectId } from 'mongodb'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
+import { connectTestClient, testMongoUri, uniqueDbName, poll } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 function ndjson (events: object[]): { method: 'POST', url: string, headers: Record<string, string>, payload: string } {
   return { method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: events.map(e => JSON.stringify(e)).join('\n') }
-}
-
-async function until (what: string, check: () => Promise<boolean>): Promise<void> {
-  // Waits for an outcome the collector reaches by itself (a timer-driven flush); the test's own
-  // timeout bounds it. Polling observes the outcome; it does not paper over an ordering race.
-  while (!(await check())) await new Promise(resolve => setTimeout(resolve, 25))
 }
 
 t.test('force-flush stores every event with BSON types and renamed keys', async t => {
@@ -52,7 +46,7 @@ t.test('LOG_BUFFER_SIZE waiting events start a flush without force-flush or the 
   const { app } = await buildTestApp(t, { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '10' })
   await app.inject(ndjson(Array.from({ length: 25 }, (_, i) => ({ message: `m${i}`, app_name: 'a' }))))
   const coll = client.db(dbName).collection('logs')
-  await until('buffer-size flush', async () => (await coll.countDocuments()) >= 20)
+  await poll(async () => (await coll.countDocuments()) >= 20)
   t.ok(await coll.countDocuments() >= 20)
 })
 
@@ -63,7 +57,7 @@ t.test('FLUSH_INTERVAL flushes a small buffer', async t => {
   const { app } = await buildTestApp(t, { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '0.05' })
   await app.inject({ method: 'POST', url: '/log', payload: { message: 'lonely', app_name: 'a' } })
   const coll = client.db(dbName).collection('logs')
-  await until('interval flush', async () => (await coll.countDocuments()) === 1)
+  await poll(async () => (await coll.countDocuments()) === 1)
   t.equal((await coll.findOne())!.message, 'lonely')
 })
 

@@ -3,7 +3,7 @@
 // MAX_COLLECTION_SIZE trims. Each test uses a database of its own; `now` is injected.
 import t from 'tap'
 import { ObjectId, type Collection, type Document, type MongoClient } from 'mongodb'
-import { connectTestClient, uniqueDbName } from '../../test/helpers/mongo'
+import { connectTestClient, uniqueDbName } from '../../test/support'
 import {
   PLAIN_INDEX_NAME, TTL_INDEX_NAME, collectionSize, ensureRetentionIndexes, sweepCollection, type RetentionLimits
 } from '@maap-event-logger/collector/dist/retention/mongo-retention'

@@ -4,6 +4,7 @@ import t from 'tap'
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import type { FastifyInstance } from 'fastify'
+import { poll } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 const keys = { API_KEYS: 'ingest-key-0123456789', ADMIN_API_KEY: 'admin-key-0123456789' }
@@ -18,9 +19,7 @@ t.test('/health: 200 without a key, with MongoDB configured but unreachable', as
   const url = await listen(app)
   // An event waits for MongoDB, so the interval flush fails: MongoDB is down as far as the collector knows.
   t.equal((await fetch(`${url}/log`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${keys.API_KEYS}` }, body: '{"message":"m","app_name":"a"}' })).status, 201)
-  while ((await app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${keys.ADMIN_API_KEY}` } })).json().last_error === null) {
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+  await poll(async () => (await app.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${keys.ADMIN_API_KEY}` } })).json().last_error !== null)
   const health = await fetch(`${url}/health`)
   t.equal(health.status, 200)
   t.same(await health.json(), { status: 'ok' })

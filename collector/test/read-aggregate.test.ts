@@ -4,7 +4,7 @@
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { CANONICAL_LEVELS } from '../src/ingest/levels'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
+import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 const T0 = Date.parse('2026-11-30T10:00:00.000Z')

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ObjectId } from 'mongodb'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
+import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 import { allPages, postEvents as post, search } from './read-helpers'
 // eslint-disable-next-line @typescript-eslint/no-require-imports

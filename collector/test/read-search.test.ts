@@ -5,6 +5,7 @@ import t from 'tap'
 import { writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
+import { poll } from '../../test/support'
 import { buildTestApp } from './helpers'
 import { allPages, postEvents as post, search } from './read-helpers'
 
@@ -130,7 +131,7 @@ t.test('an export stops reading when the client goes away, and the collector goe
   })
   t.ok(received < 1_000_000, 'the client took part of the export and left')
   // The export ends by itself once the socket is gone; how far it read says whether it stopped early.
-  while (app.collector.searcher.streamsOpen > 0) await new Promise(resolve => setTimeout(resolve, 10))
+  await poll(() => app.collector.searcher.streamsOpen === 0)
   t.ok(app.collector.searcher.eventsAnswered < 40_000, `read ${app.collector.searcher.eventsAnswered} of 80,000 events, then stopped`)
   const after = await search(app, 'limit=1')
   t.equal(after.events.length, 1, 'the collector still answers')

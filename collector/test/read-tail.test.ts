@@ -5,6 +5,7 @@ import t from 'tap'
 import { connect } from 'node:net'
 import { request, type IncomingMessage } from 'node:http'
 import type { FastifyInstance } from 'fastify'
+import { poll } from '../../test/support'
 import { buildTestApp } from './helpers'
 import { postEvents as post } from './read-helpers'
 
@@ -150,7 +151,7 @@ t.test('the cap on tails, a bad Last-Event-ID, heartbeats', async t => {
   t.match(bad.json(), { code: 'MAAP_BAD_QUERY', message: /^last_event_id/ })
   one.close()
   await t.resolves(async () => {
-    while (app.collector.tails.size > 0) await new Promise(resolve => setTimeout(resolve, 10))
+    await poll(() => app.collector.tails.size === 0)
   }, 'a tail that goes away frees its place')
 })
 
@@ -162,7 +163,7 @@ t.test('a tail that reads nothing falls behind on disk: ingest goes on and the c
   socket.pause()
   t.teardown(() => socket.destroy())
   socket.write('GET /logs/tail HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n')
-  while (app.collector.tails.size === 0) await new Promise(resolve => setTimeout(resolve, 10))
+  await poll(() => app.collector.tails.size > 0)
   const payload = 'x'.repeat(1000)
   for (let i = 0; i < 30; i++) {
     await post(app, Array.from({ length: 1000 }, (_, j) => ({ message: `m ${i * 1000 + j} ${payload}`, app_name: 'api' })))

@@ -5,12 +5,7 @@ import { existsSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, loadConfig } from '@maap-event-logger/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
-
-async function until (check: () => Promise<boolean>): Promise<void> {
-  // The sweeper runs on its own timer; wait for its outcome (bounded by the test's timeout).
-  while (!(await check())) await new Promise(resolve => setTimeout(resolve, 25))
-}
+import { connectTestClient, testMongoUri, uniqueDbName, poll } from '../../test/support'
 
 t.test('the sweeper enforces MAX_DOCUMENTS and old own segments go once confirmed', async t => {
   const client = await connectTestClient(t)
@@ -35,11 +30,11 @@ t.test('the sweeper enforces MAX_DOCUMENTS and old own segments go once confirme
   const body = Array.from({ length: 50 }, (_, i) => JSON.stringify({ message: `m${i}`, app_name: 'a', timestamp: 1700000000000 + i })).join('\n')
   await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: body })
   await app.inject({ method: 'POST', url: '/force-flush' })
-  await until(async () => (await coll.countDocuments()) === 30)
+  await poll(async () => (await coll.countDocuments()) === 30) // the sweeper runs on its own timer
   const kept = await coll.find().sort({ timestamp: 1 }).toArray()
   t.same(kept.map(d => d.message), Array.from({ length: 30 }, (_, i) => `m${i + 20}`), 'the newest 30 are kept')
 
-  await until(async () => !existsSync(join(logDir, oldSegment)))
+  await poll(() => !existsSync(join(logDir, oldSegment)))
   t.ok(existsSync(join(logDir, 'app.log')), 'a file that is not the collector\'s is never touched')
   t.ok(existsSync(join(logDir, 'maap-checkpoint.json')))
   const status = (await app.inject({ method: 'GET', url: '/status' })).json()

@@ -9,7 +9,7 @@
 import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { buildTestApp } from './helpers'
-import { journaled as journal } from '../../test/helpers/journal'
+import { journaled as journal } from '../../test/support'
 
 const DATE = 1796158800.123456 // 2026-12-01T21:00:00.123Z as Fluent Bit writes it
 const ISO = '2026-12-01T21:00:00.123Z'

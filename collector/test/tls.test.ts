@@ -2,7 +2,7 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:https'
-import { selfSignedCertificate } from '../../test/helpers/certificate'
+import { selfSignedCertificate } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 function post (port: number, ca: Buffer, body: string): Promise<{ status: number, body: string }> {

@@ -4,7 +4,7 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { startCollector } from '../helpers/collector'
+import { startCollector } from '../support'
 
 interface Case {
   name: string

@@ -7,10 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { startCollector } from '../helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
-import { flushCollector } from '../helpers/ship'
-import { maapShip, pinoApp, startApp, winstonApp } from '../support'
+import { startCollector, connectTestClient, testMongoUri, uniqueDbName, flushCollector, maapShip, pinoApp, startApp, winstonApp } from '../support'
 
 /** How long the collector stays down: long enough for every shipper to retry, spill and spool many times. */
 const OUTAGE_MS = Number(process.env.TEST_OUTAGE_MS ?? 10_000)

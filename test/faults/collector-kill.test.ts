@@ -4,10 +4,7 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { collectorStatus as status, disconnected, drained, startCollector, untilStatus } from '../helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
-import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
-import { batchClient, newLoad, singleEventClient, untilAcked } from '../helpers/load'
+import { collectorStatus as status, disconnected, drained, startCollector, untilStatus, connectTestClient, testMongoUri, uniqueDbName, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked } from '../support'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort, restartableKind, startMongoServer } = require('../mongo/server.mjs')
 

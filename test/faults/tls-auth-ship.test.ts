@@ -1,9 +1,7 @@
 // HTTPS and API keys end to end: maap-ship (the shipping core) trusts a CA it is given and sends its key;
 // the collector refuses a wrong key for good (403 is permanent: counted, not retried).
 import t from 'tap'
-import { selfSignedCertificate } from '../helpers/certificate'
-import { startCollector } from '../helpers/collector'
-import { journaled, maapShip, runNode } from '../support'
+import { selfSignedCertificate, startCollector, journaled, maapShip, runNode } from '../support'
 
 const ship = (args: string[], lines: number): ReturnType<typeof runNode> =>
   runNode([maapShip, ...args], {}, Array.from({ length: lines }, (_, i) => JSON.stringify({ level: 'info', message: `tls ${i}`, i })).join('\n') + '\n')

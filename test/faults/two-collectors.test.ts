@@ -5,10 +5,7 @@ import t from 'tap'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { startCollector, untilStatus, type RunningCollector } from '../helpers/collector'
-import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
-import { batchClient, newLoad, singleEventClient, untilAcked } from '../helpers/load'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
+import { startCollector, untilStatus, type RunningCollector, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, connectTestClient, testMongoUri, uniqueDbName, poll } from '../support'
 
 interface Status { retention: null | { lease?: { held: boolean, holder: string | null } } }
 
@@ -73,7 +70,7 @@ t.test('two sweepers with MAX_DOCUMENTS: one holds the lease, the collection nev
   t.ok(lowest >= MAX, `never below MAX_DOCUMENTS while both swept (lowest seen: ${lowest})`)
 
   // Every event is in MongoDB now; the next pass of the lease holder trims to exactly the cap.
-  while (await logs.countDocuments() > MAX) await new Promise(resolve => setTimeout(resolve, 25))
+  await poll(async () => await logs.countDocuments() <= MAX)
   t.equal(await logs.countDocuments(), MAX, 'trimmed to exactly MAX_DOCUMENTS, not below')
 
   const [s0, s1] = await Promise.all(collectors.map(async c => await untilStatus<Status>(c, s => s.retention?.lease !== undefined)))

@@ -6,10 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { startCollector, type RunningCollector } from '../helpers/collector'
-import { assertExactlyOnce, seqCounts } from '../helpers/exactly-once'
-import { batchClient, newLoad, singleEventClient, untilAcked, type LoadState } from '../helpers/load'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
+import { startCollector, type RunningCollector, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, type LoadState, connectTestClient, poll, testMongoUri, uniqueDbName, matchLog } from '../support'
 
 /** Clients give up on a request after this long (it is then not acknowledged, and sent again as a new event). */
 const REQUEST_TIMEOUT_MS = 5000
@@ -41,12 +38,11 @@ async function freshStatus (c: RunningCollector): Promise<ServiceStatus> {
 
 /** Asks /status until `check` holds for the part of the worker with that pid; the test's timeout bounds it. */
 async function untilWorker (c: RunningCollector, pid: number, check: (s: ProcessStatus) => boolean): Promise<ProcessStatus> {
-  for (;;) {
+  return await poll(async () => {
     const s = await freshStatus(c).catch(() => undefined)
     const part = s?.workers.find((w): w is ProcessStatus => 'process' in w && w.process.pid === pid)
-    if (part !== undefined && check(part)) return part
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+    return part !== undefined && check(part) ? part : undefined
+  })
 }
 
 /** Single events, each on a new connection: keeps reaching every worker, a restarted one included, while
@@ -59,8 +55,12 @@ async function freshConnectionClient (c: RunningCollector, load: LoadState): Pro
   }
 }
 
-function workerPid (line: string): number {
-  return (JSON.parse(line) as { worker_pid: number }).worker_pid
+const LISTENING = { msg: /^all workers listening at / }
+const FAILED_START = { worker_id: 1, msg: 'a worker failed during start-up; stopping' }
+
+/** The pid of worker `id` from the primary's "worker started" entry. */
+async function workerStarted (c: RunningCollector, id: number): Promise<number> {
+  return (await c.waitForLog({ worker_id: id, msg: 'worker started' })).entry.worker_pid as number
 }
 
 t.test('WORKER_COUNT=2, one worker SIGKILLed under load: restarted with its journal, every acknowledged event stored once', async t => {
@@ -76,10 +76,10 @@ t.test('WORKER_COUNT=2, one worker SIGKILLed under load: restarted with its jour
       FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', SHUTDOWN_TIMEOUT: '60', RETENTION_SWEEP_INTERVAL: '3600'
     }
   })
-  const ready = await c.waitForLine(/all workers listening at http:\/\/127\.0\.0\.1:\d+/)
-  t.match(ready.line, new RegExp(`:${c.port}"`), 'the primary reports the one port every worker shares')
-  const pid1 = workerPid((await c.waitForLine(/"worker_id":1,"worker_pid":\d+,"msg":"worker started"/)).line)
-  const pid2 = workerPid((await c.waitForLine(/"worker_id":2,"worker_pid":\d+,"msg":"worker started"/)).line)
+  const ready = await c.waitForLog({ msg: /^all workers listening at / })
+  t.equal(ready.entry.msg, `all workers listening at http://127.0.0.1:${c.port}`, 'the primary reports the one port every worker shares')
+  const pid1 = await workerStarted(c, 1)
+  const pid2 = await workerStarted(c, 2)
   t.not(pid1, pid2)
 
   const load = newLoad({ requestTimeoutMs: REQUEST_TIMEOUT_MS })
@@ -94,11 +94,11 @@ t.test('WORKER_COUNT=2, one worker SIGKILLed under load: restarted with its jour
   const beforeKill = c.output.length
   process.kill(pid1, 'SIGKILL')
 
-  const restarted = await c.waitForLine(/"worker_id":1,"worker_pid":\d+,"msg":"worker started"/, beforeKill)
-  const newPid1 = workerPid(restarted.line)
+  const restarted = await c.waitForLog({ worker_id: 1, msg: 'worker started' }, beforeKill)
+  const newPid1 = restarted.entry.worker_pid as number
   t.not(newPid1, pid1, 'the primary forked worker 1 again')
-  t.match(c.output.slice(beforeKill).join('\n'), /"worker_id":1,"worker_pid":\d+,"code":null,"signal":"SIGKILL".*"worker died; restarting it"/)
-  await c.waitForLine(/all workers listening at/, restarted.index)
+  t.equal(c.logs({ worker_id: 1, worker_pid: pid1, code: null, signal: 'SIGKILL', msg: 'worker died; restarting it' }, beforeKill).length, 1)
+  await c.waitForLog(LISTENING, restarted.index)
   // It replayed its own journal before listening: worker 1's events are in MongoDB, although nothing
   // else flushes before shutdown.
   t.ok(await coll.countDocuments() > 0, 'the restarted worker replayed LOG_DIR/worker-1 into MongoDB')
@@ -111,13 +111,13 @@ t.test('WORKER_COUNT=2, one worker SIGKILLed under load: restarted with its jour
   await Promise.all(clients)
 
   t.equal(await c.stop('SIGTERM'), 0, 'SIGTERM to the primary: workers flush and exit, then the primary exits 0')
-  t.match(c.output.join('\n'), /"code":0,"msg":"all workers stopped"/)
+  t.equal(c.logs({ code: 0, msg: 'all workers stopped' }).length, 1)
   assertExactlyOnce(t, load.acked, await seqCounts(coll))
 })
 
 t.test('WORKER_COUNT=2 without MongoDB: connections alternate between workers, each journals into its own directory', async t => {
   const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
-  await c.waitForLine(/all workers listening at/)
+  await c.waitForLog(LISTENING)
   // Each on a new connection: the primary deals connections to the workers in turn.
   for (let i = 0; i < 10; i++) t.equal((await fresh(c, '/log', { message: `m${i}`, app_name: 'w' })).status, 201)
   const seen = new Set<number | null>()
@@ -133,43 +133,44 @@ t.test('WORKER_COUNT=2 without MongoDB: connections alternate between workers, e
 
 t.test('a worker that keeps dying young is restarted with a growing backoff, and comes back once it can start', async t => {
   const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
-  await c.waitForLine(/all workers listening at/)
-  const pid1 = workerPid((await c.waitForLine(/"worker_id":1,"worker_pid":\d+,"msg":"worker started"/)).line)
+  await c.waitForLog(LISTENING)
+  const pid1 = await workerStarted(c, 1)
   // Its journal directory replaced by a file: every restart of worker 1 fails at once.
   const dir = join(c.logDir, 'worker-1')
   renameSync(dir, `${dir}.away`)
   writeFileSync(dir, '')
   const from = c.output.length
   process.kill(pid1, 'SIGKILL')
-  await c.waitForLine(/"worker_id":1,.*"code":1,.*"restart_in_ms":1000,"msg":"worker died; restarting it"/, from)
-  t.match(c.output.slice(from).join('\n'), /"signal":"SIGKILL","restart_in_ms":500/, 'the first restart after a short life waits 0.5 s')
+  await c.waitForLog({ worker_id: 1, code: 1, restart_in_ms: 1000, msg: 'worker died; restarting it' }, from)
+  t.equal(c.logs({ signal: 'SIGKILL', restart_in_ms: 500 }, from).length, 1, 'the first restart after a short life waits 0.5 s')
   rmSync(dir)
   renameSync(`${dir}.away`, dir)
-  await c.waitForLine(/all workers listening at/, from)
+  await c.waitForLog(LISTENING, from)
   t.pass('worker 1 is back on its own journal')
   t.equal(await c.stop('SIGTERM'), 0)
 })
 
 t.test('a worker stopped on purpose is not restarted; the primary exits 0 once none is left', async t => {
   const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
-  await c.waitForLine(/all workers listening at/)
-  const pids = await Promise.all([1, 2].map(async id => workerPid((await c.waitForLine(new RegExp(`"worker_id":${id},"worker_pid":\\d+,"msg":"worker started"`))).line)))
+  await c.waitForLog(LISTENING)
+  const pids = await Promise.all([1, 2].map(async id => await workerStarted(c, id)))
   process.kill(pids[0]!, 'SIGTERM')
-  await c.waitForLine(/"worker_id":1,.*"worker exited cleanly \(stopped on purpose\); not restarting it"/)
+  await c.waitForLog({ worker_id: 1, msg: 'worker exited cleanly (stopped on purpose); not restarting it' })
   t.equal((await freshStatus(c)).process.worker_id, 2, 'worker 2 still serves')
   process.kill(pids[1]!, 'SIGTERM')
-  await c.waitForLine(/"every worker was stopped on purpose; exiting"/)
+  await c.waitForLog({ msg: 'every worker was stopped on purpose; exiting' })
   t.equal(await c.stop(), 0)
 })
 
 t.test('a worker that does not stop is killed once SHUTDOWN_TIMEOUT and the grace are over; the primary exits 1', async t => {
   const c = await startCollector(t, { env: { WORKER_COUNT: '2', SHUTDOWN_TIMEOUT: '0' } })
-  await c.waitForLine(/all workers listening at/)
-  const pid2 = workerPid((await c.waitForLine(/"worker_id":2,"worker_pid":\d+,"msg":"worker started"/)).line)
+  await c.waitForLog(LISTENING)
+  const pid2 = await workerStarted(c, 2)
   process.kill(pid2, 'SIGSTOP') // frozen: it cannot act on SIGTERM
   const exited = c.stop('SIGTERM')
-  await c.waitForLine(/"workers":\[2\].*"workers did not stop in time; killing them/)
-  await c.waitForLine(/"worker_id":2,.*"signal":"SIGKILL","msg":"worker stopped"/)
+  const late = await c.waitForLog({ msg: /^workers did not stop in time; killing them/ })
+  t.same(late.entry.workers, [2])
+  await c.waitForLog({ worker_id: 2, signal: 'SIGKILL', msg: 'worker stopped' })
   t.equal(await exited, 1)
 })
 
@@ -181,9 +182,9 @@ t.test('a worker that cannot start stops the whole service with exit 1', async t
   const started = await startCollector(t, { logDir, env: { WORKER_COUNT: '2' } }).catch((err: Error) => err)
   if (started instanceof Error) {
     t.match(started.message, /collector exited \(1\) before listening/)
-    t.match(started.message, /"worker_id":1,.*"a worker failed during start-up; stopping"/)
+    t.ok(started.message.split('\n').some(line => matchLog(line, FAILED_START) !== undefined), 'the primary says which worker failed')
   } else {
-    await started.waitForLine(/"worker_id":1,.*"a worker failed during start-up; stopping"/)
+    await started.waitForLog(FAILED_START)
     t.equal(await started.stop(), 1)
   }
 })
@@ -203,19 +204,19 @@ t.test('changing WORKER_COUNT: a single-process journal not yet drained is repla
   t.equal(await coll.countDocuments(), 0)
 
   const workers = await startCollector(t, { logDir, env: { ...env, WORKER_COUNT: '2' } })
-  await workers.waitForLine(/all workers listening at/)
-  t.match(workers.output.join('\n'), /moved the journal of a single-process run to worker 1/)
+  await workers.waitForLog(LISTENING)
+  t.equal(workers.logs({ msg: /moved the journal of a single-process run to worker 1/ }).length, 1)
   t.equal(await coll.countDocuments({ app_name: 'adopt' }), 20, 'worker 1 replayed it before listening')
   t.notOk(readdirSync(logDir).some(n => n.endsWith('.ndjson')), 'nothing of it is left in LOG_DIR itself')
   t.equal(await workers.stop('SIGTERM'), 0)
 
   // Back to one process: it names the worker journals it does not read.
   const again = await startCollector(t, { logDir, env })
-  t.match(again.output.join('\n'), /LOG_DIR holds worker journals/)
+  t.equal(again.logs({ msg: /LOG_DIR holds worker journals/ }).length, 1)
   t.equal(await again.stop('SIGTERM'), 0)
   // And to workers again: that run left a journal in LOG_DIR, worker 1 has its own; they are not merged.
   const twice = await startCollector(t, { logDir, env: { ...env, WORKER_COUNT: '2' } })
-  await twice.waitForLine(/all workers listening at/)
-  t.match(twice.output.join('\n'), /they are not merged/)
+  await twice.waitForLog(LISTENING)
+  t.equal(twice.logs({ msg: /they are not merged/ }).length, 1)
   t.equal(await twice.stop('SIGTERM'), 0)
 })

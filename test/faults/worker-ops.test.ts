@@ -3,8 +3,7 @@
 // cannot answer is named rather than silently left out.
 import t from 'tap'
 import { request } from 'node:http'
-import { startCollector, type RunningCollector } from '../helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../helpers/mongo'
+import { startCollector, type RunningCollector, connectTestClient, testMongoUri, uniqueDbName } from '../support'
 
 const adminKey = 'admin-key-0123456789'
 const admin = { authorization: `Bearer ${adminKey}` }
@@ -30,7 +29,7 @@ function metric (text: string, line: RegExp): number {
 
 function workerPids (c: RunningCollector): Promise<number[]> {
   return Promise.all([1, 2].map(async id =>
-    (JSON.parse((await c.waitForLine(new RegExp(`"worker_id":${id},"worker_pid":\\d+,"msg":"worker started"`))).line) as { worker_pid: number }).worker_pid))
+    (await c.waitForLog({ worker_id: id, msg: 'worker started' })).entry.worker_pid as number))
 }
 
 t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flush flushes every worker', async t => {
@@ -44,7 +43,7 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
       FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', RETENTION_SWEEP_INTERVAL: '3600'
     }
   })
-  await c.waitForLine(/all workers listening at/)
+  await c.waitForLog({ msg: /^all workers listening at/ })
   const pids = await workerPids(c)
   const events = 20
   for (let i = 0; i < events; i++) {
@@ -98,7 +97,7 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
 
 t.test('WORKER_COUNT=2: a worker that does not answer is named in /status and missing from /metrics, not waited for', async t => {
   const c = await startCollector(t, { env: { WORKER_COUNT: '2' } })
-  await c.waitForLine(/all workers listening at/)
+  await c.waitForLog({ msg: /^all workers listening at/ })
   const [, pid2] = await workerPids(c)
   process.kill(pid2!, 'SIGSTOP') // frozen: it neither answers the primary nor its own connections
   t.teardown(() => { try { process.kill(pid2!, 'SIGCONT') } catch {} })

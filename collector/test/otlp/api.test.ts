@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib'
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer'
 import { buildTestApp } from '../helpers'
-import { journaled as journal } from '../../../test/helpers/journal'
+import { journaled as journal, poll } from '../../../test/support'
 import { encodeJson, encodeProtobuf, sdkRecords, T0, VARIED } from './fixtures'
 
 const PROTO = { 'content-type': 'application/x-protobuf' }
@@ -152,15 +152,12 @@ t.test('rate limit 429 and journal trouble 503 carry Retry-After; nothing is a 5
 t.test('backpressure from under-pressure is a 503 with Retry-After', async t => {
   const { app } = await buildTestApp(t, { MAX_HEAP_USED_BYTES: '1' })
   // under-pressure samples the heap on a timer; poll until it reports pressure.
-  let res
-  for (let i = 0; i < 200; i++) {
-    res = await app.inject({ method: 'POST', url: '/v1/logs', headers: JSON_CT, payload: '{}' })
-    if (res.statusCode === 503) break
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  t.equal(res!.statusCode, 503)
-  t.ok(res!.headers['retry-after'])
-  t.equal(res!.json().code, 14)
+  const res = await poll(async () => {
+    const r = await app.inject({ method: 'POST', url: '/v1/logs', headers: JSON_CT, payload: '{}' })
+    return r.statusCode === 503 && r
+  })
+  t.ok(res.headers['retry-after'])
+  t.equal(res.json().code, 14)
 })
 
 t.test('an empty request is a 200 with nothing journaled', async t => {

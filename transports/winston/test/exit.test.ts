@@ -4,8 +4,7 @@ import t from 'tap'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { startCollector } from '../../../test/helpers/collector'
-import { deadPort, journaled, runNode, winstonApp } from '../../../test/support'
+import { startCollector, deadPort, journaled, runNode, winstonApp } from '../../../test/support'
 
 const fixture = (name: string): string => resolve(__dirname, 'fixtures', name)
 

@@ -5,8 +5,7 @@ import { once } from 'node:events'
 import winston from 'winston'
 import TransportStream from 'winston-transport'
 import { MaapTransport, ShipperError } from '@maap-event-logger/winston-transport'
-import { startCollector } from '../../../test/helpers/collector'
-import { captureStderr, deadPort, journaled } from '../../../test/support'
+import { startCollector, captureStderr, deadPort, journaled } from '../../../test/support'
 
 const json = winston.format.json()
 

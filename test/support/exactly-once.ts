@@ -1,4 +1,4 @@
-// The fault suite's measure: which `seq` values (test/helpers/load.ts) are in MongoDB, and how often.
+// The fault suite's measure: which `seq` values (load.ts) are in MongoDB, and how often.
 import type { Collection } from 'mongodb'
 
 /** seq → how many documents carry it. */

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createInterface } from 'node:readline'
-import { poll } from '../support/poll'
+import { poll } from './poll'
 
 export const collectorBin = resolve(__dirname, '..', '..', 'collector', 'dist', 'bin.js')
 
@@ -17,11 +17,33 @@ export interface RunningCollector {
   output: string[]
   /** Sends a signal and resolves with the exit code (or signal name) once the process is gone. */
   stop: (signal?: NodeJS.Signals) => Promise<number | string>
+  /** The log entries (JSON lines of output) from index `from` of `output` on that match `want`. */
+  logs: (want?: LogMatch, from?: number) => LogEntry[]
   /**
-   * Resolves with the first line of output, from index `from` on, that matches `re` — already printed or
-   * still to come; rejects if the collector exits first.
+   * Resolves with the first log entry, from index `from` of `output` on, that matches `want` — already
+   * printed or still to come; rejects if the collector exits first.
    */
-  waitForLine: (re: RegExp, from?: number) => Promise<{ line: string, index: number }>
+  waitForLog: (want: LogMatch, from?: number) => Promise<{ entry: LogEntry, index: number }>
+}
+
+export type LogEntry = Record<string, unknown>
+/** Fields a log entry must have: a RegExp matches a string field, any other value must be equal. */
+export type LogMatch = Record<string, unknown>
+
+/** The line parsed as a log entry when it is JSON and has every field of `want`; else undefined. */
+export function matchLog (line: string, want: LogMatch): LogEntry | undefined {
+  let entry: unknown
+  try {
+    entry = JSON.parse(line)
+  } catch {
+    return undefined // a line that is not a log entry (e.g. a Node warning on stderr)
+  }
+  if (typeof entry !== 'object' || entry === null) return undefined
+  for (const [key, wanted] of Object.entries(want)) {
+    const value = (entry as LogEntry)[key]
+    if (wanted instanceof RegExp ? !(typeof value === 'string' && wanted.test(value)) : value !== wanted) return undefined
+  }
+  return entry as LogEntry
 }
 
 export interface StartOptions {
@@ -62,18 +84,20 @@ Promise<RunningCollector> {
     output.push(line)
     for (const w of watchers) w()
   }
-  const waitForLine = async (re: RegExp, from = 0): Promise<{ line: string, index: number }> => await new Promise((resolve, reject) => {
+  const logs = (want: LogMatch = {}, from = 0): LogEntry[] => output.slice(from).flatMap(line => matchLog(line, want) ?? [])
+  const waitForLog = async (want: LogMatch, from = 0): Promise<{ entry: LogEntry, index: number }> => await new Promise((resolve, reject) => {
     const check = (): void => {
       for (let i = from; i < output.length; i++) {
-        if (re.test(output[i]!)) {
+        const entry = matchLog(output[i]!, want)
+        if (entry !== undefined) {
           watchers.delete(check)
-          resolve({ line: output[i]!, index: i })
+          resolve({ entry, index: i })
           return
         }
       }
       if (closed) {
         watchers.delete(check)
-        reject(new Error(`collector exited before printing ${String(re)}:\n${output.join('\n')}`))
+        reject(new Error(`collector exited before logging ${Object.entries(want).map(([k, v]) => `${k}=${String(v)}`).join(' ')}:\n${output.join('\n')}`))
       }
     }
     watchers.add(check)
@@ -95,7 +119,7 @@ Promise<RunningCollector> {
     exited.then(code => reject(new Error(`collector exited (${code}) before listening:\n${output.join('\n')}`)))
   })
   const scheme = opts.env?.TLS_CERT_FILE ? 'https' : 'http'
-  return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop, waitForLine }
+  return { url: `${scheme}://127.0.0.1:${port}`, port, logDir, child, output, stop, logs, waitForLog }
 }
 
 /** The message of one of the collector's log lines (pino JSON: `msg`); a line that is not JSON as it is. */
@@ -127,3 +151,17 @@ export async function untilStatus<S = Status> (c: RunningCollector, check: (s: S
 export const drained = (s: Status): boolean => s.mongodb_status === 'connected' && s.buffer_size === 0
 /** A flush to MongoDB has failed and says why. */
 export const disconnected = (s: Status): boolean => s.mongodb_status === 'disconnected' && s.last_error !== null
+
+/**
+ * Asks the collector to flush to MongoDB until it has nothing left. No timing involved: each
+ * force-flush returns once its flush is done.
+ */
+export async function flushCollector (collector: RunningCollector): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${collector.url}/force-flush`, { method: 'POST' })
+    const body = await res.json() as { message?: string }
+    if (res.status !== 200) throw new Error(`force-flush answered ${res.status}: ${JSON.stringify(body)}`)
+    // The reply keeps the original service's shape: the count is only in its message.
+    if (Number(/^Flushed (\d+) logs/.exec(body.message ?? '')?.[1]) === 0) return
+  }
+}
