@@ -32,7 +32,7 @@ export interface LeaseDocument {
 }
 
 export interface LeaseOptions {
-  /** How long a holding lasts without renewal. */
+  /** How long a holding lasts without renewal, > 0 (the scheduler derives it from the validated sweep interval). */
   ttlMs: number
   /** Unique per process; by default host:pid:random. */
   owner?: string
@@ -54,7 +54,6 @@ export class Lease {
   holder: string | undefined
 
   constructor (private readonly coll: Collection<LeaseDocument>, readonly name: string, opts: LeaseOptions) {
-    if (!(opts.ttlMs > 0)) throw new RangeError(`lease: ttlMs must be > 0, got ${String(opts.ttlMs)}`)
     this.ttlMs = opts.ttlMs
     this.owner = opts.owner ?? defaultOwner()
     this.now = opts.now ?? Date.now

@@ -8,7 +8,8 @@ import type { ServiceLogger } from '../service'
 import type { MongoSink } from '../sink/mongo-sink'
 import { cleanupSegments } from './file-cleanup'
 import { Lease, LEASE_COLLECTION, type LeaseDocument } from './lease'
-import { ensureRetentionIndexes, sweepCollection, type SweepResult } from './mongo-retention'
+import { sweepCollection, type SweepResult } from './sweeper'
+import { ensureRetentionIndexes } from './ttl-index'
 
 export interface RetentionResult extends Partial<SweepResult> {
   at: string
