@@ -2,6 +2,7 @@
 // start and one bounded stop. app.ts puts the REST API in front of it.
 import type { CollectorConfig } from './config'
 import { KeyRing } from './key-ring'
+import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
@@ -16,12 +17,6 @@ import { JournalSet } from './read/sources'
 import { TailHub } from './read/tail'
 
 export type MongoStatus = 'connected' | 'disconnected' | 'not_configured'
-
-export interface ServiceLogger {
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  error: (obj: object, msg?: string) => void
-}
 
 export class MongoNotConfiguredError extends Error {}
 

@@ -4,7 +4,7 @@
 // (lease.ts); the others skip the MongoDB sweep. File cleanup stays per process (each owns its LOG_DIR).
 import type { CollectorConfig } from '../config'
 import type { JournalWriter } from '../journal/writer'
-import type { ServiceLogger } from '../service'
+import type { ServiceLogger } from '../logger'
 import type { MongoSink } from '../sink/mongo-sink'
 import { cleanupSegments } from './file-cleanup'
 import { Lease, LEASE_COLLECTION, type LeaseDocument } from './lease'
