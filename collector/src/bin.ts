@@ -25,7 +25,7 @@ async function main (): Promise<void> {
     await runPrimary(config)
     return
   }
-  // SIGHUP rotates keys (key-ring.ts) rather than ending the process, as daemons do; one that arrives
+  // SIGHUP rotates keys (keys/ring.ts) rather than ending the process, as daemons do; one that arrives
   // while the collector starts is served once it can be. (A cluster primary passes it on instead.)
   let reloadKeys: (() => void) | undefined
   let hupWhileStarting = false

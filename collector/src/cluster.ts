@@ -7,7 +7,7 @@
 //      ├─ a worker dies ─► fork worker i again (same directory, so it replays its own journal), after a
 //      │                   backoff when it keeps dying young
 //      ├─ SIGTERM/SIGINT ─► SIGTERM to every worker, wait SHUTDOWN_TIMEOUT + grace, exit
-//      ├─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (key-ring.ts)
+//      ├─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (keys/ring.ts)
 //      └─ a worker asks (/status, /metrics, /force-flush) ─► every listening worker answers (cluster/ipc.ts)
 //
 // Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB

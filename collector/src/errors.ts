@@ -1,6 +1,14 @@
 // Every error the API answers with, in one place: a stable code, a message and a status code.
 import createError from '@fastify/error'
 
+/** A configuration value that stops start-up (or a key reload): the message names the variable. */
+export class ConfigError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`Invalid ${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}
+
 export const NoEventsError = createError('MAAP_NO_EVENTS', 'the body contains no events', 400)
 export const InvalidEventError = createError<[string]>('MAAP_INVALID_EVENT', '%s', 400)
 export const JournalUnavailableError = createError<[string]>('MAAP_JOURNAL_UNAVAILABLE',

@@ -1,7 +1,7 @@
 // The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
 // start and one bounded stop. app.ts puts the REST API in front of it.
 import type { CollectorConfig } from './config'
-import { KeyRing } from './key-ring'
+import { KeyRing } from './keys'
 import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
