@@ -132,11 +132,6 @@ export class CollectorService {
     return this.drainer?.confirmed.segment
   }
 
-  /** Journals `lines` (NDJSON, each ending in '\n'); resolves when they are written and may be acknowledged. */
-  async ingest (lines: string, events: number): Promise<void> {
-    await this.journal.append(lines, events)
-  }
-
   /** The MongoDB drain (its stats and events, for metrics); undefined in embedded mode. */
   get drain (): Drainer | undefined {
     return this.drainer

@@ -7,7 +7,7 @@
 // confirmed (and MongoDB has it) or after the checkpoint (and the journal part has it): read your writes.
 // An event both stored and not yet checkpointed is in both and answered once (merge.ts).
 import type { Collection, Document } from 'mongodb'
-import { isoFromMillis } from '../ingest/iso-time'
+import { isoFromMillis } from '../normalise/iso-time'
 import { histogram, histogramRange, values, type Histogram, type Values } from './aggregate'
 import { encodeCursor } from './cursor'
 import { journalEvents, type Hit } from './journal-search'

@@ -2,9 +2,9 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
-import { JournalBusyError, JournalWriteError } from '../journal/writer'
-import { normaliseEvent, type IngestContext } from '../ingest/normalise'
+import { InvalidEventError, JournalBusyError, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
+import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
@@ -94,15 +94,15 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   async function journal (lines: string, events: number, counts: RouteCounts): Promise<void> {
     const started = performance.now()
     try {
-      await service.ingest(lines, events)
+      await service.journal.append(lines, events)
     } catch (err) {
       if (err instanceof JournalWriteError) {
         counts.rejected.journal_unavailable += events
         throw new JournalUnavailableError((err.cause as Error).message)
       }
-      if (err instanceof JournalBusyError) {
+      if (err instanceof JournalQueueFullError) {
         counts.rejected.journal_busy += events
-        throw new JournalBusyReply()
+        throw new JournalBusyError()
       }
       throw err
     }
