@@ -97,17 +97,17 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       await service.journal.append(lines, events)
     } catch (err) {
       if (err instanceof JournalWriteError) {
-        counts.rejected.journal_unavailable += events
+        counts.countRejected('journal_unavailable', events)
         throw new JournalUnavailableError((err.cause as Error).message)
       }
       if (err instanceof JournalQueueFullError) {
-        counts.rejected.journal_busy += events
+        counts.countRejected('journal_busy', events)
         throw new JournalBusyError()
       }
       throw err
     }
     metrics.journalCommit((performance.now() - started) / 1000)
-    counts.accepted += events
+    counts.countAccepted(events)
   }
 
   const logCounts = metrics.ingest.route('/log')
@@ -131,12 +131,12 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
     const ctx = context(request.keyAppName)
-    logCounts.body(request.headers['content-length'])
-    logCounts.received++
+    logCounts.countBody(request.headers['content-length'])
+    logCounts.countReceived(1)
     const result = normaliseEvent(request.body, ctx)
     if (!result.ok) {
-      service.rejected++
-      logCounts.rejected.invalid_event++
+      service.countRejected(1)
+      logCounts.countRejected('invalid_event', 1)
       throw new InvalidEventError(result.error)
     }
     await journal(result.line + '\n', 1, logCounts)
@@ -152,13 +152,12 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     else throw new NoEventsError()
     const mapping = shipperMapping(request.query, maxFieldNameLength)
     const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
-    logsCounts.body(request.headers['content-length'])
+    logsCounts.countBody(request.headers['content-length'])
     if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
-    service.rejected += rejected.length
-    logsCounts.received += accepted + rejected.length
+    service.countRejected(rejected.length)
+    logsCounts.countReceived(accepted + rejected.length)
     for (const r of rejected) {
-      if (r.error.startsWith(NOT_JSON)) logsCounts.rejected.invalid_json++
-      else logsCounts.rejected.invalid_event++
+      logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)
     }
     if (accepted > 0) await journal(lines, accepted, logsCounts)
     if (accepted === 0) {

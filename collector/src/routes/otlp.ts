@@ -91,7 +91,7 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
       if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
       throw err
     }
-    service.rejected += rejected
+    service.countRejected(rejected)
     if (accepted > 0) await journal(lines, accepted)
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`
     return await reply.code(200).type(proto ? PROTOBUF : JSON_TYPE).send(exportResponse(!proto, rejected, message))
