@@ -17,7 +17,7 @@ import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
 import { mongoFilter } from './mongo-query'
 import type { ReadQuery } from './query'
-import type { MongoReadSide, ReadSource } from './search'
+import type { MongoReadSide, ReadSource } from './sources'
 import type { JournalSet } from './sources'
 
 export interface HistogramRange {
