@@ -16,7 +16,7 @@ import { TIMESTAMP_KEY } from './server-codes'
 export interface RetentionLimits {
   /** LOG_RETENTION_DAYS (fractions allowed); 0 = keep forever. */
   retentionDays: number
-  /** MAX_DOCUMENTS; 0 = no cap. */
+  /** MAX_DOCUMENTS, a whole number; 0 = no cap. */
   maxDocuments: number
   /** MAX_COLLECTION_SIZE in bytes of document data; 0 = no cap. */
   maxCollectionSize: number
@@ -124,13 +124,13 @@ export async function sweepCollection (coll: Collection<Document>, limits: Reten
 
   if (limits.retentionDays > 0) {
     const cutoff = new Date(now.getTime() - limits.retentionDays * DAY_MS)
+    // A retention longer than dates reach back (valid, e.g. 1e9 days) has no cutoff: nothing is that old.
     if (Number.isFinite(cutoff.getTime())) result.expired = await expire(coll, cutoff, chunk)
   }
 
-  const maxDocuments = Math.floor(limits.maxDocuments)
-  if (maxDocuments > 0) {
+  if (limits.maxDocuments > 0) {
     // The count from collection metadata (no scan); documents inserted meanwhile are left to the next pass.
-    const excess = await coll.estimatedDocumentCount() - maxDocuments
+    const excess = await coll.estimatedDocumentCount() - limits.maxDocuments
     if (excess > 0) result.trimmedByCount = await deleteOldest(coll, excess, chunk)
   }
 
