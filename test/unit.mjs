@@ -27,6 +27,7 @@ export const UNIT = [
   'collector/test/api.test.ts',
   'collector/test/auth.test.ts',
   'collector/test/config.test.ts',
+  'collector/test/errors.test.ts',
   'collector/test/file-cleanup.test.ts',
   'collector/test/normalise.test.ts',
   'collector/test/tls.test.ts'

@@ -5,8 +5,9 @@
 // WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
 import cluster from 'node:cluster'
 import { build } from './app'
-import { runPrimary, workerJournals } from './cluster'
+import { runPrimary } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
+import { workerJournals } from './journal/worker-dirs'
 
 async function main (): Promise<void> {
   let config
@@ -21,10 +22,10 @@ async function main (): Promise<void> {
     throw err
   }
   if (config.workerCount > 1 && cluster.isPrimary) {
-    runPrimary(config)
+    await runPrimary(config)
     return
   }
-  // SIGHUP rotates keys (key-ring.ts) rather than ending the process, as daemons do; one that arrives
+  // SIGHUP rotates keys (keys/ring.ts) rather than ending the process, as daemons do; one that arrives
   // while the collector starts is served once it can be. (A cluster primary passes it on instead.)
   let reloadKeys: (() => void) | undefined
   let hupWhileStarting = false
@@ -33,7 +34,7 @@ async function main (): Promise<void> {
     else reloadKeys()
   })
   const app = await build(config, { level: config.logLevel })
-  const left = cluster.isPrimary ? workerJournals(config.logDir) : []
+  const left = cluster.isPrimary ? await workerJournals(config.logDir) : []
   if (left.length > 0) {
     app.log.warn({ dirs: left }, 'LOG_DIR holds worker journals from a run with WORKER_COUNT > 1, which one process does not read; ' +
       'run once with that WORKER_COUNT and stop it with SIGTERM to drain them')

@@ -1,28 +1,23 @@
 // WORKER_COUNT > 1: the primary forks that many collector workers on one port (node:cluster) and serves
 // no HTTP itself.
 //
-//   primary ──fork(env LOG_DIR=<LOG_DIR>/worker-<i>, MAAP_WORKER_ID=<i>)──► worker i: bin.ts as one process
+//   primary ──fork(env LOG_DIR=<LOG_DIR>/worker-<i> (journal/worker-dirs.ts), MAAP_WORKER_ID=<i>)──► worker i: bin.ts as one process
 //      │                                                                     (its own journal, checkpoint,
 //      │                                                                      replay, drain, retention)
 //      ├─ a worker dies ─► fork worker i again (same directory, so it replays its own journal), after a
 //      │                   backoff when it keeps dying young
 //      ├─ SIGTERM/SIGINT ─► SIGTERM to every worker, wait SHUTDOWN_TIMEOUT + grace, exit
-//      ├─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (key-ring.ts)
+//      ├─ SIGHUP ─► SIGHUP to every worker: each re-reads the API key files (keys/ring.ts)
 //      └─ a worker asks (/status, /metrics, /force-flush) ─► every listening worker answers (cluster/ipc.ts)
 //
 // Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB
 // sweeper is guarded by a lease there (retention/lease.ts).
 import cluster, { type Worker } from 'node:cluster'
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync } from 'node:fs'
-import { hostname } from 'node:os'
-import { join } from 'node:path'
 import { PrimaryRelay } from './cluster/ipc'
 import type { CollectorConfig } from './config'
-import { CHECKPOINT_FILE } from './journal/checkpoint'
-import { TORN_TAILS_FILE } from './journal/torn-tail'
-import { parseSegmentName } from './journal/segment-name'
+import { adoptSingleProcessJournal, workerJournalDir } from './journal/worker-dirs'
+import { primaryLogger } from './logger'
 import { aggregateMetrics, ASK_TIMEOUT_MS } from './routes/admin'
-import { DEAD_LETTER_FILE } from './sink/dead-letter'
 
 /** A worker that was up at least this long before it died is restarted at once. */
 const HEALTHY_MS = 10_000
@@ -30,67 +25,6 @@ const FIRST_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 30_000
 /** Beyond SHUTDOWN_TIMEOUT: time for a worker to close the journal and MongoDB after its last flush. */
 const SHUTDOWN_GRACE_MS = 5_000
-
-const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity }
-
-/** The primary's own log: JSON lines in the shape of the workers' pino lines, on the same stdout. */
-function primaryLogger (level: string): (lvl: 'info' | 'warn' | 'error', fields: object, msg: string) => void {
-  const min = LEVELS[level] ?? 30
-  const base = { pid: process.pid, hostname: hostname(), role: 'primary' }
-  return (lvl, fields, msg) => {
-    if (LEVELS[lvl]! < min) return
-    process.stdout.write(JSON.stringify({ level: LEVELS[lvl], time: Date.now(), ...base, ...fields, msg }) + '\n')
-  }
-}
-
-type Log = ReturnType<typeof primaryLogger>
-
-const JOURNAL_FILES = new Set([CHECKPOINT_FILE, DEAD_LETTER_FILE, TORN_TAILS_FILE])
-
-/** The collector's own journal files in `dir` (segments, checkpoint, dead letters, torn tails). */
-function journalFiles (dir: string): string[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true })
-      .filter(e => e.isFile() && (JOURNAL_FILES.has(e.name) || parseSegmentName(e.name) !== undefined))
-      .map(e => e.name)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw err
-  }
-}
-
-/** Worker journal directories under `logDir` that hold journal files (left by an earlier WORKER_COUNT > 1). */
-export function workerJournals (logDir: string): string[] {
-  let names: string[]
-  try {
-    names = readdirSync(logDir).filter(n => /^worker-\d+$/.test(n))
-  } catch {
-    return []
-  }
-  return names.map(n => join(logDir, n)).filter(dir => journalFiles(dir).length > 0)
-}
-
-/**
- * A journal that a single process left in LOG_DIR itself becomes worker 1's, so that it is replayed rather
- * than forgotten. The files go through a staging directory renamed at the end, so a move cut short by a crash
- * is resumed on the next start instead of leaving the journal split.
- */
-function adoptSingleProcessJournal (logDir: string, log: Log): void {
-  const target = join(logDir, 'worker-1')
-  const staging = join(logDir, 'worker-1.adopting')
-  const files = journalFiles(logDir)
-  if (files.length === 0 && !existsSync(staging)) return
-  if (!existsSync(staging) && existsSync(target) && readdirSync(target).length > 0) {
-    log('warn', { log_dir: logDir, files: files.length }, 'LOG_DIR holds a single-process journal and worker-1 has its own: ' +
-      'they are not merged; run once with WORKER_COUNT=0 and stop it with SIGTERM to drain the single-process journal')
-    return
-  }
-  mkdirSync(staging, { recursive: true })
-  for (const f of files) renameSync(join(logDir, f), join(staging, f))
-  if (existsSync(target)) rmdirSync(target)
-  renameSync(staging, target)
-  log('info', { files: files.length, to: target }, 'moved the journal of a single-process run to worker 1, which replays it')
-}
 
 interface Slot {
   id: number
@@ -110,7 +44,7 @@ interface Slot {
  * worker that dies is forked again with the same id. A worker that exits by itself with code 0 was stopped
  * on purpose (a signal sent to it) and is not restarted.
  */
-export function runPrimary (config: Readonly<CollectorConfig>): void {
+export async function runPrimary (config: Readonly<CollectorConfig>): Promise<void> {
   const log = primaryLogger(config.logLevel)
   const scheme = config.tlsCertFile === undefined ? 'http' : 'https'
   const host = config.host.includes(':') ? `[${config.host}]` : config.host
@@ -128,19 +62,19 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     workerIds: () => slots.map(s => s.id),
     timeoutMs: kind => ASK_TIMEOUT_MS[kind],
     reduce: { metrics: aggregateMetrics },
-    log: (fields, msg) => log('error', fields, msg)
+    log: (fields, msg) => log.error(fields, msg)
   })
 
   const fork = (slot: Slot): void => {
     slot.restartTimer = undefined
-    const worker = cluster.fork({ LOG_DIR: join(config.logDir, `worker-${slot.id}`), MAAP_WORKER_ID: String(slot.id) })
+    const worker = cluster.fork({ LOG_DIR: workerJournalDir(config.logDir, slot.id), MAAP_WORKER_ID: String(slot.id) })
     slot.worker = worker
     slot.startedAt = Date.now()
     slot.listeningAt = undefined
     slot.hupPending = false // it reads the key files as it starts
     byWorker.set(worker, slot)
     relay.attach({ id: slot.id, channel: worker })
-    log('info', { worker_id: slot.id, worker_pid: worker.process.pid }, 'worker started')
+    log.info({ worker_id: slot.id, worker_pid: worker.process.pid }, 'worker started')
   }
 
   cluster.on('listening', (worker, address) => {
@@ -150,17 +84,17 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     // With PORT=0 the first worker's listen picks the port and the primary hands the same listening socket
     // to every other worker (and to a restarted one, as long as one worker still holds it).
     if (port !== undefined && address.port !== port) {
-      log('warn', { worker_id: slot.id, port: address.port, previous: port }, 'worker listens on another port than the others (PORT=0 and every worker had stopped)')
+      log.warn({ worker_id: slot.id, port: address.port, previous: port }, 'worker listens on another port than the others (PORT=0 and every worker had stopped)')
     }
     port = address.port
-    log('info', { worker_id: slot.id, worker_pid: worker.process.pid, port }, 'worker listening')
+    log.info({ worker_id: slot.id, worker_pid: worker.process.pid, port }, 'worker listening')
     if (slot.hupPending) {
       slot.hupPending = false
       worker.process.kill('SIGHUP')
     }
     if (slots.every(s => s.listeningAt !== undefined)) {
       allListenedOnce = true
-      log('info', { workers: slots.length, port }, `all workers listening at ${scheme}://${host}:${port}`)
+      log.info({ workers: slots.length, port }, `all workers listening at ${scheme}://${host}:${port}`)
     }
   })
 
@@ -174,27 +108,27 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     const fields = { worker_id: slot.id, worker_pid: worker.process.pid, code, signal }
     if (stopping) {
       if (code !== 0) exitCode = 1
-      log(code === 0 ? 'info' : 'warn', fields, 'worker stopped')
+      log[code === 0 ? 'info' : 'warn'](fields, 'worker stopped')
       finishIfDone()
       return
     }
     if (!allListenedOnce) {
-      log('error', fields, 'a worker failed during start-up; stopping')
+      log.error(fields, 'a worker failed during start-up; stopping')
       exitCode = 1
       shutdown('startup-failure')
       return
     }
     if (code === 0 && signal === null) {
-      log('warn', fields, 'worker exited cleanly (stopped on purpose); not restarting it')
+      log.warn(fields, 'worker exited cleanly (stopped on purpose); not restarting it')
       if (slots.every(s => s.worker === undefined && s.restartTimer === undefined)) {
-        log('info', {}, 'every worker was stopped on purpose; exiting')
+        log.info({}, 'every worker was stopped on purpose; exiting')
         process.exit(0)
       }
       return
     }
     slot.quickDeaths = Date.now() - slot.startedAt < HEALTHY_MS ? slot.quickDeaths + 1 : 0
     const delay = slot.quickDeaths === 0 ? 0 : Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (slot.quickDeaths - 1))
-    log(slot.quickDeaths > 3 ? 'error' : 'warn', { ...fields, restart_in_ms: delay }, 'worker died; restarting it')
+    log[slot.quickDeaths > 3 ? 'error' : 'warn']({ ...fields, restart_in_ms: delay }, 'worker died; restarting it')
     slot.restartTimer = setTimeout(() => fork(slot), delay)
   })
 
@@ -202,14 +136,14 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
   const finishIfDone = (): void => {
     if (!stopping || slots.some(s => s.worker !== undefined)) return
     clearTimeout(forceTimer)
-    log('info', { code: exitCode }, 'all workers stopped')
+    log.info({ code: exitCode }, 'all workers stopped')
     process.exit(exitCode)
   }
 
   const shutdown = (reason: string): void => {
     if (stopping) return
     stopping = true
-    log('info', { reason }, 'shutting down workers')
+    log.info({ reason }, 'shutting down workers')
     for (const slot of slots) {
       clearTimeout(slot.restartTimer)
       slot.restartTimer = undefined
@@ -219,7 +153,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
     }
     forceTimer = setTimeout(() => {
       const left = slots.filter(s => s.worker !== undefined)
-      log('error', { workers: left.map(s => s.id), timeout_ms: config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS },
+      log.error({ workers: left.map(s => s.id), timeout_ms: config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS },
         'workers did not stop in time; killing them (what they had not flushed stays in their journals)')
       exitCode = 1
       for (const s of left) s.worker?.process.kill('SIGKILL')
@@ -241,7 +175,7 @@ export function runPrimary (config: Readonly<CollectorConfig>): void {
       else slot.worker.process.kill('SIGHUP')
     }
   })
-  log('info', { workers: slots.length, log_dir: config.logDir }, 'starting workers')
-  adoptSingleProcessJournal(config.logDir, log)
+  log.info({ workers: slots.length, log_dir: config.logDir }, 'starting workers')
+  await adoptSingleProcessJournal(config.logDir, log)
   for (const slot of slots) fork(slot)
 }

@@ -1,10 +1,13 @@
 // Configuration from environment variables. The first block keeps the original service's names and
 // defaults exactly; the rest are ours. Parsed once at start, validated, frozen: an invalid value stops
 // start-up with a message naming the variable.
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
-import { parseApiKeys, apiKey, type ApiKey } from './auth'
 import { resolve } from 'node:path'
+import { ConfigError } from './errors'
+import { parseAdminKey, parseIngestKeys, startupKeys, type ApiKey, type KeyParser } from './keys'
+
+export { ConfigError }
 
 export type FsyncPolicy = 'always' | 'off'
 
@@ -62,13 +65,6 @@ export interface CollectorConfig {
 
 type Env = Record<string, string | undefined>
 
-export class ConfigError extends Error {
-  constructor (readonly variable: string, message: string) {
-    super(`Invalid ${variable}: ${message}`)
-    this.name = 'ConfigError'
-  }
-}
-
 function read (env: Env, name: string): string | undefined {
   const v = env[name]
   return v === undefined || v.trim() === '' ? undefined : v.trim()
@@ -111,51 +107,9 @@ function mongoUri (env: Env): string | undefined {
   return raw
 }
 
-/** API_KEYS or READ_API_KEYS (or their files) as keys: `key` or `app_name:key` entries, separated by commas or lines. */
-export function parseIngestKeys (raw: string, variable: string): ApiKey[] {
-  const parsed = parseApiKeys(raw.replace(/\r?\n/g, ','))
-  if (typeof parsed === 'string') throw new ConfigError(variable, parsed)
-  return parsed
-}
-
-/** ADMIN_API_KEY (or ADMIN_API_KEY_FILE) as keys: none when blank. */
-export function parseAdminKey (raw: string, variable: string): ApiKey[] {
-  const key = raw.trim()
-  if (key === '') return []
-  if (key.length < 8) throw new ConfigError(variable, 'must be at least 8 characters long')
-  return [apiKey(key)]
-}
-
-export type KeyParser = (raw: string, variable: string) => ApiKey[]
-
-/**
- * The keys in the text of a key file (the variable's own syntax). A key file is there to turn
- * authentication on, so one without a key is refused, with `noKey` as the reason.
- */
-export function keysInFile (text: string, variable: string, parse: KeyParser, noKey = 'holds no key'): ApiKey[] {
-  const keys = parse(text, variable)
-  if (keys.length === 0) throw new ConfigError(variable, noKey)
-  return keys
-}
-
-/** The error for a key file that cannot be read. */
-export function unreadableKeyFile (variable: string, file: string, err: unknown): ConfigError {
-  return new ConfigError(variable, `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-}
-
 /** The keys in `name`, or in the file `${name}_FILE` names (one or the other); none when neither is set. */
 function configuredKeys (env: Env, name: string, parse: KeyParser): ApiKey[] {
-  const value = read(env, name)
-  const file = read(env, `${name}_FILE`)
-  if (file === undefined) return value === undefined ? [] : parse(value, name)
-  if (value !== undefined) throw new ConfigError(`${name}_FILE`, `set ${name} or ${name}_FILE, not both`)
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw unreadableKeyFile(`${name}_FILE`, file, err)
-  }
-  return keysInFile(text, `${name}_FILE`, parse)
+  return startupKeys(name, read(env, name), read(env, `${name}_FILE`), parse)
 }
 
 /** Whether HOST only accepts connections from this machine. */

@@ -1,27 +1,64 @@
-// Every error the API answers with, in one place: a stable code, a message and a status code.
+// Every error the collector answers with, in one place (the pattern of fastify's lib/errors.js): a stable
+// code, a message template and a status code. Clients match on `code`, never on message text. Each code is
+// documented in docs/errors.md; test/errors.test.ts fails when one is not, or when that page names a code
+// that does not exist.
 import createError from '@fastify/error'
 
-export const NoEventsError = createError('MAAP_NO_EVENTS', 'the body contains no events', 400)
-export const InvalidEventError = createError<[string]>('MAAP_INVALID_EVENT', '%s', 400)
-export const JournalUnavailableError = createError<[string]>('MAAP_JOURNAL_UNAVAILABLE',
+/** Every code, with when it is answered. */
+export const ERROR_CODES = Object.freeze({
+  MAAP_NO_EVENTS: 'POST /log or /logs with a body that holds no event',
+  MAAP_INVALID_EVENT: 'an event that is not valid (missing message or app_name, unknown level, bad timestamp, too deep…)',
+  MAAP_JOURNAL_UNAVAILABLE: 'the local journal could not be written; nothing of the request was stored',
+  MAAP_JOURNAL_BUSY: 'too many writes wait for the journal (JOURNAL_MAX_QUEUE_BYTES); nothing was queued',
+  MAAP_MONGO_UNAVAILABLE: 'POST /force-flush while MongoDB cannot take the events; they stay in the journal',
+  MAAP_FLUSH_INCOMPLETE: 'POST /force-flush with WORKER_COUNT > 1 when a worker could not be asked',
+  MAAP_CLUSTER_UNAVAILABLE: 'with WORKER_COUNT > 1, the other workers could not be asked (/status, /metrics, /force-flush)',
+  MAAP_UNAUTHORIZED: 'a route that needs a key, asked without one',
+  MAAP_FORBIDDEN: 'a key that is not valid for the route',
+  MAAP_BAD_QUERY: 'a read route\'s parameter that is unknown or does not parse',
+  MAAP_TOO_MANY_TAILS: 'GET /logs/tail past MAX_TAIL_CLIENTS open tails',
+  MAAP_SHUTTING_DOWN: 'any route but /health and /ready while the collector shuts down',
+  MAAP_OTLP_UNDECODABLE: 'POST /v1/logs with a body that is not an OTLP ExportLogsServiceRequest',
+  MAAP_UNSUPPORTED_MEDIA_TYPE: 'a Content-Type the route does not read',
+  MAAP_INVALID_MAPPING: 'POST /logs with a shipper field mapping in the query string that is not valid'
+} as const)
+
+export type CollectorErrorCode = keyof typeof ERROR_CODES
+
+/** createError for a code in ERROR_CODES only, so no code exists that the table (and its documentation) lacks. */
+function define<A extends unknown[] = []> (code: CollectorErrorCode, message: string, statusCode: number) {
+  return createError<A>(code, message, statusCode)
+}
+
+export const NoEventsError = define('MAAP_NO_EVENTS', 'the body contains no events', 400)
+export const InvalidEventError = define<[string]>('MAAP_INVALID_EVENT', '%s', 400)
+export const JournalUnavailableError = define<[string]>('MAAP_JOURNAL_UNAVAILABLE',
   'events could not be written to the local journal, nothing was stored: %s', 503)
-export const MongoUnavailableError = createError<[string, number]>('MAAP_MONGO_UNAVAILABLE',
+export const MongoUnavailableError = define<[string, number]>('MAAP_MONGO_UNAVAILABLE',
   'flush failed: %s; %d logs are kept in the journal and will be retried', 503)
-export const UnauthorizedError = createError<[string]>('MAAP_UNAUTHORIZED',
+export const UnauthorizedError = define<[string]>('MAAP_UNAUTHORIZED',
   'this route needs an %s: send "Authorization: Bearer <key>"', 401)
-export const ForbiddenError = createError<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
-export const JournalBusyError = createError('MAAP_JOURNAL_BUSY',
+export const ForbiddenError = define<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
+export const JournalBusyError = define('MAAP_JOURNAL_BUSY',
   'the journal is behind (too many writes waiting); retry shortly', 503)
-export const BadQueryError = createError<[string]>('MAAP_BAD_QUERY', '%s', 400)
-export const TooManyTailsError = createError<[number]>('MAAP_TOO_MANY_TAILS',
+export const BadQueryError = define<[string]>('MAAP_BAD_QUERY', '%s', 400)
+export const TooManyTailsError = define<[number]>('MAAP_TOO_MANY_TAILS',
   'already %d live tails (MAX_TAIL_CLIENTS); retry shortly', 503)
-export const ShuttingDownError = createError('MAAP_SHUTTING_DOWN',
+export const ShuttingDownError = define('MAAP_SHUTTING_DOWN',
   'the collector is shutting down; send to another instance or retry shortly', 503)
-export const FlushIncompleteError = createError<[string, number]>('MAAP_FLUSH_INCOMPLETE',
+export const FlushIncompleteError = define<[string, number]>('MAAP_FLUSH_INCOMPLETE',
   'flush incomplete: %s; %d logs were flushed, the rest stay in the journals and are retried', 503)
-export const ClusterUnavailableError = createError<[string]>('MAAP_CLUSTER_UNAVAILABLE',
+export const ClusterUnavailableError = define<[string]>('MAAP_CLUSTER_UNAVAILABLE',
   'the other workers could not be asked: %s', 503)
-export const OtlpUndecodableError = createError<[string]>('MAAP_OTLP_UNDECODABLE',
+export const OtlpUndecodableError = define<[string]>('MAAP_OTLP_UNDECODABLE',
   'the body is not an OTLP ExportLogsServiceRequest: %s', 400)
-export const UnsupportedMediaTypeError = createError<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
-export const InvalidMappingError = createError<[string]>('MAAP_INVALID_MAPPING', '%s', 400)
+export const UnsupportedMediaTypeError = define<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
+export const InvalidMappingError = define<[string]>('MAAP_INVALID_MAPPING', '%s', 400)
+
+/** A configuration value that stops start-up (or a key reload): the message names the variable. Not an HTTP answer. */
+export class ConfigError extends Error {
+  constructor (readonly variable: string, message: string) {
+    super(`Invalid ${variable}: ${message}`)
+    this.name = 'ConfigError'
+  }
+}

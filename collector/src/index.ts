@@ -1,5 +1,5 @@
 export { build, VERSION } from './app'
 export { loadConfig, ConfigError, type CollectorConfig } from './config'
 export { CollectorService, type MongoStatus } from './service'
-export { canonicalLevel, CANONICAL_LEVELS } from './ingest/levels'
-export { normaliseEvent } from './ingest/normalise'
+export { canonicalLevel, CANONICAL_LEVELS } from './normalise/levels'
+export { normaliseEvent } from './normalise/normalise'

@@ -1,12 +1,13 @@
 // The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
 // start and one bounded stop. app.ts puts the REST API in front of it.
-import type { CollectorConfig } from './config'
-import { KeyRing } from './key-ring'
+import type { CollectorConfig, FsyncPolicy } from './config'
+import { KeyRing } from './keys'
+import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
 import { JournalWriter, type JournalPosition } from './journal/writer'
-import { RetentionScheduler } from './retention/scheduler'
+import { RetentionScheduler, type RetentionResult } from './retention/scheduler'
 import { DeadLetter } from './sink/dead-letter'
 import { Drainer } from './sink/drainer'
 import { MongoSink } from './sink/mongo-sink'
@@ -17,13 +18,35 @@ import { TailHub } from './read/tail'
 
 export type MongoStatus = 'connected' | 'disconnected' | 'not_configured'
 
-export interface ServiceLogger {
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  error: (obj: object, msg?: string) => void
+export class MongoNotConfiguredError extends Error {}
+
+export interface JournalStatus {
+  dir: string
+  /** The segment being written. */
+  segment: string
+  segments: number
+  write_errors: number
+  last_error: string | null
+  fsync: FsyncPolicy
 }
 
-export class MongoNotConfiguredError extends Error {}
+/** The engine's part of GET /status (routes/admin.ts adds the service-wide keys around it). */
+export interface ServiceStatus {
+  /** Events journaled and not yet confirmed in MongoDB. */
+  buffer_size: number
+  /** Seconds since the last flush to MongoDB (since start before the first one). */
+  time_since_last_flush: number
+  accepted_total: number
+  rejected_total: number
+  flushed_total: number
+  duplicates_on_replay: number
+  dead_lettered: number
+  dead_letter_file: string | null
+  journal: JournalStatus
+  retention: RetentionResult | null
+  last_error: string | null
+  uptime_seconds: number
+}
 
 export class CollectorService {
   readonly journal: JournalWriter
@@ -40,10 +63,10 @@ export class CollectorService {
   /** The read side: search (GET /logs) and live tails (GET /logs/tail), over the journal and MongoDB. */
   searcher!: Searcher
   tails!: TailHub
-  accepted = 0
-  rejected = 0
-  journalErrors = 0
-  lastJournalError: string | undefined
+  private accepted = 0
+  private rejected = 0
+  private journalErrors = 0
+  private lastJournalError: string | undefined
 
   constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger) {
     this.journal = new JournalWriter({
@@ -137,9 +160,14 @@ export class CollectorService {
     return this.drainer?.confirmed.segment
   }
 
-  /** Journals `lines` (NDJSON, each ending in '\n'); resolves when they are written and may be acknowledged. */
-  async ingest (lines: string, events: number): Promise<void> {
-    await this.journal.append(lines, events)
+  /** Counts events the routes refused (invalid, or not JSON); the journal counts what it accepted. */
+  countRejected (events: number): void {
+    this.rejected += events
+  }
+
+  /** Journal writes that failed since start (their requests were answered 503). */
+  get journalWriteErrors (): number {
+    return this.journalErrors
   }
 
   /** The MongoDB drain (its stats and events, for metrics); undefined in embedded mode. */
@@ -162,7 +190,7 @@ export class CollectorService {
     return this.drainer.stats.flushed + this.drainer.stats.deadLettered - before
   }
 
-  status (): Record<string, unknown> {
+  status (): ServiceStatus {
     const d = this.drainer?.stats
     const lastFlushAt = d?.lastFlushAt ?? this.startedAt
     return {

@@ -42,6 +42,19 @@ t.test('GET /status has the six documented keys and says not_configured without 
   t.match(body.version, /^\d+\.\d+\.\d+/)
 })
 
+t.test('GET /status counts what the routes refused next to what the journal accepted', async t => {
+  const { app } = await buildTestApp(t)
+  await app.inject({ method: 'POST', url: '/log', payload: { app_name: 'a' } }) // no message: refused
+  const batch = [JSON.stringify({ message: 'kept', app_name: 'a' }), '{not json', JSON.stringify({ app_name: 'a' })].join('\n')
+  const res = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: batch })
+  t.equal(res.statusCode, 200)
+  t.match(await app.inject({ method: 'GET', url: '/status' }).then(r => r.json()), { accepted_total: 1, rejected_total: 3 })
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /maap_events_rejected_total\{route="\/log",reason="invalid_event"\} 1\n/)
+  t.match(metrics, /maap_events_rejected_total\{route="\/logs",reason="invalid_json"\} 1\n/)
+  t.match(metrics, /maap_events_rejected_total\{route="\/logs",reason="invalid_event"\} 1\n/)
+})
+
 t.test('POST /force-flush without MongoDB succeeds and says where the events are', async t => {
   const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/force-flush' })

@@ -30,7 +30,11 @@ t.test('an invalid value stops start-up with a message naming the variable', asy
   const bad: Array<[string, string]> = [
     ['PORT', 'eighty'], ['PORT', '70000'], ['FLUSH_INTERVAL', '-1'], ['LOG_BUFFER_SIZE', '0'], ['LOG_BUFFER_SIZE', '1.5'],
     ['MAX_DOCUMENTS', 'many'], ['WORKER_COUNT', '-2'], ['MONGODB_URI', 'http://db'], ['MONGODB_DB_NAME', 'a/b'],
-    ['MONGODB_COLLECTION', '$logs'], ['JOURNAL_FSYNC', 'sometimes']
+    ['MONGODB_COLLECTION', '$logs'], ['JOURNAL_FSYNC', 'sometimes'],
+    // Retention trusts these without checking them again (sweeper, file cleanup, the sweeper's lease term).
+    ['LOG_RETENTION_DAYS', '-1'], ['LOG_RETENTION_DAYS', 'Infinity'], ['MAX_DOCUMENTS', 'NaN'], ['MAX_DOCUMENTS', '-5'],
+    ['MAX_COLLECTION_SIZE', '-1'], ['MAX_COLLECTION_SIZE', '1e400'], ['DELETE_LOGS_OLDER_THAN', '-0.5'],
+    ['DELETE_LOGS_OLDER_THAN', 'forever'], ['RETENTION_SWEEP_INTERVAL', '0'], ['RETENTION_SWEEP_INTERVAL', '-300']
   ]
   for (const [name, value] of bad) {
     let caught: unknown

@@ -63,8 +63,6 @@ t.test('segment names', async t => {
     t.equal(parseSegmentName(other), undefined, `not a segment: ${JSON.stringify(other)}`)
   }
   t.throws(() => segmentName(new Date(Number.NaN), 1), RangeError)
-  t.throws(() => segmentName(opened, -1), RangeError)
-  t.throws(() => segmentName(opened, 1.5), RangeError)
   t.throws(() => segmentName(new Date('+010000-01-01T00:00:00Z'), 1), RangeError)
 })
 

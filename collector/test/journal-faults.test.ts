@@ -3,7 +3,7 @@ import t from 'tap'
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { JournalBusyError, JournalWriter } from '@maap-event-logger/collector/dist/journal/writer'
+import { JournalQueueFullError, JournalWriter } from '@maap-event-logger/collector/dist/journal/writer'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 
@@ -15,7 +15,7 @@ t.test('appends past the queue bound are refused at once, not queued', async t =
   const first = writer.append(line, 1) // taken by the write in flight
   const second = writer.append(line, 1) // waits for the next group
   const third = writer.append(line, 1) // would make the waiting group larger than the bound
-  await t.rejects(third, JournalBusyError)
+  await t.rejects(third, JournalQueueFullError)
   await first
   await second
   t.equal(writer.end.offset, line.length * 2)

@@ -4,7 +4,7 @@
 import t from 'tap'
 import type { Collection } from 'mongodb'
 import { Lease, LEASE_COLLECTION, type LeaseDocument } from '../src/retention/lease'
-import { sweepCollection } from '../src/retention/mongo-retention'
+import { sweepCollection } from '../src/retention/sweeper'
 import { connectTestClient, uniqueDbName } from '../../test/support'
 
 const TTL = 60_000

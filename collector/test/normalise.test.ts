@@ -1,9 +1,9 @@
 import t from 'tap'
 import { canonicalLevel, CANONICAL_LEVELS, normaliseEvent } from '@maap-event-logger/collector'
 import { ObjectId } from 'mongodb'
-import { isoFromMillis } from '../src/ingest/iso-time'
-import { newObjectIdHex } from '../src/ingest/object-id'
-import { spliceLine } from '../src/ingest/splice'
+import { isoFromMillis } from '../src/normalise/iso-time'
+import { newObjectIdHex } from '../src/normalise/object-id'
+import { spliceLine } from '../src/normalise/splice'
 
 const ctx = { limits: { maxDepth: 5, maxFields: 20, maxFieldNameLength: 16 }, receivedAt: '2026-01-02T03:04:05.000Z' }
 

@@ -3,7 +3,7 @@
 // arithmetic in $group takes the portable path).
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { CANONICAL_LEVELS } from '../src/ingest/levels'
+import { CANONICAL_LEVELS } from '../src/normalise/levels'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 

@@ -2,7 +2,7 @@
 // text, İ and the Kelvin sign, nested and array fields — the fast path (substring search over a block,
 // then parse) finds exactly the lines that parsing every line finds.
 import t from 'tap'
-import { normaliseEvent } from '../src/ingest/normalise'
+import { normaliseEvent } from '../src/normalise/normalise'
 import { LineMatcher } from '../src/read/line-matcher'
 import { fieldMatches, matchEvent, prefilterFor, type StoredEvent } from '../src/read/match'
 import { parseReadQuery, type ReadQuery } from '../src/read/query'

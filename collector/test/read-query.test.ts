@@ -1,7 +1,7 @@
 // The read API's parameters: every accepted form, and a 400-worthy error naming the parameter otherwise.
 import t from 'tap'
 import { decodeCursor, encodeCursor } from '../src/read/cursor'
-import { BadQueryError, parseReadQuery, parseTime } from '../src/read/query'
+import { QueryParameterError, parseReadQuery, parseTime } from '../src/read/query'
 import { decodePosition, encodePosition } from '../src/read/tail-position'
 
 const NOW = Date.parse('2026-12-01T12:00:00.000Z')
@@ -51,7 +51,7 @@ t.test('apps, text, fields and limits', async t => {
     t.throws(() => parseReadQuery(params as Record<string, unknown>, { now: NOW }), { parameter }, `${JSON.stringify(params).slice(0, 60)} → ${parameter}`)
   }
   t.equal(parseReadQuery({ limit: '5000' }, { maxLimit: 1e9 }).limit, 5000, 'an export takes any limit')
-  t.type(new BadQueryError('x', 'y'), Error)
+  t.type(new QueryParameterError('x', 'y'), Error)
 })
 
 t.test('cursors round-trip and anything else is not one', async t => {

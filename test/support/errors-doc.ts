@@ -1,6 +1,7 @@
 // The errors contract (fastify's test does the same): every code a package can report is documented
 // in its README, as a row of the "Errors" table: | `MAAP_…` | … |.
 import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
 
 /** Codes with no README table row of their own. */
 export function undocumentedCodes (readmePath: string, codes: readonly string[]): string[] {
@@ -15,9 +16,10 @@ export function unknownCodes (readmePath: string, codes: readonly string[]): str
   return rows.filter(code => !codes.includes(code))
 }
 
-/** The one test every package runs: its codes and its README's Errors table name the same codes. */
+/** The one test every package runs: its codes and its README's (or errors page's) Errors table name the same codes. */
 export function testErrorsDocumented (t: typeof import('tap').default, readmePath: string, codes: readonly string[]): void {
-  t.test('every error code is documented in README.md, and the README names no other', async t => {
+  const doc = basename(readmePath)
+  t.test(`every error code is documented in ${doc}, and ${doc} names no other`, async t => {
     t.ok(codes.length > 0)
     t.same(undocumentedCodes(readmePath, codes), [], 'undocumented codes')
     t.same(unknownCodes(readmePath, codes), [], 'documented codes that do not exist')

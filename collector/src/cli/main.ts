@@ -4,6 +4,7 @@
 // or an answer was cut short; 2 bad usage, a filter the collector rejected included.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { CollectorErrorCode } from '../errors'
 import { parseCommand, UsageError } from './args'
 import { ApiError, cutReason, Unreachable } from './http'
 import { Output } from './output'
@@ -23,7 +24,7 @@ function say (text: string): void {
 
 /** The collector's no, in words that say what to do about it. */
 function refusal (err: ApiError): { text: string, code: number } {
-  if (err.code === 'MAAP_BAD_QUERY') return { text: inFlagTerms(err.message), code: EXIT.usage }
+  if (err.code === ('MAAP_BAD_QUERY' satisfies CollectorErrorCode)) return { text: inFlagTerms(err.message), code: EXIT.usage }
   const hint = err.status === 401 ? ' (pass --api-key or set MAAP_API_KEY)' : err.status === 403 ? ' (--api-key / MAAP_API_KEY)' : ''
   return { text: `${err.message}${hint} [HTTP ${err.status}${err.code === undefined ? '' : ' ' + err.code}]`, code: EXIT.failed }
 }

@@ -3,33 +3,31 @@
 // worker's own status under `workers`, a worker that did not answer named with the reason.
 import { join } from 'node:path'
 import type { WorkerReply } from './ipc'
+import type { JournalStatus, MongoStatus, ServiceStatus } from '../service'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
 
-/** The part of a single process's /status that the service totals are made from. */
-export interface LocalStatus {
-  status: string
-  mongodb_status: 'connected' | 'disconnected' | 'not_configured'
-  buffer_size: number
-  time_since_last_flush: number
+/** A single process's (or one worker's) GET /status: the original's six keys, then the engine's, then ours. */
+export interface LocalStatus extends ServiceStatus {
+  status: 'operational'
+  mongodb_status: MongoStatus
   version: string
   timestamp: string
-  accepted_total: number
-  rejected_total: number
-  flushed_total: number
-  duplicates_on_replay: number
-  dead_lettered: number
-  dead_letter_file: string | null
-  journal: { dir: string, segment: string, segments: number, write_errors: number, last_error: string | null, fsync: string }
-  retention: { lease?: { held: boolean } } | null
-  last_error: string | null
-  uptime_seconds: number
   process: { pid: number, worker_id: number | null }
-  [key: string]: unknown
+  auth: { ingest: 'on' | 'off', admin: 'on' | 'off', key_reloads: number }
+  tls: boolean
+}
+
+/** GET /status of a cluster: the totals over every worker that answered, then each worker's own. */
+export interface ClusterStatus extends Omit<LocalStatus, 'journal'> {
+  /** The service's journals: no one segment is being written. */
+  journal: Omit<JournalStatus, 'segment'>
+  workers_answering: number
+  workers: Array<({ worker_id: number } & LocalStatus) | { worker_id: number, error: string }>
 }
 
 const sum = (list: LocalStatus[], read: (s: LocalStatus) => number): number => list.reduce((n, s) => n + read(s), 0)
 
-function mongoStatus (list: LocalStatus[]): LocalStatus['mongodb_status'] {
+function mongoStatus (list: LocalStatus[]): MongoStatus {
   if (list.some(s => s.mongodb_status === 'disconnected')) return 'disconnected'
   if (list.some(s => s.mongodb_status === 'connected')) return 'connected'
   return 'not_configured'
@@ -39,7 +37,7 @@ function mongoStatus (list: LocalStatus[]): LocalStatus['mongodb_status'] {
  * The service's status from the workers' replies. `own` is the answering worker's status (it always has
  * one, even when the primary could not be asked); `logDir` is the service's LOG_DIR.
  */
-export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus, logDir: string): Record<string, unknown> {
+export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus, logDir: string): ClusterStatus {
   const answered = replies.flatMap(r => r.ok ? [r.value as LocalStatus] : [])
   const list = answered.length > 0 ? answered : [own]
   const firstError = list.find(s => s.last_error !== null)

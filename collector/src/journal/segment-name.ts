@@ -12,15 +12,16 @@ function pad (n: number, width: number): string {
 }
 
 /**
- * The name of a segment opened at `openedAt` (UTC, whole seconds) with sequence `seq`. Names sort by opening
+ * The name of a segment opened at `openedAt` (UTC, whole seconds) with sequence `seq` (the writer's own counter,
+ * a positive integer, so not checked here). Names sort by opening
  * time; `seq` orders segments opened within the same second. A `seq` of a million or more wraps to six digits
  * (a same-second tie across the wrap is the only case where the order could differ, and cannot occur in
  * practice), so a long-lived journal never produces a name that the pattern rejects.
  */
 export function segmentName (openedAt: Date, seq: number): string {
   const ms = openedAt.getTime()
+  // The clock is the one input nothing upstream validates: a name the pattern rejects would be a segment lost.
   if (!Number.isFinite(ms)) throw new RangeError('segmentName: openedAt is not a valid date')
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`segmentName: seq must be a non-negative integer, got ${seq}`)
   const d = new Date(ms)
   const year = d.getUTCFullYear()
   if (year < 0 || year > 9999) throw new RangeError('segmentName: openedAt is outside years 0000–9999')

@@ -39,10 +39,10 @@ export class JournalWriteError extends Error {
 }
 
 /** The journal has more waiting than its bound: nothing was queued, the caller should retry later. */
-export class JournalBusyError extends Error {
+export class JournalQueueFullError extends Error {
   constructor () {
     super('the journal write queue is full')
-    this.name = 'JournalBusyError'
+    this.name = 'JournalQueueFullError'
   }
 }
 
@@ -113,7 +113,7 @@ export class JournalWriter extends EventEmitter {
   append (lines: string, events: number): Promise<void> {
     if (this.closed) return Promise.reject(new JournalWriteError(new Error('journal is closed')))
     if (this.queuedBytes > 0 && this.queuedBytes + lines.length > (this.opts.maxQueueBytes ?? Infinity)) {
-      return Promise.reject(new JournalBusyError())
+      return Promise.reject(new JournalQueueFullError())
     }
     return new Promise<void>((resolve, reject) => {
       this.queuedBytes += lines.length

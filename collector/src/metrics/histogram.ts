@@ -1,6 +1,6 @@
 // A Prometheus histogram for the request path: a series is looked up once (per route, per status) and an
 // observation is a few additions into a Float64Array, where prom-client's Histogram validates and hashes
-// its labels on every call (about 1-3 µs here, per request). It registers in a prom-client Registry as any
+// its labels on every call, a cost paid on every request. It registers in a prom-client Registry as any
 // metric does (name, help, type, get()), so the text format and the cluster sums are prom-client's own.
 import type { Registry } from 'prom-client'
 

@@ -7,16 +7,33 @@ export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'journal_unavail
 export type RejectReason = typeof REJECT_REASONS[number]
 
 export class RouteCounts {
+  #received = 0
+  #accepted = 0
+  #bytes = 0
+  readonly #rejected: Record<RejectReason, number> = { invalid_event: 0, invalid_json: 0, journal_unavailable: 0, journal_busy: 0 }
+
   /** Events found in request bodies (accepted or not). */
-  received = 0
-  accepted = 0
+  get received (): number { return this.#received }
+  get accepted (): number { return this.#accepted }
   /** Request body bytes as sent (Content-Length, before decompression). */
-  bytes = 0
-  readonly rejected: Record<RejectReason, number> = { invalid_event: 0, invalid_json: 0, journal_unavailable: 0, journal_busy: 0 }
+  get bytes (): number { return this.#bytes }
+  get rejected (): Readonly<Record<RejectReason, number>> { return this.#rejected }
+
+  countReceived (events: number): void {
+    this.#received += events
+  }
+
+  countAccepted (events: number): void {
+    this.#accepted += events
+  }
+
+  countRejected (reason: RejectReason, events: number): void {
+    this.#rejected[reason] += events
+  }
 
   /** Adds a request's Content-Length (absent with chunked encoding: not counted). */
-  body (contentLength: string | undefined): void {
-    if (contentLength !== undefined) this.bytes += Number(contentLength) || 0
+  countBody (contentLength: string | undefined): void {
+    if (contentLength !== undefined) this.#bytes += Number(contentLength) || 0
   }
 }
 

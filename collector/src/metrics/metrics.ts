@@ -66,7 +66,7 @@ export class CollectorMetrics {
     total('maap_events_flushed_total', 'Events stored in MongoDB', () => service.drain?.stats.flushed ?? 0)
     total('maap_events_dead_lettered_total', 'Events MongoDB refused for good, written to the dead-letter file', () => service.deadLetter.count)
     total('maap_replay_duplicates_total', 'Events already in MongoDB when a replay inserted them again (counted as stored)', () => service.drain?.stats.duplicates ?? 0)
-    total('maap_journal_write_errors_total', 'Journal writes that failed (their requests were answered 503)', () => service.journalErrors)
+    total('maap_journal_write_errors_total', 'Journal writes that failed (their requests were answered 503)', () => service.journalWriteErrors)
 
     new Gauge({
       name: 'maap_mongodb_backlog_events', help: 'Events journaled and not yet confirmed in MongoDB', registers,

@@ -8,9 +8,9 @@
 // Dotted attribute keys become nested fields (`http.method` → {http: {method}}). A record attribute whose
 // first segment is one of the event's own fields goes under `attributes` instead; where a key holds a
 // value and also has dotted children, the value is kept as `_value` inside the object. Nothing is dropped.
-import { freeName } from '../ingest/field-names'
-import { isoFromMillis } from '../ingest/iso-time'
-import { canonicalLevel } from '../ingest/levels'
+import { freeName } from '../normalise/field-names'
+import { isoFromMillis } from '../normalise/iso-time'
+import { canonicalLevel } from '../normalise/levels'
 import { setField, type AnyValue, type KeyValue, type OtlpRecord, type OtlpScope } from './model'
 
 /** The event's own top-level fields: a record attribute with one of these names goes under `attributes`. */

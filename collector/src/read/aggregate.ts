@@ -11,13 +11,13 @@
 // With MongoDB the journal's unconfirmed part is added in, as GET /logs merges it; an event being flushed
 // at that moment may count twice, never zero times.
 import type { Collection, Document } from 'mongodb'
-import { CANONICAL_LEVELS } from '../ingest/levels'
+import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf } from './block-index'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
 import { mongoFilter } from './mongo-query'
 import type { ReadQuery } from './query'
-import type { MongoReadSide, ReadSource } from './search'
+import type { MongoReadSide, ReadSource } from './sources'
 import type { JournalSet } from './sources'
 
 export interface HistogramRange {

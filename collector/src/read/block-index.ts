@@ -6,7 +6,7 @@
 // so indexing costs a few byte comparisons per line, not a parse.
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CANONICAL_LEVELS } from '../ingest/levels'
+import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LEVEL_START, TS_LENGTH, TS_START, compareTimestamps, hasHead } from '../journal/line-head'
 
 export const BLOCK_BYTES = 1024 * 1024

@@ -1,8 +1,8 @@
 // The read API's parameters (GET /logs, /logs/tail, and what builds on them), parsed and checked once
 // into a ReadQuery that both stores answer: the journal (match.ts) and MongoDB (mongo-query.ts). Every
 // parameter is taken as data — nothing of it reaches MongoDB as an operator or a field name unchecked.
-import { CANONICAL_LEVELS, canonicalLevel, type Level } from '../ingest/levels'
-import { isoFromMillis } from '../ingest/iso-time'
+import { CANONICAL_LEVELS, canonicalLevel, type Level } from '../normalise/levels'
+import { isoFromMillis } from '../normalise/iso-time'
 import { decodeCursor, type Cursor } from './cursor'
 
 export interface FieldFilter {
@@ -35,10 +35,10 @@ export const MAX_PAGE_LIMIT = 1000
 const MAX_TEXT = 1024
 const MAX_FIELDS = 20
 
-export class BadQueryError extends Error {
+export class QueryParameterError extends Error {
   constructor (readonly parameter: string, message: string) {
     super(`${parameter}: ${message}`)
-    this.name = 'BadQueryError'
+    this.name = 'QueryParameterError'
   }
 }
 
@@ -48,7 +48,7 @@ type Params = Record<string, unknown>
 function single (params: Params, name: string): string | undefined {
   const v = params[name]
   if (v === undefined) return undefined
-  if (typeof v !== 'string') throw new BadQueryError(name, 'give it once')
+  if (typeof v !== 'string') throw new QueryParameterError(name, 'give it once')
   return v
 }
 
@@ -65,7 +65,7 @@ export function parseTime (name: string, raw: string, now: number): string {
   else if (/^\d{4}-\d{2}-\d{2}/.test(raw)) ms = Date.parse(raw)
   else ms = NaN
   if (!Number.isFinite(ms)) {
-    throw new BadQueryError(name, `"${raw.slice(0, 64)}" is not a time: use ISO 8601, epoch milliseconds, or 15m / 2h / 7d before now`)
+    throw new QueryParameterError(name, `"${raw.slice(0, 64)}" is not a time: use ISO 8601, epoch milliseconds, or 15m / 2h / 7d before now`)
   }
   return isoFromMillis(Math.min(Math.max(ms, 0), MAX_DATE_MS))
 }
@@ -73,7 +73,7 @@ export function parseTime (name: string, raw: string, now: number): string {
 function levelsFrom (raw: string): Level[] {
   const min = canonicalLevel(/^\d+$/.test(raw) ? Number(raw) : raw)
   if (min === undefined) {
-    throw new BadQueryError('level', `unknown level "${raw.slice(0, 32)}"; use one of ${CANONICAL_LEVELS.join(', ')} (or any name or number ingest accepts)`)
+    throw new QueryParameterError('level', `unknown level "${raw.slice(0, 32)}"; use one of ${CANONICAL_LEVELS.join(', ')} (or any name or number ingest accepts)`)
   }
   return CANONICAL_LEVELS.slice(CANONICAL_LEVELS.indexOf(min))
 }
@@ -84,15 +84,15 @@ const FIELD_SEGMENT = /^[^$.\0][^.\0]{0,255}$/
 export function fieldPath (parameter: string, dotted: string): string[] {
   const path = dotted.split('.')
   if (path.length > 20 || !path.every(s => FIELD_SEGMENT.test(s))) {
-    throw new BadQueryError(parameter, 'a field path is names separated by dots, none empty or starting with "$"')
+    throw new QueryParameterError(parameter, 'a field path is names separated by dots, none empty or starting with "$"')
   }
   return path
 }
 
 function fieldFilter (key: string, value: unknown): FieldFilter {
-  if (typeof value !== 'string') throw new BadQueryError(key, 'give it once')
+  if (typeof value !== 'string') throw new QueryParameterError(key, 'give it once')
   const path = fieldPath(key, key.slice(2))
-  if (value.length > MAX_TEXT) throw new BadQueryError(key, `longer than ${MAX_TEXT} characters`)
+  if (value.length > MAX_TEXT) throw new QueryParameterError(key, `longer than ${MAX_TEXT} characters`)
   const n = value.trim() === '' ? NaN : Number(value)
   return {
     path,
@@ -114,7 +114,7 @@ export function parseReadQuery (params: Params, opts: ParseOptions = {}): ReadQu
   const appParam = single(params, 'app_name')
   let apps = appParam === undefined ? undefined : appParam.split(',').map(a => a.trim()).filter(a => a !== '')
   if (apps !== undefined && (apps.length === 0 || apps.length > 100 || apps.some(a => a.length > 256))) {
-    throw new BadQueryError('app_name', 'one to 100 names of at most 256 characters, separated by commas')
+    throw new QueryParameterError('app_name', 'one to 100 names of at most 256 characters, separated by commas')
   }
   if (opts.pinnedApp !== undefined) apps = [opts.pinnedApp]
 
@@ -122,32 +122,32 @@ export function parseReadQuery (params: Params, opts: ParseOptions = {}): ReadQu
   const levels = levelParam === undefined ? undefined : levelsFrom(levelParam)
 
   const q = single(params, 'q')
-  if (q !== undefined && q.length > MAX_TEXT) throw new BadQueryError('q', `longer than ${MAX_TEXT} characters`)
+  if (q !== undefined && q.length > MAX_TEXT) throw new QueryParameterError('q', `longer than ${MAX_TEXT} characters`)
 
   const fields: FieldFilter[] = []
   for (const key of Object.keys(params)) {
     if (key.startsWith('f.')) fields.push(fieldFilter(key, params[key]))
   }
-  if (fields.length > MAX_FIELDS) throw new BadQueryError('f.*', `at most ${MAX_FIELDS} field filters`)
+  if (fields.length > MAX_FIELDS) throw new QueryParameterError('f.*', `at most ${MAX_FIELDS} field filters`)
 
   const fromParam = single(params, 'from')
   const toParam = single(params, 'to')
   const from = fromParam === undefined ? undefined : parseTime('from', fromParam, now)
   const to = toParam === undefined ? undefined : parseTime('to', toParam, now)
-  if (from !== undefined && to !== undefined && from > to) throw new BadQueryError('from', 'is after to')
+  if (from !== undefined && to !== undefined && from > to) throw new QueryParameterError('from', 'is after to')
 
   const maxLimit = opts.maxLimit ?? MAX_PAGE_LIMIT
   const limitParam = single(params, 'limit')
   let limit = DEFAULT_LIMIT
   if (limitParam !== undefined) {
     limit = /^\d{1,9}$/.test(limitParam) ? Number(limitParam) : NaN
-    if (!(limit >= 1 && limit <= maxLimit)) throw new BadQueryError('limit', `expected a whole number from 1 to ${maxLimit}`)
+    if (!(limit >= 1 && limit <= maxLimit)) throw new QueryParameterError('limit', `expected a whole number from 1 to ${maxLimit}`)
   }
 
   const cursorParam = single(params, 'cursor')
   const after = cursorParam === undefined || cursorParam === '' ? undefined : decodeCursor(cursorParam)
   if (cursorParam !== undefined && cursorParam !== '' && after === undefined) {
-    throw new BadQueryError('cursor', 'not a cursor this API made: pass the "next" of the previous page as it is')
+    throw new QueryParameterError('cursor', 'not a cursor this API made: pass the "next" of the previous page as it is')
   }
 
   return {

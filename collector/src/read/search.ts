@@ -6,23 +6,14 @@
 // The checkpoint is read before MongoDB is asked, so an event acknowledged before the request is either
 // confirmed (and MongoDB has it) or after the checkpoint (and the journal part has it): read your writes.
 // An event both stored and not yet checkpointed is in both and answered once (merge.ts).
-import type { Collection, Document } from 'mongodb'
-import { isoFromMillis } from '../ingest/iso-time'
+import { isoFromMillis } from '../normalise/iso-time'
 import { histogram, histogramRange, values, type Histogram, type Values } from './aggregate'
 import { encodeCursor } from './cursor'
 import { journalEvents, type Hit } from './journal-search'
 import { mergeHits } from './merge'
 import { mongoEvents } from './mongo-query'
 import type { ReadQuery } from './query'
-import type { JournalSet } from './sources'
-
-export type ReadSource = 'mongodb' | 'journal'
-
-export interface MongoReadSide {
-  collection: Collection<Document>
-  /** Whether the drain last reached MongoDB: when not, searches go to the journal at once. */
-  connected: () => boolean
-}
+import type { JournalSet, MongoReadSide, ReadSource } from './sources'
 
 export interface Page {
   hits: Hit[]

@@ -4,10 +4,20 @@
 // sibling's up to its last whole line (a sibling writes a group before acknowledging it, so a search may
 // see an event a moment before its sender gets the ack).
 import { readdir, stat } from 'node:fs/promises'
+import type { Collection, Document } from 'mongodb'
 import { basename, dirname, join } from 'node:path'
 import { Checkpoint } from '../journal/checkpoint'
 import { listSegments, type JournalPosition } from '../journal/writer'
 import { BlockIndex } from './block-index'
+
+/** Where an answer came from. */
+export type ReadSource = 'mongodb' | 'journal'
+
+export interface MongoReadSide {
+  collection: Collection<Document>
+  /** Whether the drain last reached MongoDB: when not, searches go to the journal at once. */
+  connected: () => boolean
+}
 
 export interface JournalSource {
   /** Names this journal in tail positions: '' for a single process, the worker id otherwise. */

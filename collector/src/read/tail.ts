@@ -48,7 +48,7 @@ interface Chunk {
   events: number
 }
 
-export class TooManyTailsError extends Error {}
+export class TailsFullError extends Error {}
 
 export class TailHub {
   private readonly clients = new Set<TailClient>()
@@ -88,9 +88,9 @@ export class TailHub {
     return new Promise(resolve => this.waiters.push(resolve))
   }
 
-  /** Starts a tail; rejects with TooManyTailsError past MAX_TAIL_CLIENTS, or a bad Last-Event-ID. */
+  /** Starts a tail; rejects with TailsFullError past MAX_TAIL_CLIENTS, or a bad Last-Event-ID. */
   async open (q: ReadQuery, lastEventId: string | undefined, sink: TailSink): Promise<void> {
-    if (this.clients.size >= this.opts.maxClients) throw new TooManyTailsError()
+    if (this.clients.size >= this.opts.maxClients) throw new TailsFullError()
     const client = new TailClient(this, q, sink)
     this.clients.add(client) // before any await: concurrent opens cannot pass the cap together
     const resume = lastEventId === undefined ? undefined : decodePosition(lastEventId)

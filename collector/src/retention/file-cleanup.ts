@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000
 
 export interface CleanupOptions {
   dir: string
-  /** DELETE_LOGS_OLDER_THAN in days (fractions allowed); 0 = never delete. */
+  /** DELETE_LOGS_OLDER_THAN in days (fractions allowed), finite and >= 0 as config.ts validated it; 0 = never delete. */
   olderThanDays: number
   /** Segments strictly before this name are fully confirmed in MongoDB; undefined = MongoDB not configured (journal is the store; then age alone decides). */
   confirmedBefore?: string | undefined
@@ -48,7 +48,7 @@ function errnoCode (err: unknown): string | undefined {
  */
 export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> {
   const { dir, olderThanDays, confirmedBefore, mongoConfigured, current } = opts
-  if (!(olderThanDays > 0) || !Number.isFinite(olderThanDays)) return [] // 0 (or nonsense) = never delete
+  if (olderThanDays === 0) return [] // never delete
   if (mongoConfigured && confirmedBefore === undefined) return [] // nothing confirmed yet
   const now = (opts.now ?? new Date()).getTime()
   const maxAgeMs = olderThanDays * DAY_MS

@@ -3,8 +3,8 @@
 //
 // Why one document per term instead of one document updated in place: FerretDB runs findAndModify and
 // update as "read, then write by _id", so when a lease has expired, every process that asks at the same time
-// takes it over (measured on FerretDB 1.24: a filtered findOneAndUpdate upsert was won by several of 8
-// contenders in 37 of 40 rounds). The one write both servers make atomic is an insert against the unique _id
+// takes it over (on FerretDB 1.24, a filtered findOneAndUpdate upsert raced by 8 contenders was usually won
+// by several of them at once). The one write both servers make atomic is an insert against the unique _id
 // index. So a holding is its own document, and taking the lease means inserting the next term:
 //
 //   maap_locks: { _id: 'retention:event_logs.logs#7', lease: 'retention:event_logs.logs', term: 7, owner, expiresAt }
@@ -32,7 +32,7 @@ export interface LeaseDocument {
 }
 
 export interface LeaseOptions {
-  /** How long a holding lasts without renewal. */
+  /** How long a holding lasts without renewal, > 0 (the scheduler derives it from the validated sweep interval). */
   ttlMs: number
   /** Unique per process; by default host:pid:random. */
   owner?: string
@@ -54,7 +54,6 @@ export class Lease {
   holder: string | undefined
 
   constructor (private readonly coll: Collection<LeaseDocument>, readonly name: string, opts: LeaseOptions) {
-    if (!(opts.ttlMs > 0)) throw new RangeError(`lease: ttlMs must be > 0, got ${String(opts.ttlMs)}`)
     this.ttlMs = opts.ttlMs
     this.owner = opts.owner ?? defaultOwner()
     this.now = opts.now ?? Date.now

@@ -4,11 +4,12 @@
 // (lease.ts); the others skip the MongoDB sweep. File cleanup stays per process (each owns its LOG_DIR).
 import type { CollectorConfig } from '../config'
 import type { JournalWriter } from '../journal/writer'
-import type { ServiceLogger } from '../service'
+import type { ServiceLogger } from '../logger'
 import type { MongoSink } from '../sink/mongo-sink'
 import { cleanupSegments } from './file-cleanup'
 import { Lease, LEASE_COLLECTION, type LeaseDocument } from './lease'
-import { ensureRetentionIndexes, sweepCollection, type SweepResult } from './mongo-retention'
+import { sweepCollection, type SweepResult } from './sweeper'
+import { ensureRetentionIndexes } from './ttl-index'
 
 export interface RetentionResult extends Partial<SweepResult> {
   at: string

@@ -2,9 +2,9 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, JournalBusyError as JournalBusyReply, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
-import { JournalBusyError, JournalWriteError } from '../journal/writer'
-import { normaliseEvent, type IngestContext } from '../ingest/normalise'
+import { InvalidEventError, JournalBusyError, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
+import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
@@ -94,20 +94,20 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   async function journal (lines: string, events: number, counts: RouteCounts): Promise<void> {
     const started = performance.now()
     try {
-      await service.ingest(lines, events)
+      await service.journal.append(lines, events)
     } catch (err) {
       if (err instanceof JournalWriteError) {
-        counts.rejected.journal_unavailable += events
+        counts.countRejected('journal_unavailable', events)
         throw new JournalUnavailableError((err.cause as Error).message)
       }
-      if (err instanceof JournalBusyError) {
-        counts.rejected.journal_busy += events
-        throw new JournalBusyReply()
+      if (err instanceof JournalQueueFullError) {
+        counts.countRejected('journal_busy', events)
+        throw new JournalBusyError()
       }
       throw err
     }
     metrics.journalCommit((performance.now() - started) / 1000)
-    counts.accepted += events
+    counts.countAccepted(events)
   }
 
   const logCounts = metrics.ingest.route('/log')
@@ -131,12 +131,12 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
     const ctx = context(request.keyAppName)
-    logCounts.body(request.headers['content-length'])
-    logCounts.received++
+    logCounts.countBody(request.headers['content-length'])
+    logCounts.countReceived(1)
     const result = normaliseEvent(request.body, ctx)
     if (!result.ok) {
-      service.rejected++
-      logCounts.rejected.invalid_event++
+      service.countRejected(1)
+      logCounts.countRejected('invalid_event', 1)
       throw new InvalidEventError(result.error)
     }
     await journal(result.line + '\n', 1, logCounts)
@@ -152,13 +152,12 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     else throw new NoEventsError()
     const mapping = shipperMapping(request.query, maxFieldNameLength)
     const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
-    logsCounts.body(request.headers['content-length'])
+    logsCounts.countBody(request.headers['content-length'])
     if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
-    service.rejected += rejected.length
-    logsCounts.received += accepted + rejected.length
+    service.countRejected(rejected.length)
+    logsCounts.countReceived(accepted + rejected.length)
     for (const r of rejected) {
-      if (r.error.startsWith(NOT_JSON)) logsCounts.rejected.invalid_json++
-      else logsCounts.rejected.invalid_event++
+      logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)
     }
     if (accepted > 0) await journal(lines, accepted, logsCounts)
     if (accepted === 0) {

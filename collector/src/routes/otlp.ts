@@ -1,15 +1,15 @@
 // POST /v1/logs: OTLP/HTTP logs from any OpenTelemetry SDK or collector, protobuf or JSON, gzip or not.
 //
 //   body ─► decode (otlp/protobuf.ts | otlp/json.ts) ─► map each record (otlp/mapping.ts) ─► normaliseEvent
-//        ─► journal (service.ingest, as POST /logs) ─► 200 ExportLogsServiceResponse
+//        ─► journal (service.journal.append, as POST /logs) ─► 200 ExportLogsServiceResponse
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted in partialSuccess and
 // their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, and never 500: an
 // exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { JournalBusyError as JournalBusyReply, JournalUnavailableError, OtlpUndecodableError } from '../errors'
-import { normaliseEvent, type IngestContext, type NormaliseResult } from '../ingest/normalise'
-import { JournalBusyError, JournalWriteError } from '../journal/writer'
+import { JournalBusyError, JournalUnavailableError, OtlpUndecodableError } from '../errors'
+import { normaliseEvent, type IngestContext, type NormaliseResult } from '../normalise/normalise'
+import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
 import { visitLogsJson } from '../otlp/json'
 import { eventText, recordEvent, resourceFields, scopeFields, type ScopeFields, type Shared } from '../otlp/mapping'
 import { OtlpDecodeError, type LogsVisitor } from '../otlp/model'
@@ -48,10 +48,10 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
 
   async function journal (lines: string, events: number): Promise<void> {
     try {
-      await service.ingest(lines, events)
+      await service.journal.append(lines, events)
     } catch (err) {
       if (err instanceof JournalWriteError) throw new JournalUnavailableError((err.cause as Error).message)
-      if (err instanceof JournalBusyError) throw new JournalBusyReply()
+      if (err instanceof JournalQueueFullError) throw new JournalBusyError()
       throw err
     }
   }
@@ -91,7 +91,7 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
       if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
       throw err
     }
-    service.rejected += rejected
+    service.countRejected(rejected)
     if (accepted > 0) await journal(lines, accepted)
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`
     return await reply.code(200).type(proto ? PROTOBUF : JSON_TYPE).send(exportResponse(!proto, rejected, message))

@@ -4,9 +4,9 @@
 import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BadQueryError as BadQueryReply, TooManyTailsError as TooManyTailsReply } from '../errors'
+import { BadQueryError, TooManyTailsError } from '../errors'
 import { MAX_BUCKETS } from '../read/aggregate'
-import { BadQueryError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
+import { QueryParameterError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
 import { hitJson, type Searcher } from '../read/search'
 import type { TailHub } from '../read/tail'
 import { decodePosition } from '../read/tail-position'
@@ -23,12 +23,12 @@ const EXPORT_WRITE_BYTES = 64 * 1024
 function queryOf (request: FastifyRequest, known: Set<string>, maxLimit?: number): ReadQuery {
   const params = request.query as Record<string, unknown>
   for (const key of Object.keys(params)) {
-    if (!known.has(key) && !key.startsWith('f.')) throw new BadQueryReply(`unknown parameter "${key.slice(0, 64)}"`)
+    if (!known.has(key) && !key.startsWith('f.')) throw new BadQueryError(`unknown parameter "${key.slice(0, 64)}"`)
   }
   try {
     return parseReadQuery(params, { pinnedApp: request.keyAppName, maxLimit })
   } catch (err) {
-    if (err instanceof BadQueryError) throw new BadQueryReply(err.message)
+    if (err instanceof QueryParameterError) throw new BadQueryError(err.message)
     throw err
   }
 }
@@ -38,7 +38,7 @@ function count (request: FastifyRequest, name: string, max: number): number | un
   const raw = (request.query as Record<string, unknown>)[name]
   if (raw === undefined) return undefined
   const n = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : NaN
-  if (!(n >= 1 && n <= max)) throw new BadQueryReply(`${name}: expected a whole number from 1 to ${max}`)
+  if (!(n >= 1 && n <= max)) throw new BadQueryError(`${name}: expected a whole number from 1 to ${max}`)
   return n
 }
 
@@ -109,12 +109,12 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
 
   app.get('/logs/values', async request => {
     const params = request.query as Record<string, unknown>
-    if (typeof params.field !== 'string' || params.field === '') throw new BadQueryReply('field: name the field, e.g. field=app_name')
+    if (typeof params.field !== 'string' || params.field === '') throw new BadQueryError('field: name the field, e.g. field=app_name')
     let path: string[]
     try {
       path = fieldPath('field', params.field)
     } catch (err) {
-      if (err instanceof BadQueryError) throw new BadQueryReply(err.message)
+      if (err instanceof QueryParameterError) throw new BadQueryError(err.message)
       throw err
     }
     const limit = count(request, 'limit', MAX_VALUES) ?? 20
@@ -129,9 +129,9 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
     const fromQuery = (request.query as Record<string, unknown>).last_event_id
     const lastEventId = typeof header === 'string' && header !== '' ? header : typeof fromQuery === 'string' ? fromQuery : undefined
     if (lastEventId !== undefined && decodePosition(lastEventId) === undefined) {
-      throw new BadQueryReply('last_event_id: not an id this tail sent (pass the last "id:" received as it is)')
+      throw new BadQueryError('last_event_id: not an id this tail sent (pass the last "id:" received as it is)')
     }
-    if (tails.size >= tails.maxClients) throw new TooManyTailsReply(tails.maxClients)
+    if (tails.size >= tails.maxClients) throw new TooManyTailsError(tails.maxClients)
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, {

@@ -13,7 +13,7 @@
 //   app_name:      the app_name of records that carry none (a key's pinned app_name still wins)
 // A record's own `message`/`timestamp`/`level` displaced this way is kept as `client_message`, … .
 import { InvalidMappingError } from '../errors'
-import { freeName } from '../ingest/field-names'
+import { freeName } from '../normalise/field-names'
 
 export interface ShipperMapping {
   appName?: string

@@ -17,7 +17,7 @@ export interface IngestContext {
   limits: EventLimits
   /** Server time of the request, as an ISO string: `received_at`, and `timestamp` when absent. */
   receivedAt: string
-  /** app_name pinned by the API key (issue 6); it wins over what the event says. */
+  /** app_name pinned by the API key (`app_name:key`); it wins over what the event says, so a key writes for its app alone. */
   appName?: string
 }
 

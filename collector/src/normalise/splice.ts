@@ -1,6 +1,7 @@
 // The journal line of an event that arrived as JSON text, written by splicing that text instead of
-// serialising the parsed object again: JSON.stringify was ≈ 0.9 µs of the ≈ 2.4 µs ingest spends on an
-// event. It applies to text that starts the way the transports write it,
+// serialising the parsed object again: JSON.stringify of the whole event was a large part of what ingest
+// spends on one (npm run bench:ingest measures it). It applies to text that starts the way the transports
+// write it,
 //   {"level":<name>,"timestamp":<epoch ms or string>,<rest>}
 // when the parsed object holds exactly those values (so no later duplicate replaced them) and <rest>
 // names none of the collector's own fields at any depth (a later duplicate must not override them when

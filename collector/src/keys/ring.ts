@@ -4,8 +4,18 @@
 // running process and stay as they are. A file that cannot be read or parsed, or that would turn
 // authentication off, leaves every key as it was: a rotation must never open the collector by mistake.
 import { readFile } from 'node:fs/promises'
-import type { ApiKey } from './auth'
-import { keysInFile, parseAdminKey, parseIngestKeys, unreadableKeyFile, type CollectorConfig, type KeyParser } from './config'
+import type { ApiKey } from './api-key'
+import { keysInFile, parseAdminKey, parseIngestKeys, unreadableKeyFile, type KeyParser } from './parse'
+
+/** The keys the configuration holds at start, and the files they came from (config.ts's names). */
+export interface KeySources {
+  apiKeys: readonly ApiKey[]
+  adminKeys: readonly ApiKey[]
+  readKeys: readonly ApiKey[]
+  apiKeysFile: string | undefined
+  adminKeyFile: string | undefined
+  readKeysFile: string | undefined
+}
 
 export interface ReloadResult {
   ingestKeys: number
@@ -20,7 +30,7 @@ export class KeyRing {
   /** Successful reloads since start; shown in /status so an operator can see a rotation took effect. */
   reloads = 0
 
-  constructor (private readonly config: Pick<CollectorConfig, 'apiKeys' | 'adminKeys' | 'apiKeysFile' | 'adminKeyFile' | 'readKeys' | 'readKeysFile'>) {
+  constructor (private readonly config: KeySources) {
     this.ingest = config.apiKeys
     this.admin = config.adminKeys
     this.read = config.readKeys
@@ -51,7 +61,7 @@ export class KeyRing {
   }
 }
 
-/** As at start-up (config.ts), but read without blocking, and a file that is now empty keeps the old keys. */
+/** As at start-up (startupKeys), but read without blocking, and a file that is now empty keeps the old keys. */
 async function fromFile (variable: string, file: string, parse: KeyParser): Promise<ApiKey[]> {
   let text: string
   try {

@@ -1,0 +1,88 @@
+// Where each journal lives when WORKER_COUNT > 1, and what happens to journals left by another layout:
+//
+//   LOG_DIR/                     single process (WORKER_COUNT 0 or 1): segments, checkpoint, dead letters here
+//   LOG_DIR/worker-<i>/          cluster worker i: the same files, its own
+//   LOG_DIR/worker-1.adopting/   a single-process journal on its way to worker 1 (a move cut short resumes)
+//
+// Start-up only, before anything writes to these directories; async fs all the same, so nothing here can
+// hold up the event loop of a process that is already answering (a cluster primary relays /status).
+import { mkdir, readdir, rename, rmdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { ServiceLogger } from '../logger'
+import { DEAD_LETTER_FILE } from '../sink/dead-letter'
+import { CHECKPOINT_FILE } from './checkpoint'
+import { parseSegmentName } from './segment-name'
+import { TORN_TAILS_FILE } from './torn-tail'
+
+const JOURNAL_FILES = new Set([CHECKPOINT_FILE, DEAD_LETTER_FILE, TORN_TAILS_FILE])
+
+/** The journal directory of cluster worker `id`. */
+export function workerJournalDir (logDir: string, id: number): string {
+  return join(logDir, `worker-${id}`)
+}
+
+function errnoCode (err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code
+}
+
+/** Entry names in `dir`; none when it does not exist. */
+async function entries (dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return []
+    throw err
+  }
+}
+
+/** The collector's own journal files in `dir` (segments, checkpoint, dead letters, torn tails). */
+async function journalFiles (dir: string): Promise<string[]> {
+  let found
+  try {
+    found = await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return []
+    throw err
+  }
+  return found
+    .filter(e => e.isFile() && (JOURNAL_FILES.has(e.name) || parseSegmentName(e.name) !== undefined))
+    .map(e => e.name)
+}
+
+/** Worker journal directories under `logDir` that hold journal files (left by an earlier WORKER_COUNT > 1). */
+export async function workerJournals (logDir: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = (await readdir(logDir)).filter(n => /^worker-\d+$/.test(n))
+  } catch {
+    return []
+  }
+  const dirs = names.map(n => join(logDir, n))
+  const held = await Promise.all(dirs.map(async dir => (await journalFiles(dir)).length > 0))
+  return dirs.filter((_, i) => held[i])
+}
+
+/**
+ * A journal that a single process left in LOG_DIR itself becomes worker 1's, so that it is replayed rather
+ * than forgotten. The files go through a staging directory renamed at the end, so a move cut short by a crash
+ * is resumed on the next start instead of leaving the journal split.
+ */
+export async function adoptSingleProcessJournal (logDir: string, log: Pick<ServiceLogger, 'info' | 'warn'>): Promise<void> {
+  const target = workerJournalDir(logDir, 1)
+  const staging = join(logDir, 'worker-1.adopting')
+  const files = await journalFiles(logDir)
+  const names = await entries(logDir)
+  const staged = names.includes('worker-1.adopting')
+  if (files.length === 0 && !staged) return
+  const targetExists = names.includes('worker-1')
+  if (!staged && targetExists && (await entries(target)).length > 0) {
+    log.warn({ log_dir: logDir, files: files.length }, 'LOG_DIR holds a single-process journal and worker-1 has its own: ' +
+      'they are not merged; run once with WORKER_COUNT=0 and stop it with SIGTERM to drain the single-process journal')
+    return
+  }
+  await mkdir(staging, { recursive: true })
+  for (const f of files) await rename(join(logDir, f), join(staging, f))
+  if (targetExists) await rmdir(target)
+  await rename(staging, target)
+  log.info({ files: files.length, to: target }, 'moved the journal of a single-process run to worker 1, which replays it')
+}
