@@ -4,7 +4,7 @@
 import t from 'tap'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { LineMatcher } from '../src/read/line-matcher'
-import { fieldMatches, matchEvent, prefilterFor, type StoredEvent } from '../src/read/match'
+import { candidateLines, fieldMatches, matchEvent, prefilterFor, searchablePart, type SequenceMemo, type StoredEvent } from '../src/read/match'
 import { parseReadQuery, type ReadQuery } from '../src/read/query'
 
 // mulberry32: a small seeded generator, so every run tests the same events.
@@ -41,9 +41,9 @@ for (let i = 0; i < 3000; i++) {
 }
 const block = Buffer.from(lines.join('\n') + '\n')
 
-function viaPrefilter (q: ReadQuery): number[] {
+function viaPrefilter (q: ReadQuery, memo?: SequenceMemo): number[] {
   const seqs: number[] = []
-  new LineMatcher(q, undefined, true).scan(block, block.length, 0, (_s, _e, _line, event) => { seqs.push(event!.seq as number) })
+  new LineMatcher(q, undefined, true).scan(block, block.length, 0, (_s, _e, _line, event) => { seqs.push(event!.seq as number) }, memo)
   return seqs
 }
 function viaParse (q: ReadQuery): number[] {
@@ -63,11 +63,30 @@ t.test('the prefiltered scan finds exactly what parsing every line finds', async
     { 'f.user': 'İris' }, { 'f.http.status': '500' }, { 'f.http.tags': 'timeout' }, { 'f.ok': 'true' }, { 'f.ok': 'false' },
     { level: 'warn' }, { level: 'error', q: 'disk' }, { level: 'debug', app_name: 'web', q: 'ok' }, { q: 'zzz-not-there' }
   ]
+  // One memo for the block across all queries, as the block index keeps it: a second scan that trusts
+  // what the first learnt must still find everything.
+  const memo: SequenceMemo = new Map()
   for (const params of queries) {
     const q = parseReadQuery(params)
     const expected = viaParse(q)
     t.same(viaPrefilter(q), expected, `${JSON.stringify(params)}: ${expected.length} matches`)
+    t.same(viaPrefilter(q, memo), expected, `${JSON.stringify(params)}, with the block's memo`)
+    t.same(viaPrefilter(q, memo), expected, `${JSON.stringify(params)}, with the memo learnt`)
   }
+  t.equal(memo.get('\\u'), true, 'the block holds escapes, and the memo says so')
+})
+
+t.test('a block known to hold no escape is searched in one pass', async t => {
+  const plain = Buffer.from(lines.filter(l => !l.includes('\\u')).join('\n') + '\n')
+  const p = prefilterFor(parseReadQuery({ 'f.user': 'ann' }))!
+  const memo: SequenceMemo = new Map()
+  const first = candidateLines(plain, plain.length, p, memo)
+  t.same(memo, new Map([['\\u', false]]), 'the first scan learns that the block holds no \\u')
+  // Proof that the memo is trusted: a memo that (wrongly) says "no escape" hides an escaped line.
+  const escaped = Buffer.from('{"user":"\\u0061nn"}\n')
+  t.same(candidateLines(escaped, escaped.length, p), [0], 'without a memo the escaped line is a candidate')
+  t.same(candidateLines(escaped, escaped.length, p, new Map([['\\u', false]])), [], 'with the memo its pass is skipped')
+  t.same(candidateLines(plain, plain.length, p, memo), first, 'the same candidates either way on the plain block')
 })
 
 t.test('which needle the prefilter uses', async t => {
@@ -78,6 +97,17 @@ t.test('which needle the prefilter uses', async t => {
   t.equal(prefilterFor(parseReadQuery({ 'f.ok': 'true' }))?.needle.toString(), 'true', 'a boolean may stand without quotes')
   t.equal(prefilterFor(parseReadQuery({ 'f.http.status': '500' })), undefined)
   t.equal(prefilterFor(parseReadQuery({ level: 'info' })), undefined)
+})
+
+t.test('the needle is searched for from its rarest byte on', async t => {
+  const part = (s: string): string => searchablePart(Buffer.from(s)).toString()
+  t.equal(part('needle-xyzzy"'), 'zzy"', 'from the rarest letter, at least four bytes kept')
+  t.equal(part('ord-977"'), 'd-977"')
+  t.equal(part('a#bcdefg"'), '#bcdefg"', 'a byte outside the common ones is the rarest')
+  t.equal(part('ann"'), 'ann"', 'a short needle stays whole')
+  t.equal(part('timeout"'), 'meout"')
+  t.equal(prefilterFor(parseReadQuery({ 'f.order': 'needle-xyzzy' }))?.needle.toString(), 'zzy"')
+  t.equal(prefilterFor(parseReadQuery({ app_name: 'billing' }))?.needle.toString(), 'billing"', 'b is the rarest of the bytes that leave four')
 })
 
 t.test('field equality means what MongoDB means', async t => {

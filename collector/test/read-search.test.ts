@@ -136,3 +136,14 @@ t.test('an export stops reading when the client goes away, and the collector goe
   const after = await search(app, 'limit=1')
   t.equal(after.events.length, 1, 'the collector still answers')
 })
+
+t.test('a block searched before it grew is searched again in full: an escaped value written later is found', async t => {
+  const { app } = await buildTestApp(t)
+  await post(app, [{ level: 'info', message: 'first', app_name: 'api', user: 'ann', timestamp: T0 }])
+  t.same((await search(app, 'f.user=ann')).events.map(e => e.message), ['first'], 'this scan learns the block holds no \\u')
+  // As a transport writes it (spliced as it is): the value with a letter escaped.
+  const escaped = `{"level":"info","timestamp":${T0 + 1000},"message":"second","app_name":"api","user":"\\u0061nn"}`
+  const res = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: escaped })
+  t.equal(res.json().accepted, 1)
+  t.same((await search(app, 'f.user=ann')).events.map(e => e.message), ['second', 'first'], 'the grown block is not trusted to hold no escape')
+})

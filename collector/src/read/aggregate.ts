@@ -12,7 +12,7 @@
 // at that moment may count twice, never zero times.
 import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
-import { headOf } from './block-index'
+import { headOf, memoOf } from './block-index'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
 import { mongoFilter } from './mongo-query'
@@ -127,7 +127,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
       }
       const head = headOf(buf, start, end)
       if (head !== undefined) counter.add(Date.parse(head.ts), head.level)
-    })
+    }, memoOf(block, length))
   }
 }
 

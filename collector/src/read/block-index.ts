@@ -8,6 +8,7 @@ import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LEVEL_START, TS_LENGTH, TS_START, compareTimestamps, hasHead } from '../journal/line-head'
+import type { SequenceMemo } from './match'
 
 export const BLOCK_BYTES = 1024 * 1024
 const NL = 10
@@ -21,6 +22,13 @@ export interface Block {
   maxTs: string
   /** Events per level, in CANONICAL_LEVELS order: a histogram counts a block inside one bucket without reading it. */
   levels: number[]
+  /** What scans learnt of the block's bytes (match.ts); forgotten when the block grows. */
+  sequences: SequenceMemo
+}
+
+/** The memo of a block read whole (`length` bytes of it), else none: a partial read proves no absence. */
+export function memoOf (block: Block, length: number): SequenceMemo | undefined {
+  return length === block.end - block.start ? block.sequences : undefined
 }
 
 /** The blocks of one segment file, indexed up to `indexedTo`. */
@@ -156,9 +164,10 @@ export class BlockIndex {
       if (min < tail.minTs) tail.minTs = min
       if (max > tail.maxTs) tail.maxTs = max
       for (let i = 0; i < levels.length; i++) tail.levels[i]! += levels[i]!
+      for (const [seq, found] of tail.sequences) if (!found) tail.sequences.delete(seq) // the new lines may hold it
       return
     }
-    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels })
+    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels, sequences: new Map() })
   }
 }
 

@@ -10,7 +10,7 @@
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { JournalPosition } from '../journal/writer'
-import { BLOCK_BYTES, type Block } from './block-index'
+import { BLOCK_BYTES, memoOf, type Block } from './block-index'
 import { comesBefore, type Cursor } from './cursor'
 import { Heap } from './heap'
 import { LineMatcher } from './line-matcher'
@@ -131,7 +131,7 @@ AsyncGenerator<Hit, void, undefined> {
       const { buf, length } = await reader.read(c, blocks[next])
       matcher.scan(buf, length, c.minOffset - c.block.start, (_start, _end, line, event) => {
         heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
-      })
+      }, memoOf(c.block, length))
     }
     const top = heap.pop()
     if (top === undefined) return

@@ -3,7 +3,7 @@
 // tail both use it; a tail without filters needs no parse at all.
 import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
 import { comesBefore } from './cursor'
-import { candidateLines, matchEvent, prefilterFor, type Prefilter, type StoredEvent } from './match'
+import { candidateLines, matchEvent, prefilterFor, type Prefilter, type SequenceMemo, type StoredEvent } from './match'
 import type { ReadQuery } from './query'
 
 const NL = 10
@@ -24,10 +24,13 @@ export class LineMatcher {
       q.apps === undefined && q.text === undefined && q.fields.length === 0
   }
 
-  /** Calls `onLine` for each matching line of `buf[0, length)` that starts at or after `skipBelow`. */
-  scan (buf: Buffer, length: number, skipBelow: number, onLine: OnLine): void {
+  /**
+   * Calls `onLine` for each matching line of `buf[0, length)` that starts at or after `skipBelow`;
+   * `memo`, when the buffer is one whole journal block, is that block's (see SequenceMemo).
+   */
+  scan (buf: Buffer, length: number, skipBelow: number, onLine: OnLine, memo?: SequenceMemo): void {
     if (this.prefilter !== undefined) {
-      for (const start of candidateLines(buf, length, this.prefilter)) {
+      for (const start of candidateLines(buf, length, this.prefilter, memo)) {
         if (start < skipBelow) continue
         const nl = buf.indexOf(NL, start)
         this.consider(buf, start, nl === -1 || nl > length ? length : nl, onLine)

@@ -70,12 +70,42 @@ export interface Prefilter {
   alwaysCandidates: Buffer[]
 }
 
+/**
+ * Which always-candidate sequences one journal block holds, learnt by the first scan of the whole block:
+ * most blocks hold none of them, and a later search of the block then makes one pass over it, not two.
+ */
+export type SequenceMemo = Map<string, boolean>
+
 const UNSAFE = /["\\/\u0000-\u001f]/
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/
 const BACKSLASH_U = Buffer.from('\\u', 'latin1')
 const DOTTED_CAPITAL_I = Buffer.from('\u0130', 'utf8')
 const KELVIN = Buffer.from('\u212a', 'utf8')
+
+/**
+ * Bytes of a journal line from the commonest on, roughly: the quote and the separators, digits
+ * (timestamps and ids), lower-case letters by their frequency in English with the timestamps' other
+ * bytes and the level names' letters among them. A byte not listed is rarer than all.
+ */
+const COMMON_BYTES = '":, 0123456789etaoinsr-hldcumf.pgwyb_/TZINFOEvkxjqz'
+const COMMONNESS = new Uint8Array(256)
+for (let i = 0; i < COMMON_BYTES.length; i++) COMMONNESS[COMMON_BYTES.charCodeAt(i)] = COMMON_BYTES.length - i
+/** A shorter needle than this finds too many lines that only look like candidates. */
+const MIN_NEEDLE_BYTES = 4
+
+/**
+ * The part of `needle` to search for: from its rarest byte to its end. Every line that holds the needle
+ * holds this part, and the native search skips ahead to each occurrence of the part's first byte, so
+ * a rare first byte (`xyzzy"` rather than `needle-xyzzy"`) makes it several times faster.
+ */
+export function searchablePart (needle: Buffer): Buffer {
+  let best = 0
+  for (let i = 1; i <= needle.length - MIN_NEEDLE_BYTES; i++) {
+    if (COMMONNESS[needle[i]!]! < COMMONNESS[needle[best]!]!) best = i
+  }
+  return needle.subarray(best)
+}
 
 /** The cheapest sound prefilter for `q`, or undefined when every line must be parsed. */
 export function prefilterFor (q: ReadQuery): Prefilter | undefined {
@@ -96,10 +126,10 @@ export function prefilterFor (q: ReadQuery): Prefilter | undefined {
     // The closing quote only: a needle that starts with '"', the commonest byte of a JSON line, makes the
     // native search several times slower.
     const needle = field.boolean === undefined ? field.text + '"' : field.text
-    return { needle: Buffer.from(needle, 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+    return { needle: searchablePart(Buffer.from(needle, 'utf8')), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
   }
   if (q.apps?.length === 1 && !UNSAFE.test(q.apps[0]!)) {
-    return { needle: Buffer.from(q.apps[0] + '"', 'utf8'), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
+    return { needle: searchablePart(Buffer.from(q.apps[0] + '"', 'utf8')), lowerCase: false, alwaysCandidates: [BACKSLASH_U] }
   }
   return undefined
 }
@@ -110,7 +140,7 @@ const NL = 10
  * Start offsets (sorted, unique) of the lines in `buf[0, length)` that may match: lines holding the
  * needle or one of the always-candidate sequences. `buf` holds whole lines, each ending in '\n'.
  */
-export function candidateLines (buf: Buffer, length: number, p: Prefilter): number[] {
+export function candidateLines (buf: Buffer, length: number, p: Prefilter, memo?: SequenceMemo): number[] {
   const starts: number[] = []
   const lineStart = (at: number): number => buf.lastIndexOf(NL, at) + 1
   const lineEnd = (at: number): number => {
@@ -131,10 +161,15 @@ export function candidateLines (buf: Buffer, length: number, p: Prefilter): numb
   }
   let merged = false
   for (const seq of p.alwaysCandidates) {
+    const key = seq.toString('latin1')
+    if (memo?.get(key) === false) continue
+    let found = false
     for (let at = buf.indexOf(seq); at !== -1 && at < length; at = buf.indexOf(seq, lineEnd(at) + 1)) {
       starts.push(lineStart(at))
-      merged = true
+      found = true
     }
+    memo?.set(key, found)
+    merged ||= found
   }
   if (!merged) return starts
   starts.sort((a, b) => a - b)
