@@ -8,7 +8,7 @@
 // Everything runs on 127.0.0.1. `node bench/read.mjs embedded|mongo|tail` runs one part.
 import autocannon from 'autocannon'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -213,12 +213,15 @@ async function tailProcess (port, count) {
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
   await new Promise(resolve => child.stdout.once('data', resolve))
   return () => {
-    // CPU seconds the readers used (utime + stime, in clock ticks of 10 ms): they share the machine's cores.
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    // The CPU the readers used: they share the machine's cores.
+    const used = cpuSeconds(child.pid)
     child.kill()
-    return (Number(fields[11]) + Number(fields[12])) / 100
+    return used
   }
 }
+
+/** Bytes an SSE frame adds to its journal line: `id: <position>\ndata: ` and the blank line. */
+const FRAME_OVERHEAD = 'id: 20261130T010000Z-000001.123456789\ndata: \n\n'.length
 
 async function ingestRate (tails) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-read-tail-'))
@@ -229,8 +232,52 @@ async function ingestRate (tails) {
   const r = await new Promise((resolve, reject) => autocannon({ url: `http://127.0.0.1:${collector.port}/logs`, method: 'POST', duration: seconds, connections: 8, headers: { 'content-type': 'application/x-ndjson' }, body }, (err, res) => err ? reject(err) : resolve(res)))
   const readerCpu = close()
   await collector.stop()
+  // The SSE frame of one event as the tails received it: its journal line plus the id and framing.
+  const journalBytes = readdirSync(dir).filter(n => n.endsWith('.ndjson')).reduce((n, f) => n + statSync(join(dir, f)).size, 0)
+  const journalLines = r.requests.total * 100
   rmSync(dir, { recursive: true, force: true })
-  return { rate: r.requests.average * 100, readerCpu, seconds }
+  return { rate: r.requests.average * 100, readerCpu, seconds, frameBytes: journalBytes / journalLines + FRAME_OVERHEAD }
+}
+
+/** CPU-seconds of a child process so far (utime + stime, in clock ticks of 10 ms). */
+function cpuSeconds (pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/**
+ * The machine's own cost of fan-out, with no collector involved: this process writes one 256 KB buffer
+ * to `count` loopback sockets as fast as a reader process takes it. Returns the CPU-seconds (writer and
+ * reader together) each byte delivered costs: what any server pays to hand a tail its copy.
+ */
+async function loopbackCostPerByte (count) {
+  const { createServer } = await import('node:net')
+  const { spawn } = await import('node:child_process')
+  const chunk = Buffer.alloc(256 * 1024, 'x')
+  const sockets = []
+  const server = createServer(s => { s.on('error', () => {}); sockets.push(s) })
+  await new Promise(resolve => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address()
+  const reader = spawn(process.execPath, ['-e', `const net = require('node:net')
+    for (let k = 0; k < ${count}; k++) net.connect(${port}, '127.0.0.1').on('data', () => {}).on('error', () => {})`], { stdio: 'inherit' })
+  while (sockets.length < count) await new Promise(resolve => setTimeout(resolve, 10))
+  let bytes = 0
+  let running = true
+  const pump = s => {
+    while (running && s.write(chunk)) bytes += chunk.length
+    if (running) s.once('drain', () => { bytes += chunk.length; pump(s) })
+  }
+  const cpu0 = process.cpuUsage()
+  const reader0 = cpuSeconds(reader.pid)
+  sockets.forEach(pump)
+  await new Promise(resolve => setTimeout(resolve, 3000))
+  running = false
+  const cpu = process.cpuUsage(cpu0)
+  const used = (cpu.user + cpu.system) / 1e6 + cpuSeconds(reader.pid) - reader0
+  reader.kill()
+  sockets.forEach(s => s.destroy())
+  server.close()
+  return used / bytes
 }
 
 async function tail () {
@@ -239,6 +286,18 @@ async function tail () {
   const twenty = await ingestRate(20)
   console.log('   ingest, NDJSON batches of 100, 8 connections: %s events/s with no tail, %s with 20 tails  → %s (goal ≥ 0.9×)', fmt(none.rate), fmt(twenty.rate), ratio(twenty.rate, none.rate))
   console.log('   the 20 tail readers (a process of their own on this machine) used %s CPU-s in the %d s run, %s%% of its 2 cores', twenty.readerCpu.toFixed(1), twenty.seconds, (100 * twenty.readerCpu / (2 * twenty.seconds)).toFixed(0))
+  // The ceiling of this machine: with no tail, ingest (collector and load generator) already takes both
+  // cores, so each event costs 2 / rate CPU-seconds; every tail adds at least the loopback cost of its
+  // copy of the event's frame, on the same cores.
+  const perByte = await loopbackCostPerByte(20)
+  const frameBytes = twenty.frameBytes
+  const perEvent = 2 / none.rate
+  const fanOut = 20 * frameBytes * perByte
+  const ceiling = none.rate * perEvent / (perEvent + fanOut)
+  console.log('   this machine\'s floor for the fan-out: %s µs of CPU per event for 20 copies of its %s-byte frame over loopback (no collector: one buffer written to 20 sockets)',
+    (fanOut * 1e6).toFixed(2), fmt(frameBytes))
+  console.log('   → on 2 cores shared by the load generator, the collector and the readers, 20 tails allow at most %s events/s (%s of no tail); measured %s of that ceiling',
+    fmt(ceiling), ratio(ceiling, none.rate), ratio(twenty.rate, ceiling))
   const dir = mkdtempSync(join(tmpdir(), 'bench-read-latency-'))
   const collector = await startServer(collectorBin, { LOG_DIR: dir })
   const latencies = []
