@@ -1,6 +1,6 @@
 import t from 'tap'
 import { resolve } from 'node:path'
-import * as errors from '@maap-event-logger/collector/dist/errors'
+import * as errors from '../src/errors'
 import { testErrorsDocumented } from '../../test/support'
 
 // collector/README.md does not exist yet: the collector's codes are documented in docs/errors.md.

@@ -4,9 +4,9 @@
 import t from 'tap'
 import { ObjectId, type Collection, type Document, type MongoClient } from 'mongodb'
 import { connectTestClient, uniqueDbName } from '../../test/support'
-import { collectionSize } from '@maap-event-logger/collector/dist/retention/collection-size'
-import { sweepCollection, type RetentionLimits } from '@maap-event-logger/collector/dist/retention/sweeper'
-import { PLAIN_INDEX_NAME, TTL_INDEX_NAME, ensureRetentionIndexes } from '@maap-event-logger/collector/dist/retention/ttl-index'
+import { collectionSize } from '../src/retention/collection-size'
+import { sweepCollection, type RetentionLimits } from '../src/retention/sweeper'
+import { PLAIN_INDEX_NAME, TTL_INDEX_NAME, ensureRetentionIndexes } from '../src/retention/ttl-index'
 
 const DAY = 86_400_000
 const HOUR = 3_600_000

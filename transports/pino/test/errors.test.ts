@@ -1,6 +1,6 @@
 import t from 'tap'
 import { resolve } from 'node:path'
-import { ERROR_CODES } from '@maap-event-logger/pino-transport/errors'
+import { ERROR_CODES } from '../src/errors'
 import { testErrorsDocumented } from '../../../test/support'
 
 testErrorsDocumented(t, resolve(__dirname, '..', 'README.md'), Object.keys(ERROR_CODES))
