@@ -137,6 +137,32 @@ t.test('an export stops reading when the client goes away, and the collector goe
   t.equal(after.events.length, 1, 'the collector still answers')
 })
 
+t.test('a long export to a client slower than the collector leaves no listener behind on its response', async t => {
+  const { app } = await buildTestApp(t, { JOURNAL_SEGMENT_BYTES: '1048576' })
+  const batch = Array.from({ length: 5000 }, (_, i) => ({ message: `bulk ${i} ${'x'.repeat(200)}`, app_name: 'api', seq: i }))
+  for (let i = 0; i < 8; i++) await post(app, batch)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  // Node warns once an emitter holds more than 10 listeners for one event: each wait for 'drain' that
+  // left its 'close' listener behind would add one.
+  const warnings: string[] = []
+  const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`) }
+  process.on('warning', onWarning)
+  t.teardown(() => { process.off('warning', onWarning) })
+  const lines = await new Promise<number>((resolve, reject) => {
+    request({ port, host: '127.0.0.1', path: '/logs', headers: { accept: 'application/x-ndjson' } }, res => {
+      let n = 0
+      res.on('data', (chunk: Buffer) => {
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) n++
+        res.pause() // a slow reader: the collector's writes fill the socket and wait for 'drain'
+        setTimeout(() => res.resume(), 1)
+      }).on('end', () => resolve(n)).on('error', reject)
+    }).on('error', reject).end()
+  })
+  t.equal(lines, 40_000, 'every event exported')
+  t.same(warnings, [], 'no listener leak warning')
+})
+
 t.test('a block searched before it grew is searched again in full: an escaped value written later is found', async t => {
   const { app } = await buildTestApp(t)
   await post(app, [{ level: 'info', message: 'first', app_name: 'api', user: 'ann', timestamp: T0 }])

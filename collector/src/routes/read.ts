@@ -51,8 +51,18 @@ function wantsNdjson (request: FastifyRequest): boolean {
 async function send (res: ServerResponse, text: string): Promise<boolean> {
   if (res.destroyed) return false
   if (res.write(text)) return true
-  await Promise.race([once(res, 'drain'), once(res, 'close')])
+  await drainedOrClosed(res)
   return !res.destroyed
+}
+
+/** Waits for 'drain' or 'close', whichever comes first, and leaves no listener for the other behind. */
+async function drainedOrClosed (res: ServerResponse): Promise<void> {
+  const stop = new AbortController()
+  try {
+    await Promise.race([once(res, 'drain', { signal: stop.signal }), once(res, 'close', { signal: stop.signal })])
+  } finally {
+    stop.abort() // the loser's listener goes; its AbortError is taken by the race
+  }
 }
 
 async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply): Promise<void> {
