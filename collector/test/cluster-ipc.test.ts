@@ -3,7 +3,7 @@
 // unexpected messages are reported. The real processes are in test/faults/worker-ops.test.ts.
 import t from 'tap'
 import { EventEmitter } from 'node:events'
-import { PrimaryRelay, TAG, UnexpectedMessageError, WorkerIpc, type Channel, type Handlers, type WorkerReply } from '@maap-event-logger/collector/dist/cluster/ipc'
+import { PrimaryRelay, TAG, UnexpectedMessageError, WorkerIpc, type Channel, type Handlers, type WorkerReply } from '../src/cluster/ipc'
 
 /** One end of a pipe: what is sent here arrives as a 'message' at the other end, on a later tick. */
 class End extends EventEmitter implements Channel {

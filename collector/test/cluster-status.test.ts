@@ -2,7 +2,7 @@
 // how a worker that did not answer shows.
 import t from 'tap'
 import { join } from 'node:path'
-import { serviceStatus, type LocalStatus } from '@maap-event-logger/collector/dist/cluster/status'
+import { serviceStatus, type LocalStatus } from '../src/cluster/status'
 
 function worker (id: number, over: Partial<LocalStatus> = {}): LocalStatus {
   return {

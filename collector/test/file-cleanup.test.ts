@@ -4,12 +4,12 @@ import t from 'tap'
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { cleanupSegments, type CleanupOptions } from '@maap-event-logger/collector/dist/retention/file-cleanup'
+import { cleanupSegments, type CleanupOptions } from '../src/retention/file-cleanup'
 
 /** Every case here expects each due segment to be deletable. */
 const cleanup = async (opts: Omit<CleanupOptions, 'onError'>): Promise<string[]> =>
   await cleanupSegments({ ...opts, onError: (name, err) => { throw new Error(`could not delete ${name}: ${err.message}`) } })
-import { SEGMENT_NAME, parseSegmentName, segmentName } from '@maap-event-logger/collector/dist/journal/segment-name'
+import { SEGMENT_NAME, parseSegmentName, segmentName } from '../src/journal/segment-name'
 
 type Teardown = { teardown: (fn: () => unknown) => void }
 

@@ -3,7 +3,7 @@ import t from 'tap'
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { JournalBusyError, JournalWriter } from '@maap-event-logger/collector/dist/journal/writer'
+import { JournalBusyError, JournalWriter } from '../src/journal/writer'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
 import { buildTestApp } from './helpers'
 

@@ -3,8 +3,8 @@
 import t from 'tap'
 import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { CollectorMetrics } from '@maap-event-logger/collector/dist/metrics/metrics'
-import { REJECT_REASONS } from '@maap-event-logger/collector/dist/metrics/ingest-counts'
+import { CollectorMetrics } from '../src/metrics/metrics'
+import { REJECT_REASONS } from '../src/metrics/ingest-counts'
 import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/helpers/mongo'
 import { buildTestApp } from './helpers'
 

@@ -6,7 +6,7 @@ import { ObjectId, type Collection, type Document, type MongoClient } from 'mong
 import { connectTestClient, uniqueDbName } from '../../test/helpers/mongo'
 import {
   PLAIN_INDEX_NAME, TTL_INDEX_NAME, collectionSize, ensureRetentionIndexes, sweepCollection, type RetentionLimits
-} from '@maap-event-logger/collector/dist/retention/mongo-retention'
+} from '../src/retention/mongo-retention'
 
 const DAY = 86_400_000
 const HOUR = 3_600_000
