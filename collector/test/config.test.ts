@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { loadConfig, ConfigError } from '@maap-event-logger/collector'
-import { loadDotEnv } from '@maap-event-logger/collector/dist/config'
+import { loadDotEnv } from '../src/config'
 
 t.test('defaults are the original service\'s', async t => {
   const c = loadConfig({})
