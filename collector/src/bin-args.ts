@@ -14,7 +14,7 @@ export function binCommand (argv: string[]): BinCommand {
   try {
     values = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
       help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'v' }
+      version: { type: 'boolean', short: 'V' }
     } }).values
   } catch (err) {
     const { code, message } = err as Error & { code?: string }
@@ -36,7 +36,7 @@ SIGHUP re-reads the API key files.
 
 Options:
   -h, --help     this text
-  -v, --version  the collector's version
+  -V, --version  the collector's version
 
 Environment (a .env file in the working directory is read too; real environment variables win):
 ${configHelp()}

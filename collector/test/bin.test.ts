@@ -23,7 +23,7 @@ t.test('--help prints every environment variable and exits 0 without starting', 
 })
 
 t.test('--version prints the package version', async t => {
-  const r = run('--version')
+  const r = run('-V')
   t.equal(r.status, 0)
   t.equal(r.stdout.trim(), (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version)
 })
