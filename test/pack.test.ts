@@ -1,7 +1,8 @@
 // The packages as users get them: `npm pack` every workspace, install the tarballs into a fresh app in a
 // temp directory (test/pack/install.ts), start the packed collector with `npx maap-collector`, ship from
 // the app through pino and winston (CommonJS and ESM) and maap-ship, and count what arrived — in the
-// read API at once, and in MongoDB after SIGTERM (the shutdown flush).
+// read API at once, and in MongoDB after SIGTERM (the shutdown flush). The Dockerfile's CMD and
+// HEALTHCHECK run against the same install, which is the image's.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -103,6 +104,12 @@ t.test('the packed collector, started with npx, takes what pino, winston and maa
   }
   const refused = await fetch(`${collector.url}/log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"level":"info","message":"x","app_name":"x"}' })
   t.equal(refused.status, 401, 'the packed collector enforces API_KEYS')
+
+  // The image's HEALTHCHECK command, as Docker would run it inside the container (PORT from its environment).
+  const health = JSON.parse(/^HEALTHCHECK [^]*?CMD (\[.*\])$/m.exec(readFileSync(join(repo, 'Dockerfile'), 'utf8'))![1]!) as string[]
+  const probe = (port: string): number | null => spawnSync(health[0]!, health.slice(1), { env: userEnv({ PORT: port }), timeout: 30_000 }).status
+  t.equal(probe(new URL(collector.url).port), 0, 'the HEALTHCHECK passes on the running collector')
+  t.equal(probe('1'), 1, 'and fails where nothing answers')
 
   // FLUSH_INTERVAL is an hour: what MongoDB holds after SIGTERM is what the shutdown flush wrote.
   t.equal(await collector.stop(), 'stopped')
