@@ -102,6 +102,9 @@ t.test('the packed collector, started with npx, takes what pino, winston and maa
     const { events } = await res.json() as { events: Array<{ message: string, app_name: string }> }
     t.same(events.map(e => e.message).sort(), Array.from({ length: N }, (_, i) => `record ${i}`).sort(), `${appName}: all ${N} records arrived, once each`)
   }
+  const page = await fetch(`${collector.url}/`)
+  t.equal(page.status, 200, 'the packed collector serves its web page (@fastify/static as the registry gives it)')
+  t.match(page.headers.get('content-type'), /^text\/html/)
   const refused = await fetch(`${collector.url}/log`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"level":"info","message":"x","app_name":"x"}' })
   t.equal(refused.status, 401, 'the packed collector enforces API_KEYS')
 
