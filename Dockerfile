@@ -7,12 +7,12 @@
 
 FROM node:20-slim AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json ./
+COPY package.json package-lock.json tsconfig.json lerna.json ./
 COPY collector collector
 COPY transports transports
 # npm ci runs the root `prepare` script: the TypeScript build and the web page bundle.
 RUN npm ci --no-audit --no-fund \
- && npm pack --workspace @maap-event-logger/collector --ignore-scripts --pack-destination /pack
+ && mkdir /pack && npm pack --workspace @maap-event-logger/collector --ignore-scripts --pack-destination /pack
 
 FROM node:20-slim
 ENV NODE_ENV=production \

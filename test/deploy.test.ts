@@ -26,6 +26,13 @@ t.test('the Dockerfile: multi-stage on a slim Node 20, production dependencies, 
   t.equal(JSON.parse(/^VOLUME (\[.*\])$/m.exec(dockerfile)![1]!)[0], envOf('LOG_DIR'), 'the volume is LOG_DIR')
   t.match(dockerfile, /^HEALTHCHECK [^]*\/health/m)
   t.match(dockerfile, /^CMD \["/m, 'exec form: signals reach node')
+  // The build stage runs `npm ci`, whose prepare script is `lerna run build`: it needs the workspace's
+  // manifests, lerna.json and every workspace folder.
+  const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.*) \S+$/gm)].flatMap(m => m[1]!.split(' '))
+  const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces
+  for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'lerna.json', ...new Set(workspaces.map(w => w.split('/')[0]!))]) {
+    t.ok(copied.includes(needed), `the build stage copies ${needed}`)
+  }
   const ignored = read('.dockerignore').split('\n')
   for (const entry of ['**/node_modules', '**/dist', '.env', '.git']) t.ok(ignored.includes(entry), `.dockerignore: ${entry}`)
 })
