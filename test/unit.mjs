@@ -28,9 +28,11 @@ export const UNIT = [
   'collector/test/auth.test.ts',
   'collector/test/config.test.ts',
   'collector/test/errors.test.ts',
+  'collector/test/config-docs.test.ts',
   'collector/test/file-cleanup.test.ts',
   'collector/test/normalise.test.ts',
-  'collector/test/tls.test.ts'
+  'collector/test/tls.test.ts',
+  'test/deploy.test.ts'
 ]
 
 const tapBin = fileURLToPath(new URL('../node_modules/tap/dist/esm/run.mjs', import.meta.url))

@@ -1,15 +1,32 @@
 #!/usr/bin/env node
-// maap-collector: reads the configuration (environment and ./.env), starts the collector, and shuts it
+// maap-collector: answers --help / --version (bin-args.ts), or reads the configuration (environment and ./.env), starts the collector, and shuts it
 // down cleanly on SIGTERM/SIGINT: stop accepting, flush within SHUTDOWN_TIMEOUT, exit. SIGHUP re-reads
 // the API key files.
 // WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
 import cluster from 'node:cluster'
-import { build } from './app'
+import { build, VERSION } from './app'
+import { binCommand, helpText, UsageError } from './bin-args'
 import { runPrimary } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
 import { workerJournals } from './journal/worker-dirs'
 
 async function main (): Promise<void> {
+  let command
+  try {
+    command = binCommand(process.argv.slice(2))
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err
+    process.stderr.write(`maap-collector: ${err.message} (see maap-collector --help)\n`)
+    process.exit(2)
+  }
+  if (command === 'help') {
+    process.stdout.write(helpText() + '\n')
+    return
+  }
+  if (command === 'version') {
+    process.stdout.write(VERSION + '\n')
+    return
+  }
   let config
   try {
     loadDotEnv()

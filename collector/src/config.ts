@@ -1,4 +1,5 @@
-// Configuration from environment variables. The first block keeps the original service's names and
+// Configuration from environment variables, read from one table (SETTINGS) that `maap-collector --help`
+// and the README's table are made from too. The first block keeps the original service's names and
 // defaults exactly; the rest are ours. Parsed once at start, validated, frozen: an invalid value stops
 // start-up with a message naming the variable.
 import { existsSync } from 'node:fs'
@@ -70,23 +71,38 @@ function read (env: Env, name: string): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v.trim()
 }
 
-function number (env: Env, name: string, def: number, { min = 0, integer = true } = {}): number {
-  const raw = read(env, name)
-  if (raw === undefined) return def
-  const n = Number(raw)
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
-    throw new ConfigError(name, `expected ${integer ? 'an integer' : 'a number'} >= ${min}, got "${raw}"`)
+interface NumberRule { min?: number, max?: number, integer?: boolean }
+
+function number ({ min = 0, max = Infinity, integer = true }: NumberRule = {}) {
+  return (env: Env, variable: string, def: number): number => {
+    const raw = read(env, variable)
+    if (raw === undefined) return def
+    const n = Number(raw)
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) {
+      throw new ConfigError(variable, `expected ${integer ? 'an integer' : 'a number'} >= ${min}, got "${raw}"`)
+    }
+    if (n > max) throw new ConfigError(variable, `expected ${min}..${max}, got ${n}`)
+    return n
   }
-  return n
 }
 
-function oneOf<T extends string> (env: Env, name: string, def: T, allowed: readonly T[]): T {
-  const raw = read(env, name)
-  if (raw === undefined) return def
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`)
+function oneOf<T extends string> (allowed: readonly T[]) {
+  return (env: Env, variable: string, def: T): T => {
+    const raw = read(env, variable)
+    if (raw === undefined) return def
+    if (!(allowed as readonly string[]).includes(raw)) {
+      throw new ConfigError(variable, `expected one of ${allowed.join(', ')}, got "${raw}"`)
+    }
+    return raw as T
   }
-  return raw as T
+}
+
+function text (env: Env, variable: string, def: string): string {
+  return read(env, variable) ?? def
+}
+
+function optional (env: Env, variable: string): string | undefined {
+  return read(env, variable)
 }
 
 function name (env: Env, variable: string, def: string): string {
@@ -98,11 +114,11 @@ function name (env: Env, variable: string, def: string): string {
   return raw
 }
 
-function mongoUri (env: Env): string | undefined {
-  const raw = read(env, 'MONGODB_URI')
+function mongoUri (env: Env, variable: string): string | undefined {
+  const raw = read(env, variable)
   if (raw === undefined) return undefined
   if (!/^mongodb(\+srv)?:\/\//.test(raw)) {
-    throw new ConfigError('MONGODB_URI', 'must start with mongodb:// or mongodb+srv://')
+    throw new ConfigError(variable, 'must start with mongodb:// or mongodb+srv://')
   }
   return raw
 }
@@ -119,53 +135,85 @@ export function isLoopbackHost (host: string): boolean {
   return host === '::1'
 }
 
+/** One environment variable: how it is read, and what `--help` and the README say of it. */
+export interface Setting<T> {
+  readonly variable: string
+  /** Passed to `parse` when the variable is unset or blank; undefined: none (shown as "unset"). */
+  readonly default: string | number | undefined
+  /** What "unset" or the default means, when that needs saying: "embedded mode", "off". */
+  readonly note?: string
+  /** One line; `code` in backticks (the README keeps them, --help drops them). */
+  readonly meaning: string
+  readonly parse: (env: Env, variable: string, def: never) => T
+}
+
+function setting<T, D extends string | number | undefined> (variable: string, def: D, meaning: string,
+  parse: (env: Env, variable: string, def: D) => T, note?: string): Setting<T> {
+  return Object.freeze({ variable, default: def, meaning, parse: parse as Setting<T>['parse'], ...(note === undefined ? {} : { note }) })
+}
+
+const ingestKeys = (env: Env, variable: string): ApiKey[] => configuredKeys(env, variable, parseIngestKeys)
+const adminKey = (env: Env, variable: string): ApiKey[] => configuredKeys(env, variable, parseAdminKey)
+const logDir = (env: Env, variable: string, def: string): string => resolve(text(env, variable, def))
+
+/**
+ * Every variable the collector reads, in the order `--help` and the README list them: the first block
+ * keeps the original service's names and defaults exactly; the rest are ours. loadConfig reads these and
+ * nothing else, so the help, the README table (held to it by test/config-docs.test.ts) and the parser
+ * cannot drift apart.
+ */
+export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<CollectorConfig[K]> } = Object.freeze({
+  mongodbUri: setting('MONGODB_URI', undefined, '`mongodb://` or `mongodb+srv://` URI; write concern, read preference, TLS and timeouts go in the URI', mongoUri, 'embedded mode'),
+  mongodbDbName: setting('MONGODB_DB_NAME', 'event_logs', 'database', name),
+  mongodbCollection: setting('MONGODB_COLLECTION', 'logs', 'collection', name),
+  logDir: setting('LOG_DIR', 'logs', 'journal segments, checkpoint, dead letters', logDir),
+  flushIntervalSeconds: setting('FLUSH_INTERVAL', 10, 'seconds between flushes to MongoDB', number({ min: 0.01, integer: false })),
+  deleteLogsOlderThanDays: setting('DELETE_LOGS_OLDER_THAN', 30, 'days after which the collector\'s own confirmed segment files are deleted (0 = never)', number({ min: 0, integer: false })),
+  logRetentionDays: setting('LOG_RETENTION_DAYS', 60, 'days documents are kept in MongoDB (0 = forever)', number({ min: 0, integer: false })),
+  logBufferSize: setting('LOG_BUFFER_SIZE', 1000, 'events waiting that start a flush; also the `insertMany` batch size', number({ min: 1 })),
+  maxCollectionSize: setting('MAX_COLLECTION_SIZE', 1073741824, 'bytes of documents kept in the collection (0 = no cap)', number({ min: 0 })),
+  maxDocuments: setting('MAX_DOCUMENTS', 100000, 'documents kept in the collection (0 = no cap)', number({ min: 0 })),
+  host: setting('HOST', '0.0.0.0', 'address to listen on', text),
+  port: setting('PORT', 8181, 'port (0 = any free port)', number({ min: 0, max: 65535 })),
+  workerCount: setting('WORKER_COUNT', 0, '0 or 1: one process; N > 1: N worker processes on the same port, each with its own journal in `LOG_DIR/worker-<i>`', number({ min: 0 })),
+  journalFsync: setting('JOURNAL_FSYNC', 'always', '`always`: fdatasync per group commit before acknowledging; `off`: after write()', oneOf(['always', 'off'] as const)),
+  segmentMaxBytes: setting('JOURNAL_SEGMENT_BYTES', 64 * 1024 * 1024, 'a segment rolls at this size (and daily)', number({ min: 1024 })),
+  bodyLimitBytes: setting('BODY_LIMIT', 16 * 1024 * 1024, 'bytes of a request body after decompression; more is a 413', number({ min: 1024 })),
+  maxEventDepth: setting('MAX_EVENT_DEPTH', 20, 'nesting depth of one event', number({ min: 1 })),
+  maxEventFields: setting('MAX_EVENT_FIELDS', 1000, 'field names in one event, at every depth', number({ min: 1 })),
+  maxFieldNameLength: setting('MAX_FIELD_NAME_LENGTH', 256, 'characters in one field name', number({ min: 1 })),
+  retentionSweepSeconds: setting('RETENTION_SWEEP_INTERVAL', 300, 'seconds between retention passes', number({ min: 0.01, integer: false })),
+  shutdownTimeoutSeconds: setting('SHUTDOWN_TIMEOUT', 10, 'seconds the collector keeps flushing after SIGTERM/SIGINT', number({ min: 0, integer: false })),
+  logLevel: setting('COLLECTOR_LOG_LEVEL', 'info', 'the collector\'s own log level (pino JSON on stdout)', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const)),
+  apiKeys: setting('API_KEYS', undefined, 'comma-separated `key` or `app_name:key` entries (keys ≥ 8 characters); required on `/log`, `/logs` and `/v1/logs` when set', ingestKeys, 'open'),
+  adminKeys: setting('ADMIN_API_KEY', undefined, 'required on `/force-flush`, `/status` and `/metrics` when set', adminKey, 'open'),
+  readKeys: setting('READ_API_KEYS', undefined, 'comma-separated `key` or `app_name:key` entries that may read `GET /logs` and `/logs/tail` (an `app_name:` key reads that app alone)', ingestKeys),
+  apiKeysFile: setting('API_KEYS_FILE', undefined, 'instead of `API_KEYS`: a file holding the keys (one per line or comma-separated), read at start and again on SIGHUP', optional),
+  adminKeyFile: setting('ADMIN_API_KEY_FILE', undefined, 'instead of `ADMIN_API_KEY`: a file holding the key, read at start and again on SIGHUP', optional),
+  readKeysFile: setting('READ_API_KEYS_FILE', undefined, 'instead of `READ_API_KEYS`: a file holding the keys, read at start and again on SIGHUP', optional),
+  maxTailClients: setting('MAX_TAIL_CLIENTS', 100, 'open `GET /logs/tail` streams per process; one more is answered 503 + `Retry-After`', number({ min: 0 })),
+  tailHeartbeatSeconds: setting('TAIL_HEARTBEAT_INTERVAL', 15, 'seconds between the keep-alive comments of an idle tail', number({ min: 0.01, integer: false })),
+  tlsCertFile: setting('TLS_CERT_FILE', undefined, 'PEM certificate file; with `TLS_KEY_FILE` the collector serves HTTPS', optional),
+  tlsKeyFile: setting('TLS_KEY_FILE', undefined, 'PEM private key file; with `TLS_CERT_FILE` the collector serves HTTPS', optional),
+  journalMaxQueueBytes: setting('JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, 'bytes waiting for the journal past which ingest answers 503 + `Retry-After`', number({ min: 1024 })),
+  maxHeapUsedBytes: setting('MAX_HEAP_USED_BYTES', 512 * 1024 * 1024, 'heap used past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
+  maxEventLoopDelayMs: setting('MAX_EVENT_LOOP_DELAY', 2000, 'event-loop delay in ms past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
+  rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', 0, 'requests per minute per authenticated API key (per client address when `API_KEYS` is not set); over it: 429 + `Retry-After`', number({ min: 0 }), 'off')
+})
+
 export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
-  const config: CollectorConfig = {
-    mongodbUri: mongoUri(env),
-    mongodbDbName: name(env, 'MONGODB_DB_NAME', 'event_logs'),
-    mongodbCollection: name(env, 'MONGODB_COLLECTION', 'logs'),
-    logDir: resolve(read(env, 'LOG_DIR') ?? 'logs'),
-    flushIntervalSeconds: number(env, 'FLUSH_INTERVAL', 10, { min: 0.01, integer: false }),
-    deleteLogsOlderThanDays: number(env, 'DELETE_LOGS_OLDER_THAN', 30, { min: 0, integer: false }),
-    logRetentionDays: number(env, 'LOG_RETENTION_DAYS', 60, { min: 0, integer: false }),
-    logBufferSize: number(env, 'LOG_BUFFER_SIZE', 1000, { min: 1 }),
-    maxCollectionSize: number(env, 'MAX_COLLECTION_SIZE', 1073741824, { min: 0 }),
-    maxDocuments: number(env, 'MAX_DOCUMENTS', 100000, { min: 0 }),
-    host: read(env, 'HOST') ?? '0.0.0.0',
-    port: number(env, 'PORT', 8181, { min: 0 }),
-    workerCount: number(env, 'WORKER_COUNT', 0, { min: 0 }),
-    journalFsync: oneOf(env, 'JOURNAL_FSYNC', 'always', ['always', 'off'] as const),
-    segmentMaxBytes: number(env, 'JOURNAL_SEGMENT_BYTES', 64 * 1024 * 1024, { min: 1024 }),
-    bodyLimitBytes: number(env, 'BODY_LIMIT', 16 * 1024 * 1024, { min: 1024 }),
-    maxEventDepth: number(env, 'MAX_EVENT_DEPTH', 20, { min: 1 }),
-    maxEventFields: number(env, 'MAX_EVENT_FIELDS', 1000, { min: 1 }),
-    maxFieldNameLength: number(env, 'MAX_FIELD_NAME_LENGTH', 256, { min: 1 }),
-    retentionSweepSeconds: number(env, 'RETENTION_SWEEP_INTERVAL', 300, { min: 0.01, integer: false }),
-    shutdownTimeoutSeconds: number(env, 'SHUTDOWN_TIMEOUT', 10, { min: 0, integer: false }),
-    logLevel: oneOf(env, 'COLLECTOR_LOG_LEVEL', 'info', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
-    apiKeys: configuredKeys(env, 'API_KEYS', parseIngestKeys),
-    adminKeys: configuredKeys(env, 'ADMIN_API_KEY', parseAdminKey),
-    apiKeysFile: read(env, 'API_KEYS_FILE'),
-    adminKeyFile: read(env, 'ADMIN_API_KEY_FILE'),
-    readKeys: configuredKeys(env, 'READ_API_KEYS', parseIngestKeys),
-    readKeysFile: read(env, 'READ_API_KEYS_FILE'),
-    maxTailClients: number(env, 'MAX_TAIL_CLIENTS', 100, { min: 0 }),
-    tailHeartbeatSeconds: number(env, 'TAIL_HEARTBEAT_INTERVAL', 15, { min: 0.01, integer: false }),
-    tlsCertFile: read(env, 'TLS_CERT_FILE'),
-    tlsKeyFile: read(env, 'TLS_KEY_FILE'),
-    journalMaxQueueBytes: number(env, 'JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, { min: 1024 }),
-    maxHeapUsedBytes: number(env, 'MAX_HEAP_USED_BYTES', 512 * 1024 * 1024, { min: 0 }),
-    maxEventLoopDelayMs: number(env, 'MAX_EVENT_LOOP_DELAY', 2000, { min: 0 }),
-    rateLimitPerMinute: number(env, 'RATE_LIMIT_PER_MINUTE', 0, { min: 0 })
+  const config: Record<string, unknown> = {}
+  for (const [key, { variable, default: def, parse }] of Object.entries(SETTINGS) as Array<[string, Setting<unknown>]>) {
+    config[key] = parse(env, variable, def as never)
   }
-  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
-    throw new ConfigError(config.tlsCertFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together')
+  const { tlsCertFile, tlsKeyFile } = config as Partial<CollectorConfig>
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) {
+    throw new ConfigError(tlsCertFile === undefined ? 'TLS_CERT_FILE' : 'TLS_KEY_FILE', 'TLS_CERT_FILE and TLS_KEY_FILE go together')
   }
-  for (const [variable, file] of [['TLS_CERT_FILE', config.tlsCertFile], ['TLS_KEY_FILE', config.tlsKeyFile]] as const) {
+  for (const [variable, file] of [['TLS_CERT_FILE', tlsCertFile], ['TLS_KEY_FILE', tlsKeyFile]] as const) {
     if (file !== undefined && !existsSync(file)) throw new ConfigError(variable, `${file} does not exist`)
   }
-  if (config.port > 65535) throw new ConfigError('PORT', `expected 0..65535, got ${config.port}`)
-  return Object.freeze(config)
+  return Object.freeze(config as unknown as CollectorConfig)
 }
 
 /** Reads `.env` from the working directory like the original service did; real env vars win. */

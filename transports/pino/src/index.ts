@@ -1,4 +1,6 @@
 // pino transport: `pino({ transport: { target: '@maap-event-logger/pino-transport', options } })`.
+// The default export is what pino loads; the same function is also the named export `maapTransport`,
+// since an ESM `import x from` of this CommonJS package yields the whole exports object, not the default.
 // Runs in pino's worker thread (thread-stream). Each line pino writes is mapped and handed to the
 // shared Shipper; nothing here talks HTTP.
 //
@@ -52,3 +54,5 @@ export default async function maapTransport (options: PinoTransportOptions = {})
   }
   return stream
 }
+
+export { maapTransport }

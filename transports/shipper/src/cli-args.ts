@@ -33,6 +33,7 @@ Options (environment fallback in brackets):
   --tee                      also copy stdin to stdout, unchanged
   -q, --quiet                no summary line on stderr at exit
   -h, --help                 this text
+  -V, --version              the version of maap-ship
 
 Exit status: 0 everything delivered; 1 records were dropped or rejected; 2 bad usage;
 3 records could not be delivered and are kept in the spool directory.`
@@ -42,6 +43,7 @@ export interface CliConfig {
   tee: boolean
   quiet: boolean
   help: boolean
+  version: boolean
 }
 
 const NUMERIC = ['batch-size', 'batch-bytes', 'batch-interval', 'max-buffer-bytes', 'high-water-bytes', 'timeout',
@@ -63,6 +65,7 @@ export function parseCli (argv: string[]): CliConfig {
       tee: { type: 'boolean' },
       quiet: { type: 'boolean', short: 'q' },
       help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'V' },
       ...Object.fromEntries(NUMERIC.map(name => [name, { type: 'string' as const }]))
     }
   })
@@ -86,5 +89,5 @@ export function parseCli (argv: string[]): CliConfig {
     const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof ShipperOptions
     ;(options as Record<string, unknown>)[key] = raw
   }
-  return { options, tee: v.tee === true, quiet: v.quiet === true, help: v.help === true }
+  return { options, tee: v.tee === true, quiet: v.quiet === true, help: v.help === true, version: v.version === true }
 }

@@ -3,6 +3,8 @@
 // memory stays flat however fast the producer writes), and on EOF or SIGINT/SIGTERM delivers what it
 // has before exiting with a status that says whether everything arrived.
 
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { setFlagsFromString } from 'node:v8'
 import split from 'split2'
 import { parseCli, HELP } from './cli-args'
@@ -13,6 +15,11 @@ import { noticeLine } from './notices'
 /** Every stderr line of this process — its own and the core's (notices.ts) — names it. */
 const PREFIX = 'maap-ship'
 const say = (text: string): void => noticeLine(PREFIX, text)
+
+/** This package's version, read where npm installed it (dist/ sits next to package.json). */
+function version (): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
+}
 
 export const EXIT = { ok: 0, lost: 1, usage: 2, spooled: 3 } as const
 
@@ -36,6 +43,10 @@ export function main (): void {
   }
   if (config.help) {
     process.stdout.write(HELP + '\n')
+    return
+  }
+  if (config.version) {
+    process.stdout.write(version() + '\n')
     return
   }
   setFlagsFromString(V8_FLAGS)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { backoffDelay, parseRetryAfter } from '@maap-event-logger/shipper'
+import { backoffDelay, parseRetryAfter } from '../src/backoff'
 
 t.test('exponential with equal jitter, capped', async t => {
   t.equal(backoffDelay(1, 100, 10_000, () => 0), 50)

@@ -1,7 +1,7 @@
 import t from 'tap'
-import { mkdtempSync, readdirSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { deadPort, startStub } from '../../../test/support'
 import { runCli, startCli } from './fixtures/run-cli'
 
@@ -70,16 +70,23 @@ t.test('collector unreachable without a spool: exit 1', async t => {
   t.match(run.stderr, /dropped 1 records: close deadline/)
 })
 
-t.test('usage errors exit 2; --help explains every flag', async t => {
-  for (const args of [['--nope'], ['--batch-size', 'ten'], ['--compress', 'maybe'], ['--url', 'ftp://x']]) {
+t.test('usage errors exit 2; --help explains every flag; --version', async t => {
+  for (const args of [['--nope'], ['--batch-size', 'ten'], ['--compress', 'maybe'], ['--url', 'ftp://x'], ['stray']]) {
     const run = await runCli(args, '')
     t.equal(run.code, 2, args.join(' '))
     t.match(run.stderr, /^maap-ship: /)
   }
+  t.match((await runCli(['--nope'], '')).stderr, /^maap-ship: Unknown option '--nope' \(see --help\)/)
+  for (const flag of ['--version', '-V']) {
+    const version = await runCli([flag], '')
+    t.equal(version.code, 0, flag)
+    t.equal(version.stdout.trim(), (JSON.parse(readFileSync(resolve(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version)
+  }
   const help = await runCli(['--help'], '')
   t.equal(help.code, 0)
   for (const flag of ['--url', '--api-key', '--app-name', '--batch-size', '--batch-bytes', '--batch-interval', '--max-buffer-bytes',
-    '--spool-dir', '--timeout', '--ca', '--compress', '--concurrency', '--close-timeout', '--tee', 'Exit status']) {
+    '--high-water-bytes', '--spool-dir', '--timeout', '--ca', '--compress', '--concurrency', '--retry-base-ms', '--retry-max-ms',
+    '--close-timeout', '--tee', '--quiet', '--help', '--version', 'Exit status']) {
     t.match(help.stdout, flag)
   }
 })

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { mapLine, mapRecord, pinoLevelName } from '@maap-event-logger/shipper'
+import { mapLine, mapRecord } from '@maap-event-logger/shipper'
+import { pinoLevelName } from '../src/levels'
 import { canonicalLevel } from '@maap-event-logger/collector'
 
 t.test('pino records: msg, time, numeric level, name and bindings', async t => {

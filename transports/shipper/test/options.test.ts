@@ -1,5 +1,5 @@
 import t from 'tap'
-import { DEFAULTS, resolveOptions, ShipperError } from '@maap-event-logger/shipper'
+import { DEFAULTS, resolveOptions, ShipperError } from '@maap-event-logger/shipper/app-thread'
 
 t.test('defaults', async t => {
   const o = resolveOptions({}, {})
