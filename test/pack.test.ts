@@ -9,8 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, posix } from 'node:path'
 import { createInterface } from 'node:readline'
-import { logMessage } from './helpers/collector'
-import { connectTestClient, testMongoUri, uniqueDbName } from './helpers/mongo'
+import { connectTestClient, logMessage, testMongoUri, uniqueDbName } from './support'
 import { packAndInstall, repo, userEnv, type FreshApp } from './pack/install'
 
 t.setTimeout(240_000)

@@ -23,8 +23,6 @@ import { aggregateMetrics, ASK_TIMEOUT_MS } from './routes/admin'
 const HEALTHY_MS = 10_000
 const FIRST_BACKOFF_MS = 500
 const MAX_BACKOFF_MS = 30_000
-/** Beyond SHUTDOWN_TIMEOUT: time for a worker to close the journal and MongoDB after its last flush. */
-const SHUTDOWN_GRACE_MS = 5_000
 
 interface Slot {
   id: number
@@ -151,13 +149,15 @@ export async function runPrimary (config: Readonly<CollectorConfig>): Promise<vo
       // second SIGINT would kill a worker that is still flushing.
       slot.worker?.process.kill('SIGTERM')
     }
+    // Beyond SHUTDOWN_TIMEOUT, SHUTDOWN_GRACE: time for a worker to close its journal and MongoDB after its last flush.
+    const stopWithinMs = (config.shutdownTimeoutSeconds + config.shutdownGraceSeconds) * 1000
     forceTimer = setTimeout(() => {
       const left = slots.filter(s => s.worker !== undefined)
-      log.error({ workers: left.map(s => s.id), timeout_ms: config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS },
+      log.error({ workers: left.map(s => s.id), timeout_ms: stopWithinMs },
         'workers did not stop in time; killing them (what they had not flushed stays in their journals)')
       exitCode = 1
       for (const s of left) s.worker?.process.kill('SIGKILL')
-    }, config.shutdownTimeoutSeconds * 1000 + SHUTDOWN_GRACE_MS)
+    }, stopWithinMs)
     finishIfDone()
   }
 

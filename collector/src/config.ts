@@ -35,6 +35,8 @@ export interface CollectorConfig {
   maxFieldNameLength: number
   retentionSweepSeconds: number
   shutdownTimeoutSeconds: number
+  /** With WORKER_COUNT > 1: how much longer than shutdownTimeoutSeconds the primary waits for a worker to exit. */
+  shutdownGraceSeconds: number
   logLevel: string
   /** API_KEYS: required on the ingest routes when not empty. */
   apiKeys: readonly ApiKey[]
@@ -184,6 +186,7 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   maxFieldNameLength: setting('MAX_FIELD_NAME_LENGTH', 256, 'characters in one field name', number({ min: 1 })),
   retentionSweepSeconds: setting('RETENTION_SWEEP_INTERVAL', 300, 'seconds between retention passes', number({ min: 0.01, integer: false })),
   shutdownTimeoutSeconds: setting('SHUTDOWN_TIMEOUT', 10, 'seconds the collector keeps flushing after SIGTERM/SIGINT', number({ min: 0, integer: false })),
+  shutdownGraceSeconds: setting('SHUTDOWN_GRACE', 5, 'with `WORKER_COUNT` > 1: seconds beyond `SHUTDOWN_TIMEOUT` a worker has to close its journal and MongoDB before the primary kills it', number({ min: 0, integer: false })),
   logLevel: setting('COLLECTOR_LOG_LEVEL', 'info', 'the collector\'s own log level (pino JSON on stdout)', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const)),
   apiKeys: setting('API_KEYS', undefined, 'comma-separated `key` or `app_name:key` entries (keys ≥ 8 characters); required on `/log`, `/logs` and `/v1/logs` when set', ingestKeys, 'open'),
   adminKeys: setting('ADMIN_API_KEY', undefined, 'required on `/force-flush`, `/status` and `/metrics` when set', adminKey, 'open'),
