@@ -4,7 +4,7 @@
 // Also prints the decoder alone on 10,000 records (the figure the README's decoder choice rests on).
 // BENCH_SECONDS sets the duration of each HTTP run (default 10).
 import autocannon from 'autocannon'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +18,9 @@ import { fmt, median, peakRssMb, ratio, startServer } from './lib.mjs'
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
 const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
-const { decodeLogsProtobuf } = require('../collector/dist/otlp/protobuf.js')
+const { decodeLogsProtobuf, visitLogsProtobuf } = require('../collector/dist/otlp/protobuf.js')
+const { eventText, recordEvent, resourceFields, scopeFields } = require('../collector/dist/otlp/mapping.js')
+const { normaliseEvent } = require('../collector/dist/normalise/normalise.js')
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const PER_REQUEST = 1000
 
@@ -48,9 +50,16 @@ function load (url, opts) {
 // load during the run weighs on both alike; the totals are compared.
 const ROUNDS = 3
 
+/** CPU-seconds a child process has used so far (utime + stime, in clock ticks of 10 ms). */
+function cpuSeconds (pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
 async function compare (sides) {
   for (const side of sides) {
     side.collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-otlp-')) })
+    side.cpu = 0
     side.requests = 0
     side.seconds = 0
     side.p99 = 0
@@ -58,7 +67,9 @@ async function compare (sides) {
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of sides) {
+      const cpu0 = cpuSeconds(side.collector.child.pid)
       const r = await load(`http://127.0.0.1:${side.collector.port}${side.path}`, { headers: { 'content-type': side.type }, body: side.body, duration: seconds / ROUNDS })
+      side.cpu += cpuSeconds(side.collector.child.pid) - cpu0
       side.requests += r.requests.total
       side.seconds += r.duration
       side.p99 = Math.max(side.p99, r.latency.p99)
@@ -89,3 +100,37 @@ console.log('\n%s records per request, 8 connections, %ds each (%d alternating r
 console.log('   NDJSON   POST /logs    : %s events/s, p99 %d ms, non-2xx %d, peak RSS %d MB  (%s KB per request)', fmt(nd.eventsPerSec), nd.p99, nd.non2xx, nd.rss, fmt(ndjson.length / 1024))
 console.log('   OTLP pb  POST /v1/logs : %s events/s, p99 %d ms, non-2xx %d, peak RSS %d MB  (%s KB per request)', fmt(ot.eventsPerSec), ot.p99, ot.non2xx, ot.rss, fmt(proto.length / 1024))
 console.log('   OTLP / NDJSON          : %s  (goal ≥ 0.80×)', ratio(ot.eventsPerSec, nd.eventsPerSec))
+const usPerEvent = side => 1e6 * side.cpu / (side.requests * PER_REQUEST)
+console.log('   collector CPU per event: NDJSON %s µs, OTLP %s µs (its threads together, over the HTTP runs)', usPerEvent(nd).toFixed(2), usPerEvent(ot).toFixed(2))
+
+// Where an event's time goes, in process on the same 1,000 records (no HTTP, no journal): µs per record.
+const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
+function perRecord (fn) {
+  for (let i = 0; i < 50; i++) fn()
+  const runs = []
+  for (let k = 0; k < 15; k++) {
+    const t0 = performance.now()
+    for (let i = 0; i < 20; i++) fn()
+    runs.push((performance.now() - t0) * 1000 / (20 * PER_REQUEST))
+  }
+  return median(runs).toFixed(2)
+}
+const ctx = () => ({ limits, receivedAt: new Date().toISOString() })
+function otlpVisit (step) {
+  const c = ctx()
+  const json = eventText()
+  visitLogsProtobuf(proto, 20, {
+    resource: a => resourceFields(a),
+    scope: (scope, shared) => ({ shared, fields: scopeFields(scope) }),
+    record: (record, scope) => {
+      if (step === 'decode') return
+      const ev = recordEvent(record, scope.shared, scope.fields, json)
+      if (step === 'normalise') normaliseEvent(ev, c, json.text)
+    }
+  })
+}
+const ndLines = ndjson.split('\n')
+console.log('   in process, µs per record: NDJSON parse %s, + normalise %s | OTLP decode %s, + map %s, + normalise %s',
+  perRecord(() => { for (const l of ndLines) JSON.parse(l) }),
+  perRecord(() => { const c = ctx(); for (const l of ndLines) normaliseEvent(JSON.parse(l), c, l) }),
+  perRecord(() => otlpVisit('decode')), perRecord(() => otlpVisit('map')), perRecord(() => otlpVisit('normalise')))
