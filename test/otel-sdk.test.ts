@@ -4,10 +4,9 @@
 // head so the test sees the encoding the exporter really used.
 import t from 'tap'
 import { createServer, connect, type Server } from 'node:net'
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { resolve } from 'node:path'
-import { flushCollector, setupMongoCollector } from './support'
+import { flushCollector, setupMongoCollector, runNode } from './support'
 
 const app = resolve(__dirname, '..', 'examples', 'otel', 'app.js')
 
@@ -28,14 +27,6 @@ async function relay (t: Tap.Test, port: number): Promise<{ url: string, heads: 
   return { url: `http://127.0.0.1:${address.port}`, heads }
 }
 
-async function runApp (env: Record<string, string>): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', c => { stderr += c })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stderr }
-}
-
 t.test('the SDK app, protobuf and JSON, gzip and not: every record stored once, mapped by the table', async t => {
   const { collector, coll } = await setupMongoCollector(t, 'otel', { API_KEYS: 'otel-secret-key' })
   const { url, heads } = await relay(t, collector.port)
@@ -48,7 +39,7 @@ t.test('the SDK app, protobuf and JSON, gzip and not: every record stored once, 
   for (const run of runs) {
     const service = `otel-${run.encoding}-${run.compression}`
     const from = heads.length
-    const { code, stderr } = await runApp({
+    const { code, stderr } = await runNode([app], {
       OTEL_EXPORTER_OTLP_ENDPOINT: url,
       OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20otel-secret-key',
       OTEL_EXPORTER_OTLP_COMPRESSION: run.compression,
@@ -80,7 +71,7 @@ t.test('the SDK app, protobuf and JSON, gzip and not: every record stored once, 
 
 t.test('a wrong key: the exporter gets 403 and nothing is stored', async t => {
   const { collector, coll } = await setupMongoCollector(t, 'otelkey', { API_KEYS: 'otel-secret-key' })
-  const { code } = await runApp({
+  const { code } = await runNode([app], {
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
     OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20wrong-key-123',
     OTEL_SERVICE_NAME: 'otel-denied'

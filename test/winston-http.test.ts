@@ -2,26 +2,16 @@
 // POST /logs?app_name=…, one record per request and in batch mode; and a real request with no
 // Content-Type at all, as some shippers send.
 import t from 'tap'
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { request } from 'node:http'
 import { resolve } from 'node:path'
-import { startCollector, journaled } from './support'
+import { startCollector, journaled, runNode } from './support'
 
 const app = resolve(__dirname, '..', 'examples', 'winston-http', 'app.js')
-
-async function runApp (env: Record<string, string>): Promise<{ code: number | null, stderr: string }> {
-  const child = spawn(process.execPath, [app], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', c => { stderr += c })
-  const [code] = await once(child, 'exit') as [number | null]
-  return { code, stderr }
-}
 
 t.test('transports.Http, single and batched, with a bearer key', async t => {
   const collector = await startCollector(t, { env: { API_KEYS: 'winston-http-key' } })
   for (const batch of ['0', '1']) {
-    const { code, stderr } = await runApp({ MAAP_URL: collector.url, MAAP_API_KEY: 'winston-http-key', WINSTON_BATCH: batch })
+    const { code, stderr } = await runNode([app], { MAAP_URL: collector.url, MAAP_API_KEY: 'winston-http-key', WINSTON_BATCH: batch })
     t.equal(code, 0, `batch=${batch}: no delivery failure ${stderr}`)
   }
   const events = journaled(collector.logDir) as Array<Record<string, any>>
@@ -31,7 +21,7 @@ t.test('transports.Http, single and batched, with a bearer key', async t => {
   const error = events.find(e => e.level === 'ERROR')!
   t.match(error, { message: 'payment declined', stack: /Error: payment declined/ })
   t.match(events.find(e => e.level === 'WARNING'), { message: 'cache miss', key: 'user:42' })
-  const denied = await runApp({ MAAP_URL: collector.url, MAAP_API_KEY: 'not-the-key-1', WINSTON_BATCH: '0' })
+  const denied = await runNode([app], { MAAP_URL: collector.url, MAAP_API_KEY: 'not-the-key-1', WINSTON_BATCH: '0' })
   t.match(denied.stderr, /delivery failed: Invalid HTTP Status Code: 403/, 'a refused request is reported by winston')
 })
 
