@@ -1,6 +1,6 @@
 // Every error the collector answers with, in one place (the pattern of fastify's lib/errors.js): a stable
 // code, a message template and a status code. Clients match on `code`, never on message text. Each code is
-// documented in docs/errors.md; test/errors.test.ts fails when one is not, or when that page names a code
+// documented in the collector's README (## Errors); test/errors.test.ts fails when one is not, or when that page names a code
 // that does not exist.
 import createError from '@fastify/error'
 

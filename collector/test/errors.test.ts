@@ -3,8 +3,7 @@ import { resolve } from 'node:path'
 import * as errors from '../src/errors'
 import { testErrorsDocumented } from '../../test/support'
 
-// collector/README.md does not exist yet: the collector's codes are documented in docs/errors.md.
-testErrorsDocumented(t, resolve(__dirname, '..', 'docs', 'errors.md'), Object.keys(errors.ERROR_CODES))
+testErrorsDocumented(t, resolve(__dirname, '..', 'README.md'), Object.keys(errors.ERROR_CODES))
 
 t.test('every error the module exports answers with a code of ERROR_CODES and a 4xx or 5xx status', async t => {
   const made = Object.entries(errors)
