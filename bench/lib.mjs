@@ -32,6 +32,9 @@ function stop (child) {
 /** Peak resident set size of a live process, in MB (Linux): the tests' reader (test/support/proc.js), rounded. */
 export const peakRssMb = pid => Math.round(proc.peakRssMb(pid))
 
+/** CPU-seconds a live process has used so far (test/support/proc.js). */
+export const cpuSeconds = pid => proc.cpuSeconds(pid)
+
 export const fmt = n => Math.round(n).toLocaleString('en-US')
 export const ratio = (a, b) => (a / b).toFixed(2) + '×'
 

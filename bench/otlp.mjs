@@ -4,7 +4,7 @@
 // Also prints the decoder alone on 10,000 records (the figure the README's decoder choice rests on).
 // BENCH_SECONDS sets the duration of each HTTP run (default 10).
 import autocannon from 'autocannon'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,7 @@ import { SeverityNumber } from '@opentelemetry/api-logs'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs'
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer'
-import { fmt, median, peakRssMb, ratio, startServer } from './lib.mjs'
+import { cpuSeconds, fmt, median, peakRssMb, ratio, startServer } from './lib.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -49,12 +49,6 @@ function load (url, opts) {
 // The two sides alternate in ROUNDS short runs against one collector each, so a change in the machine's
 // load during the run weighs on both alike; the totals are compared.
 const ROUNDS = 3
-
-/** CPU-seconds a child process has used so far (utime + stime, in clock ticks of 10 ms). */
-function cpuSeconds (pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
 
 async function compare (sides) {
   for (const side of sides) {

@@ -7,16 +7,17 @@
 //      (goal p99 ≤ 50 ms).
 // Everything runs on 127.0.0.1. `node bench/read.mjs embedded|mongo|tail` runs one part.
 import autocannon from 'autocannon'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { request } from 'node:http'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MongoClient } from 'mongodb'
 import { normaliseEvent } from '../collector/dist/index.js'
-import { fmt, median, ratio, startServer } from './lib.mjs'
+import { cpuSeconds, fmt, median, ratio, startServer } from './lib.mjs'
 import { startMongoServer } from '../test/mongo/server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -115,13 +116,15 @@ async function embedded () {
         }
         return { found, mbps: mbps(median(runs)) }
       }
-      const grepRate = args => mbps(median([0, 1, 2].map(() => timeGrep(args, files).ms)))
-      const greps = timeGrep(['-c'], files)
+      const grepRate = args => {
+        const runs = [0, 1, 2].map(() => timeGrep(args, files))
+        return { mbps: mbps(median(runs.map(r => r.ms))), count: runs[0].count }
+      }
       const field = await timed(`/logs?f.order=${NEEDLE}&limit=1000`)
       const text = await timed(`/logs?q=${NEEDLE}&limit=1000`)
-      const grepC = grepRate(['-c'])
-      const grepCi = grepRate(['-c', '-i'])
-      console.log('   selective search, 1 line in 10,000 (%s matches; grep -c counts %s):', fmt(field.found), fmt(greps.count))
+      const { mbps: grepC, count: grepCount } = grepRate(['-c'])
+      const { mbps: grepCi } = grepRate(['-c', '-i'])
+      console.log('   selective search, 1 line in 10,000 (%s matches; grep -c counts %s):', fmt(field.found), fmt(grepCount))
       console.log('     f.order=<value> (exact)           : %s MB/s  vs grep -c  %s MB/s → %s (goal ≥ 0.5×)', fmt(field.mbps), fmt(grepC), ratio(field.mbps, grepC))
       console.log('     q=<text> (case-insensitive)       : %s MB/s  vs grep -ci %s MB/s → %s (vs grep -c: %s)', fmt(text.mbps), fmt(grepCi), ratio(text.mbps, grepCi), ratio(text.mbps, grepC))
     } finally {
@@ -206,7 +209,6 @@ function tailClients (port, count, latencies) {
 /** `count` tail clients in a child process of their own, reading as fast as they can. */
 async function tailProcess (port, count) {
   if (count === 0) return () => 0
-  const { spawn } = await import('node:child_process')
   const code = `
     const { request } = require('node:http'); let open = 0
     for (let k = 0; k < ${count}; k++) request({ host: '127.0.0.1', port: ${port}, path: '/logs/tail' }, res => { res.on('data', () => {}); if (++open === ${count}) process.stdout.write('ready\\n') }).end()`
@@ -239,20 +241,12 @@ async function ingestRate (tails) {
   return { rate: r.requests.average * 100, readerCpu, seconds, frameBytes: journalBytes / journalLines + FRAME_OVERHEAD }
 }
 
-/** CPU-seconds of a child process so far (utime + stime, in clock ticks of 10 ms). */
-function cpuSeconds (pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 /**
  * The machine's own cost of fan-out, with no collector involved: this process writes one 256 KB buffer
  * to `count` loopback sockets as fast as a reader process takes it. Returns the CPU-seconds (writer and
  * reader together) each byte delivered costs: what any server pays to hand a tail its copy.
  */
 async function loopbackCostPerByte (count) {
-  const { createServer } = await import('node:net')
-  const { spawn } = await import('node:child_process')
   const chunk = Buffer.alloc(256 * 1024, 'x')
   const sockets = []
   const server = createServer(s => { s.on('error', () => {}); sockets.push(s) })

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export const UNIT = [
+const UNIT = [
   'transports/shipper/test/answers.test.ts',
   'transports/shipper/test/backoff.test.ts',
   'transports/shipper/test/batching.test.ts',

@@ -6,7 +6,6 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import { join } from 'node:path'
 import { requireKey } from './auth'
 import { isLoopbackHost, type CollectorConfig } from './config'
 import { JournalUnavailableError } from './errors'
@@ -18,8 +17,9 @@ import { installProbes } from './routes/probes'
 import { otlpRoutes } from './routes/otlp'
 import { uiRoutes } from './routes/ui'
 import { CollectorService } from './service'
+import { VERSION } from './version'
 
-export const VERSION: string = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version
+export { VERSION } from './version'
 
 declare module 'fastify' {
   interface FastifyInstance {

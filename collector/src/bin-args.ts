@@ -1,27 +1,15 @@
 // maap-collector's command line. The collector is configured by environment variables alone (config.ts);
 // the flags only ask about it. Anything else is a mistake worth stopping for (exit 2), not starting a
 // service with a flag silently ignored.
-import { parseArgs } from 'node:util'
 import { configHelp } from './config-docs'
+import { UsageError, strictArgs } from './usage'
 
 export type BinCommand = 'run' | 'help' | 'version'
 
-/** Bad usage: a one-line message, exit status 2. */
-export class UsageError extends Error {}
+export { UsageError }
 
 export function binCommand (argv: string[]): BinCommand {
-  let values
-  try {
-    values = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
-      help: { type: 'boolean', short: 'h' },
-      version: { type: 'boolean', short: 'V' }
-    } }).values
-  } catch (err) {
-    const { code, message } = err as Error & { code?: string }
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(message.replace(/^Unknown option '([^']*)'.*$/s, 'unknown option $1'))
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new UsageError(message.replace(/^Unexpected argument '([^']*)'.*$/s, 'unexpected argument "$1"'))
-    throw new UsageError(message)
-  }
+  const { values } = strictArgs(argv, { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'V' } })
   if (values.help === true) return 'help'
   if (values.version === true) return 'version'
   return 'run'

@@ -13,11 +13,11 @@
 // Workers share nothing but MongoDB: each journals, acknowledges and drains on its own, and the MongoDB
 // sweeper is guarded by a lease there (retention/lease.ts).
 import cluster, { type Worker } from 'node:cluster'
-import { PrimaryRelay } from './cluster/ipc'
+import { ASK_TIMEOUT_MS, PrimaryRelay } from './cluster/ipc'
 import type { CollectorConfig } from './config'
 import { adoptSingleProcessJournal, workerJournalDir } from './journal/worker-dirs'
 import { primaryLogger } from './logger'
-import { aggregateMetrics, ASK_TIMEOUT_MS } from './routes/admin'
+import { aggregateMetrics } from './metrics/cluster'
 
 /** A worker that was up at least this long before it died is restarted at once. */
 const HEALTHY_MS = 10_000

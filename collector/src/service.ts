@@ -53,6 +53,8 @@ export class CollectorService {
   readonly deadLetter: DeadLetter
   /** The API keys in force (reloaded on SIGHUP). */
   readonly keys: KeyRing
+  /** This process's worker id under WORKER_COUNT > 1 (the primary sets MAAP_WORKER_ID); undefined in a single process. */
+  readonly workerId: number | undefined = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
   private readonly reader: JournalReader
   private readonly checkpoint: Checkpoint
   private sink: MongoSink | undefined
@@ -121,13 +123,12 @@ export class CollectorService {
   }
 
   private startReadSide (): void {
-    const workerId = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
     const journals = new JournalSet({
       dir: this.config.logDir,
       segments: () => this.journal.segments,
       end: () => this.journal.end,
       confirmed: () => this.drainer?.confirmed
-    }, workerId, this.sink !== undefined)
+    }, this.workerId, this.sink !== undefined)
     const sink = this.sink
     const drainer = this.drainer
     this.searcher = new Searcher(journals, sink === undefined || drainer === undefined

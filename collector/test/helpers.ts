@@ -13,3 +13,9 @@ Promise<{ app: FastifyInstance, logDir: string }> {
   t.teardown(() => app.close())
   return { app, logDir }
 }
+
+/** Listens on 127.0.0.1 (`port` 0: any free port) and resolves with the base URL. */
+export async function listen (app: FastifyInstance, port = 0): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port })
+  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
+}

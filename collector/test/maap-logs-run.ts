@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { build, loadConfig } from '@maap-event-logger/collector'
+import { listen } from './helpers'
 
 export const binPath = resolve(__dirname, '..', 'bin', 'maap-logs.js')
 
@@ -44,15 +45,13 @@ export function tempLogDir (): string {
   return mkdtempSync(join(tmpdir(), 'maap-logs-cli-'))
 }
 
-/** A collector on LOG_DIR `logDir`, listening on 127.0.0.1:`port` (0: any free port) unless `listen` is false. */
-export async function startCollector (logDir: string, env: Record<string, string> = {}, port = 0, listen = true):
+/** A collector on LOG_DIR `logDir`, listening on 127.0.0.1:`port` (0: any free port) unless `listening` is false. */
+export async function startCollector (logDir: string, env: Record<string, string> = {}, port = 0, listening = true):
 Promise<{ app: FastifyInstance, url: string, port: number }> {
   const app = await build(loadConfig({ LOG_DIR: logDir, TAIL_HEARTBEAT_INTERVAL: '1', ...env }))
-  if (!listen) return { app, url: '', port }
-  await app.listen({ host: '127.0.0.1', port })
-  const address = app.server.address()
-  const bound = typeof address === 'object' && address !== null ? address.port : port
-  return { app, url: `http://127.0.0.1:${bound}`, port: bound }
+  if (!listening) return { app, url: '', port }
+  const url = await listen(app, port)
+  return { app, url, port: Number(new URL(url).port) }
 }
 
 /** POST /logs as a client would; throws unless every event was accepted. */

@@ -3,16 +3,10 @@
 import t from 'tap'
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
-import type { FastifyInstance } from 'fastify'
 import { poll } from '../../test/support'
-import { buildTestApp } from './helpers'
+import { buildTestApp, listen } from './helpers'
 
 const keys = { API_KEYS: 'ingest-key-0123456789', ADMIN_API_KEY: 'admin-key-0123456789' }
-
-async function listen (app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 })
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
-}
 
 t.test('/health: 200 without a key, with MongoDB configured but unreachable', async t => {
   const { app } = await buildTestApp(t, { ...keys, MONGODB_URI: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=200', FLUSH_INTERVAL: '0.05' })

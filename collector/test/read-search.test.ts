@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { poll } from '../../test/support'
-import { buildTestApp } from './helpers'
+import { buildTestApp, listen } from './helpers'
 import { allPages, postEvents as post, search } from './read-helpers'
 
 const T0 = Date.parse('2026-11-30T00:00:00.000Z')
@@ -113,10 +113,9 @@ t.test('an export stops reading when the client goes away, and the collector goe
   const { app } = await buildTestApp(t, { JOURNAL_SEGMENT_BYTES: '1048576' })
   const batch = Array.from({ length: 5000 }, (_, i) => ({ message: `bulk ${i} ${'x'.repeat(200)}`, app_name: 'api', seq: i }))
   for (let i = 0; i < 16; i++) await post(app, batch)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
+  const url = await listen(app)
   const received = await new Promise<number>((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/logs', headers: { accept: 'application/x-ndjson' } }, res => {
+    const req = request(`${url}/logs`, { headers: { accept: 'application/x-ndjson' } }, res => {
       let bytes = 0
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length
@@ -141,8 +140,7 @@ t.test('a long export to a client slower than the collector leaves no listener b
   const { app } = await buildTestApp(t, { JOURNAL_SEGMENT_BYTES: '1048576' })
   const batch = Array.from({ length: 5000 }, (_, i) => ({ message: `bulk ${i} ${'x'.repeat(200)}`, app_name: 'api', seq: i }))
   for (let i = 0; i < 8; i++) await post(app, batch)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as { port: number }
+  const url = await listen(app)
   // Node warns once an emitter holds more than 10 listeners for one event: each wait for 'drain' that
   // left its 'close' listener behind would add one.
   const warnings: string[] = []
@@ -150,7 +148,7 @@ t.test('a long export to a client slower than the collector leaves no listener b
   process.on('warning', onWarning)
   t.teardown(() => { process.off('warning', onWarning) })
   const lines = await new Promise<number>((resolve, reject) => {
-    request({ port, host: '127.0.0.1', path: '/logs', headers: { accept: 'application/x-ndjson' } }, res => {
+    request(`${url}/logs`, { headers: { accept: 'application/x-ndjson' } }, res => {
       let n = 0
       res.on('data', (chunk: Buffer) => {
         for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) n++

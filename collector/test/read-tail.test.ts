@@ -4,9 +4,8 @@
 import t from 'tap'
 import { connect } from 'node:net'
 import { request, type IncomingMessage } from 'node:http'
-import type { FastifyInstance } from 'fastify'
 import { poll } from '../../test/support'
-import { buildTestApp } from './helpers'
+import { buildTestApp, listen } from './helpers'
 import { postEvents as post } from './read-helpers'
 
 interface SseMessage { id?: string, event?: string, data?: string }
@@ -69,11 +68,6 @@ class Sse {
   close (): void {
     this.req.destroy()
   }
-}
-
-async function listen (app: FastifyInstance): Promise<string> {
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
 }
 
 const seqsOf = (s: Sse): number[] => s.events.map(e => e.seq as number)

@@ -3,7 +3,7 @@
 // collected, so each test can assert that the page ran cleanly (a CSP violation is a console error).
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp } from './helpers'
+import { buildTestApp, listen } from './helpers'
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
@@ -23,10 +23,7 @@ export interface UiCollector { app: FastifyInstance, base: string, logDir: strin
 
 export async function startCollector (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string> = {}): Promise<UiCollector> {
   const { app, logDir } = await buildTestApp(t, env)
-  await app.listen({ port: 0, host: '127.0.0.1' })
-  const address = app.server.address()
-  if (address === null || typeof address === 'string') throw new Error('no port')
-  return { app, logDir, base: `http://127.0.0.1:${address.port}` }
+  return { app, logDir, base: await listen(app) }
 }
 
 export interface WatchedPage { page: Page, problems: string[] }

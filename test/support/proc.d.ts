@@ -2,3 +2,5 @@
 export function rssMb (pid: number): number
 /** Peak resident set size of a live process, in MB (Linux). */
 export function peakRssMb (pid: number): number
+/** CPU-seconds a live process has used so far, user and system (Linux). */
+export function cpuSeconds (pid: number): number

@@ -1,4 +1,4 @@
-// What /proc says about a process (Linux): its resident set now and at its peak. Plain CommonJS, so
+// What /proc says about a process (Linux): its resident set now and at its peak, and the CPU it used. Plain CommonJS, so
 // TypeScript tests and the .mjs benches share the one reader.
 'use strict'
 const { readFileSync } = require('node:fs')
@@ -19,4 +19,10 @@ function peakRssMb (pid) {
   return statusKb(pid, 'VmHWM') / 1024
 }
 
-module.exports = { rssMb, peakRssMb }
+/** CPU-seconds a live process has used so far, user and system (utime + stime, in clock ticks of 10 ms). */
+function cpuSeconds (pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+module.exports = { rssMb, peakRssMb, cpuSeconds }

@@ -1,6 +1,6 @@
 // maap-logs' command line: a subcommand, then flags named after the read API's parameters
 // (--app-name → app_name, --field k=v → f.k=v), checked here once so a typo never reaches the network.
-import { parseArgs, type ParseArgsConfig } from 'node:util'
+import { UsageError, strictArgs } from '../usage'
 import { helpFor } from './help'
 
 export const DEFAULT_URL = 'http://127.0.0.1:8181'
@@ -8,8 +8,7 @@ export const DEFAULT_LIMIT = 100
 /** The most one JSON page holds (the API's cap); past it, search reads the NDJSON export. */
 export const MAX_PAGE = 1000
 
-/** Bad usage: a one-line message, exit status 2. */
-export class UsageError extends Error {}
+export { UsageError }
 
 export interface Filters {
   appName: string | undefined
@@ -69,23 +68,6 @@ const COMMON_FLAGS = {
 } as const
 
 const SEARCH_FLAGS = { ...COMMON_FLAGS, limit: { type: 'string', short: 'n' }, all: { type: 'boolean' } } as const
-
-/** Node's parseArgs messages, made to read like the rest of ours. */
-function rephrase (err: Error & { code?: string }): string {
-  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return err.message.replace(/^Unknown option '([^']*)'.*$/s, 'unknown option $1')
-  if (err.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return err.message.replace(/^Unexpected argument '([^']*)'.*$/s, 'unexpected argument "$1"')
-  return err.message
-}
-
-function parse (args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown>, order: string[] } {
-  try {
-    const { values, tokens } = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true })
-    const order = (tokens ?? []).flatMap(t => t.kind === 'option' ? [t.name] : [])
-    return { values, order }
-  } catch (err) {
-    throw new UsageError(rephrase(err as Error))
-  }
-}
 
 function urlOf (raw: string): URL {
   let url: URL
@@ -150,12 +132,12 @@ export function parseCommand (argv: string[], env: Environment): Command {
   if (name === '-h' || name === '--help' || name === 'help') return { kind: 'help', text: helpFor(rest[0] === 'search' || rest[0] === 'tail' ? rest[0] : undefined) }
   if (name === '-V' || name === '--version') return { kind: 'version' }
   if (name === 'search') {
-    const { values, order } = parse(rest, SEARCH_FLAGS)
+    const { values, order } = strictArgs(rest, SEARCH_FLAGS)
     if (values.help === true) return { kind: 'help', text: helpFor('search') }
     return { kind: 'search', options: { ...common(values, order, env), limit: limitOf(values.limit as string | undefined, values.all === true) } }
   }
   if (name === 'tail') {
-    const { values, order } = parse(rest, COMMON_FLAGS)
+    const { values, order } = strictArgs(rest, COMMON_FLAGS)
     if (values.help === true) return { kind: 'help', text: helpFor('tail') }
     return { kind: 'tail', options: common(values, order, env) }
   }

@@ -2,8 +2,6 @@
 //
 // Exit status: 0 done or stopped with Ctrl-C; 1 the collector refused (a key) or could not be reached,
 // or an answer was cut short; 2 bad usage, a filter the collector rejected included.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { CollectorErrorCode } from '../errors'
 import { parseCommand, UsageError } from './args'
 import { ApiError, cutReason, Unreachable } from './http'
@@ -11,12 +9,9 @@ import { Output } from './output'
 import { inFlagTerms } from './query'
 import { search } from './search'
 import { tail } from './tail'
+import { VERSION } from '../version'
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
-
-function version (): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version
-}
 
 function say (text: string): void {
   process.stderr.write(`maap-logs: ${text}\n`)
@@ -43,7 +38,7 @@ export async function main (argv: string[]): Promise<number> {
     return EXIT.ok
   }
   if (command.kind === 'version') {
-    process.stdout.write(version() + '\n')
+    process.stdout.write(VERSION + '\n')
     return EXIT.ok
   }
   const { options } = command

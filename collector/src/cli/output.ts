@@ -1,9 +1,9 @@
 // Where events go: stdout, with its backpressure passed on (a slow pager slows the reading of the
 // collector, never fills our memory), and a closed pipe (`maap-logs search | head`) taken as "done".
-import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import { styleOf } from './style'
 import { formatEvent } from './format'
+import { drainedOrClosed } from '../streams'
 
 export class Output {
   /** Set once the reader went away (EPIPE): stop reading, exit 0. */
@@ -21,7 +21,7 @@ export class Output {
   /** Writes text as it is; waits while stdout's buffer is full. */
   async raw (text: string): Promise<void> {
     if (this.closed || text === '') return
-    if (!this.out.write(text)) await Promise.race([once(this.out, 'drain'), once(this.out, 'close')])
+    if (!this.out.write(text)) await drainedOrClosed(this.out)
   }
 
   /** One event from its JSON text: that text itself with --json, else a readable line. */

@@ -13,6 +13,9 @@
 import type { Serializable } from 'node:child_process'
 
 export type AskKind = 'metrics' | 'status' | 'flush'
+
+/** How long the primary waits for every worker on /status and /metrics, and on a force-flush. */
+export const ASK_TIMEOUT_MS: Readonly<Record<AskKind, number>> = { status: 2000, metrics: 2000, flush: 300_000 }
 const KINDS: ReadonlySet<string> = new Set<AskKind>(['metrics', 'status', 'flush'])
 
 /** The tag every message of ours carries; messages without it (node's, prom-client's) are not ours. */
@@ -175,7 +178,6 @@ export interface RelayOptions {
 }
 
 interface Collection {
-  kind: AskKind
   replies: Map<number, WorkerReply>
   waiting: Set<number>
   finish: () => void
@@ -249,7 +251,6 @@ export class PrimaryRelay {
     const replies = await new Promise<WorkerReply[]>(resolve => {
       let done = false
       const c: Collection = {
-        kind,
         replies: new Map(),
         waiting: new Set(members.map(m => m.id)),
         finish: () => {

@@ -7,7 +7,7 @@
 // Start-up only, before anything writes to these directories; async fs all the same, so nothing here can
 // hold up the event loop of a process that is already answering (a cluster primary relays /status).
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { ServiceLogger } from '../logger'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
 import { CHECKPOINT_FILE } from './checkpoint'
@@ -16,9 +16,17 @@ import { TORN_TAILS_FILE } from './torn-tail'
 
 const JOURNAL_FILES = new Set([CHECKPOINT_FILE, DEAD_LETTER_FILE, TORN_TAILS_FILE])
 
+/** The name of a cluster worker's journal directory under LOG_DIR; the group is the worker id. */
+export const WORKER_DIR = /^worker-(\d+)$/
+
 /** The journal directory of cluster worker `id`. */
 export function workerJournalDir (logDir: string, id: number): string {
   return join(logDir, `worker-${id}`)
+}
+
+/** The service's LOG_DIR, from a worker's own journal directory (itself in a single process). */
+export function serviceLogDir (journalDir: string): string {
+  return WORKER_DIR.test(basename(journalDir)) ? dirname(journalDir) : journalDir
 }
 
 function errnoCode (err: unknown): string | undefined {
@@ -53,7 +61,7 @@ async function journalFiles (dir: string): Promise<string[]> {
 export async function workerJournals (logDir: string): Promise<string[]> {
   let names: string[]
   try {
-    names = (await readdir(logDir)).filter(n => /^worker-\d+$/.test(n))
+    names = (await readdir(logDir)).filter(n => WORKER_DIR.test(n))
   } catch {
     return []
   }

@@ -7,7 +7,7 @@
 // Counters that mirror a total the collector keeps anyway are set from it at scrape time, so the hot path
 // pays nothing for them. Names carry the `maap_` prefix and base units (seconds, bytes); prom-client's
 // default process_* and nodejs_* metrics come along. With WORKER_COUNT > 1 the primary sums the workers'
-// registries (cluster/ipc.ts); each metric's `aggregator` says how, where summing would be wrong.
+// registries (metrics/cluster.ts, over cluster/ipc.ts); each metric's `aggregator` says how, where summing would be wrong.
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -17,7 +17,7 @@ import { LightHistogram, type Series } from './histogram'
 import { IngestCounts, REJECT_REASONS, type RouteCounts } from './ingest-counts'
 
 export interface MetricsOptions {
-  /** Live tail clients connected now (the tail registers it; 0 until then). */
+  /** Live tail clients connected now (the app passes the service's tail hub; 0 when not given). */
   tailClients?: () => number
 }
 

@@ -3,6 +3,9 @@
 // because it formats every field of the date for every event; the events of one batch fall mostly within
 // one second, so the text up to the seconds is kept and only the milliseconds are appended.
 
+/** The latest moment the collector accepts: 9999-12-31T23:59:59.999Z (ISO 8601's four-digit years). */
+export const MAX_DATE_MS = 253402300799999
+
 const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'))
 
 let cachedSecond = Number.NaN

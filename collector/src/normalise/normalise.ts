@@ -2,7 +2,7 @@
 // written to the local segment files and, later, inserted into MongoDB. See the README for the rules.
 import { ACCEPTED_LEVELS_TEXT, canonicalLevel } from './levels'
 import { freeName, needsRename, renameField } from './field-names'
-import { isoFromMillis } from './iso-time'
+import { MAX_DATE_MS, isoFromMillis } from './iso-time'
 import { newObjectIdHex } from './object-id'
 import { spliceLine } from './splice'
 import { lineHead } from '../journal/line-head'
@@ -27,7 +27,6 @@ export type NormaliseResult = { ok: true, line: string } | { ok: false, error: s
 const RESERVED = new Set(['_id', 'received_at'])
 // Fields handled explicitly below; everything else is copied as a dynamic field.
 const CORE = new Set(['level', 'message', 'app_name', 'timestamp'])
-const MAX_DATE_MS = 253402300799999 // 9999-12-31T23:59:59.999Z
 
 function fail (error: string): NormaliseResult {
   return { ok: false, error }

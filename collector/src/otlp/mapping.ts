@@ -1,4 +1,4 @@
-// One OTLP log record → one plain event object for normaliseEvent (ingest/normalise.ts), by the table in
+// One OTLP log record → one plain event object for normaliseEvent (normalise/normalise.ts), by the table in
 // the README ("OpenTelemetry and log shippers").
 //
 //   resource attributes ─► `resource` (nested once per resource) and app_name ← service.name
@@ -9,8 +9,8 @@
 // first segment is one of the event's own fields goes under `attributes` instead; where a key holds a
 // value and also has dotted children, the value is kept as `_value` inside the object. Nothing is dropped.
 import { freeName } from '../normalise/field-names'
-import { isoFromMillis } from '../normalise/iso-time'
-import { canonicalLevel } from '../normalise/levels'
+import { MAX_DATE_MS, isoFromMillis } from '../normalise/iso-time'
+import { CANONICAL_LEVELS, canonicalLevel } from '../normalise/levels'
 import { setField, type AnyValue, type KeyValue, type OtlpRecord, type OtlpScope } from './model'
 
 /** The event's own top-level fields: a record attribute with one of these names goes under `attributes`. */
@@ -18,8 +18,6 @@ export const OWN_FIELDS = new Set(['_id', 'received_at', 'app_name', 'level', 'm
   'severity_number', 'severity_text', 'trace_id', 'span_id', 'trace_flags', 'event_name', 'body', 'attributes',
   'dropped_attributes_count', 'resource', 'scope'])
 
-const LEVEL_BY_SEVERITY = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']
-const MAX_DATE_MS = 253402300799999
 
 type Fields = Record<string, unknown>
 
@@ -100,7 +98,7 @@ export function scopeFields (scope: OtlpScope): ScopeFields {
 
 /** The canonical level of a severity number 1–24; undefined outside that range. */
 export function levelOfSeverity (n: number): string | undefined {
-  return n >= 1 && n <= 24 ? LEVEL_BY_SEVERITY[(n - 1) >> 2] : undefined
+  return n >= 1 && n <= 24 ? CANONICAL_LEVELS[(n - 1) >> 2] : undefined
 }
 
 function messageOf (body: AnyValue | undefined): string {
@@ -141,7 +139,7 @@ function keyText (out: EventText, key: string): string {
   return k
 }
 
-const LEVEL_HEAD: Record<string, string> = Object.fromEntries(LEVEL_BY_SEVERITY.map(l => [l, `{"level":"${l}"`]))
+const LEVEL_HEAD: Record<string, string> = Object.fromEntries(CANONICAL_LEVELS.map(l => [l, `{"level":"${l}"`]))
 
 /**
  * The event for one record, and in `out.text` its JSON text: the same fields and values as

@@ -110,10 +110,10 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
     const lo = counter.bucketOf(Date.parse(c.block.minTs))
     return summaries && c.minOffset <= c.block.start && lo !== -1 && lo === counter.bucketOf(Date.parse(c.block.maxTs))
   }
-  const toRead = blocks.filter(c => !summed(c))
+  const toRead: typeof blocks = []
   for (const c of blocks) {
-    if (!summed(c)) continue
-    c.block.levels.forEach((n, level) => { if (allowed.has(level)) counter.add(Date.parse(c.block.minTs), level, n) })
+    if (!summed(c)) toRead.push(c)
+    else c.block.levels.forEach((n, level) => { if (allowed.has(level)) counter.add(Date.parse(c.block.minTs), level, n) })
   }
   const reader = new BlockReader()
   for (let i = 0; i < toRead.length; i++) {

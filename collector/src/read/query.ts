@@ -2,7 +2,7 @@
 // into a ReadQuery that both stores answer: the journal (match.ts) and MongoDB (mongo-query.ts). Every
 // parameter is taken as data — nothing of it reaches MongoDB as an operator or a field name unchecked.
 import { CANONICAL_LEVELS, canonicalLevel, type Level } from '../normalise/levels'
-import { isoFromMillis } from '../normalise/iso-time'
+import { MAX_DATE_MS, isoFromMillis } from '../normalise/iso-time'
 import { decodeCursor, type Cursor } from './cursor'
 
 export interface FieldFilter {
@@ -54,7 +54,6 @@ function single (params: Params, name: string): string | undefined {
 
 const RELATIVE = /^(\d{1,9})(s|m|h|d|w)$/
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-const MAX_DATE_MS = 253402300799999
 
 /** ISO 8601, epoch milliseconds, or a time relative to now (`15m`, `2h`, `7d`) → ISO 8601 (UTC, ms). */
 export function parseTime (name: string, raw: string, now: number): string {

@@ -8,6 +8,7 @@ import type { Collection, Document } from 'mongodb'
 import { basename, dirname, join } from 'node:path'
 import { Checkpoint } from '../journal/checkpoint'
 import { listSegments, type JournalPosition } from '../journal/writer'
+import { WORKER_DIR } from '../journal/worker-dirs'
 import { BlockIndex } from './block-index'
 
 /** Where an answer came from. */
@@ -113,8 +114,6 @@ function siblingSource (key: string, dir: string, mongo: boolean): JournalSource
     confirmed: async () => mongo ? await checkpoint.load().catch(() => undefined) : undefined
   }
 }
-
-const WORKER_DIR = /^worker-(\d+)$/
 
 /**
  * Every journal this process should read: its own, and with `workerId` set (a WORKER_COUNT worker, whose

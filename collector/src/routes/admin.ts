@@ -4,16 +4,14 @@
 // /force-flush, each worker's part).
 import cluster from 'node:cluster'
 import type { FastifyInstance } from 'fastify'
-import { AggregatorRegistry } from 'prom-client'
-import { type Channel, type WorkerReply, WorkerIpc } from '../cluster/ipc'
+import { ASK_TIMEOUT_MS, type AskKind, type Channel, type WorkerReply, WorkerIpc } from '../cluster/ipc'
 import { serviceStatus, type LocalStatus } from '../cluster/status'
 import { ClusterUnavailableError, FlushIncompleteError, MongoUnavailableError } from '../errors'
 import type { CollectorMetrics } from '../metrics/metrics'
 import { MongoNotConfiguredError, type CollectorService } from '../service'
+import { serviceLogDir } from '../journal/worker-dirs'
 import { TransientMongoError } from '../sink/mongo-sink'
 
-/** How long the primary waits for every worker (ipc.ts) on /status and /metrics, and on a force-flush. */
-export const ASK_TIMEOUT_MS = { status: 2000, metrics: 2000, flush: 300_000 } as const
 /** The asking worker waits this much longer than the primary, so the primary's partial answer arrives first. */
 const ASK_MARGIN_MS = 1000
 
@@ -33,17 +31,9 @@ export interface AdminOptions {
   metrics: CollectorMetrics
 }
 
-/** What the primary answers to a "metrics" question: every worker's registry, summed by prom-client. */
-export async function aggregateMetrics (replies: WorkerReply[]): Promise<string> {
-  const answered = replies.flatMap(r => r.ok ? [r.value as Awaited<ReturnType<CollectorMetrics['registry']['getMetricsAsJSON']>>] : [])
-  // A worker that did not answer is missing from the sums: say how many did, so a scrape can tell.
-  const reporting = [{ name: 'maap_cluster_workers_reporting', help: 'Workers whose metrics are in this scrape', type: 'gauge', aggregator: 'sum', values: [{ value: answered.length, labels: {} }] }]
-  return await AggregatorRegistry.aggregate([...answered, reporting] as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics()
-}
-
 export async function adminRoutes (app: FastifyInstance, opts: AdminOptions): Promise<void> {
   const { service, version, metrics } = opts
-  const workerId = process.env.MAAP_WORKER_ID === undefined ? null : Number(process.env.MAAP_WORKER_ID)
+  const workerId = service.workerId ?? null
 
   // POST routes here take no body: an empty one is fine whatever its Content-Type (many clients send
   // `application/json` on every request), and a body sent anyway is read (within BODY_LIMIT) and ignored.
@@ -86,7 +76,7 @@ export async function adminRoutes (app: FastifyInstance, opts: AdminOptions): Pr
     }, (fields, msg) => app.log.error(fields, msg))
     : undefined
   app.addHook('onClose', async () => ipc?.close())
-  const ask = async (kind: keyof typeof ASK_TIMEOUT_MS): Promise<unknown> => {
+  const ask = async (kind: AskKind): Promise<unknown> => {
     try {
       return await ipc!.ask(kind, ASK_TIMEOUT_MS[kind] + ASK_MARGIN_MS)
     } catch (err) {
@@ -96,7 +86,7 @@ export async function adminRoutes (app: FastifyInstance, opts: AdminOptions): Pr
 
   app.get('/status', async () => {
     if (ipc === undefined) return localStatus()
-    return serviceStatus(await ask('status') as WorkerReply[], localStatus(), service.config.logDir.replace(/[/\\]worker-\d+$/, ''))
+    return serviceStatus(await ask('status') as WorkerReply[], localStatus(), serviceLogDir(service.config.logDir))
   })
 
   app.post('/force-flush', async () => {

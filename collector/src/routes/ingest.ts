@@ -2,13 +2,13 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, JournalBusyError, JournalUnavailableError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
-import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
+import { InvalidEventError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
 import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
 import { applyMapping, shipperMapping, type ShipperMapping } from '../shippers/mapping'
+import { appendToJournal, eventLimits, ingestContext } from './journal-append'
 
 interface Rejection {
   index: number
@@ -86,26 +86,12 @@ function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Re
 
 export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
   const { service, metrics } = opts
-  const { maxEventDepth, maxEventFields, maxFieldNameLength } = service.config
-  const limits = { maxDepth: maxEventDepth, maxFields: maxEventFields, maxFieldNameLength }
-  const context = (appName: string | undefined): IngestContext =>
-    appName === undefined ? { limits, receivedAt: new Date().toISOString() } : { limits, receivedAt: new Date().toISOString(), appName }
+  const limits = eventLimits(service.config)
+  const context = (appName: string | undefined) => ingestContext(limits, appName)
 
   async function journal (lines: string, events: number, counts: RouteCounts): Promise<void> {
     const started = performance.now()
-    try {
-      await service.journal.append(lines, events)
-    } catch (err) {
-      if (err instanceof JournalWriteError) {
-        counts.countRejected('journal_unavailable', events)
-        throw new JournalUnavailableError((err.cause as Error).message)
-      }
-      if (err instanceof JournalQueueFullError) {
-        counts.countRejected('journal_busy', events)
-        throw new JournalBusyError()
-      }
-      throw err
-    }
+    await appendToJournal(service, lines, events, reason => counts.countRejected(reason, events))
     metrics.journalCommit((performance.now() - started) / 1000)
     counts.countAccepted(events)
   }
@@ -150,7 +136,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     if (typeof body === 'string' || Array.isArray(body)) elements = body
     else if (typeof body === 'object' && body !== null) elements = [body]
     else throw new NoEventsError()
-    const mapping = shipperMapping(request.query, maxFieldNameLength)
+    const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
     const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
     logsCounts.countBody(request.headers['content-length'])
     if (accepted === 0 && rejected.length === 0) throw new NoEventsError()

@@ -7,15 +7,15 @@
 // their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, and never 500: an
 // exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { JournalBusyError, JournalUnavailableError, OtlpUndecodableError } from '../errors'
-import { normaliseEvent, type IngestContext, type NormaliseResult } from '../normalise/normalise'
-import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
+import { OtlpUndecodableError } from '../errors'
+import { normaliseEvent, type NormaliseResult } from '../normalise/normalise'
 import { visitLogsJson } from '../otlp/json'
 import { eventText, recordEvent, resourceFields, scopeFields, type ScopeFields, type Shared } from '../otlp/mapping'
 import { OtlpDecodeError, type LogsVisitor } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
 import { visitLogsProtobuf } from '../otlp/protobuf'
 import type { CollectorService } from '../service'
+import { appendToJournal, eventLimits, ingestContext } from './journal-append'
 
 const PROTOBUF = 'application/x-protobuf'
 const JSON_TYPE = 'application/json'
@@ -27,8 +27,8 @@ function wantsProtobuf (request: FastifyRequest): boolean {
 
 export async function otlpRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
   const { service } = opts
-  const { maxEventDepth, maxEventFields, maxFieldNameLength } = service.config
-  const limits = { maxDepth: maxEventDepth, maxFields: maxEventFields, maxFieldNameLength }
+  const limits = eventLimits(service.config)
+  const { maxEventDepth } = service.config
 
   // The specification's media type, and the IANA-registered one.
   app.addContentTypeParser([PROTOBUF, 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
@@ -46,21 +46,9 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
     return reply.code(status).type(proto ? PROTOBUF : JSON_TYPE).send(statusBody(!proto, status, message))
   })
 
-  async function journal (lines: string, events: number): Promise<void> {
-    try {
-      await service.journal.append(lines, events)
-    } catch (err) {
-      if (err instanceof JournalWriteError) throw new JournalUnavailableError((err.cause as Error).message)
-      if (err instanceof JournalQueueFullError) throw new JournalBusyError()
-      throw err
-    }
-  }
-
   app.post('/v1/logs', async (request, reply: FastifyReply) => {
     const proto = Buffer.isBuffer(request.body)
-    const ctx: IngestContext = request.keyAppName === undefined
-      ? { limits, receivedAt: new Date().toISOString() }
-      : { limits, receivedAt: new Date().toISOString(), appName: request.keyAppName }
+    const ctx = ingestContext(limits, request.keyAppName)
     let lines = ''
     let accepted = 0
     let rejected = 0
@@ -92,7 +80,7 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
       throw err
     }
     service.countRejected(rejected)
-    if (accepted > 0) await journal(lines, accepted)
+    if (accepted > 0) await appendToJournal(service, lines, accepted)
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`
     return await reply.code(200).type(proto ? PROTOBUF : JSON_TYPE).send(exportResponse(!proto, rejected, message))
   })

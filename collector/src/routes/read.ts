@@ -10,6 +10,7 @@ import { QueryParameterError, fieldPath, parseReadQuery, type ReadQuery } from '
 import { hitJson, type Searcher } from '../read/search'
 import type { TailHub } from '../read/tail'
 import { decodePosition } from '../read/tail-position'
+import { drainedOrClosed } from '../streams'
 
 const SEARCH_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
 const TAIL_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
@@ -53,16 +54,6 @@ async function send (res: ServerResponse, text: string): Promise<boolean> {
   if (res.write(text)) return true
   await drainedOrClosed(res)
   return !res.destroyed
-}
-
-/** Waits for 'drain' or 'close', whichever comes first, and leaves no listener for the other behind. */
-async function drainedOrClosed (res: ServerResponse): Promise<void> {
-  const stop = new AbortController()
-  try {
-    await Promise.race([once(res, 'drain', { signal: stop.signal }), once(res, 'close', { signal: stop.signal })])
-  } finally {
-    stop.abort() // the loser's listener goes; its AbortError is taken by the race
-  }
 }
 
 async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply): Promise<void> {

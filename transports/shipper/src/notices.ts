@@ -51,11 +51,6 @@ export class Notices {
     this.#drops = new DropLine(this.#clock, text => this.line(text))
   }
 
-  /** Someone hears this side's errors (and so stderr does not need to). */
-  heard (): boolean {
-    return this.#heard()
-  }
-
   /** An error to tell: onError and 'error' listeners; stderr when nobody hears it and `print` allows. */
   error (err: ShipperError, print = true): void {
     if (this.#onError !== undefined) {

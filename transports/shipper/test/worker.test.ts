@@ -128,7 +128,8 @@ t.test('EXIT closes the hosted shipper and settles, without a reply', async t =>
   t.match(shipper.stats(), { sent: 0, dropped: 1, queued: 0 }, 'settled: the record is accounted for')
 })
 
-t.test('a worker that dies is reported, and waiters are released', async t => {
+/** startShipperThread with its Worker class spied on: `started` holds each worker thread it starts. */
+function spiedStart (t: Tap.Test): { start: typeof import('@maap-event-logger/shipper')['startShipperThread'], started: threads.Worker[] } {
   const started: threads.Worker[] = []
   class Spied extends threads.Worker {
     constructor (...args: ConstructorParameters<typeof threads.Worker>) {
@@ -139,6 +140,11 @@ t.test('a worker that dies is reported, and waiters are released', async t => {
   const { startShipperThread: start } = t.mockRequire<typeof import('@maap-event-logger/shipper')>('@maap-event-logger/shipper', {
     'node:worker_threads': { ...threads, Worker: Spied }
   })
+  return { start, started }
+}
+
+t.test('a worker that dies is reported, and waiters are released', async t => {
+  const { start, started } = spiedStart(t)
   const w = start({ url: 'http://127.0.0.1:1', closeTimeout: 60_000 })
   const failures: Error[] = []
   w.on('failed', e => failures.push(e))
@@ -153,16 +159,7 @@ t.test('a worker that dies is reported, and waiters are released', async t => {
 })
 
 t.test('the application side fails loudly on a message it does not know: error, then the worker is stopped', async t => {
-  const started: threads.Worker[] = []
-  class Spied extends threads.Worker {
-    constructor (...args: ConstructorParameters<typeof threads.Worker>) {
-      super(...args)
-      started.push(this)
-    }
-  }
-  const { startShipperThread: start } = t.mockRequire<typeof import('@maap-event-logger/shipper')>('@maap-event-logger/shipper', {
-    'node:worker_threads': { ...threads, Worker: Spied }
-  })
+  const { start, started } = spiedStart(t)
   for (const bogus of [{ code: 'BOGUS' }, { code: 'FLUSHED', id: 999, stats: {} }, { code: 'EVENT', name: 'nonsense', data: null }]) {
     const w = start({ url: 'http://127.0.0.1:1' })
     const errors: Array<{ code: string, message: string }> = []
