@@ -1,12 +1,13 @@
 // The documented REST API on the embedded (journal-only) store, through Fastify's inject().
 import t from 'tap'
 import { gzipSync } from 'node:zlib'
-import { readdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { segments } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 async function journalLines (logDir: string): Promise<Array<Record<string, unknown>>> {
-  const names = (await readdir(logDir)).filter(n => n.endsWith('.ndjson') && n.startsWith('maap-2')).sort()
+  const names = segments(logDir)
   const out: Array<Record<string, unknown>> = []
   for (const n of names) {
     for (const line of (await readFile(join(logDir, n), 'utf8')).split('\n')) if (line) out.push(JSON.parse(line))

@@ -5,7 +5,7 @@ import { readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import { CollectorMetrics } from '../src/metrics/metrics'
 import { REJECT_REASONS } from '../src/metrics/ingest-counts'
-import { connectTestClient, testMongoUri, uniqueDbName } from '../../test/support'
+import { connectTestClient, segments, testMongoUri, uniqueDbName } from '../../test/support'
 import { buildTestApp } from './helpers'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
@@ -78,7 +78,7 @@ t.test('embedded mode: events received, accepted and rejected by route and reaso
 
   const status = (await app.inject({ method: 'GET', url: '/status' })).json()
   t.equal(value(samples, 'maap_journal_segments'), status.journal.segments)
-  const onDisk = readdirSync(logDir).filter(n => n.startsWith('maap-2')).reduce((n, f) => n + statSync(join(logDir, f)).size, 0)
+  const onDisk = segments(logDir).reduce((n, f) => n + statSync(join(logDir, f)).size, 0)
   t.ok(onDisk > 0)
   t.equal(value(samples, 'maap_journal_bytes'), onDisk, 'journal bytes are the segment files\' sizes')
   t.equal(value(samples, 'maap_journal_write_errors_total'), 0)
@@ -125,10 +125,10 @@ t.test('journal write errors, and events refused because the journal failed or w
   // Tiny segments: the writes after the failure open new ones.
   for (let i = 20; i < 23; i++) t.equal((await app.inject(ndjson([big(i), big(i + 10)]))).statusCode, 200)
   const later = parse((await app.inject({ method: 'GET', url: '/metrics' })).body)
-  const segments = readdirSync(logDir).filter(n => n.startsWith('maap-2'))
-  t.ok(segments.length >= 2, `tiny segments: ${segments.length} of them`)
-  t.equal(value(later, 'maap_journal_segments'), segments.length)
-  t.equal(value(later, 'maap_journal_bytes'), segments.reduce((n, f) => n + statSync(join(logDir, f)).size, 0), 'closed segments by their size, the open one by its end')
+  const names = segments(logDir)
+  t.ok(names.length >= 2, `tiny segments: ${names.length} of them`)
+  t.equal(value(later, 'maap_journal_segments'), names.length)
+  t.equal(value(later, 'maap_journal_bytes'), names.reduce((n, f) => n + statSync(join(logDir, f)).size, 0), 'closed segments by their size, the open one by its end')
 })
 
 t.test('with MongoDB: backlog, flushed, MongoDB up, flush latency, dead letters, duplicates on replay', async t => {

@@ -2,11 +2,11 @@
 // worker replays its own journal (LOG_DIR/worker-1) before it listens, and every acknowledged event ends up
 // in MongoDB exactly once.
 import t from 'tap'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { startCollector, type RunningCollector, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, type LoadState, connectTestClient, poll, testMongoUri, uniqueDbName, matchLog } from '../support'
+import { startCollector, type RunningCollector, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, type LoadState, connectTestClient, poll, testMongoUri, uniqueDbName, matchLog, journaled } from '../support'
 
 /** Clients give up on a request after this long (it is then not acknowledged, and sent again as a new event). */
 const REQUEST_TIMEOUT_MS = 5000
@@ -124,9 +124,7 @@ t.test('WORKER_COUNT=2 without MongoDB: connections alternate between workers, e
   while (seen.size < 2) seen.add((await freshStatus(c)).process.worker_id)
   t.same([...seen].sort(), [1, 2], '/status answers for the worker that took the connection')
   t.equal(await c.stop('SIGTERM'), 0)
-  const journaled = (id: number): string => readdirSync(join(c.logDir, `worker-${id}`))
-    .filter(n => n.endsWith('.ndjson')).map(n => readFileSync(join(c.logDir, `worker-${id}`, n), 'utf8')).join('')
-  const lines = [journaled(1), journaled(2)].map(text => text.split('\n').filter(Boolean).length)
+  const lines = [1, 2].map(id => journaled(join(c.logDir, `worker-${id}`)).length)
   t.ok(lines[0]! > 0 && lines[1]! > 0, `both workers journaled events in their own directory (${lines.join(' + ')})`)
   t.equal(lines[0]! + lines[1]!, 10, 'each event in exactly one journal')
 })

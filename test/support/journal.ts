@@ -3,10 +3,11 @@
 // is exactly what it has acknowledged. Each line is parsed as JSON.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { SEGMENT_NAME } from '../../collector/src/journal/segment-name'
 
-/** Journal segment files in LOG_DIR, oldest first. */
+/** Journal segment files in LOG_DIR (not the dead letters), oldest first. */
 export function segments (logDir: string): string[] {
-  return readdirSync(logDir).filter(f => /^maap-.*\.ndjson$/.test(f)).sort()
+  return readdirSync(logDir).filter(f => SEGMENT_NAME.test(f)).sort()
 }
 
 export function journaled (logDir: string): Array<Record<string, unknown>> {

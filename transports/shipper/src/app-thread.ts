@@ -3,6 +3,8 @@
 // imported from here loads the Shipper or undici; a test proves it (test/app-thread.test.ts).
 export { startShipperThread, type ShipperThread, type StartThreadOptions } from './thread/app-side'
 export { EXIT_MARGIN_MS } from './thread/exit-flush'
+/** The shipper events a ShipperThread re-emits from its worker (besides 'error'). */
+export { FORWARDED as THREAD_EVENTS } from './thread/protocol'
 export { ShipperError, ERROR_CODES, type ShipperErrorCode } from './errors'
 export { DEFAULTS, resolveOptions, type ShipperOptions, type ResolvedOptions } from './options'
 export type { ShipperStats } from './stats'

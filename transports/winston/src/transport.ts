@@ -8,14 +8,11 @@
 // delivered. process.exit() without end(): the shipper worker's exit flush (flushOnExit).
 import TransportStream from 'winston-transport'
 // The app-thread entry: this thread only serialises, and must not load the core's HTTP client.
-import { resolveOptions, startShipperThread, type ShipperStats, type ShipperThread } from '@maap-event-logger/shipper/app-thread'
+import { startShipperThread, THREAD_EVENTS, type ShipperStats, type ShipperThread } from '@maap-event-logger/shipper/app-thread'
 import { ShipperError } from './errors'
 import type { Levels } from './levels'
 import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
 import { RecordSerialiser } from './record'
-
-/** Shipper events re-emitted by the transport, with the core's payloads. */
-const FORWARDED = ['sent', 'retry', 'rejected', 'dropped', 'spooled'] as const
 
 export class MaapTransport extends TransportStream {
   readonly #thread: ShipperThread
@@ -26,16 +23,15 @@ export class MaapTransport extends TransportStream {
   /** Throws ShipperError MAAP_SHIP_INVALID_OPTION (naming the option) for a bad option; never after. */
   constructor (options: MaapTransportOptions = {}) {
     super(winstonOptions(options))
-    const forWorker = shipperOptions(options)
-    // Checked here, on the application's stack, so a bad option fails at construction and not
-    // later inside the worker; env fallbacks (MAAP_URL, MAAP_API_KEY, MAAP_APP_NAME) resolve here too.
-    const resolved = resolveOptions(forWorker)
     this.#onError = options.onError
-    this.#closeTimeout = resolved.closeTimeout
-    this.#record = new RecordSerialiser(resolved.appName)
     // The worker client decides what reaches stderr; only this transport knows who hears its 'warn'.
-    this.#thread = startShipperThread(forWorker, { flushOnExit: true, heard: () => this.#heard(), stderrPrefix: 'maap-winston' })
-    for (const name of FORWARDED) this.#thread.on(name, (data: unknown) => this.emit(name, data))
+    // It checks the options on the application's stack, so a bad option fails at construction and not
+    // later inside the worker; env fallbacks (MAAP_URL, MAAP_API_KEY, MAAP_APP_NAME) resolve there too.
+    this.#thread = startShipperThread(shipperOptions(options), { flushOnExit: true, heard: () => this.#heard(), stderrPrefix: 'maap-winston' })
+    this.#closeTimeout = this.#thread.options.closeTimeout
+    this.#record = new RecordSerialiser(this.#thread.options.appName)
+    // Shipper events are re-emitted by the transport, with the core's payloads.
+    for (const name of THREAD_EVENTS) this.#thread.on(name, (data: unknown) => this.emit(name, data))
     this.#thread.on('error', (err: ShipperError) => this.#warn(err))
     // A dead worker is reported like a drop.
     this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, { cause: err })))

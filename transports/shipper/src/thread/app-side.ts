@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import { Worker } from 'node:worker_threads'
 import type { Clock } from '../clock'
 import { Notices } from '../notices'
-import { resolveOptions, type ShipperOptions } from '../options'
+import { resolveOptions, type ResolvedOptions, type ShipperOptions } from '../options'
 import type { ShipperStats } from '../stats'
 import { flushOnExit, forget, type ExitFlushable } from './exit-flush'
 import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './protocol'
@@ -49,6 +49,8 @@ export interface StartThreadOptions {
  * prints the same things.
  */
 export class ShipperThread extends EventEmitter implements ExitFlushable {
+  /** The options the worker runs with, checked and completed from the environment on the caller's stack. */
+  readonly options: ResolvedOptions
   readonly #worker: Worker
   readonly #state: Int32Array
   readonly #notices: Notices
@@ -70,7 +72,8 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     this.#heard = heard ?? (event => this.listenerCount(event) > 0)
     this.#notices = new Notices(this, { prefix: stderrPrefix, clock, heard: () => this.#heard('error') })
     // On the caller's stack, so a bad option throws here and not later inside the worker.
-    const { closeTimeout } = resolveOptions(options)
+    this.options = resolveOptions(options)
+    const { closeTimeout } = this.options
     const data: WorkerData = { options, state: new SharedArrayBuffer(4), prefix: this.#notices.prefix }
     this.#state = new Int32Array(data.state!)
     this.#worker = new Worker(require.resolve('./entry'), { workerData: data })
