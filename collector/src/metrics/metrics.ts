@@ -8,10 +8,9 @@
 // pays nothing for them. Names carry the `maap_` prefix and base units (seconds, bytes); prom-client's
 // default process_* and nodejs_* metrics come along. With WORKER_COUNT > 1 the primary sums the workers'
 // registries (metrics/cluster.ts, over cluster/ipc.ts); each metric's `aggregator` says how, where summing would be wrong.
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client'
+import { ClosedSizes } from '../journal/closed-sizes'
 import type { CollectorService } from '../service'
 import { LightHistogram, type Series } from './histogram'
 import { IngestCounts, REJECT_REASONS, type RouteCounts } from './ingest-counts'
@@ -30,10 +29,11 @@ export class CollectorMetrics {
   private readonly requestSeconds: LightHistogram
   private readonly commitSeconds: Series
   private readonly flushSeconds: Series
-  /** Sizes of closed segments (they no longer change), so a scrape stats each segment once. */
-  private readonly segmentBytes = new Map<string, number>()
+  /** Sizes of closed segments, so a scrape stats each segment once. */
+  private readonly segmentBytes: ClosedSizes
 
   constructor (private readonly service: CollectorService, opts: MetricsOptions = {}) {
+    this.segmentBytes = new ClosedSizes(service.config.logDir)
     const registers = [this.registry]
     const tailClients = opts.tailClients ?? (() => 0)
     const routes = this.ingest.routes
@@ -142,18 +142,11 @@ export class CollectorMetrics {
   private async journalBytes (): Promise<number> {
     const journal = this.service.journal
     const current = journal.end
-    const listed = new Set(journal.segments)
-    for (const name of this.segmentBytes.keys()) if (!listed.has(name)) this.segmentBytes.delete(name)
+    this.segmentBytes.retain(journal.segments)
     let bytes = current.offset
-    for (const name of listed) {
-      if (name === current.segment) continue
-      let size = this.segmentBytes.get(name)
-      if (size === undefined) {
-        // A segment deleted between the listing and here (retention) simply counts no more.
-        size = await stat(join(this.service.config.logDir, name)).then(s => s.size, () => 0)
-        this.segmentBytes.set(name, size)
-      }
-      bytes += size
+    for (const name of journal.segments) {
+      // A segment deleted between the listing and here (retention) simply counts no more.
+      if (name !== current.segment) bytes += await this.segmentBytes.of(name, true).catch(() => 0)
     }
     return bytes
   }

@@ -3,11 +3,12 @@
 // see every event the service acknowledged. Its own journal is read up to the writer's committed end; a
 // sibling's up to its last whole line (a sibling writes a group before acknowledging it, so a search may
 // see an event a moment before its sender gets the ack).
-import { readdir, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import type { Collection, Document } from 'mongodb'
 import { basename, dirname, join } from 'node:path'
 import { Checkpoint } from '../journal/checkpoint'
 import { listSegments, type JournalPosition } from '../journal/writer'
+import { ClosedSizes } from '../journal/closed-sizes'
 import { WORKER_DIR } from '../journal/worker-dirs'
 import { BlockIndex } from './block-index'
 
@@ -37,38 +38,6 @@ export interface OwnJournal {
   segments: () => readonly string[]
   end: () => JournalPosition
   confirmed: () => JournalPosition | undefined
-}
-
-async function sizeOf (file: string): Promise<number> {
-  try {
-    return (await stat(file)).size
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw err
-  }
-}
-
-/**
- * Sizes of segments that no longer grow (every segment but the newest), asked of the file system once:
- * searches and tails ask for ends often.
- */
-class ClosedSizes {
-  private readonly sizes = new Map<string, number>()
-  constructor (private readonly dir: string) {}
-
-  async of (segment: string, closed: boolean): Promise<number> {
-    const known = this.sizes.get(segment)
-    if (known !== undefined) return known
-    const size = await sizeOf(join(this.dir, segment))
-    if (closed) this.sizes.set(segment, size)
-    return size
-  }
-
-  retain (names: readonly string[]): void {
-    if (this.sizes.size <= names.length) return
-    const keep = new Set(names)
-    for (const name of this.sizes.keys()) if (!keep.has(name)) this.sizes.delete(name)
-  }
 }
 
 function ownSource (key: string, own: OwnJournal): JournalSource {
