@@ -3,28 +3,17 @@
 // unconfirmed journal).
 import t from 'tap'
 import { request } from 'node:http'
-import { startCollector, type RunningCollector, connectTestClient, testMongoUri, uniqueDbName } from './support'
-
-/** A request on a new connection, so that the primary deals it to the next worker. */
-async function fresh (c: RunningCollector, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number, text: string }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(`${c.url}${path}`, { agent: false, method, headers }, res => {
-      let text = ''
-      res.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => resolve({ status: res.statusCode!, text }))
-    }).on('error', reject)
-    req.end(body)
-  })
-}
+import { startCollector, type RunningCollector, connectTestClient, testMongoUri, uniqueDbName, freshRequest } from './support'
 
 async function postEach (c: RunningCollector, from: number, to: number): Promise<void> {
   for (let seq = from; seq < to; seq++) {
-    const res = await fresh(c, 'POST', '/log', JSON.stringify({ message: `m ${seq}`, app_name: 'w', seq }), { 'content-type': 'application/json' })
+    const res = await freshRequest(c, 'POST', '/log', { body: JSON.stringify({ message: `m ${seq}`, app_name: 'w', seq }), headers: { 'content-type': 'application/json' } })
     if (res.status !== 201) throw new Error(res.text)
   }
 }
 
 async function searchSeqs (c: RunningCollector): Promise<number[]> {
-  const res = await fresh(c, 'GET', '/logs?limit=1000')
+  const res = await freshRequest(c, 'GET', '/logs?limit=1000')
   return (JSON.parse(res.text).events as Array<{ seq: number }>).map(e => e.seq).sort((a, b) => a - b)
 }
 
@@ -86,8 +75,8 @@ t.test('WORKER_COUNT=2 with MongoDB: confirmed and unconfirmed events of both wo
   await c.waitForLog({ msg: /^all workers listening at/ })
   await postEach(c, 0, 20)
   // Flush whichever workers the next two connections reach (at least one of them), then more events.
-  await fresh(c, 'POST', '/force-flush')
-  await fresh(c, 'POST', '/force-flush')
+  await freshRequest(c, 'POST', '/force-flush')
+  await freshRequest(c, 'POST', '/force-flush')
   t.ok(await client.db(dbName).collection('logs').countDocuments() > 0, 'some events are in MongoDB')
   await postEach(c, 20, 30)
   for (let i = 0; i < 4; i++) t.same(await searchSeqs(c), range(0, 30), `search ${i + 1}`)

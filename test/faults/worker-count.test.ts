@@ -4,9 +4,8 @@
 import t from 'tap'
 import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { request } from 'node:http'
 import { join } from 'node:path'
-import { startCollector, type RunningCollector, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, type LoadState, connectTestClient, poll, testMongoUri, uniqueDbName, matchLog, journaled } from '../support'
+import { startCollector, type RunningCollector, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, type LoadState, connectTestClient, poll, testMongoUri, uniqueDbName, matchLog, journaled, freshRequest } from '../support'
 
 /** Clients give up on a request after this long (it is then not acknowledged, and sent again as a new event). */
 const REQUEST_TIMEOUT_MS = 5000
@@ -20,16 +19,9 @@ interface ServiceStatus extends ProcessStatus { workers: Array<ProcessStatus | {
  * hands to a worker at the moment it dies is never answered (node:cluster), hence the timeout.
  */
 async function fresh (c: RunningCollector, path: string, body?: object): Promise<{ status: number, json: any }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(`${c.url}${path}`, { agent: false, method: body === undefined ? 'GET' : 'POST', headers: { 'content-type': 'application/json' } }, res => {
-      let text = ''
-      res.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => {
-        try { resolve({ status: res.statusCode!, json: JSON.parse(text) }) } catch (err) { reject(err) }
-      })
-    }).on('error', reject)
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error('no answer')))
-    req.end(body === undefined ? undefined : JSON.stringify(body))
-  })
+  const answer = await freshRequest(c, body === undefined ? 'GET' : 'POST', path,
+    { headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: REQUEST_TIMEOUT_MS })
+  return { status: answer.status, json: answer.json() }
 }
 
 async function freshStatus (c: RunningCollector): Promise<ServiceStatus> {

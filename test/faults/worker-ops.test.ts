@@ -2,24 +2,10 @@
 // whichever worker takes the connection (they ask each other through the primary), and a worker that
 // cannot answer is named rather than silently left out.
 import t from 'tap'
-import { request } from 'node:http'
-import { startCollector, type RunningCollector, connectTestClient, testMongoUri, uniqueDbName } from '../support'
+import { startCollector, type RunningCollector, connectTestClient, testMongoUri, uniqueDbName, freshRequest } from '../support'
 
 const adminKey = 'admin-key-0123456789'
 const admin = { authorization: `Bearer ${adminKey}` }
-
-/** One request on a new connection, so the primary deals it to the next worker in turn. */
-async function fresh (c: RunningCollector, method: string, path: string, opts: { headers?: Record<string, string>, body?: string, timeoutMs?: number } = {}):
-Promise<{ status: number, text: string, json: () => any }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(`${c.url}${path}`, { agent: false, method, headers: opts.headers ?? {} }, res => {
-      let text = ''
-      res.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => resolve({ status: res.statusCode!, text, json: () => JSON.parse(text) }))
-    }).on('error', reject)
-    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error('no answer')))
-    req.end(opts.body)
-  })
-}
 
 function metric (text: string, line: RegExp): number {
   const m = new RegExp(`^${line.source} (\\S+)$`, 'm').exec(text)
@@ -47,14 +33,14 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
   const pids = await workerPids(c)
   const events = 20
   for (let i = 0; i < events; i++) {
-    const res = await fresh(c, 'POST', '/log', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `m${i}`, app_name: 'w' }) })
+    const res = await freshRequest(c, 'POST', '/log', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `m${i}`, app_name: 'w' }) })
     t.equal(res.status, 201)
   }
 
   // Both workers answer /status, and each answers for the service.
   const answeredBy = new Set<number>()
   for (let i = 0; i < 10 && answeredBy.size < 2; i++) {
-    const status = (await fresh(c, 'GET', '/status', { headers: admin })).json()
+    const status = (await freshRequest(c, 'GET', '/status', { headers: admin })).json()
     answeredBy.add(status.process.worker_id)
     t.same(Object.keys(status).slice(0, 6), ['status', 'mongodb_status', 'buffer_size', 'time_since_last_flush', 'version', 'timestamp'])
     t.match(status, { accepted_total: events, buffer_size: events, flushed_total: 0, workers_answering: 2 }, `answered by worker ${status.process.worker_id}`)
@@ -66,9 +52,9 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
   }
   t.same([...answeredBy].sort(), [1, 2])
 
-  t.equal((await fresh(c, 'GET', '/metrics')).status, 401, 'the admin key guards /metrics')
+  t.equal((await freshRequest(c, 'GET', '/metrics')).status, 401, 'the admin key guards /metrics')
   for (let i = 0; i < 2; i++) {
-    const text = (await fresh(c, 'GET', '/metrics', { headers: admin })).text
+    const text = (await freshRequest(c, 'GET', '/metrics', { headers: admin })).text
     t.equal(metric(text, /maap_events_accepted_total\{route="\/log"\}/), events, 'one scrape reports the whole service')
     t.equal(metric(text, /maap_events_received_total\{route="\/log"\}/), events)
     t.equal(metric(text, /maap_mongodb_backlog_events/), events)
@@ -78,7 +64,7 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
     t.ok(metric(text, /process_resident_memory_bytes/) > 0, 'default metrics, summed over the workers')
   }
 
-  const flush = await fresh(c, 'POST', '/force-flush', { headers: { ...admin, 'content-type': 'application/json' } })
+  const flush = await freshRequest(c, 'POST', '/force-flush', { headers: { ...admin, 'content-type': 'application/json' } })
   t.equal(flush.status, 200, flush.text)
   const body = flush.json()
   t.equal(body.status, 'success')
@@ -87,9 +73,9 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
   t.ok(body.workers.every((w: { flushed: number }) => w.flushed > 0), 'each worker flushed its own')
   t.equal(await coll.countDocuments(), events, 'everything is in MongoDB, whichever worker took the flush')
 
-  const after = (await fresh(c, 'GET', '/status', { headers: admin })).json()
+  const after = (await freshRequest(c, 'GET', '/status', { headers: admin })).json()
   t.match(after, { buffer_size: 0, flushed_total: events, mongodb_status: 'connected' })
-  const text = (await fresh(c, 'GET', '/metrics', { headers: admin })).text
+  const text = (await freshRequest(c, 'GET', '/metrics', { headers: admin })).text
   t.equal(metric(text, /maap_events_flushed_total/), events)
   t.equal(metric(text, /maap_mongodb_up/), 1)
   t.equal(await c.stop('SIGTERM'), 0)
@@ -104,7 +90,7 @@ t.test('WORKER_COUNT=2: a worker that does not answer is named in /status and mi
   // Connections dealt to the frozen worker hang: only worker 1's answers come back.
   const fromWorker1 = async (path: string): Promise<{ status: number, text: string, json: () => any }> => {
     for (;;) {
-      const res = await fresh(c, 'GET', path, { timeoutMs: 5000 }).catch(() => undefined)
+      const res = await freshRequest(c, 'GET', path, { timeoutMs: 5000 }).catch(() => undefined)
       if (res !== undefined) return res
     }
   }

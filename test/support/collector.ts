@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { request } from 'node:http'
 import { createInterface } from 'node:readline'
 import { poll } from './poll'
 
@@ -164,4 +165,23 @@ export async function flushCollector (collector: RunningCollector): Promise<void
     // The reply keeps the original service's shape: the count is only in its message.
     if (Number(/^Flushed (\d+) logs/.exec(body.message ?? '')?.[1]) === 0) return
   }
+}
+
+export interface FreshAnswer { status: number, text: string, json: () => any }
+
+/**
+ * One request on a new connection (no keep-alive), so that a WORKER_COUNT > 1 primary deals it to the
+ * next worker in turn. A connection handed to a worker at the moment it dies is never answered
+ * (node:cluster): the request gives up after `timeoutMs`.
+ */
+export async function freshRequest (c: RunningCollector, method: string, path: string,
+  opts: { headers?: Record<string, string>, body?: string, timeoutMs?: number } = {}): Promise<FreshAnswer> {
+  return await new Promise((resolve, reject) => {
+    const req = request(`${c.url}${path}`, { agent: false, method, headers: opts.headers ?? {} }, res => {
+      let text = ''
+      res.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => resolve({ status: res.statusCode!, text, json: () => JSON.parse(text) }))
+    }).on('error', reject)
+    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error('no answer')))
+    req.end(opts.body)
+  })
 }
