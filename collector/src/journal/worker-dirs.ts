@@ -6,6 +6,7 @@
 //
 // Start-up only, before anything writes to these directories; async fs all the same, so nothing here can
 // hold up the event loop of a process that is already answering (a cluster primary relays /status).
+import type { Dirent } from 'node:fs'
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { ServiceLogger } from '../logger'
@@ -29,30 +30,19 @@ export function serviceLogDir (journalDir: string): string {
   return WORKER_DIR.test(basename(journalDir)) ? dirname(journalDir) : journalDir
 }
 
-function errnoCode (err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code
-}
-
-/** Entry names in `dir`; none when it does not exist. */
-async function entries (dir: string): Promise<string[]> {
+/** The entries of `dir`; none when it does not exist. */
+async function listDir (dir: string): Promise<Dirent[]> {
   try {
-    return await readdir(dir)
+    return await readdir(dir, { withFileTypes: true })
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return []
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw err
   }
 }
 
-/** The collector's own journal files in `dir` (segments, checkpoint, dead letters, torn tails). */
-async function journalFiles (dir: string): Promise<string[]> {
-  let found
-  try {
-    found = await readdir(dir, { withFileTypes: true })
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return []
-    throw err
-  }
-  return found
+/** The collector's own journal files among `entries` (segments, checkpoint, dead letters, torn tails). */
+function journalFiles (entries: Dirent[]): string[] {
+  return entries
     .filter(e => e.isFile() && (JOURNAL_FILES.has(e.name) || parseSegmentName(e.name) !== undefined))
     .map(e => e.name)
 }
@@ -66,7 +56,7 @@ export async function workerJournals (logDir: string): Promise<string[]> {
     return []
   }
   const dirs = names.map(n => join(logDir, n))
-  const held = await Promise.all(dirs.map(async dir => (await journalFiles(dir)).length > 0))
+  const held = await Promise.all(dirs.map(async dir => journalFiles(await listDir(dir)).length > 0))
   return dirs.filter((_, i) => held[i])
 }
 
@@ -78,12 +68,13 @@ export async function workerJournals (logDir: string): Promise<string[]> {
 export async function adoptSingleProcessJournal (logDir: string, log: Pick<ServiceLogger, 'info' | 'warn'>): Promise<void> {
   const target = workerJournalDir(logDir, 1)
   const staging = join(logDir, 'worker-1.adopting')
-  const files = await journalFiles(logDir)
-  const names = await entries(logDir)
+  const listed = await listDir(logDir)
+  const files = journalFiles(listed)
+  const names = listed.map(e => e.name)
   const staged = names.includes('worker-1.adopting')
   if (files.length === 0 && !staged) return
   const targetExists = names.includes('worker-1')
-  if (!staged && targetExists && (await entries(target)).length > 0) {
+  if (!staged && targetExists && (await listDir(target)).length > 0) {
     log.warn({ log_dir: logDir, files: files.length }, 'LOG_DIR holds a single-process journal and worker-1 has its own: ' +
       'they are not merged; run once with WORKER_COUNT=0 and stop it with SIGTERM to drain the single-process journal')
     return
