@@ -31,6 +31,10 @@ const UNIT = [
   'collector/test/config-docs.test.ts',
   'collector/test/file-cleanup.test.ts',
   'collector/test/normalise.test.ts',
+  'collector/test/line-buffer.test.ts',
+  'collector/test/otlp/direct.test.ts',
+  'collector/test/otlp/parity.test.ts',
+  'collector/test/otlp/varint.test.ts',
   'collector/test/tls.test.ts',
   'test/deploy.test.ts'
 ]

@@ -21,6 +21,20 @@ t.test('appends past the queue bound are refused at once, not queued', async t =
   t.equal(writer.end.offset, line.length * 2)
 })
 
+t.test('text and byte appends joined in one group are written in their order', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-q-'))
+  const writer = new JournalWriter({ dir, fsync: 'off', segmentMaxBytes: 1 << 20 })
+  await writer.open()
+  t.teardown(() => writer.close())
+  const appends = ['{"a":1}\n', Buffer.from('{"é":2}\n'), '{"c":3}\n', Buffer.from('{"d":4}\n{"e":5}\n'), '{"f":6}\n', '{"g":7}\n']
+  // The first is written alone; the rest wait for it and go as one mixed group.
+  await Promise.all(appends.map(a => writer.append(a, 1)))
+  await Promise.all([writer.append(Buffer.from('{"h":8}\n'), 1)])
+  const written = readFileSync(join(dir, writer.end.segment), 'utf8')
+  t.equal(written, appends.map(String).join('') + '{"h":8}\n')
+  t.equal(writer.end.offset, Buffer.byteLength(written))
+})
+
 t.test('LOG_DIR not writable → 503 and nothing acknowledged; writable again → recovers by itself', async t => {
   // Tiny segments make every write open a new file, so a LOG_DIR that is replaced by a plain file fails
   // the next write even for root (who ignores permission bits).

@@ -21,7 +21,7 @@ export interface JournalWriterOptions {
   dir: string
   fsync: FsyncPolicy
   segmentMaxBytes: number
-  /** Characters waiting to be written past which append() refuses at once (backpressure). */
+  /** Characters (of a string) or bytes (of a Buffer) waiting to be written past which append() refuses at once (backpressure). */
   maxQueueBytes?: number
   now?: () => Date
 }
@@ -52,6 +52,13 @@ export async function listSegments (dir: string): Promise<string[]> {
   return names.filter(n => parseSegmentName(n) !== undefined).sort()
 }
 
+/** One write's bytes: the queued appends, in order (text joined before it is encoded, once). */
+function groupBytes (queue: Array<string | Buffer>): Buffer {
+  if (queue.length === 1) return typeof queue[0] === 'string' ? Buffer.from(queue[0]) : queue[0]!
+  if (queue.every(q => typeof q === 'string')) return Buffer.from(queue.join(''))
+  return Buffer.concat(queue.map(q => typeof q === 'string' ? Buffer.from(q) : q))
+}
+
 export class JournalWriter extends EventEmitter {
   private readonly opts: JournalWriterOptions
   private readonly now: () => Date
@@ -60,7 +67,7 @@ export class JournalWriter extends EventEmitter {
   private seq = 0
   private openedDay = ''
   private size = 0
-  private queue: string[] = []
+  private queue: Array<string | Buffer> = []
   private queuedEvents = 0
   private queuedBytes = 0
   private waiters: Waiter[] = []
@@ -107,10 +114,11 @@ export class JournalWriter extends EventEmitter {
   }
 
   /**
-   * Appends NDJSON `lines` (each ending in '\n') holding `events` events; resolves once written.
+   * Appends NDJSON `lines` (each ending in '\n'; text, or its UTF-8 bytes) holding `events` events;
+   * resolves once written. A Buffer is the journal's from then on: it is written later, as it is then.
    * Rejects with JournalWriteError when the write failed: nothing of it may be acknowledged.
    */
-  append (lines: string, events: number): Promise<void> {
+  append (lines: string | Buffer, events: number): Promise<void> {
     if (this.closed) return Promise.reject(new JournalWriteError(new Error('journal is closed')))
     if (this.queuedBytes > 0 && this.queuedBytes + lines.length > (this.opts.maxQueueBytes ?? Infinity)) {
       return Promise.reject(new JournalQueueFullError())
@@ -127,7 +135,7 @@ export class JournalWriter extends EventEmitter {
   private async writeGroups (): Promise<void> {
     this.writing = true
     while (this.queue.length > 0) {
-      const data = Buffer.from(this.queue.length === 1 ? this.queue[0]! : this.queue.join(''))
+      const data = groupBytes(this.queue)
       const waiters = this.waiters
       const events = this.queuedEvents
       this.queue = []

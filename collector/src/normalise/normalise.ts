@@ -80,6 +80,16 @@ class Walk {
   }
 }
 
+/**
+ * How many fields normaliseEvent counts in `value` (every key, at every depth, as if `value` were an
+ * event), or undefined when `value` breaks a limit or holds a name that must be renamed.
+ */
+export function countFields (value: object, limits: EventLimits): number | undefined {
+  const walk = new Walk(limits)
+  if (walk.check(value, 0, 'event') !== undefined || walk.renames) return undefined
+  return walk.fields
+}
+
 /** A copy of `value` with every unsafe field name renamed; values without such names are reused as-is. */
 function sanitise (value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value

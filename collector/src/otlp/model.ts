@@ -56,6 +56,11 @@ export interface LogsVisitor<R, S> {
   /** `scope.records` is empty: the records follow, one `record` call each. */
   scope: (scope: OtlpScope, resource: R) => S
   record: (record: OtlpRecord, scope: S) => void
+  /**
+   * Protobuf only: offered each LogRecord's bytes [start, end) of the request first. Returns true when it
+   * took the record itself; otherwise the record is decoded and handed to `record`.
+   */
+  recordBytes?: (start: number, end: number, scope: S) => boolean
 }
 
 /** The whole request as OtlpResource[], from a decoder run with the visitor this passes it. */

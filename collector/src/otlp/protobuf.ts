@@ -3,6 +3,9 @@
 //   bytes ─► Reader (varint, fixed32/64, length-delimited, skip) ─► request ─► resource_logs ─► scope_logs
 //            ─► log_records ─► AnyValue (recursive, depth-capped) ─► visitor, one record at a time
 //
+// A visitor may take a log record's bytes before they are decoded (recordBytes: the direct path,
+// direct-lines.ts, which reads them with this Reader).
+//
 // Hand-written rather than generated: it reads only the fields the mapping uses, straight into plain
 // values, with no message objects in between (npm run bench:otlp compares it with protobufjs). Every read
 // is bounds-checked against the end of its enclosing message, every loop consumes at least one byte,
@@ -10,19 +13,14 @@
 // throws OtlpDecodeError (a 400), never anything else, and cannot hang.
 import { collect, hex, newRecord, OtlpDecodeError, setField, type AnyValue, type KeyValue, type LogsVisitor, type OtlpRecord, type OtlpResource, type OtlpScope } from './model'
 
-declare module 'node:buffer' {
-  interface Buffer {
-    utf8Slice: (start: number, end: number) => string
-  }
-}
-
-const VARINT = 0
-const FIXED64 = 1
-const LEN = 2
-const FIXED32 = 5
+export const VARINT = 0
+export const FIXED64 = 1
+export const LEN = 2
+export const FIXED32 = 5
 const TWO_32 = 4294967296
 
-class Reader {
+/** The wire reader, shared with the direct line writer (direct-lines.ts), which reads records itself. */
+export class Reader {
   pos = 0
   /** Whether a value of the record being read was skipped for nesting too deep. */
   tooDeep = false
@@ -39,40 +37,62 @@ class Reader {
   /** A varint as a number; for tags, lengths, enums and 32-bit fields (higher bits are dropped). */
   uint32 (end: number): number {
     const buf = this.buf
-    let result = 0
-    let shift = 0
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) this.fail('truncated varint')
-      const b = buf[this.pos++]!
-      if (shift < 32) result += (b & 0x7f) * 2 ** shift
-      if (b < 0x80) return result > 0xffffffff ? result % TWO_32 : result
-      shift += 7
+    let pos = this.pos
+    // Most varints here (tags, small lengths) are one byte.
+    if (pos < end && buf[pos]! < 0x80) {
+      this.pos = pos + 1
+      return buf[pos]!
     }
+    let result = 0
+    let scale = 1
+    for (let i = 0; i < 10; i++) {
+      if (pos >= end) {
+        this.pos = pos
+        this.fail('truncated varint')
+      }
+      const b = buf[pos++]!
+      if (i < 5) result += (b & 0x7f) * scale // the bits below 2^35; those past 2^32 are cut below
+      if (b < 0x80) {
+        this.pos = pos
+        return result > 0xffffffff ? result % TWO_32 : result
+      }
+      scale *= 128
+    }
+    this.pos = pos
     return this.fail('varint longer than 10 bytes')
   }
 
   /** A varint int64: a number while it is a safe integer, else its exact decimal text. */
   int64 (end: number): number | string {
     const buf = this.buf
+    let pos = this.pos
     let lo = 0
     let hi = 0
+    let scale = 1
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= end) this.fail('truncated varint')
-      const b = buf[this.pos++]!
+      if (pos >= end) {
+        this.pos = pos
+        this.fail('truncated varint')
+      }
+      const b = buf[pos++]!
       const bits = b & 0x7f
-      const shift = i * 7
-      if (shift < 28) lo += bits * 2 ** shift
-      else if (shift === 28) {
-        lo += (bits & 0x0f) * 2 ** 28
+      // Bytes 0–3 fill lo's 28 low bits, byte 4 straddles lo and hi, bytes 5–9 fill hi from its bit 3.
+      if (i < 4) lo += bits * scale
+      else if (i === 4) {
+        lo += (bits & 0x0f) * 268435456 // 2^28
         hi += bits >>> 4
-      } else hi += bits * 2 ** (shift - 32)
+        scale = 8 / 128
+      } else hi += bits * scale
+      scale *= 128
       if (b < 0x80) {
+        this.pos = pos
         hi %= TWO_32
         if (hi < 0x200000) return hi * TWO_32 + lo // below 2^53
         const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo))
         return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big.toString()
       }
     }
+    this.pos = pos
     return this.fail('varint longer than 10 bytes')
   }
 
@@ -186,7 +206,13 @@ class Reader {
     const scope = visitor.scope(info, resource)
     this.pos = start
     while (this.pos < end) {
-      if (this.tag(end) === 2) { this.expect(LEN); visitor.record(this.logRecord(this.lenEnd(end)), scope) } else this.skipField(this.wire, end)
+      if (this.tag(end) === 2) {
+        this.expect(LEN)
+        const rEnd = this.lenEnd(end)
+        const start = this.pos
+        if (visitor.recordBytes?.(start, rEnd, scope) === true) this.pos = rEnd
+        else visitor.record(this.logRecord(rEnd), scope)
+      } else this.skipField(this.wire, end)
     }
   }
 

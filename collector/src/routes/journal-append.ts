@@ -19,7 +19,7 @@ export function ingestContext (limits: EventLimits, appName: string | undefined)
 }
 
 /** Appends accepted lines; a journal that cannot take them is answered 503, after `onRefused` counts why. */
-export async function appendToJournal (service: CollectorService, lines: string, events: number,
+export async function appendToJournal (service: CollectorService, lines: string | Buffer, events: number,
   onRefused: (reason: RejectReason) => void = () => {}): Promise<void> {
   try {
     await service.journal.append(lines, events)

@@ -1,19 +1,16 @@
 // POST /v1/logs: OTLP/HTTP logs from any OpenTelemetry SDK or collector, protobuf or JSON, gzip or not.
 //
-//   body ─► decode (otlp/protobuf.ts | otlp/json.ts) ─► map each record (otlp/mapping.ts) ─► normaliseEvent
-//        ─► journal (service.journal.append, as POST /logs) ─► 200 ExportLogsServiceResponse
+//   body ─► journal lines (otlp/journal-lines.ts) ─► journal (service.journal.append, as POST /logs)
+//        ─► 200 ExportLogsServiceResponse
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted in partialSuccess and
 // their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, and never 500: an
 // exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OtlpUndecodableError } from '../errors'
-import { normaliseEvent, type NormaliseResult } from '../normalise/normalise'
-import { visitLogsJson } from '../otlp/json'
-import { eventText, recordEvent, resourceFields, scopeFields, type ScopeFields, type Shared } from '../otlp/mapping'
-import { OtlpDecodeError, type LogsVisitor } from '../otlp/model'
+import { requestLines, type RequestLines } from '../otlp/journal-lines'
+import { OtlpDecodeError } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
-import { visitLogsProtobuf } from '../otlp/protobuf'
 import type { CollectorService } from '../service'
 import { appendToJournal, eventLimits, ingestContext } from './journal-append'
 
@@ -48,37 +45,14 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
 
   app.post('/v1/logs', async (request, reply: FastifyReply) => {
     const proto = Buffer.isBuffer(request.body)
-    const ctx = ingestContext(limits, request.keyAppName)
-    let lines = ''
-    let accepted = 0
-    let rejected = 0
-    let firstError = ''
-    const json = eventText()
-    // Each record is mapped and normalised as it is decoded; nothing is journaled unless all of the
-    // body decodes.
-    const visitor: LogsVisitor<Shared, { shared: Shared, fields: ScopeFields }> = {
-      resource: attributes => resourceFields(attributes),
-      scope: (scope, shared) => ({ shared, fields: scopeFields(scope) }),
-      record: (record, scope) => {
-        let result: NormaliseResult
-        if (record.tooDeep) result = { ok: false, error: `a value nests deeper than ${maxEventDepth} levels` }
-        else {
-          const ev = recordEvent(record, scope.shared, scope.fields, json)
-          result = normaliseEvent(ev, ctx, json.text)
-        }
-        if (result.ok) {
-          lines += result.line + '\n'
-          accepted++
-        } else if (rejected++ === 0) firstError = result.error
-      }
-    }
+    let result: RequestLines
     try {
-      if (proto) visitLogsProtobuf(request.body as Buffer, maxEventDepth, visitor)
-      else visitLogsJson(request.body, maxEventDepth, visitor)
+      result = requestLines(request.body, ingestContext(limits, request.keyAppName), maxEventDepth)
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
       throw err
     }
+    const { lines, accepted, rejected, firstError } = result
     service.countRejected(rejected)
     if (accepted > 0) await appendToJournal(service, lines, accepted)
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`

@@ -6,15 +6,7 @@ import { decodeLogsJson } from '../../src/otlp/json'
 import { OtlpDecodeError } from '../../src/otlp/model'
 import { buildTestApp } from '../helpers'
 import { encodeJson, encodeProtobuf, sdkRecords, VARIED } from './fixtures'
-
-function rng (seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { rng } from './encode'
 
 function decodesOrRefuses (buf: Buffer): 'ok' | 'refused' {
   try {

@@ -1,0 +1,72 @@
+// The journal lines of one OTLP logs request, in either encoding:
+//
+//   protobuf ─► each record: direct-lines.ts (its bytes straight to its line), else ─┐
+//   JSON     ─► each record ──────────────────────────────────────────────────────────┴─► decoded: mapping.ts
+//                                                                                          ─► normaliseEvent
+//
+// Records refused by normalisation (limits, an app_name too long, …) are counted, with the first reason,
+// and their neighbours kept. Throws OtlpDecodeError for a body that is not such a request: nothing of it
+// may be journaled then.
+import { LineBuffer } from '../journal/line-buffer'
+import { normaliseEvent, type IngestContext } from '../normalise/normalise'
+import { DirectLines, type DirectScope } from './direct-lines'
+import { visitLogsJson } from './json'
+import { eventText, recordEvent, resourceFields, scopeFields, type ScopeFields, type Shared } from './mapping'
+import type { LogsVisitor } from './model'
+import { visitLogsProtobuf } from './protobuf'
+
+export interface RequestLines {
+  /** The accepted events' journal lines (each ending in '\n'). */
+  lines: Buffer
+  accepted: number
+  /** How many of the accepted were written straight from their bytes (direct-lines.ts). */
+  direct: number
+  rejected: number
+  /** Why the first refused record was refused ('' when none was). */
+  firstError: string
+}
+
+interface Scope {
+  shared: Shared
+  fields: ScopeFields
+  direct: DirectScope | undefined
+}
+
+/**
+ * The lines of `body`: protobuf bytes (a Buffer) or the parsed JSON encoding. `direct: false` sends every
+ * protobuf record the decoded way, the reference the direct path is tested against.
+ */
+export function requestLines (body: unknown, ctx: IngestContext, maxDepth: number, { direct = true } = {}): RequestLines {
+  const proto = Buffer.isBuffer(body)
+  // Lines run about twice their protobuf record's size.
+  const out = new LineBuffer(proto ? body.length * 2 + 1024 : 65536)
+  const lines = proto && direct ? new DirectLines(body, out, ctx, maxDepth) : undefined
+  const json = eventText()
+  const result: RequestLines = { lines: out.buf, accepted: 0, direct: 0, rejected: 0, firstError: '' }
+  const visitor: LogsVisitor<Shared, Scope> = {
+    resource: attributes => resourceFields(attributes),
+    scope: (scope, shared) => {
+      const fields = scopeFields(scope)
+      return { shared, fields, direct: lines?.scope(shared, fields) }
+    },
+    recordBytes: (start, end, scope) => {
+      if (scope.direct === undefined || !lines!.write(start, end, scope.direct)) return false
+      result.accepted++
+      result.direct++
+      return true
+    },
+    record: (record, scope) => {
+      const normalised = record.tooDeep
+        ? { ok: false as const, error: `a value nests deeper than ${maxDepth} levels` }
+        : normaliseEvent(recordEvent(record, scope.shared, scope.fields, json), ctx, json.text)
+      if (normalised.ok) {
+        out.text(normalised.line + '\n')
+        result.accepted++
+      } else if (result.rejected++ === 0) result.firstError = normalised.error
+    }
+  }
+  if (proto) visitLogsProtobuf(body, maxDepth, visitor)
+  else visitLogsJson(body, maxDepth, visitor)
+  result.lines = out.lines()
+  return result
+}
