@@ -32,8 +32,16 @@ t.test('uint32 keeps the low 32 bits; int64 is exact (a number within ±2^53, el
 t.test('a varint past 10 bytes, or cut short, is refused', async t => {
   const eleven = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])
   const cut = Buffer.from([0xff, 0xff])
+  const refused = (read: () => unknown): boolean => {
+    try {
+      read()
+      return false
+    } catch (err) {
+      return err instanceof OtlpDecodeError
+    }
+  }
   for (const buf of [eleven, cut]) {
-    t.throws(() => new Reader(buf, 20).uint32(buf.length), OtlpDecodeError)
-    t.throws(() => new Reader(buf, 20).int64(buf.length), OtlpDecodeError)
+    t.ok(refused(() => new Reader(buf, 20).uint32(buf.length)), `uint32 of ${buf.length} bytes`)
+    t.ok(refused(() => new Reader(buf, 20).int64(buf.length)), `int64 of ${buf.length} bytes`)
   }
 })
