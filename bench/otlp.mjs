@@ -113,6 +113,7 @@ function perRecord (fn) {
   return median(runs).toFixed(2)
 }
 const ctx = () => ({ limits, receivedAt: new Date().toISOString() })
+const LINES = { maxDepth: 20, maxBytes: 64 << 20 }
 function otlpVisit (step) {
   const c = ctx()
   const json = eventText()
@@ -130,7 +131,7 @@ const ndLines = ndjson.split('\n')
 console.log('   in process, µs per record: NDJSON parse %s, + normalise %s | OTLP direct to journal lines %s (what the route runs)',
   perRecord(() => { for (const l of ndLines) JSON.parse(l) }),
   perRecord(() => { const c = ctx(); for (const l of ndLines) normaliseEvent(JSON.parse(l), c, l) }),
-  perRecord(() => requestLines(proto, ctx(), 20)))
-console.log('   OTLP direct, dotted attribute keys (http.request.method, …, nested): %s µs per record', perRecord(() => requestLines(dotted, ctx(), 20)))
+  perRecord(() => requestLines(proto, ctx(), LINES)))
+console.log('   OTLP direct, dotted attribute keys (http.request.method, …, nested): %s µs per record', perRecord(() => requestLines(dotted, ctx(), LINES)))
 console.log('   OTLP decoded path (records the direct path declines): decode %s, + map %s, + normalise %s',
   perRecord(() => otlpVisit('decode')), perRecord(() => otlpVisit('map')), perRecord(() => otlpVisit('normalise')))

@@ -19,6 +19,7 @@ export const ERROR_CODES = Object.freeze({
   MAAP_TOO_MANY_TAILS: 'GET /logs/tail past MAX_TAIL_CLIENTS open tails',
   MAAP_SHUTTING_DOWN: 'any route but /health and /ready while the collector shuts down',
   MAAP_OTLP_UNDECODABLE: 'POST /v1/logs with a body that is not an OTLP ExportLogsServiceRequest',
+  MAAP_OTLP_TOO_LARGE: 'POST /v1/logs whose events, each written out with its resource and scope, come to more than JOURNAL_MAX_QUEUE_BYTES',
   MAAP_UNSUPPORTED_MEDIA_TYPE: 'a Content-Type the route does not read',
   MAAP_INVALID_MAPPING: 'POST /logs with a shipper field mapping in the query string that is not valid'
 } as const)
@@ -52,6 +53,8 @@ export const ClusterUnavailableError = define<[string]>('MAAP_CLUSTER_UNAVAILABL
   'the other workers could not be asked: %s', 503)
 export const OtlpUndecodableError = define<[string]>('MAAP_OTLP_UNDECODABLE',
   'the body is not an OTLP ExportLogsServiceRequest: %s', 400)
+export const OtlpTooLargeError = define<[number]>('MAAP_OTLP_TOO_LARGE',
+  'the request\'s events, each with its resource and scope, come to more than %d bytes; nothing was stored: send smaller batches', 413)
 export const UnsupportedMediaTypeError = define<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 export const InvalidMappingError = define<[string]>('MAAP_INVALID_MAPPING', '%s', 400)
 

@@ -5,8 +5,10 @@
 //                                                                                          ─► normaliseEvent
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted, with the first reason,
-// and their neighbours kept. Throws OtlpDecodeError for a body that is not such a request: nothing of it
-// may be journaled then.
+// and their neighbours kept. Throws OtlpDecodeError for a body that is not such a request, and
+// LinesTooLargeError when the lines outgrow their bound: nothing of the request may be journaled then.
+// The bound matters because each line carries its resource and scope: a large resource shared by many
+// small records makes lines far larger than the body.
 import { LineBuffer } from '../journal/line-buffer'
 import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import { DirectLines, type DirectScope } from './direct-lines'
@@ -26,17 +28,31 @@ export interface RequestLines {
   firstError: string
 }
 
+/** The request's lines would pass `maxBytes`. */
+export class LinesTooLargeError extends Error {
+  constructor (readonly maxBytes: number) {
+    super(`the request's journal lines would pass ${maxBytes} bytes`)
+    this.name = 'LinesTooLargeError'
+  }
+}
+
+export interface RequestLinesOptions {
+  /** MAX_EVENT_DEPTH */
+  maxDepth: number
+  /** Bytes the lines may come to. */
+  maxBytes: number
+  /** false sends every protobuf record the decoded way: the reference the direct path is tested against. */
+  direct?: boolean
+}
+
 interface Scope {
   shared: Shared
   fields: ScopeFields
   direct: DirectScope | undefined
 }
 
-/**
- * The lines of `body`: protobuf bytes (a Buffer) or the parsed JSON encoding. `direct: false` sends every
- * protobuf record the decoded way, the reference the direct path is tested against.
- */
-export function requestLines (body: unknown, ctx: IngestContext, maxDepth: number, { direct = true } = {}): RequestLines {
+/** The lines of `body`: protobuf bytes (a Buffer) or the parsed JSON encoding. */
+export function requestLines (body: unknown, ctx: IngestContext, { maxDepth, maxBytes, direct = true }: RequestLinesOptions): RequestLines {
   const proto = Buffer.isBuffer(body)
   // Lines run about twice their protobuf record's size.
   const out = new LineBuffer(proto ? body.length * 2 + 1024 : 65536)
@@ -51,6 +67,7 @@ export function requestLines (body: unknown, ctx: IngestContext, maxDepth: numbe
     },
     recordBytes: (start, end, scope) => {
       if (scope.direct === undefined || !lines!.write(start, end, scope.direct)) return false
+      if (out.pos > maxBytes) throw new LinesTooLargeError(maxBytes)
       result.accepted++
       result.direct++
       return true
@@ -61,6 +78,7 @@ export function requestLines (body: unknown, ctx: IngestContext, maxDepth: numbe
         : normaliseEvent(recordEvent(record, scope.shared, scope.fields, json), ctx, json.text)
       if (normalised.ok) {
         out.text(normalised.line + '\n')
+        if (out.pos > maxBytes) throw new LinesTooLargeError(maxBytes)
         result.accepted++
       } else if (result.rejected++ === 0) result.firstError = normalised.error
     }

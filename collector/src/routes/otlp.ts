@@ -7,8 +7,8 @@
 // their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, and never 500: an
 // exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { OtlpUndecodableError } from '../errors'
-import { requestLines, type RequestLines } from '../otlp/journal-lines'
+import { OtlpTooLargeError, OtlpUndecodableError } from '../errors'
+import { LinesTooLargeError, requestLines, type RequestLines } from '../otlp/journal-lines'
 import { OtlpDecodeError } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
 import type { CollectorService } from '../service'
@@ -25,7 +25,8 @@ function wantsProtobuf (request: FastifyRequest): boolean {
 export async function otlpRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
   const { service } = opts
   const limits = eventLimits(service.config)
-  const { maxEventDepth } = service.config
+  // A request's lines may come to what the journal's queue holds at most.
+  const linesOptions = { maxDepth: service.config.maxEventDepth, maxBytes: service.config.journalMaxQueueBytes }
 
   // The specification's media type, and the IANA-registered one.
   app.addContentTypeParser([PROTOBUF, 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
@@ -47,9 +48,10 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
     const proto = Buffer.isBuffer(request.body)
     let result: RequestLines
     try {
-      result = requestLines(request.body, ingestContext(limits, request.keyAppName), maxEventDepth)
+      result = requestLines(request.body, ingestContext(limits, request.keyAppName), linesOptions)
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
+      if (err instanceof LinesTooLargeError) throw new OtlpTooLargeError(err.maxBytes)
       throw err
     }
     const { lines, accepted, rejected, firstError } = result

@@ -71,6 +71,24 @@ t.test('gzip bodies; the body limit applies after decompression (413 as a Status
   t.match(tooBigJson.json(), { code: 3, message: /body/i })
 })
 
+t.test('a request whose events, each with the shared resource, outgrow the journal queue is a 413; nothing is kept', async t => {
+  const { app, logDir } = await buildTestApp(t, { JOURNAL_MAX_QUEUE_BYTES: '65536' })
+  const resource = { 'service.name': 'checkout', 'k8s.labels': 'l'.repeat(2000) }
+  const many = await sdkRecords(Array.from({ length: 40 }, (_, i) => ({ body: `small ${i}` })), resource)
+  const body = encodeProtobuf(many)
+  t.ok(body.length < 8192, `the body is small (${body.length} bytes); its 40 lines are not`)
+  for (const [headers, payload] of [[PROTO, body], [JSON_CT, JSON.stringify(encodeJson(many))]] as const) {
+    const res = await app.inject({ method: 'POST', url: '/v1/logs', headers, payload })
+    t.equal(res.statusCode, 413)
+    const answer = headers === PROTO ? status(res.rawPayload) : res.json()
+    t.match(answer.message, /more than 65536 bytes; nothing was stored: send smaller batches/)
+  }
+  t.same(journal(logDir), [], 'nothing journaled')
+  const few = await app.inject({ method: 'POST', url: '/v1/logs', headers: PROTO, payload: encodeProtobuf(many.slice(0, 10)) })
+  t.equal(few.statusCode, 200, 'a smaller batch of the same records is kept')
+  t.equal(journal(logDir).length, 10)
+})
+
 t.test('other content types are 415, with a JSON Status', async t => {
   const { app } = await buildTestApp(t)
   for (const ct of ['text/plain', 'application/x-ndjson', 'application/grpc']) {

@@ -22,7 +22,7 @@ const ID = /"_id":"[0-9a-f]{24}"/g
 
 function run (body: Buffer, ctx: IngestContext, direct: boolean): { outcome: Outcome, direct: number, ids: string[] } {
   try {
-    const r = requestLines(body, ctx, ctx.limits.maxDepth, { direct })
+    const r = requestLines(body, ctx, { maxDepth: ctx.limits.maxDepth, maxBytes: 64 << 20, direct })
     const text = r.lines.toString('utf8')
     const lines = text === '' ? [] : text.slice(0, -1).split('\n')
     return {
@@ -219,7 +219,7 @@ t.test('records with different dotted keys each get their own nesting', async t 
   const c = compare(body, ctxOf())
   t.equal(c.diff, undefined)
   t.equal(c.direct, 3)
-  const lines = requestLines(body, ctxOf(), 20).lines.toString().trim().split('\n').map(l => JSON.parse(l))
+  const lines = requestLines(body, ctxOf(), { maxDepth: 20, maxBytes: 64 << 20 }).lines.toString().trim().split('\n').map(l => JSON.parse(l))
   t.same(lines.map(l => [l.x, l.bc, l.c]), [[{ a: 1 }, 2, undefined], [{ ab: 1 }, undefined, 2], [{ a: 1 }, 2, undefined]])
 })
 
@@ -230,7 +230,7 @@ t.test('a record with many attributes, plain and dotted', async t => {
   const c = compare(body, ctxOf())
   t.equal(c.diff, undefined)
   t.equal(c.direct, 2)
-  const [plain, dotted] = requestLines(body, ctxOf(), 20).lines.toString().trim().split('\n').map(l => JSON.parse(l))
+  const [plain, dotted] = requestLines(body, ctxOf(), { maxDepth: 20, maxBytes: 64 << 20 }).lines.toString().trim().split('\n').map(l => JSON.parse(l))
   t.equal(plain.k69, 69)
   t.equal(dotted.g6.k69, 69)
 })
