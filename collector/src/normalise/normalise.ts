@@ -23,6 +23,9 @@ export interface IngestContext {
 
 export type NormaliseResult = { ok: true, line: string } | { ok: false, error: string }
 
+/** Characters of an app_name, at most. */
+export const MAX_APP_NAME_LENGTH = 256
+
 // Fields the collector sets itself; a client's own value is kept under a `client_` name.
 const RESERVED = new Set(['_id', 'received_at'])
 // Fields handled explicitly below; everything else is copied as a dynamic field.
@@ -131,8 +134,8 @@ export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string)
 
   const appName = ctx.appName ?? raw.app_name
   if (appName === undefined) return fail("missing required field 'app_name'")
-  if (typeof appName !== 'string' || appName.length === 0 || appName.length > 256) {
-    return fail("'app_name' must be a non-empty string of at most 256 characters")
+  if (typeof appName !== 'string' || appName.length === 0 || appName.length > MAX_APP_NAME_LENGTH) {
+    return fail(`'app_name' must be a non-empty string of at most ${MAX_APP_NAME_LENGTH} characters`)
   }
 
   let level: string = 'INFO'

@@ -11,7 +11,8 @@
 import { lineHead } from '../journal/line-head'
 
 const HEAD = /^\{"level":"([A-Za-z]{1,16})","timestamp":(\d{1,16}|"[^"\\]{1,64}"),/
-// Inside a JSON string every '"' is escaped, so a match is always a key.
+// Inside a JSON string every '"' is escaped, so a match is a key, or the end of a key holding an escaped
+// quote (`x"level`); either way the event is then serialised instead, which writes the same line.
 const OWN_KEYS = /"(?:level|timestamp|_id|received_at)":/
 
 export interface Canonical {

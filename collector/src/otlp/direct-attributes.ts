@@ -22,6 +22,8 @@ const BYTES = 5
 
 /** An attribute key seen in this request, and what the line writes for it. */
 interface Key {
+  /** Unique in the request: plans are found by their keys' ids. */
+  id: number
   bytes: Uint8Array
   text: string
   /** `,"key":` */
@@ -34,10 +36,10 @@ interface Key {
   seenIn: number
 }
 
-/** One step of a nesting plan: a member `name` (`,"a":` or `"a":`) then the value of attribute `index`, or `{`/`}`. */
+/** One step of a nesting plan: a member's name (`,"a":` or `"a":`) and the value of attribute `index`; or only text (`,"a":{`, `}`). */
 interface Step {
-  name: Buffer
-  /** The attribute whose value follows; -1 when `name` opens an object, -2 when it closes one. */
+  text: Buffer
+  /** The attribute whose value follows the text; NO_VALUE for an object's opening or closing. */
   index: number
 }
 
@@ -48,9 +50,8 @@ interface Plan {
   fields: number
 }
 
-const OPEN = -1
-const CLOSE = -2
-const CLOSE_STEP: Step = { name: Buffer.from('}'), index: CLOSE }
+const NO_VALUE = -1
+const CLOSE_STEP: Step = { text: Buffer.from('}'), index: NO_VALUE }
 const F = { null: Buffer.from('null'), true: Buffer.from('true'), false: Buffer.from('false') }
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57
@@ -127,12 +128,15 @@ export class DirectAttributes {
       return
     }
     for (const step of plan.steps) {
-      out.put(step.name)
-      if (step.index >= 0) this.value(out, step.index)
+      out.put(step.text)
+      if (step.index !== NO_VALUE) this.value(out, step.index)
     }
   }
 
-  /** The KeyValue at body[start, end): its key, and its value's kind and place (the last of each wins, as in the decoder). */
+  /**
+   * The KeyValue at body[start, end): its key (the last wins, as in the decoder), and its value's kind and
+   * place (the last of its fields wins; a second value declines, as the decoder would read both).
+   */
   private keyValue (i: number, start: number, end: number): boolean {
     const r = this.reader
     let keyAt = 0
@@ -212,7 +216,7 @@ export class DirectAttributes {
       const plain = this.fieldName(text) && !OWN_FIELDS.has(text)
       // Its parts (and whatever nest() makes of them) are the plan's to check.
       const dotted = text.includes('.')
-      key = { bytes: body.subarray(at, end), text, json: Buffer.from(',' + JSON.stringify(text) + ':'), plain, dotted, seenIn: 0 }
+      key = { id: this.known.size, bytes: body.subarray(at, end), text, json: Buffer.from(',' + JSON.stringify(text) + ':'), plain, dotted, seenIn: 0 }
       this.known.set(text, key)
     }
     this.slots[index] = key
@@ -233,7 +237,8 @@ export class DirectAttributes {
       if (i === n) return last
     }
     const keys = this.keys.slice(0, n)
-    const signature = keys.map(k => k.text).join('\u0000')
+    // Ids, not texts: texts joined by any separator could read the same for other keys (one holding it).
+    const signature = keys.map(k => k.id).join(',')
     let plan = this.plans.get(signature)
     if (plan === undefined) {
       plan = makePlan(keys, this.limits, name => this.fieldName(name))
@@ -272,11 +277,11 @@ function makePlan (keys: Key[], limits: EventLimits, fieldName: (name: string) =
       first = false
       const v = obj[name]
       if (typeof v === 'number') {
-        steps.push({ name: Buffer.from(text), index: v })
+        steps.push({ text: Buffer.from(text), index: v })
         continue
       }
       if (depth + 1 > limits.maxDepth) return false
-      steps.push({ name: Buffer.from(text + '{'), index: OPEN })
+      steps.push({ text: Buffer.from(text + '{'), index: NO_VALUE })
       if (!compile(v as Record<string, unknown>, depth + 1)) return false
       steps.push(CLOSE_STEP)
     }

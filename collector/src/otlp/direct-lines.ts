@@ -12,18 +12,19 @@
 //     values, keys kept as they are or nested by their dots);
 //   - it stays within MAX_EVENT_FIELDS, its scope's app_name is one normaliseEvent keeps as it is, and
 //     its resource and scope break no limit and hold no name to rename (decided once per scope);
-//   - no field holding a value comes twice (the decoder would read, and check, both).
+//   - its body, and each attribute's value, come once (the decoder reads, and checks, every one; a
+//     repeated scalar field is read here as there, the last one winning).
 // It reads with the decoder's own Reader, in the same order, so malformed bytes fail here exactly where
 // they fail there (OtlpDecodeError, a 400); where it declines, it has read nothing the decoded path
 // would not read too.
 import { LineBuffer } from '../journal/line-buffer'
 import { lineHead, TS_LENGTH, TS_START } from '../journal/line-head'
 import { writeIsoFromMillis } from '../normalise/iso-time'
-import { CANONICAL_LEVELS, canonicalLevel } from '../normalise/levels'
-import { countFields, type IngestContext } from '../normalise/normalise'
+import { CANONICAL_LEVELS } from '../normalise/levels'
+import { countFields, MAX_APP_NAME_LENGTH, type IngestContext } from '../normalise/normalise'
 import { writeObjectIdHex } from '../normalise/object-id'
 import { DirectAttributes } from './direct-attributes'
-import { levelOfSeverity, OWN_FIELDS, type ScopeFields, type Shared } from './mapping'
+import { appNameOf, eventMillis, keepsObservedTime, keepsSeverityNumber, levelOfSeverity, levelOfText, OWN_FIELDS, type ScopeFields, type Shared } from './mapping'
 import { FIXED32, FIXED64, LEN, Reader, VARINT } from './protobuf'
 
 /** What every line of one scope's records shares, made once per scope. */
@@ -36,24 +37,23 @@ export interface DirectScope {
   fields: number
 }
 
-const ascii = (s: string): Buffer => Buffer.from(s, 'latin1')
+const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1')
 // The line head for each level, with the timestamp's 24 characters at TS_START to be written over.
-const LEVEL_HEADS = new Map<string, Buffer>(CANONICAL_LEVELS.map(l => [l, ascii(lineHead(' '.repeat(TS_LENGTH), l))]))
+const LEVEL_HEADS = new Map<string, Buffer>(CANONICAL_LEVELS.map(l => [l, latin1(lineHead(' '.repeat(TS_LENGTH), l))]))
 const F = {
-  observed: ascii(',"observed_timestamp":"'),
-  severityNumber: ascii(',"severity_number":'),
-  severityText: ascii(',"severity_text":'),
-  traceId: ascii(',"trace_id":"'),
-  spanId: ascii(',"span_id":"'),
-  traceFlags: ascii(',"trace_flags":'),
-  eventName: ascii(',"event_name":'),
-  dropped: ascii(',"dropped_attributes_count":'),
-  emptyMessage: ascii('""'),
-  quote: ascii('"')
+  observed: latin1(',"observed_timestamp":"'),
+  severityNumber: latin1(',"severity_number":'),
+  severityText: latin1(',"severity_text":'),
+  traceId: latin1(',"trace_id":"'),
+  spanId: latin1(',"span_id":"'),
+  traceFlags: latin1(',"trace_flags":'),
+  eventName: latin1(',"event_name":'),
+  dropped: latin1(',"dropped_attributes_count":'),
+  quote: latin1('"')
 }
 const LONGEST_OWN_FIELD = Math.max(...[...OWN_FIELDS].map(f => f.length))
-// Bytes a line can take beyond six per byte of its record (the worst case of JSON escaping): the head,
-// the field names, the ids, the received_at tail. The scope's own parts are added to it.
+// Bytes a line can take beyond six per byte of its record (the worst case of JSON escaping): the head and
+// the event's own field names. The scope's parts and the received_at tail are added to it.
 const LINE_OVERHEAD = 512
 
 export class DirectLines {
@@ -66,17 +66,18 @@ export class DirectLines {
   constructor (private readonly body: Buffer, private readonly out: LineBuffer, private readonly ctx: IngestContext, maxDepth: number) {
     this.reader = new Reader(body, maxDepth)
     this.attributes = new DirectAttributes(body, this.reader, ctx.limits)
-    // The event's own field names must themselves be short enough.
-    this.enabled = ctx.limits.maxFieldNameLength >= LONGEST_OWN_FIELD
-    this.receivedTail = ascii(`","received_at":"${ctx.receivedAt}"}\n`)
+    // The event's own field names must themselves be short enough, and the arrival time is what the head's
+    // fixed 24 characters hold when a record has no time (ingestContext makes it so).
+    this.enabled = ctx.limits.maxFieldNameLength >= LONGEST_OWN_FIELD && /^[\x20-\x7e]{24}$/.test(ctx.receivedAt)
+    this.receivedTail = latin1(`","received_at":"${ctx.receivedAt}"}\n`)
   }
 
   /** The shared parts of a scope's lines, or undefined when its records must take the decoded path. */
   scope (shared: Shared, scope: ScopeFields): DirectScope | undefined {
     if (!this.enabled) return undefined
-    const appName = shared.appName ?? (scope.name !== '' ? scope.name : 'unknown_service')
-    // Past 256 characters the record is refused; under a key pinned to another app the event keeps its own as client_app_name.
-    if (appName.length > 256 || (this.ctx.appName !== undefined && this.ctx.appName !== appName)) return undefined
+    const appName = appNameOf(shared, scope.name)
+    // A longer one is refused; under a key pinned to another app the event keeps its own as client_app_name.
+    if (appName.length > MAX_APP_NAME_LENGTH || (this.ctx.appName !== undefined && this.ctx.appName !== appName)) return undefined
     const fields = countFields({ resource: shared.resource, scope: scope.fields }, this.ctx.limits)
     if (fields === undefined) return undefined
     return {
@@ -93,17 +94,17 @@ export class DirectLines {
     let timeMs = 0
     let observedMs = 0
     let severityNumber = 0
-    let severityText = -1
+    let severityText = 0
     let severityTextEnd = 0
     let bodyAt = -1
     let bodyEnd = 0
     let dropped = 0
     let flags = 0
-    let traceId = -1
+    let traceId = 0
     let traceIdEnd = 0
-    let spanId = -1
+    let spanId = 0
     let spanIdEnd = 0
-    let eventName = -1
+    let eventName = 0
     let eventNameEnd = 0
     const attributes = this.attributes
     attributes.begin()
@@ -137,8 +138,9 @@ export class DirectLines {
         default: r.skipField(r.wire, end)
       }
     }
-    // The body: absent, empty or a string (the message); anything else is mapped by the decoded path.
-    let message = -1
+    // The body: absent, empty or a string (the message, '' for the first two); anything else is mapped by
+    // the decoded path.
+    let message = 0
     let messageEnd = 0
     if (bodyAt !== -1) {
       r.pos = bodyAt
@@ -154,15 +156,14 @@ export class DirectLines {
       }
     }
     // An empty text or id is the same as none.
-    const hasSeverityText = severityTextEnd > severityText && severityText !== -1
-    const hasTraceId = traceIdEnd > traceId && traceId !== -1
-    const hasSpanId = spanIdEnd > spanId && spanId !== -1
-    const hasEventName = eventNameEnd > eventName && eventName !== -1
-    const level = levelOfSeverity(severityNumber) ??
-      (hasSeverityText ? canonicalLevel(body.utf8Slice(severityText, severityTextEnd)) : undefined) ?? 'INFO'
-    const ms = timeMs > 0 ? timeMs : observedMs
-    const hasObserved = timeMs > 0 && observedMs > 0 && Math.floor(observedMs) !== Math.floor(timeMs)
-    const hasSeverityNumber = severityNumber > 0 && (levelOfSeverity(severityNumber) === undefined || (severityNumber - 1) % 4 !== 0)
+    const hasSeverityText = severityTextEnd > severityText
+    const hasTraceId = traceIdEnd > traceId
+    const hasSpanId = spanIdEnd > spanId
+    const hasEventName = eventNameEnd > eventName
+    const level = levelOfSeverity(severityNumber) ?? (hasSeverityText ? levelOfText(body.utf8Slice(severityText, severityTextEnd)) : 'INFO')
+    const ms = eventMillis(timeMs, observedMs)
+    const hasObserved = keepsObservedTime(timeMs, observedMs)
+    const hasSeverityNumber = keepsSeverityNumber(severityNumber)
     if (!attributes.read()) return false
     // level, app_name, message, the optional ones, the attributes, resource and scope (in scope.fields).
     const fields = 3 + (ms > 0 ? 1 : 0) + (hasObserved ? 1 : 0) + (hasSeverityNumber ? 1 : 0) + (hasSeverityText ? 1 : 0) +
@@ -173,14 +174,13 @@ export class DirectLines {
     // Pass 2: the line. fixed64 nanoseconds (below 2^64, the year 2554) are always within MAX_DATE_MS.
     const out = this.out
     const lineStart = out.pos
-    out.reserve(6 * (end - start) + scope.appHead.length + scope.tail.length + LINE_OVERHEAD)
+    out.reserve(6 * (end - start) + scope.appHead.length + scope.tail.length + this.receivedTail.length + LINE_OVERHEAD)
     const head = LEVEL_HEADS.get(level)!
     out.put(head)
     if (ms > 0) writeIsoFromMillis(out.buf, lineStart + TS_START, ms)
     else out.buf.latin1Write(this.ctx.receivedAt, lineStart + TS_START, TS_LENGTH)
     out.put(scope.appHead)
-    if (message === -1) out.put(F.emptyMessage)
-    else out.jsonText(body, message, messageEnd)
+    out.jsonText(body, message, messageEnd)
     if (hasObserved) {
       out.put(F.observed)
       writeIsoFromMillis(out.buf, out.pos, observedMs)
@@ -222,7 +222,9 @@ export class DirectLines {
     writeObjectIdHex(out.buf, out.pos)
     out.pos += 24
     out.put(this.receivedTail)
+    // The reservation above bounds every line (6 bytes per byte of its record, JSON escaping's worst case):
+    // a line past it would be a bug here, and is not journaled cut short.
+    if (out.pos > out.buf.length) throw new Error('an OTLP line outgrew its reservation')
     return true
   }
-
 }

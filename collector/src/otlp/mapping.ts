@@ -101,6 +101,34 @@ export function levelOfSeverity (n: number): string | undefined {
   return n >= 1 && n <= 24 ? CANONICAL_LEVELS[(n - 1) >> 2] : undefined
 }
 
+// The rules of the README's table that both ways of writing an event apply (recordEvent here, and the
+// direct path, otlp/direct-lines.ts), each in one place.
+
+/** A record's level when its severity number has none: its severityText as ingest reads levels, else INFO. */
+export function levelOfText (severityText: string): string {
+  return (severityText !== '' ? canonicalLevel(severityText) : undefined) ?? 'INFO'
+}
+
+/** Whether the severity number says more than the level (INFO2 = 10, not INFO = 9): then it is kept. */
+export function keepsSeverityNumber (n: number): boolean {
+  return n > 0 && (levelOfSeverity(n) === undefined || (n - 1) % 4 !== 0)
+}
+
+/** The event's time: time_unix_nano, else observed_time_unix_nano (0: neither, the server's time). */
+export function eventMillis (timeMs: number, observedMs: number): number {
+  return timeMs > 0 ? timeMs : observedMs
+}
+
+/** Whether the observed time is kept: only where it says something the timestamp does not. */
+export function keepsObservedTime (timeMs: number, observedMs: number): boolean {
+  return timeMs > 0 && observedMs > 0 && Math.floor(observedMs) !== Math.floor(timeMs) && observedMs <= MAX_DATE_MS
+}
+
+/** app_name: the resource's service.name, else the scope name, else `unknown_service`. */
+export function appNameOf (shared: Shared, scopeName: string): string {
+  return shared.appName ?? (scopeName !== '' ? scopeName : 'unknown_service')
+}
+
 function messageOf (body: AnyValue | undefined): string {
   if (body === undefined || body === null) return ''
   if (typeof body === 'string') return body
@@ -152,30 +180,27 @@ const LEVEL_HEAD: Record<string, string> = Object.fromEntries(CANONICAL_LEVELS.m
  * reads levels), else INFO; the text itself is kept as `severity_text`.
  */
 export function recordEvent (r: OtlpRecord, shared: Shared, scope: ScopeFields, out: EventText): Fields {
-  const level = levelOfSeverity(r.severityNumber) ?? (r.severityText !== '' ? canonicalLevel(r.severityText) : undefined) ?? 'INFO'
+  const level = levelOfSeverity(r.severityNumber) ?? levelOfText(r.severityText)
   // level and timestamp first: the order the collector's own transports write.
   const ev: Fields = { level }
   let text = LEVEL_HEAD[level]!
-  // time_unix_nano, else observed_time_unix_nano, else (no field) the server's time.
-  const ms = r.timeMs > 0 ? r.timeMs : r.observedMs
+  const ms = eventMillis(r.timeMs, r.observedMs)
   if (ms > 0) {
     const whole = Math.floor(ms)
     ev.timestamp = whole
     text += ',"timestamp":' + String(whole)
   }
-  const appName = shared.appName ?? (scope.name !== '' ? scope.name : 'unknown_service')
+  const appName = appNameOf(shared, scope.name)
   const message = messageOf(r.body)
   ev.app_name = appName
   ev.message = message
   text += ',"app_name":' + (appName === shared.appName ? shared.appNameJson : quote(appName)) + ',"message":' + quote(message)
-  // The observed time only where it says something the timestamp does not.
-  if (r.timeMs > 0 && r.observedMs > 0 && Math.floor(r.observedMs) !== Math.floor(r.timeMs) && r.observedMs <= MAX_DATE_MS) {
+  if (keepsObservedTime(r.timeMs, r.observedMs)) {
     const observed = isoFromMillis(r.observedMs)
     ev.observed_timestamp = observed
     text += ',"observed_timestamp":"' + observed + '"'
   }
-  // The number only where it says more than the level (INFO2 = 10, not INFO = 9).
-  if (r.severityNumber > 0 && (levelOfSeverity(r.severityNumber) === undefined || (r.severityNumber - 1) % 4 !== 0)) {
+  if (keepsSeverityNumber(r.severityNumber)) {
     ev.severity_number = r.severityNumber
     text += ',"severity_number":' + String(r.severityNumber)
   }

@@ -209,8 +209,7 @@ export class Reader {
       if (this.tag(end) === 2) {
         this.expect(LEN)
         const rEnd = this.lenEnd(end)
-        const start = this.pos
-        if (visitor.recordBytes?.(start, rEnd, scope) === true) this.pos = rEnd
+        if (visitor.recordBytes?.(this.pos, rEnd, scope) === true) this.pos = rEnd
         else visitor.record(this.logRecord(rEnd), scope)
       } else this.skipField(this.wire, end)
     }

@@ -234,3 +234,28 @@ t.test('a record with many attributes, plain and dotted', async t => {
   t.equal(plain.k69, 69)
   t.equal(dotted.g6.k69, 69)
 })
+
+t.test('nesting plans belong to their own keys, whatever the keys hold (a NUL, a dot)', async t => {
+  // Joined with a NUL, ["a.b", "c.d"] and ["a.b\0c.d"] read the same; the second record must not get
+  // the first one's plan (and with it a value of the first record's).
+  const attr = (key: string, value: Buffer): Buffer => lenField(6, keyValue(key, value))
+  const body = request(resourceLogs(Buffer.alloc(0), [scopeLogs(Buffer.alloc(0), [
+    logRecord(attr('a.b', int(1)), attr('c.d', str('\u0001'.repeat(10000))), varintField(20, 1)),
+    logRecord(attr('a.b\u0000c.d', int(5)))])]))
+  const c = compare(body, ctxOf())
+  t.equal(c.diff, undefined)
+  const second = JSON.parse(requestLines(body, ctxOf(), { maxDepth: 20, maxBytes: 64 << 20 }).lines.toString().trim().split('\n')[1]!)
+  t.same(second.a, { b_c: { d: 5 } })
+  t.notOk('c' in second, 'nothing of the first record')
+})
+
+t.test('an arrival time the line head cannot hold as it is sends every record the decoded way', async t => {
+  const body = request(resourceLogs(lenField(1, keyValue('service.name', str('checkout'))), [scopeLogs(lenField(1, 'bench'), [logRecord(lenField(5, str('m')))])]))
+  for (const receivedAt of ['2026-12-02T10:00:00Z', '2026-12-02T10:00:00.000Z' + ' '.repeat(1000), '2026-12-02T10:00:00.000é']) {
+    const ctx = { ...ctxOf(), receivedAt }
+    const c = compare(body, ctx)
+    t.equal(c.diff, undefined, JSON.stringify(receivedAt))
+    t.equal(c.direct, 0)
+  }
+  t.equal(compare(body, ctxOf()).direct, 1, 'an ISO arrival time: direct')
+})
