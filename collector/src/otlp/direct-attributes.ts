@@ -11,7 +11,7 @@ import type { LineBuffer } from '../journal/line-buffer'
 import { needsRename } from '../normalise/field-names'
 import type { EventLimits } from '../normalise/normalise'
 import { nest, OWN_FIELDS } from './mapping'
-import { FIXED64, LEN, VARINT, type Reader } from './protobuf'
+import { FIXED64, VARINT, type Reader } from './protobuf'
 
 const NONE = 0
 const STRING = 1
@@ -147,17 +147,13 @@ export class DirectAttributes {
     while (r.pos < end) {
       const f = r.tag(end)
       if (f === 1) {
-        r.expect(LEN)
-        keyEnd = r.lenEnd(end)
-        keyAt = r.pos
-        r.pos = keyEnd
+        keyEnd = r.span(end)
+        keyAt = r.spanStart
       } else if (f === 2) {
-        r.expect(LEN)
         // The decoder reads (and checks) every value; only the last is read here.
         if (valueAt !== -1) return false
-        valueEnd = r.lenEnd(end)
-        valueAt = r.pos
-        r.pos = valueEnd
+        valueEnd = r.span(end)
+        valueAt = r.spanStart
       } else r.skipField(r.wire, end)
     }
     const key = this.keyAt(i, keyAt, keyEnd)
@@ -168,12 +164,12 @@ export class DirectAttributes {
       r.pos = valueAt
       while (r.pos < valueEnd) {
         switch (r.tag(valueEnd)) {
-          case 1: r.expect(LEN); this.ends[i] = r.lenEnd(valueEnd); this.starts[i] = r.pos; r.pos = this.ends[i]!; kind = STRING; break
+          case 1: this.ends[i] = r.span(valueEnd); this.starts[i] = r.spanStart; kind = STRING; break
           case 2: r.expect(VARINT); this.numbers[i] = r.uint32(valueEnd); kind = BOOL; break
           case 3: r.expect(VARINT); this.numbers[i] = r.int64(valueEnd); kind = INT; break
           case 4: r.expect(FIXED64); this.numbers[i] = r.double(valueEnd); kind = DOUBLE; break
           case 5: case 6: return false
-          case 7: r.expect(LEN); this.ends[i] = r.lenEnd(valueEnd); this.starts[i] = r.pos; r.pos = this.ends[i]!; kind = BYTES; break
+          case 7: this.ends[i] = r.span(valueEnd); this.starts[i] = r.spanStart; kind = BYTES; break
           default: r.skipField(r.wire, valueEnd)
         }
       }

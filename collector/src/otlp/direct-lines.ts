@@ -25,7 +25,7 @@ import { countFields, MAX_APP_NAME_LENGTH, type IngestContext } from '../normali
 import { writeObjectIdHex } from '../normalise/object-id'
 import { DirectAttributes } from './direct-attributes'
 import { appNameOf, eventMillis, keepsObservedTime, keepsSeverityNumber, levelOfSeverity, levelOfText, OWN_FIELDS, type ScopeFields, type Shared } from './mapping'
-import { FIXED32, FIXED64, LEN, Reader, VARINT } from './protobuf'
+import { FIXED32, FIXED64, Reader, VARINT } from './protobuf'
 
 /** What every line of one scope's records shares, made once per scope. */
 export interface DirectScope {
@@ -114,27 +114,24 @@ export class DirectLines {
       switch (r.tag(end)) {
         case 1: r.expect(FIXED64); timeMs = r.nanosAsMs(end); break
         case 2: r.expect(VARINT); severityNumber = r.uint32(end); break
-        case 3: r.expect(LEN); severityTextEnd = r.lenEnd(end); severityText = r.pos; r.pos = severityTextEnd; break
+        case 3: severityTextEnd = r.span(end); severityText = r.spanStart; break
         case 5:
-          r.expect(LEN)
+          // The decoder reads (and checks) every body; only the last is read here.
           if (bodyAt !== -1) return false
-          bodyEnd = r.lenEnd(end)
-          bodyAt = r.pos
-          r.pos = bodyEnd
+          bodyEnd = r.span(end)
+          bodyAt = r.spanStart
           break
         case 6: {
-          r.expect(LEN)
-          const to = r.lenEnd(end)
-          attributes.add(r.pos, to)
-          r.pos = to
+          const to = r.span(end)
+          attributes.add(r.spanStart, to)
           break
         }
         case 7: r.expect(VARINT); dropped = r.uint32(end); break
         case 8: r.expect(FIXED32); flags = r.fixed32(end); break
-        case 9: r.expect(LEN); traceIdEnd = r.lenEnd(end); traceId = r.pos; r.pos = traceIdEnd; break
-        case 10: r.expect(LEN); spanIdEnd = r.lenEnd(end); spanId = r.pos; r.pos = spanIdEnd; break
+        case 9: traceIdEnd = r.span(end); traceId = r.spanStart; break
+        case 10: spanIdEnd = r.span(end); spanId = r.spanStart; break
         case 11: r.expect(FIXED64); observedMs = r.nanosAsMs(end); break
-        case 12: r.expect(LEN); eventNameEnd = r.lenEnd(end); eventName = r.pos; r.pos = eventNameEnd; break
+        case 12: eventNameEnd = r.span(end); eventName = r.spanStart; break
         default: r.skipField(r.wire, end)
       }
     }
@@ -147,10 +144,8 @@ export class DirectLines {
       while (r.pos < bodyEnd) {
         const f = r.tag(bodyEnd)
         if (f === 1) {
-          r.expect(LEN)
-          messageEnd = r.lenEnd(bodyEnd)
-          message = r.pos
-          r.pos = messageEnd
+          messageEnd = r.span(bodyEnd)
+          message = r.spanStart
         } else if (f >= 2 && f <= 7) return false
         else r.skipField(r.wire, bodyEnd)
       }

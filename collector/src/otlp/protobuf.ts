@@ -130,6 +130,18 @@ export class Reader {
     return this.pos + n
   }
 
+  /** Where the field span() passed over starts. */
+  spanStart = 0
+
+  /** Passes over a length-delimited field (its wire type and length checked); returns its end, its start in spanStart. */
+  span (end: number): number {
+    this.expect(LEN)
+    const to = this.lenEnd(end)
+    this.spanStart = this.pos
+    this.pos = to
+    return to
+  }
+
   string (end: number): string {
     const to = this.lenEnd(end)
     // Buffer#utf8Slice is what toString('utf8', …) calls after checking its arguments, already done here.
@@ -227,8 +239,8 @@ export class Reader {
         case 6: this.expect(LEN); r.attributes.push(this.keyValue(this.lenEnd(end), 0)); break
         case 7: this.expect(VARINT); r.droppedAttributesCount = this.uint32(end); break
         case 8: this.expect(FIXED32); r.flags = this.fixed32(end); break
-        case 9: { this.expect(LEN); const to = this.lenEnd(end); r.traceId = hex(this.buf, this.pos, to); this.pos = to; break }
-        case 10: { this.expect(LEN); const to = this.lenEnd(end); r.spanId = hex(this.buf, this.pos, to); this.pos = to; break }
+        case 9: { const to = this.span(end); r.traceId = hex(this.buf, this.spanStart, to); break }
+        case 10: { const to = this.span(end); r.spanId = hex(this.buf, this.spanStart, to); break }
         case 11: this.expect(FIXED64); r.observedMs = this.nanosAsMs(end); break
         case 12: this.expect(LEN); r.eventName = this.string(end); break
         default: this.skipField(this.wire, end)
@@ -260,7 +272,7 @@ export class Reader {
         case 4: { this.expect(FIXED64); const d = this.double(end); value = Number.isFinite(d) ? d : String(d); break }
         case 5: value = this.nested(end, depth, false); break
         case 6: value = this.nested(end, depth, true); break
-        case 7: { this.expect(LEN); const to = this.lenEnd(end); value = this.buf.toString('base64', this.pos, to); this.pos = to; break }
+        case 7: { const to = this.span(end); value = this.buf.toString('base64', this.spanStart, to); break }
         default: this.skipField(this.wire, end)
       }
     }
