@@ -74,7 +74,8 @@ export class DirectAttributes {
   private readonly known = new Map<string, Key>()
   /** The key last seen at each attribute index: the records of one request mostly repeat their keys. */
   private readonly slots: Key[] = []
-  private readonly plans = new Map<string, Plan>()
+  /** Plans by their keys' ids; null for a sequence of keys that must take the decoded path. */
+  private readonly plans = new Map<string, Plan | null>()
   private lastPlan: Plan | undefined
   private record = 0
 
@@ -224,7 +225,7 @@ export class DirectAttributes {
     return !needsRename(name) && name.length <= this.limits.maxFieldNameLength && !isDigit(name.charCodeAt(0))
   }
 
-  /** The plan for the keys read last: the one of the record before when they are the same, else made (once). */
+  /** The plan for the keys read last: the one of the record before when they are the same, else made (once, like a refusal). */
   private planFor (n: number): Plan | undefined {
     const last = this.lastPlan
     if (last !== undefined && last.keys.length === n) {
@@ -237,10 +238,11 @@ export class DirectAttributes {
     const signature = keys.map(k => k.id).join(',')
     let plan = this.plans.get(signature)
     if (plan === undefined) {
-      plan = makePlan(keys, this.limits, name => this.fieldName(name))
-      if (plan !== undefined) this.plans.set(signature, plan)
+      plan = makePlan(keys, this.limits, name => this.fieldName(name)) ?? null
+      this.plans.set(signature, plan)
     }
-    if (plan !== undefined) this.lastPlan = plan
+    if (plan === null) return undefined
+    this.lastPlan = plan
     return plan
   }
 

@@ -56,20 +56,26 @@ export function requestLines (body: unknown, ctx: IngestContext, { maxDepth, max
   const proto = Buffer.isBuffer(body)
   // Lines run about twice their protobuf record's size.
   const out = new LineBuffer(proto ? body.length * 2 + 1024 : 65536)
-  const lines = proto && direct ? new DirectLines(body, out, ctx, maxDepth) : undefined
+  const directLines = proto && direct ? new DirectLines(body, out, ctx, maxDepth) : undefined
   const json = eventText()
-  const result: RequestLines = { lines: out.buf, accepted: 0, direct: 0, rejected: 0, firstError: '' }
+  let accepted = 0
+  let directCount = 0
+  let rejected = 0
+  let firstError = ''
+  const written = (): void => {
+    if (out.pos > maxBytes) throw new LinesTooLargeError(maxBytes)
+    accepted++
+  }
   const visitor: LogsVisitor<Shared, Scope> = {
     resource: attributes => resourceFields(attributes),
     scope: (scope, shared) => {
       const fields = scopeFields(scope)
-      return { shared, fields, direct: lines?.scope(shared, fields) }
+      return { shared, fields, direct: directLines?.scope(shared, fields) }
     },
     recordBytes: (start, end, scope) => {
-      if (scope.direct === undefined || !lines!.write(start, end, scope.direct)) return false
-      if (out.pos > maxBytes) throw new LinesTooLargeError(maxBytes)
-      result.accepted++
-      result.direct++
+      if (scope.direct === undefined || !directLines!.write(start, end, scope.direct)) return false
+      written()
+      directCount++
       return true
     },
     record: (record, scope) => {
@@ -78,13 +84,11 @@ export function requestLines (body: unknown, ctx: IngestContext, { maxDepth, max
         : normaliseEvent(recordEvent(record, scope.shared, scope.fields, json), ctx, json.text)
       if (normalised.ok) {
         out.text(normalised.line + '\n')
-        if (out.pos > maxBytes) throw new LinesTooLargeError(maxBytes)
-        result.accepted++
-      } else if (result.rejected++ === 0) result.firstError = normalised.error
+        written()
+      } else if (rejected++ === 0) firstError = normalised.error
     }
   }
   if (proto) visitLogsProtobuf(body, maxDepth, visitor)
   else visitLogsJson(body, maxDepth, visitor)
-  result.lines = out.lines()
-  return result
+  return { lines: out.lines(), accepted, direct: directCount, rejected, firstError }
 }
