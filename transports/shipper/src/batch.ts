@@ -14,21 +14,23 @@ export interface Batch {
   readonly spoolFile: string | undefined
   /** Order of sealing within this run; halves of a split batch keep their parent's. */
   readonly seq: number
+  /** Sent as Idempotency-Key with every attempt (batch-key.ts); undefined for a spool file of an older version. */
+  readonly key: string | undefined
   readonly done: Promise<void>
   readonly resolve: () => void
   /** The whole buffer `body` was cut from, when it may be reused for a later batch. */
   readonly store: Buffer | undefined
 }
 
-export function makeBatch (body: Buffer, count: number, seq: number, spoolFile?: string, store?: Buffer): Batch {
+export function makeBatch (body: Buffer, count: number, seq: number, key: string | undefined, spoolFile?: string, store?: Buffer): Batch {
   let resolve!: () => void
   const done = new Promise<void>(r => { resolve = r })
-  return { body, count, seq, spoolFile, done, resolve, store }
+  return { body, count, seq, key, spoolFile, done, resolve, store }
 }
 
 /** A batch of lines that are strings already (a spool file read back). */
-export function batchOfLines (lines: readonly string[], seq: number, spoolFile?: string): Batch {
-  return makeBatch(Buffer.from(lines.join('\n') + '\n'), lines.length, seq, spoolFile)
+export function batchOfLines (lines: readonly string[], seq: number, key: string | undefined, spoolFile?: string): Batch {
+  return makeBatch(Buffer.from(lines.join('\n') + '\n'), lines.length, seq, key, spoolFile)
 }
 
 /** Cuts a batch's body in two at the line boundary nearest its middle record: [body, count] pairs. */
@@ -73,9 +75,9 @@ export class OpenBatch {
     this.#count++
   }
 
-  seal (seq: number): Batch {
+  seal (seq: number, key: string): Batch {
     const buf = this.#buf!
-    const batch = makeBatch(buf.subarray(0, this.#used), this.#count, seq, undefined, buf.length === this.#capacity ? buf : undefined)
+    const batch = makeBatch(buf.subarray(0, this.#used), this.#count, seq, key, undefined, buf.length === this.#capacity ? buf : undefined)
     this.#buf = undefined
     this.#used = 0
     this.#count = 0

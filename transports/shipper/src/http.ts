@@ -43,10 +43,14 @@ export class CollectorClient {
     this.#gzipAuto = !isLoopback(opts.endpoint.hostname)
   }
 
-  /** POSTs `count` records of NDJSON; the caller must not change `ndjson` until this settles. */
-  async send (ndjson: Buffer, count: number, signal: AbortSignal): Promise<SendResult> {
+  /**
+   * POSTs `count` records of NDJSON; the caller must not change `ndjson` until this settles. `key` is the
+   * batch's Idempotency-Key, the same on every attempt.
+   */
+  async send (ndjson: Buffer, count: number, signal: AbortSignal, key?: string): Promise<SendResult> {
     let body = ndjson
     const headers = { ...this.#headers }
+    if (key !== undefined) headers['idempotency-key'] = key
     const { compress } = this.#opts
     if (compress === true || (compress === 'auto' && this.#gzipAuto && body.length >= GZIP_MIN_BYTES)) {
       body = await gzip(body, { level: zlib.Z_BEST_SPEED })

@@ -11,7 +11,7 @@
 // both halves are settled (split()).
 import { batchOfLines, type Batch } from './batch'
 import { ShipperError } from './errors'
-import type { Spool } from './spool'
+import { keyOfFile, type Spool } from './spool'
 
 export class Replay {
   readonly #spool: Spool
@@ -49,8 +49,9 @@ export class Replay {
       }
       this.#out = file
       // Spooled records are older than anything this run wrote: batch number 0 keeps them first if they
-      // have to be spooled again (a spool file name needs a non-negative number).
-      return batchOfLines(lines, 0, file)
+      // have to be spooled again (a spool file name needs a non-negative number). The key is the one the
+      // batch was first sent with, so a send whose answer was lost before the spill is not stored twice.
+      return batchOfLines(lines, 0, keyOfFile(file), file)
     }
     return undefined
   }

@@ -16,6 +16,7 @@
 import { EventEmitter } from 'node:events'
 import { backoffDelay } from './backoff'
 import { halves, makeBatch, OpenBatch, type Batch } from './batch'
+import { halfKeys, newBatchKey } from './batch-key'
 import { sleep, systemClock, type Clock } from './clock'
 import { ShipperError } from './errors'
 import { CollectorClient, type SendResult } from './http'
@@ -226,7 +227,7 @@ export class Shipper extends EventEmitter {
     this.#cancelCurTimer?.()
     this.#cancelCurTimer = undefined
     if (this.#cur.count === 0) return
-    const batch = this.#cur.seal(this.#seq++)
+    const batch = this.#cur.seal(this.#seq++, newBatchKey(this.#clock.now()))
     this.#pending.add(batch)
     this.#ready.push(batch)
     this.#pump()
@@ -257,7 +258,7 @@ export class Shipper extends EventEmitter {
   #dispatch (batch: Batch): void {
     const ac = new AbortController()
     this.#inflight.set(batch, ac)
-    this.#client.send(batch.body, batch.count, ac.signal)
+    this.#client.send(batch.body, batch.count, ac.signal, batch.key)
       .catch((err: Error): SendResult => ({ kind: 'retryable', status: undefined, retryAfterMs: undefined, error: err }))
       .then(result => {
         this.#inflight.delete(batch)
@@ -312,7 +313,10 @@ export class Shipper extends EventEmitter {
 
   /** 413: send each half on its own; the batch is settled when both halves are. */
   #split (batch: Batch): void {
-    const parts = halves(batch).map(([body, count]) => makeBatch(body, count, batch.seq))
+    // Each half is a request of its own: its own key, derived from the parent's so that a half retried
+    // by a later process (spooled) is still the same request.
+    const keys = batch.key === undefined ? undefined : halfKeys(batch.key)
+    const parts = halves(batch).map(([body, count], i) => makeBatch(body, count, batch.seq, keys?.[i]))
     this.#release(batch, false)
     for (const half of parts) this.#hold(half)
     this.#retry.unshift(...parts)
@@ -366,7 +370,7 @@ export class Shipper extends EventEmitter {
     }
     if (this.#spool !== undefined) {
       try {
-        const file = this.#spool.write(batch.body, batch.seq)
+        const file = this.#spool.write(batch.body, batch.seq, batch.key)
         this.#stats.spooled += n
         this.emit('spooled', { records: n, file, reason })
         this.#release(batch, true)

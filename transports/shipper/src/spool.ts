@@ -1,8 +1,10 @@
 // The disk spool: one NDJSON file per batch, already mapped to collector events, named so that a plain
-// sort is the order the records were written in: `<run, 15 digits>-<batch, 10 digits>-<part, 4 digits>.ndjson`,
+// sort is the order the records were written in: `<run, 15 digits>-<batch, 10 digits>-<part, 4 digits>.<key>.ndjson`,
 // where run is the epoch ms at which the shipper started (a restarted application sorts after the last
-// run) and batch the batch's sequence number within the run (a retried batch spilled late still sorts
-// before newer ones). Files are
+// run), batch the batch's sequence number within the run (a retried batch spilled late still sorts
+// before newer ones) and key the batch's Idempotency-Key (batch-key.ts), so that the process replaying
+// the file sends it as the same request the first attempt was. (Files of an older version have no key
+// part and are sent without one.) Files are
 // written to a `.tmp` name and renamed, so a crash never leaves half a batch under a replayable name.
 // One shipper owns a directory at a time (`.lock` holds its pid): two replaying the same files would
 // deliver them twice. A lock left by a dead process is taken over, which is what makes the spool survive
@@ -14,9 +16,16 @@
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { threadId } from 'node:worker_threads'
+import { KEY_IN_FILE_NAME } from './batch-key'
 import { ShipperError } from './errors'
 
-const FILE = /^\d{15}-\d{10}-\d{4}\.ndjson$/
+const FILE = /^\d{15}-\d{10}-\d{4}(?:\.([0-9a-f.-]+))?\.ndjson$/
+
+/** The Idempotency-Key a spool file name carries, if any. */
+export function keyOfFile (name: string): string | undefined {
+  const key = FILE.exec(name)?.[1]
+  return key !== undefined && KEY_IN_FILE_NAME.test(key) ? key : undefined
+}
 
 export class Spool {
   readonly dir: string
@@ -44,9 +53,10 @@ export class Spool {
 
   get pendingFiles (): number { return this.#queue.length }
 
-  /** Writes batch number `seq` as a new file, queued in sequence order; returns its name. */
-  write (body: Buffer, seq: number): string {
-    const name = `${this.#run}-${String(seq % 1e10).padStart(10, '0')}-${String(this.#part++ % 1e4).padStart(4, '0')}.ndjson`
+  /** Writes batch number `seq` (with its Idempotency-Key) as a new file, queued in sequence order; returns its name. */
+  write (body: Buffer, seq: number, key: string | undefined): string {
+    const keyPart = key !== undefined && KEY_IN_FILE_NAME.test(key) ? `.${key}` : ''
+    const name = `${this.#run}-${String(seq % 1e10).padStart(10, '0')}-${String(this.#part++ % 1e4).padStart(4, '0')}${keyPart}.ndjson`
     const tmp = join(this.dir, `${name}.tmp`)
     writeFileSync(tmp, body)
     renameSync(tmp, join(this.dir, name))

@@ -103,7 +103,7 @@ t.test('spooled batches are NDJSON of collector events', async t => {
   shipper.on('spooled', s => spooled.push(s))
   await shipper.close()
   const file = spooled[0]!.file
-  t.match(file, /^\d{15}-\d{10}-\d{4}\.ndjson$/)
+  t.match(file, /^\d{15}-\d{10}-\d{4}\.[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\.ndjson$/, "named in order, with the batch's Idempotency-Key")
   t.match(JSON.parse(readFileSync(join(dir, file), 'utf8')), { level: 'error', message: 'boom', timestamp: 7 })
 })
 
