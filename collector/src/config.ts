@@ -64,6 +64,10 @@ export interface CollectorConfig {
   maxEventLoopDelayMs: number
   /** Requests per minute per API key (or per client address without keys); 0 = no limit. */
   rateLimitPerMinute: number
+  /** Seconds an Idempotency-Key is remembered after its batch was answered. */
+  idempotencyWindowSeconds: number
+  /** Keys remembered at most (the oldest are forgotten first); 0 = none are remembered. */
+  idempotencyMaxKeys: number
 }
 
 type Env = Record<string, string | undefined>
@@ -201,7 +205,9 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   journalMaxQueueBytes: setting('JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, 'bytes waiting for the journal past which ingest answers 503 + `Retry-After`', number({ min: 1024 })),
   maxHeapUsedBytes: setting('MAX_HEAP_USED_BYTES', 512 * 1024 * 1024, 'heap used past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
   maxEventLoopDelayMs: setting('MAX_EVENT_LOOP_DELAY', 2000, 'event-loop delay in ms past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
-  rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', 0, 'requests per minute per authenticated API key (per client address when `API_KEYS` is not set); over it: 429 + `Retry-After`', number({ min: 0 }), 'off')
+  rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', 0, 'requests per minute per authenticated API key (per client address when `API_KEYS` is not set); over it: 429 + `Retry-After`', number({ min: 0 }), 'off'),
+  idempotencyWindowSeconds: setting('IDEMPOTENCY_WINDOW', 86400, 'seconds a batch\'s `Idempotency-Key` is remembered (in `LOG_DIR/idempotency-keys`, across restarts): a retry within it is answered as the first time and not stored again; covers a shipper retrying through a day-long outage or replaying its spool after a restart', number({ min: 1, integer: false })),
+  idempotencyMaxKeys: setting('IDEMPOTENCY_MAX_KEYS', 1_000_000, 'keys remembered at most, about 100 bytes of memory each; past it the oldest are forgotten early (counted in `/status.idempotency.evicted`); 0 = remember none (keyed events still get ids derived from their key)', number({ min: 0 }))
 })
 
 export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {

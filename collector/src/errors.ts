@@ -8,6 +8,8 @@ import createError from '@fastify/error'
 export const ERROR_CODES = Object.freeze({
   MAAP_NO_EVENTS: 'POST /log or /logs with a body that holds no event',
   MAAP_INVALID_EVENT: 'an event that is not valid (missing message or app_name, unknown level, bad timestamp, too deep…)',
+  MAAP_BAD_IDEMPOTENCY_KEY: 'POST /log or /logs with an Idempotency-Key header that is not one key of 1 to 200 visible ASCII characters',
+  MAAP_IDEMPOTENCY_KEY_REUSED: 'POST /log or /logs with an Idempotency-Key already used for a batch with another number of events',
   MAAP_JOURNAL_UNAVAILABLE: 'the local journal could not be written; nothing of the request was stored',
   MAAP_JOURNAL_BUSY: 'too many writes wait for the journal (JOURNAL_MAX_QUEUE_BYTES); nothing was queued',
   MAAP_MONGO_UNAVAILABLE: 'POST /force-flush while MongoDB cannot take the events; they stay in the journal',
@@ -33,6 +35,9 @@ function define<A extends unknown[] = []> (code: CollectorErrorCode, message: st
 
 export const NoEventsError = define('MAAP_NO_EVENTS', 'the body contains no events', 400)
 export const InvalidEventError = define<[string]>('MAAP_INVALID_EVENT', '%s', 400)
+export const BadIdempotencyKeyError = define<[string]>('MAAP_BAD_IDEMPOTENCY_KEY', '%s', 400)
+export const IdempotencyKeyReusedError = define<[number, number]>('MAAP_IDEMPOTENCY_KEY_REUSED',
+  'this Idempotency-Key was used for a batch of %d events and this one has %d: a key names one batch; send a new key with a new batch', 422)
 export const JournalUnavailableError = define<[string]>('MAAP_JOURNAL_UNAVAILABLE',
   'events could not be written to the local journal, nothing was stored: %s', 503)
 export const MongoUnavailableError = define<[string, number]>('MAAP_MONGO_UNAVAILABLE',

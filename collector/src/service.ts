@@ -1,6 +1,7 @@
 // The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
 // start and one bounded stop. app.ts puts the REST API in front of it.
 import type { CollectorConfig, FsyncPolicy } from './config'
+import { KeyStore } from './idempotency/key-store'
 import { KeyRing } from './keys'
 import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
@@ -44,6 +45,8 @@ export interface ServiceStatus {
   dead_letter_file: string | null
   journal: JournalStatus
   retention: RetentionResult | null
+  /** Idempotency-Keys remembered, repeats answered without storing, keys forgotten early; null when off. */
+  idempotency: { keys: number, window_seconds: number, replayed: number, evicted: number, log_errors: number } | null
   last_error: string | null
   uptime_seconds: number
 }
@@ -53,6 +56,8 @@ export class CollectorService {
   readonly deadLetter: DeadLetter
   /** The API keys in force (reloaded on SIGHUP). */
   readonly keys: KeyRing
+  /** The Idempotency-Keys of batches journaled here; undefined with IDEMPOTENCY_MAX_KEYS=0. */
+  readonly batchKeys: KeyStore | undefined
   /** This process's worker id under WORKER_COUNT > 1 (the primary sets MAAP_WORKER_ID); undefined in a single process. */
   readonly workerId: number | undefined = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
   private readonly reader: JournalReader
@@ -78,6 +83,14 @@ export class CollectorService {
     this.checkpoint = new Checkpoint(config.logDir)
     this.deadLetter = new DeadLetter(config.logDir)
     this.keys = new KeyRing(config)
+    this.batchKeys = config.idempotencyMaxKeys === 0
+      ? undefined
+      : new KeyStore(config.logDir, {
+        windowMs: config.idempotencyWindowSeconds * 1000,
+        maxKeys: config.idempotencyMaxKeys,
+        sync: config.journalFsync === 'always',
+        onError: err => this.log.warn({ err: err.message }, 'an Idempotency-Key could not be written to its log; a retry of that batch may be stored again')
+      })
   }
 
   /** Opens the journal and, with MongoDB configured, replays what is not yet confirmed there. */
@@ -85,6 +98,10 @@ export class CollectorService {
     this.journal.on('torn-tail', (torn: TornTail) => this.log.warn({ ...torn, file: TORN_TAILS_FILE },
       'journal segment ended in a partial line (a crash mid-write, never acknowledged); moved aside'))
     await this.journal.open()
+    if (this.batchKeys !== undefined) {
+      await this.batchKeys.load(from => this.linesFrom(from), () => this.oldestPosition())
+      this.journal.setSidecar(this.batchKeys)
+    }
     this.journal.on('write-error', (err: Error) => {
       this.journalErrors++
       this.lastJournalError = err.message
@@ -152,6 +169,16 @@ export class CollectorService {
     })
   }
 
+  /** The journal's lines from `from` to its end, a batch at a time. */
+  private async * linesFrom (from: JournalPosition): AsyncGenerator<string[]> {
+    for (let pos = from; ;) {
+      const batch = await this.reader.read(pos, 10_000)
+      if (batch.lines.length === 0) return
+      yield batch.lines
+      pos = batch.next
+    }
+  }
+
   private oldestPosition (): JournalPosition {
     return { segment: this.journal.segments[0] ?? this.journal.end.segment, offset: 0 }
   }
@@ -212,9 +239,16 @@ export class CollectorService {
         fsync: this.config.journalFsync
       },
       retention: this.retention?.lastResult ?? null,
+      idempotency: this.idempotencyStatus(),
       last_error: d?.lastError ?? this.lastJournalError ?? null,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)
     }
+  }
+
+  private idempotencyStatus (): ServiceStatus['idempotency'] {
+    if (this.batchKeys === undefined) return null
+    const s = this.batchKeys.stats()
+    return { keys: s.keys, window_seconds: this.config.idempotencyWindowSeconds, replayed: s.replayed, evicted: s.evicted, log_errors: s.logErrors }
   }
 
   /**
@@ -238,6 +272,7 @@ export class CollectorService {
     await this.sink?.close().catch(() => {})
     await drainerStopped?.catch(() => {})
     await this.journal.close()
+    this.batchKeys?.close()
     return { flushed, pending: this.drainer?.stats.pending ?? 0 }
   }
 }

@@ -67,6 +67,15 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
     },
     // The sweep of the worker that holds the lease (the others skip the MongoDB sweep).
     retention: (list.find(s => s.retention?.lease?.held === true) ?? list.find(s => s.retention !== null) ?? own).retention,
+    idempotency: own.idempotency === null
+      ? null
+      : {
+          keys: sum(list, s => s.idempotency?.keys ?? 0),
+          window_seconds: own.idempotency.window_seconds,
+          replayed: sum(list, s => s.idempotency?.replayed ?? 0),
+          evicted: sum(list, s => s.idempotency?.evicted ?? 0),
+          log_errors: sum(list, s => s.idempotency?.log_errors ?? 0)
+        },
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
     process: own.process,

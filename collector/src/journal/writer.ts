@@ -2,13 +2,18 @@
 // acknowledged. Group commit: appends that arrive while a write is in flight are joined into the next
 // single write (+ fdatasync), so many requests cost one system call.
 //
-//   append(lines) ──► queue ──► [one write + datasync per group] ──► resolve every waiter of the group
+//   append(lines) ──► queue ──► [one write + datasync per group] ──► sidecar ──► resolve every waiter of the group
+//
+// The sidecar (the idempotency key store) hears of every group after it is on disk and before any of
+// its requests is answered, with the key records the appends carried: a key is never remembered for
+// events that are not written, and never answered before it is remembered.
 //
 // The writer always opens a fresh segment on start, so it never appends after a tail torn by a crash.
 import { EventEmitter } from 'node:events'
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FsyncPolicy } from '../config'
+import type { KeyRecord } from '../idempotency/key-log'
 import { parseSegmentName, segmentName } from './segment-name'
 import { repairTornTail } from './torn-tail'
 
@@ -24,6 +29,11 @@ export interface JournalWriterOptions {
   /** Characters (of a string) or bytes (of a Buffer) waiting to be written past which append() refuses at once (backpressure). */
   maxQueueBytes?: number
   now?: () => Date
+}
+
+/** Told of each group written, before its appends resolve; must not throw. */
+export interface JournalSidecar {
+  committed (records: readonly KeyRecord[], end: JournalPosition, bytes: number): void
 }
 
 interface Waiter {
@@ -68,6 +78,8 @@ export class JournalWriter extends EventEmitter {
   private openedDay = ''
   private size = 0
   private queue: Array<string | Buffer> = []
+  private records: KeyRecord[] = []
+  private sidecar: JournalSidecar | undefined
   private queuedEvents = 0
   private queuedBytes = 0
   private waiters: Waiter[] = []
@@ -113,12 +125,18 @@ export class JournalWriter extends EventEmitter {
     return { segment: this.segment, offset: this.size }
   }
 
+  /** Who hears of each group written (see the diagram above); set once, before the first append. */
+  setSidecar (sidecar: JournalSidecar): void {
+    this.sidecar = sidecar
+  }
+
   /**
    * Appends NDJSON `lines` (each ending in '\n'; text, or its UTF-8 bytes) holding `events` events;
    * resolves once written. A Buffer is the journal's from then on: it is written later, as it is then.
-   * Rejects with JournalWriteError when the write failed: nothing of it may be acknowledged.
+   * Rejects with JournalWriteError when the write failed: nothing of it may be acknowledged. `record`,
+   * the batch's idempotency key, goes to the sidecar with the group.
    */
-  append (lines: string | Buffer, events: number): Promise<void> {
+  append (lines: string | Buffer, events: number, record?: KeyRecord): Promise<void> {
     if (this.closed) return Promise.reject(new JournalWriteError(new Error('journal is closed')))
     if (this.queuedBytes > 0 && this.queuedBytes + lines.length > (this.opts.maxQueueBytes ?? Infinity)) {
       return Promise.reject(new JournalQueueFullError())
@@ -126,6 +144,7 @@ export class JournalWriter extends EventEmitter {
     return new Promise<void>((resolve, reject) => {
       this.queuedBytes += lines.length
       this.queue.push(lines)
+      if (record !== undefined) this.records.push(record)
       this.queuedEvents += events
       this.waiters.push({ resolve, reject })
       if (!this.writing) void this.writeGroups()
@@ -137,13 +156,16 @@ export class JournalWriter extends EventEmitter {
     while (this.queue.length > 0) {
       const data = groupBytes(this.queue)
       const waiters = this.waiters
+      const records = this.records
       const events = this.queuedEvents
       this.queue = []
+      this.records = []
       this.waiters = []
       this.queuedEvents = 0
       this.queuedBytes = 0
       try {
         await this.writeGroup(data)
+        this.sidecar?.committed(records, this.end, data.length)
         for (const w of waiters) w.resolve()
         this.emit('committed', events)
       } catch (err) {

@@ -67,6 +67,9 @@ export class CollectorMetrics {
     total('maap_events_dead_lettered_total', 'Events MongoDB refused for good, written to the dead-letter file', () => service.deadLetter.count)
     total('maap_replay_duplicates_total', 'Events already in MongoDB when a replay inserted them again (counted as stored)', () => service.drain?.stats.duplicates ?? 0)
     total('maap_journal_write_errors_total', 'Journal writes that failed (their requests were answered 503)', () => service.journalWriteErrors)
+    total('maap_idempotent_replays_total', 'Batches whose Idempotency-Key was already journaled here: answered as the first time, not stored again', () => service.batchKeys?.stats().replayed ?? 0)
+    total('maap_idempotency_keys_evicted_total', 'Idempotency-Keys forgotten before IDEMPOTENCY_WINDOW ended, past IDEMPOTENCY_MAX_KEYS', () => service.batchKeys?.stats().evicted ?? 0)
+    new Gauge({ name: 'maap_idempotency_keys', help: 'Idempotency-Keys remembered', registers, collect () { this.set(service.batchKeys?.stats().keys ?? 0) } })
 
     new Gauge({
       name: 'maap_mongodb_backlog_events', help: 'Events journaled and not yet confirmed in MongoDB', registers,

@@ -123,9 +123,10 @@ function sanitise (value: unknown): unknown {
 /**
  * Validates `raw` and returns its journal line, or the reason it is refused. `raw` is handed over: on the
  * common path it is completed in place rather than copied. `text`, the JSON `raw` was parsed from, lets
- * the line be spliced from it (splice.ts) instead of serialised.
+ * the line be spliced from it (splice.ts) instead of serialised. `id` is the event's _id when its batch
+ * decides it (idempotency/derived-ids.ts); else a new one is drawn.
  */
-export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string): NormaliseResult {
+export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string, id?: string): NormaliseResult {
   if (!isPlainObject(raw)) return fail('event must be a JSON object')
 
   const message = raw.message
@@ -156,7 +157,7 @@ export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string)
   const tooBig = walk.check(raw, 0, 'event')
   if (tooBig !== undefined) return fail(tooBig)
 
-  const id = newObjectIdHex()
+  id ??= newObjectIdHex()
   const pinnedAppNameDiffers = ctx.appName !== undefined && raw.app_name !== undefined && raw.app_name !== ctx.appName
   if (!walk.renames && !pinnedAppNameDiffers && !Object.hasOwn(raw, '_id') && !Object.hasOwn(raw, 'received_at')) {
     if (text !== undefined && raw.app_name === appName) {

@@ -1,8 +1,21 @@
 // POST /log (one event, the original API) and POST /logs (a batch: JSON array or NDJSON, optionally
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
-import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+//
+// With an Idempotency-Key, a request is a batch that is stored once however often it is sent:
+//
+//   key ─► known here? ──yes──► the first answer (Idempotent-Replayed: true), nothing stored
+//            │ no (or: wait while the same key is in flight)
+//            ▼
+//   validate, each event's _id derived from the key and its index ─► journaled by a killed process? ─yes─┐
+//            │ no                                                                                         │
+//            ▼                                                                                            ▼
+//   journal, with the key's record (the journal's sidecar remembers it) ─► answer       remember ─► answer
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { IdempotencyKeyReusedError, InvalidEventError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+import { batchKey, type BatchKey } from '../idempotency/batch-key'
+import { derivedIds, type IdOf } from '../idempotency/derived-ids'
+import type { KeyRecord, StoredAnswer } from '../idempotency/key-log'
 import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
@@ -40,21 +53,25 @@ const NOT_JSON = 'not valid JSON: '
 interface Accepted {
   lines: string
   count: number
+  /** The index of the first good element (-1: none): its derived id tells whether a killed process journaled the batch. */
+  first: number
 }
 
 /**
  * Validates and normalises each element of a batch; the good ones become journal lines, the bad ones
  * rejections by index. NDJSON lines are parsed and normalised one at a time, so a batch's parsed
- * objects die young instead of all staying alive until the last line is read.
+ * objects die young instead of all staying alive until the last line is read. `idOf` gives each event
+ * its _id by its index in the batch (a keyed batch); else each gets a new one.
  */
-function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping): Accepted {
-  const out: Accepted = { lines: '', count: 0 }
+function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping, idOf?: IdOf): Accepted {
+  const out: Accepted = { lines: '', count: 0, first: -1 }
   const take = (element: unknown, index: number, text?: string): void => {
+    const id = idOf?.(index)
     // A mapped record no longer matches its text, so it is serialised rather than spliced.
-    const result = mapping === undefined ? normaliseEvent(element, ctx, text) : normaliseEvent(applyMapping(element, mapping), ctx)
+    const result = mapping === undefined ? normaliseEvent(element, ctx, text, id) : normaliseEvent(applyMapping(element, mapping), ctx, undefined, id)
     if (result.ok) {
       out.lines += result.line + '\n'
-      out.count++
+      if (out.count++ === 0) out.first = index
     } else {
       rejected.push({ index, error: result.error })
     }
@@ -88,13 +105,45 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   const { service, metrics } = opts
   const limits = eventLimits(service.config)
   const context = (appName: string | undefined) => ingestContext(limits, appName)
+  const batchKeys = service.batchKeys
 
-  async function journal (lines: string, events: number, counts: RouteCounts): Promise<void> {
+  async function journal (lines: string, events: number, counts: RouteCounts, record?: KeyRecord): Promise<void> {
     const started = performance.now()
-    await appendToJournal(service, lines, events, reason => counts.countRejected(reason, events))
+    await appendToJournal(service, lines, events, reason => counts.countRejected(reason, events), record)
     metrics.journalCommit((performance.now() - started) / 1000)
     counts.countAccepted(events)
   }
+
+  /**
+   * A keyed request's turn: `release`, to be called once it is answered, when the key is new here;
+   * undefined when it is a repeat, whose first answer was sent again (a 422 if it does not hold as many
+   * events as the first: a key names one batch).
+   */
+  async function claim (key: BatchKey, elements: string | unknown[], reply: FastifyReply): Promise<{ release: () => void } | undefined> {
+    if (batchKeys === undefined) return { release: () => {} }
+    const known = await batchKeys.begin(key.name)
+    if (typeof known === 'function') return { release: known }
+    const events = countElements(elements)
+    if (known.events !== events) throw new IdempotencyKeyReusedError(known.events, events)
+    batchKeys.countReplay()
+    await sendAnswer(reply.header('idempotent-replayed', 'true'), known.answer)
+    return undefined
+  }
+
+  /** The ids of a keyed request's events: the key's time (or now) and its seed. */
+  const idsOf = (key: BatchKey | undefined, receivedAt: string): IdOf | undefined =>
+    key === undefined ? undefined : derivedIds(key.seed, key.seconds ?? Math.floor(Date.parse(receivedAt) / 1000))
+
+  /** Whether a killed process journaled this keyed batch before it could log the key: then remember it, do not journal. */
+  function journaledBefore (key: BatchKey | undefined, first: number, record: KeyRecord | undefined): boolean {
+    if (key === undefined || record === undefined || batchKeys === undefined || first < 0) return false
+    if (!batchKeys.journaledUnlogged(key.seed, first)) return false
+    batchKeys.rememberFound(record)
+    return true
+  }
+
+  const record = (key: BatchKey | undefined, events: number, answer: StoredAnswer): KeyRecord | undefined =>
+    key === undefined || batchKeys === undefined ? undefined : { name: key.name, at: Date.now(), events, answer }
 
   const logCounts = metrics.ingest.route('/log')
   const logsCounts = metrics.ingest.route('/logs')
@@ -116,39 +165,78 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   })
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
-    const ctx = context(request.keyAppName)
-    logCounts.countBody(request.headers['content-length'])
-    logCounts.countReceived(1)
-    const result = normaliseEvent(request.body, ctx)
-    if (!result.ok) {
-      service.countRejected(1)
-      logCounts.countRejected('invalid_event', 1)
-      throw new InvalidEventError(result.error)
+    const key = keyOf(request, '/log')
+    const turn = key === undefined ? undefined : await claim(key, [request.body], reply)
+    if (key !== undefined && turn === undefined) return reply
+    try {
+      const ctx = context(request.keyAppName)
+      logCounts.countBody(request.headers['content-length'])
+      logCounts.countReceived(1)
+      const result = normaliseEvent(request.body, ctx, undefined, idsOf(key, ctx.receivedAt)?.(0))
+      if (!result.ok) {
+        service.countRejected(1)
+        logCounts.countRejected('invalid_event', 1)
+        throw new InvalidEventError(result.error)
+      }
+      const answer = { status: 201, body: { status: 'success', message: 'Log recorded', timestamp: ctx.receivedAt } }
+      const keyRecord = record(key, 1, answer)
+      if (journaledBefore(key, 0, keyRecord)) return await sendAnswer(reply.header('idempotent-replayed', 'true'), answer)
+      await journal(result.line + '\n', 1, logCounts, keyRecord)
+      return await sendAnswer(reply, answer)
+    } finally {
+      turn?.release()
     }
-    await journal(result.line + '\n', 1, logCounts)
-    return await reply.code(201).send({ status: 'success', message: 'Log recorded', timestamp: ctx.receivedAt })
   })
 
   app.post('/logs', { schema: { response: { 200: batchReply } } }, async (request, reply: FastifyReply) => {
-    const rejected: Rejection[] = []
     const body = request.body
     let elements: string | unknown[]
     if (typeof body === 'string' || Array.isArray(body)) elements = body
     else if (typeof body === 'object' && body !== null) elements = [body]
     else throw new NoEventsError()
-    const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
-    const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
-    logsCounts.countBody(request.headers['content-length'])
-    if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
-    service.countRejected(rejected.length)
-    logsCounts.countReceived(accepted + rejected.length)
-    for (const r of rejected) {
-      logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)
+    const key = keyOf(request, '/logs')
+    const turn = key === undefined ? undefined : await claim(key, elements, reply)
+    if (key !== undefined && turn === undefined) return reply
+    try {
+      const rejected: Rejection[] = []
+      const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
+      const ctx = context(request.keyAppName)
+      const { lines, count: accepted, first } = acceptBatch(elements, ctx, rejected, mapping, idsOf(key, ctx.receivedAt))
+      logsCounts.countBody(request.headers['content-length'])
+      if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
+      service.countRejected(rejected.length)
+      logsCounts.countReceived(accepted + rejected.length)
+      for (const r of rejected) {
+        logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)
+      }
+      const answer: StoredAnswer = rejected.length === 0
+        ? accepted
+        : { status: accepted === 0 ? 400 : 200, body: accepted === 0 ? { status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected } : { status: 'partial', accepted, rejected } }
+      const keyRecord = record(key, accepted + rejected.length, answer)
+      if (journaledBefore(key, first, keyRecord)) return await sendAnswer(reply.header('idempotent-replayed', 'true'), answer)
+      if (accepted > 0) await journal(lines, accepted, logsCounts, keyRecord)
+      else if (keyRecord !== undefined) batchKeys!.remember(keyRecord)
+      return await sendAnswer(reply, answer)
+    } finally {
+      turn?.release()
     }
-    if (accepted > 0) await journal(lines, accepted, logsCounts)
-    if (accepted === 0) {
-      return await reply.code(400).send({ status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected })
-    }
-    return await reply.code(200).send({ status: rejected.length === 0 ? 'success' : 'partial', accepted, rejected })
   })
+}
+
+function keyOf (request: FastifyRequest, route: string): BatchKey | undefined {
+  return batchKey(request.headers['idempotency-key'], route, request.keyId)
+}
+
+/** Sends an answer as stored: a number is the `accepted` of a batch that was all accepted. */
+async function sendAnswer (reply: FastifyReply, answer: StoredAnswer): Promise<FastifyReply> {
+  if (typeof answer === 'number') return await reply.code(200).send({ status: 'success', accepted: answer, rejected: [] })
+  return await reply.code(answer.status).send(answer.body)
+}
+
+/** Elements of a batch as acceptBatch counts them (NDJSON: the lines that are not blank); asked of repeats only. */
+function countElements (elements: string | unknown[]): number {
+  if (typeof elements !== 'string') return elements.length
+  let n = 0
+  for (const line of elements.split('\n')) if (line.trim() !== '') n++
+  return n
 }

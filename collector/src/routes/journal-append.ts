@@ -3,6 +3,7 @@
 // the error handler), so that a way in cannot answer them differently.
 import { JournalBusyError, JournalUnavailableError } from '../errors'
 import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
+import type { KeyRecord } from '../idempotency/key-log'
 import type { RejectReason } from '../metrics/ingest-counts'
 import type { EventLimits, IngestContext } from '../normalise/normalise'
 import type { CollectorService } from '../service'
@@ -18,11 +19,14 @@ export function ingestContext (limits: EventLimits, appName: string | undefined)
   return appName === undefined ? { limits, receivedAt } : { limits, receivedAt, appName }
 }
 
-/** Appends accepted lines; a journal that cannot take them is answered 503, after `onRefused` counts why. */
+/**
+ * Appends accepted lines (with the batch's idempotency key, if any); a journal that cannot take them is
+ * answered 503, after `onRefused` counts why.
+ */
 export async function appendToJournal (service: CollectorService, lines: string | Buffer, events: number,
-  onRefused: (reason: RejectReason) => void = () => {}): Promise<void> {
+  onRefused: (reason: RejectReason) => void = () => {}, record?: KeyRecord): Promise<void> {
   try {
-    await service.journal.append(lines, events)
+    await service.journal.append(lines, events, record)
   } catch (err) {
     if (err instanceof JournalWriteError) {
       onRefused('journal_unavailable')
