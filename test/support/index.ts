@@ -5,6 +5,7 @@
 // CommonJS files beside this one (pino-app.js, winston-app.js), so they load no test tooling.
 import { resolve } from 'node:path'
 
+export * from './ack-cutter'
 export * from './clock'
 export * from './collector'
 export * from './errors-doc'
