@@ -20,6 +20,7 @@ function worker (id: number, over: Partial<LocalStatus> = {}): LocalStatus {
     dead_letter_file: null,
     journal: { dir: `/logs/worker-${id}`, segment: `seg-${id}`, segments: id, write_errors: 0, last_error: null, fsync: 'always' },
     retention: { lease: { held: false } },
+    idempotency: { keys: id, window_seconds: 86400, replayed: 2 * id, evicted: 0, log_errors: 0 },
     last_error: null,
     uptime_seconds: 60 + id,
     process: { pid: 1000 + id, worker_id: id },
@@ -49,6 +50,7 @@ t.test('totals are sums, the stalest flush and the oldest uptime; the six keys f
     dead_letter_file: join('/logs', 'worker-*', 'maap-dead-letter.ndjson'),
     journal: { dir: '/logs', segments: 3, write_errors: 0, last_error: null, fsync: 'always' },
     retention: { lease: { held: true } },
+    idempotency: { keys: 3, window_seconds: 86400, replayed: 6, evicted: 0, log_errors: 0 },
     last_error: null,
     uptime_seconds: 62,
     process: { pid: 1001, worker_id: 1 },
@@ -71,4 +73,9 @@ t.test('not configured everywhere; no worker answered: the answering worker\'s o
   const own = worker(2, { mongodb_status: 'not_configured', retention: null })
   const s = serviceStatus([{ worker_id: 1, ok: false, error: 'x' }, { worker_id: 2, ok: false, error: 'y' }], own, '/logs')
   t.match(s, { mongodb_status: 'not_configured', accepted_total: 20, workers_answering: 0, retention: null })
+})
+
+t.test('idempotency off (IDEMPOTENCY_MAX_KEYS=0): null for the service too', async t => {
+  const w1 = worker(1, { idempotency: null })
+  t.equal(serviceStatus([{ worker_id: 1, ok: true, value: w1 }], w1, '/logs').idempotency, null)
 })

@@ -189,7 +189,7 @@ t.test('changing WORKER_COUNT: a single-process journal not yet drained is repla
   const env = { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '100000', RETENTION_SWEEP_INTERVAL: '3600' }
   const single = await startCollector(t, { logDir, env })
   const body = Array.from({ length: 20 }, (_, seq) => JSON.stringify({ message: `s${seq}`, app_name: 'adopt', seq })).join('\n')
-  const res = await fetch(`${single.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })
+  const res = await fetch(`${single.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson', 'idempotency-key': 'adopted-key' }, body })
   t.equal(res.status, 200)
   t.equal(await single.stop('SIGKILL'), 'SIGKILL', 'killed before anything reached MongoDB')
   t.equal(await coll.countDocuments(), 0)
@@ -199,6 +199,7 @@ t.test('changing WORKER_COUNT: a single-process journal not yet drained is repla
   t.equal(workers.logs({ msg: /moved the journal of a single-process run to worker 1/ }).length, 1)
   t.equal(await coll.countDocuments({ app_name: 'adopt' }), 20, 'worker 1 replayed it before listening')
   t.notOk(readdirSync(logDir).some(n => n.endsWith('.ndjson')), 'nothing of it is left in LOG_DIR itself')
+  t.ok(existsSync(join(logDir, 'worker-1', 'idempotency-keys')) && !existsSync(join(logDir, 'idempotency-keys')), 'its Idempotency-Keys went with it')
   t.equal(await workers.stop('SIGTERM'), 0)
 
   // Back to one process: it names the worker journals it does not read.

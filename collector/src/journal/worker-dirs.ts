@@ -9,6 +9,7 @@
 import type { Dirent } from 'node:fs'
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { KEY_LOG_DIR } from '../idempotency/key-log'
 import type { ServiceLogger } from '../logger'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
 import { CHECKPOINT_FILE } from './checkpoint'
@@ -80,7 +81,9 @@ export async function adoptSingleProcessJournal (logDir: string, log: Pick<Servi
     return
   }
   await mkdir(staging, { recursive: true })
-  for (const f of files) await rename(join(logDir, f), join(staging, f))
+  // The Idempotency-Keys go with the journal they describe (positions in it, ids in it).
+  const keyLog = listed.some(e => e.isDirectory() && e.name === KEY_LOG_DIR) ? [KEY_LOG_DIR] : []
+  for (const f of [...files, ...keyLog]) await rename(join(logDir, f), join(staging, f))
   if (targetExists) await rmdir(target)
   await rename(staging, target)
   log.info({ files: files.length, to: target }, 'moved the journal of a single-process run to worker 1, which replays it')
