@@ -7,14 +7,15 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, loadConfig } from '@maap-event-logger/collector'
 import { journaled } from '../../test/support'
-import { batchKey, uuidV7Seconds } from '../src/idempotency/batch-key'
-import { derivedIds, derivedTail } from '../src/idempotency/derived-ids'
+import { batchKey, uuidV7Ms } from '../src/idempotency/batch-key'
+import { derivedIds, derivedTail, tailOfId } from '../src/idempotency/derived-ids'
 import { KEY_LOG_DIR } from '../src/idempotency/key-log'
 import { KeyStore } from '../src/idempotency/key-store'
 import { buildTestApp } from './helpers'
 
 const KEY = '0190a8f1-23ab-7abc-8def-0123456789ab'
-const KEY_SECONDS = Math.floor(0x0190a8f123ab / 1000)
+const KEY_MS = 0x0190a8f123ab
+const KEY_SECONDS = Math.floor(KEY_MS / 1000)
 const ndjson = (...messages: string[]): string => messages.map(message => JSON.stringify({ message, app_name: 'idem' })).join('\n') + '\n'
 
 function post (app: Awaited<ReturnType<typeof buildTestApp>>['app'], payload: string, key?: string, url = '/logs') {
@@ -32,19 +33,23 @@ async function build2 (t: { teardown: (fn: () => unknown) => void }, logDir: str
   return app
 }
 
-t.test('derived ids: the key\'s time first, then a mix of its seed and the index, unique within a batch', async t => {
-  t.equal(uuidV7Seconds(KEY), KEY_SECONDS)
-  t.equal(uuidV7Seconds('0190a8f1-23ab-4abc-8def-0123456789ab'), undefined, 'a UUIDv4 holds no time')
-  t.equal(uuidV7Seconds('ffffffff-ffff-7abc-8def-0123456789ab'), undefined, 'a time past what an ObjectId holds is not used')
+t.test('derived ids: the key\'s time, its batch, then the index, so a batch sorts in the order it was sent', async t => {
+  t.equal(uuidV7Ms(KEY), KEY_MS)
+  t.equal(uuidV7Ms('0190a8f1-23ab-4abc-8def-0123456789ab'), undefined, 'a UUIDv4 holds no time')
+  t.equal(uuidV7Ms('ffffffff-ffff-7abc-8def-0123456789ab'), undefined, 'a time past what an ObjectId holds is not used')
   const key = batchKey(KEY, '/logs', undefined)!
-  const idOf = derivedIds(key.seed, KEY_SECONDS)
-  const ids = new Set<string>()
-  for (let i = 0; i < 100_000; i++) ids.add(idOf(i))
-  t.equal(ids.size, 100_000)
-  t.match(idOf(0), /^[0-9a-f]{24}$/)
-  t.equal(idOf(7).slice(0, 8), KEY_SECONDS.toString(16), 'ObjectId-shaped: four bytes of seconds first')
-  t.equal(idOf(7).slice(8), derivedTail(key.seed, 7))
-  t.equal(derivedIds(batchKey(KEY, '/logs', undefined)!.seed, KEY_SECONDS)(3), idOf(3), 'the same key gives the same ids')
+  const idOf = derivedIds(key.seed, KEY_MS)
+  const ids = Array.from({ length: 100_000 }, (_, i) => idOf(i)!)
+  t.equal(new Set(ids).size, 100_000)
+  t.same(ids, [...ids].sort(), 'in index order')
+  t.match(ids[0], /^[0-9a-f]{24}$/)
+  t.equal(ids[7]!.slice(0, 8), KEY_SECONDS.toString(16), 'ObjectId-shaped: four bytes of seconds first')
+  t.equal(Number.parseInt(ids[7]!.slice(8, 11), 16) >> 2, KEY_MS % 1000, 'then the millisecond')
+  t.equal(ids[7]!.slice(18), '000007', 'and the index last')
+  t.equal(tailOfId(ids[7]!), derivedTail(key.seed, 7), 'the part the key decides, whatever the time')
+  t.equal(tailOfId(derivedIds(key.seed, KEY_MS + 5000)(7)!), derivedTail(key.seed, 7))
+  t.equal(derivedIds(batchKey(KEY, '/logs', undefined)!.seed, KEY_MS)(3), idOf(3), 'the same key gives the same ids')
+  t.equal(idOf(2 ** 24), undefined, 'past 2^24 events a batch gives random ids')
   t.not(batchKey(KEY, '/logs', 'api-key-a')!.name, batchKey(KEY, '/logs', 'api-key-b')!.name, 'scoped to the API key')
   t.not(batchKey(KEY, '/log', undefined)!.name, key.name, 'and to the route')
   t.equal(batchKey(undefined, '/logs', undefined), undefined)
@@ -102,7 +107,7 @@ t.test('the same key twice at once: the second waits for the first and is not jo
   const body = ndjson(...Array.from({ length: 500 }, (_, i) => `m${i}`))
   const answers = await Promise.all([post(app, body, KEY), post(app, body, KEY), post(app, body, KEY)])
   t.same(answers.map(a => a.statusCode), [200, 200, 200])
-  t.same(answers.map(a => a.headers['idempotent-replayed'] ?? 'first'), ['first', 'true', 'true'])
+  t.same(answers.map(a => a.headers['idempotent-replayed'] ?? 'first').sort(), ['first', 'true', 'true'], 'one stored it, the others waited for it')
   t.equal(journaled(logDir).length, 500)
 })
 

@@ -21,8 +21,8 @@ export interface BatchKey {
   readonly name: string
   /** The seed of the batch's event ids: the digest's next 8 bytes, as two 32-bit words. */
   readonly seed: readonly [number, number]
-  /** Seconds the event ids start with: the key's own time for a UUIDv7, else undefined (the arrival's). */
-  readonly seconds: number | undefined
+  /** The time the event ids start with (Unix ms): the key's own for a UUIDv7, else undefined (the arrival's). */
+  readonly ms: number | undefined
 }
 
 /**
@@ -40,15 +40,14 @@ export function batchKey (header: string | string[] | undefined, route: string, 
     key: header,
     name: digest.toString('base64url', 0, 18),
     seed: [digest.readUInt32BE(18), digest.readUInt32BE(22)],
-    seconds: uuidV7Seconds(header)
+    ms: uuidV7Ms(header)
   }
 }
 
-/** The Unix seconds of a UUIDv7 at the start of `key`, when it is one and they fit an ObjectId. */
-export function uuidV7Seconds (key: string): number | undefined {
+/** The Unix ms of a UUIDv7 at the start of `key`, when it is one and its seconds fit an ObjectId. */
+export function uuidV7Ms (key: string): number | undefined {
   const m = UUID_V7.exec(key)
   if (m === null) return undefined
   const ms = Number.parseInt(m[1]! + m[2]!, 16)
-  const seconds = Math.floor(ms / 1000)
-  return seconds <= MAX_OBJECT_ID_SECONDS ? seconds : undefined
+  return Math.floor(ms / 1000) <= MAX_OBJECT_ID_SECONDS ? ms : undefined
 }

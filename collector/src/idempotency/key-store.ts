@@ -11,7 +11,7 @@
 // are counted). At start the log is read back, then the journal after the log's last line: batches
 // journaled there by a process killed before it logged their keys are known by their derived ids.
 import type { JournalPosition } from '../journal/writer'
-import { derivedTail } from './derived-ids'
+import { derivedTail, tailOfId } from './derived-ids'
 import { KeyLog, type KeyRecord } from './key-log'
 
 export interface KeyStoreOptions {
@@ -67,7 +67,7 @@ export class KeyStore {
     for await (const lines of readFrom(coveredTo ?? oldest())) {
       for (const line of lines) {
         const id = idOf(line)
-        if (id !== undefined) this.#unlogged.add(id.slice(8))
+        if (id !== undefined) this.#unlogged.add(tailOfId(id))
       }
     }
     this.#unloggedUntil = this.#now() + this.#opts.windowMs

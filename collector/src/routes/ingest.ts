@@ -130,9 +130,9 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     return undefined
   }
 
-  /** The ids of a keyed request's events: the key's time (or now) and its seed. */
+  /** The ids of a keyed request's events: the key's time (or the arrival's) and its seed. */
   const idsOf = (key: BatchKey | undefined, receivedAt: string): IdOf | undefined =>
-    key === undefined ? undefined : derivedIds(key.seed, key.seconds ?? Math.floor(Date.parse(receivedAt) / 1000))
+    key === undefined ? undefined : derivedIds(key.seed, key.ms ?? Date.parse(receivedAt))
 
   /** Whether a killed process journaled this keyed batch before it could log the key: then remember it, do not journal. */
   function journaledBefore (key: BatchKey | undefined, first: number, record: KeyRecord | undefined): boolean {
