@@ -29,6 +29,8 @@ const UNIT = [
   'collector/test/config.test.ts',
   'collector/test/errors.test.ts',
   'collector/test/config-docs.test.ts',
+  'collector/test/doctor-failures.test.ts',
+  'collector/test/doctor-verdicts.test.ts',
   'collector/test/file-cleanup.test.ts',
   'collector/test/normalise.test.ts',
   'collector/test/line-buffer.test.ts',

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// maap-collector: answers --help / --version (bin-args.ts), or reads the configuration (environment and ./.env), starts the collector, and shuts it
+// maap-collector: answers --help / --version (bin-args.ts), runs `doctor` (doctor/main.ts), or reads the configuration (environment and ./.env), starts the collector, and shuts it
 // down cleanly on SIGTERM/SIGINT: stop accepting, flush within SHUTDOWN_TIMEOUT, exit. SIGHUP re-reads
 // the API key files.
 // WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
@@ -8,6 +8,7 @@ import { build, VERSION } from './app'
 import { binCommand, helpText, UsageError } from './bin-args'
 import { runPrimary } from './cluster'
 import { ConfigError, loadConfig, loadDotEnv } from './config'
+import { doctor } from './doctor/main'
 import { workerJournals } from './journal/worker-dirs'
 
 async function main (): Promise<void> {
@@ -19,12 +20,16 @@ async function main (): Promise<void> {
     process.stderr.write(`maap-collector: ${err.message} (see maap-collector --help)\n`)
     process.exit(2)
   }
-  if (command === 'help') {
+  if (command.name === 'help') {
     process.stdout.write(helpText() + '\n')
     return
   }
-  if (command === 'version') {
+  if (command.name === 'version') {
     process.stdout.write(VERSION + '\n')
+    return
+  }
+  if (command.name === 'doctor') {
+    process.exitCode = await doctor(command.json)
     return
   }
   let config

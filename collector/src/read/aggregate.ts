@@ -131,9 +131,21 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   }
 }
 
-function isNotImplemented (err: unknown): boolean {
+/** Whether a server refused the bucket pipeline as an operator it lacks (FerretDB: 238 NotImplemented),
+ * so the histogram bins documents here instead; `maap-collector doctor` asks the same question. */
+export function isNotImplemented (err: unknown): boolean {
   const code = (err as { code?: unknown }).code
   return code === 238 || code === 115 || code === 168 || code === 31325
+}
+
+export interface BucketGroup { _id: { level: string, b: number }, n: number }
+
+/** Counts per level and bucket (b: the bucket's index from `first`), computed by the server. */
+export function bucketPipeline (match: Document, first: number, intervalMs: number): Document[] {
+  return [
+    { $match: match },
+    { $group: { _id: { level: '$level', b: { $floor: { $divide: [{ $subtract: ['$timestamp', new Date(first)] }, intervalMs] } } }, n: { $sum: 1 } } }
+  ]
 }
 
 async function countMongo (collection: Collection<Document>, q: ReadQuery, counter: Counter): Promise<void> {
@@ -141,10 +153,7 @@ async function countMongo (collection: Collection<Document>, q: ReadQuery, count
   const first = counter.range.times[0] ?? fromMs
   const match = mongoFilter({ ...q, after: undefined, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }, undefined)
   try {
-    const groups = await collection.aggregate<{ _id: { level: string, b: number }, n: number }>([
-      { $match: match },
-      { $group: { _id: { level: '$level', b: { $floor: { $divide: [{ $subtract: ['$timestamp', new Date(first)] }, intervalMs] } } }, n: { $sum: 1 } } }
-    ], { maxTimeMS: 30_000 }).toArray()
+    const groups = await collection.aggregate<BucketGroup>(bucketPipeline(match, first, intervalMs), { maxTimeMS: 30_000 }).toArray()
     for (const g of groups) counter.add(first + g._id.b * intervalMs, CANONICAL_LEVELS.indexOf(g._id.level as never), g.n)
     return
   } catch (err) {
