@@ -88,7 +88,7 @@ Promise<FastifyInstance> {
       })
     }
     await ingest.register(ingestRoutes, { service, metrics })
-    await ingest.register(otlpRoutes, { service })
+    await ingest.register(otlpRoutes, { service, metrics })
   })
   await app.register(async read => {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))

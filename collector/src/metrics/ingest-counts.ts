@@ -12,6 +12,9 @@ export class RouteCounts {
   #bytes = 0
   readonly #rejected: Record<RejectReason, number> = { invalid_event: 0, invalid_json: 0, journal_unavailable: 0, journal_busy: 0 }
 
+  /** `onRejected` hears every rejection too (the service's total in /status). */
+  constructor (private readonly onRejected: (events: number) => void) {}
+
   /** Events found in request bodies (accepted or not). */
   get received (): number { return this.#received }
   get accepted (): number { return this.#accepted }
@@ -29,6 +32,7 @@ export class RouteCounts {
 
   countRejected (reason: RejectReason, events: number): void {
     this.#rejected[reason] += events
+    this.onRejected(events)
   }
 
   /** Adds a request's Content-Length (absent with chunked encoding: not counted). */
@@ -41,10 +45,13 @@ export class RouteCounts {
 export class IngestCounts {
   readonly routes = new Map<string, RouteCounts>()
 
+  /** `onRejected` hears every route's rejections (so /status and /metrics cannot disagree). */
+  constructor (private readonly onRejected: (events: number) => void = () => {}) {}
+
   route (path: string): RouteCounts {
     let counts = this.routes.get(path)
     if (counts === undefined) {
-      counts = new RouteCounts()
+      counts = new RouteCounts(this.onRejected)
       this.routes.set(path, counts)
     }
     return counts

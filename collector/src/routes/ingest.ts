@@ -121,7 +121,6 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     logCounts.countReceived(1)
     const result = normaliseEvent(request.body, ctx)
     if (!result.ok) {
-      service.countRejected(1)
       logCounts.countRejected('invalid_event', 1)
       throw new InvalidEventError(result.error)
     }
@@ -140,7 +139,6 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
     logsCounts.countBody(request.headers['content-length'])
     if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
-    service.countRejected(rejected.length)
     logsCounts.countReceived(accepted + rejected.length)
     for (const r of rejected) {
       logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)

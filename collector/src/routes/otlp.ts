@@ -5,9 +5,11 @@
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted in partialSuccess and
 // their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, and never 500: an
-// exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
+// exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead. Counted as on
+// /logs, under the route `/v1/logs`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { OtlpTooLargeError, OtlpUndecodableError } from '../errors'
+import type { CollectorMetrics } from '../metrics/metrics'
 import { LinesTooLargeError, requestLines, type RequestLines } from '../otlp/journal-lines'
 import { OtlpDecodeError } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
@@ -22,8 +24,9 @@ function wantsProtobuf (request: FastifyRequest): boolean {
   return typeof ct === 'string' && ct.includes('protobuf')
 }
 
-export async function otlpRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
-  const { service } = opts
+export async function otlpRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
+  const { service, metrics } = opts
+  const counts = metrics.ingest.route('/v1/logs')
   const limits = eventLimits(service.config)
   // A request's lines may come to what the journal's queue holds at most.
   const linesOptions = { maxDepth: service.config.maxEventDepth, maxBytes: service.config.journalMaxQueueBytes }
@@ -55,8 +58,13 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
       throw err
     }
     const { lines, accepted, rejected, firstError } = result
-    service.countRejected(rejected)
-    if (accepted > 0) await appendToJournal(service, lines, accepted)
+    counts.countBody(request.headers['content-length'])
+    counts.countReceived(accepted + rejected)
+    counts.countRejected('invalid_event', rejected)
+    if (accepted > 0) {
+      await appendToJournal(service, lines, accepted, reason => counts.countRejected(reason, accepted))
+      counts.countAccepted(accepted)
+    }
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`
     return await reply.code(200).type(proto ? PROTOBUF : JSON_TYPE).send(exportResponse(!proto, rejected, message))
   })
