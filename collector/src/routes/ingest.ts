@@ -2,7 +2,7 @@
 // gzip-encoded). Each event is validated and normalised on its own, so bad elements never take their
 // good neighbours down; the good ones are journaled in one write before the reply.
 import type { FastifyInstance, FastifyReply } from 'fastify'
-import { InvalidEventError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+import { InvalidEventError, InvalidJsonError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
 import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
@@ -109,7 +109,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       try {
         return done(null, JSON.parse(body as string))
       } catch (err) {
-        return done(new InvalidEventError(`the body is not a valid JSON array: ${(err as Error).message}`))
+        return done(new InvalidJsonError((err as Error).message))
       }
     }
     done(null, body)
@@ -118,6 +118,8 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
     const ctx = context(request.keyAppName)
     logCounts.countBody(request.headers['content-length'])
+    // No body, or only blank lines (NDJSON or no Content-Type): no event, as on /logs.
+    if (request.body === undefined || (typeof request.body === 'string' && request.body.trim() === '')) throw new NoEventsError()
     logCounts.countReceived(1)
     const result = normaliseEvent(request.body, ctx)
     if (!result.ok) {
@@ -133,8 +135,9 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     const body = request.body
     let elements: string | unknown[]
     if (typeof body === 'string' || Array.isArray(body)) elements = body
-    else if (typeof body === 'object' && body !== null) elements = [body]
-    else throw new NoEventsError()
+    else if (body === undefined) throw new NoEventsError()
+    // One JSON value that is not an array is one event, refused (and counted) if it is not an object.
+    else elements = [body]
     const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
     const { lines, count: accepted } = acceptBatch(elements, context(request.keyAppName), rejected, mapping)
     logsCounts.countBody(request.headers['content-length'])
