@@ -18,6 +18,7 @@ import { installProbes } from './routes/probes'
 import { parseJsonBody } from './routes/json-body'
 import { installNotFound } from './routes/not-found'
 import { otlpRoutes } from './routes/otlp'
+import { countBodyRefusals } from './routes/refusals'
 import { uiRoutes } from './routes/ui'
 import { CollectorService } from './service'
 import { VERSION } from './version'
@@ -87,6 +88,7 @@ Promise<FastifyInstance> {
   // Ingest routes: API_KEYS, then backpressure (503 + Retry-After when the process is overloaded; the
   // journal's own queue bound is checked per request in the route), then the optional per-key rate limit.
   await app.register(async ingest => {
+    countBodyRefusals(ingest, metrics.ingest)
     ingest.addHook('onRequest', requireKey(() => service.keys.ingest, 'API key'))
     await ingest.register(underPressure, {
       maxHeapUsedBytes: config.maxHeapUsedBytes,

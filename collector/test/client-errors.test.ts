@@ -1,6 +1,7 @@
 // Every error a client can cause, whoever raises it (our routes, Fastify's body reading and parsers,
 // @fastify/compress, the rate limiter, under-pressure, the router), answers with a MAAP_ code documented in
-// the README and a message that names the problem — never an FST_ code, never a 500.
+// the README and a message that names the problem — never an FST_ code, never a 500. On the ingest routes
+// each refused body is counted: one event received and rejected by reason, in /metrics and /status.
 import t from 'tap'
 import { STATUS_CODES } from 'node:http'
 import { resolve } from 'node:path'
@@ -44,41 +45,44 @@ interface BadBody {
   status: number
   code: string
   message: RegExp
+  /** The reason it is counted under; undefined: not counted (no event in it). */
+  reason?: string
   /** Where /v1/logs answers differently (it reads other media types). */
-  otlp?: { status: number, message: RegExp }
+  otlp?: { status: number, message: RegExp, reason: string }
   routes?: readonly Route[]
 }
 
 const tooLarge = JSON.stringify({ message: 'x'.repeat(5000), app_name: 'a' })
 const bad: BadBody[] = [
-  { name: 'malformed JSON', req: { headers: JSON_CT, payload: '{"message":' }, status: 400, code: 'MAAP_INVALID_JSON', message: /^the body is not valid JSON: \S/ },
+  { name: 'malformed JSON', req: { headers: JSON_CT, payload: '{"message":' }, status: 400, code: 'MAAP_INVALID_JSON', message: /^the body is not valid JSON: \S/, reason: 'invalid_json' },
   {
-    name: 'a JSON array without a Content-Type that does not parse', req: { payload: '[{"message":' }, status: 400, code: 'MAAP_INVALID_JSON', message: /^the body is not valid JSON: \S/,
-    otlp: { status: 415, message: /Content-Type \(none\) is not accepted on \/v1\/logs: send application\/x-protobuf or application\/json/ }
+    name: 'a JSON array without a Content-Type that does not parse', req: { payload: '[{"message":' }, status: 400, code: 'MAAP_INVALID_JSON', message: /^the body is not valid JSON: \S/, reason: 'invalid_json',
+    otlp: { status: 415, message: /Content-Type \(none\) is not accepted on \/v1\/logs: send application\/x-protobuf or application\/json/, reason: 'unsupported_media_type' }
   },
-  { name: 'over BODY_LIMIT', req: { headers: JSON_CT, payload: tooLarge }, status: 413, code: 'MAAP_BODY_TOO_LARGE', message: /over 2048 bytes \(BODY_LIMIT/ },
-  { name: 'gzip that inflates past BODY_LIMIT', req: { headers: { ...JSON_CT, 'content-encoding': 'gzip' }, payload: gzipSync(tooLarge) }, status: 413, code: 'MAAP_BODY_TOO_LARGE', message: /over 2048 bytes/ },
-  { name: 'not gzip although it says so', req: { headers: { ...JSON_CT, 'content-encoding': 'gzip' }, payload: '{"message":"m"}' }, status: 400, code: 'MAAP_INVALID_COMPRESSION', message: /does not decompress as Content-Encoding "gzip" says: \S/ },
-  { name: 'an unsupported Content-Encoding', req: { headers: { ...JSON_CT, 'content-encoding': 'br' }, payload: 'x' }, status: 415, code: 'MAAP_UNSUPPORTED_ENCODING', message: /Content-Encoding "br" is not accepted: send gzip, deflate/ },
+  { name: 'over BODY_LIMIT', req: { headers: JSON_CT, payload: tooLarge }, status: 413, code: 'MAAP_BODY_TOO_LARGE', message: /over 2048 bytes \(BODY_LIMIT/, reason: 'body_too_large' },
+  { name: 'gzip that inflates past BODY_LIMIT', req: { headers: { ...JSON_CT, 'content-encoding': 'gzip' }, payload: gzipSync(tooLarge) }, status: 413, code: 'MAAP_BODY_TOO_LARGE', message: /over 2048 bytes/, reason: 'body_too_large' },
+  { name: 'not gzip although it says so', req: { headers: { ...JSON_CT, 'content-encoding': 'gzip' }, payload: '{"message":"m"}' }, status: 400, code: 'MAAP_INVALID_COMPRESSION', message: /does not decompress as Content-Encoding "gzip" says: \S/, reason: 'bad_encoding' },
+  { name: 'an unsupported Content-Encoding', req: { headers: { ...JSON_CT, 'content-encoding': 'br' }, payload: 'x' }, status: 415, code: 'MAAP_UNSUPPORTED_ENCODING', message: /Content-Encoding "br" is not accepted: send gzip, deflate/, reason: 'bad_encoding' },
   {
-    name: 'a Content-Type the route does not read', req: { headers: { 'content-type': 'text/plain' }, payload: 'hello' }, status: 415, code: 'MAAP_UNSUPPORTED_MEDIA_TYPE', message: /Content-Type "text\/plain" is not accepted: send application\/json/,
-    otlp: { status: 415, message: /Content-Type "text\/plain" is not accepted on \/v1\/logs/ }
+    name: 'a Content-Type the route does not read', req: { headers: { 'content-type': 'text/plain' }, payload: 'hello' }, status: 415, code: 'MAAP_UNSUPPORTED_MEDIA_TYPE', message: /Content-Type "text\/plain" is not accepted: send application\/json/, reason: 'unsupported_media_type',
+    otlp: { status: 415, message: /Content-Type "text\/plain" is not accepted on \/v1\/logs/, reason: 'unsupported_media_type' }
   },
-  { name: 'a Content-Type that does not parse', req: { headers: { 'content-type': ';;;' }, payload: 'x' }, status: 415, code: 'MAAP_UNSUPPORTED_MEDIA_TYPE', message: /Content-Type ";;;" is not a media type/ },
-  { name: 'a body longer than its Content-Length', req: { headers: { ...JSON_CT, 'content-length': '5' }, payload: '{"message":"m","app_name":"a"}' }, status: 400, code: 'MAAP_INCOMPLETE_BODY', message: /Content-Length \(5 bytes\)/ },
+  { name: 'a Content-Type that does not parse', req: { headers: { 'content-type': ';;;' }, payload: 'x' }, status: 415, code: 'MAAP_UNSUPPORTED_MEDIA_TYPE', message: /Content-Type ";;;" is not a media type/, reason: 'unsupported_media_type' },
+  { name: 'a body longer than its Content-Length', req: { headers: { ...JSON_CT, 'content-length': '5' }, payload: '{"message":"m","app_name":"a"}' }, status: 400, code: 'MAAP_INCOMPLETE_BODY', message: /Content-Length \(5 bytes\)/, reason: 'incomplete_body' },
   { name: 'an empty JSON body', req: { headers: JSON_CT, payload: '' }, status: 400, code: 'MAAP_NO_EVENTS', message: /no events/ },
-  { name: 'an invalid shipper mapping', req: { query: '?app_name=', headers: JSON_CT, payload: '{"message":"m"}' }, status: 400, code: 'MAAP_INVALID_MAPPING', message: /app_name/, routes: ['/logs'] },
+  { name: 'an invalid shipper mapping', req: { query: '?app_name=', headers: JSON_CT, payload: '{"message":"m"}' }, status: 400, code: 'MAAP_INVALID_MAPPING', message: /app_name/, reason: 'invalid_mapping', routes: ['/logs'] },
   {
-    name: 'a body that is not OTLP', req: { headers: JSON_CT, payload: '{"resourceLogs":{}}' }, status: 400, code: 'MAAP_OTLP_UNDECODABLE', message: /not an OTLP ExportLogsServiceRequest/, routes: ['/v1/logs']
+    name: 'a body that is not OTLP', req: { headers: JSON_CT, payload: '{"resourceLogs":{}}' }, status: 400, code: 'MAAP_OTLP_UNDECODABLE', message: /not an OTLP ExportLogsServiceRequest/, reason: 'invalid_otlp', routes: ['/v1/logs']
   }
 ]
 
-t.test('each kind of bad body, at every ingest route: a documented MAAP_ code (a Status on /v1/logs), a message naming the problem', async t => {
+t.test('each kind of bad body, at every ingest route: a documented MAAP_ code (a Status on /v1/logs), a message naming the problem, and counted', async t => {
   const { app } = await buildTestApp(t, { BODY_LIMIT: '2048' })
   for (const b of bad) {
     for (const route of b.routes ?? INGEST) {
       const name = `${route}, ${b.name}`
       const expected = route === '/v1/logs' && b.otlp !== undefined ? b.otlp : b
+      const before = await counted(app, route)
       const { query, ...req } = b.req
       const res = await app.inject({ ...req, method: 'POST', url: route + (query ?? '') })
       t.equal(res.statusCode, expected.status, `${name}: ${res.statusCode} ${res.body.slice(0, 200)}`)
@@ -90,6 +94,15 @@ t.test('each kind of bad body, at every ingest route: a documented MAAP_ code (a
         t.equal(answer.code, b.code, `${name}: ${b.code}`)
         t.match(answer.message, b.message, `${name}: the message says what is wrong`)
       }
+      const after = await counted(app, route)
+      const reason = expected.reason
+      if (reason === undefined) {
+        t.same(after, before, `${name}: no event in it, nothing counted`)
+        continue
+      }
+      t.equal(after.received, before.received + 1, `${name}: one event received`)
+      t.equal(after.rejected[reason], (before.rejected[reason] ?? 0) + 1, `${name}: one rejected as ${reason}`)
+      t.equal(after.total, before.total + 1, `${name}: /status.rejected_total`)
     }
   }
   const good = await app.inject({ method: 'POST', url: '/log', payload: { message: 'still up', app_name: 'a' } })

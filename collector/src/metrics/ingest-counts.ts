@@ -2,15 +2,20 @@
 // object made once per route at start-up, and metrics.ts turns the totals into Prometheus counters when
 // a scrape asks (so a request costs no label hashing and no allocation for these).
 
-/** Why events of a request were not accepted: a small fixed set, never the client's own text. */
-export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'journal_unavailable', 'journal_busy'] as const
+/**
+ * Why events of a request were not accepted: a small fixed set, never the client's own text. A request
+ * refused as a whole for its body (all but the first and the two journal reasons) counts as one event:
+ * its events were never read.
+ */
+export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'invalid_otlp', 'invalid_mapping', 'body_too_large',
+  'bad_encoding', 'unsupported_media_type', 'incomplete_body', 'journal_unavailable', 'journal_busy'] as const
 export type RejectReason = typeof REJECT_REASONS[number]
 
 export class RouteCounts {
   #received = 0
   #accepted = 0
   #bytes = 0
-  readonly #rejected: Record<RejectReason, number> = { invalid_event: 0, invalid_json: 0, journal_unavailable: 0, journal_busy: 0 }
+  readonly #rejected = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
 
   /** `onRejected` hears every rejection too (the service's total in /status). */
   constructor (private readonly onRejected: (events: number) => void) {}

@@ -46,7 +46,7 @@ export class CollectorMetrics {
     }
 
     new Counter({
-      name: 'maap_events_received_total', help: 'Events found in ingest request bodies, accepted or not', labelNames: ['route'], registers,
+      name: 'maap_events_received_total', help: 'Events found in ingest request bodies, accepted or not (a body refused as a whole: one)', labelNames: ['route'], registers,
       collect () { this.reset(); for (const [route, n] of byRoute(c => c.received)) this.inc({ route }, n) }
     })
     new Counter({
