@@ -99,7 +99,7 @@ export class CollectorService {
       'journal segment ended in a partial line (a crash mid-write, never acknowledged); moved aside'))
     await this.journal.open()
     if (this.batchKeys !== undefined) {
-      await this.batchKeys.load(from => this.linesFrom(from), () => this.oldestPosition())
+      await this.batchKeys.load(from => this.linesFrom(from), () => this.oldestPosition(), this.journal.end)
       this.journal.setSidecar(this.batchKeys)
     }
     this.journal.on('write-error', (err: Error) => {

@@ -101,6 +101,9 @@ t.test('POST /log with a key; a batch with nothing acceptable is remembered too'
   t.same(refused.map(r => r.statusCode), [400, 400])
   t.equal(refused[1]!.headers['idempotent-replayed'], 'true')
   t.equal(journaled(logDir).length, 1)
+  const logFiles = join(logDir, KEY_LOG_DIR)
+  const last = readFileSync(join(logFiles, readdirSorted(logFiles).at(-1)!), 'utf8').trimEnd().split('\n').at(-1)!
+  t.match(JSON.parse(last), { e: [String, Number], k: [[String, Number, 1, { status: 400 }]] }, 'a line for a batch that wrote nothing still says how far the journal went')
 })
 
 t.test('the same key twice at once: the second waits for the first and is not journaled', async t => {
@@ -193,7 +196,7 @@ t.test('the key store forgets keys past the window, and the oldest past the cap 
   let now = 1_000_000
   const store = new KeyStore(dir, { windowMs: 1000, maxKeys: 2, sync: false, now: () => now, onError: err => { throw err } })
   t.teardown(() => store.close())
-  await store.load(async function * () {}, () => ({ segment: 's', offset: 0 }))
+  await store.load(async function * () {}, () => ({ segment: 's', offset: 0 }), { segment: 's', offset: 0 })
   const remember = (name: string): void => store.remember({ name, at: now, events: 1, answer: 1 })
   remember('a')
   remember('b')
@@ -209,7 +212,7 @@ t.test('the key store forgets keys past the window, and the oldest past the cap 
   // Reloaded from its log: only the keys still in the window.
   const reloaded = new KeyStore(dir, { windowMs: 1000, maxKeys: 10, sync: false, now: () => now, onError: err => { throw err } })
   t.teardown(() => reloaded.close())
-  await reloaded.load(async function * () {}, () => ({ segment: 's', offset: 0 }))
+  await reloaded.load(async function * () {}, () => ({ segment: 's', offset: 0 }), { segment: 's', offset: 0 })
   t.equal(reloaded.stats().keys, 1)
   t.equal(typeof await reloaded.begin('d'), 'object')
 })

@@ -110,8 +110,8 @@ export class KeyLog {
 
   /**
    * After a journal group of `bytes` bytes ending at `end` was written: the keyed batches in it (or, with
-   * `end` undefined, keyed batches that wrote nothing). Never throws: a key not written is reported, and
-   * its batch is still answered (its events are stored; a retry may store them again).
+   * `bytes` 0, keyed batches that wrote nothing, at the journal's end then). Never throws: a key not
+   * written is reported, and its batch is still answered (its events are stored; a retry may store them again).
    */
   write (records: readonly KeyRecord[], end: JournalPosition | undefined, bytes: number): void {
     this.#unmarkedBytes += bytes

@@ -43,6 +43,8 @@ export class KeyStore {
   readonly #inFlight = new Map<string, Promise<void>>()
   /** Derived-id tails of the events journaled after the log's last line, found at start. */
   #unlogged = new Set<string>()
+  /** The journal's end after the last group written: what a line of a batch that wrote nothing covers. */
+  #end: JournalPosition | undefined
   #unloggedUntil = 0
   #replayed = 0
   #evicted = 0
@@ -59,8 +61,12 @@ export class KeyStore {
     })
   }
 
-  /** Reads the log back, then the ids of the journal after its last line. Start-up, before any request. */
-  async load (readFrom: ReadLinesFrom, oldest: () => JournalPosition): Promise<void> {
+  /**
+   * Reads the log back, then the ids of the journal after its last line. Start-up, before any request;
+   * `end` is where the journal ends now (lines written before the first group of this run say so).
+   */
+  async load (readFrom: ReadLinesFrom, oldest: () => JournalPosition, end: JournalPosition): Promise<void> {
+    this.#end = end
     const { records, coveredTo, found } = this.#log.load()
     for (const r of records) this.#add(r)
     if (!found) return
@@ -119,13 +125,14 @@ export class KeyStore {
 
   /** The journal's sidecar: a group ending at `end` was written; these are its keyed batches. */
   committed (records: readonly KeyRecord[], end: JournalPosition, bytes: number): void {
+    this.#end = end
     this.#log.write(records, end, bytes)
     for (const r of records) this.#add(r)
   }
 
   /** A keyed batch answered without a journal write: nothing in it was acceptable. */
   remember (record: KeyRecord): void {
-    this.#log.write([record], undefined, 0)
+    this.#log.write([record], this.#end, 0)
     this.#add(record)
   }
 
