@@ -81,7 +81,7 @@ async function endToEnd () {
     console.log('   server ceiling            : %s docs/s by a bare insertMany(%s) loop, no collector (before %s, after %s)', fmt(ceiling), fmt(E2E_BATCH), fmt(before), fmt(after))
     console.log('   indexed ceiling           : %s docs/s, the same loop into a collection with the collector\'s indexes (%s; before %s, after %s)', fmt(indexed.ceiling), indexed.names.join(', '), fmt(indexed.before), fmt(indexed.after))
     console.log('   pino → maap → collector   : %s of %s stored, %s records/s  (%s)', fmt(stored), fmt(MONGO_N), fmt(rate), verdict(rate, indexed.ceiling, ceiling))
-    console.log('   CPU during it             : %s', cpuSplit(e2e))
+    console.log('   CPU-seconds               : %s', cpuSplit(e2e))
     console.log('   pino-mongodb 5            : %s of %s stored, %s records/s  (ours: %s pino-mongodb; the ceiling: %s)', fmt(pm.stored), fmt(PM_N), fmt(pm.rate), ratio(rate, pm.rate), ratio(ceiling, pm.rate))
   } finally {
     await client.close()

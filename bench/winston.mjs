@@ -105,7 +105,7 @@ async function endToEnd () {
     console.log('   server ceiling             : %s docs/s by a bare insertMany(%s) loop, no collector (before %s, after %s)', fmt(ceiling), fmt(E2E_BATCH), fmt(before), fmt(after))
     console.log('   indexed ceiling            : %s docs/s, the same loop into a collection with the collector\'s indexes (%s; before %s, after %s)', fmt(indexed.ceiling), indexed.names.join(', '), fmt(indexed.before), fmt(indexed.after))
     console.log('   winston → maap → collector : %s of %s stored, %s records/s  (%s)', fmt(stored), fmt(MONGO_N), fmt(rate), verdict(rate, indexed.ceiling, ceiling))
-    console.log('   CPU during it              : %s', cpuSplit(e2e))
+    console.log('   CPU-seconds                : %s', cpuSplit(e2e))
     console.log('   winston-mongodb 7          : %s of %s stored, %s records/s  (ours: %s winston-mongodb; the ceiling: %s; logger.end() + close(): %s)', fmt(wm.stored), fmt(WM_N), fmt(wm.rate), ratio(rate, wm.rate), ratio(ceiling, wm.rate), wm.closed)
   } finally {
     await client.close()
