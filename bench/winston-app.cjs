@@ -3,6 +3,7 @@
 //   BENCH_TARGET = noop | file | maap | mongodb,  BENCH_N = records,  BENCH_OPTIONS = transport options (JSON)
 // Measures: `loopMs` — the main thread's cost of N logger.info() calls (what the application feels);
 // `cpuMs` — the main thread's CPU time over the same span (Linux);
+// `processCpuMs` — CPU time of the whole process (main thread and the transport's thread), first call to 'finish';
 // `busyMs` — the main thread's active time from the first call to 'finish' (event-loop utilisation);
 // `deliveredMs` — first call until the logger's 'finish' after logger.end() (for maap: every record
 // acknowledged by the collector; for the file: written). With BENCH_HOLD=1 it stays alive after logging
@@ -44,6 +45,7 @@ function mainThreadCpuMs () {
 // Inside a callback, so the event loop's utilisation counts the loop as the main thread's busy time.
 setImmediate(() => {
   const cpu0 = mainThreadCpuMs()
+  const processCpu0 = process.cpuUsage()
   const elu0 = performance.eventLoopUtilization()
   const t0 = performance.now()
   for (let i = 0; i < n; i++) logger.info('user signed in', { user_id: 4242, route: '/api/login', duration_ms: 12.5, seq: i })
@@ -68,7 +70,8 @@ setImmediate(() => {
     // the transport left for later on this thread (transports.File writes after the loop returns).
     const busyMs = performance.eventLoopUtilization(elu0).active
     const cpuMs = mainThreadCpuMs() - cpu0
-    process.stdout.write(JSON.stringify({ loopMs, busyMs, cpuMs, deliveredMs: performance.now() - t0 }) + '\n')
+    const processCpu = process.cpuUsage(processCpu0)
+    process.stdout.write(JSON.stringify({ loopMs, busyMs, cpuMs, processCpuMs: (processCpu.user + processCpu.system) / 1000, deliveredMs: performance.now() - t0 }) + '\n')
     process.exit(0)
   })
   logger.end()

@@ -1,7 +1,14 @@
-// Moves journaled events into MongoDB, in journal order, one batch at a time:
+// Moves journaled events into MongoDB, in journal order, one insert at a time:
 //
 //   journal ──read LOG_BUFFER_SIZE lines──► MongoSink.insert ──► dead letters ──► checkpoint
+//                                                   │
+//              batch N+1 is read and parsed while batch N inserts; batch N's dead letters and
+//              checkpoint are written while batch N+1 inserts
 //
+// MongoDB is the slow stage, so nothing else waits in front of it: the next insert is sent as soon as
+// the previous one is confirmed, and the bookkeeping of a confirmed batch (two file writes, slow when the
+// ingest keeps the event loop and the disk busy) runs beside it. Batches are still recorded in journal
+// order, each after the one before, so the checkpoint only ever covers confirmed batches.
 // A drain starts when LOG_BUFFER_SIZE events wait, every FLUSH_INTERVAL, on force-flush and on
 // shutdown. Drains never overlap (one chain of promises), so the checkpoint only moves forward.
 // Memory stays bounded while MongoDB is down: waiting events live in the journal, not in memory.
@@ -10,7 +17,7 @@ import type { Checkpoint } from '../journal/checkpoint'
 import type { JournalReader, ReadBatch } from '../journal/reader'
 import type { JournalPosition } from '../journal/writer'
 import type { DeadLetter } from './dead-letter'
-import { TransientMongoError, type MongoSink, type PreparedBatch } from './mongo-sink'
+import { TransientMongoError, type InsertOutcome, type MongoSink, type PreparedBatch } from './mongo-sink'
 
 export interface DrainerOptions {
   batchSize: number
@@ -94,36 +101,30 @@ export class Drainer extends EventEmitter {
 
   private async drainToEnd (): Promise<number> {
     let total = 0
+    // The last confirmed batch's dead letters and checkpoint, being written while the next batch
+    // inserts; resolves with how many events that batch stored or dead-lettered.
+    let recording: Promise<number> = Promise.resolve(0)
     try {
-      const load = async (from: JournalPosition): Promise<ReadBatch & { prepared: PreparedBatch }> => {
-        const batch = await this.reader.read(from, this.opts.batchSize)
-        if (batch.tornBytes > 0) this.emit('torn-tail', from.segment, batch.tornBytes)
-        return { ...batch, prepared: this.sink.prepare(batch.lines) }
-      }
-      let next = load(this.position)
+      let next = this.load(this.position)
       for (;;) {
         const batch = await next
         if (batch.lines.length === 0) {
+          total += await recording
           this.position = batch.next
           break
         }
         // Read and parse the next batch while MongoDB inserts this one. If this insert fails, the
         // prefetched batch is dropped (and read again on retry); its own failure surfaces when awaited.
-        next = load(batch.next)
+        next = this.load(batch.next)
         next.catch(() => {})
         const insertStarted = performance.now()
         const outcome = await this.sink.insert(batch.prepared)
         this.emit('batch-stored', (performance.now() - insertStarted) / 1000)
-        await this.deadLetter.append(outcome.rejected)
-        this.position = batch.next
-        await this.checkpoint.save(this.position)
-        const done = outcome.stored + outcome.rejected.length
-        total += done
-        this.stats.pending = Math.max(0, this.stats.pending - batch.lines.length)
-        this.stats.flushed += outcome.stored
-        this.stats.duplicates += outcome.duplicates
-        this.stats.deadLettered += outcome.rejected.length
-        if (outcome.rejected.length > 0) this.emit('dead-lettered', outcome.rejected)
+        // Confirmed: record it once the batch before it is recorded (journal order), without holding up
+        // the next insert. A failure to record surfaces at the next await of `recording`.
+        total += await recording
+        recording = this.record(batch.next, batch.lines.length, outcome)
+        recording.catch(() => {})
       }
       this.stats.lastFlushAt = Date.now()
       this.stats.connected = true
@@ -131,6 +132,9 @@ export class Drainer extends EventEmitter {
       this.retryDelay = RETRY_FIRST_MS
       return total
     } catch (err) {
+      // A batch confirmed before the failure is still recorded before this drain ends, so a retry (or
+      // the next start) does not insert it again, and stop() finds no write in flight.
+      await recording.catch(() => {})
       this.stats.lastError = (err as Error).message
       if (err instanceof TransientMongoError) {
         this.stats.connected = false
@@ -138,6 +142,29 @@ export class Drainer extends EventEmitter {
       }
       throw err
     }
+  }
+
+  private async load (from: JournalPosition): Promise<ReadBatch & { prepared: PreparedBatch }> {
+    const batch = await this.reader.read(from, this.opts.batchSize)
+    if (batch.tornBytes > 0) this.emit('torn-tail', from.segment, batch.tornBytes)
+    return { ...batch, prepared: this.sink.prepare(batch.lines) }
+  }
+
+  /**
+   * A batch of `lines` journal lines ending at `end` that MongoDB confirmed: its rejected documents go to
+   * the dead-letter file, then the checkpoint moves past it (never before its dead letters are written).
+   * Holds the outcome, not the batch's documents. Returns how many events it settled.
+   */
+  private async record (end: JournalPosition, lines: number, outcome: InsertOutcome): Promise<number> {
+    await this.deadLetter.append(outcome.rejected)
+    this.position = end
+    await this.checkpoint.save(end)
+    this.stats.pending = Math.max(0, this.stats.pending - lines)
+    this.stats.flushed += outcome.stored
+    this.stats.duplicates += outcome.duplicates
+    this.stats.deadLettered += outcome.rejected.length
+    if (outcome.rejected.length > 0) this.emit('dead-lettered', outcome.rejected)
+    return outcome.stored + outcome.rejected.length
   }
 
   private scheduleRetry (): void {
