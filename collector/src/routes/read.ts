@@ -12,10 +12,10 @@ import type { TailHub } from '../read/tail'
 import { decodePosition } from '../read/tail-position'
 import { drainedOrClosed } from '../streams'
 
-const SEARCH_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
-const TAIL_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
-const HISTOGRAM_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'buckets'])
-const VALUES_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'field', 'limit'])
+const SEARCH_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
+const TAIL_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
+const HISTOGRAM_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'buckets'])
+const VALUES_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'field', 'limit'])
 const MAX_VALUES = 100
 const EXPORT_MAX = Number.MAX_SAFE_INTEGER
 /** Bytes of NDJSON gathered before one write to the socket. */
