@@ -26,6 +26,7 @@ const UNIT = [
   'transports/winston/test/errors.test.ts',
   'collector/test/api.test.ts',
   'collector/test/auth.test.ts',
+  'collector/test/client-errors.test.ts',
   'collector/test/config.test.ts',
   'collector/test/errors.test.ts',
   'collector/test/config-docs.test.ts',

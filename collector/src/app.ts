@@ -3,18 +3,22 @@
 import compress from '@fastify/compress'
 import rateLimit from '@fastify/rate-limit'
 import underPressure from '@fastify/under-pressure'
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import { requireKey } from './auth'
 import { isLoopbackHost, type CollectorConfig } from './config'
-import { JournalUnavailableError } from './errors'
+import { InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
+import { collectorError } from './framework-errors'
 import { CollectorMetrics } from './metrics/metrics'
 import { adminRoutes } from './routes/admin'
 import { ingestRoutes } from './routes/ingest'
 import { readRoutes } from './routes/read'
 import { installProbes } from './routes/probes'
+import { parseJsonBody } from './routes/json-body'
+import { installNotFound } from './routes/not-found'
 import { otlpRoutes } from './routes/otlp'
+import { countBodyRefusals } from './routes/refusals'
 import { uiRoutes } from './routes/ui'
 import { CollectorService } from './service'
 import { VERSION } from './version'
@@ -25,6 +29,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     collector: CollectorService
   }
+}
+
+/** Every error answer: a code of errors.ts whoever raised the error (framework-errors.ts), and the status's own reason phrase. */
+function answerError (err: Error & { statusCode?: number, code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { statusCode: status, code, message, unmapped } = collectorError(err, request)
+  if (code === 'MAAP_INTERNAL_ERROR') request.log.error({ err }, 'unexpected error')
+  else if (unmapped === true) request.log.warn({ err }, 'an error with no collector code of its own: answered MAAP_BAD_REQUEST')
+  if (status === 503) reply.header('retry-after', '1')
+  // 401 Unauthorized, 429 Too Many Requests, …
+  return reply.code(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message })
 }
 
 export async function build (config: Readonly<CollectorConfig>, logger: FastifyServerOptions['logger'] = false):
@@ -42,10 +56,16 @@ Promise<FastifyInstance> {
     onProtoPoisoning: 'ignore',
     onConstructorPoisoning: 'ignore',
     // While closing, probes.ts answers 503 with a reason (and /ready says why) instead of Fastify's bare 503.
-    return503OnClosing: false
+    return503OnClosing: false,
+    // A URL that does not decode: answered as any other error, not with Fastify's own body.
+    frameworkErrors: (err, request, reply) => { void answerError(err, request as FastifyRequest, reply as unknown as FastifyReply) }
   })
   // Only JSON and NDJSON bodies: anything else is answered 415.
   app.removeContentTypeParser('text/plain')
+  // Fastify's own JSON parser answers FST_ codes and does not say where the JSON broke.
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
+  installNotFound(app)
 
   const service = new CollectorService(config, app.log)
   app.decorate('collector', service)
@@ -56,27 +76,26 @@ Promise<FastifyInstance> {
   installProbes(app, service)
 
   // Request bodies may be gzip/deflate-encoded; bodyLimit then applies to the decompressed size.
-  await app.register(compress, { globalCompression: false, requestEncodings: ['gzip', 'deflate'] })
-
-  app.setErrorHandler((err: Error & { statusCode?: number, code?: string }, request, reply) => {
-    const status = err.statusCode ?? 500
-    if (status >= 500 && !(err instanceof JournalUnavailableError) && status !== 503) {
-      request.log.error({ err }, 'unexpected error')
-      return reply.code(500).send({ statusCode: 500, error: 'Internal Server Error', message: 'internal error' })
-    }
-    if (status === 503) reply.header('retry-after', '1')
-    // Each status with its own reason phrase (401 Unauthorized, 429 Too Many Requests, …).
-    return reply.code(status).send({ statusCode: status, code: err.code, error: STATUS_CODES[status] ?? 'Error', message: err.message })
+  await app.register(compress, {
+    globalCompression: false,
+    requestEncodings: ['gzip', 'deflate'],
+    onUnsupportedRequestEncoding: encoding => new UnsupportedEncodingError(encoding.slice(0, 100)),
+    onInvalidRequestPayload: (encoding, _request, err) => new InvalidCompressionError(encoding, err.message)
   })
+
+  app.setErrorHandler(answerError)
 
   // Ingest routes: API_KEYS, then backpressure (503 + Retry-After when the process is overloaded; the
   // journal's own queue bound is checked per request in the route), then the optional per-key rate limit.
   await app.register(async ingest => {
+    countBodyRefusals(ingest, metrics.ingest)
     ingest.addHook('onRequest', requireKey(() => service.keys.ingest, 'API key'))
     await ingest.register(underPressure, {
       maxHeapUsedBytes: config.maxHeapUsedBytes,
       maxEventLoopDelay: config.maxEventLoopDelayMs,
-      retryAfter: 1
+      retryAfter: 1,
+      // A rejected promise is how under-pressure takes an error of ours instead of its FST_UNDER_PRESSURE.
+      pressureHandler: async (_request, _reply, type, value) => { throw new OverloadedError(pressure(config, type, value)) }
     })
     if (config.rateLimitPerMinute > 0) {
       await ingest.register(rateLimit, {
@@ -84,11 +103,12 @@ Promise<FastifyInstance> {
         timeWindow: 60_000,
         // Per API key the request authenticated with (by its digest: the limiter's store never holds a
         // key), else per address. Runs after the key check, so unchecked tokens cannot open new buckets.
-        keyGenerator: request => request.keyId ?? request.ip
+        keyGenerator: request => request.keyId ?? request.ip,
+        errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, context.after)
       })
     }
     await ingest.register(ingestRoutes, { service, metrics })
-    await ingest.register(otlpRoutes, { service })
+    await ingest.register(otlpRoutes, { service, metrics })
   })
   await app.register(async read => {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
@@ -114,4 +134,13 @@ Promise<FastifyInstance> {
       : 'stopped')
   })
   return app
+}
+
+/** Which bound under-pressure found passed, in the words of its setting. */
+function pressure (config: Readonly<CollectorConfig>, type: string, value: number | undefined): string {
+  switch (type) {
+    case 'heapUsedBytes': return `heap used ${value ?? '?'} bytes, over MAX_HEAP_USED_BYTES ${config.maxHeapUsedBytes}`
+    case 'eventLoopDelay': return `event-loop delay ${Math.round(value ?? 0)} ms, over MAX_EVENT_LOOP_DELAY ${config.maxEventLoopDelayMs}`
+    default: return type
+  }
 }

@@ -1,7 +1,7 @@
 // Every error the collector answers with, in one place (the pattern of fastify's lib/errors.js): a stable
 // code, a message template and a status code. Clients match on `code`, never on message text. Each code is
 // documented in the collector's README (## Errors); test/errors.test.ts fails when one is not, or when that page names a code
-// that does not exist.
+// that does not exist. What Fastify and its plugins raise themselves is answered with one of these (framework-errors.ts).
 import createError from '@fastify/error'
 
 /** Every code, with when it is answered. */
@@ -23,7 +23,20 @@ export const ERROR_CODES = Object.freeze({
   MAAP_OTLP_UNDECODABLE: 'POST /v1/logs with a body that is not an OTLP ExportLogsServiceRequest',
   MAAP_OTLP_TOO_LARGE: 'POST /v1/logs whose events, each written out with its resource and scope, come to more than JOURNAL_MAX_QUEUE_BYTES',
   MAAP_UNSUPPORTED_MEDIA_TYPE: 'a Content-Type the route does not read',
-  MAAP_INVALID_MAPPING: 'POST /logs with a shipper field mapping in the query string that is not valid'
+  MAAP_INVALID_MAPPING: 'POST /logs with a shipper field mapping in the query string that is not valid',
+  MAAP_INVALID_JSON: 'a JSON body (or, on POST /log and /logs without a Content-Type, a JSON array) that does not parse',
+  MAAP_BODY_TOO_LARGE: 'a body over BODY_LIMIT bytes, as sent or once decompressed',
+  MAAP_UNSUPPORTED_ENCODING: 'a Content-Encoding other than gzip or deflate',
+  MAAP_INVALID_COMPRESSION: 'a body that does not decompress as its Content-Encoding says',
+  MAAP_INCOMPLETE_BODY: 'a body whose length is not its Content-Length',
+  MAAP_NOT_FOUND: 'a method and path no route answers',
+  MAAP_BAD_URL: 'a URL that does not decode',
+  MAAP_PRECONDITION_FAILED: 'a file of the web page asked for with an If-Match or If-Unmodified-Since it does not meet',
+  MAAP_RANGE_NOT_SATISFIABLE: 'a file of the web page asked for with a Range outside it',
+  MAAP_RATE_LIMITED: 'an ingest request past RATE_LIMIT_PER_MINUTE',
+  MAAP_OVERLOADED: 'an ingest request while the process is past MAX_HEAP_USED_BYTES or MAX_EVENT_LOOP_DELAY',
+  MAAP_BAD_REQUEST: 'any other request the collector cannot answer as sent',
+  MAAP_INTERNAL_ERROR: 'an unexpected error in the collector'
 } as const)
 
 export type CollectorErrorCode = keyof typeof ERROR_CODES
@@ -62,6 +75,27 @@ export const OtlpTooLargeError = define<[number]>('MAAP_OTLP_TOO_LARGE',
   'the request\'s events, each with its resource and scope, come to more than %d bytes; nothing was stored: send smaller batches', 413)
 export const UnsupportedMediaTypeError = define<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 export const InvalidMappingError = define<[string]>('MAAP_INVALID_MAPPING', '%s', 400)
+export const InvalidJsonError = define<[string]>('MAAP_INVALID_JSON', 'the body is not valid JSON: %s', 400)
+export const BodyTooLargeError = define<[number]>('MAAP_BODY_TOO_LARGE',
+  'the body is over %d bytes (BODY_LIMIT, counted after decompression); nothing was stored: send smaller batches', 413)
+export const UnsupportedEncodingError = define<[string]>('MAAP_UNSUPPORTED_ENCODING',
+  'Content-Encoding "%s" is not accepted: send gzip, deflate, or no Content-Encoding', 415)
+export const InvalidCompressionError = define<[string, string]>('MAAP_INVALID_COMPRESSION',
+  'the body does not decompress as Content-Encoding "%s" says: %s', 400)
+export const IncompleteBodyError = define<[string]>('MAAP_INCOMPLETE_BODY',
+  'the body is not as long as its Content-Length (%s bytes) says', 400)
+export const NotFoundError = define<[string]>('MAAP_NOT_FOUND', '%s', 404)
+export const BadUrlError = define<[string]>('MAAP_BAD_URL', '%s', 400)
+export const PreconditionFailedError = define<[string]>('MAAP_PRECONDITION_FAILED',
+  'the file %s does not meet the request\'s If-Match or If-Unmodified-Since', 412)
+export const RangeNotSatisfiableError = define<[string, string]>('MAAP_RANGE_NOT_SATISFIABLE',
+  'Range %s is outside the file %s', 416)
+export const RateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
+  'past RATE_LIMIT_PER_MINUTE (%d requests a minute); retry in %s', 429)
+export const OverloadedError = define<[string]>('MAAP_OVERLOADED', 'the collector is overloaded (%s); retry shortly', 503)
+/** Answered with the status of the error it stands for (framework-errors.ts). */
+export const BadRequestError = define<[string]>('MAAP_BAD_REQUEST', '%s', 400)
+export const InternalError = define('MAAP_INTERNAL_ERROR', 'internal error', 500)
 
 /** A configuration value that stops start-up (or a key reload): the message names the variable. Not an HTTP answer. */
 export class ConfigError extends Error {

@@ -188,7 +188,7 @@ export class CollectorService {
     return this.drainer?.confirmed.segment
   }
 
-  /** Counts events the routes refused (invalid, or not JSON); the journal counts what it accepted. */
+  /** Counts events the ingest routes refused, for any reason (metrics/ingest-counts.ts calls it); the journal counts what it accepted. */
   countRejected (events: number): void {
     this.rejected += events
   }

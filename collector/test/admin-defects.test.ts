@@ -43,7 +43,7 @@ t.test('ingest routes still refuse an empty JSON body (they take one)', async t 
   const { app } = await buildTestApp(t)
   const res = await app.inject({ method: 'POST', url: '/log', headers: { 'content-type': 'application/json' } })
   t.equal(res.statusCode, 400)
-  t.match(res.json(), { error: 'Bad Request', code: 'FST_ERR_CTP_EMPTY_JSON_BODY' })
+  t.match(res.json(), { error: 'Bad Request', code: 'MAAP_NO_EVENTS' })
 })
 
 t.test('every error status answers with its own reason phrase', async t => {

@@ -46,12 +46,16 @@ t.test('GET /status has the six documented keys and says not_configured without 
 t.test('GET /status counts what the routes refused next to what the journal accepted', async t => {
   const { app } = await buildTestApp(t)
   await app.inject({ method: 'POST', url: '/log', payload: { app_name: 'a' } }) // no message: refused
+  const malformed = await app.inject({ method: 'POST', url: '/log', headers: { 'content-type': 'application/json' }, payload: '{"message":' })
+  t.match(malformed.json(), { statusCode: 400, code: 'MAAP_INVALID_JSON' }, 'a body that does not parse is refused, and counted below')
   const batch = [JSON.stringify({ message: 'kept', app_name: 'a' }), '{not json', JSON.stringify({ app_name: 'a' })].join('\n')
   const res = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: batch })
   t.equal(res.statusCode, 200)
-  t.match(await app.inject({ method: 'GET', url: '/status' }).then(r => r.json()), { accepted_total: 1, rejected_total: 3 })
+  t.match(await app.inject({ method: 'GET', url: '/status' }).then(r => r.json()), { accepted_total: 1, rejected_total: 4 })
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /maap_events_received_total\{route="\/log"\} 2\n/)
   t.match(metrics, /maap_events_rejected_total\{route="\/log",reason="invalid_event"\} 1\n/)
+  t.match(metrics, /maap_events_rejected_total\{route="\/log",reason="invalid_json"\} 1\n/)
   t.match(metrics, /maap_events_rejected_total\{route="\/logs",reason="invalid_json"\} 1\n/)
   t.match(metrics, /maap_events_rejected_total\{route="\/logs",reason="invalid_event"\} 1\n/)
 })

@@ -14,6 +14,7 @@ import { KeyStore } from '../src/idempotency/key-store'
 import { buildTestApp } from './helpers'
 
 const KEY = '0190a8f1-23ab-7abc-8def-0123456789ab'
+const KEY2 = '0190a8f1-23ab-7abc-8def-0123456789ac'
 const KEY_MS = 0x0190a8f123ab
 const KEY_SECONDS = Math.floor(KEY_MS / 1000)
 const ndjson = (...messages: string[]): string => messages.map(message => JSON.stringify({ message, app_name: 'idem' })).join('\n') + '\n'
@@ -136,7 +137,7 @@ t.test('keys survive a restart; a journal write whose key line was lost is found
   app = await build2(t, logDir)
   const again = await post(app, ndjson('kept'), KEY)
   t.equal(again.headers['idempotent-replayed'], 'true', 'remembered across a restart')
-  t.equal((await post(app, ndjson('x', 'y'), 'second-key')).statusCode, 200)
+  t.equal((await post(app, ndjson('x', 'y'), KEY2)).statusCode, 200)
   await app.close()
 
   // The whole key log gone (deleted by hand): a journal without a key log was never written with keys.
@@ -145,12 +146,12 @@ t.test('keys survive a restart; a journal write whose key line was lost is found
   t.match(lines.at(-1), /"e":\[/, 'each line says how far the journal it covers goes')
   rmSync(logFiles, { recursive: true })
   app = await build2(t, logDir)
-  const found = await post(app, ndjson('x', 'y'), 'second-key')
+  const found = await post(app, ndjson('x', 'y'), KEY2)
   t.equal(found.statusCode, 200)
   t.equal(found.headers['idempotent-replayed'], undefined, 'without a log there is nothing to read at start')
   t.equal(journaled(logDir).length, 5, 'so the batch is journaled again (with the same ids: MongoDB and reads keep one)')
   const ids = journaled(logDir).filter(l => l.message === 'x').map(l => l._id)
-  t.equal(ids[0], ids[1], 'both copies carry the same derived id')
+  t.equal(ids[0], ids[1], 'both copies carry the same derived id (the key\'s own time: a UUIDv7)')
   await app.close()
 })
 

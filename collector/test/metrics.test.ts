@@ -122,6 +122,7 @@ t.test('journal write errors, and events refused because the journal failed or w
   t.equal(value(samples, 'maap_events_rejected_total', { route: '/logs', reason: 'journal_busy' }), busy)
   t.equal(value(samples, 'maap_events_accepted_total', { route: '/logs' }), 6 - busy)
   t.equal(value(samples, 'maap_events_received_total', { route: '/logs' }), 8)
+  t.equal((await app.inject({ method: 'GET', url: '/status' })).json().rejected_total, 2 + busy, 'the journal\'s refusals are in /status.rejected_total too')
   // Tiny segments: the writes after the failure open new ones.
   for (let i = 20; i < 23; i++) t.equal((await app.inject(ndjson([big(i), big(i + 10)]))).statusCode, 200)
   const later = parse((await app.inject({ method: 'GET', url: '/metrics' })).body)

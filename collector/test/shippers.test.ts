@@ -64,7 +64,7 @@ t.test('NDJSON (or a JSON array) without Content-Type is read, not refused; othe
   t.match(arr.json(), { accepted: 1 })
   const badArr = await app.inject({ method: 'POST', url: '/logs', payload: '[{"message":' })
   t.equal(badArr.statusCode, 400)
-  t.match(badArr.json(), { code: 'MAAP_INVALID_EVENT', message: /not a valid JSON array/ })
+  t.match(badArr.json(), { code: 'MAAP_INVALID_JSON', message: /^the body is not valid JSON: / })
   t.same(journal(logDir).map(l => l.message), ['one', 'two', 'three'])
   const html = await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'text/html' }, payload: '<p>' })
   t.equal(html.statusCode, 415)

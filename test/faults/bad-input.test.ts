@@ -2,9 +2,11 @@
 // deserves or is stored safely renamed; never a 5xx; the server stays up and takes a good event after each.
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { startCollector } from '../support'
+import { startCollector, undocumentedCodes } from '../support'
+
+const ERRORS_DOC = resolve(__dirname, '..', '..', 'collector', 'README.md')
 
 interface Case {
   name: string
@@ -89,8 +91,14 @@ t.test(`bad-input corpus (${cases.length} cases): the right 4xx or stored safely
     const res = await fetch(c.url + (k.path ?? '/log'), { method: k.method ?? 'POST', headers: k.headers, body: k.body })
     const text = await res.text()
     t.equal(res.status, k.status, `${k.name}: ${res.status} ${text.slice(0, 160)}`)
-    if (res.status >= 400 && res.status < 500 && res.status !== 404) {
-      t.match(JSON.parse(text).message, /\S/, `${k.name}: the error says what is wrong`)
+    if (res.status >= 400) {
+      const answer = JSON.parse(text)
+      t.match(answer.message, /\S/, `${k.name}: the error says what is wrong`)
+      // A /logs batch with nothing acceptable answers its own documented shape (each element's error under `rejected`).
+      if (!Array.isArray(answer.rejected)) {
+        t.match(answer.code, /^MAAP_/, `${k.name}: a MAAP_ code (${String(answer.code)})`)
+        t.same(undocumentedCodes(ERRORS_DOC, [String(answer.code)]), [], `${k.name}: ${String(answer.code)} is documented`)
+      }
     }
     const good = await fetch(`${c.url}/log`, { method: 'POST', headers: json, body: ev({ after: k.name }) })
     t.equal(good.status, 201, `${k.name}: a good event right after is accepted`)

@@ -52,11 +52,21 @@ t.test('WORKER_COUNT=2: /status and /metrics total every worker, POST /force-flu
   }
   t.same([...answeredBy].sort(), [1, 2])
 
+  // Bodies that do not parse, on fresh connections (so both workers take some): counted service-wide.
+  const malformed = 4
+  for (let i = 0; i < malformed; i++) {
+    const res = await freshRequest(c, 'POST', '/log', { headers: { 'content-type': 'application/json' }, body: '{"message":' })
+    t.equal(res.status, 400)
+    t.equal(res.json().code, 'MAAP_INVALID_JSON')
+  }
+  t.match((await freshRequest(c, 'GET', '/status', { headers: admin })).json(), { rejected_total: malformed, accepted_total: events })
+
   t.equal((await freshRequest(c, 'GET', '/metrics')).status, 401, 'the admin key guards /metrics')
   for (let i = 0; i < 2; i++) {
     const text = (await freshRequest(c, 'GET', '/metrics', { headers: admin })).text
     t.equal(metric(text, /maap_events_accepted_total\{route="\/log"\}/), events, 'one scrape reports the whole service')
-    t.equal(metric(text, /maap_events_received_total\{route="\/log"\}/), events)
+    t.equal(metric(text, /maap_events_received_total\{route="\/log"\}/), events + malformed)
+    t.equal(metric(text, /maap_events_rejected_total\{route="\/log",reason="invalid_json"\}/), malformed)
     t.equal(metric(text, /maap_mongodb_backlog_events/), events)
     t.equal(metric(text, /maap_cluster_workers_reporting/), 2)
     t.equal(metric(text, /maap_http_request_duration_seconds_count\{route="\/log",method="POST",status_code="201"\}/), events, 'histograms summed too')

@@ -2,15 +2,23 @@
 // object made once per route at start-up, and metrics.ts turns the totals into Prometheus counters when
 // a scrape asks (so a request costs no label hashing and no allocation for these).
 
-/** Why events of a request were not accepted: a small fixed set, never the client's own text. */
-export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'journal_unavailable', 'journal_busy'] as const
+/**
+ * Why events of a request were not accepted: a small fixed set, never the client's own text. A request
+ * refused as a whole for its body (all but the first and the two journal reasons) counts as one event:
+ * its events were never read.
+ */
+export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'invalid_otlp', 'invalid_mapping', 'body_too_large',
+  'bad_encoding', 'unsupported_media_type', 'incomplete_body', 'journal_unavailable', 'journal_busy'] as const
 export type RejectReason = typeof REJECT_REASONS[number]
 
 export class RouteCounts {
   #received = 0
   #accepted = 0
   #bytes = 0
-  readonly #rejected: Record<RejectReason, number> = { invalid_event: 0, invalid_json: 0, journal_unavailable: 0, journal_busy: 0 }
+  readonly #rejected = Object.fromEntries(REJECT_REASONS.map(r => [r, 0])) as Record<RejectReason, number>
+
+  /** `onRejected` hears every rejection too (the service's total in /status). */
+  constructor (private readonly onRejected: (events: number) => void) {}
 
   /** Events found in request bodies (accepted or not). */
   get received (): number { return this.#received }
@@ -29,6 +37,7 @@ export class RouteCounts {
 
   countRejected (reason: RejectReason, events: number): void {
     this.#rejected[reason] += events
+    this.onRejected(events)
   }
 
   /** Adds a request's Content-Length (absent with chunked encoding: not counted). */
@@ -41,10 +50,13 @@ export class RouteCounts {
 export class IngestCounts {
   readonly routes = new Map<string, RouteCounts>()
 
+  /** `onRejected` hears every route's rejections (so /status and /metrics cannot disagree). */
+  constructor (private readonly onRejected: (events: number) => void = () => {}) {}
+
   route (path: string): RouteCounts {
     let counts = this.routes.get(path)
     if (counts === undefined) {
-      counts = new RouteCounts()
+      counts = new RouteCounts(this.onRejected)
       this.routes.set(path, counts)
     }
     return counts

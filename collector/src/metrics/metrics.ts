@@ -25,7 +25,7 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 export class CollectorMetrics {
   readonly registry = new Registry()
-  readonly ingest = new IngestCounts()
+  readonly ingest: IngestCounts
   private readonly requestSeconds: LightHistogram
   private readonly commitSeconds: Series
   private readonly flushSeconds: Series
@@ -33,6 +33,7 @@ export class CollectorMetrics {
   private readonly segmentBytes: ClosedSizes
 
   constructor (private readonly service: CollectorService, opts: MetricsOptions = {}) {
+    this.ingest = new IngestCounts(events => service.countRejected(events))
     this.segmentBytes = new ClosedSizes(service.config.logDir)
     const registers = [this.registry]
     const tailClients = opts.tailClients ?? (() => 0)
@@ -45,7 +46,7 @@ export class CollectorMetrics {
     }
 
     new Counter({
-      name: 'maap_events_received_total', help: 'Events found in ingest request bodies, accepted or not', labelNames: ['route'], registers,
+      name: 'maap_events_received_total', help: 'Events found in ingest request bodies, accepted or not (a body refused as a whole: one)', labelNames: ['route'], registers,
       collect () { this.reset(); for (const [route, n] of byRoute(c => c.received)) this.inc({ route }, n) }
     })
     new Counter({

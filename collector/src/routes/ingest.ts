@@ -12,7 +12,7 @@
 //            ▼                                                                                            ▼
 //   journal, with the key's record (the journal's sidecar remembers it) ─► answer       remember ─► answer
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { IdempotencyKeyReusedError, InvalidEventError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+import { IdempotencyKeyReusedError, InvalidEventError, InvalidJsonError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
 import { batchKey, type BatchKey } from '../idempotency/batch-key'
 import { derivedIds, type IdOf } from '../idempotency/derived-ids'
 import type { KeyRecord, StoredAnswer } from '../idempotency/key-log'
@@ -158,7 +158,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       try {
         return done(null, JSON.parse(body as string))
       } catch (err) {
-        return done(new InvalidEventError(`the body is not a valid JSON array: ${(err as Error).message}`))
+        return done(new InvalidJsonError((err as Error).message))
       }
     }
     done(null, body)
@@ -171,10 +171,11 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     try {
       const ctx = context(request.keyAppName)
       logCounts.countBody(request.headers['content-length'])
+      // No body, or only blank lines (NDJSON or no Content-Type): no event, as on /logs.
+      if (request.body === undefined || (typeof request.body === 'string' && request.body.trim() === '')) throw new NoEventsError()
       logCounts.countReceived(1)
       const result = normaliseEvent(request.body, ctx, undefined, idsOf(key, ctx.receivedAt)?.(0))
       if (!result.ok) {
-        service.countRejected(1)
         logCounts.countRejected('invalid_event', 1)
         throw new InvalidEventError(result.error)
       }
@@ -192,8 +193,9 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     const body = request.body
     let elements: string | unknown[]
     if (typeof body === 'string' || Array.isArray(body)) elements = body
-    else if (typeof body === 'object' && body !== null) elements = [body]
-    else throw new NoEventsError()
+    else if (body === undefined) throw new NoEventsError()
+    // One JSON value that is not an array is one event, refused (and counted) if it is not an object.
+    else elements = [body]
     const key = keyOf(request, '/logs')
     const turn = key === undefined ? undefined : await claim(key, elements, reply)
     if (key !== undefined && turn === undefined) return reply
@@ -204,7 +206,6 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       const { lines, count: accepted, first } = acceptBatch(elements, ctx, rejected, mapping, idsOf(key, ctx.receivedAt))
       logsCounts.countBody(request.headers['content-length'])
       if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
-      service.countRejected(rejected.length)
       logsCounts.countReceived(accepted + rejected.length)
       for (const r of rejected) {
         logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)

@@ -4,10 +4,13 @@
 //        ─► 200 ExportLogsServiceResponse
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted in partialSuccess and
-// their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, and never 500: an
-// exporter drops a batch on a 500, so anything unexpected is a 503 (retried) instead.
+// their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, with the message of
+// the collector's own error (framework-errors.ts), and never 500: an exporter drops a batch on a 500, so
+// anything unexpected is a 503 (retried) instead. Counted as on /logs, under the route `/v1/logs`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { OtlpTooLargeError, OtlpUndecodableError } from '../errors'
+import { OtlpTooLargeError, OtlpUndecodableError, UnsupportedMediaTypeError } from '../errors'
+import { collectorError } from '../framework-errors'
+import type { CollectorMetrics } from '../metrics/metrics'
 import { LinesTooLargeError, requestLines, type RequestLines } from '../otlp/journal-lines'
 import { OtlpDecodeError } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
@@ -22,18 +25,26 @@ function wantsProtobuf (request: FastifyRequest): boolean {
   return typeof ct === 'string' && ct.includes('protobuf')
 }
 
-export async function otlpRoutes (app: FastifyInstance, opts: { service: CollectorService }): Promise<void> {
-  const { service } = opts
+export async function otlpRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
+  const { service, metrics } = opts
+  const counts = metrics.ingest.route('/v1/logs')
   const limits = eventLimits(service.config)
   // A request's lines may come to what the journal's queue holds at most.
   const linesOptions = { maxDepth: service.config.maxEventDepth, maxBytes: service.config.journalMaxQueueBytes }
 
   // The specification's media type, and the IANA-registered one.
   app.addContentTypeParser([PROTOBUF, 'application/protobuf'], { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  // Any other type (or none) is a 415 that says what to send; the body is not read for it.
+  app.addContentTypeParser('*', (req, _payload, done) => {
+    const type = req.headers['content-type']
+    done(new UnsupportedMediaTypeError(`Content-Type ${type === undefined ? '(none)' : `"${type.slice(0, 100)}"`} is not accepted on /v1/logs: send application/x-protobuf or application/json`))
+  })
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    let status = err.statusCode ?? 500
-    let message = err.message
+    const answer = collectorError(err, request)
+    let status = answer.statusCode
+    let message = answer.message
+    if (answer.unmapped === true) request.log.warn({ err }, 'an error with no collector code of its own: answered MAAP_BAD_REQUEST')
     if (status >= 500 && status !== 503) {
       request.log.error({ err }, 'unexpected error on /v1/logs; answered 503 so the exporter retries')
       status = 503
@@ -55,8 +66,13 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
       throw err
     }
     const { lines, accepted, rejected, firstError } = result
-    service.countRejected(rejected)
-    if (accepted > 0) await appendToJournal(service, lines, accepted)
+    counts.countBody(request.headers['content-length'])
+    counts.countReceived(accepted + rejected)
+    counts.countRejected('invalid_event', rejected)
+    if (accepted > 0) {
+      await appendToJournal(service, lines, accepted, reason => counts.countRejected(reason, accepted))
+      counts.countAccepted(accepted)
+    }
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`
     return await reply.code(200).type(proto ? PROTOBUF : JSON_TYPE).send(exportResponse(!proto, rejected, message))
   })

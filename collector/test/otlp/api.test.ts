@@ -132,6 +132,10 @@ t.test('refused records are counted in partialSuccess and their neighbours kept'
   const json = await app.inject({ method: 'POST', url: '/v1/logs', headers: JSON_CT, payload: JSON.stringify(encodeJson(records)) })
   t.match(json.json(), { partialSuccess: { rejectedLogRecords: '2', errorMessage: /nests deeper/ } })
   t.match((await app.inject({ method: 'GET', url: '/status' })).json(), { rejected_total: 4 })
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /^maap_events_received_total\{route="\/v1\/logs"\} 6$/m, 'counted under its route, as /logs')
+  t.match(metrics, /^maap_events_accepted_total\{route="\/v1\/logs"\} 2$/m)
+  t.match(metrics, /^maap_events_rejected_total\{route="\/v1\/logs",reason="invalid_event"\} 4$/m)
 })
 
 t.test('API keys as on /logs: 401 and 403 as a Status; a pinned app_name wins', async t => {

@@ -37,11 +37,12 @@ export class MaapTransport extends TransportStream {
     this.#thread.on('failed', (err: Error) => this.#warn(new ShipperError('MAAP_SHIP_DROPPED', `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, { cause: err })))
   }
 
-  log (info: Record<string | symbol, unknown>, callback: () => void): void {
+  log (info: Record<string | symbol, unknown>, callback?: () => void): void {
     // A line refused after close is counted and reported as dropped by the worker client.
     this.#thread.write(this.#record.line(info, (this as unknown as { levels?: Levels }).levels))
     this.emit('logged', info)
-    callback()
+    // Optional, as in winston's own transports: applications and wrappers call log(info) directly.
+    if (typeof callback === 'function') callback()
   }
 
   /** Resolves once every record logged so far is delivered (or rejected, spooled, dropped) — at the latest after `timeoutMs` (default closeTimeout), with what is still pending in `queued`. */

@@ -31,6 +31,17 @@ t.test('is a winston-transport TransportStream that winston.add() takes', async 
   t.equal(journaled(collector.logDir).length, 1, "the transport's own level filters")
 })
 
+t.test('log(info) without a callback, as winston\'s own transports allow: emits \'logged\' and the record is delivered', async t => {
+  const collector = await startCollector(t)
+  const transport = new MaapTransport({ url: collector.url, appName: 'nocb' })
+  const logged = once(transport, 'logged')
+  transport.log({ level: 'warn', message: 'called directly', [Symbol.for('level')]: 'warn' })
+  t.match((await logged)[0], { message: 'called directly' })
+  t.match(await transport.flush(), { sent: 1, dropped: 0, queued: 0 })
+  t.match(journaled(collector.logDir), [{ message: 'called directly', level: 'WARNING', app_name: 'nocb' }])
+  await transport.close()
+})
+
 t.test('mapping: colorized levels, Errors anywhere, circular and BigInt values, app_name rules', async t => {
   const collector = await startCollector(t)
   const logger = winston.createLogger({
