@@ -6,6 +6,7 @@ import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadQueryError, TooManyTailsError } from '../errors'
 import { MAX_BUCKETS } from '../read/aggregate'
+import { QuerySyntaxError } from '../query/parse'
 import { QueryParameterError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
 import { hitJson, type Searcher } from '../read/search'
 import type { TailHub } from '../read/tail'
@@ -29,6 +30,7 @@ function queryOf (request: FastifyRequest, known: Set<string>, maxLimit?: number
   try {
     return parseReadQuery(params, { pinnedApp: request.keyAppName, maxLimit })
   } catch (err) {
+    if (err instanceof QuerySyntaxError) throw Object.assign(new BadQueryError(err.message), { position: err.position })
     if (err instanceof QueryParameterError) throw new BadQueryError(err.message)
     throw err
   }
