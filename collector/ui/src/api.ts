@@ -28,6 +28,8 @@ export interface Histogram {
   source: string
 }
 export interface Values { field: string, values: Array<{ value: unknown, count: number }>, sampled: boolean, source: string }
+export interface FieldName { name: string, types: string[], count: number }
+export interface Fields { fields: FieldName[], sampled: boolean, source: string }
 
 export async function getJson<T> (path: string, opts: { signal?: AbortSignal, askKey?: boolean } = {}): Promise<T> {
   for (;;) {
