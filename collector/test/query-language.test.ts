@@ -108,6 +108,8 @@ t.test('bad queries: a 400 that says what was expected, and where', async t => {
   t.equal(where('timestamp contains 2026'), 'query: timestamp is not text: compare it with = < <= > >= at 20')
   t.equal(where('_id > 6750000000000000000000aa'), 'query: _id is compared with = to the 24 hex digits of an id at 7')
   t.equal(where('a ! b'), 'query: expected "!=" (or use not) at 3')
+  t.equal(where('status >= and app_name = api'), 'query: expected a value after ">=", found "and" (quote it to mean the word) at 11')
+  t.equal(matches('message = "and"', event({ message: 'and' })), true, 'quoted, a keyword is a value')
   t.equal(where('""'), 'query: an empty phrase matches everything; leave it out at 1')
   t.match(where('('.repeat(MAX_QUERY_DEPTH + 1) + 'a' + ')'.repeat(MAX_QUERY_DEPTH + 1)), /nested deeper than 20 levels/)
   t.match(where(Array.from({ length: MAX_QUERY_TERMS + 1 }, (_, i) => `w${i}`).join(' ')), /more than 100 terms/)

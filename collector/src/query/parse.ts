@@ -176,6 +176,8 @@ class Parser {
   #value (after: Token): Token {
     const v = this.#next()
     if (v.kind !== 'word' && v.kind !== 'string') throw new QuerySyntaxError(`expected a value after "${after.text}"`, v.at)
+    // `status >= and …` is a value left out, not a comparison with the word "and": quote a keyword to mean it.
+    if (v.kind === 'word' && KEYWORDS.has(v.text.toLowerCase())) throw new QuerySyntaxError(`expected a value after "${after.text}", found "${v.text}" (quote it to mean the word)`, v.at)
     if (v.text.length > 1024) throw new QuerySyntaxError('a value longer than 1024 characters', v.at)
     return v
   }
