@@ -1,4 +1,5 @@
-// maap-logs' pure parts, in process: flags → options, the API's parameter names → flags, one event → one line.
+// maap-logs' pure parts, in process: flags and the query → options, the API's parameter names → flags,
+// one event → one line.
 import t from 'tap'
 import { parseCommand, UsageError, type Command } from '../src/cli/args'
 import { formatEvent, formatTime, harmless } from '../src/cli/format'
@@ -20,6 +21,27 @@ t.test('flags become the API\'s parameters', async t => {
   t.equal(queryString(o.filters, { limit: '5' }).toString(),
     'app_name=api%2Cweb&level=warn&q=disk&f.http.status=500&f.a=b%3Dc&from=15m&to=2026-11-27&limit=5')
   t.equal(queryString(options(parseCommand(['search'], pipe)).filters).toString(), '', 'no filter, no parameter')
+})
+
+t.test('the positional argument is the query, sent as `query` beside the flags', async t => {
+  const params = (argv: string[]): string => queryString(options(parseCommand(argv, pipe)).filters).toString()
+  t.equal(params(['search', 'http.status >= 500', '--from', '1h']), 'query=http.status+%3E%3D+500&from=1h')
+  t.equal(params(['search', '--from', '1h', 'http.status >= 500']), 'query=http.status+%3E%3D+500&from=1h', 'before or after the flags')
+  t.equal(params(['search', 'level >= ERROR', '-q', 'disk', '-l', 'warn', '-f', 'a=b']), 'query=level+%3E%3D+ERROR&level=warn&q=disk&f.a=b',
+    '--query stays the message text (q), apart from the query')
+  t.equal(params(['search', '--', '-5 or not x']), 'query=-5+or+not+x', 'after --, a query may start with -')
+  t.equal(params(['search', ' \t']), '', 'a blank query is no query, and is not sent')
+  t.match(parseCommand(['tail', 'level >= WARNING', '-a', 'api'], pipe), { kind: 'tail', options: { filters: { query: 'level >= WARNING', appName: 'api' } } })
+
+  // `maap-logs search level >= ERROR`: the shell redirected to a file "=" and passed the rest.
+  t.throws(() => parseCommand(['search', 'level', 'ERROR'], pipe), {
+    constructor: UsageError,
+    message: 'the query must be one argument, in quotes; got 2: "level" "ERROR"\n' +
+      '  unquoted, the shell splits a query at its spaces and takes > < ( ) * " \' for its own:\n' +
+      '  maap-logs search \'level >= ERROR and app_name = api\''
+  })
+  t.throws(() => parseCommand(['tail', 'a', 'b', 'c', 'd', 'e', 'f\u001b'], pipe), { message: /^the query must be one argument, in quotes; got 6: "a" "b" "c" "d" "e" …\n[^]*\n {2}maap-logs tail '/ })
+  t.throws(() => parseCommand(['search', '-a', 'api', 'x', '-l', 'error', 'y'], pipe), { message: /; got 2: "x" "y"\n/ }, 'among flags')
 })
 
 t.test('defaults and the environment', async t => {
@@ -66,7 +88,7 @@ t.test('usage errors name the flag', async t => {
     [['grep'], /unknown command "grep"/],
     [['-x'], /unknown option -x/],
     [['search', '--nope'], /^unknown option --nope$/],
-    [['search', 'extra'], /^unexpected argument "extra"$/],
+    [['search', 'one', 'two'], /^the query must be one argument, in quotes/],
     [['search', '--level'], /argument missing/],
     [['search', '--json=yes'], /does not take an argument/],
     [['tail', '--all'], /unknown option --all/],
