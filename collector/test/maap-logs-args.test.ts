@@ -1,7 +1,8 @@
 // maap-logs' pure parts, in process: flags and the query → options, the API's parameter names → flags,
-// one event → one line.
+// the caret under a bad query, one event → one line.
 import t from 'tap'
 import { parseCommand, UsageError, type Command } from '../src/cli/args'
+import { pointAt } from '../src/cli/caret'
 import { formatEvent, formatTime, harmless } from '../src/cli/format'
 import { inFlagTerms, queryString } from '../src/cli/query'
 import { styleOf } from '../src/cli/style'
@@ -42,6 +43,37 @@ t.test('the positional argument is the query, sent as `query` beside the flags',
   })
   t.throws(() => parseCommand(['tail', 'a', 'b', 'c', 'd', 'e', 'f\u001b'], pipe), { message: /^the query must be one argument, in quotes; got 6: "a" "b" "c" "d" "e" …\n[^]*\n {2}maap-logs tail '/ })
   t.throws(() => parseCommand(['search', '-a', 'api', 'x', '-l', 'error', 'y'], pipe), { message: /; got 2: "x" "y"\n/ }, 'among flags')
+})
+
+t.test('a caret under the place a query went wrong, in terminal columns', async t => {
+  t.same(pointAt('level >= ERROR and app_name =', 30, Infinity), [
+    '  level >= ERROR and app_name =',
+    '                               ^'
+  ], 'at the end: right after the last word')
+  t.equal(pointAt('level >= ERROR and app_name = ', 31, Infinity)[1], '                               ^', 'trailing spaces aside')
+  t.same(pointAt('a )', 3, Infinity), ['  a )', '    ^'], 'at a character: under it')
+  t.same(pointAt('x', 1, Infinity), ['  x', '  ^'], 'position 1 is the first column')
+  // Wide characters take two columns; one outside the BMP is two UTF-16 units and, as an emoji, two columns;
+  // a combining accent none.
+  t.same(pointAt('user = "山田" and (', 17, Infinity), ['  user = "山田" and (', '                    ^'], '17 code units in, 18 columns')
+  t.same(pointAt('m = "🔥" !', 10, Infinity), ['  m = "🔥" !', '           ^'], '10 code units in, 9 characters, 10 columns')
+  t.same(pointAt('n = "e\u0301" !', 10, Infinity), ['  n = "e\u0301" !', '          ^'], '10 code units in, 8 columns')
+  // A tab is one space either way; a control character is shown as its escape, and the caret moves with it.
+  t.same(pointAt('a\tb\u001b =', 6, Infinity), ['  a b\\u001b =', '            ^'])
+  t.same(pointAt('level >= ERROR\r\nand x in (a b)', 29, Infinity), ['  line 2: and x in (a b)', '                      ^'],
+    'several lines: the position\'s line, numbered')
+  t.same(pointAt('a\n\nb >=\n', 9, Infinity), ['  line 3: b >=', '              ^'], 'at the end of several lines: after the last word')
+
+  // Wider than the terminal: a window around the position.
+  const long = Array.from({ length: 40 }, (_, i) => `f${i} = ${i}`).join(' and ') + ' and ('
+  const middle = pointAt(long, long.indexOf('f20') + 1, 40)
+  t.same(middle, ['  … and f19 = 19 and f20 = 20 and f21 …', '                     ^'])
+  t.equal(middle[1]!.indexOf('^'), middle[0]!.indexOf('f20'), 'under the place')
+  const end = pointAt(long, long.length + 1, 40)
+  t.same(end, ['  …= 37 and f38 = 38 and f39 = 39 and (', '                                       ^'], 'the end of a long line')
+  const start = pointAt(long, 1, 40)
+  t.same(start, ['  f0 = 0 and f1 = 1 and f2 = 2 and f3 …', '  ^'], 'the start of a long line')
+  t.ok([...middle, ...end, ...start].every(l => l.length <= 40), 'each line fits in 40 columns')
 })
 
 t.test('defaults and the environment', async t => {

@@ -1,6 +1,7 @@
 // maap-logs search, the real bin against a real collector: output, filters, the query, errors, keys, usage.
 import t from 'tap'
 import { execFile } from 'node:child_process'
+import { createServer } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -286,3 +287,63 @@ t.test('quoting: a phrase is one term, words are ANDed; escapes inside quotes; t
   t.equal(readFileSync(join(cwd, '='), 'utf8'), '', 'stdout, which the shell sent to a file "=", got nothing')
 })
 
+t.test('a query that does not parse: the collector\'s message, a caret under the place, exit 2', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  await post(url, shop)
+  const bad = async (query: string): Promise<string> => {
+    const run = await runCli(['search', '--url', url, query])
+    t.equal(run.code, 2, `${JSON.stringify(query)}: exit 2`)
+    t.equal(run.stdout, '')
+    return run.stderr
+  }
+  t.equal(await bad('level >= ERROR and app_name ='), [
+    'maap-logs: query: expected a value after "=" at 30',
+    '  level >= ERROR and app_name =',
+    '                               ^',
+    ''
+  ].join('\n'), 'at the end: after the last word')
+  const inList = await bad('http.status >= 500 and region in (eu us)')
+  t.equal(inList, [
+    'maap-logs: query: expected "," or ")" in the list of in, found "us" at 38',
+    '  http.status >= 500 and region in (eu us)',
+    '  ' + ' '.repeat(37) + '^',
+    ''
+  ].join('\n'), 'in the middle: under the 38th character')
+  t.equal(await bad('level >= LOUD'), [
+    'maap-logs: query: unknown level "LOUD"; use one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL at 10',
+    '  level >= LOUD',
+    '           ^',
+    ''
+  ].join('\n'), 'a value it cannot use')
+  t.equal(await bad('user = "山田 太郎" and (x'), [
+    'maap-logs: query: expected ")" to close the "(" at 20, found the end of the query at 22',
+    '  user = "山田 太郎" and (x',
+    // 21 characters, 25 columns: each of 山田太郎 takes two
+    '  ' + ' '.repeat(25) + '^',
+    ''
+  ].join('\n'), 'wide characters')
+  t.equal(await bad('level >= ERROR\nand http.status >'), [
+    'maap-logs: query: expected a value after ">" at 33',
+    '  line 2: and http.status >',
+    '                           ^',
+    ''
+  ].join('\n'), 'a query of several lines: the line of the place')
+})
+
+t.test('a collector from before the query language: what to do, exit 1; a blank query is not sent', async t => {
+  // Answers as such a collector does: the query parameter is unknown to it.
+  const old = createServer((req, res) => {
+    const known = !new URL(req.url!, 'http://x').searchParams.has('query')
+    res.writeHead(known ? 200 : 400, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(known ? { events: [], next: null } : { statusCode: 400, code: 'MAAP_BAD_QUERY', error: 'Bad Request', message: 'unknown parameter "query"' }))
+  })
+  await new Promise<void>(resolve => old.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => old.close())
+  const url = `http://127.0.0.1:${(old.address() as { port: number }).port}`
+  const run = await runCli(['search', '--url', url, 'level >= ERROR'])
+  t.equal(run.code, 1)
+  t.equal(run.stderr, 'maap-logs: this collector does not know the query language (upgrade it); the flags --app-name, --level, --query, --field, --from, --to still work\n')
+  const blank = await runCli(['search', '--url', url, ' '])
+  t.equal(blank.code, 0, blank.stderr)
+})

@@ -65,6 +65,21 @@ t.test('tail with a query prints only the events that match it, ANDed with the f
   t.same(runs.map(r => [r.code, r.stderr]), [[0, ''], [0, '']])
 })
 
+t.test('tail with a query that does not parse: the caret, exit 2, no stream opened', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  const run = await startCli(['tail', '--url', url, 'level >= ERROR and']).result
+  t.equal(run.code, 2)
+  t.equal(run.stdout, '')
+  t.equal(run.stderr, [
+    'maap-logs: query: expected a word, a "phrase", a field or "(", found the end of the query at 19',
+    '  level >= ERROR and',
+    '                    ^',
+    ''
+  ].join('\n'))
+  t.equal(app.collector.tails.size, 0)
+})
+
 t.test('a dropped connection is resumed with Last-Event-ID: nothing lost, nothing twice', async t => {
   const { app, url } = await startCollector(tempLogDir())
   t.teardown(() => app.close())
