@@ -1,8 +1,12 @@
 // maap-logs' pure parts, in process: flags and the query → options, the API's parameter names → flags,
 // the caret under a bad query, one event → one line.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseCommand, UsageError, type Command } from '../src/cli/args'
 import { pointAt } from '../src/cli/caret'
+import { helpFor } from '../src/cli/help'
+import { parseQuery } from '../src/query/parse'
 import { formatEvent, formatTime, harmless } from '../src/cli/format'
 import { inFlagTerms, queryString } from '../src/cli/query'
 import { styleOf } from '../src/cli/style'
@@ -43,6 +47,21 @@ t.test('the positional argument is the query, sent as `query` beside the flags',
   })
   t.throws(() => parseCommand(['tail', 'a', 'b', 'c', 'd', 'e', 'f\u001b'], pipe), { message: /^the query must be one argument, in quotes; got 6: "a" "b" "c" "d" "e" …\n[^]*\n {2}maap-logs tail '/ })
   t.throws(() => parseCommand(['search', '-a', 'api', 'x', '-l', 'error', 'y'], pipe), { message: /; got 2: "x" "y"\n/ }, 'among flags')
+})
+
+t.test('every query in --help and in the README\'s maap-logs section parses', async t => {
+  const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('### Reading your logs from a terminal'), readme.indexOf('## The web page'))
+  const texts = [helpFor(undefined), helpFor('search'), helpFor('tail'), section]
+  // As a shell passes them: '…' as it is, "…" with \" and \\ unescaped; not the README's sample of a bad one ($ …).
+  const queries = texts.flatMap(text => [...text.matchAll(/(?<!\$ )maap-logs (?:search|tail) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)]
+    .map(m => m[1] ?? m[2]!.replace(/\\(.)/g, '$1')))
+  // The left column of the grammar's table in --help.
+  const table = helpFor('search').split('\n\n').find(p => p.startsWith('The query:'))!
+  const rows = table.split('\n').filter(l => l.startsWith('  ')).map(l => l.trim().split(/ {3,}/)[0]!)
+  t.ok(queries.length >= 10 && rows.length >= 8, `${queries.length} examples, ${rows.length} rows`)
+  for (const q of [...queries, ...rows]) t.doesNotThrow(() => parseQuery(q), q)
+  t.ok(queries.includes("user = 'Ann Lee' or message contains \"connection reset\""), 'double-quoted examples are read too')
 })
 
 t.test('a caret under the place a query went wrong, in terminal columns', async t => {

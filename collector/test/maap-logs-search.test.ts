@@ -152,11 +152,17 @@ t.test('--help, --version, and usage errors', async t => {
   t.equal(main.code, 0)
   t.match(main.stdout, /^Usage: maap-logs <command>/)
   t.match(main.stdout, /search .*\n(.*\n)?\s+tail /)
-  for (const [args, heading] of [[['search', '--help'], /^Usage: maap-logs search/], [['tail', '-h'], /^Usage: maap-logs tail/]] as const) {
+  t.match(main.stdout, /\n {2}maap-logs search 'http.status >= 500' --from 1h\n {2}maap-logs tail 'level >= WARNING'\n/, 'the examples')
+  for (const [args, heading] of [[['search', '--help'], /^Usage: maap-logs search \['<query>'\] /], [['tail', '-h'], /^Usage: maap-logs tail \['<query>'\] /]] as const) {
     const run = await runCli([...args])
     t.equal(run.code, 0, args.join(' '))
     t.match(run.stdout, heading)
     t.match(run.stdout, /--field <key=value>/)
+    t.match(run.stdout, /\nThe query: one argument in the query language .* Quote it: the\nshell splits at spaces/, 'the query, and why to quote it')
+    t.match(run.stdout, /\n {2}level >= ERROR and app_name = api +[^\n]*and, or, not/, 'its grammar, by example')
+    t.match(run.stdout, /-q, --query <text> +message contains this text, case-insensitively and literally:\n +no operators, unlike the query argument/,
+      '--query is told apart from the query')
+    t.match(run.stdout, /\nExamples:\n {2}maap-logs (search|tail) '/)
   }
   const version = await runCli(['--version'])
   t.equal(version.code, 0)
@@ -310,6 +316,8 @@ t.test('a query that does not parse: the collector\'s message, a caret under the
     '  ' + ' '.repeat(37) + '^',
     ''
   ].join('\n'), 'in the middle: under the 38th character')
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')
+  t.ok(readme.includes("```\n$ maap-logs search 'http.status >= 500 and region in (eu us)'\n" + inList + '```\n'), 'the README shows this very output')
   t.equal(await bad('level >= LOUD'), [
     'maap-logs: query: unknown level "LOUD"; use one of TRACE, DEBUG, INFO, WARNING, ERROR, CRITICAL at 10',
     '  level >= LOUD',
