@@ -11,10 +11,9 @@
 //            │ no                                                                                         │
 //            ▼                                                                                            ▼
 //   journal, with the key's record (the journal's sidecar remembers it) ─► answer       remember ─► answer
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { IdempotencyKeyReusedError, InvalidEventError, InvalidJsonError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
-import { batchKey, type BatchKey } from '../idempotency/batch-key'
-import { derivedIds, type IdOf } from '../idempotency/derived-ids'
+import type { FastifyInstance, FastifyReply } from 'fastify'
+import { InvalidEventError, InvalidJsonError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
+import type { IdOf } from '../idempotency/derived-ids'
 import type { KeyRecord, StoredAnswer } from '../idempotency/key-log'
 import { normaliseEvent, type IngestContext } from '../normalise/normalise'
 import type { RouteCounts } from '../metrics/ingest-counts'
@@ -22,6 +21,7 @@ import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
 import { applyMapping, shipperMapping, type ShipperMapping } from '../shippers/mapping'
 import { appendToJournal, eventLimits, ingestContext } from './journal-append'
+import { ANSWERED, KeyedBatch, replayed, sendAnswer } from './keyed-batch'
 
 interface Rejection {
   index: number
@@ -114,37 +114,6 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     counts.countAccepted(events)
   }
 
-  /**
-   * A keyed request's turn: `release`, to be called once it is answered, when the key is new here;
-   * undefined when it is a repeat, whose first answer was sent again (a 422 if it does not hold as many
-   * events as the first: a key names one batch).
-   */
-  async function claim (key: BatchKey, elements: string | unknown[], reply: FastifyReply): Promise<{ release: () => void } | undefined> {
-    if (batchKeys === undefined) return { release: () => {} }
-    const known = await batchKeys.begin(key.name)
-    if (typeof known === 'function') return { release: known }
-    const events = countElements(elements)
-    if (known.events !== events) throw new IdempotencyKeyReusedError(known.events, events)
-    batchKeys.countReplay()
-    await sendAnswer(reply.header('idempotent-replayed', 'true'), known.answer)
-    return undefined
-  }
-
-  /** The ids of a keyed request's events: the key's time (or the arrival's) and its seed. */
-  const idsOf = (key: BatchKey | undefined, receivedAt: string): IdOf | undefined =>
-    key === undefined ? undefined : derivedIds(key.seed, key.ms ?? Date.parse(receivedAt))
-
-  /** Whether a killed process journaled this keyed batch before it could log the key: then remember it, do not journal. */
-  function journaledBefore (key: BatchKey | undefined, first: number, record: KeyRecord | undefined): boolean {
-    if (key === undefined || record === undefined || batchKeys === undefined || first < 0) return false
-    if (!batchKeys.journaledUnlogged(key.seed, first)) return false
-    batchKeys.rememberFound(record)
-    return true
-  }
-
-  const record = (key: BatchKey | undefined, events: number, answer: StoredAnswer): KeyRecord | undefined =>
-    key === undefined || batchKeys === undefined ? undefined : { name: key.name, at: Date.now(), events, answer }
-
   const logCounts = metrics.ingest.route('/log')
   const logsCounts = metrics.ingest.route('/logs')
 
@@ -165,27 +134,26 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   })
 
   app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
-    const key = keyOf(request, '/log')
-    const turn = key === undefined ? undefined : await claim(key, [request.body], reply)
-    if (key !== undefined && turn === undefined) return reply
+    const keyed = await KeyedBatch.begin(batchKeys, request, '/log', [request.body], reply)
+    if (keyed === ANSWERED) return reply
     try {
       const ctx = context(request.keyAppName)
       logCounts.countBody(request.headers['content-length'])
       // No body, or only blank lines (NDJSON or no Content-Type): no event, as on /logs.
       if (request.body === undefined || (typeof request.body === 'string' && request.body.trim() === '')) throw new NoEventsError()
       logCounts.countReceived(1)
-      const result = normaliseEvent(request.body, ctx, undefined, idsOf(key, ctx.receivedAt)?.(0))
+      const result = normaliseEvent(request.body, ctx, undefined, keyed?.ids(ctx.receivedAt)(0))
       if (!result.ok) {
         logCounts.countRejected('invalid_event', 1)
         throw new InvalidEventError(result.error)
       }
       const answer = { status: 201, body: { status: 'success', message: 'Log recorded', timestamp: ctx.receivedAt } }
-      const keyRecord = record(key, 1, answer)
-      if (journaledBefore(key, 0, keyRecord)) return await sendAnswer(reply.header('idempotent-replayed', 'true'), answer)
-      await journal(result.line + '\n', 1, logCounts, keyRecord)
+      const record = keyed?.record(1, answer)
+      if (keyed?.foundJournaled(0, record) === true) return await sendAnswer(replayed(reply), answer)
+      await journal(result.line + '\n', 1, logCounts, record)
       return await sendAnswer(reply, answer)
     } finally {
-      turn?.release()
+      keyed?.release()
     }
   })
 
@@ -196,14 +164,13 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     else if (body === undefined) throw new NoEventsError()
     // One JSON value that is not an array is one event, refused (and counted) if it is not an object.
     else elements = [body]
-    const key = keyOf(request, '/logs')
-    const turn = key === undefined ? undefined : await claim(key, elements, reply)
-    if (key !== undefined && turn === undefined) return reply
+    const keyed = await KeyedBatch.begin(batchKeys, request, '/logs', elements, reply)
+    if (keyed === ANSWERED) return reply
     try {
       const rejected: Rejection[] = []
       const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
       const ctx = context(request.keyAppName)
-      const { lines, count: accepted, first } = acceptBatch(elements, ctx, rejected, mapping, idsOf(key, ctx.receivedAt))
+      const { lines, count: accepted, first } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt))
       logsCounts.countBody(request.headers['content-length'])
       if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
       logsCounts.countReceived(accepted + rejected.length)
@@ -213,31 +180,13 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       const answer: StoredAnswer = rejected.length === 0
         ? accepted
         : { status: accepted === 0 ? 400 : 200, body: accepted === 0 ? { status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected } : { status: 'partial', accepted, rejected } }
-      const keyRecord = record(key, accepted + rejected.length, answer)
-      if (journaledBefore(key, first, keyRecord)) return await sendAnswer(reply.header('idempotent-replayed', 'true'), answer)
-      if (accepted > 0) await journal(lines, accepted, logsCounts, keyRecord)
-      else if (keyRecord !== undefined) batchKeys!.remember(keyRecord)
+      const record = keyed?.record(accepted + rejected.length, answer)
+      if (keyed?.foundJournaled(first, record) === true) return await sendAnswer(replayed(reply), answer)
+      if (accepted > 0) await journal(lines, accepted, logsCounts, record)
+      else keyed?.rememberUnjournaled(record)
       return await sendAnswer(reply, answer)
     } finally {
-      turn?.release()
+      keyed?.release()
     }
   })
-}
-
-function keyOf (request: FastifyRequest, route: string): BatchKey | undefined {
-  return batchKey(request.headers['idempotency-key'], route, request.keyId)
-}
-
-/** Sends an answer as stored: a number is the `accepted` of a batch that was all accepted. */
-async function sendAnswer (reply: FastifyReply, answer: StoredAnswer): Promise<FastifyReply> {
-  if (typeof answer === 'number') return await reply.code(200).send({ status: 'success', accepted: answer, rejected: [] })
-  return await reply.code(answer.status).send(answer.body)
-}
-
-/** Elements of a batch as acceptBatch counts them (NDJSON: the lines that are not blank); asked of repeats only. */
-function countElements (elements: string | unknown[]): number {
-  if (typeof elements !== 'string') return elements.length
-  let n = 0
-  for (const line of elements.split('\n')) if (line.trim() !== '') n++
-  return n
 }
