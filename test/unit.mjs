@@ -38,6 +38,7 @@ const UNIT = [
   'collector/test/otlp/direct.test.ts',
   'collector/test/otlp/parity.test.ts',
   'collector/test/otlp/varint.test.ts',
+  'collector/test/query-text.test.ts',
   'collector/test/tls.test.ts',
   'test/deploy.test.ts'
 ]

@@ -32,13 +32,15 @@ declare module 'fastify' {
 }
 
 /** Every error answer: a code of errors.ts whoever raised the error (framework-errors.ts), and the status's own reason phrase. */
-function answerError (err: Error & { statusCode?: number, code?: string }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function answerError (err: Error & { statusCode?: number, code?: string, position?: number }, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { statusCode: status, code, message, unmapped } = collectorError(err, request)
   if (code === 'MAAP_INTERNAL_ERROR') request.log.error({ err }, 'unexpected error')
   else if (unmapped === true) request.log.warn({ err }, 'an error with no collector code of its own: answered MAAP_BAD_REQUEST')
   if (status === 503) reply.header('retry-after', '1')
   // 401 Unauthorized, 429 Too Many Requests, …
-  return reply.code(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message })
+  // A query that does not parse also says where, as a number, for the page to put the cursor there.
+  const position = code === 'MAAP_BAD_QUERY' && typeof err.position === 'number' ? { position: err.position } : {}
+  return reply.code(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, ...position })
 }
 
 export async function build (config: Readonly<CollectorConfig>, logger: FastifyServerOptions['logger'] = false):

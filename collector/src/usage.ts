@@ -1,8 +1,8 @@
 // The command lines' shared rules (maap-collector and maap-logs): strict flags, and Node's parseArgs
-// messages made to read like the rest of ours; bad usage exits 2 with a one-line message.
+// messages made to read like the rest of ours; bad usage exits 2 with a short message.
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 
-/** Bad usage: a one-line message, exit status 2. */
+/** Bad usage: a short message (a line, or a few when an example helps), exit status 2. */
 export class UsageError extends Error {}
 
 function rephrase (err: Error & { code?: string }): string {
@@ -11,12 +11,16 @@ function rephrase (err: Error & { code?: string }): string {
   return err.message
 }
 
-/** The flags of `args` (no positionals), and the order the options were given in; UsageError otherwise. */
-export function strictArgs (args: string[], options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, unknown>, order: string[] } {
+/**
+ * The flags of `args`, the order the options were given in, and the positionals (none unless
+ * `allowPositionals`); UsageError otherwise.
+ */
+export function strictArgs (args: string[], options: NonNullable<ParseArgsConfig['options']>, allowPositionals = false):
+{ values: Record<string, unknown>, order: string[], positionals: string[] } {
   try {
-    const { values, tokens } = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true })
+    const { values, tokens, positionals } = parseArgs({ args, options, strict: true, allowPositionals, tokens: true })
     const order = (tokens ?? []).flatMap(t => t.kind === 'option' ? [t.name] : [])
-    return { values, order }
+    return { values, order, positionals }
   } catch (err) {
     throw new UsageError(rephrase(err as Error))
   }

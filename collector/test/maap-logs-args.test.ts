@@ -1,6 +1,12 @@
-// maap-logs' pure parts, in process: flags → options, the API's parameter names → flags, one event → one line.
+// maap-logs' pure parts, in process: flags and the query → options, the API's parameter names → flags,
+// the caret under a bad query, one event → one line.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { parseCommand, UsageError, type Command } from '../src/cli/args'
+import { pointAt } from '../src/cli/caret'
+import { helpFor } from '../src/cli/help'
+import { parseQuery } from '../src/query/parse'
 import { formatEvent, formatTime, harmless } from '../src/cli/format'
 import { inFlagTerms, queryString } from '../src/cli/query'
 import { styleOf } from '../src/cli/style'
@@ -20,6 +26,73 @@ t.test('flags become the API\'s parameters', async t => {
   t.equal(queryString(o.filters, { limit: '5' }).toString(),
     'app_name=api%2Cweb&level=warn&q=disk&f.http.status=500&f.a=b%3Dc&from=15m&to=2026-11-27&limit=5')
   t.equal(queryString(options(parseCommand(['search'], pipe)).filters).toString(), '', 'no filter, no parameter')
+})
+
+t.test('the positional argument is the query, sent as `query` beside the flags', async t => {
+  const params = (argv: string[]): string => queryString(options(parseCommand(argv, pipe)).filters).toString()
+  t.equal(params(['search', 'http.status >= 500', '--from', '1h']), 'query=http.status+%3E%3D+500&from=1h')
+  t.equal(params(['search', '--from', '1h', 'http.status >= 500']), 'query=http.status+%3E%3D+500&from=1h', 'before or after the flags')
+  t.equal(params(['search', 'level >= ERROR', '-q', 'disk', '-l', 'warn', '-f', 'a=b']), 'query=level+%3E%3D+ERROR&level=warn&q=disk&f.a=b',
+    '--query stays the message text (q), apart from the query')
+  t.equal(params(['search', '--', '-5 or not x']), 'query=-5+or+not+x', 'after --, a query may start with -')
+  t.equal(params(['search', ' \t']), '', 'a blank query is no query, and is not sent')
+  t.match(parseCommand(['tail', 'level >= WARNING', '-a', 'api'], pipe), { kind: 'tail', options: { filters: { query: 'level >= WARNING', appName: 'api' } } })
+
+  // `maap-logs search level >= ERROR`: the shell redirected to a file "=" and passed the rest.
+  t.throws(() => parseCommand(['search', 'level', 'ERROR'], pipe), {
+    constructor: UsageError,
+    message: 'the query must be one argument, in quotes; got 2: "level" "ERROR"\n' +
+      '  unquoted, the shell splits a query at its spaces and takes > < ( ) * " \' for its own:\n' +
+      '  maap-logs search \'level >= ERROR and app_name = api\''
+  })
+  t.throws(() => parseCommand(['tail', 'a', 'b', 'c', 'd', 'e', 'f\u001b'], pipe), { message: /^the query must be one argument, in quotes; got 6: "a" "b" "c" "d" "e" …\n[^]*\n {2}maap-logs tail '/ })
+  t.throws(() => parseCommand(['search', '-a', 'api', 'x', '-l', 'error', 'y'], pipe), { message: /; got 2: "x" "y"\n/ }, 'among flags')
+})
+
+t.test('every query in --help and in the README\'s maap-logs section parses', async t => {
+  const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('### Reading your logs from a terminal'), readme.indexOf('## The web page'))
+  const texts = [helpFor(undefined), helpFor('search'), helpFor('tail'), section]
+  // As a shell passes them: '…' as it is, "…" with \" and \\ unescaped; not the README's sample of a bad one ($ …).
+  const queries = texts.flatMap(text => [...text.matchAll(/(?<!\$ )maap-logs (?:search|tail) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)]
+    .map(m => m[1] ?? m[2]!.replace(/\\(.)/g, '$1')))
+  // The left column of the grammar's table in --help.
+  const table = helpFor('search').split('\n\n').find(p => p.startsWith('The query:'))!
+  const rows = table.split('\n').filter(l => l.startsWith('  ')).map(l => l.trim().split(/ {3,}/)[0]!)
+  t.ok(queries.length >= 10 && rows.length >= 8, `${queries.length} examples, ${rows.length} rows`)
+  for (const q of [...queries, ...rows]) t.doesNotThrow(() => parseQuery(q), q)
+  t.ok(queries.includes("user = 'Ann Lee' or message contains \"connection reset\""), 'double-quoted examples are read too')
+})
+
+t.test('a caret under the place a query went wrong, in terminal columns', async t => {
+  t.same(pointAt('level >= ERROR and app_name =', 30, Infinity), [
+    '  level >= ERROR and app_name =',
+    '                               ^'
+  ], 'at the end: right after the last word')
+  t.equal(pointAt('level >= ERROR and app_name = ', 31, Infinity)[1], '                               ^', 'trailing spaces aside')
+  t.same(pointAt('a )', 3, Infinity), ['  a )', '    ^'], 'at a character: under it')
+  t.same(pointAt('x', 1, Infinity), ['  x', '  ^'], 'position 1 is the first column')
+  // Wide characters take two columns; one outside the BMP is two UTF-16 units and, as an emoji, two columns;
+  // a combining accent none.
+  t.same(pointAt('user = "山田" and (', 17, Infinity), ['  user = "山田" and (', '                    ^'], '17 code units in, 18 columns')
+  t.same(pointAt('m = "🔥" !', 10, Infinity), ['  m = "🔥" !', '           ^'], '10 code units in, 9 characters, 10 columns')
+  t.same(pointAt('n = "e\u0301" !', 10, Infinity), ['  n = "e\u0301" !', '          ^'], '10 code units in, 8 columns')
+  // A tab is one space either way; a control character is shown as its escape, and the caret moves with it.
+  t.same(pointAt('a\tb\u001b =', 6, Infinity), ['  a b\\u001b =', '            ^'])
+  t.same(pointAt('level >= ERROR\r\nand x in (a b)', 29, Infinity), ['  line 2: and x in (a b)', '                      ^'],
+    'several lines: the position\'s line, numbered')
+  t.same(pointAt('a\n\nb >=\n', 9, Infinity), ['  line 3: b >=', '              ^'], 'at the end of several lines: after the last word')
+
+  // Wider than the terminal: a window around the position.
+  const long = Array.from({ length: 40 }, (_, i) => `f${i} = ${i}`).join(' and ') + ' and ('
+  const middle = pointAt(long, long.indexOf('f20') + 1, 40)
+  t.same(middle, ['  … and f19 = 19 and f20 = 20 and f21 …', '                     ^'])
+  t.equal(middle[1]!.indexOf('^'), middle[0]!.indexOf('f20'), 'under the place')
+  const end = pointAt(long, long.length + 1, 40)
+  t.same(end, ['  …= 37 and f38 = 38 and f39 = 39 and (', '                                       ^'], 'the end of a long line')
+  const start = pointAt(long, 1, 40)
+  t.same(start, ['  f0 = 0 and f1 = 1 and f2 = 2 and f3 …', '  ^'], 'the start of a long line')
+  t.ok([...middle, ...end, ...start].every(l => l.length <= 40), 'each line fits in 40 columns')
 })
 
 t.test('defaults and the environment', async t => {
@@ -66,7 +139,7 @@ t.test('usage errors name the flag', async t => {
     [['grep'], /unknown command "grep"/],
     [['-x'], /unknown option -x/],
     [['search', '--nope'], /^unknown option --nope$/],
-    [['search', 'extra'], /^unexpected argument "extra"$/],
+    [['search', 'one', 'two'], /^the query must be one argument, in quotes/],
     [['search', '--level'], /argument missing/],
     [['search', '--json=yes'], /does not take an argument/],
     [['tail', '--all'], /unknown option --all/],

@@ -40,6 +40,46 @@ t.test('tail prints each matching event posted after it started, and Ctrl-C exit
   await poll(() => app.collector.tails.size === 0)
 })
 
+t.test('tail with a query prints only the events that match it, ANDed with the flags', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  const warnings = startCli(['tail', '--url', url, '--json', 'level >= WARNING'])
+  const api = startCli(['tail', '--url', url, '--json', 'http.status >= 500 or "connection reset"', '--app-name', 'api'])
+  await tailing(app, 2)
+  await post(url, [
+    ev('api', 'fine', { level: 'info', http: { status: 200 } }),
+    ev('api', 'w1', { level: 'warning', http: { status: 404 } }),
+    ev('web', 'e1', { level: 'error', http: { status: 503 } }),
+    ev('api', 'Connection reset by peer', { level: 'info' }),
+    ev('api', 'text 500', { level: 'debug', http: { status: '500' } })
+  ])
+  await post(url, [ev('api', 'e2', { level: 'error', http: { status: 500 } }), ev('web', 'connection reset', { level: 'info' })])
+  // Matches both: once it is printed, everything before it in the journal has been judged.
+  await post(url, [ev('api', 'last', { level: 'critical', http: { status: 599 } })])
+  await poll(() => messages(warnings).includes('last') && messages(api).includes('last'))
+  t.same(messages(warnings), ['w1', 'e1', 'e2', 'last'])
+  t.same(messages(api), ['Connection reset by peer', 'e2', 'last'], 'the query and --app-name')
+  warnings.child.kill('SIGINT')
+  api.child.kill('SIGINT')
+  const runs = await Promise.all([warnings.result, api.result])
+  t.same(runs.map(r => [r.code, r.stderr]), [[0, ''], [0, '']])
+})
+
+t.test('tail with a query that does not parse: the caret, exit 2, no stream opened', async t => {
+  const { app, url } = await startCollector(tempLogDir())
+  t.teardown(() => app.close())
+  const run = await startCli(['tail', '--url', url, 'level >= ERROR and']).result
+  t.equal(run.code, 2)
+  t.equal(run.stdout, '')
+  t.equal(run.stderr, [
+    'maap-logs: query: expected a word, a "phrase", a field or "(", found the end of the query at 19',
+    '  level >= ERROR and',
+    '                    ^',
+    ''
+  ].join('\n'))
+  t.equal(app.collector.tails.size, 0)
+})
+
 t.test('a dropped connection is resumed with Last-Event-ID: nothing lost, nothing twice', async t => {
   const { app, url } = await startCollector(tempLogDir())
   t.teardown(() => app.close())

@@ -1,5 +1,6 @@
 // npm run screenshots — the web page in light and dark, on a collector holding a few hundred made-up
-// events of the last hour, into docs/screenshots/{light,dark}.png (the README shows them).
+// events of the last hour, into docs/screenshots/{light,dark}.png, and the search box completing a field
+// name and refusing a query, into docs/screenshots/{completion,query-error}.png (the README shows them).
 import puppeteer from 'puppeteer-core'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -46,15 +47,35 @@ try {
   for (const scheme of ['light', 'dark']) {
     const page = await browser.newPage()
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: scheme }])
-    await page.goto(`${base}/?from=1h`, { waitUntil: 'domcontentloaded' })
+    await page.goto(`${base}/?from=1h&query=${encodeURIComponent('app_name in (api, web) and not req.url = /health')}`, { waitUntil: 'domcontentloaded' })
     await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.body.dataset.histogram === 'drawn')
     await page.click('#results .row:nth-child(3) .row-head')
     await page.waitForSelector('#results .row.open .json')
-    await page.mouse.move(5, 5)
+    await page.hover('#results .row.open .jv[data-path="req.method"]') // a value shows it can be clicked
     await page.screenshot({ path: join(out, `${scheme}.png`) })
     await page.close()
     console.log('wrote', join(out, `${scheme}.png`))
   }
+  // The top of the page only: the box, and what opens under it.
+  const clip = { x: 0, y: 0, width: 900, height: 250 }
+  const page = await browser.newPage()
+  await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'light' }])
+  await page.goto(`${base}/?from=1h`, { waitUntil: 'domcontentloaded' })
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.body.dataset.histogram === 'drawn')
+  await page.click('#q')
+  await page.keyboard.type('level >= WARNING and re')
+  await page.waitForFunction(() => document.body.dataset.completion === 'open')
+  await page.keyboard.press('ArrowDown')
+  await page.keyboard.press('ArrowDown')
+  await page.screenshot({ path: join(out, 'completion.png'), clip })
+  console.log('wrote', join(out, 'completion.png'))
+  await page.keyboard.press('Escape')
+  await page.click('#q', { clickCount: 3 })
+  await page.keyboard.type('res.statusCode >= 500 and not req.url = "/health')
+  await page.keyboard.press('Enter')
+  await page.waitForSelector('#qerror:not([hidden])')
+  await page.screenshot({ path: join(out, 'query-error.png'), clip })
+  console.log('wrote', join(out, 'query-error.png'))
 } finally {
   await browser.close()
   await app.close()

@@ -1,5 +1,7 @@
-// maap-logs' command line: a subcommand, then flags named after the read API's parameters
-// (--app-name → app_name, --field k=v → f.k=v), checked here once so a typo never reaches the network.
+// maap-logs' command line: a subcommand, an optional query in the query language (one argument: the
+// read API's `query`), then flags named after the read API's other parameters (--app-name → app_name,
+// --field k=v → f.k=v), checked here once so a typo never reaches the network. The query itself is
+// judged by the collector alone, so the CLI never disagrees with the collector it talks to.
 import { UsageError, strictArgs } from '../usage'
 import { helpFor } from './help'
 
@@ -11,9 +13,12 @@ export const MAX_PAGE = 1000
 export { UsageError }
 
 export interface Filters {
+  /** The positional argument, in the query language (`query`). */
+  query: string | undefined
   appName: string | undefined
   level: string | undefined
-  query: string | undefined
+  /** --query/-q: literal text in `message` (`q`). */
+  text: string | undefined
   /** `key=value` pairs, in the order given. */
   fields: Array<[string, string]>
   from: string | undefined
@@ -98,7 +103,21 @@ function colorOf (order: string[], env: Environment): boolean {
   return env.isTTY
 }
 
-function common (values: Record<string, unknown>, order: string[], env: Environment): CommonOptions {
+/**
+ * The positionals: none, or the query as one argument. Several are refused rather than joined: the
+ * shell has already split an unquoted query at its spaces and taken its > < ( ) * " ' for its own
+ * (`search level >= ERROR` arrives as "level" "ERROR", the output redirected to a file named "="), so
+ * a joined query would silently search for something else.
+ */
+function queryOf (command: 'search' | 'tail', positionals: string[]): string | undefined {
+  if (positionals.length <= 1) return positionals[0]
+  const shown = positionals.slice(0, 5).map(p => JSON.stringify(p.slice(0, 40))).join(' ') + (positionals.length > 5 ? ' …' : '')
+  throw new UsageError(`the query must be one argument, in quotes; got ${positionals.length}: ${shown}\n` +
+    '  unquoted, the shell splits a query at its spaces and takes > < ( ) * " \' for its own:\n' +
+    `  maap-logs ${command} 'level >= ERROR and app_name = api'`)
+}
+
+function common (values: Record<string, unknown>, order: string[], positionals: string[], command: 'search' | 'tail', env: Environment): CommonOptions {
   const str = (name: string): string | undefined => values[name] as string | undefined
   const apiKey = str('api-key') ?? env.env.MAAP_API_KEY
   return {
@@ -108,9 +127,10 @@ function common (values: Record<string, unknown>, order: string[], env: Environm
     color: colorOf(order, env),
     utc: values.utc === true,
     filters: {
+      query: queryOf(command, positionals),
       appName: str('app-name'),
       level: str('level'),
-      query: str('query'),
+      text: str('query'),
       fields: ((values.field as string[] | undefined) ?? []).map(fieldOf),
       from: str('from'),
       to: str('to')
@@ -132,14 +152,14 @@ export function parseCommand (argv: string[], env: Environment): Command {
   if (name === '-h' || name === '--help' || name === 'help') return { kind: 'help', text: helpFor(rest[0] === 'search' || rest[0] === 'tail' ? rest[0] : undefined) }
   if (name === '-V' || name === '--version') return { kind: 'version' }
   if (name === 'search') {
-    const { values, order } = strictArgs(rest, SEARCH_FLAGS)
+    const { values, order, positionals } = strictArgs(rest, SEARCH_FLAGS, true)
     if (values.help === true) return { kind: 'help', text: helpFor('search') }
-    return { kind: 'search', options: { ...common(values, order, env), limit: limitOf(values.limit as string | undefined, values.all === true) } }
+    return { kind: 'search', options: { ...common(values, order, positionals, 'search', env), limit: limitOf(values.limit as string | undefined, values.all === true) } }
   }
   if (name === 'tail') {
-    const { values, order } = strictArgs(rest, COMMON_FLAGS)
+    const { values, order, positionals } = strictArgs(rest, COMMON_FLAGS, true)
     if (values.help === true) return { kind: 'help', text: helpFor('tail') }
-    return { kind: 'tail', options: common(values, order, env) }
+    return { kind: 'tail', options: common(values, order, positionals, 'tail', env) }
   }
   throw new UsageError(name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}": use search or tail`)
 }

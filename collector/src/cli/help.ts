@@ -1,9 +1,25 @@
 // --help texts, one per command; the README's "Reading your logs from a terminal" says the same.
 
-const FILTERS = `Filters (combined with AND; the read API's parameters):
+const QUERY = `The query: one argument in the query language (the read API's query). Quote it: the
+shell splits at spaces and takes > < ( ) * " ' for its own; inside '…' use "…".
+  timeout   "connection reset"         message contains the word / the phrase, any case
+  level >= ERROR and app_name = api    = != > >= < <= (: is =), and, or, not, ( … )
+  http.status >= 500                   fields nested by dots; unquoted numbers are numbers
+  region in (eu, us)                   any of these values
+  user_id exists                       the field is there (with any value, null too)
+  host = web-*                         a prefix (a * only at the end)
+  message contains slow                a substring of a text field, any case
+  timestamp >= 2026-12-01T09:00:00Z    times as times (received_at > 15m); level by rank
+Adjacent terms are ANDed (timeout api = timeout and api); and binds tighter than or.
+Quote values with spaces or ( ) , = ! < > : in them, and the words and or not in exists
+contains meant as text; inside quotes \\" and \\\\ escape. A query the collector cannot
+parse is shown with a caret under the place, exit 2.`
+
+const FILTERS = `Filters (ANDed with each other and with the query; the read API's parameters):
   -a, --app-name <names>   one app, or several separated by commas            (app_name)
   -l, --level <level>      this level and above: TRACE DEBUG INFO WARNING ERROR CRITICAL (level)
-  -q, --query <text>       message contains this text, case-insensitively     (q)
+  -q, --query <text>       message contains this text, case-insensitively and literally:
+                           no operators, unlike the query argument             (q)
   -f, --field <key=value>  a field equals a value, nested keys by dots; repeatable (f.<key>)
       --from <time>        from this time on: ISO 8601, epoch ms, or 15m / 2h / 7d ago (from)
       --to <time>          before this time                                   (to)`
@@ -18,10 +34,11 @@ const COMMON = `Connection and output:
                            not today)
   -h, --help               this text`
 
-const EXIT = `Exit status: 0 done (or stopped with Ctrl-C); 1 the collector refused (a key) or could
-not be reached; 2 bad usage, including a filter the collector rejects.`
+const EXIT = `Exit status: 0 done (or stopped with Ctrl-C); 1 the collector refused (a key, or a query
+to a collector that predates the language) or could not be reached; 2 bad usage, including
+a filter or query the collector rejects.`
 
-const MAIN = `Usage: maap-logs <command> [options]
+const MAIN = `Usage: maap-logs <command> ['<query>'] [options]
 
 Reads the logs a MAAP collector stores, from a terminal.
 
@@ -30,11 +47,16 @@ Commands:
   tail     every new matching event as it arrives; reconnects by itself and resumes
            exactly where it stopped, nothing lost or doubled
 
-Run "maap-logs <command> --help" for the options. "maap-logs --version" prints the version.
+Examples:
+  maap-logs search 'http.status >= 500' --from 1h
+  maap-logs tail 'level >= WARNING'
+
+Run "maap-logs <command> --help" for the query and the options. "maap-logs --version"
+prints the version.
 
 ${EXIT}`
 
-const SEARCH = `Usage: maap-logs search [filters] [--limit N | --all] [options]
+const SEARCH = `Usage: maap-logs search ['<query>'] [filters] [--limit N | --all] [options]
 
 Prints the newest N matching events (default 100), oldest first, newest last: the end
 of a log file, as "kubectl logs --tail N" shows it.
@@ -44,21 +66,35 @@ of a log file, as "kubectl logs --tail N" shows it.
       --all                every match, streamed newest first as the export sends it
                            (reversing would hold them all in memory; pipe to tac)
 
+${QUERY}
+
 ${FILTERS}
 
 ${COMMON}
 
+Examples:
+  maap-logs search 'http.status >= 500' --from 1h
+  maap-logs search 'level >= ERROR and not url.path = "/health"' -a payments -n 20
+  maap-logs search '"connection reset" or timeout' --json | jq .message
+  maap-logs search "user = 'Ann Lee'" --all > ann.log
+
 ${EXIT}`
 
-const TAIL = `Usage: maap-logs tail [filters] [options]
+const TAIL = `Usage: maap-logs tail ['<query>'] [filters] [options]
 
 Prints every matching event from now on as the collector acknowledges it, until Ctrl-C.
 A dropped connection is retried with backoff and resumed with Last-Event-ID: nothing is
 lost or printed twice while the collector's journal still holds the events.
 
+${QUERY}
+
 ${FILTERS}
 
 ${COMMON}
+
+Examples:
+  maap-logs tail 'level >= WARNING'
+  maap-logs tail 'http.status >= 500 or "connection reset"' --app-name api,web
 
 ${EXIT}`
 

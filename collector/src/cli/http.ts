@@ -4,7 +4,9 @@
 import type { CommonOptions } from './args'
 
 export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string | undefined, message: string, readonly retryAfterMs: number | undefined) {
+  constructor (readonly status: number, readonly code: string | undefined, message: string, readonly retryAfterMs: number | undefined,
+    /** Where in the query it went wrong (1-based, in UTF-16 code units), for a query that does not parse. */
+    readonly position?: number) {
     super(message)
   }
 }
@@ -35,13 +37,15 @@ function retryAfter (res: Response): number | undefined {
 async function apiError (res: Response): Promise<ApiError> {
   const text = await res.text().catch(() => '')
   let code: string | undefined
+  let position: number | undefined
   let message = `HTTP ${res.status} ${res.statusText}`.trim()
   try {
-    const body = JSON.parse(text) as { code?: unknown, message?: unknown }
+    const body = JSON.parse(text) as { code?: unknown, message?: unknown, position?: unknown }
     if (typeof body.message === 'string') message = body.message
     if (typeof body.code === 'string') code = body.code
+    if (Number.isSafeInteger(body.position) && (body.position as number) >= 1) position = body.position as number
   } catch {}
-  return new ApiError(res.status, code, message, retryAfter(res))
+  return new ApiError(res.status, code, message, retryAfter(res), position)
 }
 
 /** GET <url>/<path>?<params>; resolves with a 2xx response, its body unread. */

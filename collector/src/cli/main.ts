@@ -1,9 +1,11 @@
 // maap-logs: reads a MAAP collector's logs from a terminal (search, tail). See help.ts for the flags.
 //
-// Exit status: 0 done or stopped with Ctrl-C; 1 the collector refused (a key) or could not be reached,
-// or an answer was cut short; 2 bad usage, a filter the collector rejected included.
+// Exit status: 0 done or stopped with Ctrl-C; 1 the collector refused (a key, or a query sent to a
+// collector that predates the language) or could not be reached, or an answer was cut short; 2 bad
+// usage, a filter or query the collector rejected included.
 import type { CollectorErrorCode } from '../errors'
 import { parseCommand, UsageError } from './args'
+import { pointAt } from './caret'
 import { ApiError, cutReason, Unreachable } from './http'
 import { Output } from './output'
 import { inFlagTerms } from './query'
@@ -17,9 +19,19 @@ function say (text: string): void {
   process.stderr.write(`maap-logs: ${text}\n`)
 }
 
-/** The collector's no, in words that say what to do about it. */
-function refusal (err: ApiError): { text: string, code: number } {
-  if (err.code === ('MAAP_BAD_QUERY' satisfies CollectorErrorCode)) return { text: inFlagTerms(err.message), code: EXIT.usage }
+/** The collector's no, in words that say what to do about it; a query it could not parse, with a caret under the place. */
+function refusal (err: ApiError, query: string | undefined): { text: string, code: number } {
+  // A collector from before the query language: the query is fine, the collector cannot take it.
+  if (err.status === 400 && err.message === 'unknown parameter "query"') {
+    return { text: 'this collector does not know the query language (upgrade it); the flags --app-name, --level, --query, --field, --from, --to still work', code: EXIT.failed }
+  }
+  if (err.code === ('MAAP_BAD_QUERY' satisfies CollectorErrorCode)) {
+    if (query !== undefined && err.position !== undefined && err.message.startsWith('query: ')) {
+      const columns = process.stderr.isTTY === true ? process.stderr.columns : Infinity
+      return { text: [err.message, ...pointAt(query, err.position, columns)].join('\n'), code: EXIT.usage }
+    }
+    return { text: inFlagTerms(err.message), code: EXIT.usage }
+  }
   const hint = err.status === 401 ? ' (pass --api-key or set MAAP_API_KEY)' : err.status === 403 ? ' (--api-key / MAAP_API_KEY)' : ''
   return { text: `${err.message}${hint} [HTTP ${err.status}${err.code === undefined ? '' : ' ' + err.code}]`, code: EXIT.failed }
 }
@@ -56,7 +68,7 @@ export async function main (argv: string[]): Promise<number> {
   } catch (err) {
     if (stop.signal.aborted || out.closed) return EXIT.ok
     if (err instanceof ApiError) {
-      const { text, code } = refusal(err)
+      const { text, code } = refusal(err, options.filters.query)
       say(text)
       return code
     }

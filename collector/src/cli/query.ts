@@ -1,11 +1,15 @@
 // Filters → the read API's query string, and the API's parameter names back to our flags (for its 400s).
+// The collector ANDs them all: the query (the positional argument) and every flag.
 import type { Filters } from './args'
 
 export function queryString (f: Filters, extra: Record<string, string> = {}): URLSearchParams {
   const p = new URLSearchParams()
+  // A blank query means no query to the collector as well; not sending it spares a collector that
+  // predates the query language a refusal of `maap-logs search "$EMPTY"`.
+  if (f.query !== undefined && f.query.trim() !== '') p.set('query', f.query)
   if (f.appName !== undefined) p.set('app_name', f.appName)
   if (f.level !== undefined) p.set('level', f.level)
-  if (f.query !== undefined) p.set('q', f.query)
+  if (f.text !== undefined) p.set('q', f.text)
   for (const [key, value] of f.fields) p.set(`f.${key}`, value)
   if (f.from !== undefined) p.set('from', f.from)
   if (f.to !== undefined) p.set('to', f.to)

@@ -15,7 +15,7 @@ import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf } from './block-index'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
-import { mongoFilter } from './mongo-query'
+import { SORT, matchingEvents, mongoFilter, needsRecheck } from './mongo-query'
 import type { ReadQuery } from './query'
 import type { MongoReadSide, ReadSource } from './sources'
 import type { JournalSet } from './sources'
@@ -92,7 +92,7 @@ class Counter {
 
 /** Only time and level decide: block summaries can stand for the lines. */
 function timeAndLevelOnly (q: ReadQuery): boolean {
-  return q.apps === undefined && q.text === undefined && q.fields.length === 0
+  return q.apps === undefined && q.text === undefined && q.fields.length === 0 && q.expr === undefined
 }
 
 async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counter, unconfirmedOnly: boolean): Promise<void> {
@@ -151,7 +151,14 @@ export function bucketPipeline (match: Document, first: number, intervalMs: numb
 async function countMongo (collection: Collection<Document>, q: ReadQuery, counter: Counter): Promise<void> {
   const { fromMs, toMs, intervalMs } = counter.range
   const first = counter.range.times[0] ?? fromMs
-  const match = mongoFilter({ ...q, after: undefined, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }, undefined)
+  const windowed = { ...q, after: undefined, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }
+  const match = mongoFilter(windowed, undefined)
+  if (needsRecheck(q)) {
+    // The filter holds for more than the query: each document is checked here before it is counted.
+    const cursor = collection.find(match, { batchSize: 10_000, maxTimeMS: 30_000 })
+    for await (const e of matchingEvents(cursor, windowed)) counter.add(Date.parse(e.timestamp as string), CANONICAL_LEVELS.indexOf(e.level as never))
+    return
+  }
   try {
     const groups = await collection.aggregate<BucketGroup>(bucketPipeline(match, first, intervalMs), { maxTimeMS: 30_000 }).toArray()
     for (const g of groups) counter.add(first + g._id.b * intervalMs, CANONICAL_LEVELS.indexOf(g._id.level as never), g.n)
@@ -234,8 +241,27 @@ export async function values (journals: JournalSet, mongo: MongoReadSide | undef
   if (mongo !== undefined && mongo.connected()) {
     try {
       await fromJournal(true)
-      const groups = await mongo.collection.aggregate<{ _id: unknown, n: number }>([
-        { $match: mongoFilter({ ...q, after: undefined }, undefined) },
+      const match = mongoFilter({ ...q, after: undefined }, undefined)
+      if (needsRecheck(q)) {
+        // The filter holds for more than the query: the newest matches, checked here, as the journal counts them.
+        let n = 0
+        const cursor = mongo.collection.find(match, { sort: SORT, batchSize: 10_000, maxTimeMS: 30_000 })
+        try {
+          for await (const e of matchingEvents(cursor, q)) {
+            if (++n > VALUES_SAMPLE) {
+              sampled = true
+              break
+            }
+            countValue(counts, valueAt(e, path))
+          }
+        } finally {
+          await cursor.close()
+        }
+        source = 'mongodb'
+        done = true
+      }
+      const groups = done ? [] : await mongo.collection.aggregate<{ _id: unknown, n: number }>([
+        { $match: match },
         { $group: { _id: '$' + field, n: { $sum: 1 } } },
         { $sort: { n: -1 } },
         { $limit: limit * 4 }

@@ -14,14 +14,14 @@ export type OnLine = (start: number, end: number, line: () => string, event: Sto
 export class LineMatcher {
   private readonly prefilter: Prefilter | undefined
   private readonly levelBytes: Buffer[] | undefined
-  /** Whether the head alone decides (no app, text, field, cursor or snapshot test). */
+  /** Whether the head alone decides (no app, text, field, expression, cursor or snapshot test). */
   private readonly headDecides: boolean
 
   constructor (private readonly q: ReadQuery, private readonly snapshot: string | undefined, alwaysParse: boolean) {
     this.prefilter = prefilterFor(q)
     this.levelBytes = q.levels?.map(l => Buffer.from(l + '"', 'latin1'))
     this.headDecides = !alwaysParse && snapshot === undefined && q.after === undefined &&
-      q.apps === undefined && q.text === undefined && q.fields.length === 0
+      q.apps === undefined && q.text === undefined && q.fields.length === 0 && q.expr === undefined
   }
 
   /**

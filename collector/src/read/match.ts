@@ -10,6 +10,7 @@
 // characters), so lines with "\u" are always candidates. Lower-casing: only U+0130 (İ → i̇) and U+212A
 // (Kelvin sign → k) lower-case to ASCII letters, so lines holding them are candidates for needles with
 // an i or a k.
+import { evaluate } from '../query/evaluate'
 import type { FieldFilter, ReadQuery } from './query'
 
 export type StoredEvent = Record<string, unknown>
@@ -57,7 +58,7 @@ export function matchEvent (e: StoredEvent, q: ReadQuery, snapshot?: string): bo
   if (q.apps !== undefined && !q.apps.includes(e.app_name as string)) return false
   if (q.text !== undefined && (typeof e.message !== 'string' || !e.message.toLowerCase().includes(q.text))) return false
   for (const f of q.fields) if (!fieldMatches(e, f)) return false
-  return true
+  return q.expr === undefined || evaluate(q.expr, e)
 }
 
 export interface Prefilter {

@@ -1,8 +1,12 @@
 // A ReadQuery as a MongoDB filter, with the same meaning as matchEvent (match.ts), and the matching
 // documents as journal-shaped events in the answer's order. Only operators FerretDB also has: $in, $regex
-// (escaped, case-insensitive), $gte/$lt/$lte, $or. Values are always values — strings, numbers, Dates,
-// ObjectIds — never operators, and field paths were checked when the query was parsed.
+// (escaped), $gt/$gte/$lt/$lte, $or, $and, $nor, $exists. Values are always values — strings, numbers,
+// Dates, ObjectIds — never operators, and field paths were checked when the query was parsed.
+// The query language's part comes from query/mongo.ts; where it is not exact, each document is checked
+// again with the evaluator before it is answered, so MongoDB never answers differently from the journal.
 import { ObjectId, type Collection, type Document, type Filter } from 'mongodb'
+import { evaluate } from '../query/evaluate'
+import { mongoTranslation } from '../query/mongo'
 import type { Hit } from './journal-search'
 import type { ReadQuery } from './query'
 
@@ -30,6 +34,7 @@ export function mongoFilter (q: ReadQuery, snapshot: string | undefined): Filter
     const at = new Date(q.after.timestamp)
     and.push({ $or: [{ timestamp: { $lt: at } }, { timestamp: at, _id: { $lt: ObjectId.createFromHexString(q.after.id) } }] })
   }
+  if (q.expr !== undefined) and.push(mongoTranslation(q.expr).filter)
   return and.length === 0 ? {} : and.length === 1 ? and[0]! : { $and: and }
 }
 
@@ -45,17 +50,34 @@ export function documentToEvent (doc: Document): Record<string, unknown> {
 
 export const SORT = { timestamp: -1, _id: -1 } as const
 
+/** Whether MongoDB's answer to `q` must be checked again document by document (the filter holds for more). */
+export function needsRecheck (q: ReadQuery): boolean {
+  return q.expr !== undefined && !mongoTranslation(q.expr).exact
+}
+
+/** The documents of `cursor` that match `q` as journal-shaped events: all of them, or those the evaluator keeps. */
+export async function * matchingEvents (cursor: AsyncIterable<Document>, q: ReadQuery): AsyncGenerator<Record<string, unknown>> {
+  const recheck = needsRecheck(q) ? q.expr : undefined
+  for await (const doc of cursor) {
+    const event = documentToEvent(doc)
+    if (recheck === undefined || evaluate(recheck, event)) yield event
+  }
+}
+
 /**
  * The matching documents, newest first, fetched in batches of `batchSize`; `limit` caps the total
  * (0 for none). Closing the iterator closes the server cursor.
  */
 export async function * mongoEvents (collection: Collection<Document>, q: ReadQuery, snapshot: string | undefined,
   opts: { limit: number, batchSize: number, maxTimeMS: number }): AsyncGenerator<Hit, void, undefined> {
-  const cursor = collection.find(mongoFilter(q, snapshot), { sort: SORT, limit: opts.limit, batchSize: opts.batchSize, maxTimeMS: opts.maxTimeMS })
+  // Re-checked documents may be dropped here, so the server cannot stop at the limit: this loop does.
+  const limit = needsRecheck(q) ? 0 : opts.limit
+  const cursor = collection.find(mongoFilter(q, snapshot), { sort: SORT, limit, batchSize: opts.batchSize, maxTimeMS: opts.maxTimeMS })
+  let n = 0
   try {
-    for await (const doc of cursor) {
-      const event = documentToEvent(doc)
+    for await (const event of matchingEvents(cursor, q)) {
       yield { timestamp: event.timestamp as string, id: event._id as string, event, line: '' }
+      if (++n === opts.limit) return
     }
   } finally {
     await cursor.close()

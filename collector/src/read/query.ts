@@ -1,9 +1,16 @@
 // The read API's parameters (GET /logs, /logs/tail, and what builds on them), parsed and checked once
 // into a ReadQuery that both stores answer: the journal (match.ts) and MongoDB (mongo-query.ts). Every
 // parameter is taken as data — nothing of it reaches MongoDB as an operator or a field name unchecked.
+// `query`, the query language (query/parse.ts), is ANDed with the others; what every match of it must hold
+// (query/implied.ts) is folded into the simple filters, which the read side's fast paths know how to use.
 import { CANONICAL_LEVELS, canonicalLevel, type Level } from '../normalise/levels'
-import { MAX_DATE_MS, isoFromMillis } from '../normalise/iso-time'
+import type { Expr } from '../query/ast'
+import { impliedBy } from '../query/implied'
+import { parseQuery } from '../query/parse'
 import { decodeCursor, type Cursor } from './cursor'
+import { QueryParameterError, fieldPath, parseTime } from './parameters'
+
+export { QueryParameterError, fieldPath, parseTime }
 
 export interface FieldFilter {
   /** The stored field, by path (`http.status` → ['http', 'status']). */
@@ -28,19 +35,14 @@ export interface ReadQuery {
   limit: number
   /** Where the previous page ended (exclusive). */
   after: Cursor | undefined
+  /** The `query` parameter's tree; every match satisfies it too (query/evaluate.ts). */
+  expr: Expr | undefined
 }
 
 export const DEFAULT_LIMIT = 100
 export const MAX_PAGE_LIMIT = 1000
 const MAX_TEXT = 1024
 const MAX_FIELDS = 20
-
-export class QueryParameterError extends Error {
-  constructor (readonly parameter: string, message: string) {
-    super(`${parameter}: ${message}`)
-    this.name = 'QueryParameterError'
-  }
-}
 
 type Params = Record<string, unknown>
 
@@ -52,40 +54,12 @@ function single (params: Params, name: string): string | undefined {
   return v
 }
 
-const RELATIVE = /^(\d{1,9})(s|m|h|d|w)$/
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
-
-/** ISO 8601, epoch milliseconds, or a time relative to now (`15m`, `2h`, `7d`) → ISO 8601 (UTC, ms). */
-export function parseTime (name: string, raw: string, now: number): string {
-  let ms: number
-  const rel = RELATIVE.exec(raw)
-  if (rel !== null) ms = now - Number(rel[1]) * UNIT_MS[rel[2]!]!
-  else if (/^\d{1,16}$/.test(raw)) ms = Number(raw)
-  else if (/^\d{4}-\d{2}-\d{2}/.test(raw)) ms = Date.parse(raw)
-  else ms = NaN
-  if (!Number.isFinite(ms)) {
-    throw new QueryParameterError(name, `"${raw.slice(0, 64)}" is not a time: use ISO 8601, epoch milliseconds, or 15m / 2h / 7d before now`)
-  }
-  return isoFromMillis(Math.min(Math.max(ms, 0), MAX_DATE_MS))
-}
-
 function levelsFrom (raw: string): Level[] {
   const min = canonicalLevel(/^\d+$/.test(raw) ? Number(raw) : raw)
   if (min === undefined) {
     throw new QueryParameterError('level', `unknown level "${raw.slice(0, 32)}"; use one of ${CANONICAL_LEVELS.join(', ')} (or any name or number ingest accepts)`)
   }
   return CANONICAL_LEVELS.slice(CANONICAL_LEVELS.indexOf(min))
-}
-
-const FIELD_SEGMENT = /^[^$.\0][^.\0]{0,255}$/
-
-/** A stored field's path from its dotted name (`http.status`); refuses what could be an operator. */
-export function fieldPath (parameter: string, dotted: string): string[] {
-  const path = dotted.split('.')
-  if (path.length > 20 || !path.every(s => FIELD_SEGMENT.test(s))) {
-    throw new QueryParameterError(parameter, 'a field path is names separated by dots, none empty or starting with "$"')
-  }
-  return path
 }
 
 function fieldFilter (key: string, value: unknown): FieldFilter {
@@ -149,7 +123,7 @@ export function parseReadQuery (params: Params, opts: ParseOptions = {}): ReadQu
     throw new QueryParameterError('cursor', 'not a cursor this API made: pass the "next" of the previous page as it is')
   }
 
-  return {
+  const read: ReadQuery = {
     apps,
     levels,
     text: q === undefined || q === '' ? undefined : q.toLowerCase(),
@@ -157,6 +131,26 @@ export function parseReadQuery (params: Params, opts: ParseOptions = {}): ReadQu
     from,
     to,
     limit,
-    after
+    after,
+    expr: undefined
+  }
+  const source = single(params, 'query')
+  return source === undefined || source.trim() === '' ? read : withExpression(read, parseQuery(source))
+}
+
+/** `q` ANDed with `expr`: the tree, and what it implies folded into the simple filters. */
+export function withExpression (q: ReadQuery, expr: Expr): ReadQuery {
+  const implied = impliedBy(expr)
+  const narrower = (a: string | undefined, b: string | undefined, later: boolean): string | undefined =>
+    a === undefined ? b : b === undefined ? a : (later ? (b > a ? b : a) : (b < a ? b : a))
+  return {
+    ...q,
+    apps: implied.apps === undefined ? q.apps : q.apps === undefined ? implied.apps : q.apps.filter(a => implied.apps!.includes(a)),
+    levels: implied.levels === undefined ? q.levels : q.levels === undefined ? implied.levels : q.levels.filter(l => implied.levels!.includes(l)),
+    text: q.text ?? implied.text,
+    fields: [...q.fields, ...implied.fields],
+    from: narrower(q.from, implied.from, true),
+    to: narrower(q.to, implied.to, false),
+    expr
   }
 }

@@ -9,6 +9,7 @@
 import { isoFromMillis } from '../normalise/iso-time'
 import { histogram, histogramRange, values, type Histogram, type Values } from './aggregate'
 import { encodeCursor } from './cursor'
+import { FIELDS_SAMPLE, fieldsOf, type Fields } from './fields'
 import { journalEvents, type Hit } from './journal-search'
 import { mergeHits } from './merge'
 import { mongoEvents } from './mongo-query'
@@ -89,6 +90,20 @@ export class Searcher {
   /** The most frequent values of a field (GET /logs/values). */
   async values (q: ReadQuery, path: readonly string[], limit: number): Promise<Values> {
     return await values(this.journals, this.mongo, q, path, limit)
+  }
+
+  /** The most frequent field names among the newest matches (GET /logs/fields); the journal when MongoDB fails. */
+  async fields (q: ReadQuery, limit: number): Promise<Fields> {
+    const snapshot = isoFromMillis(Date.now())
+    const fresh: ReadQuery = { ...q, after: undefined }
+    if (this.mongo !== undefined && this.mongo.connected()) {
+      try {
+        return await fieldsOf(await this.merged(fresh, snapshot, FIELDS_SAMPLE + 1), limit, 'mongodb')
+      } catch {
+        // As a search does: the journal answers alone.
+      }
+    }
+    return await fieldsOf(await this.journalOnly(fresh, snapshot), limit, 'journal')
   }
 
   private async merged (q: ReadQuery, snapshot: string, limit: number): Promise<AsyncGenerator<Hit, void, undefined>> {

@@ -1,22 +1,25 @@
-// GET /logs (search: a JSON page, or every match as NDJSON) and GET /logs/tail (live, Server-Sent Events).
-// Both take the same filters (read/query.ts). A read key pinned to an app reads that app alone, whatever
-// the query asks for.
+// GET /logs (search: a JSON page, or every match as NDJSON) and GET /logs/tail (live, Server-Sent Events),
+// and what is counted under the same filters (read/query.ts): /logs/histogram, /logs/values, /logs/fields.
+// A read key pinned to an app reads that app alone, whatever the query asks for.
 import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { BadQueryError, TooManyTailsError } from '../errors'
 import { MAX_BUCKETS } from '../read/aggregate'
+import { QuerySyntaxError } from '../query/parse'
 import { QueryParameterError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
 import { hitJson, type Searcher } from '../read/search'
 import type { TailHub } from '../read/tail'
 import { decodePosition } from '../read/tail-position'
 import { drainedOrClosed } from '../streams'
 
-const SEARCH_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
-const TAIL_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
-const HISTOGRAM_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'buckets'])
-const VALUES_PARAMS = new Set(['app_name', 'level', 'q', 'from', 'to', 'field', 'limit'])
+const SEARCH_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'limit', 'cursor'])
+const TAIL_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'last_event_id'])
+const HISTOGRAM_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'buckets'])
+const VALUES_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'field', 'limit'])
+const FIELDS_PARAMS = new Set(['query', 'app_name', 'level', 'q', 'from', 'to', 'limit'])
 const MAX_VALUES = 100
+const MAX_FIELD_NAMES = 1000
 const EXPORT_MAX = Number.MAX_SAFE_INTEGER
 /** Bytes of NDJSON gathered before one write to the socket. */
 const EXPORT_WRITE_BYTES = 64 * 1024
@@ -29,6 +32,7 @@ function queryOf (request: FastifyRequest, known: Set<string>, maxLimit?: number
   try {
     return parseReadQuery(params, { pinnedApp: request.keyAppName, maxLimit })
   } catch (err) {
+    if (err instanceof QuerySyntaxError) throw Object.assign(new BadQueryError(err.message), { position: err.position })
     if (err instanceof QueryParameterError) throw new BadQueryError(err.message)
     throw err
   }
@@ -121,6 +125,12 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
     const limit = count(request, 'limit', MAX_VALUES) ?? 20
     const q = queryOf(request, VALUES_PARAMS, MAX_VALUES)
     return await opts.searcher().values(q, path, limit)
+  })
+
+  app.get('/logs/fields', async request => {
+    const limit = count(request, 'limit', MAX_FIELD_NAMES) ?? 100
+    const q = queryOf(request, FIELDS_PARAMS, MAX_FIELD_NAMES)
+    return await opts.searcher().fields(q, limit)
   })
 
   app.get('/logs/tail', async (request, reply) => {

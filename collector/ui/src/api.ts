@@ -3,8 +3,16 @@
 import { askForKey, authHeaders } from './auth'
 
 export class ApiError extends Error {
-  constructor (readonly status: number, readonly code: string | undefined, message: string) {
+  /** Where a `query` that does not parse went wrong: 1-based, in characters (MAAP_BAD_QUERY). */
+  position: number | undefined
+  constructor (readonly status: number, readonly code: string | undefined, message: string, position?: number) {
     super(message)
+    this.position = position
+  }
+
+  /** The search box's query does not parse: said at the box, the results left as they were. */
+  get inQuery (): boolean {
+    return this.code === 'MAAP_BAD_QUERY' && this.position !== undefined && this.message.startsWith('query:')
   }
 }
 
@@ -28,6 +36,8 @@ export interface Histogram {
   source: string
 }
 export interface Values { field: string, values: Array<{ value: unknown, count: number }>, sampled: boolean, source: string }
+export interface FieldName { name: string, types: string[], count: number }
+export interface Fields { fields: FieldName[], sampled: boolean, source: string }
 
 export async function getJson<T> (path: string, opts: { signal?: AbortSignal, askKey?: boolean } = {}): Promise<T> {
   for (;;) {
@@ -44,8 +54,9 @@ export async function getJson<T> (path: string, opts: { signal?: AbortSignal, as
       continue
     }
     if (!res.ok) {
-      const body = await res.json().catch(() => null) as { code?: string, message?: string } | null
-      throw new ApiError(res.status, body?.code, body?.message ?? `${res.status} ${res.statusText}`)
+      const body = await res.json().catch(() => null) as { code?: string, message?: string, position?: unknown } | null
+      const position = typeof body?.position === 'number' ? body.position : undefined
+      throw new ApiError(res.status, body?.code, body?.message ?? `${res.status} ${res.statusText}`, position)
     }
     return await res.json() as T
   }

@@ -97,6 +97,9 @@ export class HistogramView {
     this.legend.replaceChildren(...items)
   }
 
+  /** Whether a histogram is on screen. */
+  get drawn (): boolean { return this.plot !== null }
+
   clear (message: string): void {
     this.plot?.destroy()
     this.plot = null

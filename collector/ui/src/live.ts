@@ -60,6 +60,12 @@ export class Live {
       onState: (state, detail) => {
         this.state = state
         this.button.title = detail === undefined ? 'Follow new events as they arrive' : `Reconnecting: ${detail}`
+        if (state === 'stopped' && detail !== undefined) {
+          // Refused for good (a query that does not parse): off, and the button says why.
+          this.tail = null
+          this.on = false
+          this.button.title = `Live stopped: ${detail}`
+        }
         this.render()
       }
     })

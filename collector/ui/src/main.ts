@@ -5,7 +5,10 @@
 //    ▲                          ├─ GET /logs/histogram → uPlot (drag → new from/to)
 //    │ pushState                └─ GET /logs/values    → app picker
 //   controls / histogram / clicked values                Live: GET /logs/tail (sse.ts) → top of results
-import { ApiError, getJson, type Hit, type Histogram, type Page, type Values } from './api'
+//   search box focused: GET /logs/fields → field-name completion (once per app/level/range)
+// A query the collector cannot parse (400 MAAP_BAD_QUERY with a position) is shown at the box; the
+// results, histogram, paging and Live stay those of the last query that ran (`shown`), marked stale.
+import { ApiError, getJson, type FieldName, type Fields, type Hit, type Histogram, type Page, type Values } from './api'
 import { Controls } from './controls'
 import { byId, el } from './dom'
 import { HistogramView } from './histogram'
@@ -15,6 +18,8 @@ import { ResultsView } from './results'
 import { StatusLine } from './status'
 
 let query = parseQuery(location.search)
+/** The query whose results are on screen. */
+let shown = query
 let next: string | null = null
 let loading: AbortController | null = null
 let paging = false
@@ -22,15 +27,19 @@ const notice = byId('notice')
 const more = byId('more')
 const summary = byId('summary')
 const status = new StatusLine()
-const results = new ResultsView(byId('results'), (path, value) => controls.pick(path, value))
-const controls = new Controls(query, q => navigate(q))
+const results = new ResultsView(byId('results'), (path, value, negate) => controls.pick(path, value, negate))
+const controls = new Controls(query, (q, again) => navigate(q, again), fieldNames)
 const chart = new HistogramView(byId('plot'), byId('legend'), (from, to) => {
   navigate({ ...query, from: new Date(from).toISOString(), to: new Date(to).toISOString() })
 })
-const live = new Live(byId<HTMLButtonElement>('live'), byId<HTMLButtonElement>('newcount'), results, () => query)
+const live = new Live(byId<HTMLButtonElement>('live'), byId<HTMLButtonElement>('newcount'), results, () => shown)
 
-function navigate (q: Query): void {
-  if (sameQuery(q, query)) return
+/** `again`: the same query submitted once more runs again (a new search, or a refused one retried). */
+function navigate (q: Query, again = false): void {
+  if (sameQuery(q, query)) {
+    if (again) void load()
+    return
+  }
   history.pushState(null, '', toParams(q).size === 0 ? location.pathname : `?${toParams(q).toString()}`)
   query = q
   controls.show(q)
@@ -39,7 +48,7 @@ function navigate (q: Query): void {
 
 addEventListener('popstate', () => {
   query = parseQuery(location.search)
-  controls.q.value = query.q // back/forward: the box shows the URL's text even while focused
+  controls.q.value = query.query // back/forward: the box shows the URL's text even while focused
   controls.show(query)
   void load()
 })
@@ -57,13 +66,17 @@ async function load (): Promise<void> {
   loading = ctl
   document.body.dataset.state = 'loading'
   document.body.classList.add('busy')
-  const params = apiParams(query)
+  controls.clearError()
+  const asked = query
+  const params = apiParams(asked)
   const signal = ctl.signal
   // The apps after the histogram: both read the same blocks, and the histogram is what the eye waits for.
   void loadHistogram(params, signal).then(() => loadApps(signal))
   try {
     const page = await getJson<Page>(`/logs?${params.toString()}`, { signal })
     if (signal.aborted) return
+    shown = asked
+    delete document.body.dataset.stale
     results.clear()
     results.add(page.events, 'end')
     next = page.next
@@ -76,6 +89,17 @@ async function load (): Promise<void> {
     document.body.dataset.state = 'ready'
   } catch (err) {
     if (signal.aborted) return
+    if (err instanceof ApiError && err.inQuery) {
+      // What was typed stays; what is shown stays too, said to be the previous query's.
+      controls.showError(err.message, err.position!, asked.query)
+      if (results.count > 0) {
+        document.body.dataset.stale = 'true'
+        summary.textContent = 'Not updated: these are the results of the previous query.'
+      }
+      document.body.dataset.state = 'error'
+      return
+    }
+    shown = asked
     results.clear()
     next = null
     live.restart()
@@ -101,7 +125,7 @@ function showError (err: unknown, what: string): void {
 function clearLink (): HTMLElement {
   const a = el('button', 'link', 'clear every filter')
   a.type = 'button'
-  a.addEventListener('click', () => navigate({ app_name: '', level: '', q: '', from: '', to: '', fields: [] }))
+  a.addEventListener('click', () => navigate({ query: '', app_name: '', level: '', q: '', from: '', to: '', fields: [] }))
   return a
 }
 
@@ -129,6 +153,10 @@ async function loadHistogram (params: URLSearchParams, signal: AbortSignal): Pro
     if (!signal.aborted) chart.draw(h)
   } catch (err) {
     if (signal.aborted) return
+    if (err instanceof ApiError && err.inQuery) {
+      if (!chart.drawn) chart.clear('No histogram: the query above does not parse.')
+      return
+    }
     document.body.dataset.histogram = 'absent'
     chart.clear(err instanceof ApiError && err.status === 404
       ? 'This collector has no histogram route (GET /logs/histogram): upgrade it to see events over time.'
@@ -150,6 +178,21 @@ async function loadApps (signal: AbortSignal): Promise<void> {
   if (!signal.aborted) document.body.dataset.apps = 'loaded'
 }
 
+let namesFor = ''
+let names: Promise<FieldName[]> | undefined
+
+/** The field names the box completes: those under the page's other filters (not the query being typed). */
+async function fieldNames (): Promise<FieldName[]> {
+  const p = apiParams({ ...query, query: '', q: '', fields: [] })
+  p.set('limit', '500')
+  const key = p.toString()
+  if (names === undefined || key !== namesFor) {
+    namesFor = key
+    names = getJson<Fields>(`/logs/fields?${key}`).then(f => f.fields)
+  }
+  return await names
+}
+
 function endMark (): void {
   more.textContent = next === null ? (results.count > 0 ? 'The end: no older events match.' : '') : 'Loading older events…'
   document.body.dataset.more = next === null ? 'end' : 'more'
@@ -161,7 +204,7 @@ async function loadMore (): Promise<void> {
   const cursor = next
   const signal = loading?.signal
   try {
-    const p = apiParams(query)
+    const p = apiParams(shown)
     p.set('cursor', cursor)
     const page = await getJson<Page>(`/logs?${p.toString()}`, signal === undefined ? {} : { signal })
     if (signal?.aborted === true || cursor !== next) return

@@ -1,7 +1,10 @@
 // The page's query is the URL's query, parameter for parameter the one GET /logs takes
-// (app_name, level, q, from, to, f.<field>): a link reproduces the view, back/forward walk through it.
-// Without `from` the page shows the last 24 hours.
+// (query, app_name, level, from, to): a link reproduces the view, back/forward walk through it.
+// Without `from` the page shows the last 24 hours. `q` and `f.<field>` are what the page wrote before the
+// search box took the query language: links with them still work, as removable chips; nothing new writes them.
 export interface Query {
+  /** The search box: the query language (the collector parses it). */
+  query: string
   app_name: string
   level: string
   q: string
@@ -18,6 +21,7 @@ export function parseQuery (search: string): Query {
   const fields: Array<[string, string]> = []
   for (const [k, v] of p) if (k.startsWith('f.') && k.length > 2) fields.push([k.slice(2), v])
   return {
+    query: p.get('query') ?? '',
     app_name: p.get('app_name') ?? '',
     level: (p.get('level') ?? '').toUpperCase(),
     q: p.get('q') ?? '',
@@ -30,6 +34,7 @@ export function parseQuery (search: string): Query {
 /** The query as URL parameters, empty ones left out (what the address bar shows). */
 export function toParams (q: Query): URLSearchParams {
   const p = new URLSearchParams()
+  if (q.query !== '') p.set('query', q.query)
   if (q.app_name !== '') p.set('app_name', q.app_name)
   if (q.level !== '') p.set('level', q.level)
   if (q.q !== '') p.set('q', q.q)

@@ -1,12 +1,14 @@
 // The result list: one row per event (time, level, app, message), newest first. A row expands to the
-// whole event as formatted JSON, where clicking a value filters on it, with a copy button. Rows are
-// added in batches through a DocumentFragment: one layout per page of results, not one per event.
+// whole event as formatted JSON, where clicking a value adds `field = value` to the query (Shift+click:
+// `not field = value`), with a copy button. Rows are added in batches through a DocumentFragment: one
+// layout per page of results, not one per event.
 import type { Hit } from './api'
 import { el } from './dom'
 import { shortTime } from './format'
 import { levelClass } from './levels'
+import { clauseFor } from './query-text'
 
-export type FilterPick = (path: string, value: string) => void
+export type FilterPick = (path: string[], value: unknown, negate: boolean) => void
 
 export class ResultsView {
   private readonly shown = new Set<string>()
@@ -16,11 +18,18 @@ export class ResultsView {
     host.addEventListener('click', e => {
       const target = e.target as HTMLElement
       const value = target.closest<HTMLElement>('.jv[data-path]')
-      if (value !== null) { this.onPick(value.dataset.path!, value.dataset.value!); return }
+      if (value !== null) {
+        this.onPick(value.dataset.path!.split('.'), JSON.parse(value.dataset.value!), e.shiftKey)
+        return
+      }
       const copy = target.closest<HTMLButtonElement>('button.copy')
       if (copy !== null) { void this.copy(copy); return }
       const head = target.closest<HTMLElement>('.row-head')
       if (head !== null) this.toggle(head.parentElement!)
+    })
+    // Shift+click would also extend the text selection across the JSON.
+    host.addEventListener('mousedown', e => {
+      if (e.shiftKey && (e.target as HTMLElement).closest('.jv[data-path]') !== null) e.preventDefault()
     })
   }
 
@@ -84,7 +93,7 @@ export class ResultsView {
     copy.type = 'button'
     const pre = el('pre', 'json')
     renderJson(pre, ev, [], 0)
-    box.append(copy, pre)
+    box.append(el('span', 'hint', 'Click a value to add field = value to the query · Shift+click: not field = value'), copy, pre)
     row.append(box)
     row.classList.add('open')
     this.select(row)
@@ -138,7 +147,9 @@ export class ResultsView {
   }
 }
 
-/** Pretty JSON as DOM: every scalar value is a span that filters on `path = value` when clicked. */
+const NOT_FILTERS = new Set(['_id', 'timestamp', 'received_at', 'message'])
+
+/** Pretty JSON as DOM: a value the query can write is a span that adds `path = value` when clicked. */
 function renderJson (out: HTMLElement, v: unknown, path: string[], depth: number): void {
   const indent = '  '.repeat(depth)
   if (Array.isArray(v)) {
@@ -166,12 +177,12 @@ function renderJson (out: HTMLElement, v: unknown, path: string[], depth: number
     return
   }
   const span = el('span', `jv j-${v === null ? 'null' : typeof v}`, JSON.stringify(v))
-  const filterable = path.length > 0 && v !== null && !path.includes('') && path.every(p => !p.includes('.') && !p.startsWith('$')) &&
-    !(path.length === 1 && (path[0] === '_id' || path[0] === 'timestamp' || path[0] === 'received_at' || path[0] === 'message'))
-  if (filterable) {
+  // Unique or free text: a filter on them would find this event alone, or nothing useful.
+  const clause = path.length === 1 && NOT_FILTERS.has(path[0]!) ? undefined : clauseFor(path, v, false)
+  if (clause !== undefined) {
     span.dataset.path = path.join('.')
-    span.dataset.value = String(v)
-    span.title = `Show only events where ${path.join('.')} = ${String(v)}`
+    span.dataset.value = JSON.stringify(v)
+    span.title = `Click: add ${clause} to the query\nShift+click: add not ${clause}`
   }
   out.append(span)
 }

@@ -5,6 +5,7 @@
 //     "event: ready" → onReady          (the stream is live)
 //     "id: … data: {…}" → onEvent(id)   (id remembered: a reconnect asks for what follows it)
 //   stream ends or fails → wait `retry` ms → fetch again with Last-Event-ID: nothing is lost or repeated.
+//   400 (filters the collector refuses) → stopped, with its message: no retry would be answered otherwise.
 import { askForKey, authHeaders } from './auth'
 
 export interface TailHandlers {
@@ -61,6 +62,12 @@ export function openTail (path: string, from: string | undefined, h: TailHandler
       }
       if (!res.ok || res.body === null) {
         const body = await res.json().catch(() => null) as { message?: string } | null
+        if (res.status === 400) {
+          // The filters themselves were refused: asking again would be refused again.
+          stopped = true
+          h.onState('stopped', body?.message ?? '400')
+          return
+        }
         const wait = Number(res.headers.get('retry-after') ?? '')
         return schedule(Number.isFinite(wait) && wait > 0 ? wait * 1000 : retryMs, body?.message ?? `${res.status}`)
       }
