@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { build, loadConfig } from '@maap-event-logger/collector'
-import { journaled } from '../../test/support'
+import { journaled, segments } from '../../test/support'
 import { batchKey, uuidV7Ms } from '../src/idempotency/batch-key'
 import { derivedIds, derivedTail, tailOfId } from '../src/idempotency/derived-ids'
 import { KEY_LOG_DIR } from '../src/idempotency/key-log'
@@ -167,9 +167,9 @@ t.test('a key line lost after the log existed: the journal after the log\'s last
   const logFiles = join(logDir, KEY_LOG_DIR)
   const file = join(logFiles, readdirSorted(logFiles).at(-1)!)
   const lines = readFileSync(file, 'utf8').trimEnd().split('\n')
-  t.equal(lines.length, 2)
-  // The SIGKILL between the journal's write and the key's line: the second line never made it.
-  writeFileSync(file, lines[0] + '\n')
+  t.same(lines.map(l => Object.keys(JSON.parse(l)).join()), ['e', 'e,k', 'e,k', 'e'], 'a first watermark, a line per keyed batch, a last watermark at the stop')
+  // The SIGKILL between the journal's write and the key's line: nothing after the first batch's line made it.
+  writeFileSync(file, lines.slice(0, 2).join('\n') + '\n')
 
   app = await build2(t, logDir)
   const found = await post(app, ndjson('p', 'q'), 'lost-key')
@@ -179,6 +179,38 @@ t.test('a key line lost after the log existed: the journal after the log\'s last
   t.equal((await post(app, ndjson('p', 'q'), 'lost-key')).headers['idempotent-replayed'], 'true', 'and now remembered')
   const status = (await app.inject({ method: 'GET', url: '/status' })).json()
   t.equal(status.idempotency.replayed, 2)
+  await app.close()
+
+  // Found at that start, kept for the window: a later start still knows it, though newer lines cover it.
+  const keptLines = readFileSync(join(logFiles, readdirSorted(logFiles).at(-1)!), 'utf8')
+  t.match(keptLines, /"x":\[/, 'the ids found at start are kept in the log')
+  app = await build2(t, logDir)
+  t.equal((await post(app, ndjson('p', 'q'), 'lost-key')).headers['idempotent-replayed'], 'true')
+  t.equal(journaled(logDir).length, 3)
+})
+
+t.test('a keyed batch cut short by a kill (its last lines never written) is journaled again, not answered as stored', async t => {
+  const logDir = mkdtempSync(join(tmpdir(), 'maap-idem-'))
+  let app = await build2(t, logDir)
+  const body = ndjson(...Array.from({ length: 10 }, (_, i) => `m${i}`))
+  t.equal((await post(app, body, KEY)).statusCode, 200)
+  await app.close()
+  // The kill: the write stopped after 7 whole lines, and the key's line never came.
+  const [segment] = segments(logDir)
+  const journalLines = readFileSync(join(logDir, segment!), 'utf8').trimEnd().split('\n')
+  writeFileSync(join(logDir, segment!), journalLines.slice(0, 7).join('\n') + '\n')
+  const logFiles = join(logDir, KEY_LOG_DIR)
+  const file = join(logFiles, readdirSorted(logFiles).at(-1)!)
+  writeFileSync(file, readFileSync(file, 'utf8').split('\n')[0] + '\n')
+
+  app = await build2(t, logDir)
+  const again = await post(app, body, KEY)
+  t.equal(again.statusCode, 200)
+  t.equal(again.headers['idempotent-replayed'], undefined, 'its first lines are there, its last is not: stored again')
+  const all = journaled(logDir)
+  t.equal(all.length, 17)
+  t.same(all.slice(7).map(e => e.message), Array.from({ length: 10 }, (_, i) => `m${i}`), 'whole this time')
+  t.equal(all[0]!._id, all[7]!._id, 'with the same ids: MongoDB keeps one copy of each')
 })
 
 t.test('IDEMPOTENCY_MAX_KEYS=0: nothing remembered, ids still derived from the key', async t => {

@@ -6,7 +6,11 @@
 //
 //   {"e":["<segment>",<offset>],"k":[[name, at, events, answer], …]}   keyed batches, journal end after them
 //   {"e":["<segment>",<offset>]}                                         a watermark: no keyed batch before it unlisted
+//   {"x":["<id tail>", …],"t":<ms>}                                     events found at start without their batch's line
+//                                                                        (key-store.ts), kept for the window
 //
+// A log is started (with a watermark) the first time a journal directory is opened, and a watermark
+// follows every WATERMARK_BYTES of journal, so the read at start never goes further back than needed.
 // A line is written after its batches' journal write, so a key here always names events on disk. The
 // reverse gap — events written, process killed before their line — is closed at start by key-store.ts,
 // which reads the journal after the last line's `e`. Lines are written with one synchronous write (a
@@ -43,6 +47,8 @@ export interface KeyLogContents {
   records: KeyRecord[]
   /** The journal end after the last line: keyed batches before it all have their line. */
   coveredTo: JournalPosition | undefined
+  /** The id tails of `x` lines still within the window. */
+  tails: string[]
   /** Whether any file was found (a journal never written with keys needs no read at start). */
   found: boolean
 }
@@ -82,30 +88,45 @@ export class KeyLog {
     try {
       names = readdirSync(this.dir).filter(n => FILE.test(n)).sort()
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], coveredTo: undefined, found: false }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], coveredTo: undefined, tails: [], found: false }
       throw err
     }
     this.#files = names
     const since = this.#now() - this.#opts.windowMs
     const records: KeyRecord[] = []
     let coveredTo: JournalPosition | undefined
+    const tails: string[] = []
     for (const name of names) {
       for (const text of readFileSync(join(this.dir, name), 'utf8').split('\n')) {
         if (text === '') continue
-        let line: { e?: [string, number], k?: Line[] }
+        let line: { e?: [string, number], k?: Line[], x?: string[], t?: number }
         try {
           line = JSON.parse(text)
         } catch {
           continue // the end of a line cut by a crash: its batches are found again in the journal
         }
         if (Array.isArray(line.e)) coveredTo = { segment: line.e[0], offset: line.e[1] }
+        if (Array.isArray(line.x) && (line.t ?? 0) >= since) tails.push(...line.x)
         for (const [name, at, events, answer] of line.k ?? []) {
           if (at >= since) records.push({ name, at, events, answer })
         }
       }
     }
     this.#deleteExpired()
-    return { records, coveredTo, found: names.length > 0 }
+    return { records, coveredTo, tails, found: names.length > 0 }
+  }
+
+  /** A watermark now: no keyed batch before `end` is without its line (a new log starts with one). */
+  mark (end: JournalPosition): void {
+    this.#line({ e: [end.segment, end.offset] })
+  }
+
+  /**
+   * Events found at start without their batch's line, by id tail: kept for the window, since a later
+   * start no longer reads that part of the journal once newer lines cover it.
+   */
+  keepTails (tails: readonly string[]): void {
+    this.#line({ x: tails, t: this.#now() })
   }
 
   /**
@@ -115,15 +136,21 @@ export class KeyLog {
    */
   write (records: readonly KeyRecord[], end: JournalPosition | undefined, bytes: number): void {
     this.#unmarkedBytes += bytes
-    if (records.length === 0 && (this.#unmarkedBytes < WATERMARK_BYTES || this.#fd === undefined)) return
+    if (records.length === 0 && this.#unmarkedBytes < WATERMARK_BYTES) return
     const line: { e?: [string, number], k?: Line[] } = {}
     if (end !== undefined) line.e = [end.segment, end.offset]
     if (records.length > 0) line.k = records.map(r => [r.name, r.at, r.events, r.answer])
+    if (this.#line(line) && end !== undefined) this.#unmarkedBytes = 0
+  }
+
+  /** Appends one line; a failure is reported, never thrown (see write()). */
+  #line (line: object): boolean {
     try {
       this.#append(JSON.stringify(line) + '\n')
-      if (end !== undefined) this.#unmarkedBytes = 0
+      return true
     } catch (err) {
       this.#opts.onError(err as Error)
+      return false
     }
   }
 

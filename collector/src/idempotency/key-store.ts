@@ -47,6 +47,7 @@ export class KeyStore {
   #end: JournalPosition | undefined
   #unloggedUntil = 0
   #replayed = 0
+  #closed = false
   #evicted = 0
   #logErrors = 0
 
@@ -67,15 +68,26 @@ export class KeyStore {
    */
   async load (readFrom: ReadLinesFrom, oldest: () => JournalPosition, end: JournalPosition): Promise<void> {
     this.#end = end
-    const { records, coveredTo, found } = this.#log.load()
+    const { records, coveredTo, tails, found } = this.#log.load()
     for (const r of records) this.#add(r)
-    if (!found) return
+    for (const tail of tails) this.#unlogged.add(tail)
+    if (!found) {
+      // A journal never written with keys: from here on, the log says how far every start must read back.
+      this.#log.mark(end)
+      return
+    }
+    const newlyFound: string[] = []
     for await (const lines of readFrom(coveredTo ?? oldest())) {
       for (const line of lines) {
         const id = idOf(line)
-        if (id !== undefined) this.#unlogged.add(tailOfId(id))
+        if (id === undefined) continue
+        const tail = tailOfId(id)
+        if (!this.#unlogged.has(tail)) newlyFound.push(tail)
+        this.#unlogged.add(tail)
       }
     }
+    // A retry may come after a later restart too, when newer lines have moved the log past these events.
+    if (newlyFound.length > 0) this.#log.keepTails(newlyFound)
     this.#unloggedUntil = this.#now() + this.#opts.windowMs
   }
 
@@ -105,8 +117,8 @@ export class KeyStore {
   }
 
   /**
-   * Whether the batch whose first accepted event has index `index` was journaled by a process that
-   * was killed before it logged the key (then it is answered, not journaled again).
+   * Whether the event of index `index` of the batch with this seed was journaled by a process that was
+   * killed before it logged the batch's key (asked of a batch's last accepted event).
    */
   journaledUnlogged (seed: readonly [number, number], index: number): boolean {
     if (this.#unlogged.size === 0) return false
@@ -140,7 +152,11 @@ export class KeyStore {
     return { keys: this.#known.size, replayed: this.#replayed, evicted: this.#evicted, logErrors: this.#logErrors }
   }
 
+  /** After the journal is closed: a last watermark (a clean stop leaves nothing to read at the next start). */
   close (): void {
+    if (this.#closed) return
+    this.#closed = true
+    if (this.#end !== undefined) this.#log.mark(this.#end)
     this.#log.close()
   }
 

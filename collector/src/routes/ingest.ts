@@ -53,8 +53,11 @@ const NOT_JSON = 'not valid JSON: '
 interface Accepted {
   lines: string
   count: number
-  /** The index of the first good element (-1: none): its derived id tells whether a killed process journaled the batch. */
-  first: number
+  /**
+   * The index of the last good element (-1: none). Its derived id tells whether a killed process journaled
+   * the batch: a batch's lines are written in one piece, so if its last line is whole, all of it is.
+   */
+  last: number
 }
 
 /**
@@ -64,14 +67,15 @@ interface Accepted {
  * its _id by its index in the batch (a keyed batch); else each gets a new one.
  */
 function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping, idOf?: IdOf): Accepted {
-  const out: Accepted = { lines: '', count: 0, first: -1 }
+  const out: Accepted = { lines: '', count: 0, last: -1 }
   const take = (element: unknown, index: number, text?: string): void => {
     const id = idOf?.(index)
     // A mapped record no longer matches its text, so it is serialised rather than spliced.
     const result = mapping === undefined ? normaliseEvent(element, ctx, text, id) : normaliseEvent(applyMapping(element, mapping), ctx, undefined, id)
     if (result.ok) {
       out.lines += result.line + '\n'
-      if (out.count++ === 0) out.first = index
+      out.count++
+      out.last = index
     } else {
       rejected.push({ index, error: result.error })
     }
@@ -170,7 +174,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       const rejected: Rejection[] = []
       const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
       const ctx = context(request.keyAppName)
-      const { lines, count: accepted, first } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt))
+      const { lines, count: accepted, last } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt))
       logsCounts.countBody(request.headers['content-length'])
       if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
       logsCounts.countReceived(accepted + rejected.length)
@@ -181,7 +185,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
         ? accepted
         : { status: accepted === 0 ? 400 : 200, body: accepted === 0 ? { status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected } : { status: 'partial', accepted, rejected } }
       const record = keyed?.record(accepted + rejected.length, answer)
-      if (keyed?.foundJournaled(first, record) === true) return await sendAnswer(replayed(reply), answer)
+      if (keyed?.foundJournaled(last, record) === true) return await sendAnswer(replayed(reply), answer)
       if (accepted > 0) await journal(lines, accepted, logsCounts, record)
       else keyed?.rememberUnjournaled(record)
       return await sendAnswer(reply, answer)

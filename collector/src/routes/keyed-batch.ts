@@ -49,12 +49,14 @@ export class KeyedBatch {
   }
 
   /**
-   * Whether a killed process journaled this batch (its first accepted event, index `first`, is in the
-   * journal after the key log's last line): then it is remembered now and must not be journaled again.
+   * Whether a killed process journaled this batch whole: its last accepted event (index `last`) is in the
+   * journal after the key log's last line — a write cut short keeps a batch's first lines, never its last
+   * without them. Then it is remembered now and must not be journaled again. (Cut short, it is journaled
+   * again: its derived ids make MongoDB keep one copy of the lines that were there.)
    */
-  foundJournaled (first: number, record: KeyRecord | undefined): boolean {
-    if (this.store === undefined || record === undefined || first < 0) return false
-    if (!this.store.journaledUnlogged(this.key.seed, first)) return false
+  foundJournaled (last: number, record: KeyRecord | undefined): boolean {
+    if (this.store === undefined || record === undefined || last < 0) return false
+    if (!this.store.journaledUnlogged(this.key.seed, last)) return false
     this.store.rememberFound(record)
     return true
   }
