@@ -16,7 +16,7 @@ const T0 = Date.parse('2026-11-30T00:00:00.000Z')
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']
 
 // ---- the events -------------------------------------------------------------------------------------
-const MESSAGES = ['Upstream timeout after 30s', 'connection reset by peer', 'slow query', 'ok', 'Café ouvert', 'İstanbul line', '\u212aELVIN scale', 'TIMEOUT again', '']
+const MESSAGES = ['Upstream timeout after 30s', 'connection reset by peer', 'slow query', 'ok', 'Café ouvert', 'İstanbul line', '\u212aELVIN scale', 'TIMEOUT again', 'say H\u0130', '']
 const eventArb = fc.record({
   app_name: fc.constantFrom('api', 'web', 'pay'),
   level: fc.constantFrom(...LEVELS),
@@ -48,7 +48,7 @@ const valueArb: fc.Arbitrary<Value> = fc.oneof(
   fc.record({ text: fc.constantFrom('api', 'web', 'eu', 'EU', 'us', 'a', 'b', 'c', 'x1', 'y1', 'u1', 'Café', 'cafe', 'straße', 'web-1', 'n/a', 'true', 'false'), quoted: fc.boolean() }),
   fc.record({ text: fc.constantFrom('0', '1', '3', '5', '7', '10', '200', '404', '500', '503', '999', '1000', '1500', '-3', '2.5', '1e3'), quoted: fc.boolean() })
 )
-const wordArb = fc.constantFrom('timeout', 'TimeOut', 'reset', 'slow', 'café', 'CAFÉ', 'istanbul', 'i', 'k', 'kelvin', 'again', 'ok', 'line')
+const wordArb = fc.constantFrom('timeout', 'TimeOut', 'reset', 'slow', 'café', 'CAFÉ', 'istanbul', 'i', 'k', 'kelvin', 'again', 'ok', 'line', 'hi', 'say hi')
 
 const termArb: fc.Arbitrary<Q> = fc.oneof(
   fc.record({ k: fc.constant('cmp' as const), f: fc.constantFrom(...FIELDS), op: fc.constantFrom('=', '!=', '>', '>=', '<', '<=', ':'), v: valueArb }),
