@@ -111,6 +111,7 @@ t.test('bad queries: a 400 that says what was expected, and where', async t => {
   t.equal(where('status >= and app_name = api'), 'query: expected a value after ">=", found "and" (quote it to mean the word) at 11')
   t.equal(matches('message = "and"', event({ message: 'and' })), true, 'quoted, a keyword is a value')
   t.equal(where('""'), 'query: an empty phrase matches everything; leave it out at 1')
+  t.equal(where('message contains "a\u0000b"'), 'query: a query cannot hold the NUL character at 20')
   t.match(where('('.repeat(MAX_QUERY_DEPTH + 1) + 'a' + ')'.repeat(MAX_QUERY_DEPTH + 1)), /nested deeper than 20 levels/)
   t.match(where(Array.from({ length: MAX_QUERY_TERMS + 1 }, (_, i) => `w${i}`).join(' ')), /more than 100 terms/)
   t.match(where('x'.repeat(5000)), /longer than 4096 characters/)

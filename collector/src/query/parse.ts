@@ -283,6 +283,10 @@ function compare (p: readonly string[], op: CompareOp, v: Token): Expr {
 /** The tree of a `query` parameter; QuerySyntaxError (a 400 MAAP_BAD_QUERY) says what and where. */
 export function parseQuery (source: string): Expr {
   if (source.length > MAX_QUERY_LENGTH) throw new QuerySyntaxError(`longer than ${MAX_QUERY_LENGTH} characters`, MAX_QUERY_LENGTH + 1)
+  // MongoDB refuses NUL in a regular expression, and no search box types one: refused here, the same on
+  // every store, rather than failing on one.
+  const nul = source.indexOf('\0')
+  if (nul !== -1) throw new QuerySyntaxError('a query cannot hold the NUL character', nul + 1)
   const tokens = tokenize(source)
   if (tokens.length === 1) throw new QuerySyntaxError('expected a word, a "phrase", a field or "("', 1)
   return new Parser(tokens).parse()
