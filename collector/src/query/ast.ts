@@ -13,6 +13,9 @@ export interface Literal {
   readonly boolean: boolean | undefined
 }
 
+/** The fields that hold times (ISO text in the journal, Dates in MongoDB) and compare as times. */
+export const TIME_FIELDS: ReadonlySet<string> = new Set(['timestamp', 'received_at'])
+
 export type CompareOp = '=' | '>' | '>=' | '<' | '<='
 
 export type Expr =

@@ -8,7 +8,7 @@
 // contains with non-ASCII text (case folding differs between JavaScript, PCRE and Go), a path with a
 // numeric part (MongoDB reads it as an array index), and a `not` of anything inexact.
 import { ObjectId, type Document } from 'mongodb'
-import type { Expr, Literal } from './ast'
+import { TIME_FIELDS, type Expr, type Literal } from './ast'
 
 export interface MongoTranslation {
   filter: Document
@@ -17,9 +17,13 @@ export interface MongoTranslation {
 }
 
 const ANY: MongoTranslation = { filter: {}, exact: false }
-const TIME_FIELDS = new Set(['timestamp', 'received_at'])
 // eslint-disable-next-line no-control-regex
 const ASCII = /^[\x00-\x7f]*$/
+
+/** Whether caselessRegex can match `text` exactly as JavaScript's lower-casing does (ASCII text). */
+export function isAscii (text: string): boolean {
+  return ASCII.test(text)
+}
 
 function escapeRegex (text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
@@ -92,7 +96,7 @@ export function mongoTranslation (expr: Expr): MongoTranslation {
     case 'in':
       return { filter: { [field]: { $in: expr.values.flatMap(v => storedValues(expr.path, v)) } }, exact: true }
     case 'contains':
-      if (!ASCII.test(expr.text)) return ANY
+      if (!isAscii(expr.text)) return ANY
       return { filter: { [field]: { $regex: caselessRegex(expr.text) } }, exact: true }
     case 'compare': {
       if (expr.prefix) return { filter: { [field]: { $regex: '^' + escapeRegex(expr.value.text) } }, exact: true }

@@ -16,7 +16,7 @@
 // say what was expected and where (1-based): `expected a value after ">=" at 14`.
 import { CANONICAL_LEVELS, canonicalLevel } from '../normalise/levels'
 import { QueryParameterError, fieldPath, parseTime } from '../read/parameters'
-import type { CompareOp, Expr, Literal } from './ast'
+import { TIME_FIELDS, type CompareOp, type Expr, type Literal } from './ast'
 
 export const MAX_QUERY_LENGTH = 4096
 export const MAX_QUERY_DEPTH = 20
@@ -31,7 +31,6 @@ const OPS = ['>=', '<=', '!=', '=', ':', '>', '<'] as const
 const WORD_END = /[\s()",=!<>:']/
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
 const HEX_ID = /^[0-9a-f]{24}$/
-const TIME_FIELDS = new Set(['timestamp', 'received_at'])
 
 export class QuerySyntaxError extends QueryParameterError {
   constructor (message: string, readonly position: number) {
@@ -85,9 +84,7 @@ function tokenize (source: string): Token[] {
 }
 
 function describe (t: Token): string {
-  if (t.kind === 'end') return 'the end of the query'
-  if (t.kind === 'string') return `"${t.text.slice(0, 32)}"`
-  return `"${t.text.slice(0, 32)}"`
+  return t.kind === 'end' ? 'the end of the query' : `"${t.text.slice(0, 32)}"`
 }
 
 class Parser {
@@ -165,7 +162,7 @@ class Parser {
     }
     if (this.#keyword(after, 'contains')) {
       this.#next()
-      const value = this.#value(after)
+      const value = this.#value(after.text)
       if (isTime(path(t)) || path(t)[0] === '_id') throw new QuerySyntaxError(`${t.text} is not text: compare it with = < <= > >=`, value.at)
       return contains(path(t), value)
     }
@@ -173,18 +170,19 @@ class Parser {
     return contains(['message'], t)
   }
 
-  #value (after: Token): Token {
+  /** The value after the token whose text is `after` (for the message when there is none). */
+  #value (after: string): Token {
     const v = this.#next()
-    if (v.kind !== 'word' && v.kind !== 'string') throw new QuerySyntaxError(`expected a value after "${after.text}"`, v.at)
+    if (v.kind !== 'word' && v.kind !== 'string') throw new QuerySyntaxError(`expected a value after "${after}"`, v.at)
     // `status >= and …` is a value left out, not a comparison with the word "and": quote a keyword to mean it.
-    if (v.kind === 'word' && KEYWORDS.has(v.text.toLowerCase())) throw new QuerySyntaxError(`expected a value after "${after.text}", found "${v.text}" (quote it to mean the word)`, v.at)
+    if (v.kind === 'word' && KEYWORDS.has(v.text.toLowerCase())) throw new QuerySyntaxError(`expected a value after "${after}", found "${v.text}" (quote it to mean the word)`, v.at)
     if (v.text.length > 1024) throw new QuerySyntaxError('a value longer than 1024 characters', v.at)
     return v
   }
 
   #comparison (field: Token, opToken: Token): Expr {
     const p = path(field)
-    const v = this.#value(opToken)
+    const v = this.#value(opToken.text)
     const op: CompareOp = opToken.text === ':' || opToken.text === '!=' ? '=' : opToken.text as CompareOp
     const negate = opToken.text === '!='
     let expr: Expr
@@ -201,20 +199,19 @@ class Parser {
     if (open.kind !== '(') throw new QuerySyntaxError('expected "(" after in', open.at)
     const values: Token[] = []
     for (;;) {
-      values.push(this.#value(values.length === 0 ? inToken : { ...inToken, text: ',' }))
+      values.push(this.#value(values.length === 0 ? inToken.text : ','))
       if (values.length > MAX_IN_VALUES) throw new QuerySyntaxError(`more than ${MAX_IN_VALUES} values in one in ( … )`, values.at(-1)!.at)
       const sep = this.#next()
       if (sep.kind === ')') break
       if (sep.kind !== ',') throw new QuerySyntaxError(`expected "," or ")" in the list of in, found ${describe(sep)}`, sep.at)
     }
     const p = path(field)
-    const items = values.map(v => compare(p, '=', v))
-    if (items.some(e => e.kind !== 'compare' || e.prefix)) throw new QuerySyntaxError('in ( … ) takes values, not patterns', values[0]!.at)
-    const literals: Literal[] = []
-    for (const e of items) {
-      if (e.kind === 'compare') literals.push(e.value)
-      else if (e.kind === 'in') literals.push(...e.values)
-    }
+    // Each value as `=` would take it (times, levels, ids made canonical); a pattern has no place here.
+    const literals = values.map(v => {
+      const e = compare(p, '=', v)
+      if (e.kind !== 'compare' || e.prefix) throw new QuerySyntaxError('in ( … ) takes values, not patterns', v.at)
+      return e.value
+    })
     return { kind: 'in', path: p, values: literals }
   }
 }

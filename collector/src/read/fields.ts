@@ -10,15 +10,13 @@
 // (`items.sku`, as `items.sku = x` matches), and a name the language could not address (a `$` start or a
 // `.` inside, which ingest renames anyway) is left out.
 import type { Hit } from './journal-search'
+import { FIELD_SEGMENT, MAX_PATH_PARTS } from './parameters'
 import type { ReadSource } from './sources'
 
 /** Events read at most for one answer; `sampled` says when more matched. */
 export const FIELDS_SAMPLE = 10_000
 /** Distinct names tracked at most, so that events with ever-new keys cannot grow the tally without bound. */
 const MAX_TRACKED = 5000
-/** How deep a path goes (fieldPath's limit). */
-const MAX_DEPTH = 20
-const SEGMENT = /^[^$.\0][^.\0]{0,255}$/
 
 export type JsonType = 'string' | 'number' | 'boolean' | 'null' | 'array'
 
@@ -56,15 +54,15 @@ export class FieldTally {
 
   private walk (obj: object, prefix: string, depth: number): void {
     for (const [key, v] of Object.entries(obj)) {
-      if (!SEGMENT.test(key)) continue
+      if (!FIELD_SEGMENT.test(key)) continue
       const name = prefix === '' ? key : `${prefix}.${key}`
       if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
-        if (depth + 1 < MAX_DEPTH) this.walk(v, name, depth + 1)
+        if (depth + 1 < MAX_PATH_PARTS) this.walk(v, name, depth + 1)
         continue
       }
       const type = jsonType(v)
       if (type !== undefined) this.seen(name, type)
-      if (Array.isArray(v) && depth + 1 < MAX_DEPTH) {
+      if (Array.isArray(v) && depth + 1 < MAX_PATH_PARTS) {
         for (const item of v) if (item !== null && typeof item === 'object' && !Array.isArray(item)) this.walk(item, name, depth + 1)
       }
     }

@@ -5,13 +5,11 @@
 // The query language's part comes from query/mongo.ts; where it is not exact, each document is checked
 // again with the evaluator before it is answered, so MongoDB never answers differently from the journal.
 import { ObjectId, type Collection, type Document, type Filter } from 'mongodb'
-import { caselessRegex, mongoTranslation } from '../query/mongo'
+import { caselessRegex, isAscii, mongoTranslation } from '../query/mongo'
 import { matchEvent } from './match'
 import type { Hit } from './journal-search'
 import type { ReadQuery } from './query'
 
-// eslint-disable-next-line no-control-regex
-const ASCII = /^[\x00-\x7f]*$/
 
 export function mongoFilter (q: ReadQuery, snapshot: string | undefined): Filter<Document> {
   const and: Document[] = []
@@ -19,7 +17,7 @@ export function mongoFilter (q: ReadQuery, snapshot: string | undefined): Filter
   if (q.levels !== undefined) and.push({ level: { $in: q.levels } })
   // Case folding differs between JavaScript (the journal's), PCRE (mongod) and Go (FerretDB): an ASCII
   // text gets the regular expression that folds as JavaScript does; any other is left to the re-check.
-  if (q.text !== undefined && ASCII.test(q.text)) and.push({ message: { $regex: caselessRegex(q.text) } })
+  if (q.text !== undefined && isAscii(q.text)) and.push({ message: { $regex: caselessRegex(q.text) } })
   for (const f of q.fields) {
     const values: unknown[] = [f.text]
     if (f.number !== undefined) values.push(f.number)
@@ -53,7 +51,7 @@ export const SORT = { timestamp: -1, _id: -1 } as const
 
 /** Whether MongoDB's answer to `q` must be checked again document by document (the filter holds for more). */
 export function needsRecheck (q: ReadQuery): boolean {
-  return (q.expr !== undefined && !mongoTranslation(q.expr).exact) || (q.text !== undefined && !ASCII.test(q.text))
+  return (q.expr !== undefined && !mongoTranslation(q.expr).exact) || (q.text !== undefined && !isAscii(q.text))
 }
 
 /** The documents of `cursor` that match `q` as journal-shaped events: all of them, or those the journal's test keeps. */

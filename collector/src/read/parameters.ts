@@ -27,12 +27,15 @@ export function parseTime (name: string, raw: string, now: number): string {
   return isoFromMillis(Math.min(Math.max(ms, 0), MAX_DATE_MS))
 }
 
-const FIELD_SEGMENT = /^[^$.\0][^.\0]{0,255}$/
+/** One part of a field path: not empty, no `.` or NUL, not starting with `$` (never an operator). */
+export const FIELD_SEGMENT = /^[^$.\0][^.\0]{0,255}$/
+/** Parts of a field path at most. */
+export const MAX_PATH_PARTS = 20
 
 /** A stored field's path from its dotted name (`http.status`); refuses what could be an operator. */
 export function fieldPath (parameter: string, dotted: string): string[] {
   const path = dotted.split('.')
-  if (path.length > 20 || !path.every(s => FIELD_SEGMENT.test(s))) {
+  if (path.length > MAX_PATH_PARTS || !path.every(s => FIELD_SEGMENT.test(s))) {
     throw new QueryParameterError(parameter, 'a field path is names separated by dots, none empty or starting with "$"')
   }
   return path

@@ -181,9 +181,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       for (const r of rejected) {
         logsCounts.countRejected(r.error.startsWith(NOT_JSON) ? 'invalid_json' : 'invalid_event', 1)
       }
-      const answer: StoredAnswer = rejected.length === 0
-        ? accepted
-        : { status: accepted === 0 ? 400 : 200, body: accepted === 0 ? { status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected } : { status: 'partial', accepted, rejected } }
+      const answer = batchAnswer(accepted, rejected)
       const record = keyed?.record(accepted + rejected.length, answer)
       if (keyed?.foundJournaled(last, record) === true) return await sendAnswer(replayed(reply), answer)
       if (accepted > 0) await journal(lines, accepted, logsCounts, record)
@@ -193,4 +191,11 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       keyed?.release()
     }
   })
+}
+
+/** The answer to a /logs batch: a number when all was accepted (sendAnswer writes it out), else status and body. */
+function batchAnswer (accepted: number, rejected: Rejection[]): StoredAnswer {
+  if (rejected.length === 0) return accepted
+  if (accepted === 0) return { status: 400, body: { status: 'error', message: 'no event in the batch was acceptable; see rejected', accepted, rejected } }
+  return { status: 200, body: { status: 'partial', accepted, rejected } }
 }
