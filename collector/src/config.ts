@@ -68,6 +68,16 @@ export interface CollectorConfig {
   idempotencyWindowSeconds: number
   /** Keys remembered at most (the oldest are forgotten first); 0 = none are remembered. */
   idempotencyMaxKeys: number
+  /** The address alert links use (the page as people reach it); undefined: http://HOST:PORT. */
+  publicUrl: string | undefined
+  /** smtp:// or smtps:// URL (credentials inside) for e-mail channels; undefined: e-mail channels are refused. */
+  smtpUrl: string | undefined
+  /** From: of alert e-mails. */
+  alertEmailFrom: string
+  /** Seconds a notification's delivery is retried before it is marked failed. */
+  alertDeliveryTimeoutSeconds: number
+  /** Seconds one webhook, Slack or SMTP call may take. */
+  alertSendTimeoutSeconds: number
 }
 
 type Env = Record<string, string | undefined>
@@ -132,6 +142,21 @@ function mongoUri (env: Env, variable: string): string | undefined {
 /** The keys in `name`, or in the file `${name}_FILE` names (one or the other); none when neither is set. */
 function configuredKeys (env: Env, name: string, parse: KeyParser): ApiKey[] {
   return startupKeys(name, read(env, name), read(env, `${name}_FILE`), parse)
+}
+
+function httpUrl (env: Env, variable: string): string | undefined {
+  const raw = read(env, variable)
+  if (raw === undefined) return undefined
+  if (!/^https?:\/\/[^\s/]+/i.test(raw) || !URL.canParse(raw)) throw new ConfigError(variable, 'must be an http:// or https:// address')
+  return raw.replace(/\/+$/, '')
+}
+
+function smtpUrl (env: Env, variable: string): string | undefined {
+  const raw = read(env, variable)
+  if (raw === undefined) return undefined
+  // The value holds credentials: the error never repeats it.
+  if (!/^smtps?:\/\//i.test(raw) || !URL.canParse(raw)) throw new ConfigError(variable, 'must be an smtp:// or smtps:// URL')
+  return raw
 }
 
 /** Whether HOST only accepts connections from this machine. */
@@ -207,7 +232,12 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   maxEventLoopDelayMs: setting('MAX_EVENT_LOOP_DELAY', 2000, 'event-loop delay in ms past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
   rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', 0, 'requests per minute per authenticated API key (per client address when `API_KEYS` is not set); over it: 429 + `Retry-After`', number({ min: 0 }), 'off'),
   idempotencyWindowSeconds: setting('IDEMPOTENCY_WINDOW', 86400, 'seconds a batch\'s `Idempotency-Key` is remembered (in `LOG_DIR/idempotency-keys`, across restarts): a retry within it is answered as the first time and not stored again; covers a shipper retrying through a day-long outage or replaying its spool after a restart', number({ min: 1, integer: false })),
-  idempotencyMaxKeys: setting('IDEMPOTENCY_MAX_KEYS', 1_000_000, 'keys remembered at most, about 100 bytes of memory each; past it the oldest are forgotten early (counted in `/status.idempotency.evicted`); 0 = remember none (keyed events still get ids derived from their key)', number({ min: 0 }))
+  idempotencyMaxKeys: setting('IDEMPOTENCY_MAX_KEYS', 1_000_000, 'keys remembered at most, about 100 bytes of memory each; past it the oldest are forgotten early (counted in `/status.idempotency.evicted`); 0 = remember none (keyed events still get ids derived from their key)', number({ min: 0 })),
+  publicUrl: setting('PUBLIC_URL', undefined, 'the address people reach the page at (`https://logs.example.com`); alert links start with it', httpUrl, '`http://HOST:PORT`'),
+  smtpUrl: setting('SMTP_URL', undefined, '`smtp://user:pass@host:587` or `smtps://…` for alert e-mails (never logged, never in `/status`); unset: alerts cannot have an e-mail channel', smtpUrl),
+  alertEmailFrom: setting('ALERT_EMAIL_FROM', 'maap-alerts@localhost', '`From:` of alert e-mails', text),
+  alertDeliveryTimeoutSeconds: setting('ALERT_DELIVERY_TIMEOUT', 86400, 'seconds a notification is retried (exponential backoff with jitter, honouring `Retry-After`) before its delivery is marked `failed`', number({ min: 1, integer: false })),
+  alertSendTimeoutSeconds: setting('ALERT_SEND_TIMEOUT', 10, 'seconds one webhook, Slack or SMTP call may take before it counts as failed and is retried', number({ min: 0.1, integer: false }))
 })
 
 export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
