@@ -35,8 +35,13 @@ function fromStored<T extends { id: string }> (d: Stored<T> | null): T | undefin
   return { id: _id, ...rest } as unknown as T
 }
 
+/**
+ * A unique index refused the write. FerretDB (1.24, SQLite) answers 11000 for an insert but code 1 with
+ * SQLite's "UNIQUE constraint failed" for an update or replace.
+ */
 function isDuplicate (err: unknown): boolean {
-  return err instanceof MongoServerError && err.code === DUPLICATE_KEY
+  return err instanceof MongoServerError &&
+    (err.code === DUPLICATE_KEY || (err.code === 1 && err.message.includes('UNIQUE constraint failed')))
 }
 
 export interface MongoStoreOptions {
