@@ -47,10 +47,10 @@ export function notificationEvent (e: Record<string, unknown>): NotificationEven
   }
 }
 
-/** countMatches and samples over `searcher` (the service's, so a count sees what GET /logs sees). */
-export function countSource (searcher: Searcher): { countMatches: CountMatches, samples: SampleMatches } {
+/** `count` (countMatches) and `samples` over `searcher` — the service's, so a count sees what GET /logs sees; spread into CountEvaluatorOptions. */
+export function countSource (searcher: Searcher): { count: CountMatches, samples: SampleMatches } {
   return {
-    countMatches: async (query, from, to) => {
+    count: async (query, from, to) => {
       return await searcher.count(readQuery(query, from, to, 1), from.getTime(), to.getTime())
     },
     samples: async (query, from, to, limit) => {
