@@ -3,7 +3,7 @@
 // nor resolves while MongoDB is down; a revision starts fresh; two evaluators on one MongoDB notify once.
 // Time is the test's clock: events are timestamped on it and the evaluator is ticked after moving it.
 import t from 'tap'
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -12,7 +12,8 @@ import { countSource, notificationEvent } from '../src/alerts/count-source'
 import { CountEvaluator, conditionJson, countInterval, countLease, durationText, evaluatesCounts, type CountEvaluatorOptions } from '../src/alerts/count'
 import type { AlertDefinition, CountState, Notification } from '../src/alerts/model'
 import { LEASE_COLLECTION, type LeaseDocument } from '../src/retention/lease'
-import type { Searcher } from '../src/read/search'
+import { Searcher } from '../src/read/search'
+import { JournalSet } from '../src/read/sources'
 import { buildTestApp } from './helpers'
 import { postEvents } from './read-helpers'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -252,7 +253,7 @@ t.test('two evaluators on one MongoDB: one notifies; the other takes over withou
   const [leader, other] = a.outbox.added.length === 1 ? [a, b] : [b, a]
   t.equal(leader.ev.stats().leader, true)
   t.equal(other.ev.stats().leader, false)
-  t.match((await locks.findOne({}, { sort: { term: -1 } }))?.lease, /^alerts:/)
+  t.equal((await locks.findOne({ lease: `alerts:${dbName}.logs` }))?.owner, leader === a ? 'a' : 'b', 'the lease is alerts:<db>.<collection>')
 
   await leader.ev.stop()
   clock.advance(1000)
@@ -289,4 +290,48 @@ t.test('the timer evaluates by itself and stop() ends it', async t => {
   await ev.stop()
   ev.start()
   t.equal(outbox.added[0]!.count, 1)
+})
+
+t.test('a journal that cannot be listed makes a count incomplete', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-count-workers-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  mkdirSync(join(base, 'worker-1'))
+  const own = { dir: join(base, 'worker-1'), segments: () => [], end: () => ({ segment: '', offset: 0 }), confirmed: () => undefined }
+  const { count } = countSource(new Searcher(new JournalSet(own, 1, false), undefined))
+  const from = new Date(Date.now() - MINUTE)
+  const to = new Date()
+  t.same(await count('', from, to), { count: 0, complete: true }, 'every journal listed')
+  writeFileSync(join(base, 'worker-2'), 'not a directory') // a sibling whose journal cannot be read
+  t.same(await count('', from, to), { count: 0, complete: false }, 'a sibling missing')
+  rmSync(base, { recursive: true, force: true })
+  t.same(await count('', from, to), { count: 0, complete: false }, 'the workers\' directory gone')
+})
+
+t.test('no lease, no evaluation; no sample asked, none fetched', async t => {
+  const errors: string[] = []
+  const outbox = new FakeOutbox()
+  let held = false
+  const lease = {
+    acquire: async () => { if (!held) throw new Error('MongoDB down'); return true },
+    get held () { return held },
+    release: async () => { throw new Error('still down') }
+  }
+  const ev = new CountEvaluator({
+    count: async () => ({ count: 5, complete: true }),
+    samples: async () => { throw new Error('not asked for') },
+    outbox,
+    store: new FakeStore(),
+    lease,
+    publicUrl: 'http://x',
+    onError: err => errors.push(err.message)
+  })
+  ev.setAlerts([alert({ sample: 0, condition: { type: 'count', above: 1, window_ms: MINUTE } })])
+  await ev.tick()
+  t.same(errors, ['MongoDB down'])
+  t.equal(ev.stats().leader, false)
+  t.equal(outbox.added.length, 0)
+  held = true
+  await ev.tick()
+  t.equal(outbox.added.length, 1)
+  await ev.stop()
 })

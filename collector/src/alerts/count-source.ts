@@ -54,8 +54,7 @@ export function countSource (searcher: Searcher): { count: CountMatches, samples
       return await searcher.count(readQuery(query, from, to, 1), from.getTime(), to.getTime())
     },
     samples: async (query, from, to, limit) => {
-      if (limit <= 0) return []
-      const page = await searcher.page(readQuery(query, from, to, Math.min(limit, MAX_SAMPLE)))
+      const page = await searcher.page(readQuery(query, from, to, Math.max(1, Math.min(limit, MAX_SAMPLE))))
       // The page is newest first; a notification lists its events oldest first.
       const out: NotificationEvent[] = []
       for (let i = page.hits.length - 1; i >= 0; i--) out.push(notificationEvent(page.hits[i]!.event))

@@ -10,6 +10,13 @@
 // the stored moment it continues from — not from the clock), which the outbox, and webhook receivers by
 // Idempotency-Key, take once.
 //
+// What a count sees is what GET /logs sees (alerts/count-source.ts). With several collectors on one MongoDB,
+// the lease holder sees the others' events once they are flushed to MongoDB: each collector's journal part not
+// yet drained (up to FLUSH_INTERVAL, longer while its drain is behind) is invisible here. So `above` may fire
+// up to a flush interval late, and `below` alerts should have windows much longer than FLUSH_INTERVAL. With
+// WORKER_COUNT > 1 every worker's read side lists all workers' journals, so one evaluator sees them all.
+// An event being flushed during a count may be counted twice (read/aggregate.ts), never zero times.
+//
 // Incomplete counts (a source did not answer) are lower bounds: `above` may still fire on one, but nothing
 // resolves on one, and `below` neither fires nor resolves — an outage must not page for every quiet app.
 import { createHash } from 'node:crypto'
@@ -242,7 +249,7 @@ export class CountEvaluator {
 
     const nowIso = new Date(now).toISOString()
     const window = { from: new Date(from).toISOString(), to: new Date(to).toISOString() }
-    const events = await this.opts.samples(query, new Date(from), new Date(to), def.sample)
+    const events = def.sample > 0 ? await this.opts.samples(query, new Date(from), new Date(to), def.sample) : []
     const n: Notification = {
       id: notificationId(def.id, def.revision, next, state.last_notified_at ?? state.since),
       alert_id: def.id,
