@@ -87,6 +87,17 @@ export class Searcher {
     return await histogram(this.journals, this.mongo, q, histogramRange(q, buckets, Date.now()))
   }
 
+  /**
+   * How many events match `q` with a timestamp in [fromMs, toMs), counted as the histogram counts them (one
+   * bucket; no event is materialised), and whether every source answered: MongoDB when it is configured
+   * (the journal alone does not hold what other collectors stored), and every journal this process lists.
+   */
+  async count (q: ReadQuery, fromMs: number, toMs: number): Promise<{ count: number, complete: boolean }> {
+    const failures = this.journals.failures
+    const h = await histogram(this.journals, this.mongo, q, { fromMs, toMs, intervalMs: Math.max(toMs - fromMs, 1), times: [fromMs] })
+    return { count: h.total, complete: (this.mongo === undefined || h.source === 'mongodb') && this.journals.failures === failures }
+  }
+
   /** The most frequent values of a field (GET /logs/values). */
   async values (q: ReadQuery, path: readonly string[], limit: number): Promise<Values> {
     return await values(this.journals, this.mongo, q, path, limit)

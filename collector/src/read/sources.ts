@@ -60,7 +60,7 @@ function ownSource (key: string, own: OwnJournal): JournalSource {
   }
 }
 
-function siblingSource (key: string, dir: string, mongo: boolean): JournalSource {
+function siblingSource (key: string, dir: string, mongo: boolean, failed: () => void): JournalSource {
   const index = new BlockIndex(dir)
   const checkpoint = new Checkpoint(dir)
   const sizes = new ClosedSizes(dir)
@@ -72,7 +72,9 @@ function siblingSource (key: string, dir: string, mongo: boolean): JournalSource
       try {
         names = await listSegments(dir)
       } catch {
+        // A search answers with what it can read; a count alert must know that it could not (failures).
         names = []
+        failed()
       }
       index.retain(names)
       sizes.retain(names)
@@ -92,6 +94,8 @@ function siblingSource (key: string, dir: string, mongo: boolean): JournalSource
 export class JournalSet {
   private readonly own: JournalSource
   private readonly siblings = new Map<string, JournalSource>()
+  /** Listings that failed (the workers' directory, or a sibling's journal): a count read across one is incomplete. */
+  failures = 0
 
   constructor (private readonly ownJournal: OwnJournal, private readonly workerId: number | undefined, private readonly mongo: boolean) {
     this.own = ownSource(workerId === undefined ? '' : String(workerId), ownJournal)
@@ -104,11 +108,13 @@ export class JournalSet {
     let names: string[] = []
     try {
       names = await readdir(base)
-    } catch {}
+    } catch {
+      this.failures++
+    }
     for (const name of names) {
       const m = WORKER_DIR.exec(name)
       if (m === null || name === ownName || this.siblings.has(m[1]!)) continue
-      this.siblings.set(m[1]!, siblingSource(m[1]!, join(base, name), this.mongo))
+      this.siblings.set(m[1]!, siblingSource(m[1]!, join(base, name), this.mongo, () => { this.failures++ }))
     }
     return [this.own, ...[...this.siblings.values()].sort((a, b) => Number(a.key) - Number(b.key))]
   }
