@@ -52,6 +52,8 @@ export interface EachEvaluatorOptions {
   /** The wall clock received_at is stamped with (tests drive it). */
   now?: () => number
   chunkBytes?: number
+  /** false: every alert is a candidate for every line (the slow path the prefilter is held to in tests). */
+  prefilter?: boolean
 }
 
 interface Run {
@@ -93,6 +95,7 @@ export class EachEvaluator {
   private readonly marks: Mark[] = []
   private readonly now: () => number
   private readonly chunkBytes: number
+  private readonly prefilter: boolean
   private pumping: Promise<void> | undefined
   private again = false
   private timer: NodeJS.Timeout | undefined
@@ -107,6 +110,7 @@ export class EachEvaluator {
   constructor (private readonly opts: EachEvaluatorOptions) {
     this.now = opts.now ?? Date.now
     this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES
+    this.prefilter = opts.prefilter ?? true
   }
 
   start (): void {
@@ -147,8 +151,9 @@ export class EachEvaluator {
     }
   }
 
+  /** Wake-ups run only between start() and stop(); drain() reads on demand either way. */
   private schedule (ms: number): void {
-    if (this.stopped) return
+    if (this.stopped || !this.started) return
     if (this.pumping !== undefined) {
       this.again = true
       return
@@ -378,8 +383,8 @@ export class EachEvaluator {
       start = end + 1
       if (end === lineStart) continue
       this.counts.lines++
-      const head = hasHead(buf, lineStart, end)
-      const app = appValueAt(buf, lineStart, end)
+      const head = this.prefilter && hasHead(buf, lineStart, end)
+      const app = this.prefilter ? appValueAt(buf, lineStart, end) : -1
       cands.length = 0
       for (let i = 0; i < runs.length; i++) {
         const run = runs[i]!
