@@ -58,6 +58,8 @@ export class FileOutbox implements Outbox {
   private readonly done = new Set<string>()
   private readonly positionsById = new Map<string, AlertPosition>()
   private failedCount = 0
+  /** Size of the file when it was last compacted: compacting again waits until it doubled (no storm when much is open). */
+  private compactedSize = 0
   private chain: Promise<unknown> = Promise.resolve()
   private readonly listeners: Array<() => void> = []
   private readonly compactBytes: number
@@ -244,7 +246,7 @@ export class FileOutbox implements Outbox {
   }
 
   private async maybeCompact (): Promise<void> {
-    if (this.size > this.compactBytes) await this.compact()
+    if (this.size > this.compactBytes && this.size > 2 * this.compactedSize) await this.compact()
   }
 
   /** Writes what is still open, and the positions, to the next file; then makes it the outbox. Called in serial(). */
@@ -281,6 +283,7 @@ export class FileOutbox implements Outbox {
     await rm(join(this.dir, fileName(this.seq)), { force: true })
     this.seq = next
     this.size = size
+    this.compactedSize = size
     this.slots.clear()
     for (const [id, s] of slots) this.slots.set(id, s)
     this.done.clear()
