@@ -9,6 +9,12 @@
 // events that are not written, and never answered before it is remembered.
 //
 // The writer always opens a fresh segment on start, so it never appends after a tail torn by a crash.
+//
+// The journal's clock (settledThrough, for alerts whose groups close when the journal's time passes their
+// window): every ingest route stamps received_at and calls append() in the same tick, with no await
+// between. So a moment observed between ticks with nothing queued bounds every later append from below;
+// taking a group at such a moment (after an await) bounds the appends queued after it. Kept per group,
+// never per event.
 import { EventEmitter } from 'node:events'
 import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -87,11 +93,24 @@ export class JournalWriter extends EventEmitter {
   private rollNeeded = false
   private closed = false
   private readonly segmentList: string[] = []
+  /** Every append queued but not yet taken was stamped at or after this (ms). */
+  private queuedFloor: number
+  /** Every append of the group being written was stamped at or after this (ms). */
+  private writingFloor: number
 
   constructor (opts: JournalWriterOptions) {
     super()
     this.opts = opts
     this.now = opts.now ?? (() => new Date())
+    this.queuedFloor = this.writingFloor = this.now().getTime()
+  }
+
+  /**
+   * A time T (ms) such that every event committed after this call has received_at >= T: now when nothing
+   * is queued or being written, else a bound taken between ticks before the oldest uncommitted append.
+   */
+  settledThrough (): number {
+    return this.writing ? this.writingFloor : this.now().getTime()
   }
 
   async open (): Promise<void> {
@@ -153,7 +172,13 @@ export class JournalWriter extends EventEmitter {
 
   private async writeGroups (): Promise<void> {
     this.writing = true
+    // The first group is taken inside append(), in the tick of a request that may still append: the
+    // floor for what is queued after it stays the last idle moment. Later takes follow an await.
+    let betweenTicks = false
     while (this.queue.length > 0) {
+      this.writingFloor = this.queuedFloor
+      if (betweenTicks) this.queuedFloor = this.now().getTime()
+      betweenTicks = true
       const data = groupBytes(this.queue)
       const waiters = this.waiters
       const records = this.records
@@ -175,6 +200,7 @@ export class JournalWriter extends EventEmitter {
       }
     }
     this.writing = false
+    this.queuedFloor = this.now().getTime()
     this.emit('idle')
   }
 

@@ -1,0 +1,477 @@
+// `each` alerts: one reader of this process's own journal evaluates every enabled `each` alert over every
+// committed line, after the commit (ingest never waits for it).
+//
+//   journal 'committed' ─► (coalesced) read ≤ CHUNK_BYTES from the lowest alert position
+//        ─► per line: head level + app_name bytes pick candidate alerts (no parse) ─► JSON.parse once if any
+//        ─► evaluate() per candidate ─► group (each-group.ts) ─► closed: outbox.add(n, position), synced
+//   caught up ─► groups whose window the journal's clock (settledThrough) has passed close too
+//
+// Each alert revision's position lives in the outbox: everything before it is in a notification or matched
+// nothing. After a crash the reader starts again from the stored positions; a group that was open is rebuilt
+// from its first event, so it becomes the same notification with the same id.
+import { open, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { hasHead, LEVEL_START } from '../journal/line-head'
+import { parseSegmentName } from '../journal/segment-name'
+import type { JournalPosition, JournalWriter } from '../journal/writer'
+import type { ServiceLogger } from '../logger'
+import type { Expr } from '../query/ast'
+import { evaluate } from '../query/evaluate'
+import { impliedBy } from '../query/implied'
+import { parseQuery } from '../query/parse'
+import { groupNotification, joinGroup, notificationEvent, startGroup, type Group } from './each-group'
+import type { AlertDefinition, AlertPosition } from './model'
+import type { FileOutbox } from './outbox'
+
+const CHUNK_BYTES = 1024 * 1024
+const COALESCE_MS = 10
+/** A position with no group open is stored once it moved this far, or this long ago (saves a rescan on restart). */
+const PERSIST_BYTES = 8 * 1024 * 1024
+const PERSIST_MS = 10_000
+/** Recent (end read to, time) marks, at most one per MARK_EVERY_MS: where a revision learned late starts. */
+const MARKS = 256
+const MARK_EVERY_MS = 100
+const RETRY_MS = 1000
+const NL = 10
+const QUOTE = 34
+const BACKSLASH = 92
+const APP_KEY = Buffer.from('"app_name":"')
+
+/** What the evaluator needs of the outbox: the Outbox seam plus stored positions. */
+export type EvaluatorOutbox = Pick<FileOutbox, 'add' | 'advance' | 'position'>
+
+export interface EachEvaluatorOptions {
+  journal: JournalWriter
+  /** The journal's directory (config.logDir of this process). */
+  dir: string
+  /** '' in a single process, `w<i>` for cluster worker i. */
+  journalKey: string
+  outbox: EvaluatorOutbox
+  publicUrl: string
+  log: ServiceLogger
+  /** The wall clock received_at is stamped with (tests drive it). */
+  now?: () => number
+  chunkBytes?: number
+  /** false: every alert is a candidate for every line (the slow path the prefilter is held to in tests). */
+  prefilter?: boolean
+}
+
+interface Run {
+  def: AlertDefinition
+  expr: Expr
+  apps: Buffer[] | undefined
+  levels: Buffer[] | undefined
+  activeSince: number
+  /** Lines before this are done for this alert. */
+  next: JournalPosition
+  group: Group | undefined
+  stored: JournalPosition | undefined
+  storedBytes: number
+  storedAt: number
+}
+
+interface Mark {
+  end: JournalPosition
+  at: number
+}
+
+export interface EachEvaluatorStats {
+  alerts: number
+  open_groups: number
+  lines: number
+  parsed: number
+  notifications: number
+  evaluation_ms: number
+}
+
+export function comparePositions (a: JournalPosition, b: JournalPosition): number {
+  if (a.segment !== b.segment) return a.segment < b.segment ? -1 : 1
+  return a.offset - b.offset
+}
+
+export class EachEvaluator {
+  private readonly runs = new Map<string, Run>()
+  private pendingDefs: AlertDefinition[] | undefined
+  private readonly marks: Mark[] = []
+  private readonly now: () => number
+  private readonly chunkBytes: number
+  private readonly prefilter: boolean
+  private pumping: Promise<void> | undefined
+  private again = false
+  private timer: NodeJS.Timeout | undefined
+  private started = false
+  private stopped = false
+  private bytesRead = 0
+  private readonly counts = { lines: 0, parsed: 0, notifications: 0, evaluationMs: 0 }
+  private readonly onCommitted = (): void => this.schedule(COALESCE_MS)
+  /** Candidate alerts of the line being looked at (reused: no allocation per line). */
+  private readonly candidates: Run[] = []
+
+  constructor (private readonly opts: EachEvaluatorOptions) {
+    this.now = opts.now ?? Date.now
+    this.chunkBytes = opts.chunkBytes ?? CHUNK_BYTES
+    this.prefilter = opts.prefilter ?? true
+  }
+
+  start (): void {
+    this.started = true
+    this.opts.journal.on('committed', this.onCommitted)
+    this.schedule(0)
+  }
+
+  /** Swaps the definitions: enabled `each` alerts are evaluated, every other is dropped (an open group with it). */
+  setAlerts (defs: readonly AlertDefinition[]): void {
+    this.pendingDefs = defs.filter(d => d.enabled && d.condition.type === 'each')
+    if (this.started) this.schedule(0)
+  }
+
+  /** Reads to the committed end now and resolves when caught up (the service's wake-ups do the same). */
+  async drain (): Promise<void> {
+    while (this.pumping !== undefined) await this.pumping
+    await this.runPump()
+  }
+
+  async stop (): Promise<void> {
+    this.stopped = true
+    this.opts.journal.off('committed', this.onCommitted)
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    while (this.pumping !== undefined) await this.pumping
+  }
+
+  stats (): EachEvaluatorStats {
+    let open = 0
+    for (const r of this.runs.values()) if (r.group !== undefined) open++
+    return {
+      alerts: this.runs.size,
+      open_groups: open,
+      lines: this.counts.lines,
+      parsed: this.counts.parsed,
+      notifications: this.counts.notifications,
+      evaluation_ms: Math.round(this.counts.evaluationMs)
+    }
+  }
+
+  /** Wake-ups run only between start() and stop(); drain() reads on demand either way. */
+  private schedule (ms: number): void {
+    if (this.stopped || !this.started) return
+    if (this.pumping !== undefined) {
+      this.again = true
+      return
+    }
+    if (this.timer !== undefined) {
+      if (ms > 0) return
+      clearTimeout(this.timer)
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      void this.runPump()
+    }, ms).unref()
+  }
+
+  private async runPump (): Promise<void> {
+    if (this.pumping !== undefined) return await this.pumping
+    this.again = false
+    this.pumping = this.pump().catch(err => {
+      // In-memory groups may hold part of a chunk: start again from what the outbox holds.
+      this.opts.log.error({ err }, 'alert evaluation failed; retrying from the stored positions')
+      for (const run of this.runs.values()) this.restore(run)
+      this.schedule(RETRY_MS)
+    }).finally(() => {
+      this.pumping = undefined
+      if (this.again) this.schedule(COALESCE_MS)
+      else this.wakeForDeadline()
+    })
+    await this.pumping
+  }
+
+  /** With a group open and no commit coming, the journal's clock alone closes it: wake when it is due. */
+  private wakeForDeadline (): void {
+    let soonest = Infinity
+    for (const r of this.runs.values()) if (r.group !== undefined && r.group.deadline < soonest) soonest = r.group.deadline
+    if (soonest !== Infinity) this.schedule(Math.max(COALESCE_MS, Math.min(RETRY_MS, soonest - this.now() + 1)))
+  }
+
+  private applyDefs (): void {
+    const defs = this.pendingDefs
+    if (defs === undefined) return
+    this.pendingDefs = undefined
+    const keep = new Set<string>()
+    for (const def of defs) {
+      keep.add(def.id)
+      const run = this.runs.get(def.id)
+      if (run !== undefined && run.def.revision === def.revision) {
+        run.def = def // name, channels, window, sample: taken as they are when a group closes
+        continue
+      }
+      let expr: Expr
+      try {
+        expr = parseQuery(def.query)
+      } catch (err) {
+        this.opts.log.warn({ alert: def.id, err }, 'alert query does not parse; the alert is not evaluated')
+        continue
+      }
+      const implied = impliedBy(expr)
+      const fresh: Run = {
+        def,
+        expr,
+        apps: implied.apps?.map(a => Buffer.from(JSON.stringify(a).slice(1, -1) + '"')),
+        levels: implied.levels?.map(l => Buffer.from(l + '"', 'latin1')),
+        activeSince: Date.parse(def.active_since),
+        next: { segment: '', offset: 0 },
+        group: undefined,
+        stored: undefined,
+        storedBytes: this.bytesRead,
+        storedAt: this.now()
+      }
+      this.restore(fresh)
+      this.runs.set(def.id, fresh)
+    }
+    for (const id of [...this.runs.keys()]) if (!keep.has(id)) this.runs.delete(id)
+  }
+
+  /** Sets where `run` reads from: its stored position, or where its active_since falls. */
+  private restore (run: Run): void {
+    run.group = undefined
+    const p = this.opts.outbox.position(run.def.id)
+    if (p !== undefined && p.revision === run.def.revision && p.point.journal === this.opts.journalKey) {
+      run.next = { segment: p.point.segment, offset: p.point.offset }
+      run.stored = run.next
+      return
+    }
+    run.stored = undefined
+    run.next = this.startOf(run)
+  }
+
+  /**
+   * The latest place before which every event has received_at < active_since: a mark taken before it, or
+   * the start of a segment opened (whole seconds) at least a second before it. Starting earlier only costs
+   * a scan (events before active_since are skipped by their received_at); starting later would miss some.
+   */
+  private startOf (run: Run): JournalPosition {
+    const since = run.activeSince
+    let best: JournalPosition | undefined
+    for (let i = this.marks.length - 1; i >= 0; i--) {
+      if (this.marks[i]!.at < since) {
+        best = this.marks[i]!.end
+        break
+      }
+    }
+    const segments = this.opts.journal.segments
+    for (let i = segments.length - 1; i >= 0; i--) {
+      const opened = parseSegmentName(segments[i]!)?.openedAt.getTime()
+      if (opened !== undefined && opened + 1000 <= since) {
+        const p = { segment: segments[i]!, offset: 0 }
+        if (best === undefined || comparePositions(p, best) > 0) best = p
+        break
+      }
+    }
+    if (best === undefined) {
+      this.opts.log.info({ alert: run.def.id, active_since: run.def.active_since },
+        'alert revision starts before every retained journal mark: evaluating from the oldest segment')
+      return { segment: segments[0] ?? '', offset: 0 }
+    }
+    return best
+  }
+
+  private lowest (): JournalPosition | undefined {
+    let low: JournalPosition | undefined
+    for (const r of this.runs.values()) if (low === undefined || comparePositions(r.next, low) < 0) low = r.next
+    return low
+  }
+
+  private async pump (): Promise<void> {
+    for (;;) {
+      if (this.stopped) return
+      this.applyDefs()
+      // Taken before the end is: every event committed after it has received_at >= settled.
+      const settled = this.opts.journal.settledThrough()
+      const end = this.opts.journal.end
+      const from = this.lowest()
+      const chunk = from === undefined ? undefined : await this.readChunk(from, end)
+      if (chunk === undefined) {
+        await this.caughtUp(settled, end)
+        return
+      }
+      const started = performance.now()
+      await this.evaluateChunk(chunk)
+      this.counts.evaluationMs += performance.now() - started
+    }
+  }
+
+  private async caughtUp (settled: number, end: JournalPosition): Promise<void> {
+    const at = this.now()
+    for (const run of this.runs.values()) {
+      if (comparePositions(run.next, end) < 0) run.next = end
+      if (run.group !== undefined && settled >= run.group.deadline) await this.close(run, end)
+      await this.maybePersist(run, at)
+    }
+    const last = this.marks.at(-1)
+    if (last === undefined || at - last.at >= MARK_EVERY_MS) {
+      if (this.marks.length >= MARKS) this.marks.shift()
+      this.marks.push({ end, at })
+    } else if (comparePositions(end, last.end) > 0) {
+      last.end = end
+      last.at = at
+    }
+  }
+
+  /** Stores a position with no group open once it moved far or long enough; with a group open, its first event. */
+  private async maybePersist (run: Run, at: number): Promise<void> {
+    const point = run.group?.first ?? run.next
+    if (run.stored !== undefined && comparePositions(point, run.stored) <= 0) return
+    if (run.stored !== undefined && this.bytesRead - run.storedBytes < PERSIST_BYTES && at - run.storedAt < PERSIST_MS) return
+    await this.opts.outbox.advance(this.alertPosition(run, point))
+    run.stored = point
+    run.storedBytes = this.bytesRead
+    run.storedAt = at
+  }
+
+  private alertPosition (run: Run, p: JournalPosition): AlertPosition {
+    return { alert_id: run.def.id, revision: run.def.revision, point: { journal: this.opts.journalKey, segment: p.segment, offset: p.offset } }
+  }
+
+  /** Closes `run`'s group: one synced outbox record holds the notification and moves the position to `next`. */
+  private async close (run: Run, next: JournalPosition): Promise<void> {
+    const n = groupNotification(run.def, this.opts.journalKey, this.opts.publicUrl, run.group!)
+    await this.opts.outbox.add(n, this.alertPosition(run, next))
+    run.group = undefined
+    run.stored = next
+    run.storedBytes = this.bytesRead
+    run.storedAt = this.now()
+    this.counts.notifications++
+  }
+
+  /**
+   * The next whole lines from `from` up to the committed end, moving on past closed (or deleted) segments;
+   * undefined when there is nothing more to read.
+   */
+  private async readChunk (from: JournalPosition, end: JournalPosition):
+  Promise<{ segment: string, base: number, buf: Buffer, length: number } | undefined> {
+    let pos = from
+    for (;;) {
+      const segments = this.opts.journal.segments
+      if (!segments.includes(pos.segment)) {
+        // Deleted by retention (or not yet named): its position moves to the next segment.
+        const following = segments.find(s => s > pos.segment)
+        if (following === undefined) return undefined
+        pos = { segment: following, offset: 0 }
+      }
+      const isOpen = pos.segment === end.segment
+      const limit = isOpen ? end.offset : await sizeOf(join(this.opts.dir, pos.segment))
+      if (pos.offset < limit) {
+        const got = await readLines(join(this.opts.dir, pos.segment), pos.offset, limit, this.chunkBytes)
+        if (got !== undefined) return { segment: pos.segment, base: pos.offset, ...got }
+      }
+      if (isOpen) return undefined
+      // A closed segment read to its last newline: move on (bytes after it were never acknowledged).
+      const following = segments.find(s => s > pos.segment)
+      if (following === undefined) return undefined
+      pos = { segment: following, offset: 0 }
+    }
+  }
+
+  private async evaluateChunk (chunk: { segment: string, base: number, buf: Buffer, length: number }): Promise<void> {
+    const { segment, base, buf, length } = chunk
+    // Per alert, the chunk offset below which its lines are done (Infinity: the whole chunk is).
+    const runs = [...this.runs.values()]
+    const skip = runs.map(run => run.next.segment === segment ? run.next.offset - base : run.next.segment > segment ? Infinity : 0)
+    const cands = this.candidates
+    for (let start = 0; start < length;) {
+      const nl = buf.indexOf(NL, start)
+      const end = nl === -1 || nl >= length ? length : nl
+      const lineStart = start
+      start = end + 1
+      if (end === lineStart) continue
+      this.counts.lines++
+      const head = this.prefilter && hasHead(buf, lineStart, end)
+      const app = this.prefilter ? appValueAt(buf, lineStart, end) : -1
+      cands.length = 0
+      for (let i = 0; i < runs.length; i++) {
+        const run = runs[i]!
+        if (lineStart < skip[i]!) continue
+        if (head && run.levels !== undefined && !bytesAtAny(buf, lineStart + LEVEL_START, run.levels)) continue
+        if (app >= 0 && run.apps !== undefined && !bytesAtAny(buf, app, run.apps)) continue
+        cands.push(run)
+      }
+      if (cands.length === 0) continue
+      let event: Record<string, unknown>
+      try {
+        event = JSON.parse(buf.toString('utf8', lineStart, end)) as Record<string, unknown>
+      } catch {
+        continue // not a journal line (the collector writes none such)
+      }
+      this.counts.parsed++
+      if (typeof event.received_at !== 'string') continue
+      const received = Date.parse(event.received_at)
+      const at = { segment, offset: base + lineStart }
+      const after = { segment, offset: base + start }
+      // Copied: close() awaits, and the next line reuses `cands`.
+      for (const run of cands.slice()) {
+        if (!(received >= run.activeSince) || !evaluate(run.expr, event)) continue
+        const e = notificationEvent(event)
+        if (run.group !== undefined && received >= run.group.deadline) await this.close(run, at)
+        if (run.group === undefined) run.group = startGroup(run.def, e, received, at, after)
+        else joinGroup(run.group, run.def.sample, e, after)
+      }
+    }
+    this.bytesRead += length
+    const done = { segment, offset: base + length }
+    for (const run of this.runs.values()) if (comparePositions(run.next, done) < 0) run.next = done
+  }
+}
+
+/**
+ * The offset of the top-level app_name's value, when the line holds `"app_name":"` once and the value has no
+ * escape (then its bytes are the name's); -1 when that is not certain, so every alert stays a candidate.
+ */
+function appValueAt (buf: Buffer, start: number, end: number): number {
+  const at = buf.indexOf(APP_KEY, start)
+  if (at === -1 || at >= end) return -1
+  const value = at + APP_KEY.length
+  const again = buf.indexOf(APP_KEY, value)
+  if (again !== -1 && again < end) return -1
+  for (let i = value; i < end; i++) {
+    if (buf[i] === QUOTE) return value
+    if (buf[i] === BACKSLASH) return -1
+  }
+  return -1
+}
+
+/** Whether one of `options` (each ending in its closing quote) is at `at`. */
+function bytesAtAny (buf: Buffer, at: number, options: Buffer[]): boolean {
+  for (const o of options) if (buf.compare(o, 0, o.length, at, at + o.length) === 0) return true
+  return false
+}
+
+async function sizeOf (path: string): Promise<number> {
+  try {
+    return (await stat(path)).size
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
+    throw err
+  }
+}
+
+/** Whole lines from `offset`, at most about `chunk` bytes (more when one line is longer); undefined when none end before `limit`. */
+async function readLines (path: string, offset: number, limit: number, chunk: number): Promise<{ buf: Buffer, length: number } | undefined> {
+  let fh
+  try {
+    fh = await open(path, 'r')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  try {
+    let want = Math.min(chunk, limit - offset)
+    for (;;) {
+      const buf = Buffer.allocUnsafe(want)
+      const { bytesRead } = await fh.read(buf, 0, want, offset)
+      const last = buf.lastIndexOf(NL, bytesRead - 1)
+      if (last !== -1 && bytesRead > 0) return { buf, length: last + 1 }
+      if (bytesRead < want || offset + want >= limit) return undefined
+      want = Math.min(want * 2, limit - offset)
+    }
+  } finally {
+    await fh.close()
+  }
+}
