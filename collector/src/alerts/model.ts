@@ -120,6 +120,11 @@ export interface SendResult {
   retryAfterMs?: number
   /** At most 1 KB: the receiver's answer or the error. */
   error?: string
+  /**
+   * Retrying cannot help (an HTTP 4xx other than 408/429, such as Slack's 404/410 for a revoked hook; an SMTP
+   * 5xx): the delivery goes straight to 'failed' instead of being retried until ALERT_DELIVERY_TIMEOUT.
+   */
+  permanent?: boolean
 }
 
 export interface ChannelContext {
