@@ -1,5 +1,6 @@
 // The collector's engine, independent of HTTP: the journal, the MongoDB drain and retention, with one
 // start and one bounded stop. app.ts puts the REST API in front of it.
+import { AlertService, type AlertsStatus } from './alerts/service'
 import type { CollectorConfig, FsyncPolicy } from './config'
 import { KeyStore } from './idempotency/key-store'
 import { KeyRing } from './keys'
@@ -47,6 +48,8 @@ export interface ServiceStatus {
   retention: RetentionResult | null
   /** Idempotency-Keys remembered, repeats answered without storing, keys forgotten early; null when off. */
   idempotency: { keys: number, window_seconds: number, replayed: number, evicted: number, log_errors: number } | null
+  /** Alert definitions, alerts firing, this process's outbox (notifications waiting for delivery, failed). */
+  alerts: AlertsStatus | null
   last_error: string | null
   uptime_seconds: number
 }
@@ -70,6 +73,8 @@ export class CollectorService {
   /** The read side: search (GET /logs) and live tails (GET /logs/tail), over the journal and MongoDB. */
   searcher!: Searcher
   tails!: TailHub
+  /** Saved searches and alerts: definitions, evaluation, the outbox and delivery. */
+  alerts!: AlertService
   private accepted = 0
   private rejected = 0
   private journalErrors = 0
@@ -135,6 +140,8 @@ export class CollectorService {
       this.drainer.start()
     }
     this.startReadSide()
+    this.alerts = new AlertService(this.config, { journal: this.journal, searcher: () => this.searcher, workerId: this.workerId, log: this.log })
+    await this.alerts.start()
     this.retention = new RetentionScheduler(this.config, this.journal, () => this.confirmedSegment(), this.sink, this.log)
     this.retention.start()
   }
@@ -240,6 +247,7 @@ export class CollectorService {
       },
       retention: this.retention?.lastResult ?? null,
       idempotency: this.idempotencyStatus(),
+      alerts: this.alerts?.status() ?? null,
       last_error: d?.lastError ?? this.lastJournalError ?? null,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)
     }
@@ -259,6 +267,8 @@ export class CollectorService {
     clearTimeout(this.indexRetry)
     this.tails?.close()
     await this.retention?.stop()
+    // Before the journal closes: the evaluator reads it, and what it found is in the outbox (synced) already.
+    await this.alerts?.stop()
     let flushed = 0
     if (this.drainer !== undefined) {
       let timer: NodeJS.Timeout | undefined

@@ -44,7 +44,7 @@ export interface EachEvaluatorOptions {
   journal: JournalWriter
   /** The journal's directory (config.logDir of this process). */
   dir: string
-  /** '' in a single process, `w<i>` for cluster worker i. */
+  /** '' in a single process, `<i>` for cluster worker i (read/sources.ts's keys, as in tail ids). */
   journalKey: string
   outbox: EvaluatorOutbox
   publicUrl: string

@@ -61,7 +61,7 @@ export interface NotificationEvent {
   message: string
 }
 
-/** Where a journal position is: a journal (`''` in a single process, `w<i>` for cluster worker i), a segment, a byte offset. */
+/** Where a journal position is: a journal (`''` in a single process, `<i>` for cluster worker i, as in tail ids), a segment, a byte offset. */
 export interface JournalPoint {
   journal: string
   segment: string

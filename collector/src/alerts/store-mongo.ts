@@ -65,7 +65,7 @@ export class MongoDefinitionStore implements DefinitionStore {
   private version: number | undefined
   private polling = false
 
-  constructor (db: Db, collection: string, private readonly opts: MongoStoreOptions = {}) {
+  constructor (readonly db: Db, collection: string, private readonly opts: MongoStoreOptions = {}) {
     this.searches = db.collection(`${collection}_searches`)
     this.alerts = db.collection(`${collection}_alerts`)
     this.states = db.collection(`${collection}_alert_state`)

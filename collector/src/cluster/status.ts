@@ -76,6 +76,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
           evicted: sum(list, s => s.idempotency?.evicted ?? 0),
           log_errors: sum(list, s => s.idempotency?.log_errors ?? 0)
         },
+    alerts: own.alerts === null ? null : clusterAlerts(list, own.alerts),
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
     process: own.process,
@@ -83,5 +84,18 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
     tls: own.tls,
     workers_answering: answered.length,
     workers
+  }
+}
+
+/** Alerts over the workers: definitions are shared (the answering worker's view); firing, outboxes and notifications add up. */
+function clusterAlerts (list: LocalStatus[], own: NonNullable<LocalStatus['alerts']>): NonNullable<LocalStatus['alerts']> {
+  const outbox = (read: (o: NonNullable<LocalStatus['alerts']>['outbox']) => number): number => sum(list, s => s.alerts === null ? 0 : read(s.alerts.outbox))
+  return {
+    alerts: own.alerts,
+    enabled: own.enabled,
+    firing: sum(list, s => s.alerts?.firing ?? 0),
+    outbox: { pending: outbox(o => o.pending), failed: outbox(o => o.failed), notifications: outbox(o => o.notifications), bytes: outbox(o => o.bytes) },
+    notifications: sum(list, s => s.alerts?.notifications ?? 0),
+    definitions_error: list.find(s => s.alerts?.definitions_error != null)?.alerts?.definitions_error ?? null
   }
 }

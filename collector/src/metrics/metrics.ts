@@ -72,6 +72,24 @@ export class CollectorMetrics {
     total('maap_idempotency_keys_evicted_total', 'Idempotency-Keys forgotten before IDEMPOTENCY_WINDOW ended, past IDEMPOTENCY_MAX_KEYS', () => service.batchKeys?.stats().evicted ?? 0)
     new Gauge({ name: 'maap_idempotency_keys', help: 'Idempotency-Keys remembered', registers, collect () { this.set(service.batchKeys?.stats().keys ?? 0) } })
 
+    // Alerts: read from the alert service when a scrape comes (it exists once the service has started).
+    const alerts = (): ReturnType<CollectorService['alerts']['metrics']> | undefined => service.alerts?.metrics()
+    new Counter({
+      name: 'maap_alert_deliveries_total', help: 'Attempts to deliver a notification, by channel type and result (delivered, retried, failed)', labelNames: ['channel', 'result'], registers,
+      collect () {
+        this.reset()
+        for (const [key, n] of Object.entries(alerts()?.deliveries ?? {})) {
+          const [channel, result] = key.split(':')
+          this.inc({ channel, result }, n)
+        }
+      }
+    })
+    total('maap_alert_notifications_total', 'Notifications made (each and count alerts) and stored in the outbox', () => alerts()?.notifications ?? 0)
+    new Gauge({ name: 'maap_alert_outbox_pending', help: 'Notifications in the outbox with a delivery not yet delivered or failed', registers, collect () { this.set(alerts()?.outboxPending ?? 0) } })
+    new Gauge({ name: 'maap_alert_outbox_bytes', help: 'Size of the alert outbox files', registers, collect () { this.set(alerts()?.outboxBytes ?? 0) } })
+    new Gauge({ name: 'maap_alerts_firing', help: 'Count alerts firing, and each alerts with a group open', registers, collect () { this.set(alerts()?.firing ?? 0) } })
+    total('maap_alert_evaluation_seconds_total', 'Time spent evaluating each alerts over the journal', () => alerts()?.evaluationSeconds ?? 0)
+
     new Gauge({
       name: 'maap_mongodb_backlog_events', help: 'Events journaled and not yet confirmed in MongoDB', registers,
       collect () { this.set(service.drain?.stats.pending ?? 0) }
