@@ -76,7 +76,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
           evicted: sum(list, s => s.idempotency?.evicted ?? 0),
           log_errors: sum(list, s => s.idempotency?.log_errors ?? 0)
         },
-    alerts: own.alerts === null ? null : clusterAlerts(list, own.alerts),
+    alerts: own.alerts == null ? null : clusterAlerts(list, own.alerts),
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
     process: own.process,
@@ -89,7 +89,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
 
 /** Alerts over the workers: definitions are shared (the answering worker's view); firing, outboxes and notifications add up. */
 function clusterAlerts (list: LocalStatus[], own: NonNullable<LocalStatus['alerts']>): NonNullable<LocalStatus['alerts']> {
-  const outbox = (read: (o: NonNullable<LocalStatus['alerts']>['outbox']) => number): number => sum(list, s => s.alerts === null ? 0 : read(s.alerts.outbox))
+  const outbox = (read: (o: NonNullable<LocalStatus['alerts']>['outbox']) => number): number => sum(list, s => s.alerts == null ? 0 : read(s.alerts.outbox))
   return {
     alerts: own.alerts,
     enabled: own.enabled,
