@@ -150,7 +150,7 @@ export class AlertForm {
   }
 
   private showError (err: unknown): void {
-    const field = err instanceof ApiError ? fieldOf(err) : undefined
+    const field = !(err instanceof ApiError) ? undefined : err.code === 'MAAP_BAD_QUERY' ? 'query' : fieldOf(err)
     this.error.textContent = refusal(err)
     this.error.hidden = false
     this.form.dataset.error = field ?? ''
