@@ -8,10 +8,16 @@ import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
 import { requireKey } from './auth'
 import { isLoopbackHost, type CollectorConfig } from './config'
-import { InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
+import { BadRequestError, InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
 import { collectorError } from './framework-errors'
 import { CollectorMetrics } from './metrics/metrics'
+import type { DefinitionStore } from './alerts/model'
+import { FileDefinitionStore } from './alerts/store-file'
+import { MongoDefinitionStore } from './alerts/store-mongo'
+import { serviceLogDir } from './journal/worker-dirs'
 import { adminRoutes } from './routes/admin'
+import { alertRoutes } from './routes/alerts'
+import { searchRoutes } from './routes/searches'
 import { ingestRoutes } from './routes/ingest'
 import { readRoutes } from './routes/read'
 import { installProbes } from './routes/probes'
@@ -115,6 +121,25 @@ Promise<FastifyInstance> {
   await app.register(async read => {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
     await read.register(readRoutes, { searcher: () => service.searcher, tails: () => service.tails })
+  })
+  // Saved searches and alerts. The store lives here until an AlertService owns it: MongoDB collections when
+  // MONGODB_URI is set (shared by the collectors on it), else files in the service's LOG_DIR (shared by workers).
+  const definitions: DefinitionStore = config.mongodbUri === undefined
+    ? new FileDefinitionStore(serviceLogDir(config.logDir))
+    : MongoDefinitionStore.open(config.mongodbUri, config.mongodbDbName, config.mongodbCollection)
+  app.addHook('onClose', async () => { await definitions.close() })
+  await app.register(async searches => {
+    searches.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
+    await searches.register(searchRoutes, { store: () => definitions })
+  })
+  await app.register(async alerts => {
+    // Open only when no key of any kind is set: read or ingest keys without an admin key close alerts to everyone.
+    alerts.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key', () => service.keys.open))
+    await alerts.register(alertRoutes, {
+      store: () => definitions,
+      smtpConfigured: config.smtpUrl !== undefined,
+      test: async () => { throw new BadRequestError('test notifications are not available in this build (alerts/delivery.ts is not wired yet)') }
+    })
   })
   // The web page (GET /, /ui/*): no key, it holds no secret; what it shows comes from the read routes.
   await app.register(uiRoutes)

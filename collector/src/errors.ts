@@ -35,6 +35,9 @@ export const ERROR_CODES = Object.freeze({
   MAAP_RANGE_NOT_SATISFIABLE: 'a file of the web page asked for with a Range outside it',
   MAAP_RATE_LIMITED: 'an ingest request past RATE_LIMIT_PER_MINUTE',
   MAAP_OVERLOADED: 'an ingest request while the process is past MAX_HEAP_USED_BYTES or MAX_EVENT_LOOP_DELAY',
+  MAAP_BAD_ALERT: 'a saved search or alert body with a field that is missing, unknown or not valid (the message names it)',
+  MAAP_UNKNOWN_ID: 'a saved search or alert id that does not exist (or was deleted)',
+  MAAP_NAME_TAKEN: 'a saved search or alert created or renamed with a name another one has',
   MAAP_BAD_REQUEST: 'any other request the collector cannot answer as sent',
   MAAP_INTERNAL_ERROR: 'an unexpected error in the collector'
 } as const)
@@ -93,6 +96,9 @@ export const RangeNotSatisfiableError = define<[string, string]>('MAAP_RANGE_NOT
 export const RateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
   'past RATE_LIMIT_PER_MINUTE (%d requests a minute); retry in %s', 429)
 export const OverloadedError = define<[string]>('MAAP_OVERLOADED', 'the collector is overloaded (%s); retry shortly', 503)
+export const BadAlertError = define<[string]>('MAAP_BAD_ALERT', '%s', 400)
+export const UnknownIdError = define<[string, string]>('MAAP_UNKNOWN_ID', 'no %s with id "%s"', 404)
+export const NameInUseError = define<[string, string]>('MAAP_NAME_TAKEN', 'a %s named "%s" exists already: pick another name', 409)
 /** Answered with the status of the error it stands for (framework-errors.ts). */
 export const BadRequestError = define<[string]>('MAAP_BAD_REQUEST', '%s', 400)
 export const InternalError = define('MAAP_INTERNAL_ERROR', 'internal error', 500)
