@@ -1,7 +1,7 @@
 // JSON requests to the collector's API, with the read key (for alerts, the admin key) when there is one.
 // A 401 or 403 asks for a key and tries again; any other failure becomes an ApiError whose message says
 // what happened.
-import { askForKey, authHeaders, KeyCancelled, type KeyKind } from './auth'
+import { askForKey, authHeaders, hasKey, KeyCancelled, type KeyKind } from './auth'
 
 export class ApiError extends Error {
   /** Where a `query` that does not parse went wrong: 1-based, in characters (MAAP_BAD_QUERY). */
@@ -72,7 +72,8 @@ export async function getJson<T> (path: string, opts: RequestOptions = {}): Prom
     if ((res.status === 401 || res.status === 403) && opts.askKey !== false) {
       await res.body?.cancel()
       try {
-        await askForKey(res.status === 403, opts.key)
+        // A 403 to the read key tried on an admin route is a first ask, not a refusal of a key given for it.
+        await askForKey(res.status === 403 && (opts.key !== 'admin' || hasKey('admin')), opts.key)
       } catch (err) {
         if (err instanceof KeyCancelled) throw new ApiError(res.status, undefined, err.message)
         throw err

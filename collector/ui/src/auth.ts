@@ -23,6 +23,11 @@ export function authHeaders (kind: KeyKind = 'read'): Record<string, string> {
   return key === null ? {} : { authorization: `Bearer ${key}` }
 }
 
+/** Whether a key of this kind was given (the admin routes are first tried with the read key). */
+export function hasKey (kind: KeyKind): boolean {
+  return keys[kind] !== null
+}
+
 const TEXT: Record<KeyKind, { title: string, ask: string, refused: string }> = {
   read: {
     title: 'A read key is needed',

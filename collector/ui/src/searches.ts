@@ -94,6 +94,7 @@ export class SavedSearches {
 
   private async load (): Promise<void> {
     this.msg.textContent = 'Loading…'
+    document.body.dataset.saved = 'loading'
     try {
       const all = await searches.list()
       all.sort((a, b) => a.name.localeCompare(b.name))
