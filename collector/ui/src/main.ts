@@ -8,13 +8,18 @@
 //   search box focused: GET /logs/fields → field-name completion (once per app/level/range)
 // A query the collector cannot parse (400 MAAP_BAD_QUERY with a position) is shown at the box; the
 // results, histogram, paging and Live stay those of the last query that ran (`shown`), marked stale.
+// Beside the box: Save and the saved searches (searches.ts), "Alert on this search" (alert-form.ts), and
+// the alerts view at #alerts (alerts-view.ts), which hides the search while it is shown.
+import { AlertForm } from './alert-form'
+import { AlertsView } from './alerts-view'
 import { ApiError, getJson, type FieldName, type Fields, type Hit, type Histogram, type Page, type Values } from './api'
 import { Controls } from './controls'
 import { byId, el } from './dom'
 import { HistogramView } from './histogram'
 import { Live } from './live'
-import { apiParams, parseQuery, sameQuery, toParams, type Query } from './query'
+import { apiParams, parseQuery, sameQuery, toParams, wholeQuery, type Query } from './query'
 import { ResultsView } from './results'
+import { SavedSearches } from './searches'
 import { StatusLine } from './status'
 
 let query = parseQuery(location.search)
@@ -33,23 +38,49 @@ const chart = new HistogramView(byId('plot'), byId('legend'), (from, to) => {
   navigate({ ...query, from: new Date(from).toISOString(), to: new Date(to).toISOString() })
 })
 const live = new Live(byId<HTMLButtonElement>('live'), byId<HTMLButtonElement>('newcount'), results, () => shown)
+// A saved search is the whole filter: applied, it replaces the box, app and level; the time range stays.
+const saved = new SavedSearches(text => navigate({ ...query, query: text, app_name: '', level: '', q: '', fields: [] }))
+const alertsView = new AlertsView()
+const alertForm = new AlertForm(() => alertsView.show())
+const alertOn = byId<HTMLButtonElement>('alerton')
+alertOn.addEventListener('click', () => {
+  const text = wholeQuery(query)
+  if (text !== undefined) alertForm.open(text)
+})
+
+/** Save and Alert follow the URL's filters (disabled for an older link's q / f.<field>). */
+function filtersShown (q: Query): void {
+  saved.show(q)
+  const text = wholeQuery(q)
+  alertOn.disabled = text === undefined
+  alertOn.title = text === undefined
+    ? 'Remove the filters from the older link (the chips) to alert on this search'
+    : 'Be notified of the events this search finds, from now on'
+}
+filtersShown(query)
 
 /** `again`: the same query submitted once more runs again (a new search, or a refused one retried). */
 function navigate (q: Query, again = false): void {
   if (sameQuery(q, query)) {
+    if (alertsView.on) { history.pushState(null, '', location.pathname + location.search); alertsView.sync() }
     if (again) void load()
     return
   }
   history.pushState(null, '', toParams(q).size === 0 ? location.pathname : `?${toParams(q).toString()}`)
   query = q
   controls.show(q)
+  filtersShown(q)
+  alertsView.sync() // a search from the alerts view goes back to the results (the new URL has no #alerts)
   void load()
 }
 
 addEventListener('popstate', () => {
-  query = parseQuery(location.search)
+  const q = parseQuery(location.search)
+  if (sameQuery(q, query)) return // only the hash moved (#alerts): hashchange has it
+  query = q
   controls.q.value = query.query // back/forward: the box shows the URL's text even while focused
   controls.show(query)
+  filtersShown(query)
   void load()
 })
 
@@ -232,7 +263,7 @@ addEventListener('keydown', e => {
     results.closeOpen()
     return
   }
-  if (typing || e.ctrlKey || e.metaKey || e.altKey || byId<HTMLDialogElement>('keydialog').open) return
+  if (typing || e.ctrlKey || e.metaKey || e.altKey || document.querySelector('dialog[open]') !== null || alertsView.on) return
   if (e.key === '/') { e.preventDefault(); controls.q.focus(); controls.q.select() } else if (e.key === 'j') results.move(1)
   else if (e.key === 'k') results.move(-1)
   else if (e.key === 'Enter' && !(target instanceof HTMLButtonElement)) { e.preventDefault(); results.toggleSelected() }

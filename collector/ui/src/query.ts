@@ -2,6 +2,8 @@
 // (query, app_name, level, from, to): a link reproduces the view, back/forward walk through it.
 // Without `from` the page shows the last 24 hours. `q` and `f.<field>` are what the page wrote before the
 // search box took the query language: links with them still work, as removable chips; nothing new writes them.
+import { valueText } from './query-text'
+
 export interface Query {
   /** The search box: the query language (the collector parses it). */
   query: string
@@ -53,4 +55,28 @@ export function apiParams (q: Query, opts: { range?: boolean } = {}): URLSearchP
 
 export function sameQuery (a: Query, b: Query): boolean {
   return toParams(a).toString() === toParams(b).toString()
+}
+
+/**
+ * The page's filters as one query in the language, what a saved search or an alert keeps: the app picker
+ * and the level chips folded in (`app_name = api and level >= ERROR and (…)`). Undefined when the URL has
+ * the older q / f.<field> filters, whose meaning the language does not quite have: Save and Alert are
+ * then disabled until those chips are removed.
+ */
+export function wholeQuery (q: Query): string | undefined {
+  if (q.q !== '' || q.fields.length > 0) return undefined
+  const parts: string[] = []
+  if (q.app_name !== '') {
+    const app = valueText(q.app_name)
+    if (app === undefined) return undefined
+    parts.push(`app_name = ${app}`)
+  }
+  if (q.level !== '') {
+    const level = valueText(q.level)
+    if (level === undefined) return undefined
+    parts.push(`level >= ${level}`)
+  }
+  const text = q.query.trim()
+  if (text !== '') parts.push(parts.length === 0 ? text : `(${text})`)
+  return parts.join(' and ')
 }
