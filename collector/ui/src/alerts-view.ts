@@ -186,7 +186,8 @@ function channelName (a: Alert, index: number, type: string | undefined): string
 function testLine (a: Alert, r: TestResult): HTMLElement {
   const li = el('li', r.ok ? 'ok' : 'bad')
   li.append(el('span', 'mark', r.ok ? '✓' : '✗'), el('span', 'cname', channelName(a, r.channel, r.type)),
-    el('span', 'muted', r.ok ? `delivered${r.status == null ? '' : ` (${r.status})`}` : `${r.status == null ? '' : `${r.status}: `}${r.error ?? 'failed'}`))
+    // The collector's error names the HTTP status already ("HTTP 500: …"): the status alone only without one.
+    el('span', 'muted', r.ok ? `delivered${r.status == null ? '' : ` (${r.status})`}` : r.error ?? (r.status == null ? 'failed' : `HTTP ${r.status}`)))
   return li
 }
 
