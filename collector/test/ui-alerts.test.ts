@@ -329,7 +329,7 @@ t.test('alerts for real: events notify, the webhook gets them, history and its l
     const notif = `${card()} .notif`
     t.match(await page.$eval(`${notif} .nhead`, e => e.textContent ?? ''), /^firing3 events/)
     t.same(await page.$$eval(`${notif} .nev`, els => els.map(e => [...e.children].map(c => c.textContent).slice(1))),
-      [['ERROR', 'payments', 'boom 1'], ['WARNING', 'payments', 'boom 2'], ['ERROR', 'payments', 'boom 3']], 'those events: level, app, message')
+      [['ERROR', 'payments', 'boom 1'], ['WARN', 'payments', 'boom 2'], ['ERROR', 'payments', 'boom 3']], 'those events: level, app, message')
     t.same(await page.$$eval(`${notif} .nev time`, els => els.map(e => e.getAttribute('datetime'))), [at(0), at(2), at(4)], 'and their times')
     t.match(await page.$eval(`${notif} .deliveries`, e => e.textContent ?? ''), /^#1 webhook http:\/\/127\.0\.0\.1:\d+\/…delivered1 attempt/)
     t.notMatch(await page.$eval(notif, e => e.textContent ?? ''), /more \(the link/, 'no "more" line: all were sampled')
@@ -344,11 +344,20 @@ t.test('alerts for real: events notify, the webhook gets them, history and its l
   t.test('its link opens the page showing exactly those events', async t => {
     const link = await page.$eval(`${card()} .notif .nlink`, e => (e as HTMLAnchorElement).href)
     t.ok(link.startsWith(`${c.base}/?query=`), 'the collector\'s own page')
+    const histogram = page.waitForResponse(r => new URL(r.url()).pathname === '/logs/histogram')
     await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click(`${card()} .notif .nlink`)])
     await settled(w)
     t.equal(page.url(), link)
     t.equal(await page.evaluate(() => document.body.dataset.view), 'search')
     t.same(await messages(page), ['boom 3', 'boom 2', 'boom 1'], 'newest first; not the earlier match, nor the others')
+    // The link spans a few milliseconds: the histogram's buckets lie inside it (a round 1 s bucket would
+    // start before the range and be drawn off the plot), and count those three.
+    const h = await (await histogram).json() as { times: number[], interval_ms: number, levels: Record<string, number[]> }
+    const from = Date.parse(new URL(link).searchParams.get('from')!)
+    t.ok(h.times.length > 1 && h.times[0]! >= from && h.interval_ms < 1000, 'buckets narrower than the range')
+    t.same(Object.fromEntries(Object.entries(h.levels).map(([l, c]) => [l, c.reduce((a, b) => a + b, 0)]).filter(([, n]) => n !== 0)), { ERROR: 2, WARNING: 1 })
+    await page.waitForFunction(() => document.body.dataset.histogram === 'drawn')
+    t.equal(await page.$eval('#legend', e => e.textContent), 'error 2warn 1')
   })
 
   t.test('Test: each channel\'s result, one answering 200 and one 500', async t => {

@@ -12,7 +12,7 @@ import { ApiError } from './api'
 import { alerts, inputOf, type Alert, type Notification, type TestResult } from './alerts-api'
 import { byId, el } from './dom'
 import { shortTime } from './format'
-import { levelClass } from './levels'
+import { levelClass, levelText } from './levels'
 import { refusal } from './searches'
 
 export class AlertsView {
@@ -213,7 +213,7 @@ function notification (a: Alert, n: Notification): HTMLElement {
     const row = el('div', 'nev')
     const ts = el('time', 'ts', shortTime(e.timestamp))
     ts.setAttribute('datetime', e.timestamp)
-    row.append(ts, el('span', `lv ${levelClass(e.level)}`, e.level), el('span', 'app', e.app_name), el('span', 'msg', e.message))
+    row.append(ts, el('span', `lv ${levelClass(e.level)}`, levelText(e.level)), el('span', 'app', e.app_name), el('span', 'msg', e.message))
     events.append(row)
   }
   const more = n.count > n.events.length ? [el('div', 'muted', `…and ${(n.count - n.events.length).toLocaleString()} more (the link shows them all)`)] : []
