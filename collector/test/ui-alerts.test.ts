@@ -6,10 +6,10 @@
 // and link, delete after a confirm step); with keys, the admin key asked for and kept apart from the read
 // key; and no console error beyond the refusals asked for on purpose.
 import t from 'tap'
-import { createServer, type IncomingHttpHeaders } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { serviceLogDir } from '../src/journal/worker-dirs'
 import { FileDefinitionStore } from '../src/alerts/store-file'
+import { poll } from '../../test/support'
+import { receiver } from './alerts-receivers'
 import { launch, messages, openPage, post, startCollector, type WatchedPage } from './ui-browser'
 
 const now = Date.now()
@@ -33,24 +33,6 @@ async function getJson<T> (url: string, headers: Record<string, string> = {}): P
   const res = await fetch(url, { headers })
   if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`)
   return await res.json() as T
-}
-
-interface Received { headers: IncomingHttpHeaders, body: Record<string, unknown> }
-
-/** A webhook receiver on loopback that answers 200 and keeps what it was sent. */
-async function receiver (t: { teardown: (fn: () => unknown) => void }): Promise<{ url: string, got: Received[] }> {
-  const got: Received[] = []
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      got.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> })
-      res.end('ok')
-    })
-  })
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise(resolve => server.close(resolve)))
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got }
 }
 
 interface Search { id: string, name: string, query: string }
@@ -152,7 +134,7 @@ t.test('saved searches: save, apply from the list, rename, delete', async t => {
 t.test('alerts: made from the search, shown, disabled and enabled, history, deleted', async t => {
   const c = await startCollector(t, { PUBLIC_URL: 'https://logs.example' })
   await post(c.base, stored)
-  const hook = await receiver(t) // the address the form is given; nothing is sent to it until delivery is wired
+  const hook = await receiver(t) // the address the form is given; no event of this test matches the alert
   const browser = await launch(t)
   const w = await openPage(browser, `${c.base}/?query=${encodeURIComponent('message contains boom')}&app_name=payments`)
   const { page } = w
@@ -290,6 +272,123 @@ t.test('alerts: made from the search, shown, disabled and enabled, history, dele
 
   t.test('no console errors but the refusals asked for', async t => {
     t.same(w.problems.filter(p => !/status of 400/.test(p)), [])
+  })
+})
+
+t.test('alerts for real: events notify, the webhook gets them, history and its link show them; Test per channel', async t => {
+  // HOST as the test listens: links start with http://HOST:PORT when PUBLIC_URL is not set.
+  const c = await startCollector(t, { HOST: '127.0.0.1' })
+  const hook = await receiver(t)
+  const browser = await launch(t)
+  const QUERY = 'app_name = payments and (message contains boom)'
+  const at = (ms: number): string => new Date(now + ms).toISOString()
+  // Matches the query but comes before the alert: neither notified nor shown by the link, though its
+  // timestamp falls among the notified ones (the link narrows by received_at).
+  await post(c.base, [{ timestamp: at(1), level: 'error', app_name: 'payments', message: 'boom before' }])
+  const w = await openPage(browser, `${c.base}/?query=${encodeURIComponent('message contains boom')}&app_name=payments`)
+  const { page } = w
+  await settled(w)
+  let id = ''
+  const card = (): string => `.acard[data-id="${id}"]`
+
+  t.test('made through the form: group window 1s, a webhook on loopback', async t => {
+    await page.click('#alerton')
+    await page.waitForFunction(() => (document.getElementById('alertdialog') as HTMLDialogElement).open)
+    await page.click('#alertform [name="name"]', { clickCount: 3 })
+    await page.keyboard.type('payments boom')
+    await page.click('#alertform [name="group_window"]', { clickCount: 3 })
+    await page.keyboard.type('1s')
+    await page.click('#add-webhook')
+    await page.keyboard.type(hook.url)
+    await page.click('#alertform button[type="submit"]')
+    await page.waitForFunction(() => document.body.dataset.view === 'alerts' && document.body.dataset.alerts === '1')
+    const [a] = (await getJson<{ alerts: AlertAnswer[] }>(`${c.base}/alerts`)).alerts
+    id = a!.id
+    t.match(a, { query: QUERY, group_window: '1s', channels: [{ type: 'webhook' }] })
+  })
+
+  t.test('matching events: the history shows the notification, its events and the delivered webhook', async t => {
+    await post(c.base, [
+      { timestamp: at(0), level: 'error', app_name: 'payments', message: 'boom 1' },
+      { timestamp: at(1), level: 'error', app_name: 'api', message: 'boom elsewhere' },
+      { timestamp: at(2), level: 'warn', app_name: 'payments', message: 'boom 2' },
+      { timestamp: at(3), level: 'info', app_name: 'payments', message: 'quiet' },
+      { timestamp: at(4), level: 'error', app_name: 'payments', message: 'boom 3' }
+    ])
+    // The page is asked again (Refresh, then History) until the delivery is done and the card counts it:
+    // nothing announces either.
+    await poll(async () => {
+      await page.click('#alertsrefresh') // sets data-alerts to 'loading' at once; the cards come anew
+      await page.waitForFunction(() => document.body.dataset.alerts === '1')
+      await page.click(`${card()} .hist`)
+      await page.waitForFunction(sel => document.querySelector(`${sel}[data-history], ${sel} .aextra .formerror`) !== null, {}, card())
+      return await page.$(`${card()} .notif .dl-delivered`) !== null &&
+        !/never/.test(await page.$eval(`${card()} .afacts`, e => e.textContent ?? ''))
+    }, 100)
+    t.equal(await page.$eval(card(), e => (e as HTMLElement).dataset.history), '1', 'one notification')
+    const notif = `${card()} .notif`
+    t.match(await page.$eval(`${notif} .nhead`, e => e.textContent ?? ''), /^firing3 events/)
+    t.same(await page.$$eval(`${notif} .nev`, els => els.map(e => [...e.children].map(c => c.textContent).slice(1))),
+      [['ERROR', 'payments', 'boom 1'], ['WARN', 'payments', 'boom 2'], ['ERROR', 'payments', 'boom 3']], 'those events: level, app, message')
+    t.same(await page.$$eval(`${notif} .nev time`, els => els.map(e => e.getAttribute('datetime'))), [at(0), at(2), at(4)], 'and their times')
+    t.match(await page.$eval(`${notif} .deliveries`, e => e.textContent ?? ''), /^#1 webhook http:\/\/127\.0\.0\.1:\d+\/…delivered1 attempt/)
+    t.notMatch(await page.$eval(notif, e => e.textContent ?? ''), /more \(the link/, 'no "more" line: all were sampled')
+    t.match(await page.$eval(`${card()} .afacts`, e => e.textContent ?? ''), /Last notified: \d\d:.*0 pending.*0 failed/, 'the card has it too')
+    // What the receiver got: the same notification, once.
+    t.equal(hook.received.length, 1, 'one POST to the webhook')
+    const body = JSON.parse(hook.received[0]!.body.toString('utf8')) as { events: Array<{ message: string }>, link: string }
+    t.same(body.events.map(e => e.message), ['boom 1', 'boom 2', 'boom 3'])
+    t.equal(await page.$eval(`${notif} .nlink`, e => e.getAttribute('href')), body.link, 'the page links where the webhook does')
+  })
+
+  t.test('its link opens the page showing exactly those events', async t => {
+    const link = await page.$eval(`${card()} .notif .nlink`, e => (e as HTMLAnchorElement).href)
+    t.ok(link.startsWith(`${c.base}/?query=`), 'the collector\'s own page')
+    const histogram = page.waitForResponse(r => new URL(r.url()).pathname === '/logs/histogram')
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click(`${card()} .notif .nlink`)])
+    await settled(w)
+    t.equal(page.url(), link)
+    t.equal(await page.evaluate(() => document.body.dataset.view), 'search')
+    t.same(await messages(page), ['boom 3', 'boom 2', 'boom 1'], 'newest first; not the earlier match, nor the others')
+    // The link spans a few milliseconds: the histogram's buckets lie inside it (a round 1 s bucket would
+    // start before the range and be drawn off the plot), and count those three.
+    const h = await (await histogram).json() as { times: number[], interval_ms: number, levels: Record<string, number[]> }
+    const from = Date.parse(new URL(link).searchParams.get('from')!)
+    t.ok(h.times.length > 1 && h.times[0]! >= from && h.interval_ms < 1000, 'buckets narrower than the range')
+    t.same(Object.fromEntries(Object.entries(h.levels).map(([l, c]) => [l, c.reduce((a, b) => a + b, 0)]).filter(([, n]) => n !== 0)), { ERROR: 2, WARNING: 1 })
+    await page.waitForFunction(() => document.body.dataset.histogram === 'drawn')
+    t.equal(await page.$eval('#legend', e => e.textContent), 'error 2warn 1')
+  })
+
+  t.test('Test: each channel\'s result, one answering 200 and one 500', async t => {
+    const good = await receiver(t)
+    const bad = await receiver(t, (_req, res) => { res.statusCode = 500; res.end('receiver down') })
+    const res = await fetch(`${c.base}/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'two hooks', query: 'message contains never', channels: [{ type: 'webhook', url: good.url }, { type: 'webhook', url: bad.url }] })
+    })
+    t.equal(res.status, 201, await res.text())
+    await page.goto(`${c.base}/#alerts`, { waitUntil: 'domcontentloaded' })
+    await page.waitForFunction(() => document.body.dataset.alerts === '2')
+    const two = await page.$eval('.acard:not([data-id="' + id + '"])', e => (e as HTMLElement).dataset.id!)
+    const sel = `.acard[data-id="${two}"]`
+    await page.click(`${sel} .test`)
+    await page.waitForFunction(s => (document.querySelector(s) as HTMLElement | null)?.dataset.tested === '2', {}, sel)
+    const lines = await page.$$eval(`${sel} .tests li`, els => els.map(e => [e.className, e.textContent ?? '']))
+    t.equal(lines.length, 2)
+    t.equal(lines[0]![0], 'ok')
+    t.match(lines[0]![1], /^✓#1 webhook http:\/\/127\.0\.0\.1:\d+\/…delivered \(200\)$/)
+    t.equal(lines[1]![0], 'bad')
+    t.match(lines[1]![1], /^✗#2 webhook http:\/\/127\.0\.0\.1:\d+\/…HTTP 500: receiver down$/)
+    t.equal(good.received.length, 1, 'the test notification reached the first')
+    t.match(JSON.parse(good.received[0]!.body.toString('utf8')), { events: [{ message: /^TEST NOTIFICATION for alert "two hooks"/ }] })
+    t.equal(bad.received.length, 1, 'and was tried once at the second')
+    t.equal(hook.received.length, 1, 'the other alert\'s webhook got nothing more')
+  })
+
+  t.test('no console errors', async t => {
+    t.same(w.problems, [])
   })
 })
 

@@ -12,7 +12,7 @@ import { ApiError } from './api'
 import { alerts, inputOf, type Alert, type Notification, type TestResult } from './alerts-api'
 import { byId, el } from './dom'
 import { shortTime } from './format'
-import { levelClass } from './levels'
+import { levelClass, levelText } from './levels'
 import { refusal } from './searches'
 
 export class AlertsView {
@@ -186,7 +186,8 @@ function channelName (a: Alert, index: number, type: string | undefined): string
 function testLine (a: Alert, r: TestResult): HTMLElement {
   const li = el('li', r.ok ? 'ok' : 'bad')
   li.append(el('span', 'mark', r.ok ? '✓' : '✗'), el('span', 'cname', channelName(a, r.channel, r.type)),
-    el('span', 'muted', r.ok ? `delivered${r.status == null ? '' : ` (${r.status})`}` : `${r.status == null ? '' : `${r.status}: `}${r.error ?? 'failed'}`))
+    // The collector's error names the HTTP status already ("HTTP 500: …"): the status alone only without one.
+    el('span', 'muted', r.ok ? `delivered${r.status == null ? '' : ` (${r.status})`}` : r.error ?? (r.status == null ? 'failed' : `HTTP ${r.status}`)))
   return li
 }
 
@@ -212,7 +213,7 @@ function notification (a: Alert, n: Notification): HTMLElement {
     const row = el('div', 'nev')
     const ts = el('time', 'ts', shortTime(e.timestamp))
     ts.setAttribute('datetime', e.timestamp)
-    row.append(ts, el('span', `lv ${levelClass(e.level)}`, e.level), el('span', 'app', e.app_name), el('span', 'msg', e.message))
+    row.append(ts, el('span', `lv ${levelClass(e.level)}`, levelText(e.level)), el('span', 'app', e.app_name), el('span', 'msg', e.message))
     events.append(row)
   }
   const more = n.count > n.events.length ? [el('div', 'muted', `…and ${(n.count - n.events.length).toLocaleString()} more (the link shows them all)`)] : []

@@ -11,6 +11,13 @@ export function shortTime (iso: unknown): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`
 }
 
+/** A from/to parameter as epoch ms when it is a moment (ISO 8601 or epoch ms); NaN for a relative one ('1h') or none. */
+export function absoluteMs (value: string | null): number {
+  if (value === null) return NaN
+  if (/^\d+$/.test(value)) return Number(value)
+  return /^\d{4}-\d\d-\d\d/.test(value) ? Date.parse(value) : NaN
+}
+
 /** An ISO time or epoch ms → the value a datetime-local input shows (local time). */
 export function toLocalInput (value: string): string {
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value)

@@ -45,17 +45,19 @@ export class HistogramView {
     }
     const order = STACK.map((_, i) => STACK.length - 1 - i) // tallest sum first
     const data: uPlot.AlignedData = [x, ...order.map(i => sums[i]!)]
-    const bars = uPlot.paths.bars!({ size: [0.86, 60], gap: 1 })
+    // A bucket counts [t, t + interval): its bar starts at t (uPlot centres bars on x by default).
+    const bars = uPlot.paths.bars!({ size: [0.86, 60], gap: 1, align: 1 })
     const grid = cssVar('--grid')
     const axis = cssVar('--muted')
     const opts: uPlot.Options = {
       width: this.width(),
       height: 120,
       legend: { show: false },
-      padding: [6, 22, 0, 0],
+      // Left: room for the date under the first tick, which uPlot centres on it.
+      padding: [6, 22, 0, 8],
       cursor: { drag: { x: true, y: false, setScale: false }, points: { show: false } },
       select: { show: true, left: 0, top: 0, width: 0, height: 0 },
-      scales: { x: { time: true, range: [Date.parse(h.from) / 1000, Date.parse(h.to) / 1000] }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
+      scales: { x: { time: true, range: xRange(h) }, y: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.05] } },
       axes: [
         { stroke: axis, grid: { show: false }, ticks: { stroke: grid, size: 4 }, font: '11px system-ui, sans-serif' },
         { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 44, font: '11px system-ui, sans-serif', values: (_u, vals) => vals.map(compact) }
@@ -107,6 +109,15 @@ export class HistogramView {
     this.host.replaceChildren(el('div', 'chart-msg', message))
     this.legend.replaceChildren()
   }
+}
+
+/** The range asked for, widened to the buckets' edges (round widths start before it): no bar is drawn off the plot. */
+function xRange (h: Histogram): [number, number] {
+  const from = Date.parse(h.from)
+  const to = Date.parse(h.to)
+  const first = h.times[0]
+  const last = h.times[h.times.length - 1]
+  return [Math.min(from, first ?? from) / 1000, Math.max(to, last === undefined ? to : last + h.interval_ms) / 1000]
 }
 
 function compact (n: number): string {

@@ -6,4 +6,9 @@ export function levelClass (level: unknown): string {
   return typeof level === 'string' && (LEVELS as readonly string[]).includes(level) ? `lv-${level.toLowerCase()}` : 'lv-other'
 }
 
+/** A level as a row shows it: short enough for the level column (WARNING → WARN). */
+export function levelText (level: string): string {
+  return level === 'WARNING' ? 'WARN' : level === 'CRITICAL' ? 'CRIT' : level
+}
+
 export const LEVEL_LABEL: Record<Level, string> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'crit' }

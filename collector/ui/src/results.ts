@@ -5,7 +5,7 @@
 import type { Hit } from './api'
 import { el } from './dom'
 import { shortTime } from './format'
-import { levelClass } from './levels'
+import { levelClass, levelText } from './levels'
 import { clauseFor } from './query-text'
 
 export type FilterPick = (path: string[], value: unknown, negate: boolean) => void
@@ -72,7 +72,7 @@ export class ResultsView {
     const level = typeof ev.level === 'string' ? ev.level : ''
     head.append(
       el('time', 'ts', shortTime(ev.timestamp)),
-      el('span', `lv ${levelClass(level)}`, level === 'WARNING' ? 'WARN' : level === 'CRITICAL' ? 'CRIT' : level),
+      el('span', `lv ${levelClass(level)}`, levelText(level)),
       el('span', 'app', typeof ev.app_name === 'string' ? ev.app_name : ''),
       el('span', 'msg', typeof ev.message === 'string' ? ev.message : JSON.stringify(ev.message ?? ''))
     )
