@@ -73,7 +73,7 @@ function load (url) {
 }
 
 async function ingestRun (hook, alerts) {
-  const collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-alerts-')), WORKER_COUNT: '2', COLLECTOR_LOG_LEVEL: 'warn' })
+  const collector = await startServer(collectorBin, { LOG_DIR: mkdtempSync(join(tmpdir(), 'bench-alerts-')), WORKER_COUNT: '2' })
   const base = `http://127.0.0.1:${collector.port}`
   for (const [i, query] of alerts.entries()) {
     await createAlert(base, { name: `alert ${i}`, query, condition: { type: 'each' }, channels: [{ type: 'webhook', url: hook.url }], group_window: '30s' })

@@ -62,15 +62,18 @@ export function startGroup (def: AlertDefinition, e: NotificationEvent, received
   }
 }
 
-export function joinGroup (g: Group, sample: number, e: NotificationEvent, end: JournalPosition): void {
+/** Adds the matching event `e` (as parsed) to `g`: counted always, carried while the sample has room. */
+export function joinGroup (g: Group, sample: number, e: Record<string, unknown>, end: JournalPosition): void {
   g.count++
-  if (g.events.length < sample) g.events.push(e)
+  if (g.events.length < sample) g.events.push(notificationEvent(e))
   g.end = end
+  const received = text(e.received_at)
+  const timestamp = text(e.timestamp)
   // ISO times of one fixed format: text order is time order.
-  if (e.received_at < g.receivedFrom) g.receivedFrom = e.received_at
-  if (e.received_at > g.receivedTo) g.receivedTo = e.received_at
-  if (e.timestamp < g.timestampFrom) g.timestampFrom = e.timestamp
-  if (e.timestamp > g.timestampTo) g.timestampTo = e.timestamp
+  if (received < g.receivedFrom) g.receivedFrom = received
+  if (received > g.receivedTo) g.receivedTo = received
+  if (timestamp < g.timestampFrom) g.timestampFrom = timestamp
+  if (timestamp > g.timestampTo) g.timestampTo = timestamp
 }
 
 /**

@@ -20,6 +20,7 @@ import { evaluate } from '../query/evaluate'
 import { impliedBy } from '../query/implied'
 import { parseQuery } from '../query/parse'
 import { groupNotification, joinGroup, notificationEvent, startGroup, type Group } from './each-group'
+import { LineKeys, screenFor, type Screen } from './line-screen'
 import type { AlertDefinition, AlertPosition } from './model'
 import type { FileOutbox } from './outbox'
 
@@ -59,8 +60,14 @@ export interface EachEvaluatorOptions {
 interface Run {
   def: AlertDefinition
   expr: Expr
-  apps: Buffer[] | undefined
-  levels: Buffer[] | undefined
+  /** The app_names a match must have (the query's top-level ANDs); undefined: any. */
+  apps: string[] | undefined
+  /** levelCode()s of the levels a match may have; undefined: any. */
+  levels: Set<number> | undefined
+  /** What the line's bytes must show (line-screen.ts); undefined: nothing known. */
+  screen: Screen | undefined
+  /** Its place among the runs: candidates are evaluated in this order whichever list offered them. */
+  order: number
   activeSince: number
   /** Lines before this are done for this alert. */
   next: JournalPosition
@@ -106,6 +113,10 @@ export class EachEvaluator {
   private readonly onCommitted = (): void => this.schedule(COALESCE_MS)
   /** Candidate alerts of the line being looked at (reused: no allocation per line). */
   private readonly candidates: Run[] = []
+  private readonly byApp = new Map<string, Run[]>()
+  private anyApp: Run[] = []
+  /** The keys of the line being screened (read once per line, and only when some run has a screen). */
+  private readonly keys = new LineKeys()
 
   constructor (private readonly opts: EachEvaluatorOptions) {
     this.now = opts.now ?? Date.now
@@ -214,8 +225,10 @@ export class EachEvaluator {
       const fresh: Run = {
         def,
         expr,
-        apps: implied.apps?.map(a => Buffer.from(JSON.stringify(a).slice(1, -1) + '"')),
-        levels: implied.levels?.map(l => Buffer.from(l + '"', 'latin1')),
+        apps: implied.apps,
+        levels: implied.levels === undefined ? undefined : new Set(implied.levels.map(l => levelCode(Buffer.from(l, 'latin1'), 0, l.length))),
+        screen: screenFor(expr, true),
+        order: 0,
         activeSince: Date.parse(def.active_since),
         next: { segment: '', offset: 0 },
         group: undefined,
@@ -227,6 +240,26 @@ export class EachEvaluator {
       this.runs.set(def.id, fresh)
     }
     for (const id of [...this.runs.keys()]) if (!keep.has(id)) this.runs.delete(id)
+    this.indexRuns()
+  }
+
+  /** Runs by the app_name they require, and those that require none: a line is offered to its app's and those. */
+  private indexRuns (): void {
+    this.byApp.clear()
+    this.anyApp = []
+    let order = 0
+    for (const run of this.runs.values()) {
+      run.order = order++
+      if (run.apps === undefined) {
+        this.anyApp.push(run)
+        continue
+      }
+      for (const app of run.apps) {
+        let list = this.byApp.get(app)
+        if (list === undefined) this.byApp.set(app, list = [])
+        list.push(run)
+      }
+    }
   }
 
   /** Sets where `run` reads from: its stored position, or where its active_since falls. */
@@ -372,10 +405,12 @@ export class EachEvaluator {
 
   private async evaluateChunk (chunk: { segment: string, base: number, buf: Buffer, length: number }): Promise<void> {
     const { segment, base, buf, length } = chunk
-    // Per alert, the chunk offset below which its lines are done (Infinity: the whole chunk is).
-    const runs = [...this.runs.values()]
-    const skip = runs.map(run => run.next.segment === segment ? run.next.offset - base : run.next.segment > segment ? Infinity : 0)
+    const all = [...this.runs.values()]
+    // Per run, the chunk offset below which its lines are done (Infinity: the whole chunk is).
+    const skip = new Map<Run, number>()
+    for (const run of all) skip.set(run, run.next.segment === segment ? run.next.offset - base : run.next.segment > segment ? Infinity : 0)
     const cands = this.candidates
+    const keys = this.keys
     for (let start = 0; start < length;) {
       const nl = buf.indexOf(NL, start)
       const end = nl === -1 || nl >= length ? length : nl
@@ -383,15 +418,32 @@ export class EachEvaluator {
       start = end + 1
       if (end === lineStart) continue
       this.counts.lines++
-      const head = this.prefilter && hasHead(buf, lineStart, end)
-      const app = this.prefilter ? appValueAt(buf, lineStart, end) : -1
       cands.length = 0
-      for (let i = 0; i < runs.length; i++) {
-        const run = runs[i]!
-        if (lineStart < skip[i]!) continue
-        if (head && run.levels !== undefined && !bytesAtAny(buf, lineStart + LEVEL_START, run.levels)) continue
-        if (app >= 0 && run.apps !== undefined && !bytesAtAny(buf, app, run.apps)) continue
-        cands.push(run)
+      if (!this.prefilter) {
+        for (const run of all) if (lineStart >= skip.get(run)!) cands.push(run)
+      } else {
+        const level = hasHead(buf, lineStart, end) ? levelCode(buf, lineStart + LEVEL_START, end) : -1
+        const app = appValueAt(buf, lineStart, end)
+        // The line's keys, read when a run first needs its screen; a line with an escaped key is not screened.
+        let screened: boolean | undefined
+        const offer = (runs: readonly Run[]): void => {
+          for (const run of runs) {
+            if (lineStart < skip.get(run)!) continue
+            if (level !== -1 && run.levels !== undefined && !run.levels.has(level)) continue
+            if (run.screen !== undefined && (screened ??= loadKeys(keys, buf, lineStart, end)) && !run.screen(keys)) continue
+            cands.push(run)
+          }
+        }
+        if (app === undefined) offer(all)
+        else {
+          offer(this.anyApp)
+          const byApp = this.byApp.get(app)
+          if (byApp !== undefined && cands.length > 0) {
+            offer(byApp)
+            // Two lists: back in the runs' order, so closes (and so the outbox) come in the order the slow path has.
+            cands.sort((a, b) => a.order - b.order)
+          } else if (byApp !== undefined) offer(byApp)
+        }
       }
       if (cands.length === 0) continue
       let event: Record<string, unknown>
@@ -408,10 +460,9 @@ export class EachEvaluator {
       // Copied: close() awaits, and the next line reuses `cands`.
       for (const run of cands.slice()) {
         if (!(received >= run.activeSince) || !evaluate(run.expr, event)) continue
-        const e = notificationEvent(event)
         if (run.group !== undefined && received >= run.group.deadline) await this.close(run, at)
-        if (run.group === undefined) run.group = startGroup(run.def, e, received, at, after)
-        else joinGroup(run.group, run.def.sample, e, after)
+        if (run.group === undefined) run.group = startGroup(run.def, notificationEvent(event), received, at, after)
+        else joinGroup(run.group, run.def.sample, event, after)
       }
     }
     this.bytesRead += length
@@ -420,27 +471,34 @@ export class EachEvaluator {
   }
 }
 
-/**
- * The offset of the top-level app_name's value, when the line holds `"app_name":"` once and the value has no
- * escape (then its bytes are the name's); -1 when that is not certain, so every alert stays a candidate.
- */
-function appValueAt (buf: Buffer, start: number, end: number): number {
-  const at = buf.indexOf(APP_KEY, start)
-  if (at === -1 || at >= end) return -1
-  const value = at + APP_KEY.length
-  const again = buf.indexOf(APP_KEY, value)
-  if (again !== -1 && again < end) return -1
-  for (let i = value; i < end; i++) {
-    if (buf[i] === QUOTE) return value
-    if (buf[i] === BACKSLASH) return -1
-  }
-  return -1
+/** Reads the line's keys; whether screens may judge it (no key in it is escaped). */
+function loadKeys (keys: LineKeys, buf: Buffer, start: number, end: number): boolean {
+  keys.load(buf, start, end)
+  return !keys.escapedKey
 }
 
-/** Whether one of `options` (each ending in its closing quote) is at `at`. */
-function bytesAtAny (buf: Buffer, at: number, options: Buffer[]): boolean {
-  for (const o of options) if (buf.compare(o, 0, o.length, at, at + o.length) === 0) return true
-  return false
+/** A small number standing for a level's name (first letter and length): equal names, equal codes. */
+function levelCode (buf: Buffer, at: number, end: number): number {
+  let len = 0
+  while (at + len < end && buf[at + len] !== QUOTE && len < 32) len++
+  return buf[at]! * 32 + len
+}
+
+/**
+ * The top-level app_name, when the line holds `"app_name":"` once and the value has no escape (then its
+ * bytes are the name's); undefined when that is not certain, so every run stays a candidate.
+ */
+function appValueAt (buf: Buffer, start: number, end: number): string | undefined {
+  const at = buf.indexOf(APP_KEY, start)
+  if (at === -1 || at >= end) return undefined
+  const value = at + APP_KEY.length
+  const again = buf.indexOf(APP_KEY, value)
+  if (again !== -1 && again < end) return undefined
+  for (let i = value; i < end; i++) {
+    if (buf[i] === QUOTE) return buf.toString('utf8', value, i)
+    if (buf[i] === BACKSLASH) return undefined
+  }
+  return undefined
 }
 
 async function sizeOf (path: string): Promise<number> {

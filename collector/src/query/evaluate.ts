@@ -84,11 +84,22 @@ export function evaluate (expr: Expr, event: StoredEvent): boolean {
     case 'or': return expr.items.some(e => evaluate(e, event))
     case 'not': return !evaluate(expr.item, event)
     case 'exists': return valuesAtPath(event, expr.path).length > 0
-    case 'compare': return any(valuesAtPath(event, expr.path), compareTest(expr))
-    case 'in': return any(valuesAtPath(event, expr.path), v => expr.values.some(lit => equalsLiteral(v, lit)))
+    case 'compare': case 'in': case 'contains': return any(valuesAtPath(event, expr.path), termTest(expr))
+  }
+}
+
+/**
+ * What one value found at a term's path must satisfy (for an array value, one of its items): the whole
+ * meaning of a term, shared with the alerts' line screen (alerts/line-screen.ts), which applies it to the
+ * values it reads straight from a journal line.
+ */
+export function termTest (expr: Extract<Expr, { kind: 'compare' | 'in' | 'contains' }>): (v: unknown) => boolean {
+  switch (expr.kind) {
+    case 'compare': return compareTest(expr)
+    case 'in': return v => expr.values.some(lit => equalsLiteral(v, lit))
     case 'contains': {
       const needle = expr.text.toLowerCase()
-      return any(valuesAtPath(event, expr.path), v => typeof v === 'string' && v.toLowerCase().includes(needle))
+      return v => typeof v === 'string' && v.toLowerCase().includes(needle)
     }
   }
 }
