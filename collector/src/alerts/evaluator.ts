@@ -33,10 +33,16 @@ const PERSIST_MS = 10_000
 const MARKS = 256
 const MARK_EVERY_MS = 100
 const RETRY_MS = 1000
+/**
+ * Ingest first: while a backlog is read and the rest of this thread is busy with requests (event-loop
+ * utilisation net of evaluation over BUSY_LOOP), evaluation takes at most this share of the thread, and
+ * catches up at full speed once ingest eases (the backlog is on disk, not in memory).
+ */
+const BUSY_SHARE = 0.1
+const BUSY_LOOP = 0.5
 const NL = 10
 const QUOTE = 34
-const BACKSLASH = 92
-const APP_KEY = Buffer.from('"app_name":"')
+const APP_NAME = Buffer.from('app_name')
 
 /** What the evaluator needs of the outbox: the Outbox seam plus stored positions. */
 export type EvaluatorOutbox = Pick<FileOutbox, 'add' | 'advance' | 'position'>
@@ -89,6 +95,8 @@ export interface EachEvaluatorStats {
   parsed: number
   notifications: number
   evaluation_ms: number
+  /** Pauses taken to leave a busy thread to ingest while reading a backlog. */
+  yields: number
 }
 
 export function comparePositions (a: JournalPosition, b: JournalPosition): number {
@@ -109,12 +117,18 @@ export class EachEvaluator {
   private started = false
   private stopped = false
   private bytesRead = 0
-  private readonly counts = { lines: 0, parsed: 0, notifications: 0, evaluationMs: 0 }
+  private readonly counts = { lines: 0, parsed: 0, notifications: 0, evaluationMs: 0, yields: 0 }
   private readonly onCommitted = (): void => this.schedule(COALESCE_MS)
   /** Candidate alerts of the line being looked at (reused: no allocation per line). */
   private readonly candidates: Run[] = []
   private readonly byApp = new Map<string, Run[]>()
   private anyApp: Run[] = []
+  private loopMark = performance.eventLoopUtilization()
+  private evaluatedAtMark = 0
+  private pause: NodeJS.Timeout | undefined
+  private endPause: () => void = () => {}
+  /** Whether some run needs the line's keys (an app it requires, or a screen). */
+  private needKeys = false
   /** The keys of the line being screened (read once per line, and only when some run has a screen). */
   private readonly keys = new LineKeys()
 
@@ -146,6 +160,10 @@ export class EachEvaluator {
     this.stopped = true
     this.opts.journal.off('committed', this.onCommitted)
     if (this.timer !== undefined) clearTimeout(this.timer)
+    if (this.pause !== undefined) {
+      clearTimeout(this.pause)
+      this.endPause()
+    }
     while (this.pumping !== undefined) await this.pumping
   }
 
@@ -158,7 +176,8 @@ export class EachEvaluator {
       lines: this.counts.lines,
       parsed: this.counts.parsed,
       notifications: this.counts.notifications,
-      evaluation_ms: Math.round(this.counts.evaluationMs)
+      evaluation_ms: Math.round(this.counts.evaluationMs),
+      yields: this.counts.yields
     }
   }
 
@@ -247,9 +266,11 @@ export class EachEvaluator {
   private indexRuns (): void {
     this.byApp.clear()
     this.anyApp = []
+    this.needKeys = false
     let order = 0
     for (const run of this.runs.values()) {
       run.order = order++
+      if (run.apps !== undefined || run.screen !== undefined) this.needKeys = true
       if (run.apps === undefined) {
         this.anyApp.push(run)
         continue
@@ -327,8 +348,26 @@ export class EachEvaluator {
       }
       const started = performance.now()
       await this.evaluateChunk(chunk)
-      this.counts.evaluationMs += performance.now() - started
+      const spent = performance.now() - started
+      this.counts.evaluationMs += spent
+      await this.yieldToIngest(spent, chunk.length >= this.chunkBytes)
     }
+  }
+
+  /** After a chunk of a backlog, while requests keep this thread busy: a pause that leaves them BUSY_SHARE's complement. */
+  private async yieldToIngest (spent: number, backlog: boolean): Promise<void> {
+    const loop = performance.eventLoopUtilization(this.loopMark)
+    const evaluated = this.counts.evaluationMs - this.evaluatedAtMark
+    this.loopMark = performance.eventLoopUtilization()
+    this.evaluatedAtMark = this.counts.evaluationMs
+    const others = loop.active - evaluated
+    if (!backlog || this.stopped || loop.active + loop.idle <= 0 || others / (loop.active + loop.idle) < BUSY_LOOP) return
+    this.counts.yields++
+    await new Promise<void>(resolve => {
+      this.endPause = resolve
+      this.pause = setTimeout(resolve, spent * (1 / BUSY_SHARE - 1))
+    })
+    this.pause = undefined
   }
 
   private async caughtUp (settled: number, end: JournalPosition): Promise<void> {
@@ -423,14 +462,20 @@ export class EachEvaluator {
         for (const run of all) if (lineStart >= skip.get(run)!) cands.push(run)
       } else {
         const level = hasHead(buf, lineStart, end) ? levelCode(buf, lineStart + LEVEL_START, end) : -1
-        const app = appValueAt(buf, lineStart, end)
-        // The line's keys, read when a run first needs its screen; a line with an escaped key is not screened.
-        let screened: boolean | undefined
+        // One pass over the line's keys gives its top-level app_name and what the screens read; a line with
+        // an escaped key is not screened (its key bytes are not its names).
+        let screened = false
+        let app: string | undefined
+        if (this.needKeys) {
+          keys.load(buf, lineStart, end)
+          screened = !keys.escapedKey
+          app = keys.topLevelString(APP_NAME)
+        }
         const offer = (runs: readonly Run[]): void => {
           for (const run of runs) {
             if (lineStart < skip.get(run)!) continue
             if (level !== -1 && run.levels !== undefined && !run.levels.has(level)) continue
-            if (run.screen !== undefined && (screened ??= loadKeys(keys, buf, lineStart, end)) && !run.screen(keys)) continue
+            if (screened && run.screen !== undefined && !run.screen(keys)) continue
             cands.push(run)
           }
         }
@@ -471,34 +516,11 @@ export class EachEvaluator {
   }
 }
 
-/** Reads the line's keys; whether screens may judge it (no key in it is escaped). */
-function loadKeys (keys: LineKeys, buf: Buffer, start: number, end: number): boolean {
-  keys.load(buf, start, end)
-  return !keys.escapedKey
-}
-
 /** A small number standing for a level's name (first letter and length): equal names, equal codes. */
 function levelCode (buf: Buffer, at: number, end: number): number {
   let len = 0
   while (at + len < end && buf[at + len] !== QUOTE && len < 32) len++
   return buf[at]! * 32 + len
-}
-
-/**
- * The top-level app_name, when the line holds `"app_name":"` once and the value has no escape (then its
- * bytes are the name's); undefined when that is not certain, so every run stays a candidate.
- */
-function appValueAt (buf: Buffer, start: number, end: number): string | undefined {
-  const at = buf.indexOf(APP_KEY, start)
-  if (at === -1 || at >= end) return undefined
-  const value = at + APP_KEY.length
-  const again = buf.indexOf(APP_KEY, value)
-  if (again !== -1 && again < end) return undefined
-  for (let i = value; i < end; i++) {
-    if (buf[i] === QUOTE) return buf.toString('utf8', value, i)
-    if (buf[i] === BACKSLASH) return undefined
-  }
-  return undefined
 }
 
 async function sizeOf (path: string): Promise<number> {

@@ -131,6 +131,7 @@ export class LineKeys {
   private nameStart: Int32Array = new Int32Array(64)
   private nameEnd: Int32Array = new Int32Array(64)
   private valueAt: Int32Array = new Int32Array(64)
+  private depth: Int32Array = new Int32Array(64)
 
   /** Reads the keys of the JSON line buf[start, end). */
   load (buf: Buffer, start: number, end: number): void {
@@ -138,8 +139,14 @@ export class LineKeys {
     this.end = end
     this.count = 0
     this.escapedKey = false
+    let depth = 0
     for (let i = start; i < end; i++) {
-      if (buf[i] !== QUOTE) continue
+      const c = buf[i]
+      if (c !== QUOTE) {
+        if (c === 123 /* { */ || c === 91 /* [ */) depth++
+        else if (c === 125 /* } */ || c === 93 /* ] */) depth--
+        continue
+      }
       const open = i
       let escaped = false
       for (i++; i < end && buf[i] !== QUOTE; i++) {
@@ -152,22 +159,46 @@ export class LineKeys {
       const colon = skipSpace(buf, i + 1, end)
       if (colon < end && buf[colon] === COLON) {
         if (escaped) this.escapedKey = true
-        this.push(open + 1, i, skipSpace(buf, colon + 1, end))
+        this.push(open + 1, i, skipSpace(buf, colon + 1, end), depth)
         i = colon
       }
     }
   }
 
-  private push (nameStart: number, nameEnd: number, valueAt: number): void {
+  private push (nameStart: number, nameEnd: number, valueAt: number, depth: number): void {
     if (this.count === this.nameStart.length) {
       const grow = (a: Int32Array): Int32Array => { const b = new Int32Array(a.length * 2); b.set(a); return b }
       this.nameStart = grow(this.nameStart)
       this.nameEnd = grow(this.nameEnd)
       this.valueAt = grow(this.valueAt)
+      this.depth = grow(this.depth)
     }
     this.nameStart[this.count] = nameStart
     this.nameEnd[this.count] = nameEnd
+    this.depth[this.count] = depth
     this.valueAt[this.count++] = valueAt
+  }
+
+  /**
+   * The string value of the top-level key `name` (the line's object is depth 1), when it occurs once there
+   * and holds no escape; undefined otherwise (then nothing may be concluded from it).
+   */
+  topLevelString (name: Buffer): string | undefined {
+    let found = -1
+    for (let k = 0; k < this.count; k++) {
+      if (this.depth[k] !== 1 || !this.named(k, name)) continue
+      if (found !== -1) return undefined
+      found = k
+    }
+    if (found === -1 || this.escapedKey) return undefined
+    const at = this.valueAt[found]!
+    if (this.buf[at] !== QUOTE) return undefined
+    for (let i = at + 1; i < this.end; i++) {
+      const c = this.buf[i]
+      if (c === QUOTE) return this.buf.toString('utf8', at + 1, i)
+      if (c === BACKSLASH) return undefined
+    }
+    return undefined
   }
 
   private named (k: number, name: Buffer): boolean {
