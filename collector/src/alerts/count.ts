@@ -133,6 +133,12 @@ export class CountEvaluator {
     for (const key of this.due.keys()) if (!keys.has(key)) this.due.delete(key)
     const ids = new Set(this.alerts.map(a => a.id))
     for (const id of this.states.keys()) if (!ids.has(id)) this.states.delete(id)
+    // Due at once: the timer waiting may have been set with no count alert (15 s) or a longer window.
+    // (While a tick runs there is no timer: it schedules the next with these alerts when it ends.)
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer)
+      this.schedule(0)
+    }
   }
 
   start (): void {
@@ -155,8 +161,8 @@ export class CountEvaluator {
     return { alerts: this.alerts.length, firing, ...this.counters }
   }
 
-  private schedule (): void {
-    const every = this.opts.intervalMs ?? Math.min(MAX_INTERVAL_MS, ...this.alerts.map(a => countInterval(a.condition.window_ms)))
+  private schedule (delayMs?: number): void {
+    const every = delayMs ?? this.opts.intervalMs ?? Math.min(MAX_INTERVAL_MS, ...this.alerts.map(a => countInterval(a.condition.window_ms)))
     this.timer = setTimeout(() => {
       this.timer = undefined
       void this.tick().finally(() => { if (!this.stopped) this.schedule() })

@@ -183,7 +183,9 @@ export class Deliverer {
           lanes.add(lane)
           continue
         }
-        if (now >= deadline) {
+        // Tried at least once: a notification made after its deadline (a collector down longer than
+        // ALERT_DELIVERY_TIMEOUT, or a timeout shorter than the group window) still gets its one attempt.
+        if (now >= deadline && d.attempts > 0) {
           // Timed out while waiting: failed with the last error it had; the lane's next one is its head now.
           this.#retryAt.delete(key)
           this.#count(d.type, 'failed')
@@ -227,10 +229,14 @@ export class Deliverer {
   #acquire (n: Notification, recorded: boolean): Working {
     let w = this.#working.get(n.id)
     if (w === undefined) {
+      // A notification whose last write ended during this walk: its latest deliveries, not the walk's
+      // older copy `n` (a second change of the same entry in one walk, e.g. two channels timed out, must
+      // not undo the first).
+      w = this.#retired.get(n.id)
+      if (w !== undefined) this.#retired.delete(n.id)
       // A copy: the outbox's entry may be its own object, changed only through update().
-      w = { n: { ...n, deliveries: n.deliveries.map(d => ({ ...d })) }, recorded, refs: 0, chain: Promise.resolve() }
+      else w = { n: { ...n, deliveries: n.deliveries.map(d => ({ ...d })) }, recorded, refs: 0, chain: Promise.resolve() }
       this.#working.set(n.id, w)
-      this.#retired.delete(n.id)
     }
     w.refs++
     return w
