@@ -34,6 +34,7 @@ t.test('every refused alert body is a 400 naming its field', async t => {
     [alertBody({ channels: [webhook, { type: 'pager' }] }), 'channels[1].type'],
     [alertBody({ channels: [webhook, { type: 'slack', url: 'ftp://x.example/' }] }), 'channels[1].url'],
     [alertBody({ channels: [{ type: 'webhook', url: 'javascript:alert(1)' }] }), 'channels[0].url'],
+    [alertBody({ channels: [{ type: 'webhook', url: 'https://user:pw@h.example/x' }] }), 'channels[0].url', 'secret'],
     [alertBody({ channels: [{ ...webhook, extra: 1 }] }), 'channels[0].extra'],
     [alertBody({ channels: [{ ...webhook, secret: 5 }] }), 'channels[0].secret'],
     [alertBody({ channels: [] }), 'channels'],

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { poll } from '../../test/support'
+import { groupNotification, MAX_MESSAGE_CHARS } from '../src/alerts/each-group'
 import { EachEvaluator } from '../src/alerts/evaluator'
 import type { AlertDefinition, Notification } from '../src/alerts/model'
 import { FileOutbox } from '../src/alerts/outbox'
@@ -318,6 +319,28 @@ t.test('a revision starts at its active_since, also when learned late', async t 
   t.equal(after[1]!.count, 1)
   t.equal(after[1]!.revision, 3)
   t.not(after[1]!.id, after[0]!.id)
+})
+
+t.test('a changed query closes the open group as it stands; ids differ by journal identity; long messages are cut', async t => {
+  const clock = { ms: T0 }
+  const journal = await setup(t, clock)
+  const { ev, outbox } = await evaluatorFor(t, journal, clock, tempDir(t, 'outbox'), [alert({ id: 'c', query: 'level = ERROR', group_window_ms: 100_000 })])
+  const first = await write(journal, [{ app: 'a', level: 'ERROR', atMs: T0, message: 'x'.repeat(5000) }, { app: 'a', level: 'ERROR', atMs: T0 + 10 }])
+  await ev.drain()
+  t.equal((await notifications(outbox)).length, 0, 'the group is open')
+  ev.setAlerts([alert({ id: 'c', query: 'level >= ERROR', revision: 2, active_since: new Date(T0 + 20).toISOString(), group_window_ms: 100_000 })])
+  await ev.drain()
+  const got = await notifications(outbox)
+  t.equal(got.length, 1, 'the old revision\'s group went out at the change')
+  t.same(got[0]!.events.map(e => e._id), first)
+  t.equal(got[0]!.revision, 1)
+  t.equal(got[0]!.events[0]!.message.length, MAX_MESSAGE_CHARS, 'a long message is cut')
+  t.ok(got[0]!.events[0]!.message.endsWith('…'))
+
+  // The same journal positions under two journal identities (two collectors whose segments are named alike).
+  const g = { first: { segment: 's', offset: 0 }, deadline: 0, count: 1, events: [], end: { segment: 's', offset: 9 }, receivedFrom: new Date(T0).toISOString(), receivedTo: new Date(T0).toISOString(), timestampFrom: new Date(T0).toISOString(), timestampTo: new Date(T0).toISOString() }
+  const def = alert({ id: 'same', query: 'x' })
+  t.not(groupNotification(def, { key: '', id: 'one' }, 'http://x', g).id, groupNotification(def, { key: '', id: 'two' }, 'http://x', g).id)
 })
 
 t.test('a position in a segment retention deleted moves to the next one', async t => {

@@ -84,6 +84,15 @@ t.test('add, update and reopen: positions, idempotent adds, entries leave when f
   await again.close()
 })
 
+t.test('each journal has its own identity, kept across opens', async t => {
+  const a = logDir(t)
+  const b = logDir(t)
+  const id = await FileOutbox.journalId(a)
+  t.match(id, /^[0-9a-f-]{36}$/)
+  t.equal(await FileOutbox.journalId(a), id, 'the same journal: the same id')
+  t.not(await FileOutbox.journalId(b), id, 'another journal: another id')
+})
+
 t.test('a torn last line (a kill mid-write) is ignored, and the next add follows whole lines', async t => {
   const dir = logDir(t)
   const box = await FileOutbox.open(dir)
@@ -133,6 +142,9 @@ t.test('compaction keeps exactly what is open, with positions and latest deliver
   t.same(readdirSync(join(dir, OUTBOX_DIR)), [files[0]])
   t.equal(again.position('a')!.point.offset, 59)
   t.same(again.stats(), stats)
+  // Done before the compaction, made again (a count alert whose state was not saved after its add): still once.
+  await again.add(notification('n0', 'again'))
+  t.same(await ids(again), open, 'a done id stays done across a compaction')
   for await (const e of again.open()) {
     const i = Number(e.notification.id.slice(1))
     t.same(e.notification.deliveries.map(d => d.status), i % 3 === 1 ? ['delivered', 'retrying'] : ['pending', 'pending'])

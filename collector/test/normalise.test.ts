@@ -126,6 +126,9 @@ t.test('a line spliced from the text a transport sent equals the serialised one,
     ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"timestamp":2}', false],
     ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"level":"info"}', false],
     ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"nested":{"_id":1,"received_at":2}}', false],
+    // JSON allows whitespace before a colon: still a key that would override ours.
+    ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"level" :"error"}', false],
+    ['{"level":"info","timestamp":1,"message":"m","app_name":"svc","q":1.50,"timestamp"\t: 2}', false],
     // Do not: another head, or a head value written another way.
     ['{"timestamp":1,"level":"info","message":"m","app_name":"svc","q":1.50}', false],
     ['{"level": "info","timestamp":1,"message":"m","app_name":"svc","q":1.50}', false],

@@ -11,6 +11,7 @@
 // revision's start, the evaluation's moment) goes into the query text, where the evaluator checks it on the
 // events the timestamp window already narrowed to.
 import { parseReadQuery, type ReadQuery } from '../read/query'
+import { notificationEvent } from './each-group'
 import type { Searcher } from '../read/search'
 import type { NotificationEvent } from './model'
 
@@ -31,21 +32,8 @@ function readQuery (query: string, from: Date, to: Date, limit: number): ReadQue
   return parseReadQuery({ query, from: from.toISOString(), to: to.toISOString(), limit: String(limit) }, { now: to.getTime(), maxLimit: MAX_SAMPLE })
 }
 
-function text (v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v)
-}
-
-/** An event as a notification carries it. */
-export function notificationEvent (e: Record<string, unknown>): NotificationEvent {
-  return {
-    _id: text(e._id),
-    timestamp: text(e.timestamp),
-    received_at: text(e.received_at),
-    level: text(e.level),
-    app_name: text(e.app_name),
-    message: text(e.message)
-  }
-}
+/** An event as a notification carries it (the one definition, shared with `each` alerts). */
+export { notificationEvent }
 
 /** `count` (countMatches) and `samples` over `searcher` — the service's, so a count sees what GET /logs sees; spread into CountEvaluatorOptions. */
 export function countSource (searcher: Searcher): { count: CountMatches, samples: SampleMatches } {

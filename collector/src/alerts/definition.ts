@@ -146,6 +146,9 @@ function httpUrl (v: unknown, field: string): string {
   if (typeof v !== 'string' || v.length > MAX_URL_LENGTH || !URL.canParse(v)) throw bad(`${field}: expected an http:// or https:// URL`)
   const url = new URL(v)
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(`${field}: expected an http:// or https:// URL`)
+  // Credentials in a URL would be sent to whoever the host is, and fetch refuses them with an error that
+  // repeats the URL; a webhook authenticates by its secret (X-Maap-Signature) instead.
+  if (url.username !== '' || url.password !== '') throw bad(`${field}: a URL with a user name or password is not taken; use the webhook's "secret"`)
   return v
 }
 

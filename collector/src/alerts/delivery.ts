@@ -85,6 +85,8 @@ export class Deliverer {
   readonly #sends = new Set<Promise<void>>()
   /** When each lane head that failed may be tried again. One entry per lane at most. */
   readonly #retryAt = new Map<string, number>()
+  /** When this process first found each open notification: its deadline is never before that plus the timeout. */
+  readonly #firstSeen = new Map<string, number>()
   readonly #counts: Record<string, number> = {}
   #storeFailures = 0
   #storeRetryAt = 0
@@ -209,9 +211,16 @@ export class Deliverer {
     if (Number.isFinite(next)) this.#schedule(next)
   }
 
+  /**
+   * ALERT_DELIVERY_TIMEOUT after the notification was made — or after this process first found it, if that
+   * is later (a collector down longer than the timeout, or a notification made late): every notification
+   * gets the whole timeout of retries.
+   */
   #deadline (n: Notification): number {
+    let seen = this.#firstSeen.get(n.id)
+    if (seen === undefined) this.#firstSeen.set(n.id, seen = this.#o.clock.now())
     const made = Date.parse(n.created_at)
-    return Number.isFinite(made) ? made + this.#o.timeoutMs : Infinity
+    return Math.max(Number.isFinite(made) ? made : seen, seen) + this.#o.timeoutMs
   }
 
   /** One timer, for the earliest thing due. */
@@ -253,6 +262,7 @@ export class Deliverer {
     const w = this.#acquire(n, recorded)
     try {
       mutate(w)
+      if (w.n.deliveries.every(d => FINAL.has(d.status))) this.#firstSeen.delete(w.n.id)
       const written = w.chain.then(async () => await this.#persist(w))
       w.chain = written
       return await written

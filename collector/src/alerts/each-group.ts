@@ -26,8 +26,8 @@ export interface Group {
   timestampTo: string
 }
 
-export function notificationId (alertId: string, revision: number, journalKey: string, first: JournalPosition): string {
-  return createHash('sha256').update(`${alertId}\n${revision}\n${journalKey}\n${first.segment}\n${first.offset}`)
+export function notificationId (alertId: string, revision: number, journalId: string, first: JournalPosition): string {
+  return createHash('sha256').update(`${alertId}\n${revision}\n${journalId}\n${first.segment}\n${first.offset}`)
     .digest('base64url').slice(0, ID_LENGTH)
 }
 
@@ -35,15 +35,23 @@ function text (v: unknown): string {
   return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v)
 }
 
-/** The event as a notification carries it. */
+/** Characters of a message a notification carries: a hundred events stay far under any receiver's limit (and MongoDB's 16 MB). */
+export const MAX_MESSAGE_CHARS = 2000
+const MAX_FIELD_CHARS = 200
+
+function clip (v: string, max: number): string {
+  return v.length <= max ? v : v.slice(0, max - 1) + '…'
+}
+
+/** The event as a notification carries it: its message cut at MAX_MESSAGE_CHARS (the link shows it whole). */
 export function notificationEvent (e: Record<string, unknown>): NotificationEvent {
   return {
-    _id: text(e._id),
-    timestamp: text(e.timestamp),
-    received_at: text(e.received_at),
-    level: text(e.level),
-    app_name: text(e.app_name),
-    message: text(e.message)
+    _id: clip(text(e._id), MAX_FIELD_CHARS),
+    timestamp: clip(text(e.timestamp), MAX_FIELD_CHARS),
+    received_at: clip(text(e.received_at), MAX_FIELD_CHARS),
+    level: clip(text(e.level), MAX_FIELD_CHARS),
+    app_name: clip(text(e.app_name), MAX_FIELD_CHARS),
+    message: clip(text(e.message), MAX_MESSAGE_CHARS)
   }
 }
 
@@ -80,12 +88,14 @@ export function joinGroup (g: Group, sample: number, e: Record<string, unknown>,
  * The notification of a closed group. created_at is the latest received_at in it: decided by the journal
  * (a close by the clock and a close by the next match give the same notification).
  */
-export function groupNotification (def: AlertDefinition, journalKey: string, publicUrl: string, g: Group): Notification {
+/** `journal`: its key in positions and tail ids ('' or the worker id), and its identity, which the id is made from. */
+export function groupNotification (def: AlertDefinition, journal: { key: string, id: string }, publicUrl: string, g: Group): Notification {
+  const journalKey = journal.key
   const deliveries: Delivery[] = def.channels.map((c, i) => ({
     channel: i, type: c.type, status: 'pending', attempts: 0, last_error: null, delivered_at: null
   }))
   return {
-    id: notificationId(def.id, def.revision, journalKey, g.first),
+    id: notificationId(def.id, def.revision, journal.id, g.first),
     alert_id: def.id,
     alert_name: def.name,
     revision: def.revision,

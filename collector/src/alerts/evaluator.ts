@@ -53,6 +53,8 @@ export interface EachEvaluatorOptions {
   dir: string
   /** '' in a single process, `<i>` for cluster worker i (read/sources.ts's keys, as in tail ids). */
   journalKey: string
+  /** The journal's identity (FileOutbox.journalId): notification ids made from it differ from any other journal's. */
+  journalId?: string
   outbox: EvaluatorOutbox
   publicUrl: string
   log: ServiceLogger
@@ -221,7 +223,7 @@ export class EachEvaluator {
     if (soonest !== Infinity) this.schedule(Math.max(COALESCE_MS, Math.min(RETRY_MS, soonest - this.now() + 1)))
   }
 
-  private applyDefs (): void {
+  private async applyDefs (): Promise<void> {
     const defs = this.pendingDefs
     if (defs === undefined) return
     this.pendingDefs = undefined
@@ -233,6 +235,9 @@ export class EachEvaluator {
         run.def = def // name, channels, window, sample: taken as they are when a group closes
         continue
       }
+      // A new revision (query or condition changed): the old one's open group goes out now, as it stands,
+      // so that the events it holds are not lost with it. (A disabled or deleted alert's is dropped.)
+      if (run?.group !== undefined) await this.close(run, run.group.end)
       let expr: Expr
       try {
         expr = parseQuery(def.query)
@@ -287,7 +292,8 @@ export class EachEvaluator {
   private restore (run: Run): void {
     run.group = undefined
     const p = this.opts.outbox.position(run.def.id)
-    if (p !== undefined && p.revision === run.def.revision && p.point.journal === this.opts.journalKey) {
+    // The outbox is this journal's own (it moves with it, as when worker 1 adopts a single process's journal).
+    if (p !== undefined && p.revision === run.def.revision) {
       run.next = { segment: p.point.segment, offset: p.point.offset }
       run.stored = run.next
       return
@@ -336,7 +342,7 @@ export class EachEvaluator {
   private async pump (): Promise<void> {
     for (;;) {
       if (this.stopped) return
-      this.applyDefs()
+      await this.applyDefs()
       // Taken before the end is: every event committed after it has received_at >= settled.
       const settled = this.opts.journal.settledThrough()
       const end = this.opts.journal.end
@@ -404,7 +410,7 @@ export class EachEvaluator {
 
   /** Closes `run`'s group: one synced outbox record holds the notification and moves the position to `next`. */
   private async close (run: Run, next: JournalPosition): Promise<void> {
-    const n = groupNotification(run.def, this.opts.journalKey, this.opts.publicUrl, run.group!)
+    const n = groupNotification(run.def, { key: this.opts.journalKey, id: this.opts.journalId ?? this.opts.journalKey }, this.opts.publicUrl, run.group!)
     await this.opts.outbox.add(n, this.alertPosition(run, next))
     run.group = undefined
     run.stored = next

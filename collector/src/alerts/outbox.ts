@@ -10,7 +10,8 @@
 // positions is written beside it, synced, renamed into place, then the old one is deleted. Opening takes
 // the newest whole file (a crash mid-compaction leaves the old one, or both, never neither) and ignores a
 // torn last line (a SIGKILL mid-write: that add never resolved).
-import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises'
+import { randomUUID } from 'node:crypto'
+import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AlertPosition, Delivery, Notification, Outbox, OutboxEntry } from './model'
 
@@ -18,6 +19,10 @@ export const OUTBOX_DIR = 'alerts-outbox'
 const NAME = /^outbox-(\d{10})\.ndjson$/
 const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024
 const READ_CHUNK = 1024 * 1024
+/** Done ids a compaction keeps (about 30 bytes each on disk and in memory). */
+const KEEP_DONE = 10_000
+/** This journal's identity (made once, moved with the journal): part of every notification id made from it. */
+const JOURNAL_ID_FILE = 'journal-id'
 const NL = 10
 
 type OutboxRecord =
@@ -25,6 +30,8 @@ type OutboxRecord =
   | { t: 'p', p: AlertPosition }
   | { t: 'u', id: string, d: Delivery[], r: boolean }
   | { t: 's', failed: number }
+  /** A notification done before the last compaction (its id only). */
+  | { t: 'x', id: string }
 
 /** Where one open notification's record (and its latest update, if any) lie in the current file. */
 interface Slot {
@@ -69,6 +76,27 @@ export class FileOutbox implements Outbox {
   }
 
   /** Opens (or creates) the outbox under `logDir`. */
+  /**
+   * The identity of the journal in `logDir`: a random id kept in its outbox directory. Two collectors (or
+   * workers of two hosts) whose segments have the same names and offsets still make different ids.
+   */
+  static async journalId (logDir: string): Promise<string> {
+    const dir = join(logDir, OUTBOX_DIR)
+    await mkdir(dir, { recursive: true })
+    const file = join(dir, JOURNAL_ID_FILE)
+    try {
+      const id = (await readFile(file, 'utf8')).trim()
+      if (/^[0-9a-f-]{36}$/.test(id)) return id
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+    const id = randomUUID()
+    await writeFile(`${file}.tmp`, id + '\n')
+    await rename(`${file}.tmp`, file)
+    await syncDir(dir)
+    return id
+  }
+
   static async open (logDir: string, opts: OutboxOptions = {}): Promise<FileOutbox> {
     const box = new FileOutbox(join(logDir, OUTBOX_DIR), opts)
     await box.load()
@@ -135,6 +163,9 @@ export class FileOutbox implements Outbox {
       }
       case 's':
         this.failedCount = rec.failed
+        break
+      case 'x':
+        this.done.add(rec.id)
         break
     }
   }
@@ -266,6 +297,9 @@ export class FileOutbox implements Outbox {
     try {
       await put({ t: 's', failed: this.failedCount })
       for (const p of this.positionsById.values()) await put({ t: 'p', p })
+      // The newest done ids stay known, so a notification made again (a count alert whose state could not be
+      // saved after its add) is still taken once after a compaction.
+      for (const id of [...this.done].slice(-KEEP_DONE)) await put({ t: 'x', id })
       for (const id of this.slots.keys()) {
         const entry = (await this.readEntry(id))!
         const where = await put({ t: 'n', n: entry.notification, r: entry.recorded })
@@ -286,7 +320,9 @@ export class FileOutbox implements Outbox {
     this.compactedSize = size
     this.slots.clear()
     for (const [id, s] of slots) this.slots.set(id, s)
+    const kept = [...this.done].slice(-KEEP_DONE)
     this.done.clear()
+    for (const id of kept) this.done.add(id)
   }
 
   /** Waits for what was written, then closes the file. */

@@ -81,6 +81,7 @@ export class AlertService {
       journal: deps.journal,
       dir: config.logDir,
       journalKey: deps.workerId === undefined ? '' : String(deps.workerId),
+      journalId: await FileOutbox.journalId(config.logDir),
       outbox,
       // Read when a notification is made: the port is known only once the collector listens (PORT=0).
       get publicUrl () { return self.base },

@@ -9,6 +9,7 @@
 import type { Dirent } from 'node:fs'
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { OUTBOX_DIR } from '../alerts/outbox'
 import { KEY_LOG_DIR } from '../idempotency/key-log'
 import type { ServiceLogger } from '../logger'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
@@ -81,8 +82,8 @@ export async function adoptSingleProcessJournal (logDir: string, log: Pick<Servi
     return
   }
   await mkdir(staging, { recursive: true })
-  // The Idempotency-Keys go with the journal they describe (positions in it, ids in it).
-  const keyLog = listed.some(e => e.isDirectory() && e.name === KEY_LOG_DIR) ? [KEY_LOG_DIR] : []
+  // The Idempotency-Keys and the alert outbox go with the journal they describe (positions in it, ids from it).
+  const keyLog = listed.filter(e => e.isDirectory() && (e.name === KEY_LOG_DIR || e.name === OUTBOX_DIR)).map(e => e.name)
   for (const f of [...files, ...keyLog]) await rename(join(logDir, f), join(staging, f))
   if (targetExists) await rmdir(target)
   await rename(staging, target)

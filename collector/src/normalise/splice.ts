@@ -13,7 +13,8 @@ import { lineHead } from '../journal/line-head'
 const HEAD = /^\{"level":"([A-Za-z]{1,16})","timestamp":(\d{1,16}|"[^"\\]{1,64}"),/
 // Inside a JSON string every '"' is escaped, so a match is a key, or the end of a key holding an escaped
 // quote (`x"level`); either way the event is then serialised instead, which writes the same line.
-const OWN_KEYS = /"(?:level|timestamp|_id|received_at)":/
+// JSON allows whitespace before the colon: `"level" :` is a key too.
+const OWN_KEYS = /"(?:level|timestamp|_id|received_at)"[ \t\r\n]*:/
 
 export interface Canonical {
   level: string

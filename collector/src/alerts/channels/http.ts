@@ -46,12 +46,23 @@ async function readCapped (body: ReadableStream<Uint8Array> | null): Promise<str
   return clipBytes(Buffer.concat(chunks).toString('utf8'))
 }
 
-/** What went wrong, without the URL: undici puts the reason in `cause` ("connect ECONNREFUSED 127.0.0.1:9"). */
-function describe (err: unknown, timeoutMs: number): string {
+/**
+ * What went wrong, without the URL: undici puts the reason in `cause` ("connect ECONNREFUSED 127.0.0.1:9");
+ * a message that names the URL anyway (fetch's own TypeErrors do) has it replaced by its origin.
+ */
+function describe (err: unknown, timeoutMs: number, url: string): string {
   if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs} ms`
   const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err
   const message = cause instanceof Error ? cause.message : String(cause)
-  return clipBytes(message)
+  return clipBytes(message.split(url).join(safeOrigin(url)))
+}
+
+function safeOrigin (url: string): string {
+  try {
+    return `${new URL(url).origin}/…`
+  } catch {
+    return '(the URL)'
+  }
 }
 
 /** POSTs `body` to `url`; never throws. */
@@ -67,7 +78,7 @@ export async function postJson (url: string, body: Buffer, headers: Record<strin
       signal
     })
   } catch (err) {
-    return { ok: false, error: describe(err, timeoutMs) }
+    return { ok: false, error: describe(err, timeoutMs, url) }
   }
   const status = response.status
   if (status >= 200 && status < 300) {
@@ -78,7 +89,7 @@ export async function postJson (url: string, body: Buffer, headers: Record<strin
   try {
     answer = await readCapped(response.body)
   } catch (err) {
-    answer = `(answer not read: ${describe(err, timeoutMs)})`
+    answer = `(answer not read: ${describe(err, timeoutMs, url)})`
   }
   const result: SendResult = { ok: false, status, error: clipBytes(`HTTP ${status}${answer === '' ? '' : `: ${answer}`}`) }
   if (status >= 300 && status < 400) result.error = clipBytes(`HTTP ${status}: a redirect is not followed${answer === '' ? '' : `: ${answer}`}`)
