@@ -369,4 +369,5 @@ t.test('a position in a segment retention deleted moves to the next one', async 
   const got = await notifications(run.outbox)
   t.same(got.map(n => n.count), [1, 1], 'the first notification, then the event in the segment still there')
   t.equal(got[1]!.range.from, new Date(T0 + 30).toISOString())
+  t.equal(run.ev.stats().skipped_segments, 1, 'the segment deleted before it was read to its end is counted')
 })

@@ -84,6 +84,20 @@ t.test('add, update and reopen: positions, idempotent adds, entries leave when f
   await again.close()
 })
 
+t.test('open(skip) passes over the recorded notifications of a skipped alert, and still yields unrecorded ones', async t => {
+  const box = await FileOutbox.open(logDir(t))
+  for (const id of ['n1', 'n2', 'n3']) await box.add(notification(id))
+  await box.update('n1', [delivery('retrying', 0), delivery('pending', 1)], true)
+  await box.update('n2', [delivery('pending', 0), delivery('pending', 1)], true)
+  const seen: string[] = []
+  for await (const e of box.open(alertId => alertId === 'a')) seen.push(e.notification.id)
+  t.same(seen, ['n3'], 'n1 and n2 are recorded and their alert is skipped; n3 is not recorded yet')
+  t.same(await ids(box), ['n1', 'n2', 'n3'], 'without skip: all')
+  await box.close()
+  const again = await FileOutbox.open(logDir(t))
+  t.same(await ids(again), [], 'another directory: nothing')
+})
+
 t.test('each journal has its own identity, kept across opens', async t => {
   const a = logDir(t)
   const b = logDir(t)

@@ -165,7 +165,10 @@ export class Deliverer {
     const lanes = new Set<string>()
     let next = Infinity
     let recordable = now >= this.#storeRetryAt
-    for await (const entry of this.#o.outbox.open()) {
+    // Alerts whose every lane is taken in this walk: their later notifications wait, unread (a backlog of
+    // one lane costs one read per walk, not one per notification).
+    const full = new Set<string>()
+    for await (const entry of this.#o.outbox.open(alertId => full.has(alertId))) {
       if (this.#stopping) break
       const id = entry.notification.id
       const known = this.#working.get(id) ?? this.#retired.get(id)
@@ -207,6 +210,7 @@ export class Deliverer {
         // At capacity: a send that settles wakes a new walk, which starts this one.
         if (this.#inFlight.size < this.#o.concurrency) this.#startSend(n, recorded, d)
       }
+      if (n.deliveries.every(d => lanes.has(`${n.alert_id}\0${d.channel}`))) full.add(n.alert_id)
     }
     if (Number.isFinite(next)) this.#schedule(next)
   }

@@ -99,6 +99,8 @@ export interface EachEvaluatorStats {
   evaluation_ms: number
   /** Pauses taken to leave a busy thread to ingest while reading a backlog. */
   yields: number
+  /** Segments deleted (by retention) before the alerts had read them to their end. */
+  skipped_segments: number
 }
 
 export function comparePositions (a: JournalPosition, b: JournalPosition): number {
@@ -119,7 +121,7 @@ export class EachEvaluator {
   private started = false
   private stopped = false
   private bytesRead = 0
-  private readonly counts = { lines: 0, parsed: 0, notifications: 0, evaluationMs: 0, yields: 0 }
+  private readonly counts = { lines: 0, parsed: 0, notifications: 0, evaluationMs: 0, yields: 0, skippedSegments: 0 }
   private readonly onCommitted = (): void => this.schedule(COALESCE_MS)
   /** Candidate alerts of the line being looked at (reused: no allocation per line). */
   private readonly candidates: Run[] = []
@@ -179,7 +181,8 @@ export class EachEvaluator {
       parsed: this.counts.parsed,
       notifications: this.counts.notifications,
       evaluation_ms: Math.round(this.counts.evaluationMs),
-      yields: this.counts.yields
+      yields: this.counts.yields,
+      skipped_segments: this.counts.skippedSegments
     }
   }
 
@@ -429,9 +432,14 @@ export class EachEvaluator {
     for (;;) {
       const segments = this.opts.journal.segments
       if (!segments.includes(pos.segment)) {
-        // Deleted by retention (or not yet named): its position moves to the next segment.
+        // Deleted by retention before the alerts read all of it (a collector stopped for longer than
+        // DELETE_LOGS_OLDER_THAN): its position moves to the next segment, and that is said and counted.
         const following = segments.find(s => s > pos.segment)
         if (following === undefined) return undefined
+        if (pos.segment !== '' && following !== pos.segment) {
+          this.counts.skippedSegments++
+          this.opts.log.warn({ segment: pos.segment, offset: pos.offset }, 'a journal segment was deleted before the alerts read it to its end; its unread events are not notified')
+        }
         pos = { segment: following, offset: 0 }
       }
       const isOpen = pos.segment === end.segment

@@ -209,8 +209,12 @@ export interface AlertPosition {
 export interface Outbox {
   /** Stores `n` (and, for an `each` alert, its new position) in one record, synced; resolves once on disk. Adding an id already there does nothing. */
   add (n: Notification, advance?: AlertPosition): Promise<void>
-  /** Entries with a delivery not yet final (delivered or failed) or not yet recorded in the history, oldest first. */
-  open (): AsyncGenerator<OutboxEntry>
+  /**
+   * Entries with a delivery not yet final (delivered or failed) or not yet recorded in the history, oldest
+   * first; those of an alert `skip` names, once recorded, are passed over unread (a deliverer whose lanes
+   * for it are taken).
+   */
+  open (skip?: (alertId: string) => boolean): AsyncGenerator<OutboxEntry>
   /** Stores the deliveries as they are now and whether the history has them (not synced: a crash at worst repeats one delivery). */
   update (id: string, deliveries: Delivery[], recorded: boolean): Promise<void>
   /** Called after each add. */

@@ -40,6 +40,9 @@ interface Slot {
   update: { at: number, length: number } | undefined
   /** A delivery not yet delivered or failed. */
   pending: boolean
+  /** Its alert: open(skip) passes over a notification without reading it (once the history has it). */
+  alertId: string
+  recorded?: boolean
 }
 
 export interface OutboxOptions {
@@ -151,7 +154,7 @@ export class FileOutbox implements Outbox {
     switch (rec.t) {
       case 'n':
         if (rec.p !== undefined) this.positionsById.set(rec.p.alert_id, rec.p)
-        this.track(rec.n.id, { at, length, update: undefined, pending: true }, rec.n.deliveries, rec.r === true)
+        this.track(rec.n.id, { at, length, update: undefined, pending: true, alertId: rec.n.alert_id }, rec.n.deliveries, rec.r === true)
         break
       case 'p':
         this.positionsById.set(rec.p.alert_id, rec.p)
@@ -173,6 +176,7 @@ export class FileOutbox implements Outbox {
   /** Keeps `slot` for `id` while it is open; counts it done (and failed, when one delivery failed) once not. */
   private track (id: string, slot: Slot, deliveries: Delivery[], recorded: boolean): void {
     slot.pending = !deliveries.every(isFinal)
+    slot.recorded = recorded
     if (slot.pending || !recorded) {
       this.slots.set(id, slot)
       return
@@ -210,7 +214,7 @@ export class FileOutbox implements Outbox {
       const rec: OutboxRecord = advance === undefined ? { t: 'n', n } : { t: 'n', n, p: advance }
       const { at, length } = await this.write(rec, true)
       if (advance !== undefined) this.positionsById.set(advance.alert_id, advance)
-      this.track(n.id, { at, length, update: undefined, pending: true }, n.deliveries, false)
+      this.track(n.id, { at, length, update: undefined, pending: true, alertId: n.alert_id }, n.deliveries, false)
       await this.maybeCompact()
     })
     for (const l of this.listeners) l()
@@ -240,8 +244,10 @@ export class FileOutbox implements Outbox {
     })
   }
 
-  async * open (): AsyncGenerator<OutboxEntry> {
-    for (const id of [...this.slots.keys()]) {
+  async * open (skip?: (alertId: string) => boolean): AsyncGenerator<OutboxEntry> {
+    for (const [id, slot] of [...this.slots]) {
+      // A deliverer walking a backlog skips the alerts whose lanes are all taken: not read, not parsed.
+      if (slot.recorded === true && skip?.(slot.alertId) === true) continue
       const entry = await this.serial(async () => await this.readEntry(id))
       if (entry !== undefined) yield entry
     }
@@ -303,7 +309,7 @@ export class FileOutbox implements Outbox {
       for (const id of this.slots.keys()) {
         const entry = (await this.readEntry(id))!
         const where = await put({ t: 'n', n: entry.notification, r: entry.recorded })
-        slots.set(id, { ...where, update: undefined, pending: this.slots.get(id)!.pending })
+        slots.set(id, { ...where, update: undefined, pending: this.slots.get(id)!.pending, alertId: entry.notification.alert_id, recorded: entry.recorded })
       }
       await out.datasync()
     } finally {

@@ -34,6 +34,8 @@ export interface AlertsStatus {
   firing: number
   outbox: { pending: number, failed: number, notifications: number, bytes: number }
   notifications: number
+  /** Journal segments deleted by retention before the alerts had read them to their end (their rest is not notified). */
+  skipped_segments: number
   definitions_error: string | null
 }
 
@@ -159,6 +161,7 @@ export class AlertService {
       firing: (each?.open_groups ?? 0) + (count?.firing ?? 0),
       outbox,
       notifications: (each?.notifications ?? 0) + (count?.notifications ?? 0),
+      skipped_segments: each?.skipped_segments ?? 0,
       definitions_error: this.definitionsError ?? null
     }
   }

@@ -96,6 +96,7 @@ function clusterAlerts (list: LocalStatus[], own: NonNullable<LocalStatus['alert
     firing: sum(list, s => s.alerts?.firing ?? 0),
     outbox: { pending: outbox(o => o.pending), failed: outbox(o => o.failed), notifications: outbox(o => o.notifications), bytes: outbox(o => o.bytes) },
     notifications: sum(list, s => s.alerts?.notifications ?? 0),
+    skipped_segments: sum(list, s => s.alerts?.skipped_segments ?? 0),
     definitions_error: list.find(s => s.alerts?.definitions_error != null)?.alerts?.definitions_error ?? null
   }
 }
