@@ -62,9 +62,11 @@ export class AppQuota {
     for (const d of over.over) {
       const label = this.label(d.app)
       this.#requests.set(label, (this.#requests.get(label) ?? 0) + 1)
-      this.#events.set(label, (this.#events.get(label) ?? 0) + (d === over.over[0] ? total : 0))
     }
+    // The request's events are counted once, under the first app over its quota.
     const first = over.over[0]!
+    const label = this.label(first.app)
+    this.#events.set(label, (this.#events.get(label) ?? 0) + total)
     return { refused: { app: first.app, quota: first.quota, others: over.over.length - 1, retryAfterSeconds: Math.max(1, Math.ceil(over.waitMs / 1000)) } }
   }
 
