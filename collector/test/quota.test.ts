@@ -2,9 +2,10 @@
 // ingest routes refusing a request whole with 429 — time moved by hand, never waited for.
 import t from 'tap'
 import { build, ConfigError, loadConfig } from '@maap-event-logger/collector'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { serviceStatus } from '../src/cluster/status'
 import { AppTally } from '../src/quota/app-tally'
 import { QuotaBuckets } from '../src/quota/buckets'
 import { AppQuota } from '../src/quota/quota'
@@ -101,6 +102,9 @@ t.test('tally: runs of one app, several apps, and app names read from journal li
   lines.addLines(Buffer.from(line('svc') + line('svc') + line('q"uo\\te') + line('svc') + line('ü')))
   t.same(new Map(lines.entries()), new Map([['svc', 3], ['q"uo\\te', 1], ['ü', 1]]))
   t.same(new AppTally().entries(), [])
+  const odd = new AppTally()
+  odd.addLines(Buffer.from('{"message":"no app"}\n{"app_name":"cut off'))
+  t.same(odd.entries(), [['cut off', 1]], 'a line without an app counts nothing; a string cut off ends with the lines')
 })
 
 t.test('status of a quota: the rules, apps tracked, refusals under the apps named and other', async t => {
@@ -225,4 +229,40 @@ t.test('without APP_QUOTAS nothing is counted and /status.quotas is null', async
   const { app } = await quotaApp(t, {})
   t.equal((await postLogs(app, events('any', 2000))).statusCode, 200)
   t.equal((await status(app)).quotas, null)
+})
+
+t.test('WORKER_COUNT > 1: /status.quotas sums each worker\'s own refusals and apps tracked', async t => {
+  type Local = Parameters<typeof serviceStatus>[1]
+  const perMinute = { '*': 10, a: 5 }
+  const worker = (id: number, quotas: unknown): Local => ({
+    status: 'operational', mongodb_status: 'not_configured', buffer_size: 0, time_since_last_flush: 0, version: '1', timestamp: '',
+    accepted_total: 0, rejected_total: 0, flushed_total: 0, duplicates_on_replay: 0, dead_lettered: 0, dead_letter_file: null,
+    journal: { dir: '', segment: '', segments: 0, write_errors: 0, last_error: null, fsync: 'always' }, retention: null, idempotency: null,
+    alerts: null, last_error: null, uptime_seconds: 0, process: { pid: id, worker_id: id }, auth: { ingest: 'off', admin: 'off', key_reloads: 0 }, tls: false,
+    quotas
+  } as unknown as Local)
+  const w1 = worker(1, { per_minute: perMinute, apps_tracked: 2, refused_requests: { a: 1 }, refused_events: { a: 7 } })
+  const w2 = worker(2, { per_minute: perMinute, apps_tracked: 3, refused_requests: { a: 2, other: 1 }, refused_events: { a: 3, other: 4 } })
+  const s = serviceStatus([{ worker_id: 1, ok: true, value: w1 }, { worker_id: 2, ok: true, value: w2 }], w1, '/logs')
+  t.same(s.quotas, { per_minute: perMinute, apps_tracked: 5, refused_requests: { a: 3, other: 1 }, refused_events: { a: 10, other: 4 } })
+  const off = worker(1, null)
+  t.equal(serviceStatus([{ worker_id: 1, ok: true, value: off }], off, '/logs').quotas, null)
+})
+
+t.test('events the journal refuses (503) give their quota back', async t => {
+  // Tiny segments: every write opens a new file, so a LOG_DIR replaced by a plain file fails the next one.
+  const logDir = mkdtempSync(join(tmpdir(), 'maap-quota-'))
+  const app = await build(loadConfig({ LOG_DIR: logDir, APP_QUOTAS: 'q=2', JOURNAL_SEGMENT_BYTES: '1024' }), false, { now: () => 0 })
+  t.teardown(() => app.close())
+  const send = (): ReturnType<typeof app.inject> =>
+    app.inject({ method: 'POST', url: '/log', payload: { message: 'x'.repeat(1100), app_name: 'q' } })
+  t.equal((await send()).statusCode, 201)
+  renameSync(logDir, logDir + '.away')
+  writeFileSync(logDir, 'not a directory')
+  const failed = await send()
+  t.equal(failed.json().code, 'MAAP_JOURNAL_UNAVAILABLE')
+  rmSync(logDir)
+  renameSync(logDir + '.away', logDir)
+  t.equal((await send()).statusCode, 201, 'the failed write took nothing: the second event of the quota fits')
+  t.equal((await send()).statusCode, 429)
 })
