@@ -45,8 +45,14 @@ function answerError (err: Error & { statusCode?: number, code?: string, positio
   return reply.code(status).send({ statusCode: status, code, error: STATUS_CODES[status] ?? 'Error', message, ...position })
 }
 
-export async function build (config: Readonly<CollectorConfig>, logger: FastifyServerOptions['logger'] = false):
-Promise<FastifyInstance> {
+/** What tests may give build() besides the configuration. */
+export interface BuildOptions {
+  /** The clock APP_QUOTAS are measured by (default Date.now). */
+  now?: () => number
+}
+
+export async function build (config: Readonly<CollectorConfig>, logger: FastifyServerOptions['logger'] = false,
+  options: BuildOptions = {}): Promise<FastifyInstance> {
   const https = config.tlsCertFile === undefined || config.tlsKeyFile === undefined
     ? undefined
     : { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
@@ -71,7 +77,7 @@ Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody)
   installNotFound(app)
 
-  const service = new CollectorService(config, app.log)
+  const service = new CollectorService(config, app.log, options)
   app.decorate('collector', service)
   await service.start()
   const metrics = new CollectorMetrics(service, { tailClients: () => service.tails.size })

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { ConfigError } from './errors'
+import { parseAppQuotas, type AppQuotaRules } from './quota/rules'
 import { parseAdminKey, parseIngestKeys, startupKeys, type ApiKey, type KeyParser } from './keys'
 
 export { ConfigError }
@@ -64,6 +65,8 @@ export interface CollectorConfig {
   maxEventLoopDelayMs: number
   /** Requests per minute per API key (or per client address without keys); 0 = no limit. */
   rateLimitPerMinute: number
+  /** APP_QUOTAS: events per minute per app_name; undefined: no quotas. */
+  appQuotas: AppQuotaRules | undefined
   /** Seconds an Idempotency-Key is remembered after its batch was answered. */
   idempotencyWindowSeconds: number
   /** Keys remembered at most (the oldest are forgotten first); 0 = none are remembered. */
@@ -231,6 +234,7 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   maxHeapUsedBytes: setting('MAX_HEAP_USED_BYTES', 512 * 1024 * 1024, 'heap used past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
   maxEventLoopDelayMs: setting('MAX_EVENT_LOOP_DELAY', 2000, 'event-loop delay in ms past which ingest answers 503 + `Retry-After` (0 = no check)', number({ min: 0 })),
   rateLimitPerMinute: setting('RATE_LIMIT_PER_MINUTE', 0, 'requests per minute per authenticated API key (per client address when `API_KEYS` is not set); over it: 429 + `Retry-After`', number({ min: 0 }), 'off'),
+  appQuotas: setting('APP_QUOTAS', undefined, 'events per minute per `app_name`: comma-separated `app_name=N` entries and `*=N` for every app not named (`*=10000,payments=50000,debug-bot=100`); 0 = no quota for that app; a request that would take an app past its quota is refused whole with 429 + `Retry-After`; per process (per worker with `WORKER_COUNT` > 1)', (env: Env, variable: string) => parseAppQuotas(read(env, variable), variable), 'no quotas'),
   idempotencyWindowSeconds: setting('IDEMPOTENCY_WINDOW', 86400, 'seconds a batch\'s `Idempotency-Key` is remembered (in `LOG_DIR/idempotency-keys`, across restarts): a retry within it is answered as the first time and not stored again; covers a shipper retrying through a day-long outage or replaying its spool after a restart', number({ min: 1, integer: false })),
   idempotencyMaxKeys: setting('IDEMPOTENCY_MAX_KEYS', 1_000_000, 'keys remembered at most, about 100 bytes of memory each; past it the oldest are forgotten early (counted in `/status.idempotency.evicted`); 0 = remember none (keyed events still get ids derived from their key)', number({ min: 0 })),
   publicUrl: setting('PUBLIC_URL', undefined, 'the address people reach the page at (`https://logs.example.com`); alert links start with it', httpUrl, '`http://HOST:PORT`'),

@@ -34,6 +34,7 @@ export const ERROR_CODES = Object.freeze({
   MAAP_PRECONDITION_FAILED: 'a file of the web page asked for with an If-Match or If-Unmodified-Since it does not meet',
   MAAP_RANGE_NOT_SATISFIABLE: 'a file of the web page asked for with a Range outside it',
   MAAP_RATE_LIMITED: 'an ingest request past RATE_LIMIT_PER_MINUTE',
+  MAAP_QUOTA_EXCEEDED: 'POST /log, /logs or /v1/logs whose events would take an app past its APP_QUOTAS events a minute; nothing of the request was stored',
   MAAP_OVERLOADED: 'an ingest request while the process is past MAX_HEAP_USED_BYTES or MAX_EVENT_LOOP_DELAY',
   MAAP_BAD_ALERT: 'a saved search or alert body with a field that is missing, unknown or not valid (the message names it)',
   MAAP_UNKNOWN_ID: 'a saved search or alert id that does not exist (or was deleted)',
@@ -95,6 +96,8 @@ export const RangeNotSatisfiableError = define<[string, string]>('MAAP_RANGE_NOT
   'Range %s is outside the file %s', 416)
 export const RateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
   'past RATE_LIMIT_PER_MINUTE (%d requests a minute); retry in %s', 429)
+export const QuotaExceededError = define<[string, string, number, number]>('MAAP_QUOTA_EXCEEDED',
+  'app_name %s%s is past its quota of %d events a minute (APP_QUOTAS); nothing of the request was stored: retry in %d s', 429)
 export const OverloadedError = define<[string]>('MAAP_OVERLOADED', 'the collector is overloaded (%s); retry shortly', 503)
 export const BadAlertError = define<[string]>('MAAP_BAD_ALERT', '%s', 400)
 export const UnknownIdError = define<[string, string]>('MAAP_UNKNOWN_ID', 'no %s with id "%s"', 404)

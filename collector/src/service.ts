@@ -4,6 +4,7 @@ import { AlertService, type AlertsStatus } from './alerts/service'
 import type { CollectorConfig, FsyncPolicy } from './config'
 import { KeyStore } from './idempotency/key-store'
 import { KeyRing } from './keys'
+import { AppQuota, type QuotasStatus } from './quota/quota'
 import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
@@ -48,6 +49,8 @@ export interface ServiceStatus {
   retention: RetentionResult | null
   /** Idempotency-Keys remembered, repeats answered without storing, keys forgotten early; null when off. */
   idempotency: { keys: number, window_seconds: number, replayed: number, evicted: number, log_errors: number } | null
+  /** APP_QUOTAS in this process: the quotas, apps tracked, refusals by app; null when no quotas are set. */
+  quotas: QuotasStatus | null
   /** Alert definitions, alerts firing, this process's outbox (notifications waiting for delivery, failed). */
   alerts: AlertsStatus | null
   last_error: string | null
@@ -61,6 +64,8 @@ export class CollectorService {
   readonly keys: KeyRing
   /** The Idempotency-Keys of batches journaled here; undefined with IDEMPOTENCY_MAX_KEYS=0. */
   readonly batchKeys: KeyStore | undefined
+  /** Quotas per app (APP_QUOTAS); undefined when none are set. */
+  readonly quota: AppQuota | undefined
   /** This process's worker id under WORKER_COUNT > 1 (the primary sets MAAP_WORKER_ID); undefined in a single process. */
   readonly workerId: number | undefined = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
   private readonly reader: JournalReader
@@ -80,7 +85,8 @@ export class CollectorService {
   private journalErrors = 0
   private lastJournalError: string | undefined
 
-  constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger) {
+  /** `now`: the clock quotas are measured by (tests drive it). */
+  constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger, { now = Date.now }: { now?: () => number } = {}) {
     this.journal = new JournalWriter({
       dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes, maxQueueBytes: config.journalMaxQueueBytes
     })
@@ -88,6 +94,7 @@ export class CollectorService {
     this.checkpoint = new Checkpoint(config.logDir)
     this.deadLetter = new DeadLetter(config.logDir)
     this.keys = new KeyRing(config)
+    this.quota = config.appQuotas === undefined ? undefined : new AppQuota(config.appQuotas, now)
     this.batchKeys = config.idempotencyMaxKeys === 0
       ? undefined
       : new KeyStore(config.logDir, {
@@ -247,6 +254,7 @@ export class CollectorService {
       },
       retention: this.retention?.lastResult ?? null,
       idempotency: this.idempotencyStatus(),
+      quotas: this.quota?.status() ?? null,
       alerts: this.alerts?.status() ?? null,
       last_error: d?.lastError ?? this.lastJournalError ?? null,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)

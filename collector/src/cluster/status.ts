@@ -4,6 +4,7 @@
 import { join } from 'node:path'
 import type { WorkerReply } from './ipc'
 import type { JournalStatus, MongoStatus, ServiceStatus } from '../service'
+import type { QuotasStatus } from '../quota/quota'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
 
 /** A single process's (or one worker's) GET /status: the original's six keys, then the engine's, then ours. */
@@ -76,6 +77,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
           evicted: sum(list, s => s.idempotency?.evicted ?? 0),
           log_errors: sum(list, s => s.idempotency?.log_errors ?? 0)
         },
+    quotas: own.quotas == null ? null : clusterQuotas(list, own.quotas),
     alerts: own.alerts == null ? null : clusterAlerts(list, own.alerts),
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
@@ -98,5 +100,20 @@ function clusterAlerts (list: LocalStatus[], own: NonNullable<LocalStatus['alert
     notifications: sum(list, s => s.alerts?.notifications ?? 0),
     skipped_segments: sum(list, s => s.alerts?.skipped_segments ?? 0),
     definitions_error: list.find(s => s.alerts?.definitions_error != null)?.alerts?.definitions_error ?? null
+  }
+}
+
+/** Quotas are per worker: the same quotas, apps tracked and refusals summed over the workers. */
+function clusterQuotas (list: LocalStatus[], own: QuotasStatus): QuotasStatus {
+  const add = (read: (q: QuotasStatus) => Record<string, number>): Record<string, number> => {
+    const out = new Map<string, number>()
+    for (const s of list) for (const [app, n] of Object.entries(s.quotas == null ? {} : read(s.quotas))) out.set(app, (out.get(app) ?? 0) + n)
+    return Object.fromEntries(out)
+  }
+  return {
+    per_minute: own.per_minute,
+    apps_tracked: sum(list, s => s.quotas?.apps_tracked ?? 0),
+    refused_requests: add(q => q.refused_requests),
+    refused_events: add(q => q.refused_events)
   }
 }

@@ -72,6 +72,12 @@ export class CollectorMetrics {
     total('maap_idempotency_keys_evicted_total', 'Idempotency-Keys forgotten before IDEMPOTENCY_WINDOW ended, past IDEMPOTENCY_MAX_KEYS', () => service.batchKeys?.stats().evicted ?? 0)
     new Gauge({ name: 'maap_idempotency_keys', help: 'Idempotency-Keys remembered', registers, collect () { this.set(service.batchKeys?.stats().keys ?? 0) } })
 
+    // Quotas per app (APP_QUOTAS): labels are the apps named there and `other`, never a client's own app_name.
+    new Counter({
+      name: 'maap_quota_refusals_total', help: 'Ingest requests refused because an app was past its APP_QUOTAS quota, by app (the apps named, and other)', labelNames: ['app'], registers,
+      collect () { this.reset(); for (const [app, n] of service.quota?.refusals ?? []) this.inc({ app }, n) }
+    })
+
     // Alerts: read from the alert service when a scrape comes (it exists once the service has started).
     const alerts = (): ReturnType<CollectorService['alerts']['metrics']> | undefined => service.alerts?.metrics()
     new Counter({

@@ -20,6 +20,8 @@ import type { RouteCounts } from '../metrics/ingest-counts'
 import type { CollectorMetrics } from '../metrics/metrics'
 import type { CollectorService } from '../service'
 import { applyMapping, shipperMapping, type ShipperMapping } from '../shippers/mapping'
+import { AppTally } from '../quota/app-tally'
+import { withinQuota } from './app-quota'
 import { appendToJournal, eventLimits, ingestContext } from './journal-append'
 import { ANSWERED, KeyedBatch, replayed, sendAnswer } from './keyed-batch'
 
@@ -66,16 +68,19 @@ interface Accepted {
  * objects die young instead of all staying alive until the last line is read. `idOf` gives each event
  * its _id by its index in the batch (a keyed batch); else each gets a new one.
  */
-function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping, idOf?: IdOf): Accepted {
+function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping, idOf?: IdOf,
+  tally?: AppTally): Accepted {
   const out: Accepted = { lines: '', count: 0, last: -1 }
   const take = (element: unknown, index: number, text?: string): void => {
     const id = idOf?.(index)
     // A mapped record no longer matches its text, so it is serialised rather than spliced.
-    const result = mapping === undefined ? normaliseEvent(element, ctx, text, id) : normaliseEvent(applyMapping(element, mapping), ctx, undefined, id)
+    const event = mapping === undefined ? element : applyMapping(element, mapping)
+    const result = normaliseEvent(event, ctx, mapping === undefined ? text : undefined, id)
     if (result.ok) {
       out.lines += result.line + '\n'
       out.count++
       out.last = index
+      tally?.add(appOf(event, ctx))
     } else {
       rejected.push({ index, error: result.error })
     }
@@ -105,11 +110,17 @@ function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Re
   return out
 }
 
+/** The app_name of an event normaliseEvent accepted: the key's, else its own (a string, or it was refused). */
+function appOf (event: unknown, ctx: IngestContext): string {
+  return ctx.appName ?? (event as { app_name: string }).app_name
+}
+
 export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
   const { service, metrics } = opts
   const limits = eventLimits(service.config)
   const context = (appName: string | undefined) => ingestContext(limits, appName)
   const batchKeys = service.batchKeys
+  const quota = service.quota
 
   async function journal (lines: string, events: number, counts: RouteCounts, record?: KeyRecord): Promise<void> {
     const started = performance.now()
@@ -154,7 +165,10 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       const answer = { status: 201, body: { status: 'success', message: 'Log recorded', timestamp: ctx.receivedAt } }
       const record = keyed?.record(1, answer)
       if (keyed?.foundJournaled(0, record) === true) return await sendAnswer(replayed(reply), answer)
-      await journal(result.line + '\n', 1, logCounts, record)
+      const tally = quota === undefined ? undefined : new AppTally()
+      tally?.add(appOf(request.body, ctx))
+      await withinQuota(quota, tally, reply, () => logCounts.countRejected('quota_exceeded', 1),
+        async () => await journal(result.line + '\n', 1, logCounts, record))
       return await sendAnswer(reply, answer)
     } finally {
       keyed?.release()
@@ -174,7 +188,8 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       const rejected: Rejection[] = []
       const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
       const ctx = context(request.keyAppName)
-      const { lines, count: accepted, last } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt))
+      const tally = quota === undefined ? undefined : new AppTally()
+      const { lines, count: accepted, last } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt), tally)
       logsCounts.countBody(request.headers['content-length'])
       if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
       logsCounts.countReceived(accepted + rejected.length)
@@ -184,8 +199,10 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       const answer = batchAnswer(accepted, rejected)
       const record = keyed?.record(accepted + rejected.length, answer)
       if (keyed?.foundJournaled(last, record) === true) return await sendAnswer(replayed(reply), answer)
-      if (accepted > 0) await journal(lines, accepted, logsCounts, record)
-      else keyed?.rememberUnjournaled(record)
+      if (accepted > 0) {
+        await withinQuota(quota, tally, reply, () => logsCounts.countRejected('quota_exceeded', accepted),
+          async () => await journal(lines, accepted, logsCounts, record))
+      } else keyed?.rememberUnjournaled(record)
       return await sendAnswer(reply, answer)
     } finally {
       keyed?.release()

@@ -2,6 +2,7 @@
 //
 //   body ─► journal lines (otlp/journal-lines.ts) ─► journal (service.journal.append, as POST /logs)
 //        ─► 200 ExportLogsServiceResponse
+//   (between the two: APP_QUOTAS, routes/app-quota.ts — a request past an app's quota is a 429, nothing stored)
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted in partialSuccess and
 // their neighbours kept. Errors answer a google.rpc.Status in the request's encoding, with the message of
@@ -15,6 +16,8 @@ import { LinesTooLargeError, requestLines, type RequestLines } from '../otlp/jou
 import { OtlpDecodeError } from '../otlp/model'
 import { exportResponse, statusBody } from '../otlp/response'
 import type { CollectorService } from '../service'
+import { AppTally } from '../quota/app-tally'
+import { withinQuota } from './app-quota'
 import { appendToJournal, eventLimits, ingestContext } from './journal-append'
 
 const PROTOBUF = 'application/x-protobuf'
@@ -29,6 +32,7 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
   const { service, metrics } = opts
   const counts = metrics.ingest.route('/v1/logs')
   const limits = eventLimits(service.config)
+  const quota = service.quota
   // A request's lines may come to what the journal's queue holds at most.
   const linesOptions = { maxDepth: service.config.maxEventDepth, maxBytes: service.config.journalMaxQueueBytes }
 
@@ -70,7 +74,11 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
     counts.countReceived(accepted + rejected)
     counts.countRejected('invalid_event', rejected)
     if (accepted > 0) {
-      await appendToJournal(service, lines, accepted, reason => counts.countRejected(reason, accepted))
+      const tally = quota === undefined ? undefined : new AppTally()
+      if (request.keyAppName !== undefined) tally?.add(request.keyAppName, accepted)
+      else tally?.addLines(lines)
+      await withinQuota(quota, tally, reply, () => counts.countRejected('quota_exceeded', accepted),
+        async () => await appendToJournal(service, lines, accepted, reason => counts.countRejected(reason, accepted)))
       counts.countAccepted(accepted)
     }
     const message = rejected === 0 ? '' : `${rejected} log record(s) refused; the first: ${firstError}`
