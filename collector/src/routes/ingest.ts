@@ -108,7 +108,7 @@ function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Re
 export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
   const { service, metrics } = opts
   const limits = eventLimits(service.config)
-  const context = (appName: string | undefined) => ingestContext(limits, appName)
+  const context = (appName: string | undefined) => ingestContext(limits, appName, service.redactor)
   const batchKeys = service.batchKeys
 
   async function journal (lines: string, events: number, counts: RouteCounts, record?: KeyRecord): Promise<void> {
