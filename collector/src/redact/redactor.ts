@@ -42,6 +42,8 @@ export class Redactor {
   /** Whether the card detector is on: numbers are looked at too. */
   private readonly cardRule: number = -1
   private readonly match: Match = { start: 0, end: 0 }
+  /** Field names as sent, to the rule of the bare name they match (-1: none). */
+  private readonly seen = new Map<string, number>()
   private changed = false
 
   constructor (fields: readonly string[], patterns: readonly string[]) {
@@ -109,18 +111,22 @@ export class Redactor {
   }
 
   private object (obj: Record<string, unknown>, depth: number, paths: readonly Path[], top: boolean): void {
-    for (const key of Object.keys(obj)) {
+    // for…in, not Object.keys: no array per object. Parsed JSON and the mappings' records are plain
+    // objects, with nothing enumerable on their prototype.
+    for (const key in obj) {
       if (top && SKIPPED.has(key)) continue
-      const lower = key.toLowerCase()
-      let rule = this.names.get(lower) ?? -1
+      let rule = this.nameRule(key)
       // Paths that go on below this field; only built when some path matches up to here.
       let below: Path[] | undefined
-      for (let p = 0; p < paths.length && rule === -1; p++) {
-        const path = paths[p]!
-        const segment = path.segments[depth]!
-        if (segment !== '*' && segment !== lower) continue
-        if (path.segments.length === depth + 1) rule = path.rule
-        else (below ??= []).push(path)
+      if (paths.length > 0 && rule === -1) {
+        const lower = key.toLowerCase()
+        for (let p = 0; p < paths.length && rule === -1; p++) {
+          const path = paths[p]!
+          const segment = path.segments[depth]!
+          if (segment !== '*' && segment !== lower) continue
+          if (path.segments.length === depth + 1) rule = path.rule
+          else (below ??= []).push(path)
+        }
       }
       if (rule !== -1) {
         obj[key] = REDACTED
@@ -132,6 +138,21 @@ export class Redactor {
       const w = this.value(v, depth + 1, below ?? NO_PATHS)
       if (w !== v) obj[key] = w
     }
+  }
+
+  /**
+   * The rule of a bare name matching `key` without case, or -1. Field names repeat from event to event,
+   * so the answer is remembered by the name as sent: no lower-casing per field. Bounded: a client
+   * sending ever new names only costs a clear now and then.
+   */
+  private nameRule (key: string): number {
+    let rule = this.seen.get(key)
+    if (rule === undefined) {
+      rule = this.names.get(key.toLowerCase()) ?? -1
+      if (this.seen.size >= SEEN_MAX) this.seen.clear()
+      this.seen.set(key, rule)
+    }
+    return rule
   }
 
   private value (v: unknown, depth: number, paths: readonly Path[]): unknown {
@@ -161,6 +182,7 @@ export class Redactor {
 }
 
 const NO_PATHS: readonly Path[] = []
+const SEEN_MAX = 10_000
 
 /** The workers' redaction (WORKER_COUNT > 1): the same rules everywhere, their counts added up. */
 export function sumRedaction (list: ReadonlyArray<RedactionStatus | null | undefined>): RedactionStatus | null {
