@@ -84,11 +84,11 @@ export class Redactor {
       let out = ''
       let last = 0
       let n = 0
-      for (let from = 0; from <= s.length && detector.next(s, from, m); from = m.end) {
+      // Every match is at least one character long, so each turn moves on.
+      for (let from = 0; detector.next(s, from, m); from = m.end) {
         out += s.slice(last, m.start) + REDACTED
         last = m.end
         n++
-        if (m.end === m.start) break // no detector matches nothing; a guard all the same
       }
       if (n > 0) {
         s = out + s.slice(last)
