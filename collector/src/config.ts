@@ -7,6 +7,7 @@ import { isIP } from 'node:net'
 import { resolve } from 'node:path'
 import { ConfigError } from './errors'
 import { parseAppQuotas, type AppQuotaRules } from './quota/rules'
+import { parseRedactFields, parseRedactPatterns } from './redact/rules'
 import { parseAdminKey, parseIngestKeys, startupKeys, type ApiKey, type KeyParser } from './keys'
 
 export { ConfigError }
@@ -81,6 +82,10 @@ export interface CollectorConfig {
   alertDeliveryTimeoutSeconds: number
   /** Seconds one webhook, Slack or SMTP call may take. */
   alertSendTimeoutSeconds: number
+  /** REDACT_FIELDS: lower-cased names and dotted paths whose values are replaced at ingest. */
+  redactFields: readonly string[]
+  /** REDACT_PATTERNS: the built-in detectors on (redact/detectors.ts). */
+  redactPatterns: readonly string[]
 }
 
 type Env = Record<string, string | undefined>
@@ -241,7 +246,9 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   smtpUrl: setting('SMTP_URL', undefined, '`smtp://user:pass@host:587` or `smtps://…` for alert e-mails (never logged, never in `/status`); unset: alerts cannot have an e-mail channel', smtpUrl),
   alertEmailFrom: setting('ALERT_EMAIL_FROM', 'maap-alerts@localhost', '`From:` of alert e-mails', text),
   alertDeliveryTimeoutSeconds: setting('ALERT_DELIVERY_TIMEOUT', 86400, 'seconds a notification is retried (exponential backoff with jitter, honouring `Retry-After`) before its delivery is marked `failed`', number({ min: 1, integer: false })),
-  alertSendTimeoutSeconds: setting('ALERT_SEND_TIMEOUT', 10, 'seconds one webhook, Slack or SMTP call may take before it counts as failed and is retried', number({ min: 0.1, integer: false }))
+  alertSendTimeoutSeconds: setting('ALERT_SEND_TIMEOUT', 10, 'seconds one webhook, Slack or SMTP call may take before it counts as failed and is retried', number({ min: 0.1, integer: false })),
+  redactFields: setting('REDACT_FIELDS', undefined, 'comma-separated field names (`password`: at any depth) or dotted paths from the top (`*.token`; `*` is any one name), without case: their values become `[REDACTED]` before the journal, whatever their type', (env, variable) => parseRedactFields(read(env, variable), variable), 'none'),
+  redactPatterns: setting('REDACT_PATTERNS', undefined, 'comma-separated built-in detectors replaced by `[REDACTED]` inside every string value and `message` before the journal: `email`, `card` (13–19 digits, Luhn-checked), `bearer` (the token after "Bearer"), `jwt`', (env, variable) => parseRedactPatterns(read(env, variable), variable), 'none')
 })
 
 export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {

@@ -10,6 +10,7 @@ import { Checkpoint } from './journal/checkpoint'
 import { JournalReader } from './journal/reader'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
 import { JournalWriter, type JournalPosition } from './journal/writer'
+import { Redactor, type RedactionStatus } from './redact/redactor'
 import { RetentionScheduler, type RetentionResult } from './retention/scheduler'
 import { DeadLetter } from './sink/dead-letter'
 import { Drainer } from './sink/drainer'
@@ -53,6 +54,8 @@ export interface ServiceStatus {
   quotas: QuotasStatus | null
   /** Alert definitions, alerts firing, this process's outbox (notifications waiting for delivery, failed). */
   alerts: AlertsStatus | null
+  /** REDACT_FIELDS and REDACT_PATTERNS in force, and what each replaced; null when neither is set. */
+  redaction: RedactionStatus | null
   last_error: string | null
   uptime_seconds: number
 }
@@ -66,6 +69,8 @@ export class CollectorService {
   readonly batchKeys: KeyStore | undefined
   /** Quotas per app (APP_QUOTAS); undefined when none are set. */
   readonly quota: AppQuota | undefined
+  /** REDACT_FIELDS and REDACT_PATTERNS compiled once; undefined when neither is set (ingest skips it). */
+  readonly redactor: Redactor | undefined
   /** This process's worker id under WORKER_COUNT > 1 (the primary sets MAAP_WORKER_ID); undefined in a single process. */
   readonly workerId: number | undefined = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
   private readonly reader: JournalReader
@@ -95,6 +100,7 @@ export class CollectorService {
     this.deadLetter = new DeadLetter(config.logDir)
     this.keys = new KeyRing(config)
     this.quota = config.appQuotas === undefined ? undefined : new AppQuota(config.appQuotas, now)
+    this.redactor = Redactor.compile(config.redactFields, config.redactPatterns)
     this.batchKeys = config.idempotencyMaxKeys === 0
       ? undefined
       : new KeyStore(config.logDir, {
@@ -256,6 +262,7 @@ export class CollectorService {
       idempotency: this.idempotencyStatus(),
       quotas: this.quota?.status() ?? null,
       alerts: this.alerts?.status() ?? null,
+      redaction: this.redactor?.status() ?? null,
       last_error: d?.lastError ?? this.lastJournalError ?? null,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)
     }

@@ -3,6 +3,7 @@
 // worker's own status under `workers`, a worker that did not answer named with the reason.
 import { join } from 'node:path'
 import type { WorkerReply } from './ipc'
+import { sumRedaction } from '../redact/redactor'
 import type { JournalStatus, MongoStatus, ServiceStatus } from '../service'
 import type { QuotasStatus } from '../quota/quota'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
@@ -79,6 +80,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
         },
     quotas: own.quotas == null ? null : clusterQuotas(list, own.quotas),
     alerts: own.alerts == null ? null : clusterAlerts(list, own.alerts),
+    redaction: sumRedaction(list.map(s => s.redaction)),
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
     process: own.process,

@@ -96,6 +96,12 @@ export class CollectorMetrics {
     new Gauge({ name: 'maap_alerts_firing', help: 'Count alerts firing, and each alerts with a group open', registers, collect () { this.set(alerts()?.firing ?? 0) } })
     total('maap_alert_evaluation_seconds_total', 'Time spent evaluating each alerts over the journal', () => alerts()?.evaluationSeconds ?? 0)
 
+    // Redaction at ingest (REDACT_FIELDS, REDACT_PATTERNS): values and matches replaced, by rule.
+    new Counter({
+      name: 'maap_redactions_total', help: 'Values (REDACT_FIELDS) and matches (REDACT_PATTERNS) replaced by [REDACTED] at ingest, by rule (field:<name> or pattern:<detector>)', labelNames: ['rule'], registers,
+      collect () { this.reset(); for (const [rule, n] of service.redactor?.countsByRule() ?? []) this.inc({ rule }, n) }
+    })
+
     new Gauge({
       name: 'maap_mongodb_backlog_events', help: 'Events journaled and not yet confirmed in MongoDB', registers,
       collect () { this.set(service.drain?.stats.pending ?? 0) }

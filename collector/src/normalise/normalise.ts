@@ -6,6 +6,7 @@ import { MAX_DATE_MS, isoFromMillis } from './iso-time'
 import { newObjectIdHex } from './object-id'
 import { spliceLine } from './splice'
 import { lineHead } from '../journal/line-head'
+import type { Redactor } from '../redact/redactor'
 
 export interface EventLimits {
   maxDepth: number
@@ -19,6 +20,8 @@ export interface IngestContext {
   receivedAt: string
   /** app_name pinned by the API key (`app_name:key`); it wins over what the event says, so a key writes for its app alone. */
   appName?: string
+  /** REDACT_FIELDS / REDACT_PATTERNS compiled (redact/redactor.ts); undefined when neither is set. */
+  redactor?: Redactor
 }
 
 export type NormaliseResult = { ok: true, line: string } | { ok: false, error: string }
@@ -129,7 +132,7 @@ function sanitise (value: unknown): unknown {
 export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string, id?: string): NormaliseResult {
   if (!isPlainObject(raw)) return fail('event must be a JSON object')
 
-  const message = raw.message
+  let message = raw.message
   if (message === undefined) return fail("missing required field 'message'")
   if (typeof message !== 'string') return fail("'message' must be a string")
 
@@ -156,6 +159,12 @@ export function normaliseEvent (raw: unknown, ctx: IngestContext, text?: string,
   const walk = new Walk(ctx.limits)
   const tooBig = walk.check(raw, 0, 'event')
   if (tooBig !== undefined) return fail(tooBig)
+
+  // Before any line is made: a redacted event no longer matches its text, so it is serialised.
+  if (ctx.redactor?.redact(raw) === true) {
+    text = undefined
+    message = raw.message
+  }
 
   id ??= newObjectIdHex()
   const pinnedAppNameDiffers = ctx.appName !== undefined && raw.app_name !== undefined && raw.app_name !== ctx.appName

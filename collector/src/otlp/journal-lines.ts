@@ -3,6 +3,8 @@
 //   protobuf ─► each record: direct-lines.ts (its bytes straight to its line), else ─┐
 //   JSON     ─► each record ──────────────────────────────────────────────────────────┴─► decoded: mapping.ts
 //                                                                                          ─► normaliseEvent
+// With redaction on (REDACT_FIELDS, REDACT_PATTERNS), every record takes the decoded path: the redactor
+// works on the decoded event, inside normaliseEvent.
 //
 // Records refused by normalisation (limits, an app_name too long, …) are counted, with the first reason,
 // and their neighbours kept. Throws OtlpDecodeError for a body that is not such a request, and
@@ -56,7 +58,8 @@ export function requestLines (body: unknown, ctx: IngestContext, { maxDepth, max
   const proto = Buffer.isBuffer(body)
   // Lines run about twice their protobuf record's size.
   const out = new LineBuffer(proto ? body.length * 2 + 1024 : 65536)
-  const directLines = proto && direct ? new DirectLines(body, out, ctx, maxDepth) : undefined
+  // Redaction works on decoded events: with it on, every record takes the decoded path.
+  const directLines = proto && direct && ctx.redactor === undefined ? new DirectLines(body, out, ctx, maxDepth) : undefined
   const json = eventText()
   let accepted = 0
   let directCount = 0

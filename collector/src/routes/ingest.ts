@@ -118,7 +118,7 @@ function appOf (event: unknown, ctx: IngestContext): string {
 export async function ingestRoutes (app: FastifyInstance, opts: { service: CollectorService, metrics: CollectorMetrics }): Promise<void> {
   const { service, metrics } = opts
   const limits = eventLimits(service.config)
-  const context = (appName: string | undefined) => ingestContext(limits, appName)
+  const context = (appName: string | undefined) => ingestContext(limits, appName, service.redactor)
   const batchKeys = service.batchKeys
   const quota = service.quota
 

@@ -6,6 +6,7 @@ import { JournalQueueFullError, JournalWriteError } from '../journal/writer'
 import type { KeyRecord } from '../idempotency/key-log'
 import type { RejectReason } from '../metrics/ingest-counts'
 import type { EventLimits, IngestContext } from '../normalise/normalise'
+import type { Redactor } from '../redact/redactor'
 import type { CollectorService } from '../service'
 
 /** The limits of one event, from the configuration. */
@@ -13,10 +14,15 @@ export function eventLimits (config: CollectorService['config']): EventLimits {
   return { maxDepth: config.maxEventDepth, maxFields: config.maxEventFields, maxFieldNameLength: config.maxFieldNameLength }
 }
 
-/** The normalisation context of one request: its arrival time, and the app_name its key pins, if any. */
-export function ingestContext (limits: EventLimits, appName: string | undefined): IngestContext {
+/**
+ * The normalisation context of one request: its arrival time, the app_name its key pins, if any, and the
+ * redactor when redaction is on.
+ */
+export function ingestContext (limits: EventLimits, appName: string | undefined, redactor?: Redactor): IngestContext {
   const receivedAt = new Date().toISOString()
-  return appName === undefined ? { limits, receivedAt } : { limits, receivedAt, appName }
+  const ctx: IngestContext = appName === undefined ? { limits, receivedAt } : { limits, receivedAt, appName }
+  if (redactor !== undefined) ctx.redactor = redactor
+  return ctx
 }
 
 /**

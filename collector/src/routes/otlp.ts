@@ -63,7 +63,7 @@ export async function otlpRoutes (app: FastifyInstance, opts: { service: Collect
     const proto = Buffer.isBuffer(request.body)
     let result: RequestLines
     try {
-      result = requestLines(request.body, ingestContext(limits, request.keyAppName), linesOptions)
+      result = requestLines(request.body, ingestContext(limits, request.keyAppName, service.redactor), linesOptions)
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw new OtlpUndecodableError(err.message)
       if (err instanceof LinesTooLargeError) throw new OtlpTooLargeError(err.maxBytes)
