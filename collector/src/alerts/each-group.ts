@@ -4,7 +4,7 @@
 //
 //   first match F ──► group (F.received_at + group_window) ──► closes on the first match at/after it,
 //                     joins every match before it              or once the journal's clock passes it
-//                                                              ──► Notification (id from alert, revision, journal, F)
+//                                                              ──► Notification (id from alert, revision, journal id and key, F)
 import { createHash } from 'node:crypto'
 import type { JournalPosition } from '../journal/writer'
 import { alertLink, type AlertDefinition, type Delivery, type Notification, type NotificationEvent } from './model'
@@ -26,8 +26,9 @@ export interface Group {
   timestampTo: string
 }
 
-export function notificationId (alertId: string, revision: number, journalKey: string, first: JournalPosition): string {
-  return createHash('sha256').update(`${alertId}\n${revision}\n${journalKey}\n${first.segment}\n${first.offset}`)
+/** `journalId` (journal-id.ts) tells collectors apart: their journals' segment names and offsets can be the same. */
+export function notificationId (alertId: string, revision: number, journalId: string, journalKey: string, first: JournalPosition): string {
+  return createHash('sha256').update(`${alertId}\n${revision}\n${journalId}\n${journalKey}\n${first.segment}\n${first.offset}`)
     .digest('base64url').slice(0, ID_LENGTH)
 }
 
@@ -80,12 +81,12 @@ export function joinGroup (g: Group, sample: number, e: Record<string, unknown>,
  * The notification of a closed group. created_at is the latest received_at in it: decided by the journal
  * (a close by the clock and a close by the next match give the same notification).
  */
-export function groupNotification (def: AlertDefinition, journalKey: string, publicUrl: string, g: Group): Notification {
+export function groupNotification (def: AlertDefinition, journalId: string, journalKey: string, publicUrl: string, g: Group): Notification {
   const deliveries: Delivery[] = def.channels.map((c, i) => ({
     channel: i, type: c.type, status: 'pending', attempts: 0, last_error: null, delivered_at: null
   }))
   return {
-    id: notificationId(def.id, def.revision, journalKey, g.first),
+    id: notificationId(def.id, def.revision, journalId, journalKey, g.first),
     alert_id: def.id,
     alert_name: def.name,
     revision: def.revision,

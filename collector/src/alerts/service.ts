@@ -22,6 +22,7 @@ import { countLease, CountEvaluator, evaluatesCounts } from './count'
 import { countSource } from './count-source'
 import { Deliverer } from './delivery'
 import { EachEvaluator } from './evaluator'
+import { journalId } from './journal-id'
 import type { AlertDefinition, ChannelContext, DefinitionStore } from './model'
 import { FileOutbox } from './outbox'
 import { FileDefinitionStore } from './store-file'
@@ -81,6 +82,7 @@ export class AlertService {
       journal: deps.journal,
       dir: config.logDir,
       journalKey: deps.workerId === undefined ? '' : String(deps.workerId),
+      journalId: await journalId(config.logDir),
       outbox,
       // Read when a notification is made: the port is known only once the collector listens (PORT=0).
       get publicUrl () { return self.base },
