@@ -292,6 +292,22 @@ t.test('the timer evaluates by itself and stop() ends it', async t => {
   t.equal(outbox.added[0]!.count, 1)
 })
 
+t.test('a count alert created in a process that had none is evaluated at once, not when the old timer ends', { timeout: 20_000 }, async t => {
+  const { app } = await buildTestApp(t)
+  // The timer a process with no count alert sets is 15 s; an hour here, so only the check setAlerts
+  // schedules now can evaluate the new alert before the test's timeout.
+  const { ev, outbox } = evaluator(app, { now: Date.now }, { intervalMs: 3_600_000 })
+  t.teardown(() => ev.stop())
+  ev.setAlerts([])
+  ev.start()
+  await postEvents(app, [{ app_name: 'payments', level: 'error', message: 'one' }])
+  ev.setAlerts([alert({ condition: { type: 'count', above: 0, window_ms: MINUTE } })])
+  await poll(() => outbox.added.length === 1)
+  t.equal(outbox.added[0]!.state, 'firing')
+  t.equal(outbox.added[0]!.count, 1)
+  t.equal(ev.stats().evaluations, 1, 'one evaluation: the one due at once')
+})
+
 t.test('a journal that cannot be listed makes a count incomplete', async t => {
   const base = mkdtempSync(join(tmpdir(), 'maap-count-workers-'))
   t.teardown(() => rmSync(base, { recursive: true, force: true }))

@@ -65,7 +65,7 @@ async function evaluatorFor (t: Test, journal: JournalWriter, clock: Clock, outb
 Promise<{ ev: EachEvaluator, outbox: FileOutbox }> {
   const outbox = await FileOutbox.open(outboxDir)
   const ev = new EachEvaluator({
-    journal, dir: dirOf(journal), journalKey: '', outbox, publicUrl: 'http://maap.test', log: quiet, now: () => clock.ms, ...opts
+    journal, dir: dirOf(journal), journalKey: '', journalId: 'test-journal', outbox, publicUrl: 'http://maap.test', log: quiet, now: () => clock.ms, ...opts
   })
   ev.setAlerts(defs)
   t.teardown(async () => { await ev.stop(); await outbox.close() })

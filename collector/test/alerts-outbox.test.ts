@@ -98,15 +98,6 @@ t.test('open(skip) passes over the recorded notifications of a skipped alert, an
   t.same(await ids(again), [], 'another directory: nothing')
 })
 
-t.test('each journal has its own identity, kept across opens', async t => {
-  const a = logDir(t)
-  const b = logDir(t)
-  const id = await FileOutbox.journalId(a)
-  t.match(id, /^[0-9a-f-]{36}$/)
-  t.equal(await FileOutbox.journalId(a), id, 'the same journal: the same id')
-  t.not(await FileOutbox.journalId(b), id, 'another journal: another id')
-})
-
 t.test('a torn last line (a kill mid-write) is ignored, and the next add follows whole lines', async t => {
   const dir = logDir(t)
   const box = await FileOutbox.open(dir)

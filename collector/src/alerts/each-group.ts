@@ -4,7 +4,7 @@
 //
 //   first match F ──► group (F.received_at + group_window) ──► closes on the first match at/after it,
 //                     joins every match before it              or once the journal's clock passes it
-//                                                              ──► Notification (id from alert, revision, journal, F)
+//                                                              ──► Notification (id from alert, revision, journal id and key, F)
 import { createHash } from 'node:crypto'
 import type { JournalPosition } from '../journal/writer'
 import { alertLink, type AlertDefinition, type Delivery, type Notification, type NotificationEvent } from './model'

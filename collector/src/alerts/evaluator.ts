@@ -53,8 +53,8 @@ export interface EachEvaluatorOptions {
   dir: string
   /** '' in a single process, `<i>` for cluster worker i (read/sources.ts's keys, as in tail ids). */
   journalKey: string
-  /** The journal's identity (FileOutbox.journalId): notification ids made from it differ from any other journal's. */
-  journalId?: string
+  /** The journal's identity (journal-id.ts): notification ids made from it differ from any other journal's. */
+  journalId: string
   outbox: EvaluatorOutbox
   publicUrl: string
   log: ServiceLogger
@@ -413,7 +413,7 @@ export class EachEvaluator {
 
   /** Closes `run`'s group: one synced outbox record holds the notification and moves the position to `next`. */
   private async close (run: Run, next: JournalPosition): Promise<void> {
-    const n = groupNotification(run.def, { key: this.opts.journalKey, id: this.opts.journalId ?? this.opts.journalKey }, this.opts.publicUrl, run.group!)
+    const n = groupNotification(run.def, { key: this.opts.journalKey, id: this.opts.journalId }, this.opts.publicUrl, run.group!)
     await this.opts.outbox.add(n, this.alertPosition(run, next))
     run.group = undefined
     run.stored = next

@@ -10,8 +10,7 @@
 // positions is written beside it, synced, renamed into place, then the old one is deleted. Opening takes
 // the newest whole file (a crash mid-compaction leaves the old one, or both, never neither) and ignores a
 // torn last line (a SIGKILL mid-write: that add never resolved).
-import { randomUUID } from 'node:crypto'
-import { mkdir, open, readdir, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises'
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AlertPosition, Delivery, Notification, Outbox, OutboxEntry } from './model'
 
@@ -21,8 +20,6 @@ const DEFAULT_COMPACT_BYTES = 16 * 1024 * 1024
 const READ_CHUNK = 1024 * 1024
 /** Done ids a compaction keeps (about 30 bytes each on disk and in memory). */
 const KEEP_DONE = 10_000
-/** This journal's identity (made once, moved with the journal): part of every notification id made from it. */
-const JOURNAL_ID_FILE = 'journal-id'
 const NL = 10
 
 type OutboxRecord =
@@ -79,27 +76,6 @@ export class FileOutbox implements Outbox {
   }
 
   /** Opens (or creates) the outbox under `logDir`. */
-  /**
-   * The identity of the journal in `logDir`: a random id kept in its outbox directory. Two collectors (or
-   * workers of two hosts) whose segments have the same names and offsets still make different ids.
-   */
-  static async journalId (logDir: string): Promise<string> {
-    const dir = join(logDir, OUTBOX_DIR)
-    await mkdir(dir, { recursive: true })
-    const file = join(dir, JOURNAL_ID_FILE)
-    try {
-      const id = (await readFile(file, 'utf8')).trim()
-      if (/^[0-9a-f-]{36}$/.test(id)) return id
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
-    }
-    const id = randomUUID()
-    await writeFile(`${file}.tmp`, id + '\n')
-    await rename(`${file}.tmp`, file)
-    await syncDir(dir)
-    return id
-  }
-
   static async open (logDir: string, opts: OutboxOptions = {}): Promise<FileOutbox> {
     const box = new FileOutbox(join(logDir, OUTBOX_DIR), opts)
     await box.load()

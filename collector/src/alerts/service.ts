@@ -22,10 +22,18 @@ import { countLease, CountEvaluator, evaluatesCounts } from './count'
 import { countSource } from './count-source'
 import { Deliverer } from './delivery'
 import { EachEvaluator } from './evaluator'
+import { journalId } from './journal-id'
 import type { AlertDefinition, ChannelContext, DefinitionStore } from './model'
 import { FileOutbox } from './outbox'
 import { FileDefinitionStore } from './store-file'
 import { MongoDefinitionStore } from './store-mongo'
+
+/**
+ * A read of the definitions that failed is tried again after this. The store's poll reloads only when the
+ * version moves, so without it a collector started while MongoDB was down (or whose reload met an outage)
+ * would keep what it had, none at start, until someone next changed a definition.
+ */
+const RELOAD_RETRY_MS = 1000
 
 /** What GET /status shows of alerts (this process's part; a cluster sums the workers'). */
 export interface AlertsStatus {
@@ -58,6 +66,7 @@ export class AlertService {
   private definitionsError: string | undefined
   private reloading: Promise<void> | undefined
   private reloadAgain = false
+  private reloadRetry: NodeJS.Timeout | undefined
   private stopped = false
   private readonly ctx: ChannelContext
   private base: string
@@ -83,7 +92,7 @@ export class AlertService {
       journal: deps.journal,
       dir: config.logDir,
       journalKey: deps.workerId === undefined ? '' : String(deps.workerId),
-      journalId: await FileOutbox.journalId(config.logDir),
+      journalId: await journalId(config.logDir),
       outbox,
       // Read when a notification is made: the port is known only once the collector listens (PORT=0).
       get publicUrl () { return self.base },
@@ -133,9 +142,10 @@ export class AlertService {
           this.definitions = await this.store.listAlerts()
           this.definitionsError = undefined
         } catch (err) {
-          // MongoDB down: the alerts in memory go on; the store's poll tells us when it is back.
+          // MongoDB down: the alerts in memory go on, and the read is tried again until it answers.
           if (this.definitionsError === undefined) this.deps.log.warn({ err: (err as Error).message }, 'alert definitions could not be read; the last ones read stay in force')
           this.definitionsError = (err as Error).message
+          this.retryReload()
         }
         if (this.stopped) return
         const enabled = this.definitions.filter(d => d.enabled)
@@ -144,6 +154,14 @@ export class AlertService {
       } while (this.reloadAgain)
     })().finally(() => { this.reloading = undefined })
     return this.reloading
+  }
+
+  private retryReload (): void {
+    if (this.reloadRetry !== undefined || this.stopped) return
+    this.reloadRetry = setTimeout(() => {
+      this.reloadRetry = undefined
+      void this.reload()
+    }, RELOAD_RETRY_MS).unref()
   }
 
   /** POST /alerts/:id/test: a test notification to every channel, and what each answered. */
@@ -181,6 +199,7 @@ export class AlertService {
 
   async stop (): Promise<void> {
     this.stopped = true
+    clearTimeout(this.reloadRetry)
     await this.each?.stop()
     await this.count?.stop()
     await this.deliverer?.stop()

@@ -64,6 +64,7 @@ export class MongoDefinitionStore implements DefinitionStore {
   private timer: NodeJS.Timeout | undefined
   private version: number | undefined
   private polling = false
+  private connecting: Promise<unknown> | undefined
 
   constructor (readonly db: Db, collection: string, private readonly opts: MongoStoreOptions = {}) {
     this.searches = db.collection(`${collection}_searches`)
@@ -75,7 +76,7 @@ export class MongoDefinitionStore implements DefinitionStore {
     this.pollMs = opts.pollMs ?? POLL_MS
   }
 
-  /** A store with its own client (closed by close()); the driver connects on first use. */
+  /** A store with its own client (closed by close()); the driver connects on first use, the poll after a failed one. */
   static open (uri: string, dbName: string, collection: string, opts: Omit<MongoStoreOptions, 'client'> = {}): MongoDefinitionStore {
     const uriSetsTimeout = /[?&]serverSelectionTimeoutMS=/i.test(uri)
     const client = new MongoClient(uri, { appName: 'maap-collector-alerts', ...(uriSetsTimeout ? {} : { serverSelectionTimeoutMS: 5000 }) })
@@ -246,11 +247,31 @@ export class MongoDefinitionStore implements DefinitionStore {
     void this.poll()
   }
 
-  /** One findOne a second: the version another collector's change bumped. Errors (MongoDB down) wait for the next poll. */
+  /**
+   * Connects the store's own client, again after a failed attempt: the driver closes its topology when the
+   * first connect fails (MongoDB down when the collector started), and every operation then fails with
+   * "Topology is closed" until connect() is called again; once connected, it reconnects by itself.
+   */
+  private async connected (): Promise<void> {
+    const client = this.opts.client
+    if (client === undefined) return
+    this.connecting ??= client.connect().catch((err: unknown) => {
+      this.connecting = undefined
+      throw err
+    })
+    await this.connecting
+  }
+
+  /**
+   * One findOne a second: the version another collector's change bumped. Errors (MongoDB down) wait for the
+   * next poll, which also connects a client whose first connect failed (the definitions' reload, the
+   * history and the count lease all use it).
+   */
   private async poll (): Promise<void> {
     if (this.polling) return
     this.polling = true
     try {
+      await this.connected()
       const v = (await this.meta.findOne({ _id: META_ID }))?.version ?? 0
       if (this.version !== undefined && v !== this.version) for (const l of this.listeners) l()
       this.version = v
