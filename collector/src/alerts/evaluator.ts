@@ -34,12 +34,15 @@ const MARKS = 256
 const MARK_EVERY_MS = 100
 const RETRY_MS = 1000
 /**
- * Ingest first: while a backlog is read and the rest of this thread is busy with requests (event-loop
- * utilisation net of evaluation over BUSY_LOOP), evaluation takes at most this share of the thread, and
- * catches up at full speed once ingest eases (the backlog is on disk, not in memory).
+ * Ingest first, for a while. Above BUSY_LOOP of event-loop utilisation (net of evaluation) — a burst that
+ * saturates the collector — evaluation takes at most BUSY_SHARE of the thread, so alerts fall behind (on
+ * disk, not in memory) instead of slowing ingest, and catch up at full speed once it eases. They fall at
+ * most MAX_LAG_MS behind this way: past it evaluation takes what it needs, since a load that never eases
+ * must not silence alerts.
  */
-const BUSY_SHARE = 0.1
 const BUSY_LOOP = 0.5
+const BUSY_SHARE = 0.05
+const MAX_LAG_MS = 30_000
 const NL = 10
 const QUOTE = 34
 const APP_NAME = Buffer.from('app_name')
@@ -128,6 +131,8 @@ export class EachEvaluator {
   private readonly byApp = new Map<string, Run[]>()
   private anyApp: Run[] = []
   private loopMark = performance.eventLoopUtilization()
+  /** When the reader last reached the journal's committed end. */
+  private caughtUpAt = performance.now()
   private evaluatedAtMark = 0
   private pause: NodeJS.Timeout | undefined
   private endPause: () => void = () => {}
@@ -359,18 +364,19 @@ export class EachEvaluator {
       await this.evaluateChunk(chunk)
       const spent = performance.now() - started
       this.counts.evaluationMs += spent
-      await this.yieldToIngest(spent, chunk.length >= this.chunkBytes)
+      await this.yieldToIngest(spent)
     }
   }
 
-  /** After a chunk of a backlog, while requests keep this thread busy: a pause that leaves them BUSY_SHARE's complement. */
-  private async yieldToIngest (spent: number, backlog: boolean): Promise<void> {
+  /** After a chunk, while requests keep this thread busy: a pause that leaves evaluation only the idle part. */
+  private async yieldToIngest (spent: number): Promise<void> {
     const loop = performance.eventLoopUtilization(this.loopMark)
     const evaluated = this.counts.evaluationMs - this.evaluatedAtMark
     this.loopMark = performance.eventLoopUtilization()
     this.evaluatedAtMark = this.counts.evaluationMs
-    const others = loop.active - evaluated
-    if (!backlog || this.stopped || loop.active + loop.idle <= 0 || others / (loop.active + loop.idle) < BUSY_LOOP) return
+    const window = loop.active + loop.idle
+    const busy = window > 0 ? (loop.active - evaluated) / window : 0
+    if (this.stopped || busy < BUSY_LOOP || performance.now() - this.caughtUpAt > MAX_LAG_MS) return
     this.counts.yields++
     await new Promise<void>(resolve => {
       this.endPause = resolve
@@ -380,6 +386,7 @@ export class EachEvaluator {
   }
 
   private async caughtUp (settled: number, end: JournalPosition): Promise<void> {
+    this.caughtUpAt = performance.now()
     const at = this.now()
     for (const run of this.runs.values()) {
       if (comparePositions(run.next, end) < 0) run.next = end
