@@ -343,6 +343,26 @@ t.test('a changed query closes the open group as it stands; ids differ by journa
   t.not(groupNotification(def, { key: '', id: 'one' }, 'http://x', g).id, groupNotification(def, { key: '', id: 'two' }, 'http://x', g).id)
 })
 
+t.test('while requests keep the thread busy, evaluation yields to them, and still notifies every match', async t => {
+  const clock = { ms: T0 }
+  const journal = await setup(t, clock)
+  const events = mixedEvents(400, 5)
+  for (let i = 0; i < events.length; i += 50) await write(journal, events.slice(i, i + 50))
+  clock.ms = events.at(-1)!.atMs + 120_000
+  const calm = await evaluateAll(t, journal, clock, { chunkBytes: 2000 })
+  const { ev, outbox } = await evaluatorFor(t, journal, clock, tempDir(t, 'outbox'), MIXED_ALERTS, { chunkBytes: 2000 })
+  // A stand-in for ingest: the event loop kept busy most of the time, from before the evaluator reads.
+  let ticks = 0
+  const busy = setInterval(() => { ticks++; const until = performance.now() + 8; while (performance.now() < until); }, 10)
+  t.teardown(() => clearInterval(busy))
+  await poll(() => ticks >= 5)
+  ev.start()
+  await poll(async () => (await notifications(outbox)).length === calm.length)
+  clearInterval(busy)
+  t.ok(ev.stats().yields > 0, `${ev.stats().yields} pauses left the thread to the busy work`)
+  t.same(await notifications(outbox), calm, 'the same notifications as read without a load')
+})
+
 t.test('a position in a segment retention deleted moves to the next one', async t => {
   const clock = { ms: T0 }
   const dir = tempDir(t, 'alerts-journal')
