@@ -101,7 +101,11 @@ export function parseRetentionRules (raw: string | undefined, variable: string):
     const entry = part.trim()
     if (entry === '') throw new ConfigError(variable, 'an empty rule (two commas in a row, or one at an end)')
     const rule = parseRule(entry, variable)
-    if (rules.some(r => r.label === rule.label)) throw new ConfigError(variable, `rule "${entry.slice(0, 300)}" is given twice`)
+    // The same sets in another order are the same conditions.
+    const conditions = (r: RetentionRule): string => JSON.stringify([r.apps === undefined ? null : [...r.apps].sort(), r.levels === undefined ? null : [...r.levels].sort()])
+    if (rules.some(r => conditions(r) === conditions(rule))) {
+      throw new ConfigError(variable, `rule "${entry.slice(0, 300)}" has the same conditions as an earlier one (first match wins: it would never apply)`)
+    }
     rules.push(rule)
   }
   if (rules.length > MAX_RULES) throw new ConfigError(variable, `more than ${MAX_RULES} rules`)

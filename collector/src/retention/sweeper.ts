@@ -15,7 +15,7 @@
 //    array, never asks the server for a big in-memory sort, and never runs one long delete.
 //  - RETENTION_RULES: the caps never delete what a rule matches (a rule is a promise to keep those events
 //    that long, or to remove them sooner); they remove the oldest of what no rule matches, and when that is
-//    not enough the collection stays over the cap and the result says so (`capped_by_rules`).
+//    not enough the collection stays over the cap and the result says so (`cappedByRules`).
 //  - The limits come from the configuration, which validated them (finite, >= 0) and froze them: they are
 //    not checked again here.
 import type { Collection, Document, ObjectId } from 'mongodb'
