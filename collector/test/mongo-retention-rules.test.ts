@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MongoClient, ObjectId, type Collection, type CommandStartedEvent, type Document } from 'mongodb'
 import { build, loadConfig } from '@maap-event-logger/collector'
-import { connectTestClient, poll, testMongoUri, uniqueDbName } from '../../test/support'
+import { collectorBin, connectTestClient, poll, runNode, startCollector, testMongoUri, uniqueDbName } from '../../test/support'
 import { RetentionPolicy } from '../src/retention/policy'
 import { RULE_INDEX } from '../src/retention/rule-index'
 import { parseRetentionRules } from '../src/retention/rules'
@@ -147,4 +147,21 @@ t.test('a collector: TTL at the longest rule, the rules\' index, and a rule chan
   t.equal(ttl2?.expireAfterSeconds, ttlServer ? 90 * 86400 : undefined)
   await poll(async () => (await second.inject({ method: 'GET', url: '/status' })).json().retention?.rules?.[0]?.removed === 1)
   t.match((await second.inject({ method: 'GET', url: '/metrics' })).body, 'maap_retention_removed_total{rule="app=audit:90d"} 1')
+})
+
+t.test('the real collector: a warning at start for a rule the caps cannot hold; a bad rule stops it', async t => {
+  const client = await connectTestClient(t)
+  const dbName = uniqueDbName('rules_warn')
+  t.teardown(() => client.db(dbName).dropDatabase())
+  const c = await startCollector(t, {
+    env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, RETENTION_RULES: 'app=audit:400d, app=audit level=DEBUG:1d' }
+  })
+  const cap = await c.waitForLog({ level: 40, setting: 'RETENTION_RULES', msg: /rule "app=audit:400d" keeps events 400 days.*MAX_DOCUMENTS=100000 \(the default\)/ })
+  t.ok(cap.entry, 'the cap warning')
+  t.ok(c.logs({ level: 40, msg: /rule "app=audit level=DEBUG:1d" never applies/ }).length === 1, 'the shadowed rule')
+  t.equal(await c.stop(), 0)
+
+  const bad = await runNode([collectorBin], { LOG_DIR: c.logDir, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: undefined, RETENTION_RULES: 'level=LOUD:3d' })
+  t.not(bad.code, 0, 'start-up stops')
+  t.match(bad.stdout + bad.stderr, /Invalid RETENTION_RULES: rule "level=LOUD:3d" has an unknown level "LOUD"/)
 })
