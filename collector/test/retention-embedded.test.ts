@@ -78,7 +78,8 @@ t.test('no read answers an expired event; a segment goes once all of it expired'
     // The rules, not DELETE_LOGS_OLDER_THAN, decide in the embedded store: a day would delete the mixed one.
     DELETE_LOGS_OLDER_THAN: '1'
   }))
-  t.teardown(() => app.close())
+  let closed = false
+  t.teardown(async () => { if (!closed) await app.close() })
   const url = await listen(app)
 
   const removedAll = async (): Promise<Record<string, any> | false> => {
@@ -121,4 +122,16 @@ t.test('no read answers an expired event; a segment goes once all of it expired'
 
   const tailed = await tail.done
   t.same(tailed.map(e => e.message).sort(), [...KEPT].sort(), 'the tail passed over every expired event')
+
+  // The rules change: what the journal holds already follows the new ones, in reads and on disk.
+  await app.close()
+  closed = true
+  const again = await build(loadConfig({ LOG_DIR: logDir, RETENTION_RULES: 'app=audit:90d', LOG_RETENTION_DAYS: '30', RETENTION_SWEEP_INTERVAL: '0.05' }))
+  t.teardown(() => again.close())
+  const now = (await again.inject({ method: 'GET', url: '/logs?limit=1000' })).json()
+  t.same(now.events.map((e: { message: string }) => e.message).sort(), ['debug-audit', 'debug-new', 'debug-old', 'web-new'],
+    'audit events of 100 and 120 days are past the new 90 days, payments\' ERROR of 60 past the default 30; ' +
+    'DEBUG events of 5 days, still on disk, are within the default 30 again')
+  await poll(() => !existsSync(join(logDir, mixed)))
+  t.pass('the mixed segment goes once its last event is past the new rule')
 })
