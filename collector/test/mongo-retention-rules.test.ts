@@ -154,12 +154,22 @@ t.test('the real collector: a warning at start for a rule the caps cannot hold; 
   const dbName = uniqueDbName('rules_warn')
   t.teardown(() => client.db(dbName).dropDatabase())
   const c = await startCollector(t, {
-    env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, RETENTION_RULES: 'app=audit:400d, app=audit level=DEBUG:1d' }
+    env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, RETENTION_RULES: 'app=audit:400d, app=audit level=DEBUG:1d', RETENTION_SWEEP_INTERVAL: '0.05' }
   })
   const cap = await c.waitForLog({ level: 40, setting: 'RETENTION_RULES', msg: /rule "app=audit:400d" keeps events 400 days.*MAX_DOCUMENTS=100000 \(the default\)/ })
   t.ok(cap.entry, 'the cap warning')
   t.ok(c.logs({ level: 40, msg: /rule "app=audit level=DEBUG:1d" never applies/ }).length === 1, 'the shadowed rule')
-  t.equal(await c.stop(), 0)
+  t.equal(await c.stop(), 0, 'stopped: its lease goes with it')
+  // Over the cap with nothing but what the rule keeps: the pass says so, and deletes none of it.
+  const c2 = await startCollector(t, {
+    env: { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, RETENTION_RULES: 'app=audit:400d', MAX_DOCUMENTS: '1', RETENTION_SWEEP_INTERVAL: '0.05' }
+  })
+  const body = [1, 2].map(i => JSON.stringify({ message: `audit ${i}`, app_name: 'audit' })).join('\n')
+  t.equal((await fetch(`${c2.url}/logs`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body })).status, 200)
+  t.equal((await fetch(`${c2.url}/force-flush`, { method: 'POST' })).status, 200)
+  await c2.waitForLog({ level: 40, msg: /over a cap and the rest is what RETENTION_RULES keep/ })
+  t.equal(await client.db(dbName).collection('logs').countDocuments({ app_name: 'audit' }), 2, 'the cap deleted nothing a rule keeps')
+  t.equal(await c2.stop(), 0)
 
   const bad = await runNode([collectorBin], { LOG_DIR: c.logDir, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: undefined, RETENTION_RULES: 'level=LOUD:3d' })
   t.not(bad.code, 0, 'start-up stops')
