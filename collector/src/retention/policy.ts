@@ -1,5 +1,5 @@
 // How long one event is kept: the first RETENTION_RULES rule that matches its app_name and level, else
-// LOG_RETENTION_DAYS. One policy serves every place that decides it — the MongoDB sweeper (rule-sweeper.ts),
+// LOG_RETENTION_DAYS. One policy serves every place that decides it — the MongoDB sweeper (sweeper.ts),
 // the embedded store's segment deletion (segment-expiry.ts) and the journal reads (read/expiry.ts) — so
 // they cannot disagree on what has expired.
 //
