@@ -8,6 +8,7 @@ import { resolve } from 'node:path'
 import { ConfigError } from './errors'
 import { parseAppQuotas, type AppQuotaRules } from './quota/rules'
 import { parseRedactFields, parseRedactPatterns } from './redact/rules'
+import { parseRetentionRules, type RetentionRule } from './retention/rules'
 import { parseAdminKey, parseIngestKeys, startupKeys, type ApiKey, type KeyParser } from './keys'
 
 export { ConfigError }
@@ -36,6 +37,8 @@ export interface CollectorConfig {
   maxEventFields: number
   maxFieldNameLength: number
   retentionSweepSeconds: number
+  /** RETENTION_RULES: ages by app_name and level, first match wins; undefined: LOG_RETENTION_DAYS for everything. */
+  retentionRules: readonly RetentionRule[] | undefined
   shutdownTimeoutSeconds: number
   /** With WORKER_COUNT > 1: how much longer than shutdownTimeoutSeconds the primary waits for a worker to exit. */
   shutdownGraceSeconds: number
@@ -222,6 +225,7 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   maxEventFields: setting('MAX_EVENT_FIELDS', 1000, 'field names in one event, at every depth', number({ min: 1 })),
   maxFieldNameLength: setting('MAX_FIELD_NAME_LENGTH', 256, 'characters in one field name', number({ min: 1 })),
   retentionSweepSeconds: setting('RETENTION_SWEEP_INTERVAL', 300, 'seconds between retention passes', number({ min: 0.01, integer: false })),
+  retentionRules: setting('RETENTION_RULES', undefined, 'comma-separated rules `<conditions>:<age>`, first match wins: conditions `app=<name>|<name>` and/or `level=<LEVEL>|<LEVEL>` (a set of levels), age `<n>d`, `<n>h` or `forever` (`level=DEBUG|TRACE:3d, app=audit:400d, app=payments level=ERROR|CRITICAL:90d`); what no rule matches is kept `LOG_RETENTION_DAYS`; in MongoDB and in the embedded store (see Retention)', (env, variable) => parseRetentionRules(read(env, variable), variable), '`LOG_RETENTION_DAYS` for everything'),
   shutdownTimeoutSeconds: setting('SHUTDOWN_TIMEOUT', 10, 'seconds the collector keeps flushing after SIGTERM/SIGINT', number({ min: 0, integer: false })),
   shutdownGraceSeconds: setting('SHUTDOWN_GRACE', 5, 'with `WORKER_COUNT` > 1: seconds beyond `SHUTDOWN_TIMEOUT` a worker has to close its journal and MongoDB before the primary kills it', number({ min: 0, integer: false })),
   logLevel: setting('COLLECTOR_LOG_LEVEL', 'info', 'the collector\'s own log level (pino JSON on stdout)', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const)),

@@ -11,12 +11,14 @@ import { JournalReader } from './journal/reader'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
 import { JournalWriter, type JournalPosition } from './journal/writer'
 import { Redactor, type RedactionStatus } from './redact/redactor'
-import { RetentionScheduler, type RetentionResult } from './retention/scheduler'
+import { RetentionPolicy } from './retention/policy'
+import { RetentionScheduler, type RetentionStatus } from './retention/scheduler'
 import { DeadLetter } from './sink/dead-letter'
 import { Drainer } from './sink/drainer'
 import { MongoSink } from './sink/mongo-sink'
 import { createReadIndexes } from './read/mongo-indexes'
 import { Searcher } from './read/search'
+import { ExpiryFilter } from './read/expiry'
 import { JournalSet } from './read/sources'
 import { TailHub } from './read/tail'
 
@@ -47,7 +49,8 @@ export interface ServiceStatus {
   dead_lettered: number
   dead_letter_file: string | null
   journal: JournalStatus
-  retention: RetentionResult | null
+  /** The last retention pass; with RETENTION_RULES, each rule and what it removed. */
+  retention: RetentionStatus | null
   /** Idempotency-Keys remembered, repeats answered without storing, keys forgotten early; null when off. */
   idempotency: { keys: number, window_seconds: number, replayed: number, evicted: number, log_errors: number } | null
   /** APP_QUOTAS in this process: the quotas, apps tracked, refusals by app; null when no quotas are set. */
@@ -165,7 +168,10 @@ export class CollectorService {
       segments: () => this.journal.segments,
       end: () => this.journal.end,
       confirmed: () => this.drainer?.confirmed
-    }, this.workerId, this.sink !== undefined)
+    }, this.workerId, this.sink !== undefined, this.config.retentionRules === undefined
+      ? undefined
+      // RETENTION_RULES: no journal read answers an event past its rule's age.
+      : new ExpiryFilter(new RetentionPolicy(this.config.retentionRules, this.config.logRetentionDays)))
     const sink = this.sink
     const drainer = this.drainer
     this.searcher = new Searcher(journals, sink === undefined || drainer === undefined
@@ -213,6 +219,12 @@ export class CollectorService {
     this.rejected += events
   }
 
+  /** Events retention removed since start, by RETENTION_RULES label (none without rules). */
+  get retentionRemoved (): Array<[string, number]> {
+    const r = this.retention
+    return r?.policy === undefined ? [] : r.policy.labels.map((label, i) => [label, r.removed[i]!])
+  }
+
   /** Journal writes that failed since start (their requests were answered 503). */
   get journalWriteErrors (): number {
     return this.journalErrors
@@ -258,7 +270,7 @@ export class CollectorService {
         last_error: this.lastJournalError ?? null,
         fsync: this.config.journalFsync
       },
-      retention: this.retention?.lastResult ?? null,
+      retention: this.retention?.status() ?? null,
       idempotency: this.idempotencyStatus(),
       quotas: this.quota?.status() ?? null,
       alerts: this.alerts?.status() ?? null,

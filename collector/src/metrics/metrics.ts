@@ -96,6 +96,12 @@ export class CollectorMetrics {
     new Gauge({ name: 'maap_alerts_firing', help: 'Count alerts firing, and each alerts with a group open', registers, collect () { this.set(alerts()?.firing ?? 0) } })
     total('maap_alert_evaluation_seconds_total', 'Time spent evaluating each alerts over the journal', () => alerts()?.evaluationSeconds ?? 0)
 
+    // Retention by rule (RETENTION_RULES): labels are the rules as configured and `default`, never an event's value.
+    new Counter({
+      name: 'maap_retention_removed_total', help: 'Events retention removed, by RETENTION_RULES rule (default: what no rule matches, LOG_RETENTION_DAYS): MongoDB documents the sweeper deleted, and in the embedded store the events of deleted segments', labelNames: ['rule'], registers,
+      collect () { this.reset(); for (const [rule, n] of service.retentionRemoved) this.inc({ rule }, n) }
+    })
+
     // Redaction at ingest (REDACT_FIELDS, REDACT_PATTERNS): values and matches replaced, by rule.
     new Counter({
       name: 'maap_redactions_total', help: 'Values (REDACT_FIELDS) and matches (REDACT_PATTERNS) replaced by [REDACTED] at ingest, by rule (field:<name> or pattern:<detector>)', labelNames: ['rule'], registers,

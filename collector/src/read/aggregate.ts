@@ -102,13 +102,16 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
     from: new Date(counter.range.fromMs).toISOString(),
     to: new Date(counter.range.toMs).toISOString()
   }
-  const matcher = new LineMatcher(windowed, undefined, false)
+  const expiry = journals.expiry
+  expiry?.refresh()
+  const matcher = new LineMatcher(windowed, undefined, false, expiry)
   const summaries = timeAndLevelOnly(q)
   const allowed = new Set((q.levels ?? CANONICAL_LEVELS).map(l => CANONICAL_LEVELS.indexOf(l)))
-  const blocks = await candidates(await journals.sources(), windowed, unconfirmedOnly)
+  const blocks = await candidates(await journals.sources(), windowed, unconfirmedOnly, expiry)
   const summed = (c: typeof blocks[number]): boolean => {
     const lo = counter.bucketOf(Date.parse(c.block.minTs))
-    return summaries && c.minOffset <= c.block.start && lo !== -1 && lo === counter.bucketOf(Date.parse(c.block.maxTs))
+    // A block that may hold expired events is read: its summaries count them.
+    return summaries && c.minOffset <= c.block.start && (expiry?.noneExpired(c.block.minTs) ?? true) && lo !== -1 && lo === counter.bucketOf(Date.parse(c.block.maxTs))
   }
   const toRead: typeof blocks = []
   for (const c of blocks) {
@@ -224,7 +227,7 @@ export async function values (journals: JournalSet, mongo: MongoReadSide | undef
   let source: ReadSource = 'journal'
   const fromJournal = async (unconfirmedOnly: boolean): Promise<void> => {
     let n = 0
-    const hits = journalEvents(await journals.sources(), { ...q, after: undefined }, { snapshot: undefined, unconfirmedOnly })
+    const hits = journalEvents(await journals.sources(), { ...q, after: undefined }, { snapshot: undefined, unconfirmedOnly, expiry: journals.expiry })
     try {
       for await (const hit of hits) {
         if (++n > VALUES_SAMPLE) {

@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import type { JournalPosition } from '../journal/writer'
 import { BLOCK_BYTES, memoOf, type Block } from './block-index'
 import { comesBefore, type Cursor } from './cursor'
+import type { ExpiryFilter } from './expiry'
 import { Heap } from './heap'
 import { LineMatcher } from './line-matcher'
 import type { StoredEvent } from './match'
@@ -42,6 +43,8 @@ export interface JournalReadOptions {
   snapshot: string | undefined
   /** Read only what MongoDB has not confirmed yet (the part merged into a MongoDB answer). */
   unconfirmedOnly: boolean
+  /** RETENTION_RULES: expired lines are skipped (and blocks holding nothing else are not read). */
+  expiry?: ExpiryFilter | undefined
 }
 
 function blockCanMatch (b: Block, q: ReadQuery, after: Cursor | undefined): boolean {
@@ -52,7 +55,7 @@ function blockCanMatch (b: Block, q: ReadQuery, after: Cursor | undefined): bool
 }
 
 /** The blocks that can hold matches (time window, cursor, confirmed position), newest upper bound first. */
-export async function candidates (sources: readonly JournalSource[], q: ReadQuery, unconfirmedOnly: boolean): Promise<Candidate[]> {
+export async function candidates (sources: readonly JournalSource[], q: ReadQuery, unconfirmedOnly: boolean, expiry?: ExpiryFilter): Promise<Candidate[]> {
   const out: Candidate[] = []
   for (const source of sources) {
     const from: JournalPosition | undefined = unconfirmedOnly ? await source.confirmed() : undefined
@@ -60,7 +63,7 @@ export async function candidates (sources: readonly JournalSource[], q: ReadQuer
       if (from !== undefined && segment < from.segment) continue
       const minOffset = from !== undefined && segment === from.segment ? from.offset : 0
       for (const block of await source.index.blocks(segment, await source.readableEnd(segment))) {
-        if (block.end <= minOffset || !blockCanMatch(block, q, q.after)) continue
+        if (block.end <= minOffset || !blockCanMatch(block, q, q.after) || expiry?.allExpired(block.maxTs) === true) continue
         out.push({ source, block, minOffset })
       }
     }
@@ -119,8 +122,9 @@ export class BlockReader {
 /** The journal's matching events, newest first. */
 export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit, void, undefined> {
-  const blocks = await candidates(sources, q, opts.unconfirmedOnly)
-  const matcher = new LineMatcher(q, opts.snapshot, true)
+  opts.expiry?.refresh()
+  const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
+  const matcher = new LineMatcher(q, opts.snapshot, true, opts.expiry)
   const heap = new Heap<Hit>(hitBefore)
   const reader = new BlockReader()
   let next = 0

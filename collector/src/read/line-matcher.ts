@@ -1,8 +1,10 @@
 // The matching lines of a buffer of whole journal lines: prefilter (match.ts), then what the fixed head
 // tells (time window, cursor, level) without parsing, then JSON.parse and the exact test. Search and the
-// tail both use it; a tail without filters needs no parse at all.
+// tail both use it; a tail without filters needs no parse at all. With RETENTION_RULES, lines past their
+// rule's age are skipped here too (expiry.ts), so no reader answers an expired event.
 import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
 import { comesBefore } from './cursor'
+import type { ExpiryFilter } from './expiry'
 import { candidateLines, matchEvent, prefilterFor, type Prefilter, type SequenceMemo, type StoredEvent } from './match'
 import type { ReadQuery } from './query'
 
@@ -17,7 +19,8 @@ export class LineMatcher {
   /** Whether the head alone decides (no app, text, field, expression, cursor or snapshot test). */
   private readonly headDecides: boolean
 
-  constructor (private readonly q: ReadQuery, private readonly snapshot: string | undefined, alwaysParse: boolean) {
+  constructor (private readonly q: ReadQuery, private readonly snapshot: string | undefined, alwaysParse: boolean,
+    private readonly expiry?: ExpiryFilter) {
     this.prefilter = prefilterFor(q)
     this.levelBytes = q.levels?.map(l => Buffer.from(l + '"', 'latin1'))
     this.headDecides = !alwaysParse && snapshot === undefined && q.after === undefined &&
@@ -29,6 +32,7 @@ export class LineMatcher {
    * `memo`, when the buffer is one whole journal block, is that block's (see SequenceMemo).
    */
   scan (buf: Buffer, length: number, skipBelow: number, onLine: OnLine, memo?: SequenceMemo): void {
+    this.expiry?.refresh()
     if (this.prefilter !== undefined) {
       for (const start of candidateLines(buf, length, this.prefilter, memo)) {
         if (start < skipBelow) continue
@@ -49,12 +53,14 @@ export class LineMatcher {
     if (end <= start) return
     const q = this.q
     const text = (): string => buf.toString('utf8', start, end)
-    if (hasHead(buf, start, end)) {
+    const head = hasHead(buf, start, end)
+    if (head) {
       const ts = buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
       if ((q.from !== undefined && ts < q.from) || (q.to !== undefined && ts >= q.to)) return
       if (q.after !== undefined && ts > q.after.timestamp) return
       if (this.levelBytes !== undefined &&
         !this.levelBytes.some(l => buf.compare(l, 0, l.length, start + LEVEL_START, start + LEVEL_START + l.length) === 0)) return
+      if (this.expiry?.expiredLine(buf, start, end, ts) === true) return
       if (this.headDecides) {
         onLine(start, end, text, undefined)
         return
@@ -68,6 +74,7 @@ export class LineMatcher {
       return // not a journal line (the collector writes none such)
     }
     if (typeof event.timestamp !== 'string' || typeof event._id !== 'string') return
+    if (!head && this.expiry?.expiredEvent(event) === true) return
     if (!matchEvent(event, q, this.snapshot)) return
     if (q.after !== undefined && !comesBefore(q.after.timestamp, q.after.id, event.timestamp, event._id)) return
     onLine(start, end, () => line, event)

@@ -119,7 +119,7 @@ export class Searcher {
 
   private async merged (q: ReadQuery, snapshot: string, limit: number): Promise<AsyncGenerator<Hit, void, undefined>> {
     const sources = await this.journals.sources()
-    const journal = journalEvents(sources, q, { snapshot, unconfirmedOnly: true })
+    const journal = journalEvents(sources, q, { snapshot, unconfirmedOnly: true, expiry: this.journals.expiry })
     // The journal side goes first: its first step reads the checkpoints, before MongoDB is queried.
     const first = await journal.next()
     const stored = mongoEvents(this.mongo!.collection, q, snapshot, { limit, batchSize: Math.min(Math.max(limit, 100), 1000), maxTimeMS: MONGO_MAX_TIME_MS })
@@ -127,7 +127,7 @@ export class Searcher {
   }
 
   private async journalOnly (q: ReadQuery, snapshot: string): Promise<AsyncGenerator<Hit, void, undefined>> {
-    return journalEvents(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false })
+    return journalEvents(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false, expiry: this.journals.expiry })
   }
 }
 

@@ -11,6 +11,7 @@ import { listSegments, type JournalPosition } from '../journal/writer'
 import { ClosedSizes } from '../journal/closed-sizes'
 import { WORKER_DIR } from '../journal/worker-dirs'
 import { BlockIndex } from './block-index'
+import type { ExpiryFilter } from './expiry'
 
 /** Where an answer came from. */
 export type ReadSource = 'mongodb' | 'journal'
@@ -97,7 +98,9 @@ export class JournalSet {
   /** Listings that failed (the workers' directory, or a sibling's journal): a count read across one is incomplete. */
   failures = 0
 
-  constructor (private readonly ownJournal: OwnJournal, private readonly workerId: number | undefined, private readonly mongo: boolean) {
+  /** `expiry`: RETENTION_RULES, which every journal read applies (undefined: no rules, nothing is filtered). */
+  constructor (private readonly ownJournal: OwnJournal, private readonly workerId: number | undefined, private readonly mongo: boolean,
+    readonly expiry?: ExpiryFilter) {
     this.own = ownSource(workerId === undefined ? '' : String(workerId), ownJournal)
   }
 

@@ -156,7 +156,7 @@ class TailClient {
   private stopNow!: () => void
 
   constructor (private readonly hub: TailHub, q: ReadQuery, private readonly sink: TailSink) {
-    this.matcher = new LineMatcher(q, undefined, false)
+    this.matcher = new LineMatcher(q, undefined, false, hub.journals.expiry)
     this.filterKey = JSON.stringify([q.apps, q.levels, q.text, q.fields, q.from, q.to])
     this.gone = new Promise(resolve => { this.stopNow = resolve })
     void sink.closed.then(() => this.stop())

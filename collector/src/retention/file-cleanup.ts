@@ -11,6 +11,9 @@
 // so nothing is deleted before it is at least DELETE_LOGS_OLDER_THAN days past its last write. (The opening
 // time of the next segment is no substitute: after a restart the next segment is opened "now", which would
 // keep every segment of a stopped collector young forever.)
+//
+// The embedded store with RETENTION_RULES: the rules decide instead of DELETE_LOGS_OLDER_THAN — a segment is
+// deleted once every event in it has expired under its rule (`expiresAt`, from segment-expiry.ts).
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseSegmentName } from '../journal/segment-name'
@@ -33,6 +36,11 @@ export interface CleanupOptions {
    * after every other due segment has been handled; the next sweep tries it again.
    */
   onError: (name: string, err: Error) => void
+  /**
+   * RETENTION_RULES in the embedded store: when (epoch ms) every event of the segment has expired; it then
+   * replaces the age test (and `olderThanDays`).
+   */
+  expiresAt?: (name: string, path: string, size: number, mtimeMs: number) => Promise<number>
 }
 
 function errnoCode (err: unknown): string | undefined {
@@ -48,7 +56,7 @@ function errnoCode (err: unknown): string | undefined {
  */
 export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> {
   const { dir, olderThanDays, confirmedBefore, mongoConfigured, current } = opts
-  if (olderThanDays === 0) return [] // never delete
+  if (olderThanDays === 0 && opts.expiresAt === undefined) return [] // never delete
   if (mongoConfigured && confirmedBefore === undefined) return [] // nothing confirmed yet
   const now = (opts.now ?? new Date()).getTime()
   const maxAgeMs = olderThanDays * DAY_MS
@@ -70,17 +78,19 @@ export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> 
   for (const { name } of segments) {
     if (name === current) continue
     if (mongoConfigured && !(name < confirmedBefore!)) continue
-    let lastWrite: number
+    let due: boolean
     try {
       const st = await lstat(join(dir, name))
       if (!st.isFile()) continue // a directory or symlink that happens to look like a segment: not ours
-      lastWrite = st.mtimeMs
+      due = opts.expiresAt === undefined
+        ? now - st.mtimeMs > maxAgeMs
+        : now > await opts.expiresAt(name, join(dir, name), st.size, st.mtimeMs)
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') continue // vanished meanwhile
       failures.push({ name, error: err as Error })
       continue
     }
-    if (!(now - lastWrite > maxAgeMs)) continue
+    if (!due) continue
     try {
       await unlink(join(dir, name))
       deleted.push(name)
