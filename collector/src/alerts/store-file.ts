@@ -138,31 +138,15 @@ export class FileDefinitionStore implements DefinitionStore {
   }
 
   async createSearch (input: SearchInput): Promise<SavedSearch> {
-    return (await this.change(d => {
-      if (d.searches.some(s => s.name === input.name)) throw new NameTakenError(input.name)
-      const s = newSearch(input, this.now())
-      d.searches.push(s)
-      return s
-    }))!
+    return await this.insert('searches', input.name, () => newSearch(input, this.now()))
   }
 
   async updateSearch (id: string, input: SearchInput): Promise<SavedSearch | undefined> {
-    return await this.change(d => {
-      const i = d.searches.findIndex(s => s.id === id)
-      if (i === -1) return undefined
-      if (d.searches.some(s => s.name === input.name && s.id !== id)) throw new NameTakenError(input.name)
-      d.searches[i] = updatedSearch(d.searches[i]!, input, this.now())
-      return d.searches[i]
-    })
+    return await this.replace('searches', id, input.name, previous => updatedSearch(previous, input, this.now()))
   }
 
   async deleteSearch (id: string): Promise<boolean> {
-    return (await this.change(d => {
-      const i = d.searches.findIndex(s => s.id === id)
-      if (i === -1) return undefined
-      d.searches.splice(i, 1)
-      return true
-    })) ?? false
+    return await this.remove('searches', id)
   }
 
   async listAlerts (): Promise<AlertDefinition[]> {
@@ -174,32 +158,49 @@ export class FileDefinitionStore implements DefinitionStore {
   }
 
   async createAlert (input: AlertInput): Promise<AlertDefinition> {
-    return (await this.change(d => {
-      if (d.alerts.some(a => a.name === input.name)) throw new NameTakenError(input.name)
-      const a = newAlert(input, this.now())
-      d.alerts.push(a)
-      return a
-    }))!
+    return await this.insert('alerts', input.name, () => newAlert(input, this.now()))
   }
 
   async updateAlert (id: string, input: AlertInput): Promise<AlertDefinition | undefined> {
+    return await this.replace('alerts', id, input.name, previous => updatedAlert(previous, input, this.now()))
+  }
+
+  // Searches and alerts are kept alike: a list each in definitions.json, by id, a unique name.
+  private async insert<K extends keyof Definitions> (kind: K, name: string, make: () => Definitions[K][number]): Promise<Definitions[K][number]> {
+    return (await this.change(d => {
+      const list = d[kind] as Array<Definitions[K][number]>
+      if (list.some(v => v.name === name)) throw new NameTakenError(name)
+      const v = make()
+      list.push(v)
+      return v
+    }))!
+  }
+
+  private async replace<K extends keyof Definitions> (kind: K, id: string, name: string, next: (previous: Definitions[K][number]) => Definitions[K][number]):
+  Promise<Definitions[K][number] | undefined> {
     return await this.change(d => {
-      const i = d.alerts.findIndex(a => a.id === id)
+      const list = d[kind] as Array<Definitions[K][number]>
+      const i = list.findIndex(v => v.id === id)
       if (i === -1) return undefined
-      if (d.alerts.some(a => a.name === input.name && a.id !== id)) throw new NameTakenError(input.name)
-      d.alerts[i] = updatedAlert(d.alerts[i]!, input, this.now())
-      return d.alerts[i]
+      if (list.some(v => v.name === name && v.id !== id)) throw new NameTakenError(name)
+      list[i] = next(list[i]!)
+      return list[i]
     })
+  }
+
+  private async remove (kind: keyof Definitions, id: string): Promise<boolean> {
+    return (await this.change(d => {
+      const list = d[kind] as Array<{ id: string }>
+      const i = list.findIndex(v => v.id === id)
+      if (i === -1) return undefined
+      list.splice(i, 1)
+      return true
+    })) ?? false
   }
 
   /** Its count state goes with it; its history stays (GET /alerts/:id/history of a deleted id answers 404 all the same). */
   async deleteAlert (id: string): Promise<boolean> {
-    const deleted = (await this.change(d => {
-      const i = d.alerts.findIndex(a => a.id === id)
-      if (i === -1) return undefined
-      d.alerts.splice(i, 1)
-      return true
-    })) ?? false
+    const deleted = await this.remove('alerts', id)
     if (deleted) {
       await this.locked(async () => {
         const states = await readJson<Record<string, CountState>>(this.stateFile, {})

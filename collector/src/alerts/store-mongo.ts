@@ -12,7 +12,7 @@
 //
 // An update replaces the document it read only if it is still as read (updated_at and revision): two
 // collectors updating one alert at once cannot lose one update's revision bump.
-import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb'
+import { MongoClient, MongoServerError, type Collection, type Db, type Filter, type OptionalUnlessRequiredId } from 'mongodb'
 import type { AlertDefinition, AlertInput, CountState, Delivery, DefinitionStore, Notification, SavedSearch, SearchInput } from './model'
 import { NameTakenError } from './model'
 import { HISTORY_PER_ALERT, historyEntry, newAlert, newSearch, updatedAlert, updatedSearch } from './revision'
@@ -104,25 +104,15 @@ export class MongoDefinitionStore implements DefinitionStore {
   }
 
   async listSearches (): Promise<SavedSearch[]> {
-    const docs = await this.searches.find().sort({ created_at: 1, _id: 1 }).toArray()
-    return docs.map(d => fromStored<SavedSearch>(d as Stored<SavedSearch>)!)
+    return await this.list(this.searches)
   }
 
   async getSearch (id: string): Promise<SavedSearch | undefined> {
-    return fromStored<SavedSearch>(await this.searches.findOne({ _id: id }) as Stored<SavedSearch> | null)
+    return await this.get(this.searches, id)
   }
 
   async createSearch (input: SearchInput): Promise<SavedSearch> {
-    await this.ensureIndexes()
-    const s = newSearch(input, this.now())
-    try {
-      await this.searches.insertOne(toStored(s))
-    } catch (err) {
-      if (isDuplicate(err)) throw new NameTakenError(input.name)
-      throw err
-    }
-    await this.changed()
-    return s
+    return await this.insert(this.searches, newSearch(input, this.now()))
   }
 
   async updateSearch (id: string, input: SearchInput): Promise<SavedSearch | undefined> {
@@ -142,32 +132,19 @@ export class MongoDefinitionStore implements DefinitionStore {
   }
 
   async deleteSearch (id: string): Promise<boolean> {
-    const r = await this.searches.deleteOne({ _id: id })
-    if (r.deletedCount === 0) return false
-    await this.changed()
-    return true
+    return await this.remove(this.searches, id)
   }
 
   async listAlerts (): Promise<AlertDefinition[]> {
-    const docs = await this.alerts.find().sort({ created_at: 1, _id: 1 }).toArray()
-    return docs.map(d => fromStored<AlertDefinition>(d as Stored<AlertDefinition>)!)
+    return await this.list(this.alerts)
   }
 
   async getAlert (id: string): Promise<AlertDefinition | undefined> {
-    return fromStored<AlertDefinition>(await this.alerts.findOne({ _id: id }) as Stored<AlertDefinition> | null)
+    return await this.get(this.alerts, id)
   }
 
   async createAlert (input: AlertInput): Promise<AlertDefinition> {
-    await this.ensureIndexes()
-    const a = newAlert(input, this.now())
-    try {
-      await this.alerts.insertOne(toStored(a))
-    } catch (err) {
-      if (isDuplicate(err)) throw new NameTakenError(input.name)
-      throw err
-    }
-    await this.changed()
-    return a
+    return await this.insert(this.alerts, newAlert(input, this.now()))
   }
 
   async updateAlert (id: string, input: AlertInput): Promise<AlertDefinition | undefined> {
@@ -191,9 +168,36 @@ export class MongoDefinitionStore implements DefinitionStore {
 
   /** Its count state goes with it; its history stays until the alert's id is seen no more (nothing reads it then). */
   async deleteAlert (id: string): Promise<boolean> {
-    const r = await this.alerts.deleteOne({ _id: id })
-    if (r.deletedCount === 0) return false
+    if (!await this.remove(this.alerts, id)) return false
     await this.states.deleteOne({ _id: id })
+    return true
+  }
+
+  // Searches and alerts are kept alike: oldest first, by id, a unique name.
+  private async list<T extends { id: string }> (coll: Collection<Stored<T>>): Promise<T[]> {
+    const docs = await coll.find().sort({ created_at: 1, _id: 1 }).toArray()
+    return docs.map(d => fromStored<T>(d as Stored<T>)!)
+  }
+
+  private async get<T extends { id: string }> (coll: Collection<Stored<T>>, id: string): Promise<T | undefined> {
+    return fromStored<T>(await coll.findOne({ _id: id } as Filter<Stored<T>>) as Stored<T> | null)
+  }
+
+  private async insert<T extends { id: string, name: string }> (coll: Collection<Stored<T>>, v: T): Promise<T> {
+    await this.ensureIndexes()
+    try {
+      await coll.insertOne(toStored(v) as OptionalUnlessRequiredId<Stored<T>>)
+    } catch (err) {
+      if (isDuplicate(err)) throw new NameTakenError(v.name)
+      throw err
+    }
+    await this.changed()
+    return v
+  }
+
+  private async remove<T extends { id: string }> (coll: Collection<Stored<T>>, id: string): Promise<boolean> {
+    const r = await coll.deleteOne({ _id: id } as Filter<Stored<T>>)
+    if (r.deletedCount === 0) return false
     await this.changed()
     return true
   }
