@@ -23,7 +23,7 @@ t.test('winston.info() × 50,000 then process.exit(): all 50,000 stored', async 
 async function outage (t: Tap.Test, name: string, spool: boolean) {
   const { collector, coll, env } = await setupMongoCollector(t, name)
   const spoolDir = spool ? mkdtempSync(join(tmpdir(), 'maap-winston-spool-')) : undefined
-  const transport = new MaapTransport({ url: collector.url, appName: name, spoolDir, maxBufferBytes: 80_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200 })
+  const transport = new MaapTransport({ url: collector.url, appName: name, spoolDir, maxBufferBytes: 80_000, batchSize: 100, retryBaseMs: 50, retryMaxMs: 200, closeTimeout: 120_000 })
   const warnings: Array<{ code?: string }> = []
   transport.on('warn', (err: { code?: string }) => warnings.push(err))
   const logger = winston.createLogger({ transports: [transport] })
@@ -38,6 +38,8 @@ async function outage (t: Tap.Test, name: string, spool: boolean) {
   await overflow
   const back = await startCollector(t, { env, port: collector.port, logDir: collector.logDir })
   await ended(logger)
+  // close() resolves once everything (the spool's replay included) is delivered; the long deadline is only
+  // there so a loaded machine's slow fdatasyncs cannot turn into spilled records.
   const stats = await transport.close()
   await flushCollector(back)
   return { coll, stats, warnings, spoolDir }
