@@ -187,7 +187,7 @@ export class Shipper {
       this.failures = 0
       this.current = undefined
     }
-    while (this.buffer.length > 0 && this.current === undefined) {
+    while (this.buffer.length > 0) {
       const peeked = this.buffer.peek(Number.MAX_SAFE_INTEGER, budget, true)
       if (peeked.count === 0) break
       if (!this.beacon({ id: newBatchId(this.env.now(), this.env.random), ...peeked })) break

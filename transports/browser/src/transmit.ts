@@ -19,6 +19,13 @@ export interface PinoTransmit {
   send: (level: string, logEvent: PinoLogEvent) => void
 }
 
+/** An Error as pino's browser serialiser (asErrValue) hands it to transmit. */
+function isPinoError (value: unknown): value is { type: string, msg: string, stack: unknown } {
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as { type?: unknown, msg?: unknown, stack?: unknown }
+  return typeof v.type === 'string' && typeof v.msg === 'string' && typeof v.stack === 'string'
+}
+
 /**
  * `pino({ browser: { transmit: maapTransmit(logger) } })`. pino decides what is sent (its logger level,
  * or `level` here); the maap logger's own level does not filter again.
@@ -32,7 +39,12 @@ export function maapTransmit (logger: Logger, opts: { level?: string } = {}): Pi
     const first = messages[0]
     let fields: object | undefined
     let message: string
-    if (typeof first === 'object' && first !== null) {
+    if (isPinoError(first)) {
+      // pino's browser build has already turned the Error into { type, msg, stack }: back to ours.
+      const { type, msg, ...rest } = first
+      fields = { err: { ...rest, name: type, message: msg } }
+      message = messages.length > 1 ? messages.slice(1).map(String).join(' ') : msg
+    } else if (typeof first === 'object' && first !== null) {
       const split = splitArgs(first, messages.length > 1 ? messages.slice(1).map(String).join(' ') : undefined)
       fields = split.fields
       message = split.message
