@@ -102,11 +102,6 @@ export class FakePage {
     this.time = end
     await settled()
   }
-
-  /** Every event the fake collector answered 2xx for, in order. */
-  get stored (): Array<Record<string, unknown>> {
-    return this.requests.flatMap(r => r.lines)
-  }
 }
 
 function parseLines (body: string): Array<Record<string, unknown>> {
