@@ -1,7 +1,8 @@
 // The packages as users get them: `npm pack` every workspace, install the tarballs into a fresh app in a
 // temp directory (test/pack/install.ts), start the packed collector with `npx maap-collector`, ship from
 // the app through pino and winston (CommonJS and ESM) and maap-ship, and count what arrived — in the
-// read API at once, and in MongoDB after SIGTERM (the shutdown flush). The Dockerfile's CMD and
+// read API at once, and in MongoDB after SIGTERM (the shutdown flush). The ESM-only browser package is
+// packed and imported in Node (its Chromium tests are test/browser.test.ts). The Dockerfile's CMD and
 // HEALTHCHECK run against the same install, which is the image's.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
@@ -23,7 +24,7 @@ t.before(async () => { app = await packAndInstall(t) })
 const installed = (name: string, path = ''): string => join(app.dir, 'node_modules', name, path)
 
 t.test('each tarball ships what runs, and what a registry page needs', async t => {
-  t.same(app.packed.map(p => p.name).sort(), ['@maap-event-logger/collector', '@maap-event-logger/pino-transport',
+  t.same(app.packed.map(p => p.name).sort(), ['@maap-event-logger/browser', '@maap-event-logger/collector', '@maap-event-logger/pino-transport',
     '@maap-event-logger/shipper', '@maap-event-logger/winston-transport'])
   for (const { name, files } of app.packed) {
     const paths = new Set(files.map(f => f.path))
@@ -42,6 +43,18 @@ t.test('each tarball ships what runs, and what a registry page needs', async t =
     const targets = [...Object.values(pkg.exports as Record<string, string | Record<string, string>>).flatMap(v => typeof v === 'string' ? [v] : Object.values(v)),
       ...Object.values((pkg.bin ?? {}) as Record<string, string>)]
     for (const target of targets) t.ok(paths.has(posix.normalize(target)), `${name}: ${target} is in the tarball`)
+  }
+})
+
+t.test('the browser package: ESM only, no dependencies, no Node built-ins in what it ships', async t => {
+  const pkg = JSON.parse(readFileSync(installed('@maap-event-logger/browser', 'package.json'), 'utf8')) as Record<string, any>
+  t.equal(pkg.type, 'module')
+  t.same(pkg.dependencies ?? {}, {}, 'nothing to install with it')
+  const files = app.packed.find(p => p.name === '@maap-event-logger/browser')!.files.map(f => f.path).filter(p => p.startsWith('dist/') && p.endsWith('.js'))
+  t.ok(files.length > 0)
+  for (const file of files) {
+    const imports = [...readFileSync(installed('@maap-event-logger/browser', file), 'utf8').matchAll(/^(?:import|export)\b[^'"\n]*from '([^']+)'/gm)].map(m => m[1]!)
+    t.same(imports.filter(i => !i.startsWith('./')), [], `${file} imports only its own files`)
   }
 })
 

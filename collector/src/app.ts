@@ -6,9 +6,12 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { readFileSync } from 'node:fs'
 import { STATUS_CODES } from 'node:http'
-import { requireKey } from './auth'
+import { requireIngestKey, requireKey } from './auth'
+import { installCors } from './browser/cors'
+import { identifyBrowserKey } from './browser/identify'
+import { safeRequest } from './browser/log-url'
 import { isLoopbackHost, type CollectorConfig } from './config'
-import { InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
+import { BrowserRateLimitedError, InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
 import { collectorError } from './framework-errors'
 import { CollectorMetrics } from './metrics/metrics'
 import { adminRoutes } from './routes/admin'
@@ -58,7 +61,8 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
     : { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
   const app = Fastify({
     ...(https === undefined ? {} : { https }),
-    logger,
+    // A browser key may come in the URL (?key=): any request a log line shows has it masked.
+    logger: logger === undefined || typeof logger !== 'object' ? logger : { ...logger, serializers: { req: safeRequest, ...logger.serializers } },
     bodyLimit: config.bodyLimitBytes,
     // Per-request log lines would cost more than the request itself on the ingest path; errors are logged.
     logController: new LogController({ disableRequestLogging: true }),
@@ -83,6 +87,10 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
   const metrics = new CollectorMetrics(service, { tailClients: () => service.tails.size })
   metrics.watchDrain()
   metrics.observeRequests(app)
+  // Browser keys are held to their scope and origins on every route, before any route's own key check;
+  // CORS headers and preflights for the allowed origins (both read the keys in force: SIGHUP may change them).
+  app.addHook('onRequest', identifyBrowserKey(() => service.keys))
+  installCors(app, () => service.keys.corsOrigins)
   installProbes(app, service)
 
   // Request bodies may be gzip/deflate-encoded; bodyLimit then applies to the decompressed size.
@@ -99,7 +107,7 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
   // journal's own queue bound is checked per request in the route), then the optional per-key rate limit.
   await app.register(async ingest => {
     countBodyRefusals(ingest, metrics.ingest)
-    ingest.addHook('onRequest', requireKey(() => service.keys.ingest, 'API key'))
+    ingest.addHook('onRequest', requireIngestKey(() => service.keys.ingest, 'API key'))
     await ingest.register(underPressure, {
       maxHeapUsedBytes: config.maxHeapUsedBytes,
       maxEventLoopDelay: config.maxEventLoopDelayMs,
@@ -107,14 +115,20 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
       // A rejected promise is how under-pressure takes an error of ours instead of its FST_UNDER_PRESSURE.
       pressureHandler: async (_request, _reply, type, value) => { throw new OverloadedError(pressure(config, type, value)) }
     })
-    if (config.rateLimitPerMinute > 0) {
+    const limit = (request: FastifyRequest): number => request.browserKey === undefined ? config.rateLimitPerMinute : config.browserRateLimitPerMinute
+    if (config.rateLimitPerMinute > 0 || config.browserRateLimitPerMinute > 0) {
       await ingest.register(rateLimit, {
-        max: config.rateLimitPerMinute,
+        max: limit,
+        // A kind of request whose limit is 0 is not limited.
+        allowList: request => limit(request) === 0,
         timeWindow: 60_000,
         // Per API key the request authenticated with (by its digest: the limiter's store never holds a
         // key), else per address. Runs after the key check, so unchecked tokens cannot open new buckets.
-        keyGenerator: request => request.keyId ?? request.ip,
-        errorResponseBuilder: (_request, context) => new RateLimitedError(context.max, context.after)
+        // A browser key is public: per key and client address, so one visitor cannot spend everyone's.
+        keyGenerator: request => request.browserKey === undefined ? request.keyId ?? request.ip : `${request.browserKey.id}@${request.ip}`,
+        errorResponseBuilder: (request, context) => request.browserKey === undefined
+          ? new RateLimitedError(context.max, context.after)
+          : new BrowserRateLimitedError(context.max, context.after)
       })
     }
     await ingest.register(ingestRoutes, { service, metrics })
@@ -147,6 +161,9 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
 
   if (config.apiKeys.length === 0 && !isLoopbackHost(config.host)) {
     app.log.warn({ HOST: config.host }, 'API_KEYS is not set and HOST is not a loopback address: anyone who can reach this port can write logs')
+  }
+  if (config.browserKeys.length > 0 && config.apiKeys.length === 0) {
+    app.log.warn('BROWSER_API_KEYS is set but API_KEYS is not: browser keys are held to their app and origins, yet a request with no key at all may still send events for any app')
   }
 
   app.addHook('onListen', async () => {

@@ -2,11 +2,12 @@
 // READ_API_KEYS (and the admin key) the read routes; with no key at all everything is open. The bearer token
 // is matched in constant time against every key in force (keys/), never logged, never echoed. An entry
 // `app_name:key` pins every event sent with that key to that app_name, or, for a read key, everything it reads.
+// Browser keys (BROWSER_API_KEYS) are checked before any of this, on every route: browser/identify.ts.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from './errors'
 import { findKey, type ApiKey } from './keys'
 
-function bearer (request: FastifyRequest): string | undefined {
+export function bearer (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (typeof header !== 'string') return undefined
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
@@ -40,5 +41,13 @@ export function requireKey (keysInForce: () => readonly ApiKey[], what: string, 
     if (key === undefined) throw new ForbiddenError(what)
     request.keyId = key.id
     if (key.appName !== undefined) request.keyAppName = key.appName
+  }
+}
+
+/** The ingest routes' check: requireKey, unless browser/identify.ts already took the request's browser key. */
+export function requireIngestKey (keysInForce: () => readonly ApiKey[], what: string) {
+  const check = requireKey(keysInForce, what)
+  return async function checkIngestKey (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (request.browserKey === undefined) await check(request, reply)
   }
 }

@@ -9,7 +9,7 @@ import { ConfigError } from './errors'
 import { parseAppQuotas, type AppQuotaRules } from './quota/rules'
 import { parseRedactFields, parseRedactPatterns } from './redact/rules'
 import { parseRetentionRules, type RetentionRule } from './retention/rules'
-import { parseAdminKey, parseIngestKeys, startupKeys, type ApiKey, type KeyParser } from './keys'
+import { checkBrowserKeys, parseAdminKey, parseBrowserKeys, parseCorsOrigins, parseIngestKeys, startupKeys, type ApiKey, type BrowserKey, type KeyParser } from './keys'
 
 export { ConfigError }
 
@@ -55,6 +55,14 @@ export interface CollectorConfig {
   readKeys: readonly ApiKey[]
   /** READ_API_KEYS_FILE: where readKeys were read from; read again on SIGHUP. */
   readKeysFile: string | undefined
+  /** BROWSER_API_KEYS: keys public in web pages, each for one app_name and its origins; they may only send events. */
+  browserKeys: readonly BrowserKey[]
+  /** BROWSER_API_KEYS_FILE: where browserKeys were read from; read again on SIGHUP. */
+  browserKeysFile: string | undefined
+  /** CORS_ORIGINS: origins allowed cross-origin; undefined: the browser keys' origins. */
+  corsOrigins: readonly string[] | undefined
+  /** Requests per minute per (browser key, client address); 0 = no limit. */
+  browserRateLimitPerMinute: number
   /** Open /logs/tail streams past which a new one is answered 503. */
   maxTailClients: number
   /** Seconds between the comments that keep an idle tail open through proxies. */
@@ -151,7 +159,7 @@ function mongoUri (env: Env, variable: string): string | undefined {
 }
 
 /** The keys in `name`, or in the file `${name}_FILE` names (one or the other); none when neither is set. */
-function configuredKeys (env: Env, name: string, parse: KeyParser): ApiKey[] {
+function configuredKeys<K extends ApiKey> (env: Env, name: string, parse: KeyParser<K>): K[] {
   return startupKeys(name, read(env, name), read(env, `${name}_FILE`), parse)
 }
 
@@ -196,6 +204,7 @@ function setting<T, D extends string | number | undefined> (variable: string, de
 
 const ingestKeys = (env: Env, variable: string): ApiKey[] => configuredKeys(env, variable, parseIngestKeys)
 const adminKey = (env: Env, variable: string): ApiKey[] => configuredKeys(env, variable, parseAdminKey)
+const browserKeys = (env: Env, variable: string): BrowserKey[] => configuredKeys(env, variable, parseBrowserKeys)
 const logDir = (env: Env, variable: string, def: string): string => resolve(text(env, variable, def))
 
 /**
@@ -235,6 +244,10 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   apiKeysFile: setting('API_KEYS_FILE', undefined, 'instead of `API_KEYS`: a file holding the keys (one per line or comma-separated), read at start and again on SIGHUP', optional),
   adminKeyFile: setting('ADMIN_API_KEY_FILE', undefined, 'instead of `ADMIN_API_KEY`: a file holding the key, read at start and again on SIGHUP', optional),
   readKeysFile: setting('READ_API_KEYS_FILE', undefined, 'instead of `READ_API_KEYS`: a file holding the keys, read at start and again on SIGHUP', optional),
+  browserKeys: setting('BROWSER_API_KEYS', undefined, 'comma-separated `app_name:key@origin|origin…` entries (`shop-web:pk_shop_3f9a2c1d@https://shop.example|https://www.shop.example`): keys public in web pages, each sending for its `app_name` alone, from its origins alone (checked against `Origin`), on `POST /logs` and `/log` alone; as `Authorization: Bearer` or `?key=` (see From the browser)', browserKeys, 'none'),
+  browserKeysFile: setting('BROWSER_API_KEYS_FILE', undefined, 'instead of `BROWSER_API_KEYS`: a file holding the entries (one per line or comma-separated), read at start and again on SIGHUP', optional),
+  corsOrigins: setting('CORS_ORIGINS', undefined, 'comma-separated origins (`https://shop.example`) answered with CORS headers and preflights; every browser key\'s origins must be among them', (env, variable) => parseCorsOrigins(read(env, variable), variable), 'the browser keys\' origins'),
+  browserRateLimitPerMinute: setting('BROWSER_RATE_LIMIT_PER_MINUTE', 120, 'requests per minute per browser key and client address (one visitor cannot spend everyone\'s); over it: 429 + `Retry-After` (0 = no limit)', number({ min: 0 })),
   maxTailClients: setting('MAX_TAIL_CLIENTS', 100, 'open `GET /logs/tail` streams per process; one more is answered 503 + `Retry-After`', number({ min: 0 })),
   tailHeartbeatSeconds: setting('TAIL_HEARTBEAT_INTERVAL', 15, 'seconds between the keep-alive comments of an idle tail', number({ min: 0.01, integer: false })),
   tlsCertFile: setting('TLS_CERT_FILE', undefined, 'PEM certificate file; with `TLS_KEY_FILE` the collector serves HTTPS', optional),
@@ -267,6 +280,8 @@ export function loadConfig (env: Env = process.env): Readonly<CollectorConfig> {
   for (const [variable, file] of [['TLS_CERT_FILE', tlsCertFile], ['TLS_KEY_FILE', tlsKeyFile]] as const) {
     if (file !== undefined && !existsSync(file)) throw new ConfigError(variable, `${file} does not exist`)
   }
+  const { browserKeys: browser, browserKeysFile, corsOrigins, apiKeys, adminKeys, readKeys } = config as unknown as CollectorConfig
+  checkBrowserKeys(browser, browserKeysFile === undefined ? 'BROWSER_API_KEYS' : 'BROWSER_API_KEYS_FILE', corsOrigins, [...apiKeys, ...adminKeys, ...readKeys])
   return Object.freeze(config as unknown as CollectorConfig)
 }
 

@@ -33,7 +33,10 @@ export const ERROR_CODES = Object.freeze({
   MAAP_BAD_URL: 'a URL that does not decode',
   MAAP_PRECONDITION_FAILED: 'a file of the web page asked for with an If-Match or If-Unmodified-Since it does not meet',
   MAAP_RANGE_NOT_SATISFIABLE: 'a file of the web page asked for with a Range outside it',
-  MAAP_RATE_LIMITED: 'an ingest request past RATE_LIMIT_PER_MINUTE',
+  MAAP_RATE_LIMITED: 'an ingest request past RATE_LIMIT_PER_MINUTE, or a browser-key request past BROWSER_RATE_LIMIT_PER_MINUTE for its key and client address',
+  MAAP_ORIGIN_REFUSED: 'a browser-key request without an Origin header that is one of that key\'s origins, or a CORS preflight from an origin not in CORS_ORIGINS; nothing was stored',
+  MAAP_BROWSER_KEY_SCOPE: 'a browser key (BROWSER_API_KEYS) on any route but POST /logs and /log: it may only send events',
+  MAAP_BROWSER_KEY_APP: 'a browser-key request with an event whose app_name is not the key\'s app_name; nothing of the request was stored',
   MAAP_QUOTA_EXCEEDED: 'POST /log, /logs or /v1/logs whose events would take an app past its APP_QUOTAS events a minute; nothing of the request was stored',
   MAAP_OVERLOADED: 'an ingest request while the process is past MAX_HEAP_USED_BYTES or MAX_EVENT_LOOP_DELAY',
   MAAP_BAD_ALERT: 'a saved search or alert body with a field that is missing, unknown or not valid (the message names it)',
@@ -96,6 +99,18 @@ export const RangeNotSatisfiableError = define<[string, string]>('MAAP_RANGE_NOT
   'Range %s is outside the file %s', 416)
 export const RateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
   'past RATE_LIMIT_PER_MINUTE (%d requests a minute); retry in %s', 429)
+export const BrowserRateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
+  'past BROWSER_RATE_LIMIT_PER_MINUTE (%d requests a minute for this browser key from this address); retry in %s', 429)
+export const OriginRefusedError = define<[string]>('MAAP_ORIGIN_REFUSED', '%s; nothing was stored', 403)
+export const PreflightRefusedError = define<[string]>('MAAP_ORIGIN_REFUSED', 'Origin %s is not allowed cross-origin here (CORS_ORIGINS)', 403)
+export const BrowserKeyScopeError = define<[string, string]>('MAAP_BROWSER_KEY_SCOPE',
+  'a browser key may only send events (POST /logs, POST /log), not %s %s', 403)
+export const BrowserKeyAppError = define<[number, string, string]>('MAAP_BROWSER_KEY_APP',
+  'event %d has app_name %s but this browser key sends for app_name %s alone (leave app_name out to get it); nothing of the request was stored', 403)
+/** The key given in the query string is not a browser key (or comes with an Authorization header too). */
+export const QueryKeyError = define<[string]>('MAAP_UNAUTHORIZED', '%s', 401)
+export const BrowserBodyTooLargeError = define<[number]>('MAAP_BODY_TOO_LARGE',
+  'the body is over %d bytes, the most a browser-key request may send (counted after decompression); nothing was stored: send smaller batches', 413)
 export const QuotaExceededError = define<[string, string, number, number]>('MAAP_QUOTA_EXCEEDED',
   'app_name %s%s is past its quota of %d events a minute (APP_QUOTAS); nothing of the request was stored: retry in %d s', 429)
 export const OverloadedError = define<[string]>('MAAP_OVERLOADED', 'the collector is overloaded (%s); retry shortly', 503)

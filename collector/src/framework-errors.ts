@@ -14,6 +14,7 @@ import {
   BadRequestError, BadUrlError, BodyTooLargeError, ERROR_CODES, IncompleteBodyError, InternalError, NotFoundError,
   PreconditionFailedError, RangeNotSatisfiableError, UnsupportedMediaTypeError, type CollectorErrorCode
 } from './errors'
+import { maskKey } from './browser/log-url'
 
 /** What an error handler answers with. */
 export interface CollectorAnswer {
@@ -56,7 +57,8 @@ export function collectorError (err: ErrorLike, request: FastifyRequest): Collec
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return ours(new IncompleteBodyError(String(request.headers['content-length'])))
     case 'FST_ERR_BAD_URL':
-      return ours(new BadUrlError(`the URL ${shown(request.raw.url)} does not decode (a stray or malformed % escape?)`))
+      // A browser key in ?key= is masked: it is never echoed.
+      return ours(new BadUrlError(`the URL ${shown(maskKey(request.raw.url ?? ''))} does not decode (a stray or malformed % escape?)`))
     case 'FST_STATIC_FORBIDDEN_PATH':
       // The web page is a fixed set of files: a path @fastify/static refuses names none of them.
       return ours(new NotFoundError(`no file of the web page at ${shown(request.url.split('?')[0])}`))

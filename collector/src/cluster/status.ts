@@ -15,7 +15,7 @@ export interface LocalStatus extends ServiceStatus {
   version: string
   timestamp: string
   process: { pid: number, worker_id: number | null }
-  auth: { ingest: 'on' | 'off', admin: 'on' | 'off', key_reloads: number }
+  auth: { ingest: 'on' | 'off', admin: 'on' | 'off', browser_keys: number, key_reloads: number }
   tls: boolean
 }
 

@@ -4,3 +4,4 @@
 export { apiKey, findKey, type ApiKey } from './api-key'
 export { parseAdminKey, parseIngestKeys, startupKeys, type KeyParser } from './parse'
 export { KeyRing, type KeySources, type ReloadResult } from './ring'
+export { checkBrowserKeys, isOrigin, parseBrowserKeys, parseCorsOrigins, type BrowserKey } from './browser-keys'

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs'
 import { ConfigError } from '../errors'
 import { apiKey, type ApiKey } from './api-key'
 
-export type KeyParser = (raw: string, variable: string) => ApiKey[]
+export type KeyParser<K extends ApiKey = ApiKey> = (raw: string, variable: string) => K[]
 
 /** API_KEYS or READ_API_KEYS (or their files) as keys. */
 export const parseIngestKeys: KeyParser = (raw, variable) => {
@@ -32,7 +32,7 @@ export const parseAdminKey: KeyParser = (raw, variable) => {
 }
 
 /** The keys in the text of a key file (the variable's own syntax); none is refused with `noKey` as the reason. */
-export function keysInFile (text: string, variable: string, parse: KeyParser, noKey = 'holds no key'): ApiKey[] {
+export function keysInFile<K extends ApiKey> (text: string, variable: string, parse: KeyParser<K>, noKey = 'holds no key'): K[] {
   const keys = parse(text, variable)
   if (keys.length === 0) throw new ConfigError(variable, noKey)
   return keys
@@ -48,7 +48,7 @@ export function unreadableKeyFile (variable: string, file: string, err: unknown)
  * one or the other; none when neither is set. Read synchronously: configuration is loaded once, before the
  * collector listens (later reloads read without blocking, ring.ts).
  */
-export function startupKeys (name: string, value: string | undefined, file: string | undefined, parse: KeyParser): ApiKey[] {
+export function startupKeys<K extends ApiKey> (name: string, value: string | undefined, file: string | undefined, parse: KeyParser<K>): K[] {
   if (file === undefined) return value === undefined ? [] : parse(value, name)
   if (value !== undefined) throw new ConfigError(`${name}_FILE`, `set ${name} or ${name}_FILE, not both`)
   let text: string

@@ -1,10 +1,12 @@
 // The API keys in force. They start from the configuration. On SIGHUP (bin.ts; the cluster primary
-// passes it on to its workers) the keys that came from files — API_KEYS_FILE, ADMIN_API_KEY_FILE — are
+// passes it on to its workers) the keys that came from files — API_KEYS_FILE, ADMIN_API_KEY_FILE,
+// READ_API_KEYS_FILE, BROWSER_API_KEYS_FILE — are
 // read again, so keys rotate without a restart. Keys given in the environment itself cannot change in a
 // running process and stay as they are. A file that cannot be read or parsed, or that would turn
 // authentication off, leaves every key as it was: a rotation must never open the collector by mistake.
 import { readFile } from 'node:fs/promises'
 import type { ApiKey } from './api-key'
+import { checkBrowserKeys, parseBrowserKeys, type BrowserKey } from './browser-keys'
 import { keysInFile, parseAdminKey, parseIngestKeys, unreadableKeyFile, type KeyParser } from './parse'
 
 /** The keys the configuration holds at start, and the files they came from (config.ts's names). */
@@ -15,18 +17,26 @@ export interface KeySources {
   apiKeysFile: string | undefined
   adminKeyFile: string | undefined
   readKeysFile: string | undefined
+  browserKeys: readonly BrowserKey[]
+  browserKeysFile: string | undefined
+  /** CORS_ORIGINS; undefined: the browser keys' origins. */
+  corsOrigins: readonly string[] | undefined
 }
 
 export interface ReloadResult {
   ingestKeys: number
   adminKeys: number
   readKeys: number
+  browserKeys: number
 }
 
 export class KeyRing {
   ingest: readonly ApiKey[]
   admin: readonly ApiKey[]
   read: readonly ApiKey[]
+  browser: readonly BrowserKey[]
+  /** The origins allowed cross-origin: CORS_ORIGINS, else every browser key's (cors.ts asks per request). */
+  corsOrigins: ReadonlySet<string>
   /** Successful reloads since start; shown in /status so an operator can see a rotation took effect. */
   reloads = 0
 
@@ -34,6 +44,8 @@ export class KeyRing {
     this.ingest = config.apiKeys
     this.admin = config.adminKeys
     this.read = config.readKeys
+    this.browser = config.browserKeys
+    this.corsOrigins = allowedOrigins(config.corsOrigins, this.browser)
   }
 
   /** Keys that may read: the read keys and the admin key (which reads every app). */
@@ -52,17 +64,26 @@ export class KeyRing {
     const ingest = apiKeysFile === undefined ? this.ingest : await fromFile('API_KEYS_FILE', apiKeysFile, parseIngestKeys)
     const admin = adminKeyFile === undefined ? this.admin : await fromFile('ADMIN_API_KEY_FILE', adminKeyFile, parseAdminKey)
     const read = readKeysFile === undefined ? this.read : await fromFile('READ_API_KEYS_FILE', readKeysFile, parseIngestKeys)
+    const { browserKeysFile, corsOrigins } = this.config
+    const browser = browserKeysFile === undefined ? this.browser : await fromFile('BROWSER_API_KEYS_FILE', browserKeysFile, parseBrowserKeys)
+    checkBrowserKeys(browser, 'BROWSER_API_KEYS_FILE', corsOrigins, [...ingest, ...admin, ...read])
     // Every file was good: swap together, so no request sees one new and one old set half-way.
     this.ingest = ingest
     this.admin = admin
     this.read = read
+    this.browser = browser
+    this.corsOrigins = allowedOrigins(corsOrigins, browser)
     this.reloads++
-    return { ingestKeys: ingest.length, adminKeys: admin.length, readKeys: read.length }
+    return { ingestKeys: ingest.length, adminKeys: admin.length, readKeys: read.length, browserKeys: browser.length }
   }
 }
 
+function allowedOrigins (corsOrigins: readonly string[] | undefined, browser: readonly BrowserKey[]): ReadonlySet<string> {
+  return new Set(corsOrigins ?? browser.flatMap(k => [...k.origins]))
+}
+
 /** As at start-up (startupKeys), but read without blocking, and a file that is now empty keeps the old keys. */
-async function fromFile (variable: string, file: string, parse: KeyParser): Promise<ApiKey[]> {
+async function fromFile<K extends ApiKey> (variable: string, file: string, parse: KeyParser<K>): Promise<K[]> {
   let text: string
   try {
     text = await readFile(file, 'utf8')

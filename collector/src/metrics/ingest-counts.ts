@@ -6,9 +6,11 @@
  * Why events of a request were not accepted: a small fixed set, never the client's own text. A request
  * refused as a whole for its body (all but the first, the two journal reasons and the quota) counts as
  * one event: its events were never read. A request refused for an app's quota counts every event it held.
+ * The last three are browser-key requests refused whole (routes/refusals.ts): one event each.
  */
 export const REJECT_REASONS = ['invalid_event', 'invalid_json', 'invalid_otlp', 'invalid_mapping', 'body_too_large',
-  'bad_encoding', 'unsupported_media_type', 'incomplete_body', 'journal_unavailable', 'journal_busy', 'quota_exceeded'] as const
+  'bad_encoding', 'unsupported_media_type', 'incomplete_body', 'journal_unavailable', 'journal_busy', 'quota_exceeded',
+  'origin_refused', 'browser_key_app', 'browser_rate_limited'] as const
 export type RejectReason = typeof REJECT_REASONS[number]
 
 export class RouteCounts {

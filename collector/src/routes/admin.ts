@@ -52,7 +52,7 @@ export async function adminRoutes (app: FastifyInstance, opts: AdminOptions): Pr
       timestamp: new Date().toISOString(),
       ...details,
       process: { pid: process.pid, worker_id: workerId },
-      auth: { ingest: service.keys.ingest.length > 0 ? 'on' : 'off', admin: service.keys.admin.length > 0 ? 'on' : 'off', key_reloads: service.keys.reloads },
+      auth: { ingest: service.keys.ingest.length > 0 ? 'on' : 'off', admin: service.keys.admin.length > 0 ? 'on' : 'off', browser_keys: service.keys.browser.length, key_reloads: service.keys.reloads },
       tls: service.config.tlsCertFile !== undefined
     }
   }

@@ -11,6 +11,10 @@
 //            │ no                                                                                         │
 //            ▼                                                                                            ▼
 //   journal, with the key's record (the journal's sidecar remembers it) ─► answer       remember ─► answer
+//
+// A request made with a browser key (browser/identify.ts let it in) may also send its NDJSON as text/plain
+// and its Idempotency-Key as ?batch=, is held to 256 KB, and is refused whole (403) when an event names
+// another app_name than the key's (browser/body.ts).
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import { InvalidEventError, InvalidJsonError, NoEventsError, UnsupportedMediaTypeError } from '../errors'
 import type { IdOf } from '../idempotency/derived-ids'
@@ -24,6 +28,7 @@ import { AppTally } from '../quota/app-tally'
 import { withinQuota } from './app-quota'
 import { appendToJournal, eventLimits, ingestContext } from './journal-append'
 import { ANSWERED, KeyedBatch, replayed, sendAnswer } from './keyed-batch'
+import { checkBrowserApp, limitBrowserBody } from '../browser/body'
 
 interface Rejection {
   index: number
@@ -69,12 +74,14 @@ interface Accepted {
  * its _id by its index in the batch (a keyed batch); else each gets a new one.
  */
 function acceptBatch (body: string | unknown[], ctx: IngestContext, rejected: Rejection[], mapping?: ShipperMapping, idOf?: IdOf,
-  tally?: AppTally): Accepted {
+  tally?: AppTally, browserApp?: string): Accepted {
   const out: Accepted = { lines: '', count: 0, last: -1 }
   const take = (element: unknown, index: number, text?: string): void => {
     const id = idOf?.(index)
     // A mapped record no longer matches its text, so it is serialised rather than spliced.
     const event = mapping === undefined ? element : applyMapping(element, mapping)
+    // Throws before anything is journaled: the request is refused whole.
+    if (browserApp !== undefined) checkBrowserApp(event, index, browserApp)
     const result = normaliseEvent(event, ctx, mapping === undefined ? text : undefined, id)
     if (result.ok) {
       out.lines += result.line + '\n'
@@ -133,6 +140,14 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   const logsCounts = metrics.ingest.route('/logs')
 
   app.addContentTypeParser('application/x-ndjson', { parseAs: 'string' }, (_req, body, done) => done(null, body))
+  // text/plain is what sendBeacon and fetch without a preflight can send: NDJSON, from a browser key, on
+  // /logs. From anyone else (or on /log, which takes one JSON event) it stays the 415 it always was.
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
+    if (req.browserKey !== undefined && req.routeOptions.url === '/logs') return done(null, body)
+    done(new UnsupportedMediaTypeError(req.browserKey === undefined
+      ? 'Content-Type "text/plain" is taken from browser keys alone (BROWSER_API_KEYS): send application/json, application/x-ndjson, or NDJSON without a Content-Type'
+      : 'Content-Type "text/plain" is taken on POST /logs alone: send one event to /log as application/json'))
+  })
   // No Content-Type (some shippers send none): read as NDJSON, or as a JSON array when it is one.
   // Any other type stays a 415.
   app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) => {
@@ -148,14 +163,15 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     done(null, body)
   })
 
-  app.post('/log', { schema: { response: logReply } }, async (request, reply) => {
+  app.post('/log', { schema: { response: logReply }, preParsing: limitBrowserBody }, async (request, reply) => {
     const keyed = await KeyedBatch.begin(batchKeys, request, '/log', [request.body], reply)
     if (keyed === ANSWERED) return reply
     try {
-      const ctx = context(request.keyAppName)
+      const ctx = context(request.browserKey?.appName ?? request.keyAppName)
       logCounts.countBody(request.headers['content-length'])
       // No body, or only blank lines (NDJSON or no Content-Type): no event, as on /logs.
       if (request.body === undefined || (typeof request.body === 'string' && request.body.trim() === '')) throw new NoEventsError()
+      if (request.browserKey !== undefined) checkBrowserApp(request.body, 0, request.browserKey.appName)
       logCounts.countReceived(1)
       const result = normaliseEvent(request.body, ctx, undefined, keyed?.ids(ctx.receivedAt)(0))
       if (!result.ok) {
@@ -175,7 +191,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     }
   })
 
-  app.post('/logs', { schema: { response: { 200: batchReply } } }, async (request, reply: FastifyReply) => {
+  app.post('/logs', { schema: { response: { 200: batchReply } }, preParsing: limitBrowserBody }, async (request, reply: FastifyReply) => {
     const body = request.body
     let elements: string | unknown[]
     if (typeof body === 'string' || Array.isArray(body)) elements = body
@@ -186,10 +202,11 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
     if (keyed === ANSWERED) return reply
     try {
       const rejected: Rejection[] = []
-      const mapping = shipperMapping(request.query, limits.maxFieldNameLength)
-      const ctx = context(request.keyAppName)
+      const browserApp = request.browserKey?.appName
+      const mapping = shipperMapping(browserApp === undefined ? request.query : mappingQuery(request.query), limits.maxFieldNameLength)
+      const ctx = context(browserApp ?? request.keyAppName)
       const tally = quota === undefined ? undefined : new AppTally()
-      const { lines, count: accepted, last } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt), tally)
+      const { lines, count: accepted, last } = acceptBatch(elements, ctx, rejected, mapping, keyed?.ids(ctx.receivedAt), tally, browserApp)
       logsCounts.countBody(request.headers['content-length'])
       if (accepted === 0 && rejected.length === 0) throw new NoEventsError()
       logsCounts.countReceived(accepted + rejected.length)
@@ -208,6 +225,13 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
       keyed?.release()
     }
   })
+}
+
+/** A browser-key request's query without its key and batch id: what is left asks for a field mapping. */
+function mappingQuery (query: unknown): unknown {
+  if (typeof query !== 'object' || query === null) return query
+  const { key: _key, batch: _batch, ...rest } = query as Record<string, unknown>
+  return rest
 }
 
 /** The answer to a /logs batch: a number when all was accepted (sendAnswer writes it out), else status and body. */

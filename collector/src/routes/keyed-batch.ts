@@ -26,7 +26,7 @@ export class KeyedBatch {
    */
   static async begin (store: KeyStore | undefined, request: FastifyRequest, route: string,
     elements: string | unknown[], reply: FastifyReply): Promise<KeyedBatch | typeof ANSWERED | undefined> {
-    const key = batchKey(request.headers['idempotency-key'], route, request.keyId)
+    const key = batchKey(idempotencyKey(request), route, request.keyId)
     if (key === undefined) return undefined
     if (store === undefined) return new KeyedBatch(key, store, () => {})
     const known = await store.begin(key.name)
@@ -65,6 +65,16 @@ export class KeyedBatch {
   rememberUnjournaled (record: KeyRecord | undefined): void {
     if (record !== undefined) this.store?.remember(record)
   }
+}
+
+/**
+ * The request's Idempotency-Key header; for a browser-key request without one, its ?batch= (sendBeacon
+ * cannot set headers). Same rules, same store, same scope (the key's id).
+ */
+function idempotencyKey (request: FastifyRequest): string | string[] | undefined {
+  const header = request.headers['idempotency-key']
+  if (header !== undefined || request.browserKey === undefined) return header
+  return (request.query as Record<string, string | string[] | undefined> | undefined)?.batch
 }
 
 /** Marks an answer as the one given to an earlier request with the same key. */

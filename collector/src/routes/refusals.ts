@@ -6,7 +6,9 @@
 //   body parser / @fastify/compress / Fastify / route ─► error ─► onError (here: count) ─► error handler (answer)
 //
 // Refusals of the client rather than of its body (no key, wrong key, rate limit, overload, shutting down)
-// are not counted as events: the body was not read, and a transport sends it again.
+// are not counted as events: the body was not read, and a transport sends it again. Except for browser
+// keys: a browser key is public, so its refusals (wrong Origin, another app's event, past its rate limit)
+// are what an operator watches for abuse, and each counts as one event under its own reason.
 import type { FastifyInstance } from 'fastify'
 import type { CollectorErrorCode } from '../errors'
 import { collectorError } from '../framework-errors'
@@ -25,11 +27,19 @@ export const BODY_REFUSALS: Readonly<Partial<Record<CollectorErrorCode, RejectRe
   MAAP_INCOMPLETE_BODY: 'incomplete_body'
 })
 
+/** What is counted besides, for requests made with a browser key. */
+export const BROWSER_REFUSALS: Readonly<Partial<Record<CollectorErrorCode, RejectReason>>> = Object.freeze({
+  MAAP_ORIGIN_REFUSED: 'origin_refused',
+  MAAP_BROWSER_KEY_APP: 'browser_key_app',
+  MAAP_RATE_LIMITED: 'browser_rate_limited'
+})
+
 /** Adds the counting hook to the ingest routes' context (call before registering them). */
 export function countBodyRefusals (app: FastifyInstance, counts: IngestCounts): void {
   app.addHook('onError', (request, _reply, err, done) => {
     // The route's own refusals (invalid events, journal trouble) are counted where they happen.
-    const reason = BODY_REFUSALS[collectorError(err, request).code]
+    const code = collectorError(err, request).code
+    const reason = BODY_REFUSALS[code] ?? (request.browserKey === undefined ? undefined : BROWSER_REFUSALS[code])
     const route = request.routeOptions.url
     if (reason !== undefined && route !== undefined) {
       const c = counts.route(route)
