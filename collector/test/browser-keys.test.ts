@@ -118,6 +118,9 @@ t.test('an event of another app refuses the whole request: 403 naming the index 
   t.match(log.json(), { code: 'MAAP_BROWSER_KEY_APP', message: /event 0 has app_name 42/ })
   t.same(stored(logDir), [])
   t.same(await rejectedByReason(base), { browser_key_app: 1 })
+  // What is not an object is no app's: refused as an invalid event, as from anyone.
+  const notObject = await beacon(base, '5\n' + ndjson({ message: 'ok' }))
+  t.match(notObject.json(), { status: 'partial', accepted: 1, rejected: [{ index: 0 }] })
 })
 
 t.test('a browser key may only send: 403 MAAP_BROWSER_KEY_SCOPE on every other route', async t => {
@@ -183,10 +186,12 @@ t.test('a browser-key body stops at 256 KB (as sent, or once decompressed); othe
   t.equal(gz.headers['access-control-allow-origin'], shop)
   const small = await send(`${base}/logs?key=${shopKey}`, { headers: { origin: shop, 'content-type': 'text/plain', 'content-encoding': 'gzip' }, body: gzipSync(line.repeat(100)) })
   t.equal(small.status, 200, 'under the limit, gzip is read as usual')
+  const broken = await send(`${base}/logs?key=${shopKey}`, { headers: { origin: shop, 'content-type': 'text/plain', 'content-encoding': 'gzip' }, body: 'not gzip at all' })
+  t.match(broken.json(), { code: 'MAAP_INVALID_COMPRESSION' }, 'a body that does not decompress is answered as ever')
   const server = await send(`${base}/logs`, { headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/x-ndjson' }, body: big.replace(/\}\n/g, ',"app_name":"x"}\n') })
   t.equal(server.status, 200)
   t.equal(stored(logDir).length, 400)
-  t.same(await rejectedByReason(base), { body_too_large: 2 })
+  t.same(await rejectedByReason(base), { body_too_large: 2, bad_encoding: 1 })
 })
 
 t.test('?batch= is the Idempotency-Key of a browser-key request: a retry is answered again, stored once', async t => {
