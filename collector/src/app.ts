@@ -11,7 +11,7 @@ import { installCors } from './browser/cors'
 import { identifyBrowserKey } from './browser/identify'
 import { safeRequest } from './browser/log-url'
 import { isLoopbackHost, type CollectorConfig } from './config'
-import { BrowserRateLimitedError, InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
+import { InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
 import { collectorError } from './framework-errors'
 import { CollectorMetrics } from './metrics/metrics'
 import { adminRoutes } from './routes/admin'
@@ -127,8 +127,8 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
         // A browser key is public: per key and client address, so one visitor cannot spend everyone's.
         keyGenerator: request => request.browserKey === undefined ? request.keyId ?? request.ip : `${request.browserKey.id}@${request.ip}`,
         errorResponseBuilder: (request, context) => request.browserKey === undefined
-          ? new RateLimitedError(context.max, context.after)
-          : new BrowserRateLimitedError(context.max, context.after)
+          ? new RateLimitedError('RATE_LIMIT_PER_MINUTE', context.max, context.after)
+          : new RateLimitedError('BROWSER_RATE_LIMIT_PER_MINUTE for this browser key from this address', context.max, context.after)
       })
     }
     await ingest.register(ingestRoutes, { service, metrics })

@@ -35,7 +35,7 @@ export function requireKey (keysInForce: () => readonly ApiKey[], what: string, 
     const token = bearer(request)
     if (token === undefined) {
       reply.header('www-authenticate', 'Bearer')
-      throw new UnauthorizedError(what)
+      throw new UnauthorizedError(`this route needs an ${what}: send "Authorization: Bearer <key>"`)
     }
     const key = findKey(keys, token)
     if (key === undefined) throw new ForbiddenError(what)

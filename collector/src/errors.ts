@@ -62,8 +62,8 @@ export const JournalUnavailableError = define<[string]>('MAAP_JOURNAL_UNAVAILABL
   'events could not be written to the local journal, nothing was stored: %s', 503)
 export const MongoUnavailableError = define<[string, number]>('MAAP_MONGO_UNAVAILABLE',
   'flush failed: %s; %d logs are kept in the journal and will be retried', 503)
-export const UnauthorizedError = define<[string]>('MAAP_UNAUTHORIZED',
-  'this route needs an %s: send "Authorization: Bearer <key>"', 401)
+/** The message says which key the route needs (auth.ts), or why a ?key= was not taken (browser/identify.ts). */
+export const UnauthorizedError = define<[string]>('MAAP_UNAUTHORIZED', '%s', 401)
 export const ForbiddenError = define<[string]>('MAAP_FORBIDDEN', 'the %s is not valid', 403)
 export const JournalBusyError = define('MAAP_JOURNAL_BUSY',
   'the journal is behind (too many writes waiting); retry shortly', 503)
@@ -83,8 +83,9 @@ export const OtlpTooLargeError = define<[number]>('MAAP_OTLP_TOO_LARGE',
 export const UnsupportedMediaTypeError = define<[string]>('MAAP_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 export const InvalidMappingError = define<[string]>('MAAP_INVALID_MAPPING', '%s', 400)
 export const InvalidJsonError = define<[string]>('MAAP_INVALID_JSON', 'the body is not valid JSON: %s', 400)
-export const BodyTooLargeError = define<[number]>('MAAP_BODY_TOO_LARGE',
-  'the body is over %d bytes (BODY_LIMIT, counted after decompression); nothing was stored: send smaller batches', 413)
+/** The limit, and what sets it: BODY_LIMIT, or the browser-key limit (browser/body.ts). */
+export const BodyTooLargeError = define<[number, string]>('MAAP_BODY_TOO_LARGE',
+  'the body is over %d bytes (%s, counted after decompression); nothing was stored: send smaller batches', 413)
 export const UnsupportedEncodingError = define<[string]>('MAAP_UNSUPPORTED_ENCODING',
   'Content-Encoding "%s" is not accepted: send gzip, deflate, or no Content-Encoding', 415)
 export const InvalidCompressionError = define<[string, string]>('MAAP_INVALID_COMPRESSION',
@@ -97,20 +98,15 @@ export const PreconditionFailedError = define<[string]>('MAAP_PRECONDITION_FAILE
   'the file %s does not meet the request\'s If-Match or If-Unmodified-Since', 412)
 export const RangeNotSatisfiableError = define<[string, string]>('MAAP_RANGE_NOT_SATISFIABLE',
   'Range %s is outside the file %s', 416)
-export const RateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
-  'past RATE_LIMIT_PER_MINUTE (%d requests a minute); retry in %s', 429)
-export const BrowserRateLimitedError = define<[number, string]>('MAAP_RATE_LIMITED',
-  'past BROWSER_RATE_LIMIT_PER_MINUTE (%d requests a minute for this browser key from this address); retry in %s', 429)
-export const OriginRefusedError = define<[string]>('MAAP_ORIGIN_REFUSED', '%s; nothing was stored', 403)
-export const PreflightRefusedError = define<[string]>('MAAP_ORIGIN_REFUSED', 'Origin %s is not allowed cross-origin here (CORS_ORIGINS)', 403)
+/** The setting passed, and its limit: RATE_LIMIT_PER_MINUTE, or BROWSER_RATE_LIMIT_PER_MINUTE (per key and address). */
+export const RateLimitedError = define<[string, number, string]>('MAAP_RATE_LIMITED',
+  'past %s (%d requests a minute); retry in %s', 429)
+/** A browser-key request from an origin not the key's (browser/identify.ts), or a preflight from one not allowed (browser/cors.ts). */
+export const OriginRefusedError = define<[string]>('MAAP_ORIGIN_REFUSED', '%s', 403)
 export const BrowserKeyScopeError = define<[string, string]>('MAAP_BROWSER_KEY_SCOPE',
   'a browser key may only send events (POST /logs, POST /log), not %s %s', 403)
 export const BrowserKeyAppError = define<[number, string, string]>('MAAP_BROWSER_KEY_APP',
   'event %d has app_name %s but this browser key sends for app_name %s alone (leave app_name out to get it); nothing of the request was stored', 403)
-/** The key given in the query string is not a browser key (or comes with an Authorization header too). */
-export const QueryKeyError = define<[string]>('MAAP_UNAUTHORIZED', '%s', 401)
-export const BrowserBodyTooLargeError = define<[number]>('MAAP_BODY_TOO_LARGE',
-  'the body is over %d bytes, the most a browser-key request may send (counted after decompression); nothing was stored: send smaller batches', 413)
 export const QuotaExceededError = define<[string, string, number, number]>('MAAP_QUOTA_EXCEEDED',
   'app_name %s%s is past its quota of %d events a minute (APP_QUOTAS); nothing of the request was stored: retry in %d s', 429)
 export const OverloadedError = define<[string]>('MAAP_OVERLOADED', 'the collector is overloaded (%s); retry shortly', 503)

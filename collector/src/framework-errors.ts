@@ -49,7 +49,7 @@ export function collectorError (err: ErrorLike, request: FastifyRequest): Collec
   if (isOurs(err)) return { statusCode: err.statusCode, code: err.code, message: err.message }
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return ours(new BodyTooLargeError(request.routeOptions.bodyLimit ?? 0))
+      return ours(new BodyTooLargeError(request.routeOptions.bodyLimit ?? 0, 'BODY_LIMIT'))
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       // Every route that reads a body has a catch-all parser with its own advice, so this is a header
       // that does not parse as a media type at all.

@@ -56,7 +56,7 @@ t.test('reload swaps the keys for the next request; a bad or empty file keeps th
 
   writeFileSync(files.API_KEYS_FILE, newKey)
   writeFileSync(files.ADMIN_API_KEY_FILE, newAdmin)
-  t.same(await app.collector.keys.reload(), { ingestKeys: 1, adminKeys: 1, readKeys: 0 })
+  t.same(await app.collector.keys.reload(), { ingestKeys: 1, adminKeys: 1, readKeys: 0, browserKeys: 0 })
   t.same([await status(oldKey), await status(newKey)], [403, 201])
   const shown = await app.inject({ method: 'GET', url: '/status', headers: auth(newAdmin) })
   t.match(shown.json(), { auth: { ingest: 'on', admin: 'on', key_reloads: 1 } })

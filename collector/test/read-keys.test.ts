@@ -49,7 +49,7 @@ t.test('READ_API_KEYS_FILE is read again on reload', async t => {
   const { app } = await buildTestApp(t, { READ_API_KEYS_FILE: file })
   t.equal((await app.inject({ method: 'GET', url: '/logs', headers: bearer('first-reader-01') })).statusCode, 200)
   writeFileSync(file, 'second-reader-1\n')
-  t.same(await app.collector.keys.reload(), { ingestKeys: 0, adminKeys: 0, readKeys: 1 })
+  t.same(await app.collector.keys.reload(), { ingestKeys: 0, adminKeys: 0, readKeys: 1, browserKeys: 0 })
   t.equal((await app.inject({ method: 'GET', url: '/logs', headers: bearer('first-reader-01') })).statusCode, 403)
   t.equal((await app.inject({ method: 'GET', url: '/logs', headers: bearer('second-reader-1') })).statusCode, 200)
 })

@@ -10,10 +10,12 @@
 // small (the browsers' keepalive budget is 64 KB), and anyone can spend a browser key.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
-import { BrowserBodyTooLargeError, BrowserKeyAppError } from '../errors'
+import { BodyTooLargeError, BrowserKeyAppError } from '../errors'
 
 /** Bytes of a browser-key request body at most, after decompression. */
 export const BROWSER_BODY_LIMIT = 256 * 1024
+
+const tooLarge = (limit: number): Error => new BodyTooLargeError(limit, 'the most a browser-key request may send')
 
 /** A stream that passes `limit` bytes and fails past them; it reports the encoded length of its source. */
 class LimitedBody extends Transform {
@@ -31,7 +33,7 @@ class LimitedBody extends Transform {
   override _transform (chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.received += chunk.length
     if (this.received > this.limit) {
-      done(new BrowserBodyTooLargeError(this.limit))
+      done(tooLarge(this.limit))
       return
     }
     done(null, chunk)
@@ -43,7 +45,7 @@ export async function limitBrowserBody (request: FastifyRequest, _reply: Fastify
   if (request.browserKey === undefined) return payload
   // Said by the client before a byte is read: refuse at once (an encoded body is checked as it is decoded).
   const declared = Number(request.headers['content-length'])
-  if (request.headers['content-encoding'] === undefined && declared > BROWSER_BODY_LIMIT) throw new BrowserBodyTooLargeError(BROWSER_BODY_LIMIT)
+  if (request.headers['content-encoding'] === undefined && declared > BROWSER_BODY_LIMIT) throw tooLarge(BROWSER_BODY_LIMIT)
   const limited = new LimitedBody(payload, BROWSER_BODY_LIMIT)
   payload.on('error', err => limited.destroy(err))
   limited.on('error', () => {

@@ -12,7 +12,7 @@
 // Never Access-Control-Allow-Credentials: no route reads cookies, and a browser key is not a credential
 // the browser keeps.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { NotFoundError, PreflightRefusedError } from '../errors'
+import { NotFoundError, OriginRefusedError } from '../errors'
 
 const ALLOW_METHODS = 'GET, POST, OPTIONS'
 const ALLOW_HEADERS = 'authorization, content-type, content-encoding, idempotency-key, last-event-id'
@@ -39,7 +39,7 @@ export function installCors (app: FastifyInstance, allowed: () => ReadonlySet<st
       // Not a preflight: as any method and path no route answers.
       throw new NotFoundError(`no route OPTIONS ${JSON.stringify(request.url.split('?')[0]!.slice(0, 200))}`)
     }
-    if (!allowed().has(origin)) throw new PreflightRefusedError(JSON.stringify(origin.slice(0, 200)))
+    if (!allowed().has(origin)) throw new OriginRefusedError(`Origin ${JSON.stringify(origin.slice(0, 200))} is not allowed cross-origin here (CORS_ORIGINS)`)
     return await reply.code(204)
       .header('access-control-allow-methods', ALLOW_METHODS)
       .header('access-control-allow-headers', ALLOW_HEADERS)

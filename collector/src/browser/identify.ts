@@ -16,7 +16,7 @@
 // carried it is logged or echoed.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { bearer } from '../auth'
-import { BrowserKeyScopeError, OriginRefusedError, QueryKeyError } from '../errors'
+import { BrowserKeyScopeError, OriginRefusedError, UnauthorizedError } from '../errors'
 import { findKey, type BrowserKey, type KeyRing } from '../keys'
 
 declare module 'fastify' {
@@ -46,11 +46,11 @@ export function identifyBrowserKey (ring: () => KeyRing) {
     const fromQuery = queryKey(request)
     let key: BrowserKey | undefined
     if (fromQuery !== undefined) {
-      if (request.headers.authorization !== undefined) throw new QueryKeyError('send the key once: as "Authorization: Bearer <key>" or as ?key=, not both')
+      if (request.headers.authorization !== undefined) throw new UnauthorizedError('send the key once: as "Authorization: Bearer <key>" or as ?key=, not both')
       key = findKey(keys, fromQuery) as BrowserKey | undefined
       if (key === undefined) {
         reply.header('www-authenticate', 'Bearer')
-        throw new QueryKeyError('?key= takes a browser key (BROWSER_API_KEYS) and no other: send other keys as "Authorization: Bearer <key>"')
+        throw new UnauthorizedError('?key= takes a browser key (BROWSER_API_KEYS) and no other: send other keys as "Authorization: Bearer <key>"')
       }
     } else {
       if (keys.length === 0) return
@@ -67,8 +67,8 @@ export function identifyBrowserKey (ring: () => KeyRing) {
     const origin = request.headers.origin
     if (origin === undefined || !key.origins.has(origin)) {
       throw new OriginRefusedError(origin === undefined
-        ? `a browser key's request must carry an Origin header, one of the key's origins; this one has none`
-        : `Origin ${JSON.stringify(origin.slice(0, 200))} is not one of the origins of the browser key for app_name ${JSON.stringify(key.appName)}`)
+        ? 'a browser key\'s request must carry an Origin header, one of the key\'s origins; this one has none; nothing was stored'
+        : `Origin ${JSON.stringify(origin.slice(0, 200))} is not one of the origins of the browser key for app_name ${JSON.stringify(key.appName)}; nothing was stored`)
     }
   }
 }

@@ -41,7 +41,11 @@ export function parseBrowserKeys (raw: string, variable: string): BrowserKey[] {
   const seen = new Map<string, string>()
   const entries = raw.split(/,|\r?\n/).map(e => e.trim()).filter(e => e !== '')
   entries.forEach((text, i) => {
-    const colon = text.indexOf(':')
+    // A ":" after the first "@" is an origin's (https:): then the entry has no app_name, and what comes
+    // before the "@" is the key, which must not be shown.
+    const firstAt = text.indexOf('@')
+    let colon = text.indexOf(':')
+    if (firstAt !== -1 && colon > firstAt) colon = -1
     const appName = colon === -1 ? '' : text.slice(0, colon)
     const entry = appName === '' || appName.length > MAX_APP_NAME_LENGTH
       ? `entry ${i + 1}`

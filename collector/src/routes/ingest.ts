@@ -145,7 +145,7 @@ export async function ingestRoutes (app: FastifyInstance, opts: { service: Colle
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (req, body, done) => {
     if (req.browserKey !== undefined && req.routeOptions.url === '/logs') return done(null, body)
     done(new UnsupportedMediaTypeError(req.browserKey === undefined
-      ? 'Content-Type "text/plain" is taken from browser keys alone (BROWSER_API_KEYS): send application/json, application/x-ndjson, or NDJSON without a Content-Type'
+      ? 'Content-Type "text/plain" is not accepted: send application/json, application/x-ndjson, or NDJSON without a Content-Type (text/plain is taken from browser keys alone, BROWSER_API_KEYS)'
       : 'Content-Type "text/plain" is taken on POST /logs alone: send one event to /log as application/json'))
   })
   // No Content-Type (some shippers send none): read as NDJSON, or as a JSON array when it is one.
