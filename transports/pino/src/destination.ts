@@ -10,11 +10,10 @@
 // object has `writable` (else it reads it as options). It registers nothing at exit for a destination
 // it did not build, so the exit behaviour here is ours: below.
 //
-// Exit: an in-process shipper can only deliver while the event loop runs. When the loop runs empty
-// (a script's natural end, 'beforeExit') the destination closes itself, which delivers what is left
-// (up to closeTimeout) and then lets the process end. process.exit() leaves no loop: what is pending
-// is reported on stderr, never silently lost. Serverless code awaits flush() before returning instead.
-import { Shipper, ShipperError, type FlushResult, type ShipperOptions } from '@maap-event-logger/shipper'
+// Exit (the shipper's loop-end.ts): when the event loop runs empty the destination closes itself, which
+// delivers what is left (up to closeTimeout); process.exit() leaves no loop, so what is still held is
+// reported on stderr, never silently lost. Serverless code awaits flush() before returning instead.
+import { closeAtLoopEnd, Shipper, ShipperError, type FlushResult, type ShipperOptions } from '@maap-event-logger/shipper'
 
 export interface MaapDestinationOptions extends ShipperOptions {
   /** How long flush() waits for delivery, in ms, when called without a timeout. Default `closeTimeout` (8000). */
@@ -42,10 +41,6 @@ export interface MaapDestination {
   end: () => void
 }
 
-/** Destinations still open, closed together when the event loop runs empty. */
-const open = new Set<MaapDestination>()
-let hooked = false
-
 export function maapDestination (options: MaapDestinationOptions = {}): MaapDestination {
   const { flushTimeout, ...shipperOptions } = options
   const chosenTimeout = positive(flushTimeout)
@@ -70,7 +65,7 @@ export function maapDestination (options: MaapDestinationOptions = {}): MaapDest
     },
     close (): Promise<FlushResult> {
       if (closing === undefined) {
-        open.delete(dest)
+        forget()
         closing = shipper.close()
       }
       return closing
@@ -79,28 +74,8 @@ export function maapDestination (options: MaapDestinationOptions = {}): MaapDest
       void dest.close()
     }
   }
-  open.add(dest)
-  if (!hooked) {
-    hooked = true
-    process.on('beforeExit', closeAll)
-    process.on('exit', reportPending)
-  }
+  const forget = closeAtLoopEnd({ close: () => dest.close(), stats: () => shipper.stats() }, 'maap-pino')
   return dest
-}
-
-/** The event loop ran empty: deliver what is left. close() holds the loop until it is done. */
-function closeAll (): void {
-  for (const dest of [...open]) void dest.close()
-}
-
-/** process.exit() with records not delivered: say so (the loop is gone, nothing more can be sent). */
-function reportPending (): void {
-  for (const dest of open) {
-    const { queued } = dest.shipper.stats()
-    if (queued > 0) {
-      process.stderr.write(`maap-pino: process exited with ${queued} records not delivered; await dest.flush() before exiting\n`)
-    }
-  }
 }
 
 function positive (value: unknown): number | undefined {

@@ -67,5 +67,5 @@ t.test('a script that ends on its own delivers; process.exit() with records pend
   t.equal(stub.accepted.filter(e => e.exit === false).length, 10, 'the natural end delivered everything')
   const exited = await runNode(['-e', script(true)])
   t.equal(exited.code, 0)
-  t.match(exited.stderr, /maap-pino: process exited with 10 records not delivered; await dest.flush\(\) before exiting/)
+  t.match(exited.stderr, /maap-pino: process exited with 10 records not delivered; await flush\(\) before exiting/)
 })

@@ -50,6 +50,11 @@ export interface ShipperDeps {
   clock?: Clock
   /** Names the sender in stderr lines (notices.ts). Default 'maap-shipper'. */
   prefix?: string
+  /**
+   * Whether the application hears errors (else they go to stderr), for a front end that listens to
+   * 'error' itself and re-emits it under its own name. Default: onError is set or 'error' has listeners.
+   */
+  heard?: () => boolean
 }
 
 export class Shipper extends EventEmitter {
@@ -84,7 +89,7 @@ export class Shipper extends EventEmitter {
     super()
     this.#opts = resolveOptions(options, env)
     this.#clock = deps.clock ?? systemClock
-    this.#notices = new Notices(this, { prefix: deps.prefix, clock: this.#clock, onError: this.#opts.onError })
+    this.#notices = new Notices(this, { prefix: deps.prefix, clock: this.#clock, onError: this.#opts.onError, heard: deps.heard })
     this.#client = new CollectorClient(this.#opts)
     // Enough spare buffers for the batches in flight and the next few; more are allocated on demand.
     this.#cur = new OpenBatch(this.#opts.batchBytes, this.#opts.concurrency + 2)
