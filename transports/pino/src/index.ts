@@ -56,3 +56,5 @@ export default async function maapTransport (options: PinoTransportOptions = {})
 }
 
 export { maapTransport }
+export { maapDestination, type MaapDestination, type MaapDestinationOptions, type FlushCallback } from './destination'
+export type { FlushResult, NotDelivered } from '@maap-event-logger/shipper'

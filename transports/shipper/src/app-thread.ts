@@ -5,7 +5,9 @@ export { startShipperThread, type ShipperThread, type StartThreadOptions } from 
 export { EXIT_MARGIN_MS } from './thread/exit-flush'
 /** The shipper events a ShipperThread re-emits from its worker (besides 'error'). */
 export { FORWARDED as THREAD_EVENTS } from './thread/protocol'
+export { noticeLine } from './notices'
 export { ShipperError, ERROR_CODES, type ShipperErrorCode } from './errors'
 export { DEFAULTS, resolveOptions, type ShipperOptions, type ResolvedOptions } from './options'
 export type { ShipperStats } from './stats'
+export type { FlushResult, NotDelivered } from './delivery'
 export { mapRecord, mapLine, type CollectorEvent, type MapContext } from './map'

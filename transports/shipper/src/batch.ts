@@ -20,17 +20,22 @@ export interface Batch {
   readonly resolve: () => void
   /** The whole buffer `body` was cut from, when it may be reused for a later batch. */
   readonly store: Buffer | undefined
+  /**
+   * Records an earlier run wrote (a spool file it left): delivered or lost, they are not this shipper's
+   * records, so flush() does not count them (delivery.ts).
+   */
+  readonly foreign: boolean
 }
 
-export function makeBatch (body: Buffer, count: number, seq: number, key: string | undefined, spoolFile?: string, store?: Buffer): Batch {
+export function makeBatch (body: Buffer, count: number, seq: number, key: string | undefined, spoolFile?: string, store?: Buffer, foreign = false): Batch {
   let resolve!: () => void
   const done = new Promise<void>(r => { resolve = r })
-  return { body, count, seq, key, spoolFile, done, resolve, store }
+  return { body, count, seq, key, spoolFile, done, resolve, store, foreign }
 }
 
-/** A batch of lines that are strings already (a spool file read back). */
-export function batchOfLines (lines: readonly string[], seq: number, key: string | undefined, spoolFile?: string): Batch {
-  return makeBatch(Buffer.from(lines.join('\n') + '\n'), lines.length, seq, key, spoolFile)
+/** A batch of lines that are strings already (a spool file read back; `foreign` when an earlier run wrote it). */
+export function batchOfLines (lines: readonly string[], seq: number, key: string | undefined, spoolFile: string, foreign: boolean): Batch {
+  return makeBatch(Buffer.from(lines.join('\n') + '\n'), lines.length, seq, key, spoolFile, undefined, foreign)
 }
 
 /** Cuts a batch's body in two at the line boundary nearest its middle record: [body, count] pairs. */

@@ -36,6 +36,11 @@ export interface ShipperOptions {
   retryMaxMs?: number
   /** Milliseconds `close()` keeps delivering before it spools (or drops) what is left. Default 8000. */
   closeTimeout?: number
+  /**
+   * For serverless functions: a flush() retries at once instead of waiting out a retry pause that began
+   * before it (an earlier invocation's backoff, perhaps minutes old after a freeze). Default false.
+   */
+  serverless?: boolean
   /** Called with every ShipperError (rejections, retries, drops, spool trouble). */
   onError?: (err: ShipperError) => void
 }
@@ -57,6 +62,7 @@ export interface ResolvedOptions {
   readonly retryBaseMs: number
   readonly retryMaxMs: number
   readonly closeTimeout: number
+  readonly serverless: boolean
   readonly onError: ((err: ShipperError) => void) | undefined
 }
 
@@ -100,6 +106,7 @@ export function resolveOptions (opts: ShipperOptions = {}, env: NodeJS.ProcessEn
     retryBaseMs: positiveInt('retryBaseMs', opts.retryBaseMs, DEFAULTS.retryBaseMs),
     retryMaxMs: positiveInt('retryMaxMs', opts.retryMaxMs, DEFAULTS.retryMaxMs),
     closeTimeout: positiveInt('closeTimeout', opts.closeTimeout, DEFAULTS.closeTimeout),
+    serverless: flag('serverless', opts.serverless),
     onError: opts.onError
   }
   ;(resolved as { highWaterBytes: number }).highWaterBytes =
@@ -109,6 +116,14 @@ export function resolveOptions (opts: ShipperOptions = {}, env: NodeJS.ProcessEn
   }
   if (opts.onError !== undefined && typeof opts.onError !== 'function') throw invalidOption('onError', 'a function', typeof opts.onError)
   return Object.freeze(resolved)
+}
+
+function flag (name: string, value: unknown): boolean {
+  if (value === undefined || value === null) return false
+  // As for numbers: JSON config and the CLI may hand over text.
+  if (value === true || value === 'true') return true
+  if (value === false || value === 'false') return false
+  throw invalidOption(name, 'true or false', value)
 }
 
 function nonEmpty (value: string | undefined): string | undefined {

@@ -51,7 +51,7 @@ export class Replay {
       // Spooled records are older than anything this run wrote: batch number 0 keeps them first if they
       // have to be spooled again (a spool file name needs a non-negative number). The key is the one the
       // batch was first sent with, so a send whose answer was lost before the spill is not stored twice.
-      return batchOfLines(lines, 0, keyOfFile(file), file)
+      return batchOfLines(lines, 0, keyOfFile(file), file, !this.#spool.isOwn(file))
     }
     return undefined
   }

@@ -19,6 +19,7 @@ import { halves, makeBatch, OpenBatch, type Batch } from './batch'
 import { halfKeys, newBatchKey } from './batch-key'
 import { sleep, systemClock, type Clock } from './clock'
 import { ShipperError } from './errors'
+import { Delivery, type FlushResult } from './delivery'
 import { CollectorClient, type SendResult } from './http'
 import { mapLine, mapRecord } from './map'
 import { Notices } from './notices'
@@ -37,11 +38,11 @@ type Phase =
   /** Taking records and sending them; `pause` while a failed batch waits for its retry. */
   | { readonly name: 'open', readonly pause: Pause | undefined }
   /** close() was called: no more records; delivering what is held (spool replay included). */
-  | { readonly name: 'closing', readonly pause: Pause | undefined, readonly closed: Promise<ShipperStats> }
+  | { readonly name: 'closing', readonly pause: Pause | undefined, readonly closed: Promise<FlushResult> }
   /** The close deadline passed: no retries, no replay; everything still held is spooled or dropped. */
-  | { readonly name: 'spilling', readonly closed: Promise<ShipperStats> }
+  | { readonly name: 'spilling', readonly closed: Promise<FlushResult> }
   /** Done: sockets closed, spool lock released. */
-  | { readonly name: 'closed', readonly closed: Promise<ShipperStats> }
+  | { readonly name: 'closed', readonly closed: Promise<FlushResult> }
 
 /** What a host may hand the core besides options: not options, since they cannot cross to a worker. */
 export interface ShipperDeps {
@@ -49,6 +50,11 @@ export interface ShipperDeps {
   clock?: Clock
   /** Names the sender in stderr lines (notices.ts). Default 'maap-shipper'. */
   prefix?: string
+  /**
+   * Whether the application hears errors (else they go to stderr), for a front end that listens to
+   * 'error' itself and re-emits it under its own name. Default: onError is set or 'error' has listeners.
+   */
+  heard?: () => boolean
 }
 
 export class Shipper extends EventEmitter {
@@ -59,6 +65,8 @@ export class Shipper extends EventEmitter {
   readonly #spool: Spool | undefined
   readonly #replay: Replay | undefined
   readonly #stats = { sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0 }
+  /** Where this shipper's own records are (delivered, lost, on disk, pending): what flush() reports. */
+  readonly #delivery = new Delivery()
   #phase: Phase = { name: 'open', pause: undefined }
 
   readonly #cur: OpenBatch
@@ -81,7 +89,7 @@ export class Shipper extends EventEmitter {
     super()
     this.#opts = resolveOptions(options, env)
     this.#clock = deps.clock ?? systemClock
-    this.#notices = new Notices(this, { prefix: deps.prefix, clock: this.#clock, onError: this.#opts.onError })
+    this.#notices = new Notices(this, { prefix: deps.prefix, clock: this.#clock, onError: this.#opts.onError, heard: deps.heard })
     this.#client = new CollectorClient(this.#opts)
     // Enough spare buffers for the batches in flight and the next few; more are allocated on demand.
     this.#cur = new OpenBatch(this.#opts.batchBytes, this.#opts.concurrency + 2)
@@ -106,7 +114,8 @@ export class Shipper extends EventEmitter {
    */
   write (record: string | Record<string, unknown>): boolean {
     if (this.#phase.name !== 'open') {
-      this.#drop(1, 'write after close')
+      this.#delivery.written(1)
+      this.#drop(1, 'write after close', false)
       return false
     }
     let line: string | null
@@ -117,7 +126,8 @@ export class Shipper extends EventEmitter {
         : mapLine(String(record), this.#opts)
     } catch (err) {
       // The first line of the cause only: a drop line is one line (JSON.stringify's circle report has three).
-      this.#drop(1, `record could not be serialised (${String((err as Error).message).split('\n')[0]})`, 'MAAP_SHIP_MAP', err)
+      this.#delivery.written(1)
+      this.#drop(1, `record could not be serialised (${String((err as Error).message).split('\n')[0]})`, false, 'MAAP_SHIP_MAP', err)
       return !this.#needDrain
     }
     if (line === null) return !this.#needDrain
@@ -129,6 +139,7 @@ export class Shipper extends EventEmitter {
     this.#cur.add(line, bytes)
     this.#bytes += bytes
     this.#records++
+    this.#delivery.written(1)
     if (this.#cur.count >= this.#opts.batchSize || this.#cur.bytes >= this.#opts.batchBytes) this.#seal()
     if (this.#bytes > this.#opts.maxBufferBytes) this.#enforceBound()
     if (!this.#needDrain && this.#failures === 0 && this.#bytes >= this.#opts.highWaterBytes) {
@@ -142,12 +153,17 @@ export class Shipper extends EventEmitter {
 
   /**
    * Sends what was written so far and resolves once every record written before the call is settled:
-   * delivered, rejected, spooled or dropped (the counters say which). With `timeoutMs`, resolves at the
-   * latest then, with what is still pending visible in `queued`. Only a flush with a timeout holds the
-   * process alive while it waits.
+   * delivered, rejected, spooled or dropped. With `timeoutMs`, resolves at the latest then. A flush never
+   * spools or drops anything itself: what is not settled by then stays in memory and keeps being retried.
+   * Resolves with the counters of stats() plus what became of this shipper's records (delivery.ts):
+   * `undelivered` is 0 only when every record written so far is in the collector. Only a flush with a
+   * timeout holds the process alive while it waits.
    */
-  async flush (timeoutMs?: number): Promise<ShipperStats> {
+  async flush (timeoutMs?: number): Promise<FlushResult> {
     this.#seal()
+    // In a function, a retry wait begun before this flush (maybe minutes ago, before a freeze) must not
+    // use up the time this invocation has: try again now.
+    if (this.#opts.serverless) this.#retryNow()
     const settled = Promise.all([...this.#pending].map(b => b.done))
     if (timeoutMs === undefined) {
       await settled
@@ -157,7 +173,7 @@ export class Shipper extends EventEmitter {
       await Promise.race([settled, wait.done])
       wait.cancel()
     }
-    return this.stats()
+    return this.#delivery.report(this.stats())
   }
 
   /** How long close() keeps delivering, in ms (the resolved option). */
@@ -167,13 +183,14 @@ export class Shipper extends EventEmitter {
 
   /**
    * Stops accepting records, delivers everything (spool replay included) for up to `closeTimeout` ms,
-   * then spools — or, without a spool, drops and counts — what is left. Idempotent.
+   * then spools — or, without a spool, drops and counts — what is left. Idempotent. Resolves like
+   * flush(), for the records written since the last flush.
    */
-  close (): Promise<ShipperStats> {
+  close (): Promise<FlushResult> {
     const phase = this.#phase
     if (phase.name !== 'open') return phase.closed
-    let settle!: { resolve: (s: ShipperStats) => void, reject: (e: unknown) => void }
-    const closed = new Promise<ShipperStats>((resolve, reject) => { settle = { resolve, reject } })
+    let settle!: { resolve: (s: FlushResult) => void, reject: (e: unknown) => void }
+    const closed = new Promise<FlushResult>((resolve, reject) => { settle = { resolve, reject } })
     this.#phase = { name: 'closing', pause: phase.pause, closed }
     this.#close().then(settle.resolve, settle.reject)
     return closed
@@ -188,7 +205,7 @@ export class Shipper extends EventEmitter {
     }
   }
 
-  async #close (): Promise<ShipperStats> {
+  async #close (): Promise<FlushResult> {
     this.#seal()
     // The one held wait of the core: close() was asked for, so the process stays up until it is done —
     // at most closeTimeout, plus the time to spill and to abort what is in flight.
@@ -207,7 +224,7 @@ export class Shipper extends EventEmitter {
     await this.#client.close().catch(() => { /* sockets already gone */ })
     this.#spool?.release()
     this.#enter('closed')
-    return this.stats()
+    return this.#delivery.report(this.stats())
   }
 
   /** Moves past closing; a retry wait in progress ends with it (nothing is retried any more). */
@@ -248,6 +265,7 @@ export class Shipper extends EventEmitter {
     if (this.#replay !== undefined && this.#phase.name !== 'spilling') {
       const batch = this.#replay.next()
       if (batch !== undefined) {
+        this.#delivery.fromDisk(batch.count, batch.foreign)
         this.#hold(batch)
         return batch
       }
@@ -275,10 +293,11 @@ export class Shipper extends EventEmitter {
         this.#failures = 0
         const rejected = Math.min(n, result.rejected.length)
         this.#stats.sent += n - rejected
+        this.#delivery.delivered(n - rejected, batch.foreign)
         if (n - rejected > 0) this.emit('sent', n - rejected)
         if (rejected > 0) {
           const reasons = result.rejected.slice(0, MAX_REASONS).map(r => `#${r.index}: ${r.error}`).join('; ')
-          this.#reject(rejected, `collector rejected ${rejected} of ${n} records (${reasons})`, result.status, result.rejected)
+          this.#reject(batch, rejected, `collector rejected ${rejected} of ${n} records (${reasons})`, result.status, result.rejected)
         }
         this.#release(batch, true)
         // Answered per record: the collector has read the whole body, so its buffer can be reused.
@@ -287,13 +306,13 @@ export class Shipper extends EventEmitter {
       }
       case 'permanent':
         this.#failures = 0
-        this.#reject(n, `collector refused a batch of ${n} records for good: ${result.error.message}`, result.status, [])
+        this.#reject(batch, n, `collector refused a batch of ${n} records for good: ${result.error.message}`, result.status, [])
         this.#release(batch, true)
         return
       case 'too-large':
         this.#failures = 0
         if (n === 1) {
-          this.#reject(1, `a single record is too large for the collector: ${result.error.message}`, 413, [])
+          this.#reject(batch, 1, `a single record is too large for the collector: ${result.error.message}`, 413, [])
           this.#release(batch, true)
         } else {
           this.#split(batch)
@@ -316,7 +335,7 @@ export class Shipper extends EventEmitter {
     // Each half is a request of its own: its own key, derived from the parent's so that a half retried
     // by a later process (spooled) is still the same request.
     const keys = batch.key === undefined ? undefined : halfKeys(batch.key)
-    const parts = halves(batch).map(([body, count], i) => makeBatch(body, count, batch.seq, keys?.[i]))
+    const parts = halves(batch).map(([body, count], i) => makeBatch(body, count, batch.seq, keys?.[i], undefined, undefined, batch.foreign))
     this.#release(batch, false)
     for (const half of parts) this.#hold(half)
     this.#retry.unshift(...parts)
@@ -342,6 +361,14 @@ export class Shipper extends EventEmitter {
     this.#phase = { ...phase, pause: { until, cancel } }
   }
 
+  /** Ends a retry wait early: its batch is sent again at once. */
+  #retryNow (): void {
+    const phase = this.#phase
+    if ((phase.name !== 'open' && phase.name !== 'closing') || phase.pause === undefined) return
+    phase.pause.cancel()
+    this.#resume()
+  }
+
   /** The retry wait is over: send again. */
   #resume (): void {
     const phase = this.#phase
@@ -364,6 +391,7 @@ export class Shipper extends EventEmitter {
     if (batch.spoolFile !== undefined) {
       // Still on disk: put it back at the head of the spool instead of writing it again.
       this.#replay!.giveBack(batch)
+      this.#delivery.toDisk(n, batch.foreign)
       this.#release(batch, false)
       batch.resolve()
       return
@@ -372,6 +400,7 @@ export class Shipper extends EventEmitter {
       try {
         const file = this.#spool.write(batch.body, batch.seq, batch.key)
         this.#stats.spooled += n
+        this.#delivery.toDisk(n, batch.foreign)
         this.emit('spooled', { records: n, file, reason })
         this.#release(batch, true)
         return
@@ -380,16 +409,18 @@ export class Shipper extends EventEmitter {
       }
     }
     this.#release(batch, true)
-    this.#drop(n, reason)
+    this.#drop(n, reason, batch.foreign)
   }
 
-  #drop (n: number, reason: string, code?: 'MAAP_SHIP_MAP', cause?: unknown): void {
+  #drop (n: number, reason: string, foreign: boolean, code?: 'MAAP_SHIP_MAP', cause?: unknown): void {
     this.#stats.dropped += n
+    this.#delivery.dropped(n, foreign)
     this.#notices.dropped(n, reason, this.#stats.dropped, code, cause)
   }
 
-  #reject (n: number, message: string, status: number, details: Array<{ index: number, error: string }>): void {
+  #reject (batch: Batch, n: number, message: string, status: number, details: Array<{ index: number, error: string }>): void {
     this.#stats.rejected += n
+    this.#delivery.rejected(n, batch.foreign)
     this.emit('rejected', { records: n, status, details })
     this.#notices.error(new ShipperError('MAAP_SHIP_REJECTED', message, { records: n, status }))
   }

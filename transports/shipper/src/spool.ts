@@ -53,6 +53,9 @@ export class Spool {
 
   get pendingFiles (): number { return this.#queue.length }
 
+  /** Whether this spool (this run) wrote the file, rather than an earlier run. */
+  isOwn (name: string): boolean { return name.startsWith(`${this.#run}-`) }
+
   /** Writes batch number `seq` (with its Idempotency-Key) as a new file, queued in sequence order; returns its name. */
   write (body: Buffer, seq: number, key: string | undefined): string {
     const keyPart = key !== undefined && KEY_IN_FILE_NAME.test(key) ? `.${key}` : ''

@@ -2,4 +2,4 @@
 export { MaapTransport } from './transport'
 export type { MaapTransportOptions } from './options'
 export { ERROR_CODES, ShipperError, type ShipperErrorCode } from './errors'
-export type { ShipperStats } from '@maap-event-logger/shipper/app-thread'
+export type { ShipperStats, FlushResult, NotDelivered } from '@maap-event-logger/shipper/app-thread'

@@ -9,10 +9,16 @@ export interface MaapTransportOptions extends Omit<TransportStream.TransportStre
    * spool trouble) — the same errors the transport emits as 'warn'. Exceptions it throws are swallowed.
    */
   onError?: (err: ShipperError) => void
+  /**
+   * true (default): the shipper runs in a worker thread and this thread only serialises. false: it runs
+   * in this thread — no worker file to resolve (bundled applications) and nothing to start (serverless
+   * functions). A worker whose file cannot be loaded falls back to false, with one line on stderr.
+   */
+  worker?: boolean
 }
 
 // Everything else is a shipper option. Functions (format, callbacks) cannot cross to a worker thread.
-const APP_THREAD_ONLY = new Set(['format', 'level', 'silent', 'handleExceptions', 'handleRejections', 'log', 'logv', 'close', 'onError', 'highWaterMark'])
+const APP_THREAD_ONLY = new Set(['format', 'level', 'silent', 'handleExceptions', 'handleRejections', 'log', 'logv', 'close', 'onError', 'highWaterMark', 'worker'])
 
 export function winstonOptions (options: MaapTransportOptions): TransportStream.TransportStreamOptions {
   const { format, level, silent, handleExceptions, handleRejections } = options

@@ -8,14 +8,15 @@
 // delivered. process.exit() without end(): the shipper worker's exit flush (flushOnExit).
 import TransportStream from 'winston-transport'
 // The app-thread entry: this thread only serialises, and must not load the core's HTTP client.
-import { startShipperThread, THREAD_EVENTS, type ShipperStats, type ShipperThread } from '@maap-event-logger/shipper/app-thread'
+import { noticeLine, resolveOptions, startShipperThread, THREAD_EVENTS, type FlushResult, type ShipperOptions } from '@maap-event-logger/shipper/app-thread'
 import { ShipperError } from './errors'
+import { startInProcess, type ShipperHost } from './in-process'
 import type { Levels } from './levels'
 import { shipperOptions, winstonOptions, type MaapTransportOptions } from './options'
 import { RecordSerialiser } from './record'
 
 export class MaapTransport extends TransportStream {
-  readonly #thread: ShipperThread
+  readonly #thread: ShipperHost
   readonly #record: RecordSerialiser
   readonly #onError: ((err: ShipperError) => void) | undefined
   readonly #closeTimeout: number
@@ -27,7 +28,7 @@ export class MaapTransport extends TransportStream {
     // The worker client decides what reaches stderr; only this transport knows who hears its 'warn'.
     // It checks the options on the application's stack, so a bad option fails at construction and not
     // later inside the worker; env fallbacks (MAAP_URL, MAAP_API_KEY, MAAP_APP_NAME) resolve there too.
-    this.#thread = startShipperThread(shipperOptions(options), { flushOnExit: true, heard: () => this.#heard(), stderrPrefix: 'maap-winston' })
+    this.#thread = start(shipperOptions(options), options.worker, () => this.#heard())
     this.#closeTimeout = this.#thread.options.closeTimeout
     this.#record = new RecordSerialiser(this.#thread.options.appName)
     // Shipper events are re-emitted by the transport, with the core's payloads.
@@ -45,8 +46,12 @@ export class MaapTransport extends TransportStream {
     if (typeof callback === 'function') callback()
   }
 
-  /** Resolves once every record logged so far is delivered (or rejected, spooled, dropped) — at the latest after `timeoutMs` (default closeTimeout), with what is still pending in `queued`. */
-  flush (timeoutMs: number = this.#closeTimeout): Promise<ShipperStats> {
+  /**
+   * Resolves once every record logged so far is delivered (or rejected, spooled, dropped) — at the
+   * latest after `timeoutMs` (default closeTimeout). The counters say which: `undelivered` is 0 only
+   * when every record logged so far is in the collector (shipper's FlushResult).
+   */
+  flush (timeoutMs: number = this.#closeTimeout): Promise<FlushResult> {
     return this.#thread.flush(timeoutMs)
   }
 
@@ -55,7 +60,7 @@ export class MaapTransport extends TransportStream {
    * worker. Idempotent (the worker client's close() is); never rejects. winston calls it when the
    * transport is removed from a logger.
    */
-  close (): Promise<ShipperStats> {
+  close (): Promise<FlushResult> {
     return this.#thread.close()
   }
 
@@ -84,5 +89,24 @@ export class MaapTransport extends TransportStream {
     const own = this.listeners('warn').filter(l => l !== forwarder).length
     const parent = (this as unknown as { parent?: { listenerCount?: (e: string) => number } }).parent
     return own > 0 || (forwarder !== undefined && (parent?.listenerCount?.('warn') ?? 0) > 0)
+  }
+}
+
+let fellBack = false
+
+/** The worker client, or the core in this thread: asked for (`worker: false`), or the worker's file cannot be loaded. */
+function start (options: Omit<ShipperOptions, 'onError'>, worker: boolean | undefined, heard: () => boolean): ShipperHost {
+  if (worker === false) return startInProcess(options, heard, resolveOptions(options))
+  try {
+    return startShipperThread(options, { flushOnExit: true, heard, stderrPrefix: 'maap-winston' })
+  } catch (err) {
+    // A bad option: the caller's mistake, thrown. Anything else is the worker's file (a bundler moved
+    // or dropped it): shipping from this thread beats failing the application. Said once per process.
+    if (err instanceof ShipperError) throw err
+    if (!fellBack) {
+      fellBack = true
+      noticeLine('maap-winston', `the shipper's worker thread could not be started (${String((err as Error).message).split('\n')[0]}); shipping from the application thread instead (pass worker: false to choose this and silence this line)`)
+    }
+    return startInProcess(options, heard, resolveOptions(options))
   }
 }

@@ -11,14 +11,14 @@ import { Worker } from 'node:worker_threads'
 import type { Clock } from '../clock'
 import { Notices } from '../notices'
 import { resolveOptions, type ResolvedOptions, type ShipperOptions } from '../options'
-import type { ShipperStats } from '../stats'
+import type { FlushResult } from '../delivery'
 import { flushOnExit, forget, type ExitFlushable } from './exit-flush'
 import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './protocol'
 
 const CHUNK = 1000
 
 /** Counters for a worker that is gone: nothing it held can be accounted for any more. */
-const GONE: ShipperStats = Object.freeze({ sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 })
+const GONE = Object.freeze({ sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 })
 
 const forwarded = new Set<string>(FORWARDED)
 
@@ -57,15 +57,19 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
   readonly #heard: (event: 'error' | 'failed') => boolean
   #lines: string[] = []
   #nextId = 1
-  readonly #waiting = new Map<number, (stats: ShipperStats) => void>()
-  #closing: Promise<ShipperStats> | undefined
+  readonly #waiting = new Map<number, (stats: FlushResult) => void>()
+  #closing: Promise<FlushResult> | undefined
   #gone = false
   #failed = false
   #exitDeadline = 0
   /** Lines refused because the worker was closing or gone; the worker never saw them, so they are counted here. */
   #writtenAfterClose = 0
   /** Counters of the closed worker, so that a flush() after close() still answers with them. */
-  #final: ShipperStats | undefined
+  #final: FlushResult | undefined
+  /** Lines handed to write(), and how many of them an answer has accounted for (a dead worker's are lost). */
+  #linesWritten = 0
+  #linesReported = 0
+  #linesAccounted = 0
 
   constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false, heard, stderrPrefix, clock }: StartThreadOptions) {
     super()
@@ -85,7 +89,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
       if (this.#closing === undefined || this.#waiting.size > 0) {
         this.#fail(new Error(`shipper worker exited (code ${code}) with ${this.#waiting.size} request(s) unanswered; undelivered records are lost`))
       }
-      for (const done of [...this.#waiting.values()]) done(GONE)
+      for (const done of [...this.#waiting.values()]) done(this.#goneResult())
     })
     // After the listeners: adding a 'message' listener refs the port again.
     this.#worker.unref()
@@ -94,6 +98,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
 
   /** Queues one NDJSON line; false, and the line counted as dropped, once the worker no longer takes records (closing or gone). */
   write (line: string): boolean {
+    this.#linesWritten++
     if (this.#closing !== undefined || this.#gone) {
       this.#notices.dropped(1, 'write after close', ++this.#writtenAfterClose)
       return false
@@ -105,13 +110,13 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
   }
 
   /** Resolves when everything written before the call is settled (with `timeoutMs`, at the latest then). */
-  flush (timeoutMs?: number): Promise<ShipperStats> {
+  flush (timeoutMs?: number): Promise<FlushResult> {
     return this.#request(timeoutMs === undefined ? { code: 'FLUSH' } : { code: 'FLUSH', timeoutMs })
       .then(stats => this.#withWrittenAfterClose(stats))
   }
 
   /** Delivers (up to closeTimeout), spools or drops the rest, stops the worker. Idempotent, never rejects. */
-  close (): Promise<ShipperStats> {
+  close (): Promise<FlushResult> {
     this.#closing ??= this.#request({ code: 'CLOSE' }).then(stats => {
       forget(this)
       this.#final = stats
@@ -156,7 +161,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
       case 'CLOSED': {
         const done = this.#waiting.get(reply.id)
         if (done !== undefined) {
-          done(reply.stats)
+          done(this.#answered(reply.stats))
           return
         }
       }
@@ -190,8 +195,32 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     this.#notices.event('failed', err, `the shipper's worker thread failed; records it held are lost, later ones are counted as dropped: ${err.message}`, this.#heard('failed'))
   }
 
-  #withWrittenAfterClose (stats: ShipperStats): ShipperStats {
-    return this.#writtenAfterClose === 0 ? stats : { ...stats, dropped: stats.dropped + this.#writtenAfterClose }
+  #withWrittenAfterClose (stats: FlushResult): FlushResult {
+    const n = this.#writtenAfterClose
+    if (n === 0) return stats
+    return {
+      ...stats,
+      dropped: stats.dropped + n,
+      written: stats.written + n,
+      undelivered: stats.undelivered + n,
+      notDelivered: { ...stats.notDelivered, dropped: stats.notDelivered.dropped + n }
+    }
+  }
+
+  /** An answer from the worker: what it accounted for, so that a dead worker's loss can be told. */
+  #answered (result: FlushResult): FlushResult {
+    this.#linesReported += result.written
+    this.#linesAccounted += result.delivered + result.notDelivered.rejected + result.notDelivered.dropped
+    return result
+  }
+
+  /** The answer for a worker that is gone: every line it did not account for is lost. */
+  #goneResult (): FlushResult {
+    const lost = this.#linesWritten - this.#writtenAfterClose - this.#linesAccounted
+    const written = this.#linesWritten - this.#writtenAfterClose - this.#linesReported
+    this.#linesReported += written
+    this.#linesAccounted += lost
+    return { ...GONE, written, delivered: 0, undelivered: lost, notDelivered: { pending: 0, spooled: 0, rejected: 0, dropped: lost } }
   }
 
   #send (): void {
@@ -200,9 +229,10 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     this.#lines = []
   }
 
-  #request (msg: { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }): Promise<ShipperStats> {
+  #request (msg: { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }): Promise<FlushResult> {
     // A closed worker answers nothing more (its port is closed): its last counters are the answer.
-    if (this.#gone || this.#final !== undefined) return Promise.resolve(this.#final ?? GONE)
+    if (this.#final !== undefined) return Promise.resolve(this.#final)
+    if (this.#gone) return Promise.resolve(this.#goneResult())
     this.#send()
     const id = this.#nextId++
     // Waiting for an answer is real work: hold the process until it comes.

@@ -13,7 +13,7 @@
 // (MAAP_SHIP_PROTOCOL) instead of guessing.
 import { ShipperError, type ShipperErrorCode } from '../errors'
 import type { ShipperOptions } from '../options'
-import type { ShipperStats } from '../stats'
+import type { FlushResult } from '../delivery'
 
 export type HostMessage =
   | { code: 'WRITE', lines: string[] }
@@ -23,8 +23,8 @@ export type HostMessage =
   | { code: 'EXIT' }
 
 export type HostReply =
-  | { code: 'FLUSHED', id: number, stats: ShipperStats }
-  | { code: 'CLOSED', id: number, stats: ShipperStats }
+  | { code: 'FLUSHED', id: number, stats: FlushResult }
+  | { code: 'CLOSED', id: number, stats: FlushResult }
   /** A shipper event ('error', 'dropped', 'rejected', 'spooled', 'retry', 'sent'), with plain-data payload. */
   | { code: 'EVENT', name: string, data: unknown }
 
