@@ -5,6 +5,7 @@ import 'node:buffer'
 declare module 'node:buffer' {
   interface Buffer {
     utf8Slice: (start: number, end: number) => string
+    latin1Slice: (start: number, end: number) => string
     /** Writes `s` (one byte per character) at `offset`; returns the bytes written. */
     latin1Write: (s: string, offset: number, length?: number) => number
     /** Writes `s` as UTF-8 at `offset`, at most `length` bytes; returns the bytes written. */

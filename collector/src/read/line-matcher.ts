@@ -1,10 +1,12 @@
 // The matching lines of a buffer of whole journal lines: prefilter (match.ts), then what the fixed head
-// tells (time window, cursor, level) without parsing, then JSON.parse and the exact test. Search and the
-// tail both use it; a tail without filters needs no parse at all. With RETENTION_RULES, lines past their
+// tells (time window, cursor, level) without parsing, then — when the query asks only for text in the
+// message and an app — app_name and message read in place (head-fields.ts), else JSON.parse and the
+// exact test. Search and the tail both use it; a tail without filters needs no parse at all. With RETENTION_RULES, lines past their
 // rule's age are skipped here too (expiry.ts), so no reader answers an expired event.
 import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
 import { comesBefore } from './cursor'
 import type { ExpiryFilter } from './expiry'
+import { HeadVerdict, testHeadFields, type HeadFieldTest } from './head-fields'
 import { candidateLines, matchEvent, prefilterFor, type Prefilter, type SequenceMemo, type StoredEvent } from './match'
 import type { ReadQuery } from './query'
 
@@ -18,6 +20,8 @@ export class LineMatcher {
   private readonly levelBytes: Buffer[] | undefined
   /** Whether the head alone decides (no app, text, field, expression, cursor or snapshot test). */
   private readonly headDecides: boolean
+  /** Set when app_name and message, read in place, decide what the head does not (text and app alone). */
+  private readonly headFields: HeadFieldTest | undefined
 
   constructor (private readonly q: ReadQuery, private readonly snapshot: string | undefined, alwaysParse: boolean,
     private readonly expiry?: ExpiryFilter) {
@@ -25,6 +29,9 @@ export class LineMatcher {
     this.levelBytes = q.levels?.map(l => Buffer.from(l + '"', 'latin1'))
     this.headDecides = !alwaysParse && snapshot === undefined && q.after === undefined &&
       q.apps === undefined && q.text === undefined && q.fields.length === 0 && q.expr === undefined
+    const inPlace = !alwaysParse && snapshot === undefined && q.after === undefined && q.fields.length === 0 &&
+      q.expr === undefined && !this.headDecides
+    this.headFields = inPlace ? { text: q.text, apps: q.apps?.map(a => Buffer.from(a, 'utf8')) } : undefined
   }
 
   /**
@@ -64,6 +71,14 @@ export class LineMatcher {
       if (this.headDecides) {
         onLine(start, end, text, undefined)
         return
+      }
+      if (this.headFields !== undefined) {
+        const verdict = testHeadFields(buf, start, end, this.headFields)
+        if (verdict === HeadVerdict.NoMatch) return
+        if (verdict === HeadVerdict.Match) {
+          onLine(start, end, text, undefined)
+          return
+        }
       }
     }
     const line = text()
