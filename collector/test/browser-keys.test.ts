@@ -228,10 +228,14 @@ t.test('a browser-key body refused as too large is not read on: 413 with Connect
   await new Promise(resolve => gzip.flush(resolve))
   const endless = await refusedMidBody(`${base}/logs?key=${shopKey}`, { ...headers, 'content-encoding': 'gzip', 'transfer-encoding': 'chunked' }, Buffer.concat(chunks))
   t.same(endless, { status: 413, connection: 'close' })
-  // The collector serves on; nothing was stored, and both were counted.
+  // The same, plain and chunked (no Content-Length to refuse it by): cut off once past the limit.
+  const chunked = await refusedMidBody(`${base}/logs?key=${shopKey}`, { ...headers, 'transfer-encoding': 'chunked' },
+    Buffer.from(JSON.stringify({ message: 'x'.repeat(257 * 1024) }) + '\n'))
+  t.same(chunked, { status: 413, connection: 'close' })
+  // The collector serves on; nothing was stored, and all were counted.
   t.equal((await beacon(base, ndjson({ message: 'after' }))).status, 200)
   t.same(stored(logDir).map(e => e.message), ['after'])
-  t.same(await rejectedByReason(base), { body_too_large: 2 })
+  t.same(await rejectedByReason(base), { body_too_large: 3 })
 })
 
 t.test('?batch= is the Idempotency-Key of a browser-key request: a retry is answered again, stored once', async t => {

@@ -94,12 +94,14 @@ t.test('an origin not allowed: its preflight is a 403, its requests get no CORS 
 t.test('Vary: Origin is added to what an answer already varies on, never replacing it', async t => {
   const { app } = await buildTestApp(t, { BROWSER_API_KEYS: keys, CORS_ORIGINS: `${shop},https://www.shop.example,https://dash.example` })
   app.get('/varied', async (request, reply) => await reply.header('vary', (request.query as { v: string }).v).send('ok'))
+  app.get('/varied-list', async (_request, reply) => await reply.header('vary', ['Accept-Encoding', 'Accept-Language']).send('ok'))
   const vary = async (v: string, origin: string): Promise<unknown> =>
     (await app.inject({ method: 'GET', url: `/varied?v=${encodeURIComponent(v)}`, headers: { origin } })).headers.vary
   t.equal(await vary('Accept-Encoding', 'https://dash.example'), 'Accept-Encoding, Origin')
   t.equal(await vary('Accept-Encoding', 'https://evil.example'), 'Accept-Encoding, Origin', 'allowed or not')
   t.equal(await vary('accept-encoding, origin', 'https://dash.example'), 'accept-encoding, origin', 'once')
   t.equal(await vary('*', 'https://dash.example'), '*')
+  t.equal((await app.inject({ method: 'GET', url: '/varied-list', headers: { origin: 'https://dash.example' } })).headers.vary, 'Accept-Encoding, Accept-Language, Origin')
   const res = await app.inject({ method: 'GET', url: '/varied?v=Accept', headers: { origin: 'https://dash.example' } })
   t.equal(res.headers['access-control-allow-origin'], 'https://dash.example', 'a dashboard origin: every route')
 })
