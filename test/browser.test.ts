@@ -179,15 +179,22 @@ t.test('a page from an origin no key names is refused: the fetch fails, nothing 
   t.same(await stored('stranger'), [], 'nothing stored')
 })
 
-t.test('the browser key may not read, nor send another app\'s events (403, readable by the page)', async t => {
+t.test('the browser key may not read (and the page gets no CORS to read any answer but ingest\'s), nor send another app\'s events', async t => {
   const page = await openShop(t)
   const answers = await page.evaluate(async (url: string, key: string) => {
-    const answer = async (res: Response): Promise<string> => `${res.status} ${String((await res.json()).code)}`
+    const answer = async (sent: Promise<Response>): Promise<string> => {
+      try {
+        const res = await sent
+        return `${res.status} ${String((await res.json()).code)}`
+      } catch (err) {
+        return `failed: ${(err as Error).name}`
+      }
+    }
     return {
-      readByQuery: await answer(await fetch(`${url}/logs?key=${key}`)),
-      readByBearer: await answer(await fetch(`${url}/logs`, { headers: { authorization: `Bearer ${key}` } })),
-      status: await answer(await fetch(`${url}/status?key=${key}`)),
-      otherApp: await answer(await fetch(`${url}/logs?key=${key}`, {
+      readByQuery: await answer(fetch(`${url}/logs?key=${key}`)),
+      readByBearer: await answer(fetch(`${url}/logs`, { headers: { authorization: `Bearer ${key}` } })),
+      status: await answer(fetch(`${url}/status?key=${key}`)),
+      otherApp: await answer(fetch(`${url}/logs?key=${key}`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain' },
         body: '{"message":"other app ok"}\n{"message":"other app evil","app_name":"billing"}\n'
@@ -195,12 +202,58 @@ t.test('the browser key may not read, nor send another app\'s events (403, reada
     }
   }, collectorUrl, KEY)
   t.same(answers, {
-    readByQuery: '403 MAAP_BROWSER_KEY_SCOPE',
-    readByBearer: '403 MAAP_BROWSER_KEY_SCOPE',
-    status: '403 MAAP_BROWSER_KEY_SCOPE',
+    readByQuery: 'failed: TypeError',
+    readByBearer: 'failed: TypeError',
+    status: 'failed: TypeError',
     otherApp: '403 MAAP_BROWSER_KEY_APP'
+  }, 'a browser key\'s origin gets CORS on POST /logs and /log alone')
+  // What the page could not read: the collector refused the key there.
+  const read = await new Promise<{ status: number, cors: unknown, body: string }>((resolve, reject) => {
+    request(`${collector.url}/logs?key=${KEY}`, { headers: { origin: allowed } }, res => {
+      let body = ''
+      res.setEncoding('utf8').on('data', c => { body += c }).on('end', () => resolve({ status: res.statusCode!, cors: res.headers['access-control-allow-origin'], body }))
+    }).on('error', reject).end()
   })
+  t.match(read, { status: 403, cors: undefined, body: /"code":"MAAP_BROWSER_KEY_SCOPE"/ })
   t.same(await stored('other app'), [], 'the whole request refused: its good event too')
+})
+
+t.test('a 429 from the collector: the page reads its Retry-After, and the logger waits that long before trying again', async t => {
+  // A collector of its own, one browser-key request a minute: the second batch is answered 429.
+  const limited = await startCollector(t, {
+    env: { BROWSER_API_KEYS: `shop-web:${KEY}@${allowed}`, BROWSER_RATE_LIMIT_PER_MINUTE: '1', ADMIN_API_KEY: ADMIN_KEY }
+  })
+  const url = `http://localhost:${limited.port}`
+  const page = await openShop(t)
+  await page.evaluate(async (url: string, key: string) => {
+    const w = window as any
+    // The page's timers, as the logger asks for them (the logger looks setTimeout up on each call).
+    w.waits = []
+    const realSetTimeout = window.setTimeout.bind(window)
+    w.setTimeout = (fn: () => void, ms: number) => { w.waits.push(ms); return realSetTimeout(fn, ms) }
+    w.limited = w.maap.createLogger({ url, key, appName: 'shop-web', flushInterval: 10 })
+    w.limited.info('limited first')
+    await w.limited.flush()
+    w.limited.info('limited second')
+    void w.limited.flush()
+  }, url, KEY)
+  const stats = await poll(async () => {
+    const s = await page.evaluate('window.limited.stats()') as { retried: number }
+    return s.retried >= 1 ? s : undefined
+  }, 100)
+  t.match(stats, { sent: 1, buffered: 1, lastError: /^429 MAAP_RATE_LIMITED/ })
+  // After the logger's 429, one more request from the page: its Retry-After can only be the same or less.
+  const seen = await page.evaluate(async (url: string, key: string) => {
+    const res = await fetch(`${url}/logs?key=${key}`, { method: 'POST', body: '{"message":"limited raw"}\n', headers: { 'content-type': 'text/plain' } })
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), waits: (window as any).waits as number[] }
+  }, url, KEY)
+  t.equal(seen.status, 429)
+  t.match(seen.retryAfter, /^\d+$/, 'Retry-After is readable cross-origin (Access-Control-Expose-Headers)')
+  const retryAfterMs = Number(seen.retryAfter) * 1000
+  t.ok(retryAfterMs >= 1000, `Retry-After ${seen.retryAfter} s`)
+  t.ok(Math.max(...seen.waits) >= retryAfterMs, `the logger waits ${Math.max(...seen.waits)} ms before its retry, not its own backoff (${seen.waits.join(', ')})`)
+  const res = await fetch(`${limited.url}/logs?limit=10`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+  t.same(((await res.json()) as { events: StoredEvent[] }).events.map(e => e.message), ['limited first'], 'the second waits its turn')
 })
 
 t.test('a batch answered 503 after it was stored is retried under its batch id and stored once', async t => {

@@ -90,7 +90,7 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
   // Browser keys are held to their scope and origins on every route, before any route's own key check;
   // CORS headers and preflights for the allowed origins (both read the keys in force: SIGHUP may change them).
   app.addHook('onRequest', identifyBrowserKey(() => service.keys))
-  installCors(app, () => service.keys.corsOrigins)
+  installCors(app, () => service.keys.cors)
   installProbes(app, service)
 
   // Request bodies may be gzip/deflate-encoded; bodyLimit then applies to the decompressed size.
@@ -155,7 +155,8 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
   // The web page (GET /, /ui/*): no key, it holds no secret; what it shows comes from the read routes.
   await app.register(uiRoutes)
   await app.register(async admin => {
-    admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key'))
+    // Open while no admin key is set, as ever; closed without one once a browser key is set (keys/ring.ts).
+    admin.addHook('onRequest', requireKey(() => service.keys.admin, 'admin API key', () => service.keys.adminOpen))
     await admin.register(adminRoutes, { service, version: VERSION, metrics })
   })
 
@@ -164,6 +165,9 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
   }
   if (config.browserKeys.length > 0 && config.apiKeys.length === 0) {
     app.log.warn('BROWSER_API_KEYS is set but API_KEYS is not: browser keys are held to their app and origins, yet a request with no key at all may still send events for any app')
+  }
+  if (config.browserKeys.length > 0 && config.adminKeys.length === 0) {
+    app.log.warn('BROWSER_API_KEYS is set but ADMIN_API_KEY is not: /status, /metrics, /force-flush and /alerts answer nobody until one is set (and reads need READ_API_KEYS)')
   }
 
   app.addHook('onListen', async () => {

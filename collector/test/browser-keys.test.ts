@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request, type IncomingHttpHeaders } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
+import { createGzip, gzipSync } from 'node:zlib'
 import { loadConfig } from '@maap-event-logger/collector'
 import { startCollector } from '../../test/support'
 import { maskKey } from '../src/browser/log-url'
@@ -194,6 +194,50 @@ t.test('a browser-key body stops at 256 KB (as sent, or once decompressed); othe
   t.same(await rejectedByReason(base), { body_too_large: 2, bad_encoding: 1 })
 })
 
+/**
+ * A request whose body is `first` and then more, never ended: resolves with the answer's status and
+ * Connection header once the connection is closed, with what the client had sent by then.
+ */
+async function refusedMidBody (url: string, headers: Record<string, string | number>, first: Buffer | undefined): Promise<{ status: number, connection: string | undefined }> {
+  return await new Promise((resolve, reject) => {
+    let answer: { status: number, connection: string | undefined } | undefined
+    const req = request(url, { method: 'POST', agent: false, headers }, res => {
+      answer = { status: res.statusCode!, connection: res.headers.connection }
+      res.resume()
+    })
+    // The collector ends a connection whose body it will not read: writing on may fail, and that is the point.
+    req.on('error', () => {})
+    req.on('close', () => { if (answer === undefined) reject(new Error('closed without an answer')); else resolve(answer) })
+    if (first === undefined) req.flushHeaders()
+    else req.write(first)
+  })
+}
+
+t.test('a browser-key body refused as too large is not read on: 413 with Connection: close, and the connection ends', async t => {
+  const { base, logDir } = await collector(t)
+  const headers = { origin: shop, 'content-type': 'text/plain' }
+  // Declared too large: answered from the headers alone, and the connection ends without the body being read.
+  const declared = await refusedMidBody(`${base}/logs?key=${shopKey}`, { ...headers, 'content-length': 64 * 1024 * 1024 }, undefined)
+  t.same(declared, { status: 413, connection: 'close' })
+  // A gzip stream that decompresses past the limit and would go on: the collector stops decompressing and
+  // ends the connection (the client never ends its body; this test would wait forever if it were read on).
+  const gzip = createGzip()
+  const chunks: Buffer[] = []
+  gzip.on('data', (c: Buffer) => chunks.push(c))
+  gzip.write(Buffer.alloc(1024 * 1024, 0x20))
+  await new Promise(resolve => gzip.flush(resolve))
+  const endless = await refusedMidBody(`${base}/logs?key=${shopKey}`, { ...headers, 'content-encoding': 'gzip', 'transfer-encoding': 'chunked' }, Buffer.concat(chunks))
+  t.same(endless, { status: 413, connection: 'close' })
+  // The same, plain and chunked (no Content-Length to refuse it by): cut off once past the limit.
+  const chunked = await refusedMidBody(`${base}/logs?key=${shopKey}`, { ...headers, 'transfer-encoding': 'chunked' },
+    Buffer.from(JSON.stringify({ message: 'x'.repeat(257 * 1024) }) + '\n'))
+  t.same(chunked, { status: 413, connection: 'close' })
+  // The collector serves on; nothing was stored, and all were counted.
+  t.equal((await beacon(base, ndjson({ message: 'after' }))).status, 200)
+  t.same(stored(logDir).map(e => e.message), ['after'])
+  t.same(await rejectedByReason(base), { body_too_large: 3 })
+})
+
 t.test('?batch= is the Idempotency-Key of a browser-key request: a retry is answered again, stored once', async t => {
   const { base, logDir } = await collector(t)
   const body = ndjson({ message: 'a' }, { message: 'b' })
@@ -243,10 +287,36 @@ t.test('without API_KEYS a browser key is held all the same; with no browser key
   t.equal(noKeys.statusCode, 403, 'no browser key and no CORS_ORIGINS: no origin is allowed')
 })
 
+t.test('BROWSER_API_KEYS alone closes reads, searches, alerts and the admin routes; ingest keeps its own rule', async t => {
+  const lines: string[] = []
+  const { build } = await import('@maap-event-logger/collector')
+  const app = await build(loadConfig({ BROWSER_API_KEYS: env.BROWSER_API_KEYS, LOG_DIR: mkdtempSync(join(tmpdir(), 'maap-browser-')) }), {
+    level: 'warn', stream: { write: (line: string) => { lines.push(line) } }
+  })
+  t.teardown(() => app.close())
+  for (const [method, url] of [['GET', '/logs'], ['GET', '/logs/histogram'], ['GET', '/searches'], ['GET', '/alerts'], ['GET', '/status'], ['GET', '/metrics'], ['POST', '/force-flush']] as const) {
+    const res = await app.inject({ method, url })
+    t.equal(res.statusCode, 401, `${method} ${url}`)
+    t.equal(res.json().code, 'MAAP_UNAUTHORIZED')
+    t.equal((await app.inject({ method, url, headers: { authorization: 'Bearer some-guess-0123' } })).statusCode, 403)
+  }
+  t.equal((await app.inject({ method: 'POST', url: '/logs', headers: { 'content-type': 'application/x-ndjson' }, payload: ndjson({ message: 'm', app_name: 'x' }) })).statusCode, 200,
+    'ingest without API_KEYS stays open, with its warning')
+  t.match(lines.join(''), /BROWSER_API_KEYS is set but API_KEYS is not/)
+  t.match(lines.join(''), /BROWSER_API_KEYS is set but ADMIN_API_KEY is not: \/status, \/metrics, \/force-flush and \/alerts answer nobody/)
+  // With a read key and an admin key, each opens its own routes as ever.
+  const { app: keyed } = await buildTestApp(t, { BROWSER_API_KEYS: env.BROWSER_API_KEYS, READ_API_KEYS: readKey, ADMIN_API_KEY: adminKey })
+  t.equal((await keyed.inject({ method: 'GET', url: '/logs', headers: { authorization: `Bearer ${readKey}` } })).statusCode, 200)
+  t.equal((await keyed.inject({ method: 'GET', url: '/status', headers: { authorization: `Bearer ${adminKey}` } })).statusCode, 200)
+})
+
 t.test('the key is never logged: log lines show key=***, and a URL that does not decode is echoed masked', async t => {
   t.equal(maskKey('/logs?key=pk_shop_3f9a2c1d&batch=1'), '/logs?key=***&batch=1')
   t.equal(maskKey('/logs?batch=1&key=abc'), '/logs?batch=1&key=***')
   t.equal(maskKey('/logs'), '/logs')
+  // By the name as the query parser decodes it: an encoded `key` is the key all the same.
+  t.equal(maskKey('/logs?%6Bey=pk_shop_3f9a2c1d&k%65Y=a&batch=1'), '/logs?%6Bey=***&k%65Y=a&batch=1')
+  t.equal(maskKey('/logs?ke%79=abc&key&key%zz=def&ke+y=g'), '/logs?ke%79=***&key&key%zz=***&ke+y=g', 'a name that does not decode is masked too')
   const lines: string[] = []
   const { build } = await import('@maap-event-logger/collector')
   const app = await build(loadConfig({ ...env, LOG_DIR: mkdtempSync(join(tmpdir(), 'maap-browser-')) }), {
@@ -259,6 +329,11 @@ t.test('the key is never logged: log lines show key=***, and a URL that does not
   t.equal((await app.inject({ method: 'POST', url: `/logged?key=${shopKey}&x=1`, headers: { origin: shop } })).statusCode, 403)
   const logged = lines.find(l => l.includes('a request'))!
   t.match(JSON.parse(logged), { req: { method: 'POST', url: '/logged?key=***&x=1' } })
+  // `?%6Bey=` is read as `key` (the request below is taken as the browser key's, and stored): masked as well.
+  const encoded = await app.inject({ method: 'POST', url: `/logs?%6Bey=${shopKey}`, headers: { origin: shop, 'content-type': 'text/plain' }, payload: ndjson({ message: 'm' }) })
+  t.equal(encoded.statusCode, 200)
+  t.equal(lines.filter(l => l.includes('a request')).length, 2)
+  t.match(JSON.parse(lines.filter(l => l.includes('a request'))[1]!), { req: { method: 'POST', url: '/logs?%6Bey=***' } })
   const badUrl = await app.inject({ method: 'POST', url: `/logs%zz?key=${shopKey}` })
   t.equal(badUrl.statusCode, 400)
   t.match(badUrl.json(), { code: 'MAAP_BAD_URL', message: /key=\*\*\*/ })

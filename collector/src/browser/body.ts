@@ -1,6 +1,7 @@
 // What is different about the body of a browser-key request on POST /logs and /log (ingest.ts):
 //
-//   raw ─► @fastify/compress (gunzip) ─► limitBrowserBody: past 256 KB ─► 413, nothing stored
+//   raw ─► @fastify/compress (gunzip) ─► limitBrowserBody: past 256 KB ─► 413 + Connection: close, nothing
+//                                              │                        stored, the rest never read
 //                                              │
 //                                              ▼
 //   parser: NDJSON, JSON, and text/plain as NDJSON (sendBeacon and simple fetches cannot send other types
@@ -40,18 +41,28 @@ class LimitedBody extends Transform {
   }
 }
 
-/** A route preParsing hook: a browser-key request's body, cut off past BROWSER_BODY_LIMIT. */
-export async function limitBrowserBody (request: FastifyRequest, _reply: FastifyReply, payload: Readable): Promise<Readable> {
+/**
+ * A route preParsing hook: a browser-key request's body, cut off past BROWSER_BODY_LIMIT. A body refused
+ * is not read on: the 413 goes out with `Connection: close`, and the connection ends with it — a public
+ * key must not let anyone keep the collector reading (or decompressing) a body it has already refused.
+ */
+export async function limitBrowserBody (request: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable> {
   if (request.browserKey === undefined) return payload
   // Said by the client before a byte is read: refuse at once (an encoded body is checked as it is decoded).
   const declared = Number(request.headers['content-length'])
-  if (request.headers['content-encoding'] === undefined && declared > BROWSER_BODY_LIMIT) throw tooLarge(BROWSER_BODY_LIMIT)
+  if (request.headers['content-encoding'] === undefined && declared > BROWSER_BODY_LIMIT) {
+    reply.header('connection', 'close')
+    throw tooLarge(BROWSER_BODY_LIMIT)
+  }
   const limited = new LimitedBody(payload, BROWSER_BODY_LIMIT)
   payload.on('error', err => limited.destroy(err))
   limited.on('error', () => {
-    // Stop feeding it; the rest of the body is read and dropped so the answer can go out on this connection.
+    reply.header('connection', 'close')
+    // Stop feeding it, and stop decompressing: the rest of the body is never read. The request stream
+    // itself stays until the answer is out (destroying it would cut the 413 off); Node ends the
+    // connection after a `Connection: close` answer.
     payload.unpipe(limited)
-    payload.resume()
+    if (payload !== request.raw) payload.destroy()
   })
   return payload.pipe(limited)
 }

@@ -29,6 +29,11 @@ declare module 'fastify' {
 /** The routes a browser key may use, by route path: sending events, nothing else. */
 const INGEST = new Set(['/logs', '/log'])
 
+/** A browser key's route: POST /logs or /log (`path` is the route's, or the URL's path for a preflight). */
+export function isBrowserIngest (method: string, path: string | undefined): boolean {
+  return method === 'POST' && INGEST.has(path ?? '')
+}
+
 /** The `key` query parameter: undefined when absent; given twice, both are refused as one bad key. */
 function queryKey (request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown> | undefined
@@ -61,7 +66,7 @@ export function identifyBrowserKey (ring: () => KeyRing) {
     }
     request.browserKey = key
     request.keyId = key.id
-    if (request.method !== 'POST' || !INGEST.has(request.routeOptions.url ?? '')) {
+    if (!isBrowserIngest(request.method, request.routeOptions.url)) {
       throw new BrowserKeyScopeError(request.method, JSON.stringify((request.routeOptions.url ?? request.url.split('?')[0]!).slice(0, 200)))
     }
     const origin = request.headers.origin

@@ -3,5 +3,5 @@
 // parses with it at start; auth.ts checks requests with it.
 export { apiKey, findKey, type ApiKey } from './api-key'
 export { parseAdminKey, parseIngestKeys, startupKeys, type KeyParser } from './parse'
-export { KeyRing, type KeySources, type ReloadResult } from './ring'
+export { KeyRing, type CorsOrigins, type KeySources, type ReloadResult } from './ring'
 export { checkBrowserKeys, isOrigin, parseBrowserKeys, parseCorsOrigins, type BrowserKey } from './browser-keys'

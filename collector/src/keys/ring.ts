@@ -35,8 +35,12 @@ export class KeyRing {
   admin: readonly ApiKey[]
   read: readonly ApiKey[]
   browser: readonly BrowserKey[]
-  /** The origins allowed cross-origin: CORS_ORIGINS, else every browser key's (cors.ts asks per request). */
-  corsOrigins: ReadonlySet<string>
+  /**
+   * The origins allowed cross-origin (cors.ts asks per request). A browser key's origins serve public
+   * pages, so they get CORS on the ingest routes alone; the other origins of CORS_ORIGINS (a dashboard, say)
+   * on every route.
+   */
+  cors: CorsOrigins
   /** Successful reloads since start; shown in /status so an operator can see a rotation took effect. */
   reloads = 0
 
@@ -45,7 +49,7 @@ export class KeyRing {
     this.admin = config.adminKeys
     this.read = config.readKeys
     this.browser = config.browserKeys
-    this.corsOrigins = allowedOrigins(config.corsOrigins, this.browser)
+    this.cors = allowedOrigins(config.corsOrigins, this.browser)
   }
 
   /** Keys that may read: the read keys and the admin key (which reads every app). */
@@ -53,9 +57,21 @@ export class KeyRing {
     return this.admin.length === 0 ? this.read : [...this.read, ...this.admin]
   }
 
-  /** With no key of any kind the collector is open, reads included, as the original was. */
+  /**
+   * With no key of any kind the collector is open, reads included, as the original was. A browser key
+   * counts: an operator who set one alone has put the collector where web pages reach it, and must not
+   * find its logs, searches and alerts open to anyone.
+   */
   get open (): boolean {
-    return this.ingest.length === 0 && this.admin.length === 0 && this.read.length === 0
+    return this.ingest.length === 0 && this.admin.length === 0 && this.read.length === 0 && this.browser.length === 0
+  }
+
+  /**
+   * The admin routes (/status, /metrics, /force-flush) are open while no ADMIN_API_KEY is set, as they
+   * always were; not once a browser key is (for the same reason as `open`).
+   */
+  get adminOpen (): boolean {
+    return this.browser.length === 0
   }
 
   /** Re-reads the key files; rejects (keys unchanged) with a message that names the variable. */
@@ -72,14 +88,22 @@ export class KeyRing {
     this.admin = admin
     this.read = read
     this.browser = browser
-    this.corsOrigins = allowedOrigins(corsOrigins, browser)
+    this.cors = allowedOrigins(corsOrigins, browser)
     this.reloads++
     return { ingestKeys: ingest.length, adminKeys: admin.length, readKeys: read.length, browserKeys: browser.length }
   }
 }
 
-function allowedOrigins (corsOrigins: readonly string[] | undefined, browser: readonly BrowserKey[]): ReadonlySet<string> {
-  return new Set(corsOrigins ?? browser.flatMap(k => [...k.origins]))
+export interface CorsOrigins {
+  /** Allowed on POST /logs and /log (and their preflights) alone: every browser key's origins. */
+  ingest: ReadonlySet<string>
+  /** Allowed on every route: the origins of CORS_ORIGINS that no browser key names. */
+  everyRoute: ReadonlySet<string>
+}
+
+function allowedOrigins (corsOrigins: readonly string[] | undefined, browser: readonly BrowserKey[]): CorsOrigins {
+  const ingest = new Set(browser.flatMap(k => [...k.origins]))
+  return { ingest, everyRoute: new Set((corsOrigins ?? []).filter(o => !ingest.has(o))) }
 }
 
 /** As at start-up (startupKeys), but read without blocking, and a file that is now empty keeps the old keys. */

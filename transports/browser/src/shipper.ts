@@ -20,6 +20,9 @@ import { batchUrl, KEEPALIVE_LIMIT, requestInit, sendBatch, type Batch } from '.
  */
 export const BATCH_BYTES = 60_000
 
+/** Flushes close() makes, at most, for events logged while it waits. */
+export const CLOSE_ROUNDS = 10
+
 export interface ShipperConfig {
   endpoint: string
   key: string
@@ -94,15 +97,32 @@ export class Shipper {
     await done
   }
 
-  /** Flushes, then stops: no timers, no page listeners; later events are dropped (counted). */
+  /**
+   * Flushes, then stops: no timers, no page listeners; later events are dropped (counted). Events logged
+   * while it waits are flushed too, round after round; a page that never stops logging gets
+   * CLOSE_ROUNDS, and what it logged past them is counted as dropped, never left unaccounted for.
+   */
   async close (): Promise<void> {
-    this.closing ??= this.flush().then(() => {
+    this.closing ??= this.drain().then(() => {
       this.closed = true
+      const left = this.buffer.length
+      if (left > 0) {
+        this.buffer.remove(left)
+        this.counts.dropped += left
+        this.settle()
+      }
       this.stopWatching?.()
       this.stopWatching = undefined
       this.clearInterval()
     })
     await this.closing
+  }
+
+  private async drain (): Promise<void> {
+    for (let round = 0; round < CLOSE_ROUNDS; round++) {
+      await this.flush()
+      if (this.buffer.length === 0 && this.current === undefined) return
+    }
   }
 
   /** Everything numbered below this is settled: the oldest unsettled line is the current batch's, else the buffer's. */

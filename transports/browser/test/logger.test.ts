@@ -3,7 +3,7 @@
 // is hidden. Time only moves when the test moves it.
 import t from 'tap'
 import { createLoggerWith } from '../src/logger.js'
-import { BATCH_BYTES } from '../src/shipper.js'
+import { BATCH_BYTES, CLOSE_ROUNDS } from '../src/shipper.js'
 import { FakePage, settled, type Reply, type SeenRequest } from './fake-page.js'
 
 const opts = { url: 'http://localhost:9/', key: 'pk_shop_3f9a2c1d', appName: 'shop-web' }
@@ -138,6 +138,44 @@ t.test('close(): flushes, stops listening and timers; later events are dropped a
   t.equal(page.pendingTimers, 0)
   log.info('late')
   t.match(log.stats(), { sent: 1, dropped: 1 })
+})
+
+t.test('close(): events logged while it waits are sent too, not stranded', async t => {
+  const { page, log } = setup(() => 'hold', { batchSize: 100 })
+  log.info('before close')
+  const closed = log.close()
+  await settled()
+  t.equal(page.requests.length, 1, 'the flush is under way')
+  log.info('while closing 1')
+  log.info('while closing 2')
+  page.requests[0]!.answer({ status: 200, body: { status: 'success', accepted: 1, rejected: [] } })
+  await settled()
+  t.equal(page.requests.length, 2, 'a second round for what came in meanwhile')
+  t.same(page.requests[1]!.lines.map(l => l.message), ['while closing 1', 'while closing 2'])
+  page.requests[1]!.answer({ status: 200, body: { status: 'success', accepted: 2, rejected: [] } })
+  await closed
+  t.match(log.stats(), { sent: 3, buffered: 0, dropped: 0 })
+  t.equal(page.pendingTimers, 0)
+})
+
+t.test('close(): a page that never stops logging gets CLOSE_ROUNDS flushes; what it logged past them is counted as dropped', async t => {
+  const { page, log } = setup(() => 'hold', { batchSize: 100 })
+  log.info('first')
+  const closed = log.close()
+  let answered = 0
+  while (answered < CLOSE_ROUNDS) {
+    await settled()
+    const req = page.requests[answered]!
+    // Every round, the page logs again before the answer comes.
+    log.info(`during round ${answered}`)
+    req.answer({ status: 200, body: { status: 'success', accepted: req.lines.length, rejected: [] } })
+    answered++
+  }
+  await closed
+  t.equal(page.requests.length, CLOSE_ROUNDS)
+  const stats = log.stats()
+  t.match(stats, { buffered: 0, dropped: 1 }, 'the last round\'s event: dropped, and counted')
+  t.equal(stats.sent + stats.dropped, CLOSE_ROUNDS + 1, 'every event sent or counted')
 })
 
 t.test('page hidden: the buffer leaves by beacon in batches under 60 KB, oldest first, nothing left', async t => {
