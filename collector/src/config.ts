@@ -239,7 +239,7 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   shutdownGraceSeconds: setting('SHUTDOWN_GRACE', 5, 'with `WORKER_COUNT` > 1: seconds beyond `SHUTDOWN_TIMEOUT` a worker has to close its journal and MongoDB before the primary kills it', number({ min: 0, integer: false })),
   logLevel: setting('COLLECTOR_LOG_LEVEL', 'info', 'the collector\'s own log level (pino JSON on stdout)', oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const)),
   apiKeys: setting('API_KEYS', undefined, 'comma-separated `key` or `app_name:key` entries (keys ≥ 8 characters); required on `/log`, `/logs` and `/v1/logs` when set', ingestKeys, 'open'),
-  adminKeys: setting('ADMIN_API_KEY', undefined, 'required on `/force-flush`, `/status` and `/metrics` when set', adminKey, 'open'),
+  adminKeys: setting('ADMIN_API_KEY', undefined, 'required on `/force-flush`, `/status` and `/metrics` when set; with `BROWSER_API_KEYS` set, those routes are closed until it is (a collector that takes events from web pages faces the internet)', adminKey, 'open'),
   readKeys: setting('READ_API_KEYS', undefined, 'comma-separated `key` or `app_name:key` entries that may read `GET /logs` and `/logs/tail` (an `app_name:` key reads that app alone)', ingestKeys),
   apiKeysFile: setting('API_KEYS_FILE', undefined, 'instead of `API_KEYS`: a file holding the keys (one per line or comma-separated), read at start and again on SIGHUP', optional),
   adminKeyFile: setting('ADMIN_API_KEY_FILE', undefined, 'instead of `ADMIN_API_KEY`: a file holding the key, read at start and again on SIGHUP', optional),
