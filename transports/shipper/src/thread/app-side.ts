@@ -13,7 +13,7 @@ import { Notices } from '../notices'
 import { resolveOptions, type ResolvedOptions, type ShipperOptions } from '../options'
 import type { FlushResult } from '../delivery'
 import { flushOnExit, forget, type ExitFlushable } from './exit-flush'
-import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './protocol'
+import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type OwnTotals, type WorkerData } from './protocol'
 
 const CHUNK = 1000
 
@@ -161,7 +161,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
       case 'CLOSED': {
         const done = this.#waiting.get(reply.id)
         if (done !== undefined) {
-          done(this.#answered(reply.stats))
+          done(this.#answered(reply.stats, reply.own))
           return
         }
       }
@@ -207,10 +207,15 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     }
   }
 
-  /** An answer from the worker: what it accounted for, so that a dead worker's loss can be told. */
-  #answered (result: FlushResult): FlushResult {
-    this.#linesReported += result.written
-    this.#linesAccounted += result.delivered + result.notDelivered.rejected + result.notDelivered.dropped
+  /**
+   * An answer from the worker: what it accounted for, so that a dead worker's loss can be told. Its
+   * running totals, not the answer's window: overlapping flushes report the same records twice.
+   */
+  #answered (result: FlushResult, own: OwnTotals | undefined): FlushResult {
+    if (own !== undefined) {
+      this.#linesReported = Math.max(this.#linesReported, own.written)
+      this.#linesAccounted = Math.max(this.#linesAccounted, own.settled)
+    }
     return result
   }
 
