@@ -29,6 +29,8 @@ export type HostReply =
    */
   | { code: 'FLUSHED', id: number, stats: FlushResult, own: OwnTotals }
   | { code: 'CLOSED', id: number, stats: FlushResult, own: OwnTotals }
+  /** The worker has loaded everything and handles messages from now on (entry.ts; sent once, first). */
+  | { code: 'READY' }
   /** A shipper event ('error', 'dropped', 'rejected', 'spooled', 'retry', 'sent'), with plain-data payload. */
   | { code: 'EVENT', name: string, data: unknown }
 
