@@ -1,6 +1,7 @@
 // Issue #23, "serverless: flushed means delivered", tested as a platform does it: the handlers of
 // examples/serverless run in a child process that is SIGKILLed the moment the handler returns, and a
-// process is frozen (SIGSTOP) with a request's answer pending, then thawed (SIGCONT).
+// process is frozen (SIGSTOP) with a request's answer pending, then thawed (SIGCONT). winston runs both
+// ways: in the process (the example, worker: false) and in its default worker thread.
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { mkdtempSync } from 'node:fs'
@@ -15,21 +16,31 @@ import { deadPort, journaled, poll, startCollector } from './support'
 const host = resolve(__dirname, 'serverless', 'host.js')
 const handlers = {
   pino: resolve(__dirname, '..', 'examples', 'serverless', 'pino-handler.js'),
-  winston: resolve(__dirname, '..', 'examples', 'serverless', 'winston-handler.js')
+  winston: resolve(__dirname, '..', 'examples', 'serverless', 'winston-handler.js'),
+  'winston (worker thread)': resolve(__dirname, 'serverless', 'winston-worker-handler.js')
 }
 const ITEMS = 200
 
+interface Started {
+  child: ReturnType<typeof spawn>
+  line: Promise<string>
+  /** Resolves once the child is gone and both of its pipes are read to the end ('close'). */
+  closed: Promise<void>
+  stderr: () => string
+}
+
 /** Starts `node <args>`; resolves with the child and its first stdout line that starts with `prefix`. */
-async function startUntil (args: string[], env: Record<string, string>, prefix: string): Promise<{ child: ReturnType<typeof spawn>, line: Promise<string>, stderr: () => string }> {
+async function startUntil (args: string[], env: Record<string, string>, prefix: string): Promise<Started> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (c: Buffer) => { stderr += c })
+  const closed = once(child, 'close').then(() => {})
   const lines = createInterface({ input: child.stdout! })
   const line = new Promise<string>((resolve, reject) => {
     lines.on('line', l => { if (l.startsWith(prefix)) resolve(l.slice(prefix.length)) })
     child.on('exit', code => reject(new Error(`exited ${code} before "${prefix}": ${stderr}`)))
   })
-  return { child, line, stderr: () => stderr }
+  return { child, line, closed, stderr: () => stderr }
 }
 
 for (const [name, handler] of Object.entries(handlers)) {
@@ -40,7 +51,7 @@ for (const [name, handler] of Object.entries(handlers)) {
     const app = await startUntil([host, handler], { MAAP_URL: collector.url, EVENT: JSON.stringify({ items }) }, 'returned ')
     const returned = JSON.parse(await app.line)
     app.child.kill('SIGKILL')
-    await once(app.child, 'exit')
+    await app.closed
     t.same(returned, { statusCode: 200, logsUndelivered: 0 })
     const seqs = journaled(collector.logDir).filter(e => (e.item as { run?: string } | undefined)?.run === run).map(e => (e.item as { seq: number }).seq)
     t.equal(seqs.length, ITEMS, 'every record arrived')
@@ -53,6 +64,8 @@ for (const [name, handler] of Object.entries(handlers)) {
     const app = await startUntil([host, handler], { MAAP_URL: `http://127.0.0.1:${port}`, EVENT: JSON.stringify({ items }) }, 'returned ')
     const returned = JSON.parse(await app.line)
     app.child.kill('SIGKILL')
+    // stderr is a pipe of its own: what the handler printed before "returned" may still be in it.
+    await app.closed
     // 10 items and the "invocation started" record.
     t.same(returned, { statusCode: 200, logsUndelivered: 11 })
     t.match(app.stderr(), /maap: 11 log records not delivered/)
@@ -121,24 +134,31 @@ async function startHoldingProxy (t: { teardown: (fn: () => unknown) => void }, 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, held, keys }
 }
 
-t.test('frozen (SIGSTOP) with an answer pending, thawed (SIGCONT) after its request timed out: every record exactly once', async t => {
-  const collector = await startCollector(t)
-  const proxy = await startHoldingProxy(t, collector.url)
-  const run = `frozen-${Date.now()}`
-  const COUNT = 300
-  const app = await startUntil([resolve(__dirname, 'serverless', 'frozen.js')], { MAAP_URL: proxy.url, RUN: run, COUNT: String(COUNT) }, 'flushed ')
-  t.teardown(() => { app.child.kill('SIGKILL') })
-  const key = await proxy.held
-  app.child.kill('SIGSTOP')
-  // Frozen for longer than its 1 s request timeout (a real platform: minutes). This wait is the
-  // condition under test — the client's clock moving on while it cannot run — not a race being dodged.
-  const frozenAt = Date.now()
-  await poll(() => Date.now() - frozenAt > 3000, 100)
-  app.child.kill('SIGCONT')
-  const r = JSON.parse(await app.line)
-  t.match(r, { written: COUNT, delivered: COUNT, undelivered: 0 })
-  t.ok(proxy.keys.filter(k => k === key).length >= 2, 'the batch whose answer was held was sent again, with the same key')
-  const seqs = journaled(collector.logDir).filter(e => e.run === run).map(e => e.seq as number)
-  t.equal(seqs.length, COUNT, 'every record stored once: the retry of the journaled batch did not duplicate it')
-  t.equal(new Set(seqs).size, COUNT)
-})
+const frozen = {
+  pino: resolve(__dirname, 'serverless', 'frozen.js'),
+  'winston (worker thread)': resolve(__dirname, 'serverless', 'frozen-winston.js')
+}
+
+for (const [name, fixture] of Object.entries(frozen)) {
+  t.test(`${name}: frozen (SIGSTOP) with an answer pending, thawed (SIGCONT) after its request timed out: every record exactly once`, async t => {
+    const collector = await startCollector(t)
+    const proxy = await startHoldingProxy(t, collector.url)
+    const run = `frozen-${Date.now()}`
+    const COUNT = 300
+    const app = await startUntil([fixture], { MAAP_URL: proxy.url, RUN: run, COUNT: String(COUNT) }, 'flushed ')
+    t.teardown(() => { app.child.kill('SIGKILL') })
+    const key = await proxy.held
+    app.child.kill('SIGSTOP')
+    // Frozen for longer than its 1 s request timeout (a real platform: minutes). This wait is the
+    // condition under test — the client's clock moving on while it cannot run — not a race being dodged.
+    const frozenAt = Date.now()
+    await poll(() => Date.now() - frozenAt > 3000, 100)
+    app.child.kill('SIGCONT')
+    const r = JSON.parse(await app.line)
+    t.match(r, { written: COUNT, delivered: COUNT, undelivered: 0 })
+    t.ok(proxy.keys.filter(k => k === key).length >= 2, 'the batch whose answer was held was sent again, with the same key')
+    const seqs = journaled(collector.logDir).filter(e => e.run === run).map(e => e.seq as number)
+    t.equal(seqs.length, COUNT, 'every record stored once: the retry of the journaled batch did not duplicate it')
+    t.equal(new Set(seqs).size, COUNT)
+  })
+}

@@ -14,6 +14,7 @@
 // delivers what is left (up to closeTimeout); process.exit() leaves no loop, so what is still held is
 // reported on stderr, never silently lost. Serverless code awaits flush() before returning instead.
 import { closeAtLoopEnd, Shipper, ShipperError, type FlushResult, type ShipperOptions } from '@maap-event-logger/shipper'
+import { noticeLine } from '@maap-event-logger/shipper/app-thread'
 
 export interface MaapDestinationOptions extends ShipperOptions {
   /** How long flush() waits for delivery, in ms, when called without a timeout. Default `closeTimeout` (8000). */
@@ -44,7 +45,8 @@ export interface MaapDestination {
 export function maapDestination (options: MaapDestinationOptions = {}): MaapDestination {
   const { flushTimeout, ...shipperOptions } = options
   const chosenTimeout = positive(flushTimeout)
-  // In a function a retry wait from an earlier invocation must not eat this one's flush.
+  // In a function a backoff from an earlier invocation must not eat this one's flush (a collector's
+  // Retry-After is kept: shipper.ts).
   const shipper = new Shipper({ serverless: true, ...shipperOptions }, process.env, { prefix: 'maap-pino' })
   const timeout = chosenTimeout ?? shipper.closeTimeout
   let closing: Promise<FlushResult> | undefined
@@ -60,7 +62,12 @@ export function maapDestination (options: MaapDestinationOptions = {}): MaapDest
     flush (arg?: number | FlushCallback): Promise<FlushResult> {
       const cb = typeof arg === 'function' ? arg : undefined
       const flushed = closing ?? shipper.flush(typeof arg === 'number' ? arg : timeout)
-      if (cb !== undefined) flushed.then(result => cb(null, result), cb)
+      if (cb !== undefined) {
+        // A callback that throws must not become an unhandled rejection (which ends the process):
+        // it is the application's error, told on stderr.
+        flushed.then(result => cb(null, result), err => cb(err as Error))
+          .catch(err => noticeLine('maap-pino', `the flush callback threw: ${String((err as Error)?.message ?? err)}`))
+      }
       return flushed
     },
     close (): Promise<FlushResult> {

@@ -69,3 +69,19 @@ t.test('a script that ends on its own delivers; process.exit() with records pend
   t.equal(exited.code, 0)
   t.match(exited.stderr, /maap-pino: process exited with 10 records not delivered; await flush\(\) before exiting/)
 })
+
+t.test('a flush callback that throws is told on stderr; it does not crash the process as an unhandled rejection', async t => {
+  const stub = await startStub(t)
+  const run = await runNode(['-e', `
+    const pino = require('pino')
+    const { maapDestination } = require(${JSON.stringify(dist)})
+    const dest = maapDestination({ url: ${JSON.stringify(stub.url)}, appName: 'throwing-cb' })
+    const logger = pino({}, dest)
+    logger.info('one')
+    logger.flush(() => { throw new Error('the callback broke') })
+    dest.flush().then(r => { process.stdout.write('after ' + r.undelivered + '\\n') })
+  `])
+  t.equal(run.code, 0, 'the process ends normally')
+  t.match(run.stderr, /maap-pino: the flush callback threw: the callback broke/)
+  t.match(run.stdout, /after 0/)
+})

@@ -1,7 +1,7 @@
 // @maap-event-logger/shipper/app-thread — what an application thread needs to run the core in a worker
 // thread (the winston transport): the worker client, option checks, errors and the mapper. Nothing
 // imported from here loads the Shipper or undici; a test proves it (test/app-thread.test.ts).
-export { startShipperThread, type ShipperThread, type StartThreadOptions } from './thread/app-side'
+export { startShipperThread, type ShipperThread, type StartThreadOptions, type ThreadReplacement } from './thread/app-side'
 export { EXIT_MARGIN_MS } from './thread/exit-flush'
 /** The shipper events a ShipperThread re-emits from its worker (besides 'error'). */
 export { FORWARDED as THREAD_EVENTS } from './thread/protocol'

@@ -28,10 +28,16 @@ export function closeAtLoopEnd (target: LoopEndTarget, prefix: string): () => vo
 }
 
 function closeAll (): void {
-  const targets = [...open.keys()]
+  const targets = [...open.entries()]
   open.clear()
   // close() holds the loop until it is done; then 'beforeExit' comes again, with nothing left to close.
-  for (const target of targets) void target.close()
+  // A close that fails (it should not) is told on stderr: an unhandled rejection would crash the
+  // application on its way out.
+  for (const [target, prefix] of targets) {
+    let closing: Promise<unknown>
+    try { closing = target.close() } catch (err) { closing = Promise.reject(err) }
+    closing.catch(err => noticeLine(prefix, `closing at exit failed: ${String((err as Error)?.message ?? err)}`))
+  }
 }
 
 function reportHeld (): void {

@@ -24,6 +24,9 @@ export class Replay {
     this.#report = report
   }
 
+  /** Whether the file out now (its records in memory, unsettled) is one this run wrote. */
+  get ownOut (): boolean { return this.#out !== undefined && this.#spool.isOwn(this.#out) }
+
   /** Files waiting to be read (the one out is not counted: its records are in memory). */
   get pendingFiles (): number { return this.#spool.pendingFiles }
 

@@ -19,7 +19,7 @@ import { halves, makeBatch, OpenBatch, type Batch } from './batch'
 import { halfKeys, newBatchKey } from './batch-key'
 import { sleep, systemClock, type Clock } from './clock'
 import { ShipperError } from './errors'
-import { Delivery, type FlushResult } from './delivery'
+import { Delivery, type FlushResult, type Window } from './delivery'
 import { CollectorClient, type SendResult } from './http'
 import { mapLine, mapRecord } from './map'
 import { Notices } from './notices'
@@ -30,8 +30,11 @@ import type { ShipperStats } from './stats'
 
 const MAX_REASONS = 5
 
-/** A retry wait: nothing is sent until it ends. */
-interface Pause { readonly until: number, readonly cancel: () => void }
+/**
+ * A retry wait: nothing is sent until it ends. `backoff` is our own guess at when to try again;
+ * `retry-after` is the collector's word (429/503 Retry-After), which a serverless flush keeps.
+ */
+interface Pause { readonly until: number, readonly cancel: () => void, readonly kind: 'backoff' | 'retry-after' }
 
 /** Where the shipper is in its life: whether it takes records, sends, retries and replays. */
 type Phase =
@@ -153,27 +156,46 @@ export class Shipper extends EventEmitter {
 
   /**
    * Sends what was written so far and resolves once every record written before the call is settled:
-   * delivered, rejected, spooled or dropped. With `timeoutMs`, resolves at the latest then. A flush never
-   * spools or drops anything itself: what is not settled by then stays in memory and keeps being retried.
-   * Resolves with the counters of stats() plus what became of this shipper's records (delivery.ts):
-   * `undelivered` is 0 only when every record written so far is in the collector. Only a flush with a
-   * timeout holds the process alive while it waits.
+   * delivered, rejected, spooled or dropped — and with `timeoutMs`, once this shipper's own spool files
+   * are replayed too (a spool is not delivery), at the latest when the timeout passes. Records an
+   * earlier run spooled are replayed as ever but never waited for: they are not the caller's. A flush
+   * never spools or drops anything itself: what is not settled by then stays in memory and keeps being
+   * retried. Resolves with the counters of stats() plus what became of this shipper's records in the
+   * flush's window (delivery.ts): `undelivered` is 0 only when every record written so far is in the
+   * collector. Only a flush with a timeout holds the process alive while it waits.
    */
   async flush (timeoutMs?: number): Promise<FlushResult> {
+    const since = this.#delivery.begin()
     this.#seal()
-    // In a function, a retry wait begun before this flush (maybe minutes ago, before a freeze) must not
-    // use up the time this invocation has: try again now.
-    if (this.#opts.serverless) this.#retryNow()
-    const settled = Promise.all([...this.#pending].map(b => b.done))
+    // In a function, a backoff begun before this flush (maybe minutes ago, before a freeze) must not use
+    // up the time this invocation has: try again now. A Retry-After is the collector asking for quiet
+    // (overloaded, rate limit): kept; what it holds past the timeout is reported as pending.
+    if (this.#opts.serverless) this.#cutBackoff()
+    const settled = Promise.all([...this.#pending].filter(b => !b.foreign).map(b => b.done))
     if (timeoutMs === undefined) {
       await settled
     } else {
       // Held: an explicit, bounded wait the caller asked for is kept even if nothing else holds the loop.
       const wait = sleep(this.#clock, timeoutMs)
-      await Promise.race([settled, wait.done])
+      let timedOut = false
+      let cancelReplayWait = (): void => {}
+      const replayed = settled.then(() => {
+        if (timedOut) return
+        const offDisk = this.#waitFor(() => this.#ownOffDisk())
+        cancelReplayWait = offDisk.cancel
+        return offDisk.done
+      })
+      await Promise.race([replayed, wait.done])
+      timedOut = true
       wait.cancel()
+      cancelReplayWait()
     }
-    return this.#delivery.report(this.stats())
+    return this.#delivery.report(this.stats(), since)
+  }
+
+  /** No record of this run is on disk, nor read back from it and still unsettled. */
+  #ownOffDisk (): boolean {
+    return this.#delivery.onDisk === 0 && !(this.#replay?.ownOut ?? false)
   }
 
   /** How long close() keeps delivering, in ms (the resolved option). */
@@ -192,8 +214,13 @@ export class Shipper extends EventEmitter {
     let settle!: { resolve: (s: FlushResult) => void, reject: (e: unknown) => void }
     const closed = new Promise<FlushResult>((resolve, reject) => { settle = { resolve, reject } })
     this.#phase = { name: 'closing', pause: phase.pause, closed }
-    this.#close().then(settle.resolve, settle.reject)
+    this.#close(this.#delivery.begin()).then(settle.resolve, settle.reject)
     return closed
+  }
+
+  /** @internal This shipper's records written so far and settled for good, for a worker's host (thread/). */
+  ownTotals (): { written: number, settled: number } {
+    return this.#delivery.totals()
   }
 
   stats (): ShipperStats {
@@ -205,7 +232,7 @@ export class Shipper extends EventEmitter {
     }
   }
 
-  async #close (): Promise<FlushResult> {
+  async #close (since: Window): Promise<FlushResult> {
     this.#seal()
     // The one held wait of the core: close() was asked for, so the process stays up until it is done —
     // at most closeTimeout, plus the time to spill and to abort what is in flight.
@@ -224,7 +251,7 @@ export class Shipper extends EventEmitter {
     await this.#client.close().catch(() => { /* sockets already gone */ })
     this.#spool?.release()
     this.#enter('closed')
-    return this.#delivery.report(this.stats())
+    return this.#delivery.report(this.stats(), since)
   }
 
   /** Moves past closing; a retry wait in progress ends with it (nothing is retried any more). */
@@ -326,7 +353,8 @@ export class Shipper extends EventEmitter {
         this.#stats.retried += n
         this.#failures++
         this.#retry.unshift(batch)
-        this.#pause(result.retryAfterMs ?? backoffDelay(this.#failures, this.#opts.retryBaseMs, this.#opts.retryMaxMs), result, n)
+        if (result.retryAfterMs !== undefined) this.#pause(result.retryAfterMs, 'retry-after', result, n)
+        else this.#pause(backoffDelay(this.#failures, this.#opts.retryBaseMs, this.#opts.retryMaxMs), 'backoff', result, n)
     }
   }
 
@@ -341,11 +369,14 @@ export class Shipper extends EventEmitter {
     this.#retry.unshift(...parts)
     const halvesDone = Promise.all(parts.map(h => h.done))
     // A replayed spool file stays the one file out until both of its halves are settled.
-    this.#replay?.split(batch, halvesDone, () => this.#pump())
+    this.#replay?.split(batch, halvesDone, () => {
+      this.#pump()
+      this.#wake()
+    })
     void halvesDone.then(() => batch.resolve())
   }
 
-  #pause (delayMs: number, result: Extract<SendResult, { kind: 'retryable' }>, records: number): void {
+  #pause (delayMs: number, kind: Pause['kind'], result: Extract<SendResult, { kind: 'retryable' }>, records: number): void {
     const error = new ShipperError('MAAP_SHIP_RETRY',
       `sending ${records} records failed (${result.status ?? result.error.message}); retry ${this.#failures} in ${delayMs} ms`,
       { records, ...(result.status === undefined ? {} : { status: result.status }), cause: result.error })
@@ -356,15 +387,17 @@ export class Shipper extends EventEmitter {
     if (phase.name !== 'open' && phase.name !== 'closing') return
     const until = this.#clock.now() + delayMs
     if (phase.pause !== undefined && until <= phase.pause.until) return
+    // A longer wait replaces a shorter one; one that began as the collector's Retry-After stays one.
+    const merged = phase.pause?.kind === 'retry-after' ? 'retry-after' : kind
     phase.pause?.cancel()
     const cancel = this.#clock.timer(() => this.#resume(), delayMs, false)
-    this.#phase = { ...phase, pause: { until, cancel } }
+    this.#phase = { ...phase, pause: { until, cancel, kind: merged } }
   }
 
-  /** Ends a retry wait early: its batch is sent again at once. */
-  #retryNow (): void {
+  /** Ends a backoff early: its batch is sent again at once. A Retry-After wait is left alone. */
+  #cutBackoff (): void {
     const phase = this.#phase
-    if ((phase.name !== 'open' && phase.name !== 'closing') || phase.pause === undefined) return
+    if ((phase.name !== 'open' && phase.name !== 'closing') || phase.pause?.kind !== 'backoff') return
     phase.pause.cancel()
     this.#resume()
   }
@@ -451,8 +484,16 @@ export class Shipper extends EventEmitter {
   }
 
   #until (ready: () => boolean): Promise<void> {
-    if (ready()) return Promise.resolve()
-    return new Promise(resolve => this.#waiters.push({ ready, resolve }))
+    return this.#waitFor(ready).done
+  }
+
+  /** Resolves once `ready()` holds (checked whenever a batch settles); `cancel` forgets the wait. */
+  #waitFor (ready: () => boolean): { done: Promise<void>, cancel: () => void } {
+    if (ready()) return { done: Promise.resolve(), cancel: () => {} }
+    let waiter!: { ready: () => boolean, resolve: () => void }
+    const done = new Promise<void>(resolve => { waiter = { ready, resolve } })
+    this.#waiters.push(waiter)
+    return { done, cancel: () => { this.#waiters = this.#waiters.filter(w => w !== waiter) } }
   }
 
   #wake (): void {

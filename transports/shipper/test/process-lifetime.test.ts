@@ -31,3 +31,15 @@ t.test('with flushOnExit the exit flush runs, bounded, and the process still exi
   t.equal(child.code, 0, child.stderr)
   t.match(child.stderr, /maap-shipper: dropped 1 records: close deadline/, 'settled at the exit: counted on stderr')
 })
+
+t.test('a close at loop end that rejects is told on stderr, not an unhandled rejection', async t => {
+  const child = await runNode(['-e', `
+    const { closeAtLoopEnd } = require('@maap-event-logger/shipper')
+    const stats = () => ({ sent: 0, retried: 0, dropped: 0, spooled: 0, rejected: 0, queued: 0, queuedBytes: 0, spoolFiles: 0 })
+    closeAtLoopEnd({ close: () => Promise.reject(new Error('close went wrong')), stats }, 'maap-test')
+    closeAtLoopEnd({ close: () => { throw new Error('close threw') }, stats }, 'maap-test2')
+  `])
+  t.equal(child.code, 0)
+  t.match(child.stderr, /maap-test: closing at exit failed: close went wrong/)
+  t.match(child.stderr, /maap-test2: closing at exit failed: close threw/)
+})

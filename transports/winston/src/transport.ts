@@ -97,16 +97,25 @@ let fellBack = false
 /** The worker client, or the core in this thread: asked for (`worker: false`), or the worker's file cannot be loaded. */
 function start (options: Omit<ShipperOptions, 'onError'>, worker: boolean | undefined, heard: () => boolean): ShipperHost {
   if (worker === false) return startInProcess(options, heard, resolveOptions(options))
-  try {
-    return startShipperThread(options, { flushOnExit: true, heard, stderrPrefix: 'maap-winston' })
-  } catch (err) {
-    // A bad option: the caller's mistake, thrown. Anything else is the worker's file (a bundler moved
-    // or dropped it): shipping from this thread beats failing the application. Said once per process.
-    if (err instanceof ShipperError) throw err
+  // The worker's file may load and still fail before it starts (a bundle that shipped it without its
+  // dependencies): the worker client hands everything it was given to a shipper in this thread.
+  const fallBack = (err: unknown): ShipperHost => {
     if (!fellBack) {
       fellBack = true
       noticeLine('maap-winston', `the shipper's worker thread could not be started (${String((err as Error).message).split('\n')[0]}); shipping from the application thread instead (pass worker: false to choose this and silence this line)`)
     }
     return startInProcess(options, heard, resolveOptions(options))
   }
+  try {
+    return startShipperThread(options, { flushOnExit: true, heard, stderrPrefix: 'maap-winston', onUnstarted: fallBack, ...(testEntry === undefined ? {} : { entry: testEntry }) })
+  } catch (err) {
+    // A bad option: the caller's mistake, thrown. Anything else is the worker's file (a bundler moved
+    // or dropped it): shipping from this thread beats failing the application. Said once per process.
+    if (err instanceof ShipperError) throw err
+    return fallBack(err)
+  }
 }
+
+/** @internal A worker file for tests (one that fails to start); undefined in use. */
+let testEntry: string | undefined
+export function setWorkerEntryForTests (entry: string | undefined): void { testEntry = entry }

@@ -13,7 +13,7 @@ import { Notices } from '../notices'
 import { resolveOptions, type ResolvedOptions, type ShipperOptions } from '../options'
 import type { FlushResult } from '../delivery'
 import { flushOnExit, forget, type ExitFlushable } from './exit-flush'
-import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type WorkerData } from './protocol'
+import { errorFromData, FORWARDED, RUNNING, SETTLED, unknownMessage, type ErrorData, type HostMessage, type HostReply, type OwnTotals, type WorkerData } from './protocol'
 
 const CHUNK = 1000
 
@@ -40,7 +40,25 @@ export interface StartThreadOptions {
   stderrPrefix?: string
   /** Time for this thread's notices (the once-a-second drop line); tests pass one they move by hand. */
   clock?: Clock
+  /**
+   * The worker failed before it started (its file loads, but not what it needs: a bundle shipped
+   * without the worker's dependencies). Nothing it was sent can have been handled, so nothing is lost:
+   * return a shipper that takes over — it gets every line written so far, in order, then the flush and
+   * close requests still waiting, and everything after. Without it, such a failure is 'failed'.
+   */
+  onUnstarted?: (err: Error) => ThreadReplacement
+  /** @internal The worker's file (tests start one that fails). Default: this package's entry. */
+  entry?: string
 }
+
+/** What takes over from a worker that never started (StartThreadOptions.onUnstarted). */
+export interface ThreadReplacement extends EventEmitter {
+  write: (line: string) => boolean
+  flush: (timeoutMs?: number) => Promise<FlushResult>
+  close: () => Promise<FlushResult>
+}
+
+type Request = { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }
 
 /**
  * Events: the core's `'sent'`, `'retry'`, `'rejected'`, `'dropped'`, `'spooled'` (the Shipper's payloads,
@@ -58,6 +76,12 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
   #lines: string[] = []
   #nextId = 1
   readonly #waiting = new Map<number, (stats: FlushResult) => void>()
+  /** Requests not answered yet, to hand to a replacement if the worker never starts. */
+  readonly #asked = new Map<number, Request>()
+  /** Lines posted before the worker said READY: a worker that fails before then handled none of them. */
+  #early: string[] | undefined
+  readonly #onUnstarted: ((err: Error) => ThreadReplacement) | undefined
+  #replacement: ThreadReplacement | undefined
   #closing: Promise<FlushResult> | undefined
   #gone = false
   #failed = false
@@ -71,8 +95,11 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
   #linesReported = 0
   #linesAccounted = 0
 
-  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false, heard, stderrPrefix, clock }: StartThreadOptions) {
+  constructor (options: Omit<ShipperOptions, 'onError'>, { flushOnExit: onExit = false, heard, stderrPrefix, clock, onUnstarted, entry }: StartThreadOptions) {
     super()
+    this.#onUnstarted = onUnstarted
+    // Kept only for a caller that can take over; READY ends it.
+    this.#early = onUnstarted === undefined ? undefined : []
     this.#heard = heard ?? (event => this.listenerCount(event) > 0)
     this.#notices = new Notices(this, { prefix: stderrPrefix, clock, heard: () => this.#heard('error') })
     // On the caller's stack, so a bad option throws here and not later inside the worker.
@@ -80,12 +107,16 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     const { closeTimeout } = this.options
     const data: WorkerData = { options, state: new SharedArrayBuffer(4), prefix: this.#notices.prefix }
     this.#state = new Int32Array(data.state!)
-    this.#worker = new Worker(require.resolve('./entry'), { workerData: data })
+    this.#worker = new Worker(entry ?? require.resolve('./entry'), { workerData: data })
     this.#worker.on('message', (reply: HostReply) => this.#onReply(reply))
-    this.#worker.on('error', err => this.#fail(err))
+    this.#worker.on('error', err => {
+      if (this.#early !== undefined && this.#onUnstarted !== undefined) this.#replace(err)
+      else this.#fail(err)
+    })
     this.#worker.on('exit', code => {
       this.#gone = true
       forget(this)
+      if (this.#replacement !== undefined) return
       if (this.#closing === undefined || this.#waiting.size > 0) {
         this.#fail(new Error(`shipper worker exited (code ${code}) with ${this.#waiting.size} request(s) unanswered; undelivered records are lost`))
       }
@@ -98,6 +129,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
 
   /** Queues one NDJSON line; false, and the line counted as dropped, once the worker no longer takes records (closing or gone). */
   write (line: string): boolean {
+    if (this.#replacement !== undefined) return this.#replacement.write(line)
     this.#linesWritten++
     if (this.#closing !== undefined || this.#gone) {
       this.#notices.dropped(1, 'write after close', ++this.#writtenAfterClose)
@@ -111,6 +143,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
 
   /** Resolves when everything written before the call is settled (with `timeoutMs`, at the latest then). */
   flush (timeoutMs?: number): Promise<FlushResult> {
+    if (this.#replacement !== undefined && this.#closing === undefined) return this.#replacement.flush(timeoutMs)
     return this.#request(timeoutMs === undefined ? { code: 'FLUSH' } : { code: 'FLUSH', timeoutMs })
       .then(stats => this.#withWrittenAfterClose(stats))
   }
@@ -129,7 +162,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
 
   /** @internal Exit flush, step 1 (synchronous): hand over what is queued and ask the worker to close. */
   beginExit (boundMs: number): void {
-    if (this.#gone || Atomics.load(this.#state, 0) === SETTLED) return
+    if (this.#gone || this.#replacement !== undefined || Atomics.load(this.#state, 0) === SETTLED) return
     this.#send()
     this.#worker.postMessage({ code: 'EXIT' } satisfies HostMessage)
     this.#exitDeadline = Date.now() + boundMs
@@ -154,6 +187,9 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
 
   #onReply (reply: HostReply): void {
     switch (reply?.code) {
+      case 'READY':
+        this.#early = undefined
+        return
       case 'EVENT':
         this.#onEvent(reply.name, reply.data)
         return
@@ -161,7 +197,7 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
       case 'CLOSED': {
         const done = this.#waiting.get(reply.id)
         if (done !== undefined) {
-          done(this.#answered(reply.stats))
+          done(this.#answered(reply.stats, reply.own))
           return
         }
       }
@@ -207,10 +243,15 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     }
   }
 
-  /** An answer from the worker: what it accounted for, so that a dead worker's loss can be told. */
-  #answered (result: FlushResult): FlushResult {
-    this.#linesReported += result.written
-    this.#linesAccounted += result.delivered + result.notDelivered.rejected + result.notDelivered.dropped
+  /**
+   * An answer from the worker: what it accounted for, so that a dead worker's loss can be told. Its
+   * running totals, not the answer's window: overlapping flushes report the same records twice.
+   */
+  #answered (result: FlushResult, own: OwnTotals | undefined): FlushResult {
+    if (own !== undefined) {
+      this.#linesReported = Math.max(this.#linesReported, own.written)
+      this.#linesAccounted = Math.max(this.#linesAccounted, own.settled)
+    }
     return result
   }
 
@@ -223,13 +264,35 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     return { ...GONE, written, delivered: 0, undelivered: lost, notDelivered: { pending: 0, spooled: 0, rejected: 0, dropped: lost } }
   }
 
+  /**
+   * The worker failed before READY: it handled nothing. The replacement gets every line, in order, and
+   * the requests still waiting; the worker's own events and exit are no longer this object's business.
+   */
+  #replace (err: Error): void {
+    const lines = [...this.#early!, ...this.#lines]
+    this.#early = undefined
+    this.#lines = []
+    const replacement = this.#onUnstarted!(err)
+    this.#replacement = replacement
+    forget(this)
+    for (const name of [...FORWARDED, 'error']) replacement.on(name, (data: unknown) => this.emit(name, data))
+    for (const line of lines) replacement.write(line)
+    for (const [id, msg] of [...this.#asked]) {
+      const done = this.#waiting.get(id)!
+      const answer = msg.code === 'CLOSE' ? replacement.close() : replacement.flush(msg.timeoutMs)
+      void answer.then(done)
+    }
+  }
+
   #send (): void {
-    if (this.#lines.length === 0 || this.#gone) return
+    if (this.#lines.length === 0 || this.#gone || this.#replacement !== undefined) return
+    this.#early?.push(...this.#lines)
     this.#worker.postMessage({ code: 'WRITE', lines: this.#lines } satisfies HostMessage)
     this.#lines = []
   }
 
-  #request (msg: { code: 'FLUSH', timeoutMs?: number } | { code: 'CLOSE' }): Promise<FlushResult> {
+  #request (msg: Request): Promise<FlushResult> {
+    if (this.#replacement !== undefined) return msg.code === 'CLOSE' ? this.#replacement.close() : this.#replacement.flush(msg.timeoutMs)
     // A closed worker answers nothing more (its port is closed): its last counters are the answer.
     if (this.#final !== undefined) return Promise.resolve(this.#final)
     if (this.#gone) return Promise.resolve(this.#goneResult())
@@ -238,8 +301,10 @@ export class ShipperThread extends EventEmitter implements ExitFlushable {
     // Waiting for an answer is real work: hold the process until it comes.
     this.#worker.ref()
     return new Promise(resolve => {
+      this.#asked.set(id, msg)
       this.#waiting.set(id, stats => {
         this.#waiting.delete(id)
+        this.#asked.delete(id)
         if (this.#waiting.size === 0) this.#worker.unref()
         resolve(stats)
       })

@@ -2,7 +2,7 @@
 // { workerData: { options, state?, prefix? } })` (WorkerData in protocol.ts). app-side.ts is the
 // application-thread side; `state`, when given, is the flag its exit flush waits on.
 import { parentPort, workerData } from 'node:worker_threads'
-import { SETTLED, type WorkerData } from './protocol'
+import { SETTLED, type HostReply, type WorkerData } from './protocol'
 import { hostShipper } from './worker-side'
 
 if (parentPort === null) throw new Error('@maap-event-logger/shipper/worker must run in a worker thread')
@@ -17,5 +17,8 @@ const settle = (): void => {
 }
 
 hostShipper(parentPort, options, settle, prefix)
+// Everything loaded: a failure from here on may follow delivered records, so it is no longer one the
+// application thread can recover from by shipping the lines itself (app-side.ts, onUnstarted).
+parentPort.postMessage({ code: 'READY' } satisfies HostReply)
 // A worker that dies for any reason must not leave the application waiting out the whole bound.
 process.on('exit', settle)

@@ -23,10 +23,18 @@ export type HostMessage =
   | { code: 'EXIT' }
 
 export type HostReply =
-  | { code: 'FLUSHED', id: number, stats: FlushResult }
-  | { code: 'CLOSED', id: number, stats: FlushResult }
+  /**
+   * `own`: the shipper's running totals of records written and settled for good. Windows of flushes
+   * that overlap share records, so the application thread tallies a dead worker's loss from these.
+   */
+  | { code: 'FLUSHED', id: number, stats: FlushResult, own: OwnTotals }
+  | { code: 'CLOSED', id: number, stats: FlushResult, own: OwnTotals }
+  /** The worker has loaded everything and handles messages from now on (entry.ts; sent once, first). */
+  | { code: 'READY' }
   /** A shipper event ('error', 'dropped', 'rejected', 'spooled', 'retry', 'sent'), with plain-data payload. */
   | { code: 'EVENT', name: string, data: unknown }
+
+export interface OwnTotals { written: number, settled: number }
 
 /** The shipper events that cross to the application thread (besides 'error'). */
 export const FORWARDED = ['dropped', 'rejected', 'spooled', 'retry', 'sent'] as const

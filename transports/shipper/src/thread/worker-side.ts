@@ -29,13 +29,13 @@ export function hostShipper (port: MessagePort, options: Omit<ShipperOptions, 'o
         for (const line of msg.lines) shipper.write(line)
         return
       case 'FLUSH':
-        shipper.flush(msg.timeoutMs).then(stats => post({ code: 'FLUSHED', id: msg.id, stats }))
+        shipper.flush(msg.timeoutMs).then(stats => post({ code: 'FLUSHED', id: msg.id, stats, own: shipper.ownTotals() }))
         return
       case 'CLOSE':
         shipper.close().then(stats => {
           // Settle before the reply leaves: an exit flush that missed CLOSED must not wait for nothing.
           onSettled()
-          post({ code: 'CLOSED', id: msg.id, stats })
+          post({ code: 'CLOSED', id: msg.id, stats, own: shipper.ownTotals() })
           port.close()
         })
         return
