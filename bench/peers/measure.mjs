@@ -1,0 +1,75 @@
+// What the table needs besides the queries: waiting for a store to count everything, waiting for it to
+// settle (background merges or compaction done), its size on disk, and ingest with a count looping beside.
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { cpuSeconds } from '../lib.mjs'
+import { ingest } from './ingest.mjs'
+
+/** Bytes of the files under `dir` (apparent size, as `du -sb`). */
+export function dirBytes (dir) {
+  let total = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    try {
+      if (entry.isDirectory()) total += dirBytes(path)
+      else if (entry.isFile()) total += statSync(path).size
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err // a file merged away between the listing and the stat
+    }
+  }
+  return total
+}
+
+/** Polls the store's count over the window until it reaches `n`; resolves with ms waited. */
+export async function untilCounted (store, window, n, limitMs = 600_000) {
+  const t0 = performance.now()
+  for (;;) {
+    await store.flush()
+    const { answer } = await store.queries.total(window)
+    if (answer === n) return performance.now() - t0
+    if (answer > n) throw new Error(`${store.name} counts ${answer} events, more than the ${n} sent`)
+    if (performance.now() - t0 > limitMs) throw new Error(`${store.name} counted ${answer} of ${n} after ${limitMs / 1000} s`)
+    await new Promise(resolve => setTimeout(resolve, 500))
+  }
+}
+
+/**
+ * Waits until the store is idle: its data dir's size unchanged and its process under 0.1 CPU-s over each
+ * 2 s look, three looks in a row (or `limitMs` passed). Resolves with { bytes, waitedMs, settled }.
+ */
+export async function settle (store, limitMs = 180_000) {
+  const t0 = performance.now()
+  let last = dirBytes(store.dataDir)
+  let cpu = cpuSeconds(store.pid)
+  let quiet = 0
+  while (quiet < 3 && performance.now() - t0 < limitMs) {
+    await new Promise(resolve => setTimeout(resolve, 2000))
+    const bytes = dirBytes(store.dataDir)
+    const now = cpuSeconds(store.pid)
+    quiet = bytes === last && now - cpu < 0.1 ? quiet + 1 : 0
+    last = bytes
+    cpu = now
+  }
+  return { bytes: last, waitedMs: performance.now() - t0, settled: quiet >= 3 }
+}
+
+/**
+ * Ingest of batches [0, batches) alone, then again with `heavy()` looping one at a time beside it.
+ * Resolves with { alone, loaded } in events/s and how many heavy queries ran during the loaded ingest.
+ */
+export async function ingestUnderLoad ({ store, data, file, batches, heavy }) {
+  const send = () => ingest({ url: store.ingestUrl, headers: store.ingestHeaders, check: store.check, data, file, to: batches })
+  const alone = await send()
+  let running = true
+  let queries = 0
+  const loop = (async () => {
+    while (running) {
+      await heavy()
+      queries++
+    }
+  })()
+  const loaded = await send()
+  running = false
+  await loop
+  return { alone: alone.events / (alone.ms / 1000), loaded: loaded.events / (loaded.ms / 1000), queries }
+}
