@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fmt, peakRssMb } from './lib.mjs'
+import { cpuSeconds, fmt, peakRssMb } from './lib.mjs'
 import { differs, expected } from './peers/check.mjs'
 import { APP_FOR_ERRORS, BATCH, COMMON_WORD, LEVELS, RARE_WORD, generate } from './peers/generate.mjs'
 import { ingest } from './peers/ingest.mjs'
@@ -51,12 +51,14 @@ try {
   const results = {}
   const fill = async (store) => {
     stores.push(store)
+    const cpu0 = cpuSeconds(store.pid)
     const r = await ingest({ url: store.ingestUrl, headers: store.ingestHeaders, check: store.check, data, file })
+    const cpu = cpuSeconds(store.pid) - cpu0
     const visibleMs = await untilCounted(store, window, N)
     const settled = await settle(store)
     results[store.name] = { ingest: N / (r.ms / 1000), retries: r.retries, store }
-    console.log('# %s: ingest %s ev/s (%s s, %d retried), all counted %s s later, settled after %s s more%s',
-      store.name, fmt(N / (r.ms / 1000)), (r.ms / 1000).toFixed(1), r.retries, (visibleMs / 1000).toFixed(1),
+    console.log('# %s: ingest %s ev/s (%s s, %d retried, %s µs of the server\'s CPU an event), all counted %s s later, settled after %s s more%s',
+      store.name, fmt(N / (r.ms / 1000)), (r.ms / 1000).toFixed(1), r.retries, (cpu * 1e6 / N).toFixed(1), (visibleMs / 1000).toFixed(1),
       (settled.waitedMs / 1000).toFixed(0), settled.settled ? '' : ' (still busy: gave up waiting)')
     return store
   }
@@ -100,8 +102,9 @@ try {
     results[store.name].rss = peakRssMb(store.pid)
   }
 
-  // Ingest with a heavy count looping beside it, vs alone: a fifth of the data set again, each way.
-  const extra = Math.max(1, Math.floor(data.batches.length / 5))
+  // Ingest with a heavy count looping beside it, vs alone: a fifth of the data set (at least 100 batches)
+  // again, each way.
+  const extra = Math.min(data.batches.length, Math.max(100, Math.floor(data.batches.length / 5)))
   for (const store of live) {
     results[store.name].underLoad = await ingestUnderLoad({ store, data, file, batches: extra, heavy: () => store.queries.countWord(window, COMMON_WORD) })
   }
