@@ -2,7 +2,7 @@
 // settle (background merges or compaction done), its size on disk, and ingest with a count looping beside.
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { cpuSeconds } from '../lib.mjs'
+import { cpuSeconds, median } from '../lib.mjs'
 import { ingest } from './ingest.mjs'
 
 /** Bytes of the files under `dir` (apparent size, as `du -sb`). */
@@ -56,7 +56,8 @@ export async function settle (store, limitMs = 180_000) {
 /**
  * Ingest of batches [0, batches) alone, then with `heavy()` looping one at a time beside it, then alone
  * again (the two alone runs averaged, so a machine that drifts during the three does not favour one
- * side). Resolves with { alone, loaded } in events/s and how many heavy queries ran during the loaded one.
+ * side). Resolves with { alone, loaded } in events/s, and how many heavy queries ran during the loaded one
+ * (the last one may end after it) and their median time.
  */
 export async function ingestUnderLoad ({ store, data, file, batches, heavy }) {
   const send = async () => {
@@ -65,16 +66,13 @@ export async function ingestUnderLoad ({ store, data, file, batches, heavy }) {
   }
   const before = await send()
   let running = true
-  let queries = 0
+  const queryMs = []
   const loop = (async () => {
-    while (running) {
-      await heavy()
-      queries++
-    }
+    while (running) queryMs.push((await heavy()).ms)
   })()
   const loaded = await send()
   running = false
   await loop
   const after = await send()
-  return { alone: (before + after) / 2, loaded, queries }
+  return { alone: (before + after) / 2, loaded, queries: queryMs.length, queryMs: median(queryMs) }
 }

@@ -16,6 +16,11 @@ export async function startOurs ({ workers = 0 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-peers-ours-'))
   const server = await startServer(collectorBin, { LOG_DIR: dataDir, WORKER_COUNT: String(workers) })
   const base = `http://127.0.0.1:${server.port}`
+  let stopping = false
+  // Said at once: on a shared machine something else may end it, and every later number would be wrong.
+  server.child.once('exit', (code, signal) => {
+    if (!stopping) console.error(`# the collector (pid ${server.child.pid}) exited on its own: code ${code}, signal ${signal}`)
+  })
   return {
     name: workers > 1 ? `ours (WORKER_COUNT=${workers})` : 'ours',
     pid: server.child.pid,
@@ -29,7 +34,10 @@ export async function startOurs ({ workers = 0 } = {}) {
     },
     flush: async () => {},
     queries: ourQueries(base),
-    stop: () => server.stop()
+    stop: () => {
+      stopping = true
+      return server.stop()
+    }
   }
 }
 

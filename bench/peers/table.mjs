@@ -30,7 +30,7 @@ export function printTable ({ n, seed, runs, version, batch, counts, vl, ours, t
     `${fmt(ours.disk / MB)} MB (\`WORKER_COUNT=2\`: ${fmt(two.disk / MB)} MB)`,
     vl ? `${x(ours.disk / vl.disk)} the size` : 'n/a'])
   rows.push(['peak RSS (VmHWM)', vl ? `${fmt(vl.rss)} MB` : 'n/a', `${fmt(ours.rss)} MB (one process)`, vl ? `${x(ours.rss / vl.rss)} the size` : 'n/a'])
-  const underLoad = r => `${x(r.underLoad.loaded / r.underLoad.alone)} (${fmt(r.underLoad.loaded)} vs ${fmt(r.underLoad.alone)} ev/s alone; ${r.underLoad.queries} counts)`
+  const underLoad = r => `${x(r.underLoad.loaded / r.underLoad.alone)} (${fmt(r.underLoad.loaded)} vs ${fmt(r.underLoad.alone)} ev/s alone; ${r.underLoad.queries} counts, ${fmt(r.underLoad.queryMs)} ms each)`
   rows.push(['ingest while a heavy count loops, vs alone (goal ≥ 0.70×)', vl ? underLoad(vl) : 'n/a', underLoad(ours), ''])
   rows.push(['answers vs the generator and each other', vl ? (mismatches.some(m => m.startsWith(vlName)) ? 'MISMATCH' : 'all match') : 'n/a',
     mismatches.some(m => m.startsWith(oursName)) ? 'MISMATCH' : 'all match', mismatches.length === 0 ? '' : `${mismatches.length} mismatches (below)`])

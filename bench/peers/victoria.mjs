@@ -48,7 +48,12 @@ export async function startVictoria (bin) {
   const log = openSync(join(dataDir, 'victoria-logs.log'), 'a')
   const child = spawn(bin, [`-storageDataPath=${join(dataDir, 'data')}`, `-httpListenAddr=127.0.0.1:${port}`, '-loggerLevel=WARN'],
     { stdio: ['ignore', log, log] })
-  const exited = new Promise(resolve => child.once('exit', resolve))
+  let stopping = false
+  const exited = new Promise(resolve => child.once('exit', (code, signal) => {
+    // Said at once: on a shared machine something else may end it, and every later number would be wrong.
+    if (!stopping) console.error(`# VictoriaLogs (pid ${child.pid}) exited on its own: code ${code}, signal ${signal}`)
+    resolve()
+  }))
   const base = `http://127.0.0.1:${port}`
   for (const deadline = Date.now() + 60_000; ;) {
     if (child.exitCode !== null) throw new Error(`VictoriaLogs exited (${child.exitCode}) at start; see ${join(dataDir, 'victoria-logs.log')}`)
@@ -74,6 +79,7 @@ export async function startVictoria (bin) {
     flush: () => get(`${base}/internal/force_flush`),
     queries: victoriaQueries(base),
     async stop () {
+      stopping = true
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       await exited
     }
