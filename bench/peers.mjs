@@ -18,7 +18,7 @@ import { cpuSeconds, fmt, peakRssMb } from './lib.mjs'
 import { differs, expected } from './peers/check.mjs'
 import { APP_FOR_ERRORS, BATCH, COMMON_WORD, LEVELS, RARE_WORD, generate } from './peers/generate.mjs'
 import { ingest } from './peers/ingest.mjs'
-import { dirBytes, ingestUnderLoad, settle, untilCounted } from './peers/measure.mjs'
+import { ingestUnderLoad, settle, untilCounted } from './peers/measure.mjs'
 import { startOurs } from './peers/ours.mjs'
 import { printTable } from './peers/table.mjs'
 import { VERSION, startVictoria, victoriaBinary } from './peers/victoria.mjs'
@@ -117,7 +117,7 @@ try {
   stores.push(two)
   const r2 = await ingest({ url: two.ingestUrl, headers: two.ingestHeaders, check: two.check, data, file })
   await untilCounted(two, window, N)
-  results.two = { ingest: N / (r2.ms / 1000), retries: r2.retries, disk: dirBytes(two.dataDir) }
+  results.two = { ingest: N / (r2.ms / 1000), retries: r2.retries, disk: (await settle(two)).bytes }
   await two.stop()
   stores.length = 0
   rmSync(two.home, { recursive: true, force: true })

@@ -39,5 +39,6 @@ export function printTable ({ n, seed, runs, version, batch, counts, vl, ours, t
   console.log('| | VictoriaLogs | ours | ours / theirs |')
   console.log('|---|---|---|---|')
   for (const row of rows) console.log(`| ${row.join(' | ')} |`)
+  console.log('\nours / theirs: for a time, their time / ours (above 1× ours is faster); for ingest, our rate / theirs; for disk and RSS, ours / theirs.')
   if (mismatches.length > 0) console.log('\nMismatches:\n' + mismatches.map(m => `- ${m}`).join('\n'))
 }
