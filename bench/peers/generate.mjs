@@ -125,8 +125,8 @@ export async function generate ({ file, n, seed, end }) {
           message,
           hostname: `${app}-${Math.floor(rand() * 4)}`,
           pid: 1000 + Math.floor(rand() * 50),
-          trace_id: Math.floor(rand() * 2 ** 52).toString(16).padStart(13, '0') + Math.floor(rand() * 2 ** 52).toString(16).padStart(13, '0'),
-          req: { method: c.method, url: `${c.route}/${c.id}`, headers: { 'user-agent': rand() < 0.7 ? 'Mozilla/5.0' : 'curl/8.5.0' } },
+          trace_id: Math.floor(rand() * 2 ** 32).toString(16).padStart(8, '0') + Math.floor(rand() * 2 ** 32).toString(16).padStart(8, '0'),
+          req: { method: c.method, url: `${c.route}/${c.id}` },
           res: { status: c.status, duration_ms: c.ms },
           user: { id: c.user, plan: rand() < 0.8 ? 'free' : 'pro' }
         }) + '\n'
