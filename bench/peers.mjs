@@ -54,11 +54,12 @@ try {
     const cpu0 = cpuSeconds(store.pid)
     const r = await ingest({ url: store.ingestUrl, headers: store.ingestHeaders, check: store.check, data, file })
     const cpu = cpuSeconds(store.pid) - cpu0
-    const visibleMs = await untilCounted(store, window, N)
+    const visible = await untilCounted(store, window, N)
     const settled = await settle(store)
     results[store.name] = { ingest: N / (r.ms / 1000), retries: r.retries, store }
-    console.log('# %s: ingest %s ev/s (%s s, %d retried, %s µs of the server\'s CPU an event), all counted %s s later, settled after %s s more%s',
-      store.name, fmt(N / (r.ms / 1000)), (r.ms / 1000).toFixed(1), r.retries, (cpu * 1e6 / N).toFixed(1), (visibleMs / 1000).toFixed(1),
+    console.log('# %s: ingest %s ev/s (%s s, %d retried, %s µs of the server\'s CPU an event), all counted %s s later (%d count%s, the first %s ms), settled after %s s more%s',
+      store.name, fmt(N / (r.ms / 1000)), (r.ms / 1000).toFixed(1), r.retries, (cpu * 1e6 / N).toFixed(1), (visible.ms / 1000).toFixed(1),
+      visible.polls, visible.polls === 1 ? '' : 's', fmt(visible.firstMs),
       (settled.waitedMs / 1000).toFixed(0), settled.settled ? '' : ' (still busy: gave up waiting)')
     return store
   }

@@ -20,13 +20,18 @@ export function dirBytes (dir) {
   return total
 }
 
-/** Polls the store's count over the window until it reaches `n`; resolves with ms waited. */
+/**
+ * Polls the store's count over the window until it reaches `n`; resolves with { ms, polls, firstMs }: the
+ * time waited, how many counts it took (1: everything was there at once) and how long the first one took.
+ */
 export async function untilCounted (store, window, n, limitMs = 600_000) {
   const t0 = performance.now()
-  for (;;) {
+  let firstMs
+  for (let polls = 1; ; polls++) {
     await store.flush()
-    const { answer } = await store.queries.total(window)
-    if (answer === n) return performance.now() - t0
+    const { ms, answer } = await store.queries.total(window)
+    firstMs ??= ms
+    if (answer === n) return { ms: performance.now() - t0, polls, firstMs }
     if (answer > n) throw new Error(`${store.name} counts ${answer} events, more than the ${n} sent`)
     if (performance.now() - t0 > limitMs) throw new Error(`${store.name} counted ${answer} of ${n} after ${limitMs / 1000} s`)
     await new Promise(resolve => setTimeout(resolve, 500))

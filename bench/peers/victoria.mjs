@@ -28,7 +28,7 @@ const hasGo = () => {
   }
 }
 
-/** The binary's path, built on first use; undefined (with the reason) when it is not there and Go is missing. */
+/** { bin } built on first use, or { reason } when it is not there and Go is missing or the build fails. */
 export function victoriaBinary () {
   const dir = join(cacheRoot(), `victoria-logs-${VERSION}`)
   const bin = join(dir, 'victoria-logs')
@@ -37,7 +37,12 @@ export function victoriaBinary () {
   mkdirSync(dir, { recursive: true })
   process.stderr.write(`# building VictoriaLogs ${VERSION} into ${dir} (first run only, a minute or two)…\n`)
   // go install writes the binary whole under GOBIN once it is linked; a failed build leaves none.
-  execFileSync('go', ['install', `${MODULE}@${VERSION}`], { env: { ...process.env, GOBIN: dir }, stdio: ['ignore', 'inherit', 'inherit'], cwd: tmpdir() })
+  try {
+    execFileSync('go', ['install', `${MODULE}@${VERSION}`], { env: { ...process.env, GOBIN: dir }, stdio: ['ignore', 'inherit', 'inherit'], cwd: tmpdir() })
+  } catch (err) {
+    // Offline, or a proxy that refuses: our column is still worth measuring.
+    return { reason: `building VictoriaLogs ${VERSION} failed (${err.message.split('\n')[0]}; Go's output is above)` }
+  }
   return { bin }
 }
 
