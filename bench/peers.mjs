@@ -38,7 +38,7 @@ try {
   if (built.reason) console.log(`# VictoriaLogs skipped: ${built.reason}`)
 
   const end = Math.floor(Date.now() / HOUR) * HOUR
-  let t0 = performance.now()
+  const t0 = performance.now()
   const data = await generate({ file, n: N, seed: SEED, end })
   const window = { start: data.start, end: data.end }
   const { counts } = data

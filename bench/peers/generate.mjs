@@ -55,14 +55,14 @@ const pick = (cuts, r) => { let i = 0; while (i < cuts.length - 1 && r >= cuts[i
 const ROUTES = ['/api/orders', '/api/users', '/api/cart', '/api/invoices', '/api/search', '/healthz', '/api/login', '/api/products']
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE']
 const PLAIN = [
-  (r, c) => `${c.method} ${c.route}/${c.id} answered ${c.status} in ${c.ms} ms`,
-  (r, c) => `user ${c.user} signed in from ${c.ip}`,
-  (r, c) => `cache miss for key session:${c.user}`,
-  (r, c) => `job ${c.id} finished in ${c.ms} ms`,
-  (r, c) => `payment ${c.id} captured for ${c.amount} EUR`,
-  (r, c) => `queue depth ${c.ms % 500} on partition ${c.id % 16}`,
-  (r, c) => `sent mail to user ${c.user}`,
-  (r, c) => `slow query on orders took ${c.ms} ms`
+  c => `${c.method} ${c.route}/${c.id} answered ${c.status} in ${c.ms} ms`,
+  c => `user ${c.user} signed in from ${c.ip}`,
+  c => `cache miss for key session:${c.user}`,
+  c => `job ${c.id} finished in ${c.ms} ms`,
+  c => `payment ${c.id} captured for ${c.amount} EUR`,
+  c => `queue depth ${c.ms % 500} on partition ${c.id % 16}`,
+  c => `sent mail to user ${c.user}`,
+  c => `slow query on orders took ${c.ms} ms`
 ]
 const WITH_COMMON = [
   c => `upstream ${COMMON_WORD} after ${c.ms} ms calling ${c.route}`,
@@ -116,7 +116,7 @@ export async function generate ({ file, n, seed, end }) {
         } else if (roll < RARE_SHARE + COMMON_SHARE) {
           message = WITH_COMMON[Math.floor(rand() * WITH_COMMON.length)](c)
         } else {
-          message = PLAIN[Math.floor(rand() * PLAIN.length)](rand, c)
+          message = PLAIN[Math.floor(rand() * PLAIN.length)](c)
         }
         const line = JSON.stringify({
           timestamp: new Date(ts).toISOString(),
