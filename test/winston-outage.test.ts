@@ -9,6 +9,9 @@ import winston from 'winston'
 import { MaapTransport } from '@maap-event-logger/winston-transport'
 import { startCollector, ended, setupMongoCollector, flushCollector, startApp, winstonApp } from './support'
 
+// 50,000 documents into FerretDB and two outages take well over the default 120 s per file on a loaded
+// 2-core machine (a CI run measured 80 s for the first test alone).
+t.setTimeout(360_000)
 
 t.test('winston.info() × 50,000 then process.exit(): all 50,000 stored', async t => {
   const { collector, coll } = await setupMongoCollector(t, 'wexit')
