@@ -109,6 +109,9 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
   const cut = (): void => { res.destroy() }
   budget.signal.addEventListener('abort', cut)
   res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-maap-source': source, 'cache-control': 'no-store' })
+  // Sent now, not with the first 64 KB: a client sees the export begin, and one cut off later sees a 200
+  // that never ends rather than no answer at all.
+  res.flushHeaders()
   let pending = ''
   let sent = 0
   try {
