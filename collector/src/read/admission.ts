@@ -59,8 +59,8 @@ export class QueryTicket {
     this.budget = new QueryBudget(timeoutMs > 0 ? performance.now() + timeoutMs : Infinity)
     // The clock is read at each check of a scan; the timer stops a query that waits on its client instead.
     this.timer = timeoutMs > 0 ? setTimeout(() => this.budget.stop('time budget'), timeoutMs).unref() : undefined
-    if (gone.aborted) this.budget.stop('client closed')
-    else gone.addEventListener('abort', this.onGone)
+    // Never aborted yet: admit() refuses a client already gone, and drops a waiter the moment its goes.
+    gone.addEventListener('abort', this.onGone)
   }
 
   private readonly onGone = (): void => { this.budget.stop('client closed') }
