@@ -81,4 +81,9 @@ t.test('a budget paces a scan: a turn of the event loop once SLICE_MS of work ra
   t.equal(past.stopped, 'time budget')
   past.stop('client closed')
   t.equal(past.stopReason, 'time budget', 'the first reason stays')
+  // Another error once the budget has ended (MongoDB's maxTimeMS is its remainder) is that end; before, it is not a stop.
+  t.match(past.stopOf(new Error('operation exceeded time limit')), { reason: 'time budget' })
+  t.equal(budget.stopOf(new Error('connection reset')), undefined)
+  const own = new QueryStoppedError('client closed')
+  t.equal(budget.stopOf(own), own)
 })

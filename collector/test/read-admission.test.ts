@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request, type ClientRequest, type IncomingMessage } from 'node:http'
-import { collectorStatus, poll, startCollector, untilStatus, type RunningCollector } from '../../test/support'
+import { collectorStatus, connectTestClient, poll, startCollector, testMongoUri, uniqueDbName, untilStatus, type RunningCollector } from '../../test/support'
 
 const EVENTS = 200_000
 /** Every NEEDLE_EVERY-th event (the newest one among them) says "needle". */
@@ -164,5 +164,27 @@ t.test('ingest is answered while a long scan still runs', async t => {
   t.same(found.events, [])
   t.same(order, ['ingest answered', 'query answered'], 'ingest did not wait for the scan')
   t.match(await queries(c), { answered: 1, running: 0 })
+  await c.stop()
+})
+
+t.test('with MongoDB: a query past its budget stops on both sides, never falls back to the journal alone', async t => {
+  const dbName = uniqueDbName('admission')
+  const client = await connectTestClient(t)
+  t.teardown(() => client.db(dbName).dropDatabase())
+  // Nothing flushed: the journal's unconfirmed part (~20 blocks) is read with MongoDB's answer.
+  const c = await startCollector(t, {
+    env: { ...env, MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '3600', LOG_BUFFER_SIZE: '1000000', QUERY_TIMEOUT: '0.001' }
+  })
+  for (let i = 0; i < EVENTS / 2; i += 20_000) await ingest(c, i, i + 20_000)
+  for (const path of ['/logs/histogram?q=needle&from=2h', '/logs/values?field=app_name&q=needle', '/logs/fields?q=needle']) {
+    const r = await fetch(`${c.url}${path}`)
+    t.equal(r.status, 504, path)
+    t.match(await r.json(), { code: 'MAAP_QUERY_TIMEOUT' }, path)
+  }
+  const page = await (await fetch(`${c.url}/logs?q=needle&limit=1000`)).json() as Page & { source: string, mongodb_error?: string }
+  t.equal(page.partial, true)
+  t.equal(page.source, 'mongodb', 'not answered as if MongoDB had failed')
+  t.equal(page.mongodb_error, undefined)
+  await untilQueries(c, q => q.timed_out === 4 && q.running === 0)
   await c.stop()
 })

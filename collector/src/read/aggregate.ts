@@ -14,7 +14,7 @@
 import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf } from './block-index'
-import { QueryBudget, QueryStoppedError } from './budget'
+import { QueryBudget } from './budget'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
 import { SORT, matchingEvents, mongoFilter, needsRecheck } from './mongo-query'
@@ -192,7 +192,8 @@ export async function histogram (journals: JournalSet, mongo: MongoReadSide | un
       await countMongo(mongo.collection, q, counter, budget)
       return counter.result('mongodb')
     } catch (err) {
-      if (err instanceof QueryStoppedError) throw err
+      const stop = budget.stopOf(err)
+      if (stop !== undefined) throw stop
       // MongoDB failed: answer from the journal, as search does.
     }
   }
@@ -293,7 +294,8 @@ export async function values (journals: JournalSet, mongo: MongoReadSide | undef
       source = 'mongodb'
       done = true
     } catch (err) {
-      if (err instanceof QueryStoppedError) throw err
+      const stop = budget.stopOf(err)
+      if (stop !== undefined) throw stop
       counts.clear()
       sampled = false
     }

@@ -60,6 +60,16 @@ export class QueryBudget {
     return Math.max(this.deadline - performance.now(), 0)
   }
 
+  /**
+   * `err` as the stop it stands for: itself when it is one; any other error once the budget has ended
+   * (MongoDB's maxTimeMS is what was left of it, so its error means the same); else undefined.
+   */
+  stopOf (err: unknown): QueryStoppedError | undefined {
+    if (err instanceof QueryStoppedError) return err
+    const reason = this.stopped
+    return reason === undefined ? undefined : new QueryStoppedError(reason)
+  }
+
   /** Throws QueryStoppedError once the query is stopped; cheap enough to call per event. */
   check (): void {
     const reason = this.stopped

@@ -8,7 +8,7 @@
 // An event both stored and not yet checkpointed is in both and answered once (merge.ts).
 import { isoFromMillis } from '../normalise/iso-time'
 import { histogram, histogramRange, values, type Histogram, type Values } from './aggregate'
-import { QueryBudget, QueryStoppedError } from './budget'
+import { QueryBudget } from './budget'
 import { encodeCursor } from './cursor'
 import { FIELDS_SAMPLE, fieldsOf, type Fields } from './fields'
 import { journalEvents, type Hit } from './journal-search'
@@ -55,7 +55,8 @@ export class Searcher {
       try {
         return this.answered(pageOf(await take(await this.merged(q, snapshot, want, budget), want, budget), q.limit, snapshot, 'mongodb'))
       } catch (err) {
-        if (err instanceof QueryStoppedError) throw err
+        const stop = budget.stopOf(err)
+        if (stop !== undefined) throw stop
         mongodbError = (err as Error).message
       }
     } else if (this.mongo !== undefined) {
@@ -119,7 +120,8 @@ export class Searcher {
       try {
         return await fieldsOf(await this.merged(fresh, snapshot, FIELDS_SAMPLE + 1, budget), limit, 'mongodb')
       } catch (err) {
-        if (err instanceof QueryStoppedError) throw err
+        const stop = budget.stopOf(err)
+        if (stop !== undefined) throw stop
         // As a search does: the journal answers alone.
       }
     }
@@ -163,8 +165,9 @@ async function take (hits: AsyncGenerator<Hit, void, undefined>, n: number, budg
       budget.check()
     }
   } catch (err) {
+    const stop = budget.stopOf(err)
     // Nothing found yet: no page to answer, the route answers 504.
-    if (!(err instanceof QueryStoppedError) || err.reason !== 'time budget' || out.length === 0) throw err
+    if (stop?.reason !== 'time budget' || out.length === 0) throw stop ?? err
     return { hits: out, cut: true }
   } finally {
     await hits.return(undefined)
