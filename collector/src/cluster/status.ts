@@ -106,12 +106,15 @@ function clusterAlerts (list: LocalStatus[], own: NonNullable<LocalStatus['alert
   }
 }
 
-/** Query admission is per worker: the limits are each worker's, the counts add up. */
-function clusterQueries (list: LocalStatus[], own: LocalStatus['queries']): LocalStatus['queries'] {
-  const add = (read: (q: LocalStatus['queries']) => number): number => sum(list, s => read(s.queries))
+/**
+ * Query admission is per worker: the limits are each worker's, the counts add up. A status without it (a
+ * worker of an older version, while an upgrade rolls) adds nothing.
+ */
+function clusterQueries (list: LocalStatus[], own: LocalStatus['queries'] | undefined): LocalStatus['queries'] {
+  const add = (read: (q: LocalStatus['queries']) => number): number => sum(list, s => s.queries === undefined ? 0 : read(s.queries))
   return {
-    concurrency: own.concurrency,
-    queue: own.queue,
+    concurrency: own?.concurrency ?? 0,
+    queue: own?.queue ?? 0,
     running: add(q => q.running),
     queued: add(q => q.queued),
     answered: add(q => q.answered),
