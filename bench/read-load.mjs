@@ -124,10 +124,21 @@ async function run (dashboard) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-read-load-'))
   const collector = await startServer(collectorBin, { LOG_DIR: dir, WORKER_COUNT: WORKERS })
   const port = collector.port
+  let stopping = false
+  collector.child.once('exit', (code, signal) => {
+    if (!stopping) console.log('  the collector exited during the run (%s); its last lines:\n%s', signal ?? code, collector.lines.slice(-5).join('\n'))
+  })
   const ingestAgent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT })
   const queryAgent = new Agent({ keepAlive: true })
+  // A tail opened before every worker's journal exists never reads the late one's (seen here: each tail
+  // got half the events): open them once every worker answers /status.
+  for (;;) {
+    const { status, text } = await get(queryAgent, port, '/status')
+    if (status === 200 && (Number(WORKERS) <= 1 || JSON.parse(text).workers_answering === Number(WORKERS))) break
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
   const tails = startTails(port)
-  await new Promise(resolve => setTimeout(resolve, 500)) // the tails connect
+  await new Promise(resolve => setTimeout(resolve, 1000)) // the tails connect
 
   const started = Date.now()
   const endAt = started + MINUTES * 60_000
@@ -211,6 +222,7 @@ async function run (dashboard) {
   await tails.stop()
   ingestAgent.destroy()
   queryAgent.destroy()
+  stopping = true
   await collector.stop()
   rmSync(dir, { recursive: true, force: true })
   return result

@@ -127,7 +127,8 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
     res.end()
   } catch (err) {
     // Headers are gone: cut the response so the client sees an incomplete export, not a short one.
-    if (!(err instanceof QueryStoppedError)) reply.log.warn({ err: (err as Error).message }, 'export failed part-way')
+    // A stop (the budget, the client) is counted, not logged; so is MongoDB's error once the budget ended.
+    if (budget.stopOf(err) === undefined) reply.log.warn({ err: (err as Error).message }, 'export failed part-way')
     res.destroy()
   } finally {
     budget.signal.removeEventListener('abort', cut)
