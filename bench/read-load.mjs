@@ -202,9 +202,12 @@ async function run (dashboard) {
     lastAcked = acked
     lastAt = now
     const mb = treeRssMb(collector.child.pid)
+    // Where the memory is (summed over workers by /metrics): the JavaScript heap, or buffers outside it.
+    const metrics = await get(queryAgent, port, '/metrics')
+    const gauge = name => Math.round(Number(new RegExp(`^${name} (\\S+)`, 'm').exec(metrics.text)?.[1] ?? NaN) / 1048576)
     lines.push(`  ${final ? 'end ' : ''}${minutes.toFixed(1)} min: ingest ${fmt(rate)}/s (${fmt(acked)} acked${failed > 0 ? `, ${fmt(failed)} refused` : ''}), tails ≤ ${fmt(Math.max(behind, 0))} events / ${lagS.toFixed(2)} s behind, ` +
       (dashboard ? `queries ${q.answered} answered, ${q.partial} partial, ${q.refused} refused, ${q.timedOut} timed out, ${q.errors} errors, ${q.inFlight} in flight (max ${q.maxInFlight}, slowest ${(q.slowestMs / 1000).toFixed(1)} s), ` : '') +
-      `RSS ${mb} MB`)
+      `RSS ${mb} MB (heap ${gauge('nodejs_heap_size_used_bytes')} MB, external ${gauge('nodejs_external_memory_bytes')} MB)`)
     console.log(lines.at(-1))
     return { behind: Math.max(behind, 0), lagS, mb }
   }

@@ -4,7 +4,7 @@
 // answered while a long scan still runs. One journal of 200,000 events (~40 MB, ~40 blocks) serves
 // collectors started on it in turn with different settings.
 import t from 'tap'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request, type ClientRequest, type IncomingMessage } from 'node:http'
@@ -58,6 +58,7 @@ function stalled (url: string, headers: Record<string, string> = {}): { req: Cli
 }
 
 const logDir = mkdtempSync(join(tmpdir(), 'maap-admission-'))
+t.teardown(() => rmSync(logDir, { recursive: true, force: true }))
 const env = { JOURNAL_FSYNC: 'off' }
 
 t.test('the cap and its queue: 503 MAAP_TOO_MANY_QUERIES + Retry-After, a client gone while waiting or running, each counted', async t => {
