@@ -136,7 +136,7 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
   })
   await app.register(async read => {
     read.addHook('onRequest', requireKey(() => service.keys.readers, 'API key that may read (READ_API_KEYS or ADMIN_API_KEY)', () => service.keys.open))
-    await read.register(readRoutes, { searcher: () => service.searcher, tails: () => service.tails })
+    await read.register(readRoutes, { searcher: () => service.searcher, tails: () => service.tails, admission: service.queries })
   })
   // Saved searches and alerts (alerts/service.ts owns the store: MongoDB collections, else LOG_DIR files).
   await app.register(async searches => {

@@ -67,6 +67,14 @@ export interface CollectorConfig {
   maxTailClients: number
   /** Seconds between the comments that keep an idle tail open through proxies. */
   tailHeartbeatSeconds: number
+  /** Queries (search, export, histogram, values, fields) running at once per process. */
+  queryConcurrency: number
+  /** Queries waiting for a slot past which one more is answered 503. */
+  queryQueue: number
+  /** Seconds a query waits for a slot before it is answered 503. */
+  queryQueueWaitSeconds: number
+  /** Seconds a query may run (0 = no limit). */
+  queryTimeoutSeconds: number
   tlsCertFile: string | undefined
   tlsKeyFile: string | undefined
   /** Bytes waiting for the journal past which ingest answers 503. */
@@ -250,6 +258,10 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   browserRateLimitPerMinute: setting('BROWSER_RATE_LIMIT_PER_MINUTE', 120, 'requests per minute per browser key and client address (one visitor cannot spend everyone\'s); over it: 429 + `Retry-After` (0 = no limit)', number({ min: 0 })),
   maxTailClients: setting('MAX_TAIL_CLIENTS', 100, 'open `GET /logs/tail` streams per process; one more is answered 503 + `Retry-After`', number({ min: 0 })),
   tailHeartbeatSeconds: setting('TAIL_HEARTBEAT_INTERVAL', 15, 'seconds between the keep-alive comments of an idle tail', number({ min: 0.01, integer: false })),
+  queryConcurrency: setting('QUERY_CONCURRENCY', 2, 'queries (`GET /logs`, its NDJSON export, `/logs/histogram`, `/logs/values`, `/logs/fields`; not tails) running at once per process (per worker with `WORKER_COUNT` > 1): a query holds the process\'s one JavaScript thread while it scans, so more at once finish no sooner and take CPU from ingest and tails', number({ min: 1 })),
+  queryQueue: setting('QUERY_QUEUE', 8, 'queries waiting for a slot per process; one more is answered 503 + `Retry-After` (`MAAP_TOO_MANY_QUERIES`)', number({ min: 0 })),
+  queryQueueWaitSeconds: setting('QUERY_QUEUE_WAIT', 2, 'seconds a query waits for a slot before it is answered 503 + `Retry-After` (`MAAP_TOO_MANY_QUERIES`)', number({ min: 0.001, integer: false })),
+  queryTimeoutSeconds: setting('QUERY_TIMEOUT', 30, 'seconds a query may run: past it a search page answers what it found with `"partial": true` and a cursor to go on, an NDJSON export is cut off (the connection closed without its end), histogram, values and fields answer 504 `MAAP_QUERY_TIMEOUT` (0 = no limit)', number({ min: 0, integer: false })),
   tlsCertFile: setting('TLS_CERT_FILE', undefined, 'PEM certificate file; with `TLS_KEY_FILE` the collector serves HTTPS', optional),
   tlsKeyFile: setting('TLS_KEY_FILE', undefined, 'PEM private key file; with `TLS_CERT_FILE` the collector serves HTTPS', optional),
   journalMaxQueueBytes: setting('JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, 'bytes waiting for the journal past which ingest answers 503 + `Retry-After`', number({ min: 1024 })),

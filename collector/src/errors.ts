@@ -19,6 +19,8 @@ export const ERROR_CODES = Object.freeze({
   MAAP_FORBIDDEN: 'a key that is not valid for the route',
   MAAP_BAD_QUERY: 'a read route\'s parameter that is unknown or does not parse',
   MAAP_TOO_MANY_TAILS: 'GET /logs/tail past MAX_TAIL_CLIENTS open tails',
+  MAAP_TOO_MANY_QUERIES: 'GET /logs, /logs/histogram, /logs/values or /logs/fields while QUERY_CONCURRENCY queries run and QUERY_QUEUE wait, or after waiting QUERY_QUEUE_WAIT for a slot',
+  MAAP_QUERY_TIMEOUT: 'GET /logs/histogram, /logs/values, /logs/fields, or a GET /logs page that found nothing yet, that did not finish within QUERY_TIMEOUT',
   MAAP_SHUTTING_DOWN: 'any route but /health and /ready while the collector shuts down',
   MAAP_OTLP_UNDECODABLE: 'POST /v1/logs with a body that is not an OTLP ExportLogsServiceRequest',
   MAAP_OTLP_TOO_LARGE: 'POST /v1/logs whose events, each written out with its resource and scope, come to more than JOURNAL_MAX_QUEUE_BYTES',
@@ -70,6 +72,10 @@ export const JournalBusyError = define('MAAP_JOURNAL_BUSY',
 export const BadQueryError = define<[string]>('MAAP_BAD_QUERY', '%s', 400)
 export const TooManyTailsError = define<[number]>('MAAP_TOO_MANY_TAILS',
   'already %d live tails (MAX_TAIL_CLIENTS); retry shortly', 503)
+export const TooManyQueriesError = define<[string]>('MAAP_TOO_MANY_QUERIES',
+  'too many queries: %s; retry shortly', 503)
+export const QueryTimeoutError = define<[number]>('MAAP_QUERY_TIMEOUT',
+  'the query did not finish within QUERY_TIMEOUT (%d s): narrow it (a shorter from/to, an app, a level) or raise QUERY_TIMEOUT', 504)
 export const ShuttingDownError = define('MAAP_SHUTTING_DOWN',
   'the collector is shutting down; send to another instance or retry shortly', 503)
 export const FlushIncompleteError = define<[string, number]>('MAAP_FLUSH_INCOMPLETE',

@@ -17,6 +17,7 @@ import { DeadLetter } from './sink/dead-letter'
 import { Drainer } from './sink/drainer'
 import { MongoSink } from './sink/mongo-sink'
 import { createReadIndexes } from './read/mongo-indexes'
+import { QueryAdmission, type QueriesStatus } from './read/admission'
 import { Searcher } from './read/search'
 import { ExpiryFilter } from './read/expiry'
 import { JournalSet } from './read/sources'
@@ -59,6 +60,8 @@ export interface ServiceStatus {
   alerts: AlertsStatus | null
   /** REDACT_FIELDS and REDACT_PATTERNS in force, and what each replaced; null when neither is set. */
   redaction: RedactionStatus | null
+  /** Queries running and waiting now (QUERY_CONCURRENCY, QUERY_QUEUE), and how each one ended since start. */
+  queries: QueriesStatus
   last_error: string | null
   uptime_seconds: number
 }
@@ -86,6 +89,8 @@ export class CollectorService {
   /** The read side: search (GET /logs) and live tails (GET /logs/tail), over the journal and MongoDB. */
   searcher!: Searcher
   tails!: TailHub
+  /** Which queries run now, which wait, which are refused (read/admission.ts). */
+  readonly queries: QueryAdmission
   /** Saved searches and alerts: definitions, evaluation, the outbox and delivery. */
   alerts!: AlertService
   private accepted = 0
@@ -95,6 +100,12 @@ export class CollectorService {
 
   /** `now`: the clock quotas are measured by (tests drive it). */
   constructor (readonly config: Readonly<CollectorConfig>, private readonly log: ServiceLogger, { now = Date.now }: { now?: () => number } = {}) {
+    this.queries = new QueryAdmission({
+      concurrency: config.queryConcurrency,
+      queue: config.queryQueue,
+      queueWaitMs: config.queryQueueWaitSeconds * 1000,
+      timeoutMs: config.queryTimeoutSeconds * 1000
+    })
     this.journal = new JournalWriter({
       dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes, maxQueueBytes: config.journalMaxQueueBytes
     })
@@ -275,6 +286,7 @@ export class CollectorService {
       quotas: this.quota?.status() ?? null,
       alerts: this.alerts?.status() ?? null,
       redaction: this.redactor?.status() ?? null,
+      queries: this.queries.status(),
       last_error: d?.lastError ?? this.lastJournalError ?? null,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)
     }

@@ -22,6 +22,7 @@ function worker (id: number, over: Partial<LocalStatus> = {}): LocalStatus {
     retention: { lease: { held: false } },
     idempotency: { keys: id, window_seconds: 86400, replayed: 2 * id, evicted: 0, log_errors: 0 },
     alerts: { alerts: 3, enabled: 2, firing: id, outbox: { pending: id, failed: 0, notifications: 10 * id, bytes: 100 * id }, notifications: 10 * id, skipped_segments: id - 1, definitions_error: id === 2 ? 'MongoDB down' : null },
+    queries: { concurrency: 2, queue: 8, running: id, queued: id - 1, answered: 10 * id, refused: id, timed_out: 2 * id, aborted: 3 * id },
     last_error: null,
     uptime_seconds: 60 + id,
     process: { pid: 1000 + id, worker_id: id },
@@ -54,6 +55,8 @@ t.test('totals are sums, the stalest flush and the oldest uptime; the six keys f
     idempotency: { keys: 3, window_seconds: 86400, replayed: 6, evicted: 0, log_errors: 0 },
     // Definitions are shared (the answering worker's count); what each worker evaluates and delivers adds up.
     alerts: { alerts: 3, enabled: 2, firing: 3, outbox: { pending: 3, failed: 0, notifications: 30, bytes: 300 }, notifications: 30, skipped_segments: 1, definitions_error: 'MongoDB down' },
+    // Admission is per worker: each worker's limits, the counts added up.
+    queries: { concurrency: 2, queue: 8, running: 3, queued: 1, answered: 30, refused: 3, timed_out: 6, aborted: 9 },
     last_error: null,
     uptime_seconds: 62,
     process: { pid: 1001, worker_id: 1 },

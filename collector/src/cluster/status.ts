@@ -81,6 +81,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
     quotas: own.quotas == null ? null : clusterQuotas(list, own.quotas),
     alerts: own.alerts == null ? null : clusterAlerts(list, own.alerts),
     redaction: sumRedaction(list.map(s => s.redaction)),
+    queries: clusterQueries(list, own.queries),
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
     process: own.process,
@@ -102,6 +103,24 @@ function clusterAlerts (list: LocalStatus[], own: NonNullable<LocalStatus['alert
     notifications: sum(list, s => s.alerts?.notifications ?? 0),
     skipped_segments: sum(list, s => s.alerts?.skipped_segments ?? 0),
     definitions_error: list.find(s => s.alerts?.definitions_error != null)?.alerts?.definitions_error ?? null
+  }
+}
+
+/**
+ * Query admission is per worker: the limits are each worker's, the counts add up. A status without it (a
+ * worker of an older version, while an upgrade rolls) adds nothing.
+ */
+function clusterQueries (list: LocalStatus[], own: LocalStatus['queries'] | undefined): LocalStatus['queries'] {
+  const add = (read: (q: LocalStatus['queries']) => number): number => sum(list, s => s.queries === undefined ? 0 : read(s.queries))
+  return {
+    concurrency: own?.concurrency ?? 0,
+    queue: own?.queue ?? 0,
+    running: add(q => q.running),
+    queued: add(q => q.queued),
+    answered: add(q => q.answered),
+    refused: add(q => q.refused),
+    timed_out: add(q => q.timed_out),
+    aborted: add(q => q.aborted)
   }
 }
 

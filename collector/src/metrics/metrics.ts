@@ -127,6 +127,21 @@ export class CollectorMetrics {
     })
     new Gauge({ name: 'maap_tail_clients', help: 'Live tail clients connected', registers, collect () { this.set(tailClients()) } })
 
+    // Read admission (QUERY_CONCURRENCY, QUERY_QUEUE, QUERY_TIMEOUT): in flight now, and how each query ended.
+    new Gauge({ name: 'maap_queries_running', help: 'Queries (search, export, histogram, values, fields) running now', registers, collect () { this.set(service.queries.status().running) } })
+    new Gauge({ name: 'maap_queries_queued', help: 'Queries waiting for a slot (QUERY_CONCURRENCY) now', registers, collect () { this.set(service.queries.status().queued) } })
+    new Counter({
+      name: 'maap_queries_total', help: 'Queries ended, by outcome: answered, refused (503 MAAP_TOO_MANY_QUERIES), timed_out (QUERY_TIMEOUT: partial page, 504, export cut), aborted (client gone)', labelNames: ['outcome'], registers,
+      collect () {
+        const q = service.queries.status()
+        this.reset()
+        this.inc({ outcome: 'answered' }, q.answered)
+        this.inc({ outcome: 'refused' }, q.refused)
+        this.inc({ outcome: 'timed_out' }, q.timed_out)
+        this.inc({ outcome: 'aborted' }, q.aborted)
+      }
+    })
+
     this.requestSeconds = new LightHistogram('maap_http_request_duration_seconds',
       'HTTP requests, from arrival to the reply sent, by route, method and status code', LATENCY_BUCKETS, this.registry)
     this.commitSeconds = new LightHistogram('maap_journal_commit_duration_seconds',

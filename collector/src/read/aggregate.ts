@@ -9,10 +9,12 @@
 //   values:             the field's most frequent values among the newest VALUES_SAMPLE matching events
 //                       (journal), or a $group over every match (MongoDB)
 // With MongoDB the journal's unconfirmed part is added in, as GET /logs merges it; an event being flushed
-// at that moment may count twice, never zero times.
+// at that moment may count twice, never zero times. Both stop with QueryStoppedError when the query's
+// budget (budget.ts) ends; the journal count gives the event loop back between blocks.
 import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf } from './block-index'
+import { QueryBudget } from './budget'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
 import { SORT, matchingEvents, mongoFilter, needsRecheck } from './mongo-query'
@@ -95,7 +97,7 @@ function timeAndLevelOnly (q: ReadQuery): boolean {
   return q.apps === undefined && q.text === undefined && q.fields.length === 0 && q.expr === undefined
 }
 
-async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counter, unconfirmedOnly: boolean): Promise<void> {
+async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counter, unconfirmedOnly: boolean, budget: QueryBudget): Promise<void> {
   const windowed: ReadQuery = {
     ...q,
     after: undefined,
@@ -120,6 +122,8 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   }
   const reader = new BlockReader()
   for (let i = 0; i < toRead.length; i++) {
+    const turn = budget.pace()
+    if (turn !== undefined) await turn
     const c = toRead[i]!
     const { block } = c
     const { buf, length } = await reader.read(c, toRead[i + 1])
@@ -151,41 +155,50 @@ export function bucketPipeline (match: Document, first: number, intervalMs: numb
   ]
 }
 
-async function countMongo (collection: Collection<Document>, q: ReadQuery, counter: Counter): Promise<void> {
+async function countMongo (collection: Collection<Document>, q: ReadQuery, counter: Counter, budget: QueryBudget): Promise<void> {
   const { fromMs, toMs, intervalMs } = counter.range
+  const maxTimeMS = mongoTime(budget)
   const first = counter.range.times[0] ?? fromMs
   const windowed = { ...q, after: undefined, from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString() }
   const match = mongoFilter(windowed, undefined)
   if (needsRecheck(q)) {
     // The filter holds for more than the query: each document is checked here before it is counted.
-    const cursor = collection.find(match, { batchSize: 10_000, maxTimeMS: 30_000 })
+    const cursor = collection.find(match, { batchSize: 10_000, maxTimeMS })
     for await (const e of matchingEvents(cursor, windowed)) counter.add(Date.parse(e.timestamp as string), CANONICAL_LEVELS.indexOf(e.level as never))
     return
   }
   try {
-    const groups = await collection.aggregate<BucketGroup>(bucketPipeline(match, first, intervalMs), { maxTimeMS: 30_000 }).toArray()
+    const groups = await collection.aggregate<BucketGroup>(bucketPipeline(match, first, intervalMs), { maxTimeMS }).toArray()
     for (const g of groups) counter.add(first + g._id.b * intervalMs, CANONICAL_LEVELS.indexOf(g._id.level as never), g.n)
     return
   } catch (err) {
     if (!isNotImplemented(err)) throw err
   }
-  const cursor = collection.find(match, { projection: { _id: 0, timestamp: 1, level: 1 }, batchSize: 10_000, maxTimeMS: 30_000 })
+  const cursor = collection.find(match, { projection: { _id: 0, timestamp: 1, level: 1 }, batchSize: 10_000, maxTimeMS })
   for await (const d of cursor) counter.add((d.timestamp as Date).getTime(), CANONICAL_LEVELS.indexOf(d.level as never))
 }
 
-export async function histogram (journals: JournalSet, mongo: MongoReadSide | undefined, q: ReadQuery, range: HistogramRange): Promise<Histogram> {
+/** MongoDB's own limit for one call: 30 s, or what is left of the budget when that is less. */
+function mongoTime (budget: QueryBudget): number {
+  return Math.max(Math.min(30_000, Math.ceil(budget.remainingMs())), 1)
+}
+
+export async function histogram (journals: JournalSet, mongo: MongoReadSide | undefined, q: ReadQuery, range: HistogramRange,
+  budget = new QueryBudget()): Promise<Histogram> {
   if (mongo !== undefined && mongo.connected()) {
     try {
       const counter = new Counter(range)
-      await countJournal(journals, q, counter, true)
-      await countMongo(mongo.collection, q, counter)
+      await countJournal(journals, q, counter, true, budget)
+      await countMongo(mongo.collection, q, counter, budget)
       return counter.result('mongodb')
-    } catch {
+    } catch (err) {
+      const stop = budget.stopOf(err)
+      if (stop !== undefined) throw stop
       // MongoDB failed: answer from the journal, as search does.
     }
   }
   const counter = new Counter(range)
-  await countJournal(journals, q, counter, false)
+  await countJournal(journals, q, counter, false, budget)
   return counter.result('journal')
 }
 
@@ -220,14 +233,15 @@ function valueAt (event: Record<string, unknown>, path: readonly string[]): unkn
   return v
 }
 
-export async function values (journals: JournalSet, mongo: MongoReadSide | undefined, q: ReadQuery, path: readonly string[], limit: number): Promise<Values> {
+export async function values (journals: JournalSet, mongo: MongoReadSide | undefined, q: ReadQuery, path: readonly string[], limit: number,
+  budget = new QueryBudget()): Promise<Values> {
   const field = path.join('.')
   const counts = new Map<string, { value: unknown, count: number }>()
   let sampled = false
   let source: ReadSource = 'journal'
   const fromJournal = async (unconfirmedOnly: boolean): Promise<void> => {
     let n = 0
-    const hits = journalEvents(await journals.sources(), { ...q, after: undefined }, { snapshot: undefined, unconfirmedOnly, expiry: journals.expiry })
+    const hits = journalEvents(await journals.sources(), { ...q, after: undefined }, { snapshot: undefined, unconfirmedOnly, expiry: journals.expiry, budget })
     try {
       for await (const hit of hits) {
         if (++n > VALUES_SAMPLE) {
@@ -248,7 +262,7 @@ export async function values (journals: JournalSet, mongo: MongoReadSide | undef
       if (needsRecheck(q)) {
         // The filter holds for more than the query: the newest matches, checked here, as the journal counts them.
         let n = 0
-        const cursor = mongo.collection.find(match, { sort: SORT, batchSize: 10_000, maxTimeMS: 30_000 })
+        const cursor = mongo.collection.find(match, { sort: SORT, batchSize: 10_000, maxTimeMS: mongoTime(budget) })
         try {
           for await (const e of matchingEvents(cursor, q)) {
             if (++n > VALUES_SAMPLE) {
@@ -268,7 +282,7 @@ export async function values (journals: JournalSet, mongo: MongoReadSide | undef
         { $group: { _id: '$' + field, n: { $sum: 1 } } },
         { $sort: { n: -1 } },
         { $limit: limit * 4 }
-      ], { maxTimeMS: 30_000 }).toArray()
+      ], { maxTimeMS: mongoTime(budget) }).toArray()
       for (const g of groups) {
         const v = g._id
         if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue
@@ -279,7 +293,9 @@ export async function values (journals: JournalSet, mongo: MongoReadSide | undef
       }
       source = 'mongodb'
       done = true
-    } catch {
+    } catch (err) {
+      const stop = budget.stopOf(err)
+      if (stop !== undefined) throw stop
       counts.clear()
       sampled = false
     }

@@ -6,11 +6,14 @@
 //
 // Arrival order and timestamp order mostly agree, so a recent page reads one or two blocks of the newest
 // segment and a full export holds about one block in memory; what clients timestamp out of order only
-// makes more blocks overlap. A caller that stops iterating stops the reading.
+// makes more blocks overlap. A caller that stops iterating stops the reading; so does the query's budget
+// (budget.ts), checked before each block after the first, which is also where a long scan gives the event
+// loop back to ingest and the tails.
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { JournalPosition } from '../journal/writer'
 import { BLOCK_BYTES, memoOf, type Block } from './block-index'
+import type { QueryBudget } from './budget'
 import { comesBefore, type Cursor } from './cursor'
 import type { ExpiryFilter } from './expiry'
 import { Heap } from './heap'
@@ -45,6 +48,8 @@ export interface JournalReadOptions {
   unconfirmedOnly: boolean
   /** RETENTION_RULES: expired lines are skipped (and blocks holding nothing else are not read). */
   expiry?: ExpiryFilter | undefined
+  /** The query's time and client (budget.ts): the scan stops with QueryStoppedError when it ends. */
+  budget?: QueryBudget | undefined
 }
 
 function blockCanMatch (b: Block, q: ReadQuery, after: Cursor | undefined): boolean {
@@ -127,10 +132,14 @@ AsyncGenerator<Hit, void, undefined> {
   const matcher = new LineMatcher(q, opts.snapshot, true, opts.expiry)
   const heap = new Heap<Hit>(hitBefore)
   const reader = new BlockReader()
+  const budget = opts.budget
   let next = 0
   for (;;) {
     // Load every block whose newest event could come before the heap's newest.
     while (next < blocks.length && (heap.size === 0 || blocks[next]!.block.maxTs >= heap.peek()!.timestamp)) {
+      // The first block is always read: a page cut short by its budget then has something to answer.
+      const turn = next > 0 ? budget?.pace() : undefined
+      if (turn !== undefined) await turn
       const c = blocks[next++]!
       const { buf, length } = await reader.read(c, blocks[next])
       matcher.scan(buf, length, c.minOffset - c.block.start, (_start, _end, line, event) => {

@@ -8,6 +8,7 @@
 // An event both stored and not yet checkpointed is in both and answered once (merge.ts).
 import { isoFromMillis } from '../normalise/iso-time'
 import { histogram, histogramRange, values, type Histogram, type Values } from './aggregate'
+import { QueryBudget } from './budget'
 import { encodeCursor } from './cursor'
 import { FIELDS_SAMPLE, fieldsOf, type Fields } from './fields'
 import { journalEvents, type Hit } from './journal-search'
@@ -22,6 +23,8 @@ export interface Page {
   source: ReadSource
   /** Why MongoDB did not answer, when it is configured but the journal did. */
   mongodbError?: string
+  /** The time budget ended first: `hits` are the newest matches in order, `next` goes on after them. */
+  partial?: true
 }
 
 export interface HitStream {
@@ -39,21 +42,27 @@ export class Searcher {
 
   constructor (private readonly journals: JournalSet, private readonly mongo: MongoReadSide | undefined) {}
 
-  /** One page of at most `q.limit` events, and the cursor to the next when there are more. */
-  async page (q: ReadQuery): Promise<Page> {
+  /**
+   * One page of at most `q.limit` events, and the cursor to the next when there are more. When `budget`
+   * ends first the page holds what was found (a prefix of the full answer) and says so (`partial`);
+   * QueryStoppedError when it ended before anything was found, or the client went away.
+   */
+  async page (q: ReadQuery, budget = new QueryBudget()): Promise<Page> {
     const snapshot = q.after?.snapshot ?? isoFromMillis(Date.now())
     const want = q.limit + 1
     let mongodbError: string | undefined
     if (this.mongo !== undefined && this.mongo.connected()) {
       try {
-        return this.answered(pageOf(await take(await this.merged(q, snapshot, want), want), q.limit, snapshot, 'mongodb'))
+        return this.answered(pageOf(await take(await this.merged(q, snapshot, want, budget), want, budget), q.limit, snapshot, 'mongodb'))
       } catch (err) {
+        const stop = budget.stopOf(err)
+        if (stop !== undefined) throw stop
         mongodbError = (err as Error).message
       }
     } else if (this.mongo !== undefined) {
       mongodbError = 'MongoDB is not connected'
     }
-    const page = this.answered(pageOf(await take(await this.journalOnly(q, snapshot), want), q.limit, snapshot, 'journal'))
+    const page = this.answered(pageOf(await take(await this.journalOnly(q, snapshot, budget), want, budget), q.limit, snapshot, 'journal'))
     return mongodbError === undefined ? page : { ...page, mongodbError }
   }
 
@@ -63,10 +72,10 @@ export class Searcher {
   }
 
   /** Every match, newest first, for an export; `limit` caps it (0: no cap). */
-  async stream (q: ReadQuery, limit: number): Promise<HitStream> {
+  async stream (q: ReadQuery, limit: number, budget = new QueryBudget()): Promise<HitStream> {
     const snapshot = isoFromMillis(Date.now())
     const mongo = this.mongo !== undefined && this.mongo.connected()
-    const hits = mongo ? await this.merged(q, snapshot, limit) : await this.journalOnly(q, snapshot)
+    const hits = mongo ? await this.merged(q, snapshot, limit, budget) : await this.journalOnly(q, snapshot, budget)
     return { hits: this.counted(hits), source: mongo ? 'mongodb' : 'journal' }
   }
 
@@ -83,8 +92,8 @@ export class Searcher {
   }
 
   /** Counts per time bucket and level (GET /logs/histogram). */
-  async histogram (q: ReadQuery, buckets: number | undefined): Promise<Histogram> {
-    return await histogram(this.journals, this.mongo, q, histogramRange(q, buckets, Date.now()))
+  async histogram (q: ReadQuery, buckets: number | undefined, budget = new QueryBudget()): Promise<Histogram> {
+    return await histogram(this.journals, this.mongo, q, histogramRange(q, buckets, Date.now()), budget)
   }
 
   /**
@@ -99,35 +108,39 @@ export class Searcher {
   }
 
   /** The most frequent values of a field (GET /logs/values). */
-  async values (q: ReadQuery, path: readonly string[], limit: number): Promise<Values> {
-    return await values(this.journals, this.mongo, q, path, limit)
+  async values (q: ReadQuery, path: readonly string[], limit: number, budget = new QueryBudget()): Promise<Values> {
+    return await values(this.journals, this.mongo, q, path, limit, budget)
   }
 
   /** The most frequent field names among the newest matches (GET /logs/fields); the journal when MongoDB fails. */
-  async fields (q: ReadQuery, limit: number): Promise<Fields> {
+  async fields (q: ReadQuery, limit: number, budget = new QueryBudget()): Promise<Fields> {
     const snapshot = isoFromMillis(Date.now())
     const fresh: ReadQuery = { ...q, after: undefined }
     if (this.mongo !== undefined && this.mongo.connected()) {
       try {
-        return await fieldsOf(await this.merged(fresh, snapshot, FIELDS_SAMPLE + 1), limit, 'mongodb')
-      } catch {
+        return await fieldsOf(await this.merged(fresh, snapshot, FIELDS_SAMPLE + 1, budget), limit, 'mongodb')
+      } catch (err) {
+        const stop = budget.stopOf(err)
+        if (stop !== undefined) throw stop
         // As a search does: the journal answers alone.
       }
     }
-    return await fieldsOf(await this.journalOnly(fresh, snapshot), limit, 'journal')
+    return await fieldsOf(await this.journalOnly(fresh, snapshot, budget), limit, 'journal')
   }
 
-  private async merged (q: ReadQuery, snapshot: string, limit: number): Promise<AsyncGenerator<Hit, void, undefined>> {
+  private async merged (q: ReadQuery, snapshot: string, limit: number, budget: QueryBudget): Promise<AsyncGenerator<Hit, void, undefined>> {
     const sources = await this.journals.sources()
-    const journal = journalEvents(sources, q, { snapshot, unconfirmedOnly: true, expiry: this.journals.expiry })
+    const journal = journalEvents(sources, q, { snapshot, unconfirmedOnly: true, expiry: this.journals.expiry, budget })
     // The journal side goes first: its first step reads the checkpoints, before MongoDB is queried.
     const first = await journal.next()
-    const stored = mongoEvents(this.mongo!.collection, q, snapshot, { limit, batchSize: Math.min(Math.max(limit, 100), 1000), maxTimeMS: MONGO_MAX_TIME_MS })
+    // MongoDB stops by itself when the budget ends (a budget below a millisecond still asks for one).
+    const maxTimeMS = Math.max(Math.min(MONGO_MAX_TIME_MS, Math.ceil(budget.remainingMs())), 1)
+    const stored = mongoEvents(this.mongo!.collection, q, snapshot, { limit, batchSize: Math.min(Math.max(limit, 100), 1000), maxTimeMS })
     return mergeHits(prepend(first, journal), stored)
   }
 
-  private async journalOnly (q: ReadQuery, snapshot: string): Promise<AsyncGenerator<Hit, void, undefined>> {
-    return journalEvents(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false, expiry: this.journals.expiry })
+  private async journalOnly (q: ReadQuery, snapshot: string, budget: QueryBudget): Promise<AsyncGenerator<Hit, void, undefined>> {
+    return journalEvents(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false, expiry: this.journals.expiry, budget })
   }
 }
 
@@ -141,21 +154,32 @@ async function * prepend (first: IteratorResult<Hit, void>, rest: AsyncGenerator
   }
 }
 
-async function take (hits: AsyncGenerator<Hit, void, undefined>, n: number): Promise<Hit[]> {
+/** Up to `n` hits; fewer, `cut`, when the time budget ended first (they are the answer's first ones, in order). */
+async function take (hits: AsyncGenerator<Hit, void, undefined>, n: number, budget: QueryBudget): Promise<{ hits: Hit[], cut: boolean }> {
   const out: Hit[] = []
-  if (n <= 0) return out
   try {
     for await (const hit of hits) {
       out.push(hit)
       if (out.length >= n) break
+      // MongoDB's side of a merge does not check the budget: the merged stream is checked here.
+      budget.check()
     }
+  } catch (err) {
+    const stop = budget.stopOf(err)
+    // Nothing found yet: no page to answer, the route answers 504.
+    if (stop?.reason !== 'time budget' || out.length === 0) throw stop ?? err
+    return { hits: out, cut: true }
   } finally {
     await hits.return(undefined)
   }
-  return out
+  return { hits: out, cut: false }
 }
 
-function pageOf (hits: Hit[], limit: number, snapshot: string, source: ReadSource): Page {
+function pageOf ({ hits, cut }: { hits: Hit[], cut: boolean }, limit: number, snapshot: string, source: ReadSource): Page {
+  if (cut) {
+    const last = hits[hits.length - 1]!
+    return { hits, next: encodeCursor({ timestamp: last.timestamp, id: last.id, snapshot }), source, partial: true }
+  }
   if (hits.length <= limit) return { hits, next: null, source }
   const last = hits[limit - 1]!
   return { hits: hits.slice(0, limit), next: encodeCursor({ timestamp: last.timestamp, id: last.id, snapshot }), source }

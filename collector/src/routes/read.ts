@@ -1,10 +1,22 @@
 // GET /logs (search: a JSON page, or every match as NDJSON) and GET /logs/tail (live, Server-Sent Events),
 // and what is counted under the same filters (read/query.ts): /logs/histogram, /logs/values, /logs/fields.
 // A read key pinned to an app reads that app alone, whatever the query asks for.
+//
+//   request ─► parse (a bad query never takes a slot) ─► admission (QUERY_CONCURRENCY, QUERY_QUEUE) ─► scan
+//                                                          │ full: 503 MAAP_TOO_MANY_QUERIES
+//   scan with a budget (QUERY_TIMEOUT; the client's close stops it too) ─► the answer, or when it ended first:
+//     JSON page:    what was found, "partial": true, "reason": "time budget", "next": a cursor after it
+//                   (504 MAAP_QUERY_TIMEOUT when nothing was found yet)
+//     NDJSON:       the connection is cut without the response's end, as on any failure part-way: every
+//                   HTTP client reports it incomplete, none can take it for the whole export
+//     histogram, values, fields: 504 MAAP_QUERY_TIMEOUT (a count cut short would be a wrong count)
+//     client gone:  nothing is answered; the scan stops at its next check
 import { once } from 'node:events'
 import type { ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { BadQueryError, TooManyTailsError } from '../errors'
+import { BadQueryError, QueryTimeoutError, TooManyTailsError } from '../errors'
+import type { QueryAdmission } from '../read/admission'
+import { QueryStoppedError, type QueryBudget } from '../read/budget'
 import { MAX_BUCKETS } from '../read/aggregate'
 import { QuerySyntaxError } from '../query/parse'
 import { QueryParameterError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
@@ -60,11 +72,46 @@ async function send (res: ServerResponse, text: string): Promise<boolean> {
   return !res.destroyed
 }
 
-async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply): Promise<void> {
-  const { hits, source } = await searcher.stream(q, limit)
+/**
+ * Runs `run` in a query slot with its budget, and answers how it ended: its result; 504 when the budget
+ * ended first (a route that can answer part does so itself); nothing when the client went away.
+ */
+async function admitted<T> (admission: QueryAdmission, reply: FastifyReply, run: (budget: QueryBudget) => Promise<T>): Promise<T | FastifyReply> {
+  const res = reply.raw
+  const gone = new AbortController()
+  // 'close' before the answer is finished: the client went away (its socket closed).
+  const onClose = (): void => { if (!res.writableFinished) gone.abort() }
+  res.once('close', onClose)
+  try {
+    const ticket = await admission.admit(gone.signal)
+    try {
+      return await run(ticket.budget)
+    } finally {
+      ticket.finish()
+    }
+  } catch (err) {
+    if (!(err instanceof QueryStoppedError)) throw err
+    if (err.reason === 'time budget') throw new QueryTimeoutError(admission.limits.timeoutMs / 1000)
+    // No one to answer.
+    reply.hijack()
+    res.destroy()
+    return reply
+  } finally {
+    res.off('close', onClose)
+  }
+}
+
+async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply, budget: QueryBudget): Promise<void> {
+  const { hits, source } = await searcher.stream(q, limit, budget)
   reply.hijack()
   const res = reply.raw
+  // A budget that ends while the export waits on its client (not scanning) cuts it too.
+  const cut = (): void => { res.destroy() }
+  budget.signal.addEventListener('abort', cut)
   res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'x-maap-source': source, 'cache-control': 'no-store' })
+  // Sent now, not with the first 64 KB: a client sees the export begin, and one cut off later sees a 200
+  // that never ends rather than no answer at all.
+  res.flushHeaders()
   let pending = ''
   let sent = 0
   try {
@@ -80,39 +127,54 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
     res.end()
   } catch (err) {
     // Headers are gone: cut the response so the client sees an incomplete export, not a short one.
-    reply.log.warn({ err: (err as Error).message }, 'export failed part-way')
-    res.destroy(err as Error)
+    // A stop (the budget, the client) is counted, not logged; so is MongoDB's error once the budget ended.
+    if (budget.stopOf(err) === undefined) reply.log.warn({ err: (err as Error).message }, 'export failed part-way')
+    res.destroy()
   } finally {
+    budget.signal.removeEventListener('abort', cut)
     await hits.return(undefined)
   }
 }
 
-export async function readRoutes (app: FastifyInstance, opts: { searcher: () => Searcher, tails: () => TailHub }): Promise<void> {
+export interface ReadRoutesOptions {
+  searcher: () => Searcher
+  tails: () => TailHub
+  /** Queries in flight (not tails): read/admission.ts. */
+  admission: QueryAdmission
+}
+
+export async function readRoutes (app: FastifyInstance, opts: ReadRoutesOptions): Promise<void> {
+  const { admission } = opts
   app.get('/logs', async (request, reply) => {
     const searcher = opts.searcher()
     if (wantsNdjson(request)) {
       const given = (request.query as Record<string, unknown>).limit !== undefined
       const q = queryOf(request, SEARCH_PARAMS, EXPORT_MAX)
-      await exportAll(searcher, q, given ? q.limit : 0, reply)
-      return
+      return await admitted(admission, reply, async budget => { await exportAll(searcher, q, given ? q.limit : 0, reply, budget) })
     }
-    const started = process.hrtime.bigint()
-    const page = await searcher.page(queryOf(request, SEARCH_PARAMS))
-    const tookMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10
-    const body = `{"events":[${page.hits.map(hitJson).join(',')}],"next":${JSON.stringify(page.next)},` +
-      `"source":"${page.source}","took_ms":${tookMs}` +
-      (page.mongodbError === undefined ? '' : `,"mongodb_error":${JSON.stringify(page.mongodbError)}`) + '}'
-    return await reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(body)
+    const q = queryOf(request, SEARCH_PARAMS)
+    return await admitted(admission, reply, async budget => {
+      const started = process.hrtime.bigint()
+      const page = await searcher.page(q, budget)
+      const tookMs = Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10
+      const body = `{"events":[${page.hits.map(hitJson).join(',')}],"next":${JSON.stringify(page.next)},` +
+        `"source":"${page.source}","took_ms":${tookMs}` +
+        (page.partial === undefined ? '' : ',"partial":true,"reason":"time budget"') +
+        (page.mongodbError === undefined ? '' : `,"mongodb_error":${JSON.stringify(page.mongodbError)}`) + '}'
+      return await reply.type('application/json; charset=utf-8').header('cache-control', 'no-store').send(body)
+    })
   })
 
-  app.get('/logs/histogram', async request => {
+  app.get('/logs/histogram', async (request, reply) => {
     const buckets = count(request, 'buckets', MAX_BUCKETS)
     const q = queryOf(request, HISTOGRAM_PARAMS)
-    const h = await opts.searcher().histogram(q, buckets)
-    return { from: new Date(h.fromMs).toISOString(), to: new Date(h.toMs).toISOString(), interval_ms: h.intervalMs, times: h.times, levels: h.levels, total: h.total, source: h.source }
+    return await admitted(admission, reply, async budget => {
+      const h = await opts.searcher().histogram(q, buckets, budget)
+      return { from: new Date(h.fromMs).toISOString(), to: new Date(h.toMs).toISOString(), interval_ms: h.intervalMs, times: h.times, levels: h.levels, total: h.total, source: h.source }
+    })
   })
 
-  app.get('/logs/values', async request => {
+  app.get('/logs/values', async (request, reply) => {
     const params = request.query as Record<string, unknown>
     if (typeof params.field !== 'string' || params.field === '') throw new BadQueryError('field: name the field, e.g. field=app_name')
     let path: string[]
@@ -124,13 +186,13 @@ export async function readRoutes (app: FastifyInstance, opts: { searcher: () => 
     }
     const limit = count(request, 'limit', MAX_VALUES) ?? 20
     const q = queryOf(request, VALUES_PARAMS, MAX_VALUES)
-    return await opts.searcher().values(q, path, limit)
+    return await admitted(admission, reply, async budget => await opts.searcher().values(q, path, limit, budget))
   })
 
-  app.get('/logs/fields', async request => {
+  app.get('/logs/fields', async (request, reply) => {
     const limit = count(request, 'limit', MAX_FIELD_NAMES) ?? 100
     const q = queryOf(request, FIELDS_PARAMS, MAX_FIELD_NAMES)
-    return await opts.searcher().fields(q, limit)
+    return await admitted(admission, reply, async budget => await opts.searcher().fields(q, limit, budget))
   })
 
   app.get('/logs/tail', async (request, reply) => {
