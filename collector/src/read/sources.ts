@@ -104,6 +104,11 @@ export class JournalSet {
     this.own = ownSource(workerId === undefined ? '' : String(workerId), ownJournal)
   }
 
+  /** Whether other workers' journals are read too (WORKER_COUNT > 1): their number can grow after a read starts. */
+  get readsSiblings (): boolean {
+    return this.workerId !== undefined
+  }
+
   async sources (): Promise<JournalSource[]> {
     if (this.workerId === undefined) return [this.own]
     const base = dirname(this.ownJournal.dir)

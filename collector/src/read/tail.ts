@@ -21,6 +21,8 @@ const TAIL_COALESCE_MS = 5
 /** Chunks kept for clients a little behind the first (oldest dropped first). */
 const CACHED_CHUNKS = 256
 const NL = 10
+/** How often an open tail lists the workers' journals again: a worker that starts later is tailed too. */
+const SOURCES_REFRESH_MS = 500
 
 export interface TailSink {
   /** Writes; false when the client's buffer is full (then wait for drained()). */
@@ -95,7 +97,9 @@ export class TailHub {
     this.clients.add(client) // before any await: concurrent opens cannot pass the cap together
     const resume = lastEventId === undefined ? undefined : decodePosition(lastEventId)
     const sources = await this.journals.sources()
-    if (sources.length > 1 && this.poll === undefined) {
+    // With WORKER_COUNT > 1 the siblings are polled even when none is listed yet: a tail opened before the
+    // other workers have written (their directories do not exist yet) must still pick them up.
+    if (this.journals.readsSiblings && this.poll === undefined) {
       this.poll = setInterval(() => this.notify(), this.opts.siblingPollMs).unref()
     }
     void client.run(sources, resume, this.opts.heartbeatMs).finally(() => {
@@ -171,7 +175,9 @@ class TailClient {
     return this.sink.buffered()
   }
 
-  async run (sources: JournalSource[], resume: TailPosition | undefined, heartbeatMs: number): Promise<void> {
+  async run (listed: JournalSource[], resume: TailPosition | undefined, heartbeatMs: number): Promise<void> {
+    let sources = listed
+    let listedAt = Date.now()
     const pos: TailPosition = new Map()
     for (const s of sources) {
       const at = resume?.get(s.key) ?? await endOf(s)
@@ -182,6 +188,11 @@ class TailClient {
       this.sink.write(`retry: 1000\nevent: ready\nid: ${encodePosition(pos)}\ndata: {}\n\n`)
       while (!this.stopped) {
         const woken = this.hub.changed()
+        if (this.hub.journals.readsSiblings && Date.now() - listedAt >= SOURCES_REFRESH_MS) {
+          // A journal listed now and not before is read from its start (step): all of it came after the tail opened.
+          sources = await this.hub.journals.sources()
+          listedAt = Date.now()
+        }
         let moved = false
         for (const source of sources) {
           if (this.stopped) break

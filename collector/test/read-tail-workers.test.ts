@@ -1,0 +1,62 @@
+// A tail of a WORKER_COUNT worker picks up a sibling's journal that did not exist when the tail opened:
+// right after start-up the other workers may not have made their directories yet, and a tail opened then
+// used to follow its own worker's journal alone, for good.
+import t from 'tap'
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { poll } from '../../test/support'
+import { normaliseEvent } from '../src/normalise/normalise'
+import { parseReadQuery } from '../src/read/query'
+import { JournalSet } from '../src/read/sources'
+import { TailHub, type TailSink } from '../src/read/tail'
+
+const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
+const SEGMENT = 'maap-20261206T100000Z-000001.ndjson'
+
+function lines (app: string, messages: string[]): string {
+  return messages.map(message => {
+    const r = normaliseEvent({ app_name: app, message }, { limits, receivedAt: new Date().toISOString() })
+    if (!r.ok) throw new Error(r.error)
+    return r.line + '\n'
+  }).join('')
+}
+
+t.test('a sibling journal that appears after the tail opened is tailed from its start', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-tail-workers-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const ownDir = join(base, 'worker-1')
+  mkdirSync(ownDir)
+  const ownFile = join(ownDir, SEGMENT)
+  writeFileSync(ownFile, lines('one', ['before the tail']))
+  const own = {
+    dir: ownDir,
+    segments: () => [SEGMENT],
+    end: () => ({ segment: SEGMENT, offset: statSync(ownFile).size }),
+    confirmed: () => undefined
+  }
+  const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20 })
+  let received = ''
+  let closeSink!: () => void
+  const sink: TailSink = {
+    write: data => { received += data.toString(); return true },
+    drained: async () => {},
+    closed: new Promise(resolve => { closeSink = resolve }),
+    buffered: () => 0,
+    end: () => {}
+  }
+  t.teardown(() => { closeSink(); hub.close() })
+  await hub.open(parseReadQuery({}), undefined, sink)
+  await poll(() => received.includes('event: ready'))
+  t.equal((await new JournalSet(own, 1, false).sources()).length, 1, 'no sibling yet when the tail opened')
+
+  // Worker 2 comes up: its directory and its first events appear after the tail opened.
+  mkdirSync(join(base, 'worker-2'))
+  writeFileSync(join(base, 'worker-2', SEGMENT), lines('two', ['first of worker 2', 'second of worker 2']))
+  appendFileSync(ownFile, lines('one', ['after the tail']))
+  hub.notify()
+  await poll(() => received.includes('second of worker 2') && received.includes('after the tail'))
+  t.notMatch(received, /before the tail/, 'the tail starts at the end of what was there')
+  t.equal(received.match(/first of worker 2/g)?.length, 1, "the sibling's events once each")
+  t.match(received, /id: [^\n]*2~/, 'ids carry the sibling journal from then on')
+})
