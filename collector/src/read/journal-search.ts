@@ -7,8 +7,7 @@
 // Arrival order and timestamp order mostly agree, so a recent page reads one or two blocks of the newest
 // segment and a full export holds about one block in memory; what clients timestamp out of order only
 // makes more blocks overlap. A caller that stops iterating stops the reading.
-import { open } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openSegmentIfExists } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
 import { BLOCK_BYTES, memoOf, type Block } from './block-index'
 import { comesBefore, type Cursor } from './cursor'
@@ -77,15 +76,12 @@ async function readBlock (c: Candidate, into: Buffer): Promise<{ buf: Buffer, le
   const { block } = c
   const size = block.end - block.start
   const buf = into.length >= size ? into : Buffer.allocUnsafe(size)
-  const fh = await open(join(c.source.index.dir, block.segment), 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined
-    throw err
-  })
+  const fh = await openSegmentIfExists(c.source.index.dir, block.segment)
   if (fh === undefined) return { buf, length: 0 }
   let length = 0
   try {
     while (length < size) {
-      const { bytesRead } = await fh.read(buf, length, size - length, block.start + length)
+      const bytesRead = await fh.read(buf, length, size - length, block.start + length)
       if (bytesRead === 0) break
       length += bytesRead
     }
