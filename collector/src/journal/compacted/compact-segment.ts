@@ -110,7 +110,7 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
       if (bytesRead === buf.length) {
         const last = buf.lastIndexOf(NL, bytesRead - 1)
         if (last === -1) {
-          // One line longer than a block: a bigger buffer for it (and the blocks after it).
+          // One line longer than a block: a bigger buffer for it (back to blockBytes after it).
           buf = Buffer.allocUnsafe(buf.length * 2)
           continue
         }
@@ -122,6 +122,7 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
       blocks.push({ start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), ...summarise(buf, length) })
       at += data.length
       size += length
+      if (buf.length > blockBytes) buf = Buffer.allocUnsafe(blockBytes)
       await yieldNow() // between blocks: the thread answers messages (stop) and the rate stays bounded
     }
     const foot = footerBytes({ size, blocks })
