@@ -88,7 +88,7 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
       write_errors: sum(list, s => s.journal.write_errors),
       last_error: journalError === undefined ? null : `worker ${journalError.process.worker_id}: ${journalError.journal.last_error}`,
       fsync: own.journal.fsync,
-      compaction: compactionTotal(list.flatMap(s => s.journal.compaction === null ? [] : [s.journal.compaction]))
+      compaction: compactionTotal(list.flatMap(s => s.journal.compaction ?? []))
     },
     // The sweep of the worker that holds the lease (the others skip the MongoDB sweep).
     retention: (list.find(s => s.retention?.lease?.held === true) ?? list.find(s => s.retention !== null) ?? own).retention,
