@@ -10,7 +10,8 @@ import { compactSegment, summarise } from '../src/journal/compacted/compact-segm
 import { JournalCompactor } from '../src/journal/compacted/compactor'
 import { FormatError } from '../src/journal/compacted/format'
 import { recoverCompactions } from '../src/journal/compacted/recover'
-import { openSegment, openSegmentIfExists, segmentSize } from '../src/journal/segment-file'
+import { catSegment, openSegment, openSegmentIfExists, segmentSize } from '../src/journal/segment-file'
+import { PassThrough } from 'node:stream'
 import { listSegments } from '../src/journal/writer'
 import { cleanupSegments } from '../src/retention/file-cleanup'
 import { segmentExpiry } from '../src/retention/segment-expiry'
@@ -71,6 +72,12 @@ t.test('round trip: every byte at its offset, blocks summarised, the NDJSON repl
     t.ok(part.subarray(0, got).equals(original.subarray(pos, pos + got)), `bytes [${pos}, ${pos + got})`)
   }
   t.equal(await f.read(Buffer.alloc(10), 0, 10, original.length), 0, 'nothing past the end')
+
+  const out = new PassThrough({ highWaterMark: 1024 })
+  const chunks: Buffer[] = []
+  out.on('data', (c: Buffer) => chunks.push(c))
+  await catSegment(dir, NAME, out)
+  t.ok(Buffer.concat(chunks).equals(original), 'catSegment prints the original NDJSON (what the README shows)')
 
   const index = new BlockIndex(dir)
   const indexed = await index.blocks(NAME, original.length)

@@ -166,3 +166,20 @@ export async function segmentSize (dir: string, name: string): Promise<number> {
     await f.close()
   }
 }
+
+/** Writes segment `name`'s original NDJSON to `out`, a block at a time (a person reading a `.z` by hand). */
+export async function catSegment (dir: string, name: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const f = await openSegment(dir, name)
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024)
+    for (let at = 0; at < f.size;) {
+      const n = await f.read(buf, 0, buf.length, at)
+      if (n === 0) break
+      const chunk = Buffer.from(buf.subarray(0, n))
+      if (!out.write(chunk)) await new Promise(resolve => out.once('drain', resolve))
+      at += n
+    }
+  } finally {
+    await f.close()
+  }
+}
