@@ -7,6 +7,7 @@ import { KeyRing } from './keys'
 import { AppQuota, type QuotasStatus } from './quota/quota'
 import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
+import { JournalCompactor, type CompactionStatus } from './journal/compacted/compactor'
 import { JournalReader } from './journal/reader'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
 import { JournalWriter, type JournalPosition } from './journal/writer'
@@ -35,6 +36,8 @@ export interface JournalStatus {
   write_errors: number
   last_error: string | null
   fsync: FsyncPolicy
+  /** JOURNAL_COMPACT=on: segments compacted since start, bytes in and out, errors; null when off. */
+  compaction: CompactionStatus | null
 }
 
 /** The engine's part of GET /status (routes/admin.ts adds the service-wide keys around it). */
@@ -80,6 +83,8 @@ export class CollectorService {
   /** This process's worker id under WORKER_COUNT > 1 (the primary sets MAAP_WORKER_ID); undefined in a single process. */
   readonly workerId: number | undefined = process.env.MAAP_WORKER_ID === undefined ? undefined : Number(process.env.MAAP_WORKER_ID)
   private readonly reader: JournalReader
+  /** JOURNAL_COMPACT=on: compacts closed segments in a worker thread. */
+  readonly compactor: JournalCompactor | undefined
   private readonly checkpoint: Checkpoint
   private sink: MongoSink | undefined
   private drainer: Drainer | undefined
@@ -111,6 +116,16 @@ export class CollectorService {
     })
     this.reader = new JournalReader(config.logDir, () => this.journal.segments, () => this.journal.end)
     this.checkpoint = new Checkpoint(config.logDir)
+    this.compactor = config.journalCompact === 'off'
+      ? undefined
+      : new JournalCompactor({
+        dir: config.logDir,
+        segments: () => this.journal.segments,
+        current: () => this.journal.end.segment,
+        // With MongoDB, only what the drain confirmed: the drain and the replay read NDJSON alone.
+        confirmedBefore: config.mongodbUri === undefined ? undefined : () => this.drainer?.confirmed.segment,
+        onError: (segment, err) => this.log.warn({ segment, err: err.message }, 'a journal segment could not be compacted; it stays NDJSON')
+      })
     this.deadLetter = new DeadLetter(config.logDir)
     this.keys = new KeyRing(config)
     this.quota = config.appQuotas === undefined ? undefined : new AppQuota(config.appQuotas, now)
@@ -129,6 +144,16 @@ export class CollectorService {
   async start (): Promise<void> {
     this.journal.on('torn-tail', (torn: TornTail) => this.log.warn({ ...torn, file: TORN_TAILS_FILE },
       'journal segment ended in a partial line (a crash mid-write, never acknowledged); moved aside'))
+    if (this.compactor !== undefined) {
+      // Before the writer lists the segments: a crash may have left a compaction half done.
+      const r = await this.compactor.recover()
+      if (r.partial + r.finished > 0) this.log.info({ partial: r.partial, finished: r.finished }, 'finished or discarded compactions a stop interrupted')
+      for (const c of r.corrupt) {
+        this.log.error({ segment: c.segment, reason: c.reason, kept: c.kept }, c.kept
+          ? 'a compacted journal segment is damaged and there is no NDJSON copy; it is kept for inspection and cannot be read'
+          : 'a compacted journal segment was damaged; deleted, its NDJSON copy is kept')
+      }
+    }
     await this.journal.open()
     if (this.batchKeys !== undefined) {
       await this.batchKeys.load(from => this.linesFrom(from), () => this.oldestPosition(), this.journal.end)
@@ -171,6 +196,7 @@ export class CollectorService {
     await this.alerts.start()
     this.retention = new RetentionScheduler(this.config, this.journal, () => this.confirmedSegment(), this.sink, this.log)
     this.retention.start()
+    this.compactor?.start()
   }
 
   private startReadSide (): void {
@@ -279,7 +305,8 @@ export class CollectorService {
         segments: this.journal.segments.length,
         write_errors: this.journalErrors,
         last_error: this.lastJournalError ?? null,
-        fsync: this.config.journalFsync
+        fsync: this.config.journalFsync,
+        compaction: this.compactor?.status() ?? null
       },
       retention: this.retention?.status() ?? null,
       idempotency: this.idempotencyStatus(),
@@ -305,6 +332,7 @@ export class CollectorService {
   async stop (timeoutMs: number): Promise<{ flushed: number, pending: number }> {
     clearTimeout(this.indexRetry)
     this.tails?.close()
+    await this.compactor?.stop()
     await this.retention?.stop()
     // Before the journal closes: the evaluator reads it, and what it found is in the outbox (synced) already.
     await this.alerts?.stop()

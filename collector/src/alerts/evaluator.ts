@@ -9,8 +9,7 @@
 // Each alert revision's position lives in the outbox: everything before it is in a notification or matched
 // nothing. After a crash the reader starts again from the stored positions; a group that was open is rebuilt
 // from its first event, so it becomes the same notification with the same id.
-import { open, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openSegmentIfExists, segmentSize } from '../journal/segment-file'
 import { hasHead, LEVEL_START } from '../journal/line-head'
 import { parseSegmentName } from '../journal/segment-name'
 import type { JournalPosition, JournalWriter } from '../journal/writer'
@@ -450,9 +449,9 @@ export class EachEvaluator {
         pos = { segment: following, offset: 0 }
       }
       const isOpen = pos.segment === end.segment
-      const limit = isOpen ? end.offset : await sizeOf(join(this.opts.dir, pos.segment))
+      const limit = isOpen ? end.offset : await segmentSize(this.opts.dir, pos.segment)
       if (pos.offset < limit) {
-        const got = await readLines(join(this.opts.dir, pos.segment), pos.offset, limit, this.chunkBytes)
+        const got = await readLines(this.opts.dir, pos.segment, pos.offset, limit, this.chunkBytes)
         if (got !== undefined) return { segment: pos.segment, base: pos.offset, ...got }
       }
       if (isOpen) return undefined
@@ -544,29 +543,15 @@ function levelCode (buf: Buffer, at: number, end: number): number {
   return buf[at]! * 32 + len
 }
 
-async function sizeOf (path: string): Promise<number> {
-  try {
-    return (await stat(path)).size
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw err
-  }
-}
-
 /** Whole lines from `offset`, at most about `chunk` bytes (more when one line is longer); undefined when none end before `limit`. */
-async function readLines (path: string, offset: number, limit: number, chunk: number): Promise<{ buf: Buffer, length: number } | undefined> {
-  let fh
-  try {
-    fh = await open(path, 'r')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw err
-  }
+async function readLines (dir: string, segment: string, offset: number, limit: number, chunk: number): Promise<{ buf: Buffer, length: number } | undefined> {
+  const fh = await openSegmentIfExists(dir, segment)
+  if (fh === undefined) return undefined
   try {
     let want = Math.min(chunk, limit - offset)
     for (;;) {
       const buf = Buffer.allocUnsafe(want)
-      const { bytesRead } = await fh.read(buf, 0, want, offset)
+      const bytesRead = await fh.read(buf, 0, want, offset)
       const last = buf.lastIndexOf(NL, bytesRead - 1)
       if (last !== -1 && bytesRead > 0) return { buf, length: last + 1 }
       if (bytesRead < want || offset + want >= limit) return undefined

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { WorkerReply } from './ipc'
 import { sumRedaction } from '../redact/redactor'
 import type { JournalStatus, MongoStatus, ServiceStatus } from '../service'
+import type { CompactionStatus } from '../journal/compacted/compactor'
 import type { QuotasStatus } from '../quota/quota'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
 
@@ -39,6 +40,27 @@ function mongoStatus (list: LocalStatus[]): MongoStatus {
  * The service's status from the workers' replies. `own` is the answering worker's status (it always has
  * one, even when the primary could not be asked); `logDir` is the service's LOG_DIR.
  */
+/** The workers' compactions, added up (each compacts its own journal); null when compaction is off. */
+function compactionTotal (list: readonly CompactionStatus[]): CompactionStatus | null {
+  if (list.length === 0) return null
+  const last = list.find(c => c.last_error !== null)
+  const add = (read: (c: CompactionStatus) => number): number => list.reduce((n, c) => n + read(c), 0)
+  return {
+    segments: add(c => c.segments),
+    bytes_in: add(c => c.bytes_in),
+    bytes_out: add(c => c.bytes_out),
+    running: list.some(c => c.running),
+    segment: list.find(c => c.segment !== null)?.segment ?? null,
+    errors: add(c => c.errors),
+    last_error: last?.last_error ?? null,
+    recovered: {
+      partial: add(c => c.recovered.partial),
+      finished: add(c => c.recovered.finished),
+      corrupt: add(c => c.recovered.corrupt)
+    }
+  }
+}
+
 export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus, logDir: string): ClusterStatus {
   const answered = replies.flatMap(r => r.ok ? [r.value as LocalStatus] : [])
   const list = answered.length > 0 ? answered : [own]
@@ -65,7 +87,8 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
       segments: sum(list, s => s.journal.segments),
       write_errors: sum(list, s => s.journal.write_errors),
       last_error: journalError === undefined ? null : `worker ${journalError.process.worker_id}: ${journalError.journal.last_error}`,
-      fsync: own.journal.fsync
+      fsync: own.journal.fsync,
+      compaction: compactionTotal(list.flatMap(s => s.journal.compaction ?? []))
     },
     // The sweep of the worker that holds the lease (the others skip the MongoDB sweep).
     retention: (list.find(s => s.retention?.lease?.held === true) ?? list.find(s => s.retention !== null) ?? own).retention,

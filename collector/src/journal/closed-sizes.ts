@@ -1,15 +1,6 @@
 // The sizes of a journal's closed segments: a segment no longer grows once a newer one is open.
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
-
-async function sizeOf (file: string): Promise<number> {
-  try {
-    return (await stat(file)).size
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
-    throw err
-  }
-}
+// Original bytes, whichever form the segment is in (a compacted one's footer says).
+import { segmentSize } from './segment-file'
 
 /**
  * Sizes of segments that no longer grow (every segment but the newest), asked of the file system once:
@@ -22,7 +13,7 @@ export class ClosedSizes {
   async of (segment: string, closed: boolean): Promise<number> {
     const known = this.sizes.get(segment)
     if (known !== undefined) return known
-    const size = await sizeOf(join(this.dir, segment))
+    const size = await segmentSize(this.dir, segment)
     if (closed) this.sizes.set(segment, size)
     return size
   }

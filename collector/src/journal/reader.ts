@@ -2,8 +2,7 @@
 // It reads only up to the writer's committed end (for the open segment) so it never sees half a group.
 // A closed segment is read to its last newline; bytes after it are a tail torn by a crash before that
 // write was acknowledged, and are reported, not replayed.
-import { open, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openSegment, segmentSize } from './segment-file'
 import type { JournalPosition } from './writer'
 
 export interface ReadBatch {
@@ -70,12 +69,12 @@ export class JournalReader {
 
   private async countNewlines (pos: JournalPosition, limit: number): Promise<number> {
     if (pos.offset >= limit) return 0
-    const fh = await open(join(this.dir, pos.segment), 'r')
+    const fh = await openSegment(this.dir, pos.segment)
     try {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, limit - pos.offset))
       let count = 0
       for (let offset = pos.offset; offset < limit;) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, limit - offset), offset)
+        const bytesRead = await fh.read(buf, 0, Math.min(buf.length, limit - offset), offset)
         if (bytesRead === 0) break
         for (let i = buf.indexOf(NEWLINE); i !== -1 && i < bytesRead; i = buf.indexOf(NEWLINE, i + 1)) count++
         offset += bytesRead
@@ -93,24 +92,19 @@ export class JournalReader {
   }
 
   private async sizeOf (segment: string): Promise<number> {
-    try {
-      return (await stat(join(this.dir, segment))).size
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0
-      throw err
-    }
+    return await segmentSize(this.dir, segment)
   }
 
   /** Appends whole lines to `out`; returns the offset after the last one and whether `limit` was reached. */
   private async readLines (pos: JournalPosition, limit: number, maxLines: number, out: string[]):
   Promise<{ offset: number, atLimit: boolean }> {
-    const fh = await open(join(this.dir, pos.segment), 'r')
+    const fh = await openSegment(this.dir, pos.segment)
     try {
       let offset = pos.offset
       let want = Math.min(CHUNK_BYTES, limit - offset)
       for (;;) {
         const buf = Buffer.allocUnsafe(want)
-        const { bytesRead } = await fh.read(buf, 0, want, offset)
+        const bytesRead = await fh.read(buf, 0, want, offset)
         // A short read means the file ends before `limit` (it shrank): treat that as the end too.
         const reachedEnd = offset + bytesRead >= limit || bytesRead < want
         let start = 0

@@ -17,7 +17,14 @@ export interface TornTail {
 
 /** Cuts a partial last line off `segment`; returns what was cut, or undefined when the segment is whole. */
 export async function repairTornTail (dir: string, segment: string): Promise<TornTail | undefined> {
-  const fh = await open(join(dir, segment), 'r+')
+  let fh
+  try {
+    fh = await open(join(dir, segment), 'r+')
+  } catch (err) {
+    // Compacted (only whole closed segments are): nothing can be torn.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
   try {
     const { size } = await fh.stat()
     if (size === 0) return undefined

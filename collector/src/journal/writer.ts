@@ -20,6 +20,7 @@ import { mkdir, open, readdir, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { FsyncPolicy } from '../config'
 import type { KeyRecord } from '../idempotency/key-log'
+import { COMPACTED_SUFFIX } from './compacted/format'
 import { parseSegmentName, segmentName } from './segment-name'
 import { repairTornTail } from './torn-tail'
 
@@ -62,10 +63,17 @@ export class JournalQueueFullError extends Error {
   }
 }
 
-/** Lists the collector's own segment files in `dir`, oldest first. */
+/**
+ * Lists the collector's own segments in `dir` by their logical names, oldest first: a compacted one
+ * (`<name>.z`) under its name, once even while a compaction has both forms.
+ */
 export async function listSegments (dir: string): Promise<string[]> {
-  const names = await readdir(dir)
-  return names.filter(n => parseSegmentName(n) !== undefined).sort()
+  const names = new Set<string>()
+  for (const n of await readdir(dir)) {
+    const name = n.endsWith(COMPACTED_SUFFIX) ? n.slice(0, -COMPACTED_SUFFIX.length) : n
+    if (parseSegmentName(name) !== undefined) names.add(name)
+  }
+  return [...names].sort()
 }
 
 /** One write's bytes: the queued appends, in order (text joined before it is encoded, once). */

@@ -70,6 +70,11 @@ export class CollectorMetrics {
     total('maap_journal_write_errors_total', 'Journal writes that failed (their requests were answered 503)', () => service.journalWriteErrors)
     total('maap_idempotent_replays_total', 'Batches whose Idempotency-Key was already journaled here: answered as the first time, not stored again', () => service.batchKeys?.stats().replayed ?? 0)
     total('maap_idempotency_keys_evicted_total', 'Idempotency-Keys forgotten before IDEMPOTENCY_WINDOW ended, past IDEMPOTENCY_MAX_KEYS', () => service.batchKeys?.stats().evicted ?? 0)
+    const compaction = (): ReturnType<NonNullable<typeof service.compactor>['status']> | undefined => service.compactor?.status()
+    total('maap_journal_compacted_segments_total', 'Journal segments compacted (JOURNAL_COMPACT=on)', () => compaction()?.segments ?? 0)
+    total('maap_journal_compaction_read_bytes_total', 'NDJSON bytes compacted', () => compaction()?.bytes_in ?? 0)
+    total('maap_journal_compaction_written_bytes_total', 'Compacted bytes written in their place', () => compaction()?.bytes_out ?? 0)
+    total('maap_journal_compaction_errors_total', 'Segments that could not be compacted (they stay NDJSON), and damaged compacted files found at start', () => compaction()?.errors ?? 0)
     new Gauge({ name: 'maap_idempotency_keys', help: 'Idempotency-Keys remembered', registers, collect () { this.set(service.batchKeys?.stats().keys ?? 0) } })
 
     // Quotas per app (APP_QUOTAS): labels are the apps named there and `other`, never a client's own app_name.
@@ -122,7 +127,7 @@ export class CollectorMetrics {
     })
     const journalBytes = async (): Promise<number> => await this.journalBytes()
     new Gauge({
-      name: 'maap_journal_bytes', help: 'Bytes of the journal segment files', registers,
+      name: 'maap_journal_bytes', help: 'Bytes of the journal segments (original NDJSON bytes, compacted ones too)', registers,
       async collect () { this.set(await journalBytes()) }
     })
     new Gauge({ name: 'maap_tail_clients', help: 'Live tail clients connected', registers, collect () { this.set(tailClients()) } })

@@ -4,8 +4,8 @@
 // than what they still have to answer. A block is indexed once (a segment only grows at its end, and only
 // its last block is extended); the timestamps come from each line's fixed head (journal/line-head.ts),
 // so indexing costs a few byte comparisons per line, not a parse.
-import { open } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
+import type { FooterBlock } from '../journal/compacted/format'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LEVEL_START, TS_LENGTH, TS_START, compareTimestamps, hasHead } from '../journal/line-head'
 import type { SequenceMemo } from './match'
@@ -97,18 +97,19 @@ export class BlockIndex {
   }
 
   private async extend (segment: string, entry: SegmentBlocks, readableEnd: number): Promise<void> {
-    let fh
+    const fh = await openSegmentIfExists(this.dir, segment)
+    if (fh === undefined) return
     try {
-      fh = await open(join(this.dir, segment), 'r')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw err
-    }
-    try {
+      const footer = fh.blocks()
+      if (footer !== undefined && entry.indexedTo === 0) {
+        // Compacted: its footer is the index, read without decompressing a block.
+        this.addFooter(segment, entry, footer, readableEnd)
+        if (entry.indexedTo > 0) return
+      }
       const buf = Buffer.allocUnsafe(BLOCK_BYTES)
       while (entry.indexedTo < readableEnd) {
         const want = Math.min(BLOCK_BYTES, readableEnd - entry.indexedTo)
-        const { bytesRead } = await fh.read(buf, 0, want, entry.indexedTo)
+        const bytesRead = await fh.read(buf, 0, want, entry.indexedTo)
         if (bytesRead === 0) return
         let last = buf.lastIndexOf(NL, bytesRead - 1)
         if (last === -1) {
@@ -122,6 +123,16 @@ export class BlockIndex {
       }
     } finally {
       await fh.close()
+    }
+  }
+
+  /** Takes a compacted segment's blocks (up to `readableEnd`) as they are. */
+  private addFooter (segment: string, entry: SegmentBlocks, blocks: readonly FooterBlock[], readableEnd: number): void {
+    for (const b of blocks) {
+      if (b.end > readableEnd) break
+      entry.indexedTo = b.end
+      if (b.minTs === null || b.maxTs === null) continue // no line with a time: nothing a search could want
+      entry.blocks.push({ segment, start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs, levels: [...b.levels], sequences: new Map() })
     }
   }
 
@@ -171,12 +182,12 @@ export class BlockIndex {
   }
 }
 
-async function readLongLine (fh: import('node:fs/promises').FileHandle, from: number, limit: number): Promise<Buffer | undefined> {
+async function readLongLine (fh: SegmentFile, from: number, limit: number): Promise<Buffer | undefined> {
   let size = BLOCK_BYTES * 2
   for (;;) {
     const want = Math.min(size, limit - from)
     const buf = Buffer.allocUnsafe(want)
-    const { bytesRead } = await fh.read(buf, 0, want, from)
+    const bytesRead = await fh.read(buf, 0, want, from)
     const nl = buf.indexOf(NL)
     if (nl !== -1 && nl < bytesRead) return buf.subarray(0, nl + 1)
     if (want >= limit - from || bytesRead < want) return undefined

@@ -9,8 +9,7 @@
 // makes more blocks overlap. A caller that stops iterating stops the reading; so does the query's budget
 // (budget.ts), checked before each block after the first, which is also where a long scan gives the event
 // loop back to ingest and the tails.
-import { open } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openSegmentIfExists } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
 import { BLOCK_BYTES, memoOf, type Block } from './block-index'
 import type { QueryBudget } from './budget'
@@ -82,15 +81,12 @@ async function readBlock (c: Candidate, into: Buffer): Promise<{ buf: Buffer, le
   const { block } = c
   const size = block.end - block.start
   const buf = into.length >= size ? into : Buffer.allocUnsafe(size)
-  const fh = await open(join(c.source.index.dir, block.segment), 'r').catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined
-    throw err
-  })
+  const fh = await openSegmentIfExists(c.source.index.dir, block.segment)
   if (fh === undefined) return { buf, length: 0 }
   let length = 0
   try {
     while (length < size) {
-      const { bytesRead } = await fh.read(buf, length, size - length, block.start + length)
+      const bytesRead = await fh.read(buf, length, size - length, block.start + length)
       if (bytesRead === 0) break
       length += bytesRead
     }

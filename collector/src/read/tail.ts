@@ -7,8 +7,7 @@
 // stalled client only falls behind on disk (one chunk in flight at most, then it waits for 'drain'), so
 // it can neither slow ingest nor grow memory. Clients at the same place with the same filter share one
 // read and one encoding (the chunk cache), so twenty tails of the same stream cost about one.
-import { open } from 'node:fs/promises'
-import { join } from 'node:path'
+import { openSegment } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
 import { LineMatcher } from './line-matcher'
 import type { ReadQuery } from './query'
@@ -256,7 +255,7 @@ class TailClient {
   private async read (source: JournalSource, at: JournalPosition, end: number, before: string, after: string): Promise<Chunk | undefined> {
     let fh
     try {
-      fh = await open(join(source.index.dir, at.segment), 'r')
+      fh = await openSegment(source.index.dir, at.segment)
     } catch {
       return undefined
     }
@@ -266,7 +265,7 @@ class TailClient {
       // At least one whole line: a line longer than a chunk is read with a larger buffer.
       for (let want = Math.min(TAIL_CHUNK_BYTES, end - at.offset); ; want = Math.min(want * 2, end - at.offset)) {
         buf = Buffer.allocUnsafe(want)
-        const { bytesRead } = await fh.read(buf, 0, want, at.offset)
+        const bytesRead = await fh.read(buf, 0, want, at.offset)
         lastNl = bytesRead === 0 ? -1 : buf.lastIndexOf(NL, bytesRead - 1)
         if (lastNl !== -1 || want >= end - at.offset || bytesRead < want) break
       }

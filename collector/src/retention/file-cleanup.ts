@@ -16,6 +16,7 @@
 // deleted once every event in it has expired under its rule (`expiresAt`, from segment-expiry.ts).
 import { lstat, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { COMPACTED_SUFFIX } from '../journal/compacted/format'
 import { parseSegmentName } from '../journal/segment-name'
 
 const DAY_MS = 86_400_000
@@ -68,19 +69,24 @@ export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> 
     if (errnoCode(err) === 'ENOENT') return []
     throw err
   }
-  const segments = names
-    .map(name => ({ name, parsed: parseSegmentName(name) }))
-    .filter((s): s is { name: string, parsed: { openedAt: Date, seq: number } } => s.parsed !== undefined)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  // A segment by its logical name, with the files it is in: NDJSON, compacted (`.z`), or both while a
+  // compaction finishes; all of them go together.
+  const forms = new Map<string, string[]>()
+  for (const file of names) {
+    const name = file.endsWith(COMPACTED_SUFFIX) ? file.slice(0, -COMPACTED_SUFFIX.length) : file
+    if (parseSegmentName(name) === undefined) continue
+    forms.set(name, [...(forms.get(name) ?? []), file])
+  }
+  const segments = [...forms.keys()].sort().map(name => ({ name, files: forms.get(name)! }))
 
   const deleted: string[] = []
   const failures: Array<{ name: string, error: Error }> = []
-  for (const { name } of segments) {
+  for (const { name, files } of segments) {
     if (name === current) continue
     if (mongoConfigured && !(name < confirmedBefore!)) continue
     let due: boolean
     try {
-      const st = await lstat(join(dir, name))
+      const st = await lstat(join(dir, files[0]!))
       if (!st.isFile()) continue // a directory or symlink that happens to look like a segment: not ours
       due = opts.expiresAt === undefined
         ? now - st.mtimeMs > maxAgeMs
@@ -92,11 +98,10 @@ export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> 
     }
     if (!due) continue
     try {
-      await unlink(join(dir, name))
-      deleted.push(name)
+      for (const file of files) await unlink(join(dir, file)).catch((err: unknown) => { if (errnoCode(err) !== 'ENOENT') throw err })
+      deleted.push(name) // (gone already, too: the caller forgets it all the same)
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') deleted.push(name) // gone already: the caller forgets it all the same
-      else failures.push({ name, error: err as Error })
+      failures.push({ name, error: err as Error })
     }
   }
 

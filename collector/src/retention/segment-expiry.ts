@@ -7,7 +7,8 @@
 // A segment that mixes kept and expired events stays until its last event expires; reads skip its expired
 // ones meanwhile (read/expiry.ts). A closed segment never changes, so its answer is kept (SegmentExpiries)
 // and a segment is read once, however many passes look at it.
-import { open } from 'node:fs/promises'
+import { basename, dirname } from 'node:path'
+import { openSegment } from '../journal/segment-file'
 import { hasHead, LEVEL_START, TS_LENGTH, TS_START } from '../journal/line-head'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { appOf } from '../read/expiry'
@@ -48,10 +49,13 @@ function lineExpiry (policy: RetentionPolicy, buf: Buffer, start: number, end: n
   if (at > into.expiresAt) into.expiresAt = at
 }
 
-/** Reads the segment at `path` once: when all of it has expired, and how many events each rule holds there. */
+/**
+ * Reads the segment at `path` (its logical name, in either form) once: when all of it has expired, and how
+ * many events each rule holds there.
+ */
 export async function segmentExpiry (path: string, policy: RetentionPolicy): Promise<SegmentExpiry> {
   const result: SegmentExpiry = { expiresAt: -Infinity, events: policy.labels.map(() => 0) }
-  const fh = await open(path, 'r')
+  const fh = await openSegment(dirname(path), basename(path))
   try {
     let buf = Buffer.allocUnsafe(READ_BYTES)
     let held = 0 // bytes of a line carried over from the previous read
@@ -62,7 +66,7 @@ export async function segmentExpiry (path: string, policy: RetentionPolicy): Pro
         buf.copy(bigger, 0, 0, held)
         buf = bigger
       }
-      const { bytesRead } = await fh.read(buf, held, buf.length - held, position)
+      const bytesRead = await fh.read(buf, held, buf.length - held, position)
       position += bytesRead
       const length = held + bytesRead
       let start = 0

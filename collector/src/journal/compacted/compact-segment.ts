@@ -1,0 +1,154 @@
+// Compacts one closed segment (runs in the compaction worker thread; tests call it directly):
+//
+//   <name> ─► ~BLOCK_BYTES of whole lines ─► summary (time bounds, levels, apps) + crc ─► brotli ─► <name>.z.tmp
+//         ─► … one block in memory at a time, yielding between blocks …
+//         ─► footer ─► fdatasync ─► rename to <name>.z ─► fsync the directory ─► unlink <name>
+//
+// Until the rename, the NDJSON file is the segment and the .tmp is rubbish (start-up deletes it); after it,
+// both hold the same bytes and start-up keeps the .z once its footer checks out. So a crash at any point
+// loses nothing and never leaves a segment readable twice.
+//
+// Brotli quality 5, measured on realistic lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
+// 93 MB/s, q5 6.7× at 57 MB/s, q6 6.9× at 50 MB/s, q9 7.1× at 16 MB/s; gzip -6 6.3× at 75 MB/s. q5 is the
+// knee: past it a few % of size cost most of the speed. It runs synchronously here: this is the worker's own
+// thread, and the async API would take the thread pool that the main thread's file reads need.
+import { open, rename, unlink } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { setImmediate as yieldNow } from 'node:timers/promises'
+import { brotliCompressSync, constants, crc32 } from 'node:zlib'
+import { hasHead, LEVEL_START, TS_LENGTH, TS_START } from '../line-head'
+import { headOf } from '../../read/block-index'
+import { appOf } from '../../read/expiry'
+import { CANONICAL_LEVELS } from '../../normalise/levels'
+import { CODEC_BROTLI, CODEC_STORED, COMPACTED_SUFFIX, HEADER_BYTES, PARTIAL_SUFFIX, footerBytes, header, type FooterBlock } from './format'
+
+export const COMPACT_BLOCK_BYTES = 1024 * 1024
+export const BROTLI_QUALITY = 5
+const NL = 10
+const LEVEL_BY_FIRST_BYTE = new Map(CANONICAL_LEVELS.map((l, i) => [l.charCodeAt(0), i]))
+/** A block keeps its app names only while they are few (a summary, not a copy of the data). */
+const MAX_APPS = 64
+
+export interface CompactResult {
+  bytesIn: number
+  bytesOut: number
+  blocks: number
+}
+
+/** Time bounds, levels and apps of the whole lines in buf[0, length). */
+export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minTs' | 'maxTs' | 'levels' | 'apps'> {
+  let minTs: string | null = null
+  let maxTs: string | null = null
+  const levels = [0, 0, 0, 0, 0, 0]
+  const apps = new Set<string>()
+  for (let start = 0; start < length;) {
+    let nl = buf.indexOf(NL, start)
+    if (nl === -1 || nl >= length) nl = length
+    let ts: string | undefined
+    if (hasHead(buf, start, nl)) {
+      ts = buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
+      levels[LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2]!++
+    } else if (nl > start) {
+      const head = headOf(buf, start, nl)
+      if (head !== undefined) {
+        ts = head.ts
+        levels[head.level]!++
+      }
+    }
+    if (ts !== undefined) {
+      if (minTs === null || ts < minTs) minTs = ts
+      if (maxTs === null || ts > maxTs) maxTs = ts
+      if (apps.size <= MAX_APPS) {
+        const app = appOf(buf, start, nl)
+        if (app !== undefined) apps.add(app)
+      }
+    }
+    start = nl + 1
+  }
+  // More apps than a summary holds: none listed, so no reader may skip the block by app.
+  return { minTs, maxTs, levels, apps: apps.size > MAX_APPS ? [] : [...apps] }
+}
+
+function compress (bytes: Buffer): { codec: number, data: Buffer } {
+  const packed = brotliCompressSync(bytes, {
+    params: {
+      [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length
+    }
+  })
+  return packed.length < bytes.length ? { codec: CODEC_BROTLI, data: packed } : { codec: CODEC_STORED, data: bytes }
+}
+
+async function syncDir (dir: string): Promise<void> {
+  const d = await open(dir, 'r')
+  try {
+    await d.sync()
+  } finally {
+    await d.close()
+  }
+}
+
+/** Compacts `dir/name` (a closed NDJSON segment) into `dir/name.z` and removes the NDJSON; see the diagram. */
+export async function compactSegment (dir: string, name: string, blockBytes = COMPACT_BLOCK_BYTES): Promise<CompactResult> {
+  const path = join(dir, name)
+  const tmp = path + PARTIAL_SUFFIX
+  const src = await open(path, 'r')
+  const out = await open(tmp, 'w')
+  let at = 0
+  const blocks: FooterBlock[] = []
+  let size = 0
+  try {
+    const head = header()
+    await out.write(head, 0, head.length, 0)
+    at = HEADER_BYTES
+    let buf = Buffer.allocUnsafe(blockBytes)
+    for (;;) {
+      const { bytesRead } = await src.read(buf, 0, buf.length, size)
+      if (bytesRead === 0) break
+      let length = bytesRead
+      if (bytesRead === buf.length) {
+        const last = buf.lastIndexOf(NL, bytesRead - 1)
+        if (last === -1) {
+          // One line longer than a block: a bigger buffer for it (back to blockBytes after it).
+          buf = Buffer.allocUnsafe(buf.length * 2)
+          continue
+        }
+        length = last + 1
+      }
+      const bytes = buf.subarray(0, length)
+      const { codec, data } = compress(bytes)
+      await out.write(data, 0, data.length, at)
+      blocks.push({ start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), ...summarise(buf, length) })
+      at += data.length
+      size += length
+      if (buf.length > blockBytes) buf = Buffer.allocUnsafe(blockBytes)
+      await yieldNow() // between blocks: the thread answers messages (stop) and the rate stays bounded
+    }
+    const foot = footerBytes({ size, blocks })
+    await out.write(foot, 0, foot.length, at)
+    at += foot.length
+    // The age retention measures is the last write of the segment, not of its compaction.
+    const { atime, mtime } = await src.stat()
+    await out.utimes(atime, mtime)
+    await out.datasync()
+  } catch (err) {
+    await out.close().catch(() => {})
+    await src.close().catch(() => {})
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+  await out.close()
+  await src.close()
+  await rename(tmp, path + COMPACTED_SUFFIX)
+  await syncDir(dirname(path))
+  try {
+    await unlink(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    // Retention deleted the segment meanwhile: its compacted form must not bring it back.
+    await unlink(path + COMPACTED_SUFFIX).catch(() => {})
+    return { bytesIn: size, bytesOut: 0, blocks: 0 }
+  }
+  return { bytesIn: size, bytesOut: at, blocks: blocks.length }
+}

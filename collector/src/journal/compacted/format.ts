@@ -1,0 +1,135 @@
+// The compacted form of a closed journal segment (`<logical name>.z`, format version 1): the segment's
+// original NDJSON bytes, cut into blocks of whole lines and compressed one block at a time, with a footer
+// that maps every original byte range to its compressed block. Readers get the exact original bytes at the
+// exact original offsets, so positions (tail ids, checkpoints, cursors) keep their meaning.
+//
+//   ┌────────────────────┐
+//   │ "MAAPSEG" version  │  header, 8 bytes
+//   ├────────────────────┤
+//   │ block 0 (codec'd)  │  the original bytes [start, end) of whole lines, ~BLOCK_BYTES of them
+//   │ block 1 …          │
+//   ├────────────────────┤
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps }] }
+//   ├────────────────────┤
+//   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
+//   │ footer crc32  u32  │
+//   │ "MAAPSEG" version  │
+//   └────────────────────┘
+//
+// The footer is JSON: it is read once per file (and cached), holds a few hundred bytes per MiB block, and a
+// later version can add fields that version 1 readers ignore. A format version a reader does not know is
+// refused with FormatError, never guessed at.
+import { crc32 } from 'node:zlib'
+
+export const MAGIC = Buffer.from('MAAPSEG', 'latin1')
+export const FORMAT_VERSION = 1
+export const HEADER_BYTES = MAGIC.length + 1
+export const TRAILER_BYTES = 8 + MAGIC.length + 1
+/** The physical suffix of a compacted segment, after its logical name. */
+export const COMPACTED_SUFFIX = '.z'
+/** A compaction being written: deleted at start, never read. */
+export const PARTIAL_SUFFIX = '.z.tmp'
+
+export const CODEC_STORED = 0
+export const CODEC_BROTLI = 1
+
+export interface FooterBlock {
+  /** Original byte range [start, end) in the segment. */
+  start: number
+  end: number
+  /** Where the block's compressed bytes are in the file, and how many. */
+  at: number
+  length: number
+  codec: number
+  /** crc32 of the original bytes. */
+  crc: number
+  /** Oldest and newest timestamp in the block (ISO); null when no line has one. */
+  minTs: string | null
+  maxTs: string | null
+  /** Events per level, in CANONICAL_LEVELS order. */
+  levels: number[]
+  /** The app_name values in the block. */
+  apps: string[]
+}
+
+export interface Footer {
+  /** The original segment's size in bytes. */
+  size: number
+  blocks: FooterBlock[]
+}
+
+/** A file that is not (or no longer) a whole compacted segment this version can read. */
+export class FormatError extends Error {
+  constructor (readonly file: string, reason: string) {
+    super(`${file}: not a readable compacted segment (${reason})`)
+    this.name = 'FormatError'
+  }
+}
+
+export function header (): Buffer {
+  return Buffer.concat([MAGIC, Buffer.from([FORMAT_VERSION])])
+}
+
+/** The footer and trailer that end a compacted file. */
+export function footerBytes (footer: Footer): Buffer {
+  const json = Buffer.from(JSON.stringify(footer))
+  const trailer = Buffer.alloc(TRAILER_BYTES)
+  trailer.writeUInt32LE(json.length, 0)
+  trailer.writeUInt32LE(crc32(json), 4)
+  MAGIC.copy(trailer, 8)
+  trailer[8 + MAGIC.length] = FORMAT_VERSION
+  return Buffer.concat([json, trailer])
+}
+
+function checkMagic (file: string, buf: Buffer, at: number, where: string): void {
+  if (buf.length < at + MAGIC.length + 1 || !buf.subarray(at, at + MAGIC.length).equals(MAGIC)) {
+    throw new FormatError(file, `no ${MAGIC.toString('latin1')} magic at its ${where}: torn or not ours`)
+  }
+  const version = buf[at + MAGIC.length]!
+  if (version !== FORMAT_VERSION) {
+    throw new FormatError(file, `format version ${version} at its ${where}; this collector reads version ${FORMAT_VERSION} (upgrade it)`)
+  }
+}
+
+/** Checks the header; throws FormatError. */
+export function checkHeader (file: string, head: Buffer): void {
+  checkMagic(file, head, 0, 'start')
+}
+
+/** The footer's length, from the file's last TRAILER_BYTES; throws FormatError. */
+export function footerLength (file: string, trailer: Buffer, fileSize: number): { length: number, crc: number } {
+  checkMagic(file, trailer, 8, 'end')
+  const length = trailer.readUInt32LE(0)
+  if (length + TRAILER_BYTES + HEADER_BYTES > fileSize) throw new FormatError(file, 'footer longer than the file')
+  return { length, crc: trailer.readUInt32LE(4) }
+}
+
+/** Parses and checks the footer's bytes; throws FormatError. */
+export function parseFooter (file: string, json: Buffer, crc: number, fileSize: number): Footer {
+  if (crc32(json) !== crc) throw new FormatError(file, 'footer checksum mismatch')
+  let footer: Footer
+  try {
+    footer = JSON.parse(json.toString('utf8')) as Footer
+  } catch {
+    throw new FormatError(file, 'footer is not JSON')
+  }
+  const dataEnd = fileSize - TRAILER_BYTES - json.length
+  let next = 0
+  for (const b of footer.blocks) {
+    // Contiguous original ranges inside the data area: a reader can trust every offset it is given.
+    if (b.start !== next || b.end <= b.start || b.at < HEADER_BYTES || b.at + b.length > dataEnd) {
+      throw new FormatError(file, `block at ${b.start} is out of place`)
+    }
+    if (b.codec !== CODEC_STORED && b.codec !== CODEC_BROTLI) throw new FormatError(file, `block at ${b.start} has unknown codec ${b.codec}`)
+    next = b.end
+  }
+  if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
+  return footer
+}
+
+/** Checks a block's decoded bytes against its crc; throws FormatError. */
+export function checkBlock (file: string, block: FooterBlock, bytes: Buffer): void {
+  if (bytes.length !== block.end - block.start || crc32(bytes) !== block.crc) {
+    throw new FormatError(file, `block at ${block.start} does not match its checksum`)
+  }
+}

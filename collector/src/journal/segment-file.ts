@@ -1,0 +1,185 @@
+// The one way every reader opens a journal segment by its logical name (what listSegments returns and
+// positions hold), whichever form it is in:
+//
+//   openSegment(dir, name) ─┬─► <name>     NDJSON: reads pass through to the file
+//                           └─► <name>.z   compacted: footer (cached) ─► covering block(s) ─► brotli, async ─► original bytes
+//
+// Either way a read returns ORIGINAL bytes at ORIGINAL offsets. A compaction renames `<name>.z.tmp` to
+// `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
+// compacted form, then NDJSON once more (listed, then both gone: retention deleted it; ENOENT).
+// Decompression uses zlib's async API (the thread pool): a reader never blocks the event loop.
+import { open, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { brotliDecompress } from 'node:zlib'
+import {
+  CODEC_STORED, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkHeader, footerLength, parseFooter,
+  type Footer, type FooterBlock
+} from './compacted/format'
+
+const decompress = promisify(brotliDecompress)
+
+export interface SegmentFile {
+  /** Original bytes (for NDJSON: the file's size when opened). */
+  readonly size: number
+  /** Reads ORIGINAL bytes at `position` into buf[offset, offset + length); how many (0 at the end). */
+  read: (buf: Buffer, offset: number, length: number, position: number) => Promise<number>
+  /** The compacted form's blocks, or undefined for NDJSON. */
+  blocks: () => readonly FooterBlock[] | undefined
+  close: () => Promise<void>
+}
+
+/** Footers of compacted files never change once written: read once, keyed by path, size and mtime. */
+const FOOTERS = new Map<string, Footer>()
+const MAX_FOOTERS = 1024
+
+function isEnoent (err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT'
+}
+
+async function tryOpen (path: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(path, 'r')
+  } catch (err) {
+    if (isEnoent(err)) return undefined
+    throw err
+  }
+}
+
+async function readFully (fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  for (let got = 0; got < buf.length;) {
+    const { bytesRead } = await fh.read(buf, got, buf.length - got, position + got)
+    if (bytesRead === 0) throw Object.assign(new Error('compacted segment ends early'), { code: 'EMAAPSEG' })
+    got += bytesRead
+  }
+}
+
+/** Reads and checks the footer of an open compacted file (FormatError when it is torn, corrupt or newer). */
+export async function readFooter (fh: FileHandle, path: string): Promise<Footer> {
+  const st = await fh.stat()
+  const key = `${path}|${st.size}|${st.mtimeMs}`
+  const known = FOOTERS.get(key)
+  if (known !== undefined) return known
+  const head = Buffer.alloc(Math.min(HEADER_BYTES, st.size))
+  await readFully(fh, head, 0)
+  checkHeader(path, head)
+  const trailer = Buffer.alloc(TRAILER_BYTES)
+  if (st.size >= HEADER_BYTES + TRAILER_BYTES) await readFully(fh, trailer, st.size - TRAILER_BYTES)
+  const { length, crc } = footerLength(path, trailer, st.size)
+  const json = Buffer.alloc(length)
+  await readFully(fh, json, st.size - TRAILER_BYTES - length)
+  const footer = parseFooter(path, json, crc, st.size)
+  if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
+  FOOTERS.set(key, footer)
+  return footer
+}
+
+/** Decodes one block (its crc checked) into a new buffer. */
+export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+  const raw = Buffer.allocUnsafe(block.length)
+  await readFully(fh, raw, block.at)
+  const bytes = block.codec === CODEC_STORED ? raw : await decompress(raw)
+  checkBlock(path, block, bytes)
+  return bytes
+}
+
+function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
+  return {
+    size,
+    read: async (buf, offset, length, position) => (await fh.read(buf, offset, length, position)).bytesRead,
+    blocks: () => undefined,
+    close: async () => await fh.close()
+  }
+}
+
+function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFile {
+  // The last block decoded: sequential readers (tails, the drain, exports) read a block in several pieces.
+  let last: { block: FooterBlock, bytes: Buffer } | undefined
+  const blockAt = (position: number): FooterBlock | undefined => {
+    const blocks = footer.blocks
+    let lo = 0
+    let hi = blocks.length - 1
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1
+      const b = blocks[mid]!
+      if (position < b.start) hi = mid - 1
+      else if (position >= b.end) lo = mid + 1
+      else return b
+    }
+    return undefined
+  }
+  return {
+    size: footer.size,
+    read: async (buf, offset, length, position) => {
+      let done = 0
+      while (done < length) {
+        const block = blockAt(position + done)
+        if (block === undefined) break
+        if (last?.block !== block) last = { block, bytes: await readBlockBytes(fh, path, block) }
+        const from = position + done - block.start
+        done += last.bytes.copy(buf, offset + done, from, Math.min(last.bytes.length, from + length - done))
+      }
+      return done
+    },
+    blocks: () => footer.blocks,
+    close: async () => await fh.close()
+  }
+}
+
+/** Opens segment `name` of the journal in `dir`, in whichever form it is; ENOENT when neither exists. */
+export async function openSegment (dir: string, name: string): Promise<SegmentFile> {
+  const path = join(dir, name)
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const plain = await tryOpen(path)
+    if (plain !== undefined) return ndjsonFile(plain, (await plain.stat()).size)
+    const zpath = path + COMPACTED_SUFFIX
+    const packed = await tryOpen(zpath)
+    if (packed !== undefined) {
+      try {
+        return compactedFile(packed, zpath, await readFooter(packed, zpath))
+      } catch (err) {
+        await packed.close()
+        throw err
+      }
+    }
+  }
+  throw Object.assign(new Error(`ENOENT: no such journal segment, '${path}'`), { code: 'ENOENT', path })
+}
+
+/** Opens `name`, or undefined when neither form exists (retention deleted it). */
+export async function openSegmentIfExists (dir: string, name: string): Promise<SegmentFile | undefined> {
+  try {
+    return await openSegment(dir, name)
+  } catch (err) {
+    if (isEnoent(err)) return undefined
+    throw err
+  }
+}
+
+/** The original size of segment `name` (0 when it is gone). */
+export async function segmentSize (dir: string, name: string): Promise<number> {
+  const f = await openSegmentIfExists(dir, name)
+  if (f === undefined) return 0
+  try {
+    return f.size
+  } finally {
+    await f.close()
+  }
+}
+
+/** Writes segment `name`'s original NDJSON to `out`, a block at a time (a person reading a `.z` by hand). */
+export async function catSegment (dir: string, name: string, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const f = await openSegment(dir, name)
+  try {
+    const buf = Buffer.allocUnsafe(1024 * 1024)
+    for (let at = 0; at < f.size;) {
+      const n = await f.read(buf, 0, buf.length, at)
+      if (n === 0) break
+      const chunk = Buffer.from(buf.subarray(0, n))
+      if (!out.write(chunk)) await new Promise(resolve => out.once('drain', resolve))
+      at += n
+    }
+  } finally {
+    await f.close()
+  }
+}
