@@ -355,3 +355,16 @@ t.test('a collector from before the query language: what to do, exit 1; a blank 
   const blank = await runCli(['search', '--url', url, ' '])
   t.equal(blank.code, 0, blank.stderr)
 })
+
+t.test('a page the collector cut short at its time budget says so on stderr, also to a script', async t => {
+  const cut = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ events: [{ timestamp: '2026-12-06T10:00:00.000Z', level: 'ERROR', app_name: 'api', message: 'found in time' }], next: 'c1', partial: true, reason: 'time budget' }))
+  })
+  await new Promise<void>(resolve => cut.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => cut.close())
+  const run = await runCli(['search', '--url', `http://127.0.0.1:${(cut.address() as { port: number }).port}`, '--limit', '10'])
+  t.equal(run.code, 0, run.stderr)
+  t.match(run.stdout, /found in time/)
+  t.equal(run.stderr, "maap-logs: the collector's time budget (QUERY_TIMEOUT) ended the search: the 1 newest found so far are shown; more may match\n")
+})

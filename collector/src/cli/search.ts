@@ -17,6 +17,8 @@ interface Page {
   events: Array<Record<string, unknown>>
   next: string | null
   mongodb_error?: string
+  /** Set when the collector's time budget (QUERY_TIMEOUT) ended the search: `events` are the newest found so far. */
+  partial?: boolean
 }
 
 export interface Notices {
@@ -36,7 +38,12 @@ export async function search (opts: SearchOptions, out: Output, notices: Notices
     let text = ''
     for (let i = page.events.length - 1; i >= 0; i--) text += out.event(page.events[i]!)
     await out.raw(text)
-    if (page.next !== null && notices.interactive) notices.notice(`the ${page.events.length} newest shown; older events match too (--limit N, or --all)`)
+    if (page.partial === true) {
+      // Said to scripts too: an answer cut short must never pass for a whole one.
+      notices.notice(`the collector's time budget (QUERY_TIMEOUT) ended the search: the ${page.events.length} newest found so far are shown; more may match`)
+    } else if (page.next !== null && notices.interactive) {
+      notices.notice(`the ${page.events.length} newest shown; older events match too (--limit N, or --all)`)
+    }
     return
   }
   const body = res.body
