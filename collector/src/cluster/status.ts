@@ -57,7 +57,8 @@ function compactionTotal (list: readonly CompactionStatus[]): CompactionStatus |
       partial: add(c => c.recovered.partial),
       finished: add(c => c.recovered.finished),
       corrupt: add(c => c.recovered.corrupt)
-    }
+    },
+    damaged_reads: add(c => c.damaged_reads)
   }
 }
 

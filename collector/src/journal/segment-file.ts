@@ -8,16 +8,22 @@
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
 // compacted form, then NDJSON once more (listed, then both gone: retention deleted it; ENOENT).
 // Decompression uses zlib's async API (the thread pool): a reader never blocks the event loop.
+//
+// A compacted file found damaged while reading (start-up renames the ones it finds to `.z.damaged`) never
+// fails the read that met it: a footer that does not check out reads as an empty segment, a block that
+// does not match its crc as blank lines of its original length (offsets keep their meaning, every reader
+// skips blank lines). Each such file is reported once (onDamagedSegment) and counted (damagedSegments).
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { brotliDecompress } from 'node:zlib'
 import {
-  CODEC_STORED, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkHeader, footerLength, parseFooter,
+  CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkHeader, footerLength, parseFooter,
   type Footer, type FooterBlock
 } from './compacted/format'
 
 const decompress = promisify(brotliDecompress)
+const NL = 10
 
 export interface SegmentFile {
   /** Original bytes (for NDJSON: the file's size when opened). */
@@ -32,6 +38,33 @@ export interface SegmentFile {
 /** Footers of compacted files never change once written: read once, keyed by path, size and mtime. */
 const FOOTERS = new Map<string, Footer>()
 const MAX_FOOTERS = 1024
+
+/** Compacted files met damaged by a read, by path, with why: each reported once. */
+const DAMAGED = new Map<string, string>()
+let damagedListener: ((file: string, reason: string) => void) | undefined
+
+/** Who hears of a compacted file a read found damaged (once per file): the service logs it. */
+export function onDamagedSegment (listener: ((file: string, reason: string) => void) | undefined): void {
+  damagedListener = listener
+}
+
+/** How many compacted files reads found damaged since start, and the last one's reason. */
+export function damagedSegments (): { count: number, last: string | undefined } {
+  let last: string | undefined
+  for (const reason of DAMAGED.values()) last = reason
+  return { count: DAMAGED.size, last }
+}
+
+function damaged (file: string, err: Error): void {
+  if (DAMAGED.has(file)) return
+  DAMAGED.set(file, err.message)
+  damagedListener?.(file, err.message)
+}
+
+/** A damaged file's contents as far as reads go: a footer that failed its check, an empty segment. */
+function unreadable (fh: FileHandle): SegmentFile {
+  return { size: 0, read: async () => 0, blocks: () => [], close: async () => await fh.close() }
+}
 
 function isEnoent (err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT'
@@ -78,7 +111,12 @@ export async function readFooter (fh: FileHandle, path: string): Promise<Footer>
 export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
   const raw = Buffer.allocUnsafe(block.length)
   await readFully(fh, raw, block.at)
-  const bytes = block.codec === CODEC_STORED ? raw : await decompress(raw)
+  let bytes: Buffer
+  try {
+    bytes = block.codec === CODEC_STORED ? raw : await decompress(raw)
+  } catch (err) {
+    throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
+  }
   checkBlock(path, block, bytes)
   return bytes
 }
@@ -89,6 +127,17 @@ function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
     read: async (buf, offset, length, position) => (await fh.read(buf, offset, length, position)).bytesRead,
     blocks: () => undefined,
     close: async () => await fh.close()
+  }
+}
+
+/** A block's bytes; blank lines of its length when it is damaged (reported once). */
+async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+  try {
+    return await readBlockBytes(fh, path, block)
+  } catch (err) {
+    if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
+    damaged(path, err as Error)
+    return Buffer.alloc(block.end - block.start, NL)
   }
 }
 
@@ -115,7 +164,7 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
       while (done < length) {
         const block = blockAt(position + done)
         if (block === undefined) break
-        if (last?.block !== block) last = { block, bytes: await readBlockBytes(fh, path, block) }
+        if (last?.block !== block) last = { block, bytes: await blockOrBlank(fh, path, block) }
         const from = position + done - block.start
         done += last.bytes.copy(buf, offset + done, from, Math.min(last.bytes.length, from + length - done))
       }
@@ -138,6 +187,10 @@ export async function openSegment (dir: string, name: string): Promise<SegmentFi
       try {
         return compactedFile(packed, zpath, await readFooter(packed, zpath))
       } catch (err) {
+        if (err instanceof FormatError || (err as NodeJS.ErrnoException).code === 'EMAAPSEG') {
+          damaged(zpath, err as Error)
+          return unreadable(packed)
+        }
         await packed.close()
         throw err
       }

@@ -9,6 +9,7 @@
 import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { CompactReply, CompactRequest } from './compact-worker'
+import { damagedSegments } from '../segment-file'
 import { recoverCompactions, type Recovery } from './recover'
 
 export interface CompactorOptions {
@@ -38,8 +39,10 @@ export interface CompactionStatus {
   segment: string | null
   errors: number
   last_error: string | null
-  /** What start-up found of compactions a crash interrupted. */
+  /** What start-up found of compactions a crash interrupted (corrupt: renamed `.z.damaged` or deleted). */
   recovered: { partial: number, finished: number, corrupt: number }
+  /** Compacted files reads found damaged since start (read as empty or blank lines where damaged). */
+  damaged_reads: number
 }
 
 export class JournalCompactor {
@@ -145,6 +148,7 @@ export class JournalCompactor {
   }
 
   status (): CompactionStatus {
+    const damaged = damagedSegments()
     return {
       segments: this.stats.segments,
       bytes_in: this.stats.bytesIn,
@@ -152,8 +156,9 @@ export class JournalCompactor {
       running: this.running !== undefined,
       segment: this.running ?? null,
       errors: this.stats.errors,
-      last_error: this.stats.lastError ?? null,
-      recovered: { partial: this.recovery.partial, finished: this.recovery.finished, corrupt: this.recovery.corrupt.length }
+      last_error: damaged.last ?? this.stats.lastError ?? null,
+      recovered: { partial: this.recovery.partial, finished: this.recovery.finished, corrupt: this.recovery.corrupt.length },
+      damaged_reads: damaged.count
     }
   }
 

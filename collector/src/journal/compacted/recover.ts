@@ -2,19 +2,24 @@
 //
 //   <name>.z.tmp            ─► deleted (the NDJSON is still the segment)
 //   <name> and <name>.z     ─► .z whole (magic, footer crc, size) ? unlink <name> : delete <name>.z
-//   <name>.z alone, broken  ─► kept and reported: it is the only copy, and a person may still recover it
-import { open, readdir, stat, unlink } from 'node:fs/promises'
+//   <name>.z alone, broken  ─► renamed <name>.z.damaged and reported: it is the only copy, and a person may
+//                              still recover it; under that name no reader lists it, so every read answers
+//                              with the other segments' events instead of failing on this one
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseSegmentName } from '../segment-name'
 import { readFooter } from '../segment-file'
 import { COMPACTED_SUFFIX, PARTIAL_SUFFIX } from './format'
+
+/** What a damaged compacted file with no NDJSON copy is renamed to, after its own name: never listed. */
+export const DAMAGED_SUFFIX = '.damaged'
 
 export interface Recovery {
   /** Half-written compactions deleted. */
   partial: number
   /** Segments found in both forms whose NDJSON was removed (the compaction had finished). */
   finished: number
-  /** Compacted files that did not check out: deleted when the NDJSON was still there, else kept. */
+  /** Compacted files that did not check out: deleted when the NDJSON was still there, else kept as `.z.damaged`. */
   corrupt: Array<{ segment: string, reason: string, kept: boolean }>
   /** Logical names of the segments now in the compacted form. */
   compacted: string[]
@@ -71,6 +76,7 @@ export async function recoverCompactions (dir: string): Promise<Recovery> {
     if (bad !== undefined) {
       result.corrupt.push({ segment: name, reason: bad, kept: plainSize === undefined })
       if (plainSize !== undefined) await unlink(join(dir, file))
+      else await rename(join(dir, file), join(dir, file + DAMAGED_SUFFIX))
       continue
     }
     if (plainSize !== undefined) {
