@@ -7,13 +7,14 @@
 // Start-up only, before anything writes to these directories; async fs all the same, so nothing here can
 // hold up the event loop of a process that is already answering (a cluster primary relays /status).
 import type { Dirent } from 'node:fs'
-import { mkdir, readdir, rename, rmdir } from 'node:fs/promises'
+import { mkdir, readdir, rename, rmdir, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { OUTBOX_DIR } from '../alerts/outbox'
 import { KEY_LOG_DIR } from '../idempotency/key-log'
 import type { ServiceLogger } from '../logger'
 import { DEAD_LETTER_FILE } from '../sink/dead-letter'
 import { CHECKPOINT_FILE } from './checkpoint'
+import { COMPACTED_SUFFIX, PARTIAL_SUFFIX } from './compacted/format'
 import { parseSegmentName } from './segment-name'
 import { TORN_TAILS_FILE } from './torn-tail'
 
@@ -42,10 +43,21 @@ async function listDir (dir: string): Promise<Dirent[]> {
   }
 }
 
-/** The collector's own journal files among `entries` (segments, checkpoint, dead letters, torn tails). */
+/** Whether `name` is a segment in either form: NDJSON `<segment>` or compacted `<segment>.z`. */
+function isSegment (name: string): boolean {
+  const logical = name.endsWith(COMPACTED_SUFFIX) ? name.slice(0, -COMPACTED_SUFFIX.length) : name
+  return parseSegmentName(logical) !== undefined
+}
+
+/** A compaction a stop cut short (`<segment>.z.tmp`): its NDJSON is still the segment. */
+function isPartial (name: string): boolean {
+  return name.endsWith(PARTIAL_SUFFIX) && parseSegmentName(name.slice(0, -PARTIAL_SUFFIX.length)) !== undefined
+}
+
+/** The collector's own journal files among `entries` (segments in either form, checkpoint, dead letters, torn tails). */
 function journalFiles (entries: Dirent[]): string[] {
   return entries
-    .filter(e => e.isFile() && (JOURNAL_FILES.has(e.name) || parseSegmentName(e.name) !== undefined))
+    .filter(e => e.isFile() && (JOURNAL_FILES.has(e.name) || isSegment(e.name)))
     .map(e => e.name)
 }
 
@@ -82,6 +94,8 @@ export async function adoptSingleProcessJournal (logDir: string, log: Pick<Servi
     return
   }
   await mkdir(staging, { recursive: true })
+  // A half-written compaction is not moved: the next start would delete it anyway, and its NDJSON goes.
+  for (const e of listed) if (e.isFile() && isPartial(e.name)) await unlink(join(logDir, e.name))
   // The Idempotency-Keys and the alert outbox go with the journal they describe (positions in it, ids from it).
   const keyLog = listed.filter(e => e.isDirectory() && (e.name === KEY_LOG_DIR || e.name === OUTBOX_DIR)).map(e => e.name)
   for (const f of [...files, ...keyLog]) await rename(join(logDir, f), join(staging, f))
