@@ -10,7 +10,8 @@ import { compactSegment, summarise } from '../src/journal/compacted/compact-segm
 import { JournalCompactor } from '../src/journal/compacted/compactor'
 import { FormatError } from '../src/journal/compacted/format'
 import { recoverCompactions } from '../src/journal/compacted/recover'
-import { catSegment, openSegment, openSegmentIfExists, segmentSize } from '../src/journal/segment-file'
+import { catSegment, damagedSegments, openSegment, openSegmentIfExists, readFooter, segmentSize } from '../src/journal/segment-file'
+import { open } from 'node:fs/promises'
 import { PassThrough } from 'node:stream'
 import { listSegments } from '../src/journal/writer'
 import { cleanupSegments } from '../src/retention/file-cleanup'
@@ -104,9 +105,14 @@ t.test('a changed byte fails its block checksum; a torn or foreign file is refus
   const flipped = Buffer.from(good)
   flipped[20]! ^= 0xff // inside block 0's compressed bytes
   writeFileSync(z, flipped)
+  const before = damagedSegments().count
   const f = await openSegment(dir, NAME)
-  await t.rejects(f.read(Buffer.alloc(100), 0, 100, 0), /checksum|not a readable|Decompression|invalid|corrupt/i, 'never misread')
+  const into = Buffer.alloc(100)
+  t.equal(await f.read(into, 0, 100, 0), 100)
+  t.same(into, Buffer.alloc(100, 10), 'never misread: the damaged block reads as blank lines')
   await f.close()
+  t.equal(damagedSegments().count, before + 1, 'reported')
+  t.match(damagedSegments().last, /checksum|not a readable|Decompression|invalid|corrupt/i)
 
   for (const [what, bytes, reason] of [
     ['torn', good.subarray(0, good.length - 5), /magic at its end/],
@@ -115,14 +121,23 @@ t.test('a changed byte fails its block checksum; a torn or foreign file is refus
     ['not ours', Buffer.from('hello world, this is not a compacted segment at all'), /magic at its start/]
   ] as const) {
     writeFileSync(z, bytes)
-    await t.rejects(openSegment(dir, NAME), reason, what)
+    const fh = await open(z, 'r')
+    await t.rejects(readFooter(fh, z), reason, what)
+    await fh.close()
+    const seg = await openSegment(dir, NAME)
+    t.equal(seg.size, 0, `${what}: reads as an empty segment`)
+    t.equal(await seg.read(Buffer.alloc(10), 0, 10, 0), 0)
+    t.same(seg.blocks(), [])
+    await seg.close()
   }
 
   const newer = Buffer.from(good)
   newer[7] = 2
   newer[newer.length - 1] = 2
   writeFileSync(z, newer)
-  const err = await openSegment(dir, NAME).catch((e: Error) => e)
+  const newerFh = await open(z, 'r')
+  const err = await readFooter(newerFh, z).catch((e: Error) => e)
+  await newerFh.close()
   t.type(err, FormatError)
   t.match((err as Error).message, /format version 2 at its start; this collector reads version 1 \(upgrade it\)/, 'an unknown version is refused, never guessed at')
 })
@@ -164,7 +179,8 @@ t.test('start-up: a .tmp is deleted; both forms keep the whole .z; a damaged .z 
   unlinkSync(join(dir, NAME))
   r = await recoverCompactions(dir)
   t.same(r.corrupt.map(c => c.kept), [true])
-  t.ok(existsSync(z))
+  t.ok(existsSync(z + '.damaged') && !existsSync(z), 'renamed .z.damaged: kept, never listed')
+  t.same(await listSegments(dir), [])
   t.same(await recoverCompactions(join(dir, 'missing')), { partial: 0, finished: 0, corrupt: [], compacted: [] })
 })
 
@@ -226,4 +242,27 @@ t.test('the compactor counts a segment it could not compact and leaves it NDJSON
   t.match(c.status().last_error, /ENOENT/)
   c.kick()
   t.equal(c.status().running, false, 'not tried again')
+})
+
+t.test('a compaction worker that dies does not take its replacement\'s request with it', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-compactor-'))
+  const names = [1, 2, 3].map(i => `maap-20260101T00000${i}Z-00000${i}.ndjson`)
+  for (const n of names) writeFileSync(join(dir, n), journalBytes(30))
+  // The first worker throws on its first message ('error', then 'exit' a moment later); the next is the real one.
+  const flaky = join(dir, 'flaky-worker.js')
+  writeFileSync(flaky, `
+    const { existsSync, writeFileSync } = require('node:fs')
+    const { parentPort } = require('node:worker_threads')
+    const marker = ${JSON.stringify(join(dir, 'thrown'))}
+    if (existsSync(marker)) require(${JSON.stringify(WORKER)})
+    else parentPort.on('message', () => { writeFileSync(marker, ''); throw new Error('boom') })
+  `)
+  const errors: string[] = []
+  const c = new JournalCompactor({ dir, segments: () => names, current: () => names[2]!, confirmedBefore: undefined, workerFile: flaky, intervalMs: 20, onError: (s, e) => errors.push(`${s}: ${e.message}`) })
+  t.teardown(() => c.stop())
+  c.start()
+  await poll(() => c.status().segments === 1 && !c.status().running)
+  t.equal(errors.length, 1, 'only the dead worker\'s segment failed')
+  t.match(errors[0], new RegExp(`^${names[0]!.replace(/\./g, '\\.')}: the compaction worker stopped: boom`))
+  t.ok(existsSync(join(dir, names[1]! + '.z')), 'the replacement compacted the next segment')
 })

@@ -211,9 +211,8 @@ t.test('a damaged .z with no NDJSON copy: renamed .z.damaged at start, a block d
   const hist = await http(`${c.url}/logs/histogram?buckets=4&from=${new Date(BASE).toISOString()}&to=${new Date(BASE + HOUR).toISOString()}`)
   t.equal(hist.status, 200, 'a histogram answers')
   t.ok(JSON.parse(hist.text).total >= expected.length)
-  const status = await compaction(c) as Compaction & { damaged_reads: number, last_error: string }
+  const status = await compaction(c) as Compaction & { damaged_reads: number }
   t.equal(status.damaged_reads, 1, 'the changed block counted once')
-  t.match(status.last_error, flipped)
   // A tail from the first event reads past both: it neither stalls nor fails.
   const resumed = await tail(c, expected.length - 1, seen[0]!.id)
   t.same(resumed.map(s => s.seq), expected.slice(1), 'the tail reads on past the damage')

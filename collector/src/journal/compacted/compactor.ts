@@ -53,7 +53,7 @@ export class JournalCompactor {
   private timer: NodeJS.Timeout | undefined
   private running: string | undefined
   private nextId = 0
-  private pending: { id: number, resolve: (r: CompactReply) => void } | undefined
+  private readonly pending = new Map<Worker, { id: number, resolve: (r: CompactReply) => void }>()
   private stopped = false
   private recovery: Recovery = { partial: 0, finished: 0, corrupt: [], compacted: [] }
   private readonly stats = { segments: 0, bytesIn: 0, bytesOut: 0, errors: 0, lastError: undefined as string | undefined }
@@ -120,7 +120,7 @@ export class JournalCompactor {
     const worker = this.worker ?? this.spawn()
     const id = ++this.nextId
     return await new Promise<CompactReply>(resolve => {
-      this.pending = { id, resolve }
+      this.pending.set(worker, { id, resolve })
       worker.postMessage({ id, dir: this.opts.dir, name } satisfies CompactRequest)
     })
   }
@@ -128,17 +128,19 @@ export class JournalCompactor {
   private spawn (): Worker {
     const worker = new Worker(this.opts.workerFile ?? join(__dirname, 'compact-worker.js'))
     worker.unref()
+    // Pending requests are per worker: a worker that died late ('error', then 'exit') must neither clear
+    // its replacement nor answer the replacement's request.
     worker.on('message', (reply: CompactReply) => {
-      if (this.pending?.id !== reply.id) return
-      const { resolve } = this.pending
-      this.pending = undefined
-      resolve(reply)
+      const p = this.pending.get(worker)
+      if (p?.id !== reply.id) return
+      this.pending.delete(worker)
+      p.resolve(reply)
     })
     const lost = (err: Error): void => {
       // A worker that died takes its compaction with it: the .tmp is deleted at the next start.
-      this.worker = undefined
-      const p = this.pending
-      this.pending = undefined
+      if (this.worker === worker) this.worker = undefined
+      const p = this.pending.get(worker)
+      this.pending.delete(worker)
       p?.resolve({ id: p.id, error: `the compaction worker stopped: ${err.message}` })
     }
     worker.on('error', lost)
@@ -156,7 +158,7 @@ export class JournalCompactor {
       running: this.running !== undefined,
       segment: this.running ?? null,
       errors: this.stats.errors,
-      last_error: damaged.last ?? this.stats.lastError ?? null,
+      last_error: this.stats.lastError ?? damaged.last ?? null,
       recovered: { partial: this.recovery.partial, finished: this.recovery.finished, corrupt: this.recovery.corrupt.length },
       damaged_reads: damaged.count
     }
