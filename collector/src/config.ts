@@ -77,6 +77,7 @@ export interface CollectorConfig {
   queryQueueWaitSeconds: number
   /** Seconds a query may run (0 = no limit). */
   queryTimeoutSeconds: number
+  exportTimeoutSeconds: number
   tlsCertFile: string | undefined
   tlsKeyFile: string | undefined
   /** Bytes waiting for the journal past which ingest answers 503. */
@@ -264,7 +265,8 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   queryConcurrency: setting('QUERY_CONCURRENCY', 2, 'queries (`GET /logs`, its NDJSON export, `/logs/histogram`, `/logs/values`, `/logs/fields`; not tails) running at once per process (per worker with `WORKER_COUNT` > 1): a query holds the process\'s one JavaScript thread while it scans, so more at once finish no sooner and take CPU from ingest and tails', number({ min: 1 })),
   queryQueue: setting('QUERY_QUEUE', 8, 'queries waiting for a slot per process; one more is answered 503 + `Retry-After` (`MAAP_TOO_MANY_QUERIES`)', number({ min: 0 })),
   queryQueueWaitSeconds: setting('QUERY_QUEUE_WAIT', 2, 'seconds a query waits for a slot before it is answered 503 + `Retry-After` (`MAAP_TOO_MANY_QUERIES`)', number({ min: 0.001, integer: false })),
-  queryTimeoutSeconds: setting('QUERY_TIMEOUT', 30, 'seconds a query may run: past it a search page answers what it found with `"partial": true` and a cursor to go on, an NDJSON export is cut off (the connection closed without its end), histogram, values and fields answer 504 `MAAP_QUERY_TIMEOUT` (0 = no limit)', number({ min: 0, integer: false })),
+  queryTimeoutSeconds: setting('QUERY_TIMEOUT', 30, 'seconds a query may run: past it a search page answers what it found with `"partial": true` and a cursor to go on, histogram, values and fields answer 504 `MAAP_QUERY_TIMEOUT` (0 = no limit)', number({ min: 0, integer: false })),
+  exportTimeoutSeconds: setting('EXPORT_TIMEOUT', 0, 'seconds an NDJSON export (`GET /logs` as `application/x-ndjson`) may run: past it the connection is closed without its end; a client that goes away stops it whatever this says (0 = no limit: an export is as long as what it matches)', number({ min: 0, integer: false })),
   tlsCertFile: setting('TLS_CERT_FILE', undefined, 'PEM certificate file; with `TLS_KEY_FILE` the collector serves HTTPS', optional),
   tlsKeyFile: setting('TLS_KEY_FILE', undefined, 'PEM private key file; with `TLS_CERT_FILE` the collector serves HTTPS', optional),
   journalMaxQueueBytes: setting('JOURNAL_MAX_QUEUE_BYTES', 64 * 1024 * 1024, 'bytes waiting for the journal past which ingest answers 503 + `Retry-After`', number({ min: 1024 })),

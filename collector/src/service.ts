@@ -110,7 +110,8 @@ export class CollectorService {
       concurrency: config.queryConcurrency,
       queue: config.queryQueue,
       queueWaitMs: config.queryQueueWaitSeconds * 1000,
-      timeoutMs: config.queryTimeoutSeconds * 1000
+      timeoutMs: config.queryTimeoutSeconds * 1000,
+      exportTimeoutMs: config.exportTimeoutSeconds * 1000
     })
     this.journal = new JournalWriter({
       dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes, maxQueueBytes: config.journalMaxQueueBytes

@@ -4,7 +4,7 @@ import t from 'tap'
 import { QueryAdmission } from '../src/read/admission'
 import { QueryBudget, QueryStoppedError, SLICE_MS } from '../src/read/budget'
 
-const limits = { concurrency: 1, queue: 2, queueWaitMs: 60_000, timeoutMs: 0 }
+const limits = { concurrency: 1, queue: 2, queueWaitMs: 60_000, timeoutMs: 0, exportTimeoutMs: 0 }
 
 // The admission's timers are unref'd (a server keeps its process alive): this one keeps the test's.
 const alive = setInterval(() => {}, 1000)

@@ -123,13 +123,21 @@ t.test('past QUERY_TIMEOUT: a page says partial and its cursor goes on exactly; 
     t.match(await r.json(), { code: 'MAAP_QUERY_TIMEOUT', message: /QUERY_TIMEOUT \(0\.001 s\)/ }, path)
   }
 
-  // An export cut short never ends as a complete response.
-  const exported = await fetch(`${c.url}/logs?q=needle`, { headers: { accept: 'application/x-ndjson' } })
+  // QUERY_TIMEOUT does not apply to an NDJSON export, which is as long as what it matches: it ends whole.
+  const whole = await fetch(`${c.url}/logs?q=needle`, { headers: { accept: 'application/x-ndjson' } })
+  t.equal(whole.status, 200)
+  t.equal((await whole.text()).trim().split('\n').length, Math.floor(EVENTS / NEEDLE_EVERY), 'every needle exported, past QUERY_TIMEOUT')
+
+  await untilQueries(c, q => q.timed_out === 4 && q.running === 0)
+  await c.stop()
+
+  // EXPORT_TIMEOUT does: an export cut short never ends as a complete response.
+  const e = await startCollector(t, { logDir, env: { ...env, EXPORT_TIMEOUT: '0.001' } })
+  const exported = await fetch(`${e.url}/logs?q=needle`, { headers: { accept: 'application/x-ndjson' } })
   t.equal(exported.status, 200)
   await t.rejects(exported.text(), 'the client sees the export incomplete')
-
-  await untilQueries(c, q => q.timed_out === 5 && q.running === 0)
-  await c.stop()
+  await untilQueries(e, q => q.timed_out === 1 && q.running === 0)
+  await e.stop()
 
   // With time enough, the cursor goes on where the partial page stopped: every needle once.
   const d = await startCollector(t, { logDir, env })

@@ -24,6 +24,8 @@ export interface AdmissionLimits {
   queueWaitMs: number
   /** A query's time budget from when it starts running (ms; 0: none). */
   timeoutMs: number
+  /** An NDJSON export's (ms; 0: none): an export is as long as what it matches, so it has its own. */
+  exportTimeoutMs: number
 }
 
 export interface QueriesStatus {
@@ -46,6 +48,8 @@ interface Waiter {
   reject: (err: Error) => void
   timer: NodeJS.Timeout
   gone: AbortSignal
+  /** Its budget once it runs (ms; 0: none). */
+  timeoutMs: number
   onGone: () => void
 }
 
@@ -87,16 +91,17 @@ export class QueryAdmission {
 
   /**
    * A slot for one query, now or after a short wait; `gone` fires when the client goes away. Throws
-   * TooManyQueriesError when refused, QueryStoppedError when the client left while waiting.
+   * TooManyQueriesError when refused, QueryStoppedError when the client left while waiting. `timeoutMs`
+   * is the budget once it runs (default QUERY_TIMEOUT's).
    */
-  async admit (gone: AbortSignal): Promise<QueryTicket> {
+  async admit (gone: AbortSignal, timeoutMs = this.limits.timeoutMs): Promise<QueryTicket> {
     if (gone.aborted) {
       this.aborted++
       throw new QueryStoppedError('client closed')
     }
     if (this.running < this.limits.concurrency && this.waiting.length === 0) {
       this.running++
-      return new QueryTicket(this, this.limits.timeoutMs, gone)
+      return new QueryTicket(this, timeoutMs, gone)
     }
     if (this.waiting.length >= this.limits.queue) {
       this.refused++
@@ -107,6 +112,7 @@ export class QueryAdmission {
         resolve,
         reject,
         gone,
+        timeoutMs,
         timer: setTimeout(() => {
           this.drop(waiter)
           this.refused++
@@ -141,7 +147,7 @@ export class QueryAdmission {
       return
     }
     this.drop(next)
-    next.resolve(new QueryTicket(this, this.limits.timeoutMs, next.gone))
+    next.resolve(new QueryTicket(this, next.timeoutMs, next.gone))
   }
 
   status (): QueriesStatus {

@@ -76,14 +76,17 @@ async function send (res: ServerResponse, text: string): Promise<boolean> {
  * Runs `run` in a query slot with its budget, and answers how it ended: its result; 504 when the budget
  * ended first (a route that can answer part does so itself); nothing when the client went away.
  */
-async function admitted<T> (admission: QueryAdmission, reply: FastifyReply, run: (budget: QueryBudget) => Promise<T>): Promise<T | FastifyReply> {
+async function admitted<T> (admission: QueryAdmission, reply: FastifyReply, run: (budget: QueryBudget) => Promise<T>,
+  timeoutMs = admission.limits.timeoutMs): Promise<T | FastifyReply> {
   const res = reply.raw
   const gone = new AbortController()
-  // 'close' before the answer is finished: the client went away (its socket closed).
+  // 'close' before the answer is finished: the client went away (its socket closed) — or already had,
+  // before this route was reached, which no 'close' will tell any more.
   const onClose = (): void => { if (!res.writableFinished) gone.abort() }
   res.once('close', onClose)
+  if (res.destroyed || reply.request.raw.destroyed) gone.abort()
   try {
-    const ticket = await admission.admit(gone.signal)
+    const ticket = await admission.admit(gone.signal, timeoutMs)
     try {
       return await run(ticket.budget)
     } finally {
@@ -91,7 +94,7 @@ async function admitted<T> (admission: QueryAdmission, reply: FastifyReply, run:
     }
   } catch (err) {
     if (!(err instanceof QueryStoppedError)) throw err
-    if (err.reason === 'time budget') throw new QueryTimeoutError(admission.limits.timeoutMs / 1000)
+    if (err.reason === 'time budget') throw new QueryTimeoutError(timeoutMs / 1000)
     // No one to answer.
     reply.hijack()
     res.destroy()
@@ -150,7 +153,8 @@ export async function readRoutes (app: FastifyInstance, opts: ReadRoutesOptions)
     if (wantsNdjson(request)) {
       const given = (request.query as Record<string, unknown>).limit !== undefined
       const q = queryOf(request, SEARCH_PARAMS, EXPORT_MAX)
-      return await admitted(admission, reply, async budget => { await exportAll(searcher, q, given ? q.limit : 0, reply, budget) })
+      return await admitted(admission, reply, async budget => { await exportAll(searcher, q, given ? q.limit : 0, reply, budget) },
+        admission.limits.exportTimeoutMs)
     }
     const q = queryOf(request, SEARCH_PARAMS)
     return await admitted(admission, reply, async budget => {
