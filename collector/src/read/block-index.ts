@@ -91,14 +91,18 @@ const APP_KEY = Buffer.from('"app_name":"', 'latin1')
 interface AppEntry {
   name: string
   bytes: Buffer
+  hash: number
   levels: number[]
 }
 
-/** FNV-1a over buf[from, to): the tally finds an app's entry from its bytes without making a string. */
+/** Slots of the tally's table: a power of two, over twice MAX_BLOCK_APPS, so probes stay short. */
+const SLOTS = 256
+
+/** FNV-1a over buf[from, to), kept in 30 bits (a small integer to V8: no number is allocated per line). */
 function hashOf (buf: Buffer, from: number, to: number): number {
   let h = 0x811c9dc5
   for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
-  return h
+  return h & 0x3fffffff
 }
 
 function sameBytes (a: Buffer, buf: Buffer, from: number, to: number): boolean {
@@ -110,23 +114,25 @@ function sameBytes (a: Buffer, buf: Buffer, from: number, to: number): boolean {
 /**
  * Counts the lines of a block by app_name and level. The collector writes app_name right after the head
  * (normalise.ts), so for nearly every line the app is the bytes between `,"app_name":"` and the next quote,
- * compared in place with the apps seen so far (no string per line). A line that goes on any other way, or
- * whose app holds an escape or a non-ASCII byte, is read as expiry.ts reads it (in place when it can, else
- * parsed): the exact top-level app_name, which is what a search compares.
+ * found by hash in a small open-addressed table and compared in place (no string, no object per line). A
+ * line that goes on any other way, or whose app holds an escape or a non-ASCII byte, is read as expiry.ts
+ * reads it (in place when it can, else parsed): the exact top-level app_name, which is what a search compares.
  */
 export class AppTally {
-  private readonly byHash = new Map<number, AppEntry[]>()
-  private count = 0
+  private readonly slots: Array<AppEntry | undefined> = new Array(SLOTS).fill(undefined)
+  private readonly entries: AppEntry[] = []
   /** More than MAX_BLOCK_APPS apps: the block's apps are unknown. */
   private overflow = false
 
   /** The line at buf[start, end), which has the head, with its level's index. */
   addHeadLine (buf: Buffer, start: number, end: number, level: number): void {
     if (this.overflow) return
-    // The level ends at the first quote after its start (level names are plain letters).
-    const levelEnd = buf.indexOf(QUOTE, start + LEVEL_START)
-    let at = levelEnd + 1
-    if (levelEnd !== -1 && levelEnd < end && buf[at] === COMMA && sameBytes(APP_KEY, buf, at + 1, Math.min(at + 1 + APP_KEY.length, end))) {
+    // The level ends at the first quote after its start (level names are plain letters, at most 8 of them).
+    let at = start + LEVEL_START
+    const levelEnd = Math.min(at + 9, end)
+    while (at < levelEnd && buf[at] !== QUOTE) at++
+    at++
+    if (at < end && buf[at] === COMMA && sameBytes(APP_KEY, buf, at + 1, Math.min(at + 1 + APP_KEY.length, end))) {
       const from = at + 1 + APP_KEY.length
       for (at = from; at < end; at++) {
         const b = buf[at]!
@@ -150,33 +156,31 @@ export class AppTally {
 
   private addBytes (buf: Buffer, from: number, to: number, level: number): void {
     const hash = hashOf(buf, from, to)
-    let list = this.byHash.get(hash)
-    if (list === undefined) {
-      list = []
-      this.byHash.set(hash, list)
-    }
-    for (const e of list) {
-      if (sameBytes(e.bytes, buf, from, to)) {
+    let slot = hash & (SLOTS - 1)
+    for (;;) {
+      const e = this.slots[slot]
+      if (e === undefined) break
+      if (e.hash === hash && sameBytes(e.bytes, buf, from, to)) {
         e.levels[level]!++
         return
       }
+      slot = (slot + 1) & (SLOTS - 1)
     }
-    if (++this.count > MAX_BLOCK_APPS) {
+    if (this.entries.length === MAX_BLOCK_APPS) {
       this.overflow = true
-      this.byHash.clear()
       return
     }
     const levels = [0, 0, 0, 0, 0, 0]
     levels[level]!++
-    list.push({ name: buf.toString('utf8', from, to), bytes: Buffer.from(buf.subarray(from, to)), levels })
+    const entry = { name: buf.toString('utf8', from, to), bytes: Buffer.from(buf.subarray(from, to)), hash, levels }
+    this.slots[slot] = entry
+    this.entries.push(entry)
   }
 
   /** The counts, or undefined when the lines held more than MAX_BLOCK_APPS apps. */
   result (): AppLevels | undefined {
     if (this.overflow) return undefined
-    const out: AppLevels = new Map()
-    for (const list of this.byHash.values()) for (const e of list) out.set(e.name, e.levels)
-    return out
+    return new Map(this.entries.map(e => [e.name, e.levels]))
   }
 }
 
