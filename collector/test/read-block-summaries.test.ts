@@ -19,6 +19,9 @@ import { journalEvents } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
 import { JournalSet } from '../src/read/sources'
 import { CANONICAL_LEVELS } from '../src/normalise/levels'
+import { ExpiryFilter } from '../src/read/expiry'
+import { RetentionPolicy } from '../src/retention/policy'
+import { parseRetentionRules } from '../src/retention/rules'
 import { poll, startCollector, collectorStatus, type RunningCollector } from '../../test/support'
 
 const T0 = Date.parse('2026-05-01T00:00:00.000Z')
@@ -84,12 +87,13 @@ function parsedEvents (lines: string[]): Parsed[] {
 }
 
 /** What a histogram must answer, from the parsed events. */
-function expected (events: Parsed[], h: HistogramRange, apps: string[] | undefined, levels: readonly string[] | undefined): { levels: Record<string, number[]>, total: number } {
+function expected (events: Parsed[], h: HistogramRange, apps: string[] | undefined, levels: readonly string[] | undefined,
+  kept: (e: Parsed) => boolean = () => true): { levels: Record<string, number[]>, total: number } {
   const out: Record<string, number[]> = Object.fromEntries(CANONICAL_LEVELS.map(l => [l, h.times.map(() => 0)]))
   let total = 0
   for (const e of events) {
     const ms = Date.parse(e.timestamp)
-    if (ms < h.fromMs || ms >= h.toMs) continue
+    if (ms < h.fromMs || ms >= h.toMs || !kept(e)) continue
     if (apps !== undefined && !apps.includes(e.app_name)) continue
     if (levels !== undefined && !levels.includes(e.level)) continue
     const b = Math.floor((ms - h.times[0]!) / h.intervalMs)
@@ -217,6 +221,25 @@ t.test('a footer whose appLevels do not fit its apps is refused by name', async 
     t.throws(() => check(bad), FormatError, JSON.stringify(bad))
   }
   t.throws(() => check([[1, 0, 0, 0, 0]]), { message: /block at 0 has malformed appLevels/ }, 'named')
+})
+
+t.test('RETENTION_RULES: a block that may hold expired events is read, by app as without', async t => {
+  const j = journal(48_000)
+  // api events expire after a day; the cut falls inside the first segment (which spans 16 minutes).
+  const now = T0 + 86_400_000 + 400_000
+  const expiry = new ExpiryFilter(new RetentionPolicy(parseRetentionRules('app=api:1d', 'RETENTION_RULES')!, 30), () => now)
+  const journals = new JournalSet({ dir: j.dir, segments: () => SEGMENTS, end: () => j.active, confirmed: () => undefined }, undefined, false, expiry)
+  const events = parsedEvents(j.lines)
+  const kept = (e: Parsed): boolean => e.app_name !== 'api' || Date.parse(e.timestamp) >= now - 86_400_000
+  t.ok(events.some(e => !kept(e)) && events.some(e => e.app_name === 'api' && kept(e)), 'some api events expired, some kept')
+  for (const params of [{}, { app_name: 'api' }, { app_name: 'billing' }, { app_name: 'api,web', level: 'warning' }]) {
+    for (const buckets of [undefined, 1]) {
+      const q = parseReadQuery({ ...params, from: new Date(T0).toISOString(), to: new Date(T0 + 7 * 3_600_000).toISOString() }, { now })
+      const range = histogramRange(q, buckets, now)
+      const h = await histogram(journals, undefined, q, range)
+      t.same({ levels: h.levels, total: h.total }, expected(events, range, q.apps === undefined ? undefined : [...q.apps], q.levels, kept), `${JSON.stringify(params)} buckets=${buckets ?? 'auto'}`)
+    }
+  }
 })
 
 /** Overwrites buf[start, end) of a file with one line of `app` at ERROR, padded to the same length. */
