@@ -14,7 +14,7 @@ import { FormatError, parseFooter } from '../src/journal/compacted/format'
 import { crc32 } from 'node:zlib'
 import { listSegments } from '../src/journal/writer'
 import { histogram, histogramRange, type HistogramRange } from '../src/read/aggregate'
-import { AppTally, BlockIndex, MAX_BLOCK_APPS, type AppLevels, type Block } from '../src/read/block-index'
+import { AppTally, BLOCK_BYTES, BlockIndex, MAX_BLOCK_APPS, type AppLevels, type Block } from '../src/read/block-index'
 import { journalEvents } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
 import { JournalSet } from '../src/read/sources'
@@ -167,7 +167,8 @@ async function differential (t: typeof import('tap').default, j: Journal): Promi
 t.test('NDJSON blocks: per-app counts equal a parse of each block; histograms by app equal the parse of every line', async t => {
   const j = journal(48_000)
   const blocks = await allBlocks(j)
-  t.ok(blocks.length >= 6, `${blocks.length} blocks`)
+  t.ok(blocks.length >= 14, `${blocks.length} blocks`)
+  t.ok(blocks.every(b => b.end - b.start <= BLOCK_BYTES), 'indexed from scratch, no block is wider than BLOCK_BYTES')
   const known = blocks.filter(b => b.apps !== undefined)
   t.ok(known.length > 0 && known.length < blocks.length, `${known.length} of ${blocks.length} blocks know their apps; the others hold more than ${MAX_BLOCK_APPS}`)
   for (const b of blocks) {

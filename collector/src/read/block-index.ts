@@ -305,8 +305,9 @@ export class BlockIndex {
     entry.indexedTo = end
     if (min === undefined || max === undefined) return
     const tail = entry.blocks.at(-1)
-    if (tail !== undefined && tail.end === base && tail.end - tail.start < BLOCK_BYTES) {
-      // The segment grew by less than a block since it was last indexed: widen the last block.
+    if (tail !== undefined && tail.end === base && end - tail.start <= BLOCK_BYTES) {
+      // The segment grew since it was last indexed and the last block has room for it: widen that block
+      // (so blocks indexed from scratch stay ~BLOCK_BYTES, and one read at a time adds to the last).
       tail.end = end
       if (min < tail.minTs) tail.minTs = min
       if (max > tail.maxTs) tail.maxTs = max
