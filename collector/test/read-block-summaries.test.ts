@@ -332,7 +332,12 @@ t.test('the tally reads app names in place and falls back for the rest', async t
     const buf = Buffer.from(l)
     tally.addHeadLine(buf, 0, buf.length, 2)
   }
-  t.same(sorted(tally.result()), [['a"b', [0, 0, 1, 0, 0, 0]], ['api', [0, 0, 2, 0, 0, 0]], ['café', [0, 0, 1, 0, 0, 0]]])
+  // Bytes that are not UTF-8 (no collector writes them): two of them decode to one name, counted together.
+  for (const bad of [0xff, 0xfe]) {
+    const buf = Buffer.concat([Buffer.from('{"timestamp":"2026-05-01T00:00:00.000Z","level":"ERROR","app_name":"'), Buffer.from([bad]), Buffer.from('","message":"m"}')])
+    tally.addHeadLine(buf, 0, buf.length, 4)
+  }
+  t.same(sorted(tally.result()), [['a"b', [0, 0, 1, 0, 0, 0]], ['api', [0, 0, 2, 0, 0, 0]], ['café', [0, 0, 1, 0, 0, 0]], ['\ufffd', [0, 0, 0, 0, 2, 0]]])
   const s = summarise(Buffer.from(lines.slice(0, 5).join('\n') + '\n'), Buffer.byteLength(lines.slice(0, 5).join('\n') + '\n'))
   t.same(s.apps, ['api', 'a"b', 'café'])
   t.same(s.appLevels, [[0, 0, 2, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 1, 0, 0, 0]])

@@ -114,9 +114,11 @@ function sameBytes (a: Buffer, buf: Buffer, from: number, to: number): boolean {
 /**
  * Counts the lines of a block by app_name and level. The collector writes app_name right after the head
  * (normalise.ts), so for nearly every line the app is the bytes between `,"app_name":"` and the next quote,
- * found by hash in a small open-addressed table and compared in place (no string, no object per line). A
- * line that goes on any other way, or whose app holds an escape or a non-ASCII byte, is read as expiry.ts
- * reads it (in place when it can, else parsed): the exact top-level app_name, which is what a search compares.
+ * found by hash in a small open-addressed table and compared in place (no string, no object per line).
+ * Without a backslash those bytes are the name's UTF-8 exactly (the journal is written by JSON.stringify),
+ * non-ASCII names included. A line that goes on any other way, or whose app holds an escape, is read as
+ * expiry.ts reads it (in place when it can, else parsed): the exact top-level app_name, which is what a
+ * search compares.
  */
 export class AppTally {
   private readonly slots: Array<AppEntry | undefined> = new Array(SLOTS).fill(undefined)
@@ -140,7 +142,7 @@ export class AppTally {
           this.addBytes(buf, from, at, level)
           return
         }
-        if (b === BACKSLASH || b >= 0x80) break
+        if (b === BACKSLASH) break
       }
     }
     const app = appOf(buf, start, end)
@@ -180,7 +182,14 @@ export class AppTally {
   /** The counts, or undefined when the lines held more than MAX_BLOCK_APPS apps. */
   result (): AppLevels | undefined {
     if (this.overflow) return undefined
-    return new Map(this.entries.map(e => [e.name, e.levels]))
+    const out: AppLevels = new Map()
+    // Two byte strings decode to one name only when the bytes are not valid UTF-8 (U+FFFD): merged, never lost.
+    for (const e of this.entries) {
+      const have = out.get(e.name)
+      if (have === undefined) out.set(e.name, e.levels)
+      else for (let i = 0; i < have.length; i++) have[i]! += e.levels[i]!
+    }
+    return out
   }
 }
 
