@@ -5,7 +5,7 @@
 // in NDJSON and compacted segments; by planting events in blocks that must not be read; and over real
 // collectors, where a histogram by app must equal the count of the matching events.
 import t from 'tap'
-import { appendFileSync, mkdtempSync, openSync, readFileSync, closeSync, writeSync, statSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, rmSync, openSync, readFileSync, closeSync, writeSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { request } from 'node:http'
@@ -62,11 +62,18 @@ function line (i: number, seg: number, next: () => number): string {
   return `{"timestamp":"${ts}","level":"${level}","app_name":${a},"message":${message},"_id":"${id}"}`
 }
 
+/** A directory of its own, removed when the test ends (the generated journals are some 17 MB each). */
+function tempDir (t: tap.Test, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
 interface Journal { dir: string, lines: string[], journals: JournalSet, active: { segment: string, offset: number } }
 
 /** A journal directory of two segments, the second one still active (read up to its end). */
-function journal (n: number): Journal {
-  const dir = mkdtempSync(join(tmpdir(), 'maap-appsum-'))
+function journal (t: tap.Test, n: number): Journal {
+  const dir = tempDir(t, 'maap-appsum-')
   const next = rng(24)
   const lines: string[] = []
   for (let seg = 0; seg < SEGMENTS.length; seg++) {
@@ -145,7 +152,7 @@ const QUERIES: Array<Record<string, string>> = [
 ]
 
 /** Every query over a wide window (blocks inside one bucket: summed), fine buckets (read) and a cut window. */
-async function differential (t: typeof import('tap').default, j: Journal): Promise<void> {
+async function differential (t: tap.Test, j: Journal): Promise<void> {
   const events = parsedEvents(j.lines)
   const now = T0 + 12 * 3_600_000
   const windows: Array<[Record<string, string>, number | undefined]> = [
@@ -165,7 +172,7 @@ async function differential (t: typeof import('tap').default, j: Journal): Promi
 }
 
 t.test('NDJSON blocks: per-app counts equal a parse of each block; histograms by app equal the parse of every line', async t => {
-  const j = journal(48_000)
+  const j = journal(t, 48_000)
   const blocks = await allBlocks(j)
   t.ok(blocks.length >= 14, `${blocks.length} blocks`)
   t.ok(blocks.every(b => b.end - b.start <= BLOCK_BYTES), 'indexed from scratch, no block is wider than BLOCK_BYTES')
@@ -179,7 +186,7 @@ t.test('NDJSON blocks: per-app counts equal a parse of each block; histograms by
 })
 
 t.test('compacted blocks: the footer carries the same per-app counts, histograms agree, a v1 footer without them reads as unknown', async t => {
-  const j = journal(48_000)
+  const j = journal(t, 48_000)
   const plain = await allBlocks(j)
   // Compact the closed segment with small blocks; the active one stays NDJSON.
   await compactSegment(j.dir, SEGMENTS[0]!, 64 * 1024)
@@ -225,7 +232,7 @@ t.test('a footer whose appLevels do not fit its apps is refused by name', async 
 })
 
 t.test('RETENTION_RULES: a block that may hold expired events is read, by app as without', async t => {
-  const j = journal(48_000)
+  const j = journal(t, 48_000)
   // api events expire after a day; the cut falls inside the first segment (which spans 16 minutes).
   const now = T0 + 86_400_000 + 400_000
   const expiry = new ExpiryFilter(new RetentionPolicy(parseRetentionRules('app=api:1d', 'RETENTION_RULES')!, 30), () => now)
@@ -257,7 +264,7 @@ function plant (file: string, start: number, end: number, app: string, ts: strin
 }
 
 t.test('blocks without the app are not read; blocks summed for a histogram are not read either', async t => {
-  const j = journal(48_000)
+  const j = journal(t, 48_000)
   const events = parsedEvents(j.lines)
   const blocks = await allBlocks(j)
   const without = blocks.filter(b => b.apps !== undefined && !b.apps.has('billing'))
@@ -285,7 +292,7 @@ t.test('blocks without the app are not read; blocks summed for a histogram are n
 })
 
 t.test('widening the last block keeps its per-app counts; more than a summary keeps makes them unknown', async t => {
-  const dir = mkdtempSync(join(tmpdir(), 'maap-appsum-grow-'))
+  const dir = tempDir(t, 'maap-appsum-grow-')
   const name = SEGMENTS[0]!
   const file = join(dir, name)
   writeFileSync(file, '')
@@ -300,7 +307,7 @@ t.test('widening the last block keeps its per-app counts; more than a summary ke
     lines.push(...more)
     appendFileSync(file, more.map(l => l + '\n').join(''))
   }
-  const check = async (label: string): Promise<Block[]> => {
+  const check = async (label: string): Promise<readonly Block[]> => {
     const blocks = await index.blocks(name, statSync(file).size)
     const bytes = readFileSync(file)
     for (const b of blocks) t.same(sorted(b.apps), sorted(appsByParse(bytes.subarray(b.start, b.end))), `${label}: [${b.start}, ${b.end})`)
