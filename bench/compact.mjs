@@ -41,7 +41,8 @@ async function queries (port, data) {
   return {
     count: await run(`/logs/histogram?${window}&q=${COMMON_WORD}&buckets=1`),
     histogram: await run(`/logs/histogram?${window}&buckets=24`),
-    countApp: await run(`/logs/histogram?${window}&app_name=billing&level=ERROR&buckets=1`)
+    countApp: await run(`/logs/histogram?${window}&app_name=billing&level=ERROR&buckets=1`),
+    histogramApp: await run(`/logs/histogram?${window}&app_name=billing&buckets=24`)
   }
 }
 
@@ -76,7 +77,7 @@ console.log(`segments             ${segments.length}`)
 console.log(`disk                 ${mb(diskBefore)} MB NDJSON → ${mb(diskAfter)} MB compacted (${(diskBefore / diskAfter).toFixed(2)}× smaller)`)
 console.log(`compaction           ${(bytesIn / 1e6 / seconds).toFixed(1)} MB/s of NDJSON, ${(cpuSeconds / (bytesIn / 1e9)).toFixed(1)} CPU s per GB (one thread)`)
 console.log('query                          NDJSON      compacted   same answer')
-for (const [name, label] of [['count', `count of "${COMMON_WORD}"`], ['histogram', '24 × 1 h histogram'], ['countApp', 'count billing ERROR']]) {
+for (const [name, label] of [['count', `count of "${COMMON_WORD}"`], ['histogram', '24 × 1 h histogram'], ['countApp', 'count billing ERROR'], ['histogramApp', '24 × 1 h histogram of billing']]) {
   const b = before[name]
   const a = after[name]
   console.log(`${label.padEnd(30)} ${b.ms.toFixed(0).padStart(6)} ms   ${a.ms.toFixed(0).padStart(6)} ms   ${a.answer === b.answer ? 'yes' : `NO (${b.answer} vs ${a.answer})`}`)

@@ -87,7 +87,7 @@ t.test('round trip: every byte at its offset, blocks summarised, the NDJSON repl
 
 t.test('summaries: no time, no block bounds; many apps, none listed', async t => {
   const noTime = Buffer.from('{"message":"no time"}\nnot json\n')
-  t.same(summarise(noTime, noTime.length), { minTs: null, maxTs: null, levels: [0, 0, 0, 0, 0, 0], apps: [] })
+  t.same(summarise(noTime, noTime.length), { minTs: null, maxTs: null, levels: [0, 0, 0, 0, 0, 0], apps: [], appLevels: [] })
   const many = Buffer.from(Array.from({ length: 70 }, (_, i) => `{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a${i}"}\n`).join(''))
   t.same(summarise(many, many.length).apps, [], 'more apps than a summary holds: none, so nothing is skipped by app')
   const dir = journalDir(noTime)

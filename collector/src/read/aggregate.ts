@@ -1,8 +1,9 @@
 // GET /logs/histogram and GET /logs/values: counts for the same filters as GET /logs.
 //
 //   histogram, journal: a block that lies inside one bucket adds the per-level counts kept in the block
-//                       index (no read); a block across a bucket edge, or a query that needs more than time
-//                       and level, is read and its matching lines counted from their heads
+//                       index (no read), or with app_name the per-app ones (blocks without the apps are not
+//                       even candidates); a block across a bucket edge, a block whose apps are unknown, or a
+//                       query that needs more than time, level and app is read and its matching lines counted
 //   histogram, MongoDB: one $group by level and bucket where the server computes date arithmetic in a
 //                       $group (mongod); where it does not (FerretDB answers NotImplemented), the matching
 //                       documents' timestamp and level are streamed and binned here
@@ -13,7 +14,7 @@
 // budget (budget.ts) ends; the journal count gives the event loop back between blocks.
 import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
-import { headOf, memoOf } from './block-index'
+import { headOf, memoOf, type Block } from './block-index'
 import { QueryBudget } from './budget'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher } from './line-matcher'
@@ -92,9 +93,22 @@ class Counter {
   }
 }
 
-/** Only time and level decide: block summaries can stand for the lines. */
-function timeAndLevelOnly (q: ReadQuery): boolean {
-  return q.apps === undefined && q.text === undefined && q.fields.length === 0 && q.expr === undefined
+/** Only time, level and app decide: block summaries (levels, per-app levels when apps are asked) can stand for the lines. */
+function summariesDecide (q: ReadQuery): boolean {
+  return q.text === undefined && q.fields.length === 0 && q.expr === undefined
+}
+
+/** Adds a summed block's events of the `allowed` levels (of `apps` only, when given) at `ms`. */
+function addSummary (counter: Counter, block: Block, apps: readonly string[] | undefined, allowed: ReadonlySet<number>, ms: number): void {
+  const add = (levels: readonly number[]): void => levels.forEach((n, level) => { if (allowed.has(level) && n > 0) counter.add(ms, level, n) })
+  if (apps === undefined) {
+    add(block.levels)
+    return
+  }
+  for (const app of apps) {
+    const levels = block.apps!.get(app)
+    if (levels !== undefined) add(levels)
+  }
 }
 
 async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counter, unconfirmedOnly: boolean, budget: QueryBudget): Promise<void> {
@@ -107,18 +121,21 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   const expiry = journals.expiry
   expiry?.refresh()
   const matcher = new LineMatcher(windowed, undefined, false, expiry)
-  const summaries = timeAndLevelOnly(q)
+  const summaries = summariesDecide(q)
+  // Each app once: `app_name=a,a` must not count a block's events twice.
+  const apps = q.apps === undefined ? undefined : [...new Set(q.apps)]
   const allowed = new Set((q.levels ?? CANONICAL_LEVELS).map(l => CANONICAL_LEVELS.indexOf(l)))
   const blocks = await candidates(await journals.sources(), windowed, unconfirmedOnly, expiry)
   const summed = (c: typeof blocks[number]): boolean => {
+    if (!summaries || (apps !== undefined && c.block.apps === undefined)) return false
     const lo = counter.bucketOf(Date.parse(c.block.minTs))
     // A block that may hold expired events is read: its summaries count them.
-    return summaries && c.minOffset <= c.block.start && (expiry?.noneExpired(c.block.minTs) ?? true) && lo !== -1 && lo === counter.bucketOf(Date.parse(c.block.maxTs))
+    return c.minOffset <= c.block.start && (expiry?.noneExpired(c.block.minTs) ?? true) && lo !== -1 && lo === counter.bucketOf(Date.parse(c.block.maxTs))
   }
   const toRead: typeof blocks = []
   for (const c of blocks) {
     if (!summed(c)) toRead.push(c)
-    else c.block.levels.forEach((n, level) => { if (allowed.has(level)) counter.add(Date.parse(c.block.minTs), level, n) })
+    else addSummary(counter, c.block, apps, allowed, Date.parse(c.block.minTs))
   }
   const reader = new BlockReader()
   for (let i = 0; i < toRead.length; i++) {

@@ -3,11 +3,17 @@
 // that can hold what they want, newest first, and stop when no unread block can hold anything newer
 // than what they still have to answer. A block is indexed once (a segment only grows at its end, and only
 // its last block is extended); the timestamps come from each line's fixed head (journal/line-head.ts),
-// so indexing costs a few byte comparisons per line, not a parse.
+// so indexing costs a few byte comparisons per line, not a parse. Each block also counts its events by
+// app_name and level (AppTally below: the app read in place right after the head), so a search for an app
+// skips the blocks that hold none of it, and a histogram by app counts a block without reading it.
+//
+//   line ─► head (time, level) ─► app_name right after the head, in place ─► tally[app][level]++
+//        └► no head (an older collector): parsed once for all three
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LEVEL_START, TS_LENGTH, TS_START, compareTimestamps, hasHead } from '../journal/line-head'
+import { appOf } from './expiry'
 import type { SequenceMemo } from './match'
 
 export const BLOCK_BYTES = 1024 * 1024
@@ -22,6 +28,12 @@ export interface Block {
   maxTs: string
   /** Events per level, in CANONICAL_LEVELS order: a histogram counts a block inside one bucket without reading it. */
   levels: number[]
+  /**
+   * Events per app_name and level (CANONICAL_LEVELS order), or undefined when unknown (more than
+   * MAX_BLOCK_APPS apps, or a compacted segment written before the footer had them): then no search skips
+   * the block by app and no count is taken from it by app.
+   */
+  apps: AppLevels | undefined
   /** What scans learnt of the block's bytes (match.ts); forgotten when the block grows. */
   sequences: SequenceMemo
 }
@@ -42,6 +54,8 @@ class SegmentBlocks {
 interface LineHead {
   ts: string
   level: number
+  /** The app_name of a line that had to be parsed (no head), when it is a string. */
+  app?: string | undefined
 }
 
 /** The canonical levels have distinct first letters: TRACE DEBUG INFO WARNING ERROR CRITICAL. */
@@ -54,13 +68,140 @@ export function headOf (buf: Buffer, start: number, end: number): LineHead | und
   }
   // A line an older collector wrote, without the head.
   try {
-    const e = JSON.parse(buf.toString('utf8', start, end)) as { timestamp?: unknown, level?: unknown }
+    const e = JSON.parse(buf.toString('utf8', start, end)) as { timestamp?: unknown, level?: unknown, app_name?: unknown }
     if (typeof e.timestamp !== 'string') return undefined
     const level = CANONICAL_LEVELS.indexOf(e.level as never)
-    return { ts: e.timestamp, level: level === -1 ? 2 : level }
+    return { ts: e.timestamp, level: level === -1 ? 2 : level, app: typeof e.app_name === 'string' ? e.app_name : undefined }
   } catch {
     return undefined
   }
+}
+
+/** Per-app event counts by level (CANONICAL_LEVELS order). */
+export type AppLevels = Map<string, number[]>
+
+/** A block keeps its per-app counts while its apps are few (a summary, not a copy of the data). */
+export const MAX_BLOCK_APPS = 64
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const APP_KEY = Buffer.from('"app_name":"', 'latin1')
+
+interface AppEntry {
+  name: string
+  bytes: Buffer
+  hash: number
+  levels: number[]
+}
+
+/** Slots of the tally's table: a power of two, over twice MAX_BLOCK_APPS, so probes stay short. */
+const SLOTS = 256
+
+/** FNV-1a over buf[from, to), kept in 30 bits (a small integer to V8: no number is allocated per line). */
+function hashOf (buf: Buffer, from: number, to: number): number {
+  let h = 0x811c9dc5
+  for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i]!, 0x01000193)
+  return h & 0x3fffffff
+}
+
+function sameBytes (a: Buffer, buf: Buffer, from: number, to: number): boolean {
+  if (a.length !== to - from) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== buf[from + i]) return false
+  return true
+}
+
+/**
+ * Counts the lines of a block by app_name and level. The collector writes app_name right after the head
+ * (normalise.ts), so for nearly every line the app is the bytes between `,"app_name":"` and the next quote,
+ * found by hash in a small open-addressed table and compared in place (no string, no object per line).
+ * Without a backslash those bytes are the name's UTF-8 exactly (the journal is written by JSON.stringify),
+ * non-ASCII names included. A line that goes on any other way, or whose app holds an escape, is read as
+ * expiry.ts reads it (in place when it can, else parsed): the exact top-level app_name, which is what a
+ * search compares.
+ */
+export class AppTally {
+  private readonly slots: Array<AppEntry | undefined> = new Array(SLOTS).fill(undefined)
+  private readonly entries: AppEntry[] = []
+  /** More than MAX_BLOCK_APPS apps: the block's apps are unknown. */
+  private overflow = false
+
+  /** The line at buf[start, end), which has the head, with its level's index. */
+  addHeadLine (buf: Buffer, start: number, end: number, level: number): void {
+    if (this.overflow) return
+    // The level ends at the first quote after its start (level names are plain letters, at most 8 of them).
+    let at = start + LEVEL_START
+    const levelEnd = Math.min(at + 9, end)
+    while (at < levelEnd && buf[at] !== QUOTE) at++
+    at++
+    if (at < end && buf[at] === COMMA && sameBytes(APP_KEY, buf, at + 1, Math.min(at + 1 + APP_KEY.length, end))) {
+      const from = at + 1 + APP_KEY.length
+      for (at = from; at < end; at++) {
+        const b = buf[at]!
+        if (b === QUOTE) {
+          this.addBytes(buf, from, at, level)
+          return
+        }
+        if (b === BACKSLASH) break
+      }
+    }
+    const app = appOf(buf, start, end)
+    if (app !== undefined) this.addName(app, level)
+  }
+
+  /** An app known by name (a parsed line). */
+  addName (app: string, level: number): void {
+    if (this.overflow) return
+    const bytes = Buffer.from(app, 'utf8')
+    this.addBytes(bytes, 0, bytes.length, level)
+  }
+
+  private addBytes (buf: Buffer, from: number, to: number, level: number): void {
+    const hash = hashOf(buf, from, to)
+    let slot = hash & (SLOTS - 1)
+    for (;;) {
+      const e = this.slots[slot]
+      if (e === undefined) break
+      if (e.hash === hash && sameBytes(e.bytes, buf, from, to)) {
+        e.levels[level]!++
+        return
+      }
+      slot = (slot + 1) & (SLOTS - 1)
+    }
+    if (this.entries.length === MAX_BLOCK_APPS) {
+      this.overflow = true
+      return
+    }
+    const levels = [0, 0, 0, 0, 0, 0]
+    levels[level]!++
+    const entry = { name: buf.toString('utf8', from, to), bytes: Buffer.from(buf.subarray(from, to)), hash, levels }
+    this.slots[slot] = entry
+    this.entries.push(entry)
+  }
+
+  /** The counts, or undefined when the lines held more than MAX_BLOCK_APPS apps. */
+  result (): AppLevels | undefined {
+    if (this.overflow) return undefined
+    const out: AppLevels = new Map()
+    // Two byte strings decode to one name only when the bytes are not valid UTF-8 (U+FFFD): merged, never lost.
+    for (const e of this.entries) {
+      const have = out.get(e.name)
+      if (have === undefined) out.set(e.name, e.levels)
+      else for (let i = 0; i < have.length; i++) have[i]! += e.levels[i]!
+    }
+    return out
+  }
+}
+
+/** `more` added into `into` (a block widened by new lines); undefined when either is unknown or the apps become too many. */
+export function mergeAppLevels (into: AppLevels | undefined, more: AppLevels | undefined): AppLevels | undefined {
+  if (into === undefined || more === undefined) return undefined
+  for (const [app, levels] of more) {
+    const have = into.get(app)
+    if (have === undefined) into.set(app, [...levels])
+    else for (let i = 0; i < levels.length; i++) have[i]! += levels[i]!
+  }
+  return into.size > MAX_BLOCK_APPS ? undefined : into
 }
 
 export class BlockIndex {
@@ -132,7 +273,7 @@ export class BlockIndex {
       if (b.end > readableEnd) break
       entry.indexedTo = b.end
       if (b.minTs === null || b.maxTs === null) continue // no line with a time: nothing a search could want
-      entry.blocks.push({ segment, start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs, levels: [...b.levels], sequences: new Map() })
+      entry.blocks.push({ segment, start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs, levels: [...b.levels], apps: footerApps(b), sequences: new Map() })
     }
   }
 
@@ -146,18 +287,22 @@ export class BlockIndex {
     let min: string | undefined
     let max: string | undefined
     const levels = [0, 0, 0, 0, 0, 0]
+    const apps = new AppTally()
     for (let start = 0; start <= lastNewline;) {
       const nl = buf.indexOf(NL, start)
       if (hasHead(buf, start, nl)) {
         if (minAt === -1 || compareTimestamps(buf, start, minAt) < 0) minAt = start
         if (maxAt === -1 || compareTimestamps(buf, start, maxAt) > 0) maxAt = start
-        levels[LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2]!++
+        const level = LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2
+        levels[level]!++
+        apps.addHeadLine(buf, start, nl, level)
       } else {
         const head = headOf(buf, start, nl)
         if (head !== undefined) {
           if (min === undefined || head.ts < min) min = head.ts
           if (max === undefined || head.ts > max) max = head.ts
           levels[head.level]!++
+          if (head.app !== undefined) apps.addName(head.app, head.level)
         }
       }
       start = nl + 1
@@ -169,17 +314,25 @@ export class BlockIndex {
     entry.indexedTo = end
     if (min === undefined || max === undefined) return
     const tail = entry.blocks.at(-1)
-    if (tail !== undefined && tail.end === base && tail.end - tail.start < BLOCK_BYTES) {
-      // The segment grew by less than a block since it was last indexed: widen the last block.
+    if (tail !== undefined && tail.end === base && end - tail.start <= BLOCK_BYTES) {
+      // The segment grew since it was last indexed and the last block has room for it: widen that block
+      // (so blocks indexed from scratch stay ~BLOCK_BYTES, and one read at a time adds to the last).
       tail.end = end
       if (min < tail.minTs) tail.minTs = min
       if (max > tail.maxTs) tail.maxTs = max
       for (let i = 0; i < levels.length; i++) tail.levels[i]! += levels[i]!
+      tail.apps = mergeAppLevels(tail.apps, apps.result())
       for (const [seq, found] of tail.sequences) if (!found) tail.sequences.delete(seq) // the new lines may hold it
       return
     }
-    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels, sequences: new Map() })
+    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels, apps: apps.result(), sequences: new Map() })
   }
+}
+
+/** A compacted block's per-app counts; unknown in a footer written before it carried them (or past MAX_BLOCK_APPS). */
+function footerApps (b: FooterBlock): AppLevels | undefined {
+  if (b.appLevels === undefined || b.appLevels === null) return undefined
+  return new Map(b.apps.map((app, i) => [app, [...b.appLevels![i]!]]))
 }
 
 async function readLongLine (fh: SegmentFile, from: number, limit: number): Promise<Buffer | undefined> {

@@ -1,6 +1,6 @@
 // Events of the journal in the answer's order — timestamp descending, then _id descending — read lazily:
 //
-//   blocks that can match (time window, cursor, confirmed position), newest bound first
+//   blocks that can match (time window, cursor, confirmed position, app), newest bound first
 //     ──► read a block ──► prefilter (match.ts) ──► head checks ──► JSON.parse ──► matchEvent ──► heap
 //     ──► yield the heap's newest while no unread block can hold a newer event
 //
@@ -58,9 +58,14 @@ function blockCanMatch (b: Block, q: ReadQuery, after: Cursor | undefined): bool
   return true
 }
 
-/** The blocks that can hold matches (time window, cursor, confirmed position), newest upper bound first. */
+/**
+ * The blocks that can hold matches (time window, cursor, confirmed position, app), newest upper bound
+ * first. A block whose per-app counts are known and name none of the query's apps is not read; one whose
+ * apps are unknown (too many, or an older compacted footer) always can match.
+ */
 export async function candidates (sources: readonly JournalSource[], q: ReadQuery, unconfirmedOnly: boolean, expiry?: ExpiryFilter): Promise<Candidate[]> {
   const out: Candidate[] = []
+  const apps = q.apps
   for (const source of sources) {
     const from: JournalPosition | undefined = unconfirmedOnly ? await source.confirmed() : undefined
     for (const segment of await source.segments()) {
@@ -68,6 +73,7 @@ export async function candidates (sources: readonly JournalSource[], q: ReadQuer
       const minOffset = from !== undefined && segment === from.segment ? from.offset : 0
       for (const block of await source.index.blocks(segment, await source.readableEnd(segment))) {
         if (block.end <= minOffset || !blockCanMatch(block, q, q.after) || expiry?.allExpired(block.maxTs) === true) continue
+        if (apps !== undefined && block.apps !== undefined && !apps.some(a => block.apps!.has(a))) continue
         out.push({ source, block, minOffset })
       }
     }

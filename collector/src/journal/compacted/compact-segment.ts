@@ -1,6 +1,6 @@
 // Compacts one closed segment (runs in the compaction worker thread; tests call it directly):
 //
-//   <name> ─► ~BLOCK_BYTES of whole lines ─► summary (time bounds, levels, apps) + crc ─► brotli ─► <name>.z.tmp
+//   <name> ─► ~BLOCK_BYTES of whole lines ─► summary (time bounds, levels, per-app levels) + crc ─► brotli ─► <name>.z.tmp
 //         ─► … one block in memory at a time, yielding between blocks …
 //         ─► footer ─► fdatasync ─► rename to <name>.z ─► fsync the directory ─► unlink <name>
 //
@@ -17,8 +17,7 @@ import { dirname, join } from 'node:path'
 import { setImmediate as yieldNow } from 'node:timers/promises'
 import { brotliCompressSync, constants, crc32 } from 'node:zlib'
 import { hasHead, LEVEL_START, TS_LENGTH, TS_START } from '../line-head'
-import { headOf } from '../../read/block-index'
-import { appOf } from '../../read/expiry'
+import { AppTally, headOf } from '../../read/block-index'
 import { CANONICAL_LEVELS } from '../../normalise/levels'
 import { CODEC_BROTLI, CODEC_STORED, COMPACTED_SUFFIX, HEADER_BYTES, PARTIAL_SUFFIX, footerBytes, header, type FooterBlock } from './format'
 
@@ -26,8 +25,6 @@ export const COMPACT_BLOCK_BYTES = 1024 * 1024
 export const BROTLI_QUALITY = 5
 const NL = 10
 const LEVEL_BY_FIRST_BYTE = new Map(CANONICAL_LEVELS.map((l, i) => [l.charCodeAt(0), i]))
-/** A block keeps its app names only while they are few (a summary, not a copy of the data). */
-const MAX_APPS = 64
 
 export interface CompactResult {
   bytesIn: number
@@ -35,38 +32,39 @@ export interface CompactResult {
   blocks: number
 }
 
-/** Time bounds, levels and apps of the whole lines in buf[0, length). */
-export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minTs' | 'maxTs' | 'levels' | 'apps'> {
+/** Time bounds, levels, apps and per-app levels of the whole lines in buf[0, length), as the block index counts them. */
+export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minTs' | 'maxTs' | 'levels' | 'apps' | 'appLevels'> {
   let minTs: string | null = null
   let maxTs: string | null = null
   const levels = [0, 0, 0, 0, 0, 0]
-  const apps = new Set<string>()
+  const tally = new AppTally()
   for (let start = 0; start < length;) {
     let nl = buf.indexOf(NL, start)
     if (nl === -1 || nl >= length) nl = length
     let ts: string | undefined
     if (hasHead(buf, start, nl)) {
       ts = buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
-      levels[LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2]!++
+      const level = LEVEL_BY_FIRST_BYTE.get(buf[start + LEVEL_START]!) ?? 2
+      levels[level]!++
+      tally.addHeadLine(buf, start, nl, level)
     } else if (nl > start) {
       const head = headOf(buf, start, nl)
       if (head !== undefined) {
         ts = head.ts
         levels[head.level]!++
+        if (head.app !== undefined) tally.addName(head.app, head.level)
       }
     }
     if (ts !== undefined) {
       if (minTs === null || ts < minTs) minTs = ts
       if (maxTs === null || ts > maxTs) maxTs = ts
-      if (apps.size <= MAX_APPS) {
-        const app = appOf(buf, start, nl)
-        if (app !== undefined) apps.add(app)
-      }
     }
     start = nl + 1
   }
-  // More apps than a summary holds: none listed, so no reader may skip the block by app.
-  return { minTs, maxTs, levels, apps: apps.size > MAX_APPS ? [] : [...apps] }
+  const apps = tally.result()
+  // More apps than a summary holds: none listed and no counts, so no reader skips or counts the block by app.
+  if (apps === undefined) return { minTs, maxTs, levels, apps: [], appLevels: null }
+  return { minTs, maxTs, levels, apps: [...apps.keys()], appLevels: [...apps.values()] }
 }
 
 function compress (bytes: Buffer): { codec: number, data: Buffer } {

@@ -9,7 +9,7 @@
 //   │ block 0 (codec'd)  │  the original bytes [start, end) of whole lines, ~BLOCK_BYTES of them
 //   │ block 1 …          │
 //   ├────────────────────┤
-//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps }] }
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels }] }
 //   ├────────────────────┤
 //   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
 //   │ footer crc32  u32  │
@@ -17,7 +17,8 @@
 //   └────────────────────┘
 //
 // The footer is JSON: it is read once per file (and cached), holds a few hundred bytes per MiB block, and a
-// later version can add fields that version 1 readers ignore. A format version a reader does not know is
+// later version can add fields that version 1 readers ignore (`appLevels` is one: a footer without it still
+// reads, its blocks' per-app counts unknown, so nothing is skipped or counted by app there). A format version a reader does not know is
 // refused with FormatError, never guessed at.
 import { crc32 } from 'node:zlib'
 
@@ -48,8 +49,13 @@ export interface FooterBlock {
   maxTs: string | null
   /** Events per level, in CANONICAL_LEVELS order. */
   levels: number[]
-  /** The app_name values in the block. */
+  /** The app_name values in the block (none listed when more than MAX_BLOCK_APPS). */
   apps: string[]
+  /**
+   * Events per level of each app in `apps` (same order), or null when the block holds more apps than a
+   * summary keeps; absent in footers written before it was added (read as unknown).
+   */
+  appLevels?: number[][] | null
 }
 
 export interface Footer {
@@ -121,10 +127,18 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
       throw new FormatError(file, `block at ${b.start} is out of place`)
     }
     if (b.codec !== CODEC_STORED && b.codec !== CODEC_BROTLI) throw new FormatError(file, `block at ${b.start} has unknown codec ${b.codec}`)
+    // Counts answer histograms without reading the block: they must be whole before anyone trusts them.
+    if (b.appLevels !== undefined && b.appLevels !== null && !appLevelsFit(b)) throw new FormatError(file, `block at ${b.start} has malformed appLevels`)
     next = b.end
   }
   if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
   return footer
+}
+
+function appLevelsFit (b: FooterBlock): boolean {
+  const counts = b.appLevels!
+  return Array.isArray(counts) && Array.isArray(b.apps) && counts.length === b.apps.length && b.apps.every(a => typeof a === 'string') &&
+    counts.every(l => Array.isArray(l) && l.length === 6 && l.every(n => Number.isSafeInteger(n) && n >= 0))
 }
 
 /** Checks a block's decoded bytes against its crc; throws FormatError. */
