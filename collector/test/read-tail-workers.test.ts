@@ -10,6 +10,7 @@ import { normaliseEvent } from '../src/normalise/normalise'
 import { parseReadQuery } from '../src/read/query'
 import { JournalSet } from '../src/read/sources'
 import { TailHub, type TailSink } from '../src/read/tail'
+import { encodePosition } from '../src/read/tail-position'
 
 const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
 const SEGMENT = 'maap-20261206T100000Z-000001.ndjson'
@@ -59,4 +60,43 @@ t.test('a sibling journal that appears after the tail opened is tailed from its 
   t.notMatch(received, /before the tail/, 'the tail starts at the end of what was there')
   t.equal(received.match(/first of worker 2/g)?.length, 1, "the sibling's events once each")
   t.match(received, /id: [^\n]*2~/, 'ids carry the sibling journal from then on')
+})
+
+t.test('a tail resumed with an id that places a sibling not listed yet goes on from there, not from its start', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-tail-workers-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const ownDir = join(base, 'worker-1')
+  mkdirSync(ownDir)
+  const ownFile = join(ownDir, SEGMENT)
+  writeFileSync(ownFile, lines('one', ['seen before']))
+  const own = {
+    dir: ownDir,
+    segments: () => [SEGMENT],
+    end: () => ({ segment: SEGMENT, offset: statSync(ownFile).size }),
+    confirmed: () => undefined
+  }
+  // The id a client got from another worker, which had read worker 2's first event already.
+  const seenOfTwo = lines('two', ['seen of worker 2'])
+  const id = encodePosition(new Map([['1', { segment: SEGMENT, offset: statSync(ownFile).size }], ['2', { segment: SEGMENT, offset: Buffer.byteLength(seenOfTwo) }]]))
+  const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20 })
+  let received = ''
+  let closeSink!: () => void
+  const sink: TailSink = {
+    write: data => { received += data.toString(); return true },
+    drained: async () => {},
+    closed: new Promise(resolve => { closeSink = resolve }),
+    buffered: () => 0,
+    end: () => {}
+  }
+  t.teardown(() => { closeSink(); hub.close() })
+  await hub.open(parseReadQuery({}), id, sink)
+  await poll(() => received.includes('event: ready'))
+  t.match(received, /id: 1~[^\n]*_2~/, "the ready id keeps worker 2's place though it is not listed yet")
+
+  mkdirSync(join(base, 'worker-2'))
+  writeFileSync(join(base, 'worker-2', SEGMENT), seenOfTwo + lines('two', ['new of worker 2']))
+  hub.notify()
+  await poll(() => received.includes('new of worker 2'))
+  t.notMatch(received, /seen of worker 2/, 'what the id had read is not sent again')
+  t.notMatch(received, /seen before/)
 })

@@ -177,9 +177,12 @@ class TailClient {
   async run (listed: JournalSource[], resume: TailPosition | undefined, heartbeatMs: number): Promise<void> {
     let sources = listed
     let listedAt = Date.now()
-    const pos: TailPosition = new Map()
+    // Every journal the id names keeps its place, also one not listed yet (a sibling whose directory this
+    // process has not seen so far): when it is, the tail goes on from there, not from its start.
+    const pos: TailPosition = new Map(resume ?? [])
     for (const s of sources) {
-      const at = resume?.get(s.key) ?? await endOf(s)
+      if (pos.has(s.key)) continue
+      const at = await endOf(s)
       if (at !== undefined) pos.set(s.key, at)
     }
     const heartbeat = setInterval(() => { if (!this.stopped) this.sink.write(': keep-alive\n\n') }, heartbeatMs).unref()
@@ -188,14 +191,15 @@ class TailClient {
       while (!this.stopped) {
         const woken = this.hub.changed()
         if (this.hub.journals.readsSiblings && Date.now() - listedAt >= SOURCES_REFRESH_MS) {
-          // A journal listed now and not before is read from its start (step): all of it came after the tail opened.
+          // A journal listed now and not before is read from where the id left it, else from its start (step):
+          // then all of it came after the tail opened.
           sources = await this.hub.journals.sources()
           listedAt = Date.now()
         }
         let moved = false
         for (const source of sources) {
           if (this.stopped) break
-          if (await this.step(source, pos, sources)) moved = true
+          if (await this.step(source, pos)) moved = true
         }
         if (!moved) await Promise.race([woken, this.gone])
       }
@@ -206,7 +210,7 @@ class TailClient {
   }
 
   /** Reads on in one journal; whether the position moved. */
-  private async step (source: JournalSource, pos: TailPosition, sources: JournalSource[]): Promise<boolean> {
+  private async step (source: JournalSource, pos: TailPosition): Promise<boolean> {
     let at = pos.get(source.key)
     const segments = await source.segments()
     if (segments.length === 0) return false
@@ -230,7 +234,7 @@ class TailClient {
       pos.set(source.key, { segment: next, offset: 0 })
       return true
     }
-    const [before, after] = this.idAround(source.key, pos, sources)
+    const [before, after] = this.idAround(source.key, pos)
     const key = `${this.filterKey}|${source.key}|${at.segment}|${at.offset}|${before}|${after}`
     const chunk = await this.hub.chunk(key, async () => await this.read(source, at, end, before, after))
     if (chunk === undefined) return false
@@ -243,8 +247,10 @@ class TailClient {
   }
 
   /** The parts of the SSE id that stand for the other journals (they do not move while this one is read). */
-  private idAround (key: string, pos: TailPosition, sources: JournalSource[]): [string, string] {
-    const parts = sources.filter(s => pos.has(s.key)).map(s => s.key)
+  private idAround (key: string, pos: TailPosition): [string, string] {
+    // Every journal with a place, listed or not yet: an id that dropped one would send a reconnecting
+    // client back to that journal's start.
+    const parts = [...pos.keys()]
     const i = parts.indexOf(key)
     const render = (keys: string[]): string => keys.map(k => positionPart(k, pos.get(k)!)).join('_')
     const before = render(parts.slice(0, i))
