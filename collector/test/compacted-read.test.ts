@@ -6,7 +6,7 @@ import t from 'tap'
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
-import { collectorStatus, poll, startCollector, type RunningCollector } from '../../test/support'
+import { collectorStatus, freshRequest, poll, startCollector, type RunningCollector } from '../../test/support'
 
 type Event = Record<string, any>
 const HOUR = 3_600_000
@@ -28,27 +28,13 @@ function eventsFrom (from: number, n: number): Event[] {
   })
 }
 
-async function http (url: string, opts: { method?: string, body?: string, headers?: Record<string, string> } = {}): Promise<{ status: number, text: string }> {
-  return await new Promise((resolve, reject) => {
-    // A connection per request (agent: false), so that WORKER_COUNT's workers share them.
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, res => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => { text += c })
-      res.on('end', () => resolve({ status: res.statusCode!, text }))
-    })
-    req.on('error', reject)
-    req.end(opts.body)
-  })
-}
-
 async function post (c: RunningCollector, events: Event[]): Promise<void> {
-  const res = await http(`${c.url}/logs`, { method: 'POST', body: events.map(e => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' } })
+  const res = await freshRequest(c, 'POST', '/logs', { body: events.map(e => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' } })
   if (res.status !== 200) throw new Error(`ingest: ${res.status} ${res.text}`)
 }
 
 async function json (c: RunningCollector, path: string): Promise<any> {
-  const res = await http(`${c.url}${path}`)
+  const res = await freshRequest(c, 'GET', path)
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${res.text}`)
   return JSON.parse(res.text)
 }
@@ -61,7 +47,7 @@ async function answers (c: RunningCollector): Promise<Record<string, unknown>> {
     pages.push(...page.events)
     cursor = page.next
   }
-  const exported = (await http(`${c.url}/logs?q=timeout`, { headers: { accept: 'application/x-ndjson' } })).text
+  const exported = (await freshRequest(c, 'GET', '/logs?q=timeout', { headers: { accept: 'application/x-ndjson' } })).text
   const window = `from=${new Date(BASE).toISOString()}&to=${new Date(BASE + HOUR).toISOString()}`
   const hist = await json(c, `/logs/histogram?buckets=12&${window}`)
   const count = await json(c, `/logs/histogram?buckets=1&${window}&q=timeout&level=error`)
@@ -110,13 +96,20 @@ function forms (dir: string): { plain: string[], packed: string[], tmp: string[]
   }
 }
 
-t.test('search, export, histogram, count and a tail id answer the same over compacted segments', async t => {
-  const small = { JOURNAL_SEGMENT_BYTES: '8192' }
+/** Small segments, so that 600 events close several of them. */
+const small = { JOURNAL_SEGMENT_BYTES: '8192' }
+
+/** A collector without compaction that took 600 events, and what a tail opened before them received. */
+async function sixHundredUncompacted (t: Tap.Test): Promise<{ first: RunningCollector, seen: Array<{ id: string, seq: number }> }> {
   const first = await startCollector(t, { env: { ...small, JOURNAL_COMPACT: 'off' } })
   const tailing = tail(first, 600)
   await poll(async () => (await collectorStatus(first) as any).journal.segments >= 1)
   for (let i = 0; i < 600; i += 50) await post(first, eventsFrom(i, 50))
-  const seen = await tailing
+  return { first, seen: await tailing }
+}
+
+t.test('search, export, histogram, count and a tail id answer the same over compacted segments', async t => {
+  const { first, seen } = await sixHundredUncompacted(t)
   t.same(seen.map(s => s.seq), eventsFrom(0, 600).map(e => e.seq), 'the tail before')
   const resumeAt = seen[299]!.id
   const before = await answers(first)
@@ -148,7 +141,7 @@ t.test('SIGKILL during compaction: every event exactly once, no .tmp, no segment
   }
   await c.stop('SIGKILL')
   const again = await startCollector(t, { logDir: c.logDir, env })
-  const exported = (await http(`${again.url}/logs`, { headers: { accept: 'application/x-ndjson' } })).text.trim().split('\n').map(l => JSON.parse(l).seq as number)
+  const exported = (await freshRequest(again, 'GET', '/logs', { headers: { accept: 'application/x-ndjson' } })).text.trim().split('\n').map(l => JSON.parse(l).seq as number)
   t.equal(exported.length, sent, 'every acknowledged event')
   t.equal(new Set(exported).size, sent, 'none twice')
   const closed = (await collectorStatus(again) as any).journal.segments - 1
@@ -167,18 +160,13 @@ t.test('WORKER_COUNT=2: each worker reads its sibling\'s compacted segments', as
   await poll(() => dirs.every(d => forms(d).packed.length > 0), 50)
   // Connections spread over the workers: each answer must hold every event, whichever worker gave it.
   for (let i = 0; i < 6; i++) {
-    const lines = (await http(`${c.url}/logs`, { headers: { accept: 'application/x-ndjson' } })).text.trim().split('\n')
+    const lines = (await freshRequest(c, 'GET', '/logs', { headers: { accept: 'application/x-ndjson' } })).text.trim().split('\n')
     t.equal(new Set(lines.map(l => JSON.parse(l).seq)).size, 400, `answer ${i}: all 400 events`)
   }
 })
 
 t.test('a damaged .z with no NDJSON copy: renamed .z.damaged at start, a block damaged later is skipped; reads answer with the rest', async t => {
-  const small = { JOURNAL_SEGMENT_BYTES: '8192' }
-  const first = await startCollector(t, { env: { ...small, JOURNAL_COMPACT: 'off' } })
-  const tailing = tail(first, 600)
-  await poll(async () => (await collectorStatus(first) as any).journal.segments >= 1)
-  for (let i = 0; i < 600; i += 50) await post(first, eventsFrom(i, 50))
-  const seen = await tailing
+  const { first, seen } = await sixHundredUncompacted(t)
   await first.stop()
   const closed = forms(first.logDir).plain
   t.ok(closed.length >= 6, `${closed.length} segments`)
@@ -202,13 +190,13 @@ t.test('a damaged .z with no NDJSON copy: renamed .z.damaged at start, a block d
   t.ok(existsSync(`${tornPath}.damaged`), 'kept for a person as .z.damaged')
   t.notOk(existsSync(tornPath), 'no longer listed')
   const expected = eventsFrom(0, 600).map(e => e.seq).filter(s => !lost.has(s))
-  const exported = await http(`${c.url}/logs`, { headers: { accept: 'application/x-ndjson' } })
+  const exported = await freshRequest(c, 'GET', '/logs', { headers: { accept: 'application/x-ndjson' } })
   t.equal(exported.status, 200, 'the export answers')
   t.same(exported.text.trim().split('\n').map(l => JSON.parse(l).seq).sort((a, b) => a - b), expected, 'every other segment\'s events')
-  const page = await http(`${c.url}/logs?limit=1000`)
+  const page = await freshRequest(c, 'GET', '/logs?limit=1000')
   t.equal(page.status, 200, 'a search page answers')
   t.equal(JSON.parse(page.text).events.length, expected.length)
-  const hist = await http(`${c.url}/logs/histogram?buckets=4&from=${new Date(BASE).toISOString()}&to=${new Date(BASE + HOUR).toISOString()}`)
+  const hist = await freshRequest(c, 'GET', `/logs/histogram?buckets=4&from=${new Date(BASE).toISOString()}&to=${new Date(BASE + HOUR).toISOString()}`)
   t.equal(hist.status, 200, 'a histogram answers')
   t.ok(JSON.parse(hist.text).total >= expected.length)
   const status = await compaction(c) as Compaction & { damaged_reads: number }

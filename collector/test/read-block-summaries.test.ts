@@ -8,7 +8,6 @@ import t from 'tap'
 import { appendFileSync, mkdtempSync, rmSync, openSync, readFileSync, closeSync, writeSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { request } from 'node:http'
 import { compactSegment, summarise } from '../src/journal/compacted/compact-segment'
 import { FormatError, parseFooter } from '../src/journal/compacted/format'
 import { crc32 } from 'node:zlib'
@@ -22,7 +21,7 @@ import { CANONICAL_LEVELS } from '../src/normalise/levels'
 import { ExpiryFilter } from '../src/read/expiry'
 import { RetentionPolicy } from '../src/retention/policy'
 import { parseRetentionRules } from '../src/retention/rules'
-import { poll, startCollector, collectorStatus, type RunningCollector } from '../../test/support'
+import { poll, startCollector, collectorStatus, freshRequest, type RunningCollector } from '../../test/support'
 
 const T0 = Date.parse('2026-05-01T00:00:00.000Z')
 const SEGMENTS = ['maap-20260501T000000Z-000001.ndjson', 'maap-20260501T060000Z-000002.ndjson']
@@ -352,21 +351,8 @@ t.test('the tally reads app names in place and falls back for the rest', async t
   t.same(summarise(many, many.length).appLevels, null, 'too many apps: no counts')
 })
 
-async function http (url: string, opts: { method?: string, body?: string, headers?: Record<string, string> } = {}): Promise<{ status: number, text: string }> {
-  return await new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false }, res => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => { text += c })
-      res.on('end', () => resolve({ status: res.statusCode!, text }))
-    })
-    req.on('error', reject)
-    req.end(opts.body)
-  })
-}
-
 async function json (c: RunningCollector, path: string): Promise<any> {
-  const res = await http(`${c.url}${path}`)
+  const res = await freshRequest(c, 'GET', path)
   if (res.status !== 200) throw new Error(`${path}: ${res.status} ${res.text}`)
   return JSON.parse(res.text)
 }
@@ -397,7 +383,7 @@ t.test('real collectors: a histogram by app equals the count of the matching eve
   const small = { JOURNAL_SEGMENT_BYTES: '8192' }
   const first = await startCollector(t, { env: { ...small, JOURNAL_COMPACT: 'off' } })
   for (let i = 0; i < sent.length; i += 60) {
-    const res = await http(`${first.url}/logs`, { method: 'POST', body: sent.slice(i, i + 60).map(e => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' } })
+    const res = await freshRequest(first, 'POST', '/logs', { body: sent.slice(i, i + 60).map(e => JSON.stringify(e)).join('\n'), headers: { 'content-type': 'application/x-ndjson' } })
     if (res.status !== 200) throw new Error(`ingest: ${res.status} ${res.text}`)
   }
   await check(first, 'NDJSON')

@@ -23,13 +23,18 @@ function lines (app: string, messages: string[]): string {
   }).join('')
 }
 
-t.test('a sibling journal that appears after the tail opened is tailed from its start', async t => {
+
+/**
+ * Worker 1 of a WORKER_COUNT collector whose journal holds one event (`first`), and no other worker's
+ * directory yet; `tail()` opens a tail through its hub and returns what it receives as it arrives.
+ */
+function workers (t: Tap.Test, first: string) {
   const base = mkdtempSync(join(tmpdir(), 'maap-tail-workers-'))
   t.teardown(() => rmSync(base, { recursive: true, force: true }))
   const ownDir = join(base, 'worker-1')
   mkdirSync(ownDir)
   const ownFile = join(ownDir, SEGMENT)
-  writeFileSync(ownFile, lines('one', ['before the tail']))
+  writeFileSync(ownFile, lines('one', [first]))
   const own = {
     dir: ownDir,
     segments: () => [SEGMENT],
@@ -37,66 +42,53 @@ t.test('a sibling journal that appears after the tail opened is tailed from its 
     confirmed: () => undefined
   }
   const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20 })
-  let received = ''
-  let closeSink!: () => void
-  const sink: TailSink = {
-    write: data => { received += data.toString(); return true },
-    drained: async () => {},
-    closed: new Promise(resolve => { closeSink = resolve }),
-    buffered: () => 0,
-    end: () => {}
+  t.teardown(() => hub.close())
+  const tail = async (lastEventId?: string): Promise<{ text: string }> => {
+    const received = { text: '' }
+    let closeSink!: () => void
+    const sink: TailSink = {
+      write: data => { received.text += data.toString(); return true },
+      drained: async () => {},
+      closed: new Promise(resolve => { closeSink = resolve }),
+      buffered: () => 0,
+      end: () => {}
+    }
+    t.teardown(() => closeSink())
+    await hub.open(parseReadQuery({}), lastEventId, sink)
+    await poll(() => received.text.includes('event: ready'))
+    return received
   }
-  t.teardown(() => { closeSink(); hub.close() })
-  await hub.open(parseReadQuery({}), undefined, sink)
-  await poll(() => received.includes('event: ready'))
-  t.equal((await new JournalSet(own, 1, false).sources()).length, 1, 'no sibling yet when the tail opened')
+  return { base, own, ownFile, hub, tail }
+}
+
+t.test('a sibling journal that appears after the tail opened is tailed from its start', async t => {
+  const w = workers(t, 'before the tail')
+  const received = await w.tail()
+  t.equal((await new JournalSet(w.own, 1, false).sources()).length, 1, 'no sibling yet when the tail opened')
 
   // Worker 2 comes up: its directory and its first events appear after the tail opened.
-  mkdirSync(join(base, 'worker-2'))
-  writeFileSync(join(base, 'worker-2', SEGMENT), lines('two', ['first of worker 2', 'second of worker 2']))
-  appendFileSync(ownFile, lines('one', ['after the tail']))
-  hub.notify()
-  await poll(() => received.includes('second of worker 2') && received.includes('after the tail'))
-  t.notMatch(received, /before the tail/, 'the tail starts at the end of what was there')
-  t.equal(received.match(/first of worker 2/g)?.length, 1, "the sibling's events once each")
-  t.match(received, /id: [^\n]*2~/, 'ids carry the sibling journal from then on')
+  mkdirSync(join(w.base, 'worker-2'))
+  writeFileSync(join(w.base, 'worker-2', SEGMENT), lines('two', ['first of worker 2', 'second of worker 2']))
+  appendFileSync(w.ownFile, lines('one', ['after the tail']))
+  w.hub.notify()
+  await poll(() => received.text.includes('second of worker 2') && received.text.includes('after the tail'))
+  t.notMatch(received.text, /before the tail/, 'the tail starts at the end of what was there')
+  t.equal(received.text.match(/first of worker 2/g)?.length, 1, "the sibling's events once each")
+  t.match(received.text, /id: [^\n]*2~/, 'ids carry the sibling journal from then on')
 })
 
 t.test('a tail resumed with an id that places a sibling not listed yet goes on from there, not from its start', async t => {
-  const base = mkdtempSync(join(tmpdir(), 'maap-tail-workers-'))
-  t.teardown(() => rmSync(base, { recursive: true, force: true }))
-  const ownDir = join(base, 'worker-1')
-  mkdirSync(ownDir)
-  const ownFile = join(ownDir, SEGMENT)
-  writeFileSync(ownFile, lines('one', ['seen before']))
-  const own = {
-    dir: ownDir,
-    segments: () => [SEGMENT],
-    end: () => ({ segment: SEGMENT, offset: statSync(ownFile).size }),
-    confirmed: () => undefined
-  }
+  const w = workers(t, 'seen before')
   // The id a client got from another worker, which had read worker 2's first event already.
   const seenOfTwo = lines('two', ['seen of worker 2'])
-  const id = encodePosition(new Map([['1', { segment: SEGMENT, offset: statSync(ownFile).size }], ['2', { segment: SEGMENT, offset: Buffer.byteLength(seenOfTwo) }]]))
-  const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20 })
-  let received = ''
-  let closeSink!: () => void
-  const sink: TailSink = {
-    write: data => { received += data.toString(); return true },
-    drained: async () => {},
-    closed: new Promise(resolve => { closeSink = resolve }),
-    buffered: () => 0,
-    end: () => {}
-  }
-  t.teardown(() => { closeSink(); hub.close() })
-  await hub.open(parseReadQuery({}), id, sink)
-  await poll(() => received.includes('event: ready'))
-  t.match(received, /id: 1~[^\n]*_2~/, "the ready id keeps worker 2's place though it is not listed yet")
+  const id = encodePosition(new Map([['1', { segment: SEGMENT, offset: statSync(w.ownFile).size }], ['2', { segment: SEGMENT, offset: Buffer.byteLength(seenOfTwo) }]]))
+  const received = await w.tail(id)
+  t.match(received.text, /id: 1~[^\n]*_2~/, "the ready id keeps worker 2's place though it is not listed yet")
 
-  mkdirSync(join(base, 'worker-2'))
-  writeFileSync(join(base, 'worker-2', SEGMENT), seenOfTwo + lines('two', ['new of worker 2']))
-  hub.notify()
-  await poll(() => received.includes('new of worker 2'))
-  t.notMatch(received, /seen of worker 2/, 'what the id had read is not sent again')
-  t.notMatch(received, /seen before/)
+  mkdirSync(join(w.base, 'worker-2'))
+  writeFileSync(join(w.base, 'worker-2', SEGMENT), seenOfTwo + lines('two', ['new of worker 2']))
+  w.hub.notify()
+  await poll(() => received.text.includes('new of worker 2'))
+  t.notMatch(received.text, /seen of worker 2/, 'what the id had read is not sent again')
+  t.notMatch(received.text, /seen before/)
 })
