@@ -1,7 +1,8 @@
 // maap-logs' command line: a subcommand, an optional query in the query language (one argument: the
 // read API's `query`), then flags named after the read API's other parameters (--app-name → app_name,
 // --field k=v → f.k=v), checked here once so a typo never reaches the network. The query itself is
-// judged by the collector alone, so the CLI never disagrees with the collector it talks to.
+// judged by the collector alone, so the CLI never disagrees with the collector it talks to; `export`,
+// which reads LOG_DIR's files itself, judges it with the collector's own parser (read/query.ts).
 import { UsageError, strictArgs } from '../usage'
 import { helpFor } from './help'
 
@@ -40,11 +41,20 @@ export interface SearchOptions extends CommonOptions {
   limit: number | undefined
 }
 
+export interface ExportOptions {
+  /** The collector's LOG_DIR, or a copy of it: read, never written. */
+  dir: string
+  filters: Filters
+}
+
 export type Command =
   | { kind: 'help', text: string }
   | { kind: 'version' }
   | { kind: 'search', options: SearchOptions }
   | { kind: 'tail', options: CommonOptions }
+  | { kind: 'export', options: ExportOptions }
+
+type CommandName = 'search' | 'tail' | 'export'
 
 export interface Environment {
   env: NodeJS.ProcessEnv
@@ -73,6 +83,9 @@ const COMMON_FLAGS = {
 } as const
 
 const SEARCH_FLAGS = { ...COMMON_FLAGS, limit: { type: 'string', short: 'n' }, all: { type: 'boolean' } } as const
+
+// No --url, --api-key or output settings: export reads files and prints them as they are stored.
+const EXPORT_FLAGS = { ...FILTER_FLAGS, dir: { type: 'string', short: 'd' }, help: { type: 'boolean', short: 'h' } } as const
 
 function urlOf (raw: string): URL {
   let url: URL
@@ -109,12 +122,25 @@ function colorOf (order: string[], env: Environment): boolean {
  * (`search level >= ERROR` arrives as "level" "ERROR", the output redirected to a file named "="), so
  * a joined query would silently search for something else.
  */
-function queryOf (command: 'search' | 'tail', positionals: string[]): string | undefined {
+function queryOf (command: CommandName, positionals: string[]): string | undefined {
   if (positionals.length <= 1) return positionals[0]
   const shown = positionals.slice(0, 5).map(p => JSON.stringify(p.slice(0, 40))).join(' ') + (positionals.length > 5 ? ' …' : '')
   throw new UsageError(`the query must be one argument, in quotes; got ${positionals.length}: ${shown}\n` +
     '  unquoted, the shell splits a query at its spaces and takes > < ( ) * " \' for its own:\n' +
     `  maap-logs ${command} 'level >= ERROR and app_name = api'`)
+}
+
+function filtersOf (values: Record<string, unknown>, positionals: string[], command: CommandName): Filters {
+  const str = (name: string): string | undefined => values[name] as string | undefined
+  return {
+    query: queryOf(command, positionals),
+    appName: str('app-name'),
+    level: str('level'),
+    text: str('query'),
+    fields: ((values.field as string[] | undefined) ?? []).map(fieldOf),
+    from: str('from'),
+    to: str('to')
+  }
 }
 
 function common (values: Record<string, unknown>, order: string[], positionals: string[], command: 'search' | 'tail', env: Environment): CommonOptions {
@@ -126,15 +152,7 @@ function common (values: Record<string, unknown>, order: string[], positionals: 
     json: values.json === true,
     color: colorOf(order, env),
     utc: values.utc === true,
-    filters: {
-      query: queryOf(command, positionals),
-      appName: str('app-name'),
-      level: str('level'),
-      text: str('query'),
-      fields: ((values.field as string[] | undefined) ?? []).map(fieldOf),
-      from: str('from'),
-      to: str('to')
-    }
+    filters: filtersOf(values, positionals, command)
   }
 }
 
@@ -148,8 +166,11 @@ function limitOf (raw: string | undefined, all: boolean): number | undefined {
 
 export function parseCommand (argv: string[], env: Environment): Command {
   const [name, ...rest] = argv
-  if (name === undefined) throw new UsageError('a command is needed: search or tail')
-  if (name === '-h' || name === '--help' || name === 'help') return { kind: 'help', text: helpFor(rest[0] === 'search' || rest[0] === 'tail' ? rest[0] : undefined) }
+  if (name === undefined) throw new UsageError('a command is needed: search, tail or export')
+  if (name === '-h' || name === '--help' || name === 'help') {
+    const about = rest[0] === 'search' || rest[0] === 'tail' || rest[0] === 'export' ? rest[0] : undefined
+    return { kind: 'help', text: helpFor(about) }
+  }
   if (name === '-V' || name === '--version') return { kind: 'version' }
   if (name === 'search') {
     const { values, order, positionals } = strictArgs(rest, SEARCH_FLAGS, true)
@@ -161,5 +182,12 @@ export function parseCommand (argv: string[], env: Environment): Command {
     if (values.help === true) return { kind: 'help', text: helpFor('tail') }
     return { kind: 'tail', options: common(values, order, positionals, 'tail', env) }
   }
-  throw new UsageError(name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}": use search or tail`)
+  if (name === 'export') {
+    const { values, positionals } = strictArgs(rest, EXPORT_FLAGS, true)
+    if (values.help === true) return { kind: 'help', text: helpFor('export') }
+    const dir = values.dir as string | undefined
+    if (dir === undefined || dir === '') throw new UsageError('export needs --dir <dir>: the collector\'s LOG_DIR, or a copy of it')
+    return { kind: 'export', options: { dir, filters: filtersOf(values, positionals, 'export') } }
+  }
+  throw new UsageError(name.startsWith('-') ? `unknown option ${name}` : `unknown command "${name}": use search, tail or export`)
 }

@@ -46,10 +46,13 @@ Commands:
   search   the newest matching events, oldest first (like the end of a log file)
   tail     every new matching event as it arrives; reconnects by itself and resumes
            exactly where it stopped, nothing lost or doubled
+  export   every matching event in a LOG_DIR, read from its files (no collector needed),
+           as NDJSON
 
 Examples:
   maap-logs search 'http.status >= 500' --from 1h
   maap-logs tail 'level >= WARNING'
+  maap-logs export --dir /var/lib/maap-event-logger 'level >= ERROR' > errors.ndjson
 
 Run "maap-logs <command> --help" for the query and the options. "maap-logs --version"
 prints the version.
@@ -98,6 +101,42 @@ Examples:
 
 ${EXIT}`
 
-export function helpFor (command: 'search' | 'tail' | undefined): string {
-  return command === 'search' ? SEARCH : command === 'tail' ? TAIL : MAIN
+const EXPORT = `Usage: maap-logs export --dir <LOG_DIR> ['<query>'] [filters]
+
+Prints every matching event stored in a collector's LOG_DIR, read from the files
+themselves: no collector is needed, and one may be running. Each event is its journal
+line exactly as stored (NDJSON), compacted segments (.ndjson.z, which zcat cannot read)
+decoded. Nothing in LOG_DIR is written, renamed or deleted: a read-only copy will do.
+
+  -d, --dir <dir>          the collector's LOG_DIR (or a copy): its own segments, and
+                           those of worker-<i>/ below it (WORKER_COUNT > 1)
+
+Order: each directory's events in the order they arrived (segment by segment, line by
+line); several directories merged by received_at, so the whole is the order in which
+the service received them. Not by timestamp: pipe to jq/sort for that.
+
+What is on disk is what is printed: events past LOG_RETENTION_DAYS or RETENTION_RULES
+that the collector has not deleted yet are printed too; events written after a segment
+was reached are not waited for. A file that cannot be read whole (a damaged compacted
+segment, one set aside as .z.damaged, a last line cut short by a crash) is skipped with
+a warning on stderr naming it, and the exit status is 1; everything else is printed.
+
+${QUERY.replace(/ A query the collector cannot\nparse is shown with a caret under the place, exit 2\./, '\nA query that does not parse is shown with a caret under the place, exit 2.')}
+
+${FILTERS}
+
+  -h, --help               this text
+
+Examples:
+  maap-logs export --dir /var/lib/maap-event-logger > all.ndjson
+  maap-logs export --dir ./logs 'level >= ERROR' -a api --from 2h | jq .message
+  maap-logs export --dir ./logs -q timeout --from 2026-12-01 --to 2026-12-02 | head
+
+Exit status: 0 everything was printed (or the reader of stdout closed it: | head); 1 a
+file or part of one could not be read (warned of and skipped), or stdout could not be
+written; 2 bad usage: no --dir, a directory that is not there or holds no journal, a
+filter or query that is not valid.`
+
+export function helpFor (command: 'search' | 'tail' | 'export' | undefined): string {
+  return command === 'search' ? SEARCH : command === 'tail' ? TAIL : command === 'export' ? EXPORT : MAIN
 }

@@ -1,17 +1,23 @@
-// maap-logs: reads a MAAP collector's logs from a terminal (search, tail). See help.ts for the flags.
+// maap-logs: reads a MAAP collector's logs from a terminal (search, tail), or its LOG_DIR without it
+// (export). See help.ts for the flags.
 //
 // Exit status: 0 done or stopped with Ctrl-C; 1 the collector refused (a key, or a query sent to a
-// collector that predates the language) or could not be reached, or an answer was cut short; 2 bad
-// usage, a filter or query the collector rejected included.
+// collector that predates the language) or could not be reached, or an answer was cut short, or (export)
+// something on disk could not be read; 2 bad usage, a filter or query the collector rejected included.
 import type { CollectorErrorCode } from '../errors'
 import { parseCommand, UsageError } from './args'
 import { pointAt } from './caret'
+import { exportLogs } from './export'
+import { JournalDirError } from './export-journals'
 import { ApiError, cutReason, Unreachable } from './http'
 import { Output } from './output'
 import { inFlagTerms } from './query'
 import { search } from './search'
 import { tail } from './tail'
 import { VERSION } from '../version'
+import { QuerySyntaxError } from '../query/parse'
+import { QueryParameterError } from '../read/parameters'
+import type { ExportOptions } from './args'
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
@@ -36,6 +42,36 @@ function refusal (err: ApiError, query: string | undefined): { text: string, cod
   return { text: `${err.message}${hint} [HTTP ${err.status}${err.code === undefined ? '' : ' ' + err.code}]`, code: EXIT.failed }
 }
 
+/** A query that does not parse, with a caret under the place; another bad filter, in flag terms. */
+function badFilter (err: QueryParameterError, query: string | undefined): string {
+  if (err instanceof QuerySyntaxError && query !== undefined) {
+    const columns = process.stderr.isTTY === true ? process.stderr.columns : Infinity
+    return [err.message, ...pointAt(query, err.position, columns)].join('\n')
+  }
+  return inFlagTerms(err.message)
+}
+
+/** export: no collector, no signal handlers (Ctrl-C ends it as it ends cat: the output is then incomplete). */
+async function runExport (options: ExportOptions): Promise<number> {
+  try {
+    const { warnings, writeError } = await exportLogs(options, process.stdout, say)
+    if (writeError !== undefined) {
+      say(`stdout could not be written (${writeError.code ?? writeError.message}); what was printed is incomplete`)
+      return EXIT.failed
+    }
+    if (warnings > 0) say(`what the ${warnings === 1 ? 'warning above names was' : `${warnings} warnings above name were`} skipped; everything else was printed`)
+    return warnings > 0 ? EXIT.failed : EXIT.ok
+  } catch (err) {
+    if (err instanceof QueryParameterError) {
+      say(badFilter(err, options.filters.query))
+      return EXIT.usage
+    }
+    if (!(err instanceof JournalDirError)) throw err
+    say(err.message)
+    return err.usage ? EXIT.usage : EXIT.failed
+  }
+}
+
 export async function main (argv: string[]): Promise<number> {
   let command
   try {
@@ -53,6 +89,7 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(VERSION + '\n')
     return EXIT.ok
   }
+  if (command.kind === 'export') return await runExport(command.options)
   const { options } = command
   const out = new Output(process.stdout, options)
   const notices = { notice: say, interactive: process.stderr.isTTY === true }

@@ -1,0 +1,157 @@
+// The matching lines of one journal, in the order they were written, a chunk at a time: what
+// `maap-logs export` prints of one directory.
+//
+//   segments, oldest first ─► openSegment (NDJSON, or `.z` decoded a block at a time) ─► ~1 MiB of whole lines
+//     ─► LineMatcher (the search's own test: prefilter, head, parse only when needed) ─► [start, end) of each match
+//
+// Memory is one chunk (more only for a line longer than it). Read-only, and safe beside a running collector:
+// the segments are listed once at the start and each is read up to its size when opened, so events written
+// later are not waited for; one compacted meanwhile is read in whichever form is there (openSegment), one
+// deleted meanwhile (retention) is skipped. A segment that does not end with a newline (a crash cut its last
+// write, or a write is under way) is opened once more to finish the line; still unfinished, it is skipped
+// with a warning (the collector itself sets such a tail aside at its next start).
+import { join } from 'node:path'
+import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
+import { LineMatcher } from '../read/line-matcher'
+import type { ReadQuery } from '../read/query'
+import type { Journal } from './export-journals'
+
+export const CHUNK_BYTES = 1024 * 1024
+const NL = 10
+
+/** A file that could not be read as a whole: named on stderr, counted in the exit status. */
+export type Warn = (text: string) => void
+
+export class JournalLines {
+  /** The current chunk: matched lines are buf[starts[i], ends[i]), each followed by '\n'. */
+  buf: Buffer
+  readonly starts: number[] = []
+  readonly ends: number[] = []
+  /** The next matched line to take. */
+  at = 0
+
+  private readonly matcher: LineMatcher
+  private readonly record = (start: number, end: number): void => {
+    this.starts.push(start)
+    this.ends.push(end)
+  }
+
+  private next = 0
+  private file: SegmentFile | undefined
+  private segment = ''
+  /** The segment offset of buf[have], and the end read up to. */
+  private pos = 0
+  private size = 0
+  private reopened = false
+  /** Bytes in buf: the whole lines of the last chunk up to `scanned`, then the start of a line. */
+  private have = 0
+  private scanned = 0
+
+  constructor (private readonly journal: Journal, q: ReadQuery, private readonly warn: Warn, chunkBytes = CHUNK_BYTES) {
+    this.buf = Buffer.allocUnsafe(chunkBytes)
+    this.matcher = new LineMatcher(q, undefined, false)
+  }
+
+  /** Loads the next chunk that holds a match; false when the journal has no more. */
+  async fill (): Promise<boolean> {
+    this.starts.length = 0
+    this.ends.length = 0
+    this.at = 0
+    for (;;) {
+      // The last chunk's lines have been taken: its unfinished line moves to the front.
+      if (this.scanned > 0) {
+        this.buf.copy(this.buf, 0, this.scanned, this.have)
+        this.have -= this.scanned
+        this.scanned = 0
+      }
+      if (this.file === undefined && !(await this.openNext())) return false
+      if (this.pos >= this.size && !(await this.extend())) continue
+      if (this.have === this.buf.length) this.grow()
+      const n = await this.read()
+      if (n === 0) {
+        this.size = this.pos // it shrank: a collector starting meanwhile cut a torn tail off it
+        continue
+      }
+      this.pos += n
+      this.have += n
+      this.scanned = this.buf.lastIndexOf(NL, this.have - 1) + 1
+      if (this.scanned === 0) continue // one line longer than the buffer so far
+      this.matcher.scan(this.buf, this.scanned, 0, this.record)
+      if (this.starts.length > 0) return true
+    }
+  }
+
+  /** Closes what is open (an export stopped by a closed stdout). */
+  async close (): Promise<void> {
+    const file = this.file
+    this.file = undefined
+    await file?.close()
+  }
+
+  private path (): string {
+    return join(this.journal.dir, this.segment)
+  }
+
+  private async openNext (): Promise<boolean> {
+    while (this.next < this.journal.segments.length) {
+      this.segment = this.journal.segments[this.next++]!
+      let file
+      try {
+        file = await openSegmentIfExists(this.journal.dir, this.segment)
+      } catch (err) {
+        this.warn(`${this.path()}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); skipped`)
+        continue
+      }
+      if (file === undefined) continue // deleted by retention since it was listed
+      this.file = file
+      this.size = file.size
+      this.pos = 0
+      this.have = 0
+      this.reopened = false
+      return true
+    }
+    return false
+  }
+
+  private async read (): Promise<number> {
+    try {
+      return await this.file!.read(this.buf, this.have, Math.min(this.buf.length - this.have, this.size - this.pos), this.pos)
+    } catch (err) {
+      this.warn(`${this.path()}: cannot be read past offset ${this.pos - this.have} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the rest of it skipped`)
+      this.have = 0
+      return 0
+    }
+  }
+
+  /**
+   * At the end of the segment as opened: true when there is more to read (its last line was being written,
+   * and the segment has grown since), false when it is done (the file closed, and an unfinished line warned of).
+   */
+  private async extend (): Promise<boolean> {
+    if (this.have > 0 && !this.reopened) {
+      this.reopened = true
+      const again = await openSegmentIfExists(this.journal.dir, this.segment).catch(() => undefined)
+      if (again !== undefined && again.size > this.pos) {
+        await this.file!.close()
+        this.file = again
+        this.size = again.size
+        return true
+      }
+      await again?.close()
+    }
+    if (this.have > 0) {
+      this.warn(`${this.path()}: its last line is unfinished (${this.have} bytes at offset ${this.pos - this.have}: ` +
+        'cut short by a crash, or still being written); skipped')
+      this.have = 0
+    }
+    await this.close()
+    return false
+  }
+
+  /** Twice the room, for a line longer than the buffer (its start kept). */
+  private grow (): void {
+    const bigger = Buffer.allocUnsafe(this.buf.length * 2)
+    this.buf.copy(bigger, 0, 0, this.have)
+    this.buf = bigger
+  }
+}
