@@ -52,9 +52,9 @@ t.test('the positional argument is the query, sent as `query` beside the flags',
 t.test('every query in --help and in the README\'s maap-logs section parses', async t => {
   const readme = readFileSync(resolve(__dirname, '..', '..', 'README.md'), 'utf8')
   const section = readme.slice(readme.indexOf('### Reading your logs from a terminal'), readme.indexOf('## The web page'))
-  const texts = [helpFor(undefined), helpFor('search'), helpFor('tail'), section]
+  const texts = [helpFor(undefined), helpFor('search'), helpFor('tail'), helpFor('export'), section]
   // As a shell passes them: '…' as it is, "…" with \" and \\ unescaped; not the README's sample of a bad one ($ …).
-  const queries = texts.flatMap(text => [...text.matchAll(/(?<!\$ )maap-logs (?:search|tail) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)]
+  const queries = texts.flatMap(text => [...text.matchAll(/(?<!\$ )maap-logs (?:search|tail|export --dir \S+) (?:'([^']*)'|"((?:[^"\\]|\\.)*)")/g)]
     .map(m => m[1] ?? m[2]!.replace(/\\(.)/g, '$1')))
   // The left column of the grammar's table in --help.
   const table = helpFor('search').split('\n\n').find(p => p.startsWith('The query:'))!
@@ -131,6 +131,24 @@ t.test('help, version, tail', async t => {
   t.match(parseCommand(['tail', '--help'], pipe), { kind: 'help', text: /^Usage: maap-logs tail/ })
   t.same(parseCommand(['-V'], pipe), { kind: 'version' })
   t.match(parseCommand(['tail', '-a', 'api', '--json'], pipe), { kind: 'tail', options: { json: true, filters: { appName: 'api' } } })
+})
+
+t.test('export: --dir and the search\'s filters, nothing about a collector', async t => {
+  t.same(parseCommand(['export', '--dir', '/var/log/maap', 'level >= ERROR', '-a', 'api', '-l', 'warn', '-q', 'timeout', '-f', 'a.b=1', '--from', '2h', '--to', '1h'], pipe), {
+    kind: 'export',
+    options: { dir: '/var/log/maap', filters: { query: 'level >= ERROR', appName: 'api', level: 'warn', text: 'timeout', fields: [['a.b', '1']], from: '2h', to: '1h' } }
+  })
+  t.match(parseCommand(['export', '-d', 'logs'], pipe), { kind: 'export', options: { dir: 'logs', filters: { query: undefined, fields: [] } } })
+  t.match(parseCommand(['export', '-h'], pipe), { kind: 'help', text: /^Usage: maap-logs export --dir/ })
+  t.match(parseCommand(['help', 'export'], pipe), { kind: 'help', text: /^Usage: maap-logs export --dir/ })
+  t.match(helpFor(undefined), /\n {2}export {3}every matching event in a LOG_DIR/)
+  for (const [argv, message] of [
+    [['export'], /^export needs --dir <dir>/],
+    [['export', '--dir', ''], /^export needs --dir <dir>/],
+    [['export', '--dir', 'x', '--json'], /^unknown option --json$/],
+    [['export', '--dir', 'x', '--api-key', 'k'], /^unknown option --api-key$/],
+    [['export', '--dir', 'x', 'a', 'b'], /^the query must be one argument[^]*maap-logs export '/]
+  ] as Array<[string[], RegExp]>) t.throws(() => parseCommand(argv, pipe), { constructor: UsageError, message }, argv.join(' '))
 })
 
 t.test('usage errors name the flag', async t => {

@@ -1,0 +1,134 @@
+// maap-logs export's parts, in process, on real files: the received_at key found in place, a journal's
+// lines read a chunk at a time (a line longer than the chunk, a segment that grows or shrinks while read),
+// the journals under a LOG_DIR, and stdout that cannot be written.
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, truncateSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { ByteSink } from '../src/cli/byte-sink'
+import { exportQuery } from '../src/cli/export'
+import { findJournals, type Journal } from '../src/cli/export-journals'
+import { JournalLines } from '../src/cli/journal-lines'
+import { compareKeys, receivedAt, type Key } from '../src/cli/received-at'
+import { binPath, runCli } from './maap-logs-run'
+
+const SEGMENT = 'maap-20260301T000000Z-000001.ndjson'
+
+function noFilterFlags (): Parameters<typeof exportQuery>[0] {
+  return { query: undefined, appName: undefined, level: undefined, text: undefined, fields: [], from: undefined, to: undefined }
+}
+const noFilter = exportQuery(noFilterFlags())
+
+function line (n: number, extra = ''): string {
+  return `{"timestamp":"2026-03-01T00:00:0${n % 10}.000Z","level":"INFO","app_name":"api","message":"m${n}"${extra},"_id":"${String(n).padStart(24, '0')}","received_at":"2026-03-01T00:00:0${n % 10}.500Z"}`
+}
+
+function keyOf (text: string): string {
+  const buf = Buffer.from('xx' + text + '\n')
+  const key: Key = { buf, start: 0, end: 0 }
+  receivedAt(buf, 2, buf.length - 1, key)
+  return key.buf.toString('utf8', key.start, key.end)
+}
+
+t.test('received_at: at the end, in the middle once, else parsed; none is the smallest key', async t => {
+  t.equal(keyOf(line(1)), '2026-03-01T00:00:01.500Z', 'the common line: its end')
+  t.equal(keyOf('{"timestamp":"x","_id":"1","received_at":"2026-03-01T00:00:02.000Z","app_name":"a","message":"m"}'), '2026-03-01T00:00:02.000Z',
+    'a serialised event (renamed fields): the key once, in the middle')
+  t.equal(keyOf('{"ctx":{"received_at":"1999"},"received_at":"2026-03-01T00:00:03.000Z","x":1}'), '2026-03-01T00:00:03.000Z', 'twice (one nested): parsed')
+  t.equal(keyOf('{"received_at":"2026-03-01T00:00:04.000Z\\u0041","x":1}'), '2026-03-01T00:00:04.000ZA', 'an escape in it: parsed')
+  t.equal(keyOf('{"message":"no key"}'), '', 'none')
+  t.equal(keyOf('not json'), '', 'not JSON: none')
+  const a: Key = { buf: Buffer.from('2026-01-01'), start: 0, end: 10 }
+  const b: Key = { buf: Buffer.from('..2026-01-02'), start: 2, end: 12 }
+  t.ok(compareKeys(a, b) < 0 && compareKeys(b, a) > 0 && compareKeys(a, a) === 0)
+  t.ok(compareKeys({ buf: Buffer.alloc(0), start: 0, end: 0 }, a) < 0)
+})
+
+async function collect (lines: JournalLines): Promise<string[]> {
+  const out: string[] = []
+  while (await lines.fill()) {
+    for (let i = lines.at; i < lines.starts.length; i++) out.push(lines.buf.toString('utf8', lines.starts[i], lines.ends[i]))
+  }
+  return out
+}
+
+t.test('a journal read in chunks smaller than a line: every line whole, once', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  const all = Array.from({ length: 50 }, (_, i) => line(i, i % 7 === 0 ? `,"big":"${'y'.repeat(500)}"` : ''))
+  writeFileSync(join(dir, SEGMENT), all.map(l => l + '\n').join(''))
+  writeFileSync(join(dir, 'maap-20260301T000000Z-000002.ndjson'), '\n\n' + line(99) + '\n')
+  const warnings: string[] = []
+  const journal: Journal = { dir, segments: [SEGMENT, 'maap-20260301T000000Z-000002.ndjson', 'maap-20260301T000000Z-000003.ndjson'], setAside: [] }
+  t.same(await collect(new JournalLines(journal, noFilter, w => warnings.push(w), 64)), [...all, line(99)], 'a segment listed and gone since is skipped quietly')
+  t.same(warnings, [])
+  const filtered = new JournalLines(journal, exportQuery({ ...noFilterFlags(), text: 'm4' }), w => warnings.push(w), 100)
+  t.same(await collect(filtered), [all[4], ...all.slice(40, 50)])
+  await filtered.close()
+})
+
+t.test('a last line being written when the segment ends is read once the segment has grown; one cut off is warned of', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  const path = join(dir, SEGMENT)
+  const half = line(2).slice(0, 40)
+  writeFileSync(path, line(1) + '\n' + half)
+  const warnings: string[] = []
+  const lines = new JournalLines({ dir, segments: [SEGMENT], setAside: [] }, noFilter, w => warnings.push(w))
+  t.ok(await lines.fill())
+  t.equal(lines.buf.toString('utf8', lines.starts[0], lines.ends[0]), line(1))
+  appendFileSync(path, line(2).slice(40) + '\n' + line(3) + '\n')
+  t.same(await collect(lines), [line(2), line(3)], 'the rest of the line, and what came after it')
+  t.same(warnings, [])
+
+  // Cut off under the reader (a collector starting meanwhile sets a torn tail aside).
+  writeFileSync(path, line(1) + '\n' + line(2) + '\n' + half)
+  const cut = new JournalLines({ dir, segments: [SEGMENT], setAside: [] }, noFilter, w => warnings.push(w), 200)
+  t.ok(await cut.fill())
+  truncateSync(path, line(1).length + 1)
+  t.same(await collect(cut), [], 'what is no longer there is not read')
+  t.match(warnings, [new RegExp(`^${path}: its last line is unfinished \\(\\d+ bytes at offset ${line(1).length + 1}: cut short by a crash, or still being written\\); skipped$`)])
+})
+
+t.test('the journals under a LOG_DIR: its own, a move to worker 1 cut short, the workers by number', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  for (const sub of ['worker-10', 'worker-2', 'worker-1.adopting', 'worker-3', 'idempotency-keys']) mkdirSync(join(dir, sub))
+  for (const sub of ['.', 'worker-10', 'worker-2', 'worker-1.adopting', 'idempotency-keys']) writeFileSync(join(dir, sub, SEGMENT), '')
+  writeFileSync(join(dir, 'worker-2', 'maap-20260301T000000Z-000002.ndjson.z'), '')
+  writeFileSync(join(dir, 'worker-2', 'maap-20260301T000000Z-000003.ndjson.z.damaged'), '')
+  writeFileSync(join(dir, 'worker-2', 'not-a-segment.z.damaged'), '')
+  writeFileSync(join(dir, 'maap-torn-tails.ndjson'), '')
+  const found = await findJournals(dir)
+  t.same(found.map(j => j.dir), [dir, 'worker-1.adopting', 'worker-2', 'worker-10'].map((d, i) => i === 0 ? d : join(dir, d)), 'worker-3 holds nothing')
+  t.same(found[2], {
+    dir: join(dir, 'worker-2'),
+    segments: [SEGMENT, 'maap-20260301T000000Z-000002.ndjson'],
+    setAside: [join(dir, 'worker-2', 'maap-20260301T000000Z-000003.ndjson.z.damaged')]
+  })
+})
+
+t.test('a line longer than the output buffer, and stdout that cannot be written', async t => {
+  const chunks: Buffer[] = []
+  const sink = new ByteSink(new Writable({ write: (c: Buffer, _e, cb) => { chunks.push(c); cb() } }))
+  const long = Buffer.from('z'.repeat(300 * 1024) + '\n')
+  t.equal(sink.put(Buffer.from('a\n'), 0, 1), false)
+  t.equal(sink.put(long, 0, long.length - 1), true, 'a buffer is full: flush due')
+  await sink.flush()
+  t.same(Buffer.concat(chunks), Buffer.concat([Buffer.from('a\n'), long]))
+
+  const failing = new ByteSink(new Writable({ highWaterMark: 1, write: (_c, _e, cb) => setImmediate(() => cb(Object.assign(new Error('no space'), { code: 'ENOSPC' }))) }))
+  failing.put(long, 0, long.length - 1)
+  await failing.flush()
+  t.equal(failing.failure?.code, 'ENOSPC')
+  t.ok(failing.stopped)
+
+  if (!existsSync('/dev/full')) return
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  writeFileSync(join(dir, SEGMENT), line(1) + '\n')
+  const full = openSync('/dev/full', 'w')
+  const run = spawnSync(process.execPath, [binPath, 'export', '--dir', dir], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8' })
+  closeSync(full)
+  t.equal(run.status, 1)
+  t.match(run.stderr, /^maap-logs: stdout could not be written \(ENOSPC\); what was printed is incomplete\n$/)
+  t.equal((await runCli(['export', '--dir', dir])).stdout, line(1) + '\n', 'the same to a pipe')
+})
