@@ -3,11 +3,12 @@
 // the journals under a LOG_DIR, and stdout that cannot be written.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, truncateSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { ByteSink } from '../src/cli/byte-sink'
+import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { exportQuery } from '../src/cli/export'
 import { findJournals, type Journal } from '../src/cli/export-journals'
 import { JournalLines } from '../src/cli/journal-lines'
@@ -66,6 +67,22 @@ t.test('a journal read in chunks smaller than a line: every line whole, once', a
   const filtered = new JournalLines(journal, exportQuery({ ...noFilterFlags(), text: 'm4' }), w => warnings.push(w), 100)
   t.same(await collect(filtered), [all[4], ...all.slice(40, 50)])
   await filtered.close()
+})
+
+t.test('segments compacted or deleted by a running collector while the export reads: each line once, none lost', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  const names = [1, 2, 3].map(n => `maap-20260301T000000Z-00000${n}.ndjson`)
+  const content = names.map((_, s) => Array.from({ length: 300 }, (_, i) => line(s * 1000 + i)))
+  names.forEach((name, s) => writeFileSync(join(dir, name), content[s]!.map(l => l + '\n').join('')))
+  const lines = new JournalLines({ dir, segments: names, setAside: [] }, noFilter, w => t.fail(w), 4096)
+  t.ok(await lines.fill(), 'reading the first segment, as NDJSON')
+  const got = lines.starts.map((s, i) => lines.buf.toString('utf8', s, lines.ends[i]))
+  await compactSegment(dir, names[0]!) // under the reader: its open file still reads
+  await compactSegment(dir, names[1]!) // before it is reached: read compacted
+  unlinkSync(join(dir, names[2]!)) // deleted by retention: skipped
+  t.ok(existsSync(join(dir, `${names[0]}.z`)) && !existsSync(join(dir, names[0]!)))
+  got.push(...await collect(lines))
+  t.same(got, [...content[0]!, ...content[1]!])
 })
 
 t.test('a last line being written when the segment ends is read once the segment has grown; one cut off is warned of', async t => {
