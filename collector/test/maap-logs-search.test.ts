@@ -169,7 +169,7 @@ t.test('--help, --version, and usage errors', async t => {
   t.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
 
   const usage: Array<[string[], RegExp]> = [
-    [[], /a command is needed: search or tail/],
+    [[], /a command is needed: search, tail or export/],
     [['--nope'], /unknown option --nope/],
     [['search', '--nope'], /unknown option --nope/],
     [['tail', '--limit', '5'], /unknown option --limit/]
