@@ -7,17 +7,12 @@
 import type { CollectorErrorCode } from '../errors'
 import { parseCommand, UsageError } from './args'
 import { pointAt } from './caret'
-import { exportLogs } from './export'
-import { JournalDirError } from './export-journals'
 import { ApiError, cutReason, Unreachable } from './http'
 import { Output } from './output'
 import { inFlagTerms } from './query'
 import { search } from './search'
 import { tail } from './tail'
 import { VERSION } from '../version'
-import { QuerySyntaxError } from '../query/parse'
-import { QueryParameterError } from '../read/parameters'
-import type { ExportOptions } from './args'
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const
 
@@ -42,36 +37,6 @@ function refusal (err: ApiError, query: string | undefined): { text: string, cod
   return { text: `${err.message}${hint} [HTTP ${err.status}${err.code === undefined ? '' : ' ' + err.code}]`, code: EXIT.failed }
 }
 
-/** A query that does not parse, with a caret under the place; another bad filter, in flag terms. */
-function badFilter (err: QueryParameterError, query: string | undefined): string {
-  if (err instanceof QuerySyntaxError && query !== undefined) {
-    const columns = process.stderr.isTTY === true ? process.stderr.columns : Infinity
-    return [err.message, ...pointAt(query, err.position, columns)].join('\n')
-  }
-  return inFlagTerms(err.message)
-}
-
-/** export: no collector, no signal handlers (Ctrl-C ends it as it ends cat: the output is then incomplete). */
-async function runExport (options: ExportOptions): Promise<number> {
-  try {
-    const { warnings, writeError } = await exportLogs(options, process.stdout, say)
-    if (writeError !== undefined) {
-      say(`stdout could not be written (${writeError.code ?? writeError.message}); what was printed is incomplete`)
-      return EXIT.failed
-    }
-    if (warnings > 0) say(`what the ${warnings === 1 ? 'warning above names was' : `${warnings} warnings above name were`} skipped; everything else was printed`)
-    return warnings > 0 ? EXIT.failed : EXIT.ok
-  } catch (err) {
-    if (err instanceof QueryParameterError) {
-      say(badFilter(err, options.filters.query))
-      return EXIT.usage
-    }
-    if (!(err instanceof JournalDirError)) throw err
-    say(err.message)
-    return err.usage ? EXIT.usage : EXIT.failed
-  }
-}
-
 export async function main (argv: string[]): Promise<number> {
   let command
   try {
@@ -89,7 +54,11 @@ export async function main (argv: string[]): Promise<number> {
     process.stdout.write(VERSION + '\n')
     return EXIT.ok
   }
-  if (command.kind === 'export') return await runExport(command.options)
+  if (command.kind === 'export') {
+    // Loaded only for export: the journal and query code it needs would slow every other command's start.
+    const { runExport } = await import('./export-command.js')
+    return EXIT[await runExport(command.options, say)]
+  }
   const { options } = command
   const out = new Output(process.stdout, options)
   const notices = { notice: say, interactive: process.stderr.isTTY === true }
