@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { ByteSink } from '../src/cli/byte-sink'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
-import { exportQuery } from '../src/cli/export'
+import { exportLogs, exportQuery } from '../src/cli/export'
 import { findJournals, type Journal } from '../src/cli/export-journals'
 import { JournalLines } from '../src/cli/journal-lines'
 import { compareKeys, receivedAt, type Key } from '../src/cli/received-at'
@@ -148,4 +148,26 @@ t.test('a line longer than the output buffer, and stdout that cannot be written'
   t.equal(run.status, 1)
   t.match(run.stderr, /^maap-logs: stdout could not be written \(ENOSPC\); what was printed is incomplete\n$/)
   t.equal((await runCli(['export', '--dir', dir])).stdout, line(1) + '\n', 'the same to a pipe')
+})
+
+t.test('several journals merged by received_at, in large writes; a reader that goes away stops it', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  const at = (ms: number): string => new Date(Date.UTC(2026, 2, 1) + ms).toISOString()
+  const event = (n: number): string => `{"timestamp":"${at(n)}","level":"INFO","app_name":"api","message":"m${n} ${'p'.repeat(150)}","_id":"${String(n).padStart(24, '0')}","received_at":"${at(n)}"}`
+  for (const w of [1, 2, 3]) mkdirSync(join(dir, `worker-${w}`))
+  // Worker 1 took the even ones, worker 2 the odd ones; worker 3 none yet.
+  for (const w of [1, 2]) writeFileSync(join(dir, `worker-${w}`, SEGMENT), Array.from({ length: 2000 }, (_, i) => event(2 * i + w - 1) + '\n').join(''))
+  writeFileSync(join(dir, 'worker-3', SEGMENT), '')
+  const chunks: Buffer[] = []
+  const said: string[] = []
+  const result = await exportLogs({ dir, filters: noFilterFlags() }, new Writable({ write: (c: Buffer, _e, cb) => { chunks.push(c); cb() } }), w => said.push(w))
+  t.same(result, { warnings: 0, writeError: undefined })
+  t.same(said, [])
+  t.ok(chunks.length > 1, `${chunks.length} writes`)
+  t.equal(Buffer.concat(chunks).toString(), Array.from({ length: 4000 }, (_, n) => event(n) + '\n').join(''), 'in received_at order')
+
+  let writes = 0
+  const gone = new Writable({ write: (_c, _e, cb) => { writes++; cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })) } })
+  t.same(await exportLogs({ dir, filters: noFilterFlags() }, gone, w => said.push(w)), { warnings: 0, writeError: undefined }, 'a closed pipe is no failure')
+  t.equal(writes, 1, 'nothing written after it closed')
 })

@@ -122,7 +122,7 @@ t.test('WORKER_COUNT=2, compacted and NDJSON segments: every event once, in arri
   t.equal(lines(workers[0]!.stdout).length + lines(workers[1]!.stdout).length, sent, 'and together all of them')
 })
 
-t.test('bad usage names what is wrong, exit 2', async t => {
+t.test('bad usage names what is wrong, exit 2; a directory that cannot be read, or one torn line, exit 1', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'maap-export-usage-'))
   writeFileSync(join(dir, 'maap-20260301T000000Z-000001.ndjson'), '')
   const cases: Array<[string[], RegExp]> = [
@@ -147,8 +147,16 @@ t.test('bad usage names what is wrong, exit 2', async t => {
   t.equal(caret.stderr, 'maap-logs: query: expected "," or ")" in the list of in, found "us" at 34\n' +
     '  level >= ERROR and region in (eu us)\n' +
     '                                   ^\n', 'a query that does not parse: the caret under the place')
+  const loop = join(dir, 'loop')
+  symlinkSync('loop', loop)
+  const unreadable = await runCli(['export', '--dir', loop])
+  t.same([unreadable.code, unreadable.stderr], [1, `maap-logs: --dir ${loop}: cannot be read (ELOOP)\n`], 'a directory that cannot be read: exit 1')
   const empty = await runCli(['export', '--dir', dir])
   t.same([empty.code, empty.stdout, empty.stderr], [0, '', ''], 'a journal with no events: nothing, exit 0')
+  appendFileSync(join(dir, 'maap-20260301T000000Z-000001.ndjson'), '{"timestamp":"2026-03-01T00:00:00.000Z","level":"INFO","_id":"x","message":"un')
+  const torn = await runCli(['export', '--dir', dir])
+  t.equal(torn.code, 1)
+  t.match(torn.stderr, /: its last line is unfinished .*\nmaap-logs: what the warning above names was skipped; everything else was printed\n$/)
   const help = await runCli(['export', '--help'])
   t.match(help.stdout, /^Usage: maap-logs export --dir <LOG_DIR>/)
   t.match(help.stdout, /prints? .*on disk|What is on disk is what is printed/)
