@@ -3,15 +3,17 @@
 // the journals under a LOG_DIR, and stdout that cannot be written.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { ByteSink } from '../src/cli/byte-sink'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
+import { HEADER_BYTES } from '../src/journal/compacted/format'
+import { damagedSegments } from '../src/journal/segment-file'
 import { exportLogs, exportQuery } from '../src/cli/export'
 import { findJournals, type Journal } from '../src/cli/export-journals'
-import { JournalLines } from '../src/cli/journal-lines'
+import { CHUNK_BYTES, JournalLines } from '../src/cli/journal-lines'
 import { compareKeys, receivedAt, type Key } from '../src/cli/received-at'
 import { binPath, runCli } from './maap-logs-run'
 
@@ -83,6 +85,31 @@ t.test('segments compacted or deleted by a running collector while the export re
   t.ok(existsSync(join(dir, `${names[0]}.z`)) && !existsSync(join(dir, names[0]!)))
   got.push(...await collect(lines))
   t.same(got, [...content[0]!, ...content[1]!])
+})
+
+t.test('a compacted segment\'s blocks that cannot hold a match (time window, levels) are not read', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
+  const at = (n: number): string => new Date(Date.UTC(2026, 2, 1) + n * 1000).toISOString()
+  const all = Array.from({ length: 200 }, (_, n) =>
+    `{"timestamp":"${at(n)}","level":"${n >= 150 ? 'ERROR' : 'INFO'}","app_name":"api","message":"m${n}","_id":"${String(n).padStart(24, '0')}","received_at":"${at(n)}"}`)
+  writeFileSync(join(dir, SEGMENT), all.map(l => l + '\n').join(''))
+  await compactSegment(dir, SEGMENT, 2048)
+  // The first block's compressed bytes changed: a read of it fails its check.
+  const packed = join(dir, `${SEGMENT}.z`)
+  const bytes = readFileSync(packed)
+  bytes[HEADER_BYTES + 10] = bytes[HEADER_BYTES + 10]! ^ 0xff
+  writeFileSync(packed, bytes)
+  const read = async (filters: Partial<ReturnType<typeof noFilterFlags>>, chunk = CHUNK_BYTES): Promise<string[]> =>
+    await collect(new JournalLines({ dir, segments: [SEGMENT], setAside: [] }, exportQuery({ ...noFilterFlags(), ...filters }), w => t.fail(w), chunk))
+  const before = damagedSegments().count
+  t.same(await read({ from: at(100) }), all.slice(100), '--from: the blocks before it not read')
+  t.same(await read({ from: at(100), to: at(120) }), all.slice(100, 120), '--from and --to')
+  t.same(await read({ level: 'error' }), all.slice(150), '--level: the blocks without an ERROR not read')
+  t.same(await read({ level: 'error', query: 'm170 or m199' }, 100), [all[170], all[199]], 'in chunks smaller than a block too')
+  t.equal(damagedSegments().count, before, 'the damaged block was never read')
+  const damaged = await collect(new JournalLines({ dir, segments: [SEGMENT], setAside: [] }, exportQuery({ ...noFilterFlags(), to: at(100) }), () => {}))
+  t.ok(damaged.length < 100, 'the damaged block is read when the window holds it (and skipped as blank lines)')
+  t.equal(damagedSegments().count, before + 1)
 })
 
 t.test('a last line being written when the segment ends is read once the segment has grown; one cut off is warned of', async t => {

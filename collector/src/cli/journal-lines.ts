@@ -4,6 +4,10 @@
 //   segments, oldest first ─► openSegment (NDJSON, or `.z` decoded a block at a time) ─► ~1 MiB of whole lines
 //     ─► LineMatcher (the search's own test: prefilter, head, parse only when needed) ─► [start, end) of each match
 //
+// A compacted segment is read a block at a time, and a block whose footer summary (time bounds, events per
+// level) shows it holds no match for the query's time window or levels is not read at all: `--from 1h` over
+// a large LOG_DIR decompresses the last hour's blocks, not every block.
+//
 // Memory is one chunk (more only for a line longer than it). Read-only, and safe beside a running collector:
 // the segments are listed once at the start and each is read up to its size when opened, so events written
 // later are not waited for; one compacted meanwhile is read in whichever form is there (openSegment), one
@@ -11,7 +15,9 @@
 // write, or a write is under way) is opened once more to finish the line; still unfinished, it is skipped
 // with a warning (the collector itself sets such a tail aside at its next start).
 import { join } from 'node:path'
+import type { FooterBlock } from '../journal/compacted/format'
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
+import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LineMatcher } from '../read/line-matcher'
 import type { ReadQuery } from '../read/query'
 import type { Journal } from './export-journals'
@@ -43,13 +49,21 @@ export class JournalLines {
   private pos = 0
   private size = 0
   private reopened = false
+  /** A compacted segment's blocks when the query can skip some (else undefined), and the one holding `pos`. */
+  private blocks: readonly FooterBlock[] | undefined
+  private block = 0
+  /** The query's levels by their index in a block summary's counts; undefined for every level. */
+  private readonly levelIndexes: number[] | undefined
+  private readonly skips: boolean
   /** Bytes in buf: the whole lines of the last chunk up to `scanned`, then the start of a line. */
   private have = 0
   private scanned = 0
 
-  constructor (private readonly journal: Journal, q: ReadQuery, private readonly warn: Warn, chunkBytes = CHUNK_BYTES) {
+  constructor (private readonly journal: Journal, private readonly q: ReadQuery, private readonly warn: Warn, chunkBytes = CHUNK_BYTES) {
     this.buf = Buffer.allocUnsafe(chunkBytes)
     this.matcher = new LineMatcher(q, undefined, false)
+    this.levelIndexes = q.levels?.map(l => CANONICAL_LEVELS.indexOf(l))
+    this.skips = q.from !== undefined || q.to !== undefined || q.levels !== undefined
   }
 
   /** Loads the next chunk that holds a match; false when the journal has no more. */
@@ -65,6 +79,7 @@ export class JournalLines {
         this.scanned = 0
       }
       if (this.file === undefined && !(await this.openNext())) return false
+      if (this.blocks !== undefined && this.have === 0) this.skipBlocks()
       if (this.pos >= this.size && !(await this.extend())) continue
       if (this.have === this.buf.length) this.grow()
       const n = await this.read()
@@ -108,14 +123,37 @@ export class JournalLines {
       this.pos = 0
       this.have = 0
       this.reopened = false
+      this.blocks = this.skips ? file.blocks() : undefined
+      this.block = 0
       return true
     }
     return false
   }
 
+  /** Moves past the blocks from `pos` on that cannot hold a match (`pos` at a line's start). */
+  private skipBlocks (): void {
+    const blocks = this.blocks!
+    while (this.block < blocks.length && blocks[this.block]!.end <= this.pos) this.block++
+    for (let b = blocks[this.block]; b !== undefined && b.start === this.pos && !this.canMatch(b); b = blocks[++this.block]) this.pos = b.end
+  }
+
+  private canMatch (b: FooterBlock): boolean {
+    const q = this.q
+    if (b.minTs !== null && b.maxTs !== null && ((q.from !== undefined && b.maxTs < q.from) || (q.to !== undefined && b.minTs >= q.to))) return false
+    return this.levelIndexes === undefined || this.levelIndexes.some(i => (b.levels[i] ?? 1) > 0)
+  }
+
+  /** Up to the end of the block holding `pos` for a segment read by block, else the end of the segment. */
+  private readEnd (): number {
+    const blocks = this.blocks
+    if (blocks === undefined) return this.size
+    while (this.block < blocks.length && blocks[this.block]!.end <= this.pos) this.block++
+    return Math.min(blocks[this.block]?.end ?? this.size, this.size)
+  }
+
   private async read (): Promise<number> {
     try {
-      return await this.file!.read(this.buf, this.have, Math.min(this.buf.length - this.have, this.size - this.pos), this.pos)
+      return await this.file!.read(this.buf, this.have, Math.min(this.buf.length - this.have, this.readEnd() - this.pos), this.pos)
     } catch (err) {
       this.warn(`${this.path()}: cannot be read past offset ${this.pos - this.have} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the rest of it skipped`)
       this.have = 0
@@ -135,6 +173,7 @@ export class JournalLines {
         await this.file!.close()
         this.file = again
         this.size = again.size
+        this.blocks = undefined // read on to the end: only the line being finished is wanted
         return true
       }
       await again?.close()
