@@ -57,10 +57,12 @@ export async function exportAll (c: RunningCollector): Promise<number[]> {
 
 export interface Tailed { id: string, seq: number }
 
-/** A tail (from `lastEventId`, if given) until `n` events came: their SSE ids and seqs. */
-export async function tail (c: RunningCollector, n: number, lastEventId?: string): Promise<Tailed[]> {
+/**
+ * A tail (from `lastEventId`, if given) until `n` events came: their SSE ids and seqs, pushed into `got` as
+ * they come (what a tail of a process that is killed received is there).
+ */
+export async function tail (c: RunningCollector, n: number, lastEventId?: string, got: Tailed[] = []): Promise<Tailed[]> {
   return await new Promise((resolve, reject) => {
-    const got: Tailed[] = []
     let buffer = ''
     const req = request(`${c.url}/logs/tail`, { headers: { accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) } }, res => {
       res.setEncoding('utf8')
@@ -80,7 +82,8 @@ export async function tail (c: RunningCollector, n: number, lastEventId?: string
           resolve(got)
         }
       })
-      res.on('end', () => reject(new Error(`the tail ended after ${got.length} of ${n} events`)))
+      // A collector that is killed ends the stream: 'close' without the events asked for.
+      res.on('close', () => { if (got.length < n) reject(new Error(`the tail ended after ${got.length} of ${n} events`)) })
     })
     req.on('error', err => { if (got.length < n) reject(err) })
     req.end()
