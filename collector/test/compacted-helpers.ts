@@ -1,10 +1,14 @@
 // What the compacted-segment tests with real collector processes share: numbered events, ingest, the three
 // ways to read everything back (search pages through `next`, the NDJSON export, a tail from an id), and
 // /status.journal.compaction. Every read answers the events' `seq`s, so "each exactly once" is a comparison.
-import { readdirSync } from 'node:fs'
+import { readdirSync, utimesSync } from 'node:fs'
 import { request } from 'node:http'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { catSegment } from '../src/journal/segment-file'
 import { collectorStatus, freshRequest, type RunningCollector } from '../../test/support'
 
+const DAY = 86_400_000
 const BASE = Date.parse('2026-03-01T00:00:00.000Z')
 const APPS = ['api', 'web', 'billing']
 const LEVELS = ['debug', 'info', 'warn', 'error']
@@ -120,4 +124,18 @@ export function onceEach (got: readonly number[], want: readonly number[]): stri
   const extra = got.filter(s => !wanted.has(s))
   if (twice.length + missing.length + extra.length === 0) return undefined
   return `twice: [${twice.slice(0, 10).join(',')}] (${twice.length}), missing: [${missing.slice(0, 10).join(',')}] (${missing.length}), not wanted: [${extra.slice(0, 10).join(',')}] (${extra.length})`
+}
+
+/** The seqs segment `name` holds, read in whichever form it is. */
+export async function seqsOf (dir: string, name: string): Promise<number[]> {
+  let text = ''
+  await catSegment(dir, name, new Writable({ write (chunk: Buffer, _enc, done) { text += chunk.toString(); done() } }))
+  return text.split('\n').filter(l => l !== '').map(l => (JSON.parse(l) as { seq: number }).seq)
+}
+
+/** Sets the last write of segment `name` (each form it is in) to `days` ago. */
+export function age (dir: string, name: string, days: number): void {
+  const then = new Date(Date.now() - days * DAY)
+  const f = forms(dir)
+  for (const file of [...(f.plain.includes(name) ? [name] : []), ...(f.packed.includes(name) ? [name + '.z'] : [])]) utimesSync(join(dir, file), then, then)
 }

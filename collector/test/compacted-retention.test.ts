@@ -5,29 +5,13 @@
 //   segment comes back in either form, none is counted twice, no compaction fails on a segment retention
 //   took, and reads answer exactly the events that were kept.
 import t from 'tap'
-import { utimesSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { catSegment } from '../src/journal/segment-file'
 import { collectorStatus, poll, startCollector, type RunningCollector } from '../../test/support'
-import { compaction, eventsFrom, exportAll, forms, listedSegments, onceEach, post, searchAll } from './compacted-helpers'
+import { age, compaction, eventsFrom, exportAll, forms, listedSegments, onceEach, post, searchAll, seqsOf } from './compacted-helpers'
 
 const DAY = 86_400_000
 const small = { JOURNAL_SEGMENT_BYTES: '4096', RETENTION_SWEEP_INTERVAL: '0.05' }
-
-/** The seqs segment `name` holds, read in whichever form it is. */
-async function seqsOf (dir: string, name: string): Promise<number[]> {
-  let text = ''
-  await catSegment(dir, name, new Writable({ write (chunk: Buffer, _enc, done) { text += chunk.toString(); done() } }))
-  return text.split('\n').filter(l => l !== '').map(l => (JSON.parse(l) as { seq: number }).seq)
-}
-
-/** Sets the last write of segment `name` (each form it is in) to `days` ago. */
-function age (dir: string, name: string, days: number): void {
-  const then = new Date(Date.now() - days * DAY)
-  const f = forms(dir)
-  for (const file of [...(f.plain.includes(name) ? [name] : []), ...(f.packed.includes(name) ? [name + '.z'] : [])]) utimesSync(join(dir, file), then, then)
-}
 
 /** Every file of those segments, in any form (.z.tmp too). */
 function filesOf (dir: string, names: readonly string[]): string[] {
@@ -123,4 +107,34 @@ t.test('retention racing compaction over the same old segments: none comes back,
     await readsAnswer(t, c, eventsFrom(0, 1500).map(e => e.seq as number).filter(s => by === 'RETENTION_RULES' ? s >= 1200 : !gone.has(s)), by)
     await c.stop()
   }
+})
+
+t.test('WORKER_COUNT=2: each worker\'s retention removes its compacted segments, and every worker reads only what is kept', async t => {
+  const c = await startCollector(t, { env: { ...small, WORKER_COUNT: '2', JOURNAL_COMPACT: 'on', DELETE_LOGS_OLDER_THAN: '30' } })
+  const dirs = ['worker-1', 'worker-2'].map(w => join(c.logDir, w))
+  // Events until each worker has compacted four segments of its own (connections are dealt to the workers
+  // unevenly at first). The newest segment of each is the one being written.
+  let sent = 0
+  for (; sent < 600; sent += 10) await post(c, eventsFrom(sent, 10))
+  await poll(async () => {
+    if (dirs.every(d => existsSync(d) && forms(d).packed.length >= 4)) return true
+    if (dirs.some(d => !existsSync(d) || forms(d).packed.length + forms(d).plain.length < 5)) {
+      await post(c, eventsFrom(sent, 10))
+      sent += 10
+    }
+    return false
+  }, 50)
+  const gone = new Set<number>()
+  const old: Array<{ dir: string, names: string[] }> = []
+  for (const dir of dirs) {
+    const names = forms(dir).packed.slice(0, 2)
+    for (const name of names) for (const s of await seqsOf(dir, name)) gone.add(s)
+    for (const name of names) age(dir, name, 31)
+    old.push({ dir, names })
+  }
+  await poll(() => old.every(o => filesOf(o.dir, o.names).length === 0))
+  t.pass('each worker deleted its old compacted segments')
+  const kept = eventsFrom(0, sent).map(e => e.seq as number).filter(s => !gone.has(s))
+  // Connections spread over the workers: each answer must be the same, whichever worker gave it.
+  for (let i = 0; i < 4; i++) t.equal(onceEach(await exportAll(c), kept), undefined, `answer ${i}: every kept event once, no deleted one`)
 })
