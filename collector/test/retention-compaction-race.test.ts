@@ -6,7 +6,7 @@
 // The interleavings are made exactly, never by timing: `expiresAt` is called by retention between its listing
 // and its delete, so a compaction run inside it lands in that window.
 import t from 'tap'
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setImmediate as yieldNow } from 'node:timers/promises'
@@ -96,4 +96,32 @@ t.test('the compactor meets a listed segment that retention deleted: skipped, no
   t.same(readdirSync(dir).sort(), [later + '.z', CURRENT], 'the deleted one stays deleted, the next one is compacted')
   t.equal(c.status().errors, 0, 'no error counted')
   t.same(errors, [], 'none reported')
+})
+
+t.test('a pass meets segments that vanish, expiries that fail, and a .z it cannot delete', async t => {
+  const dir = journal(t)
+  const [a, b, c] = ['maap-20260301T000010Z-000003.ndjson', 'maap-20260301T000020Z-000004.ndjson', 'maap-20260301T000030Z-000005.ndjson']
+  for (const n of [a, b, c]) writeFileSync(join(dir, n), '{"message":"x"}\n')
+  mkdirSync(join(dir, `${c}.z`)) // not a file: unlink refuses it
+  const errors: string[] = []
+  const deleted = await cleanupSegments({
+    dir,
+    olderThanDays: 0,
+    mongoConfigured: false,
+    current: CURRENT,
+    onError: (name, err) => errors.push(`${name}: ${(err as NodeJS.ErrnoException).code ?? err.message}`),
+    expiresAt: async name => {
+      if (name === SEGMENT) rmSync(join(dir, b)) // b is gone before the pass reaches it
+      if (name === a) throw Object.assign(new Error('gone while read'), { code: 'ENOENT' })
+      return 0
+    }
+  })
+  t.same(deleted, [SEGMENT], 'only what it deleted')
+  t.same(errors.length, 1, 'one failure reported')
+  t.match(errors[0], new RegExp(`^${c.replace(/\./g, '\\.')}: E(ISDIR|PERM)`), 'the .z it could not delete')
+  t.ok(existsSync(join(dir, a)), 'a segment whose expiry read found it gone is left for the next pass')
+  const fails: string[] = []
+  await cleanupSegments({ dir, olderThanDays: 0, mongoConfigured: false, current: CURRENT, onError: (name, err) => fails.push(`${name}: ${err.message}`), expiresAt: async () => { throw new Error('unreadable') } })
+  t.same(fails, [`${a}: unreadable`], 'an expiry that fails otherwise is reported, and the segment kept')
+  t.ok(existsSync(join(dir, a)) && existsSync(join(dir, `${c}.z`)), 'what is left of c is a directory: not ours, never touched again')
 })
