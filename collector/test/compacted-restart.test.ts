@@ -8,14 +8,21 @@ import { compaction, eventsFrom, exportAll, forms, listedSegments, onceEach, pos
 
 const small = { JOURNAL_SEGMENT_BYTES: '4096' }
 
-/** Posts until a compaction's .tmp is on disk, then SIGKILLs the collector at once. */
+/** Where compaction is: a .tmp on disk (and a segment compacted before it), or done with every closed segment. */
+async function compactionState (c: RunningCollector): Promise<'mid-way' | 'done' | undefined> {
+  const f = forms(c.logDir)
+  if (f.tmp.length > 0 && f.packed.length > 0) return 'mid-way'
+  const s = await compaction(c)
+  return s.segments > 0 && !s.running && forms(c.logDir).plain.length === 1 ? 'done' : undefined
+}
+
+/** Posts until a compaction's .tmp is on disk, then SIGKILLs the collector at once; how many events were sent. */
 async function killMidCompaction (c: RunningCollector, sent: number, first: number): Promise<number> {
   for (let n = first; ; n = 200) {
     for (let i = 0; i < n; i += 10) await post(c, eventsFrom(sent + i, 10)) // a segment rolls between groups: small ones
     sent += n
-    // Compaction runs every 2 s over every closed segment: wait for one in the middle of it, or for the end of a run.
-    const found = await poll(async () => (forms(c.logDir).tmp.length > 0 && forms(c.logDir).packed.length > 0) || ((await compaction(c)).segments > 0 && !(await compaction(c)).running && forms(c.logDir).plain.length === 1) ? (forms(c.logDir).tmp.length > 0 ? 'tmp' : 'idle') : undefined, 1)
-    if (found === 'tmp') {
+    // Compaction runs every 2 s over every closed segment: look for it mid-way; if a run ended unseen, more events.
+    if (await poll(async () => await compactionState(c), 1) === 'mid-way') {
       await c.stop('SIGKILL')
       return sent
     }
