@@ -8,6 +8,7 @@ import { AppQuota, type QuotasStatus } from './quota/quota'
 import type { ServiceLogger } from './logger'
 import { Checkpoint } from './journal/checkpoint'
 import { JournalCompactor, type CompactionStatus } from './journal/compacted/compactor'
+import { recoverCompactions } from './journal/compacted/recover'
 import { JournalReader } from './journal/reader'
 import { onDamagedSegment } from './journal/segment-file'
 import { TORN_TAILS_FILE, type TornTail } from './journal/torn-tail'
@@ -148,15 +149,14 @@ export class CollectorService {
       'journal segment ended in a partial line (a crash mid-write, never acknowledged); moved aside'))
     onDamagedSegment((file, reason) => this.log.error({ file, reason },
       'a read found a compacted journal segment damaged; its damaged part reads as nothing, the other segments answer'))
-    if (this.compactor !== undefined) {
-      // Before the writer lists the segments: a crash may have left a compaction half done.
-      const r = await this.compactor.recover()
-      if (r.partial + r.finished > 0) this.log.info({ partial: r.partial, finished: r.finished }, 'finished or discarded compactions a stop interrupted')
-      for (const c of r.corrupt) {
-        this.log.error({ segment: c.segment, reason: c.reason, kept: c.kept }, c.kept
-          ? 'a compacted journal segment is damaged and there is no NDJSON copy; renamed <segment>.z.damaged for inspection, reads skip it'
-          : 'a compacted journal segment was damaged; deleted, its NDJSON copy is kept')
-      }
+    // Before the writer lists the segments: a crash may have left a compaction half done — also when
+    // JOURNAL_COMPACT was turned off since (its .tmp would stay for good, a segment in both forms).
+    const r = this.compactor !== undefined ? await this.compactor.recover() : await recoverCompactions(this.config.logDir)
+    if (r.partial + r.finished > 0) this.log.info({ partial: r.partial, finished: r.finished }, 'finished or discarded compactions a stop interrupted')
+    for (const c of r.corrupt) {
+      this.log.error({ segment: c.segment, reason: c.reason, kept: c.kept }, c.kept
+        ? 'a compacted journal segment is damaged and there is no NDJSON copy; renamed <segment>.z.damaged for inspection, reads skip it'
+        : 'a compacted journal segment was damaged; deleted, its NDJSON copy is kept')
     }
     await this.journal.open()
     if (this.batchKeys !== undefined) {

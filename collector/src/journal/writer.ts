@@ -100,7 +100,8 @@ export class JournalWriter extends EventEmitter {
   private writing = false
   private rollNeeded = false
   private closed = false
-  private readonly segmentList: string[] = []
+  /** Only ever appended to in place; forgetSegments replaces it (see there). */
+  private segmentList: string[] = []
   /** Every append queued but not yet taken was stamped at or after this (ms). */
   private queuedFloor: number
   /** Every append of the group being written was stamped at or after this (ms). */
@@ -140,11 +141,15 @@ export class JournalWriter extends EventEmitter {
     return this.segmentList
   }
 
-  /** Drops deleted segments from the list. */
+  /**
+   * Drops deleted segments from the list: a new list, never the one handed out. Readers iterate that one
+   * across awaits (a search's candidates, tails, the drain); removing entries from it in place shifted the
+   * rest under their iterators, so a read that overlapped a retention pass skipped as many kept segments as
+   * were deleted. Appending in place (a roll) shifts nothing.
+   */
   forgetSegments (names: Iterable<string>): void {
     const gone = new Set(names)
-    const kept = this.segmentList.filter(s => !gone.has(s))
-    this.segmentList.splice(0, this.segmentList.length, ...kept)
+    this.segmentList = this.segmentList.filter(s => !gone.has(s))
   }
 
   /** The committed end of the journal: everything before it is written (and synced, per policy). */

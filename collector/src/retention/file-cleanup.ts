@@ -15,6 +15,7 @@
 // The embedded store with RETENTION_RULES: the rules decide instead of DELETE_LOGS_OLDER_THAN — a segment is
 // deleted once every event in it has expired under its rule (`expiresAt`, from segment-expiry.ts).
 import { lstat, readdir, unlink } from 'node:fs/promises'
+import type { Stats } from 'node:fs'
 import { join } from 'node:path'
 import { COMPACTED_SUFFIX } from '../journal/compacted/format'
 import { parseSegmentName } from '../journal/segment-name'
@@ -48,6 +49,34 @@ function errnoCode (err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | undefined)?.code
 }
 
+async function unlinkIfThere (path: string): Promise<void> {
+  await unlink(path).catch((err: unknown) => { if (errnoCode(err) !== 'ENOENT') throw err })
+}
+
+/** The segment's file as it is now: NDJSON, else compacted (a compaction may have finished since the listing). */
+async function formOf (dir: string, name: string): Promise<Stats | undefined> {
+  for (const file of [name, name + COMPACTED_SUFFIX]) {
+    try {
+      return await lstat(join(dir, file))
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err
+    }
+  }
+  return undefined
+}
+
+/**
+ * Deletes both forms, whatever the listing saw, NDJSON first. A compaction renames <name>.z.tmp to <name>.z
+ * and then unlinks <name>, so: if our unlink of <name> finds it gone, the compaction finished and the .z is
+ * already there for our second unlink; if ours came first, the compaction finds <name> gone and deletes its
+ * own .z (compact-segment.ts). Deleting only the forms listed left a .z that a compaction renamed in after the
+ * listing: a deleted segment that came back until the next pass (and counted twice then).
+ */
+async function removeSegment (dir: string, name: string): Promise<void> {
+  await unlinkIfThere(join(dir, name))
+  await unlinkIfThere(join(dir, name + COMPACTED_SUFFIX))
+}
+
 /**
  * Deletes the collector's own segments in `opts.dir` that are older than `olderThanDays` (age measured from
  * the segment's last write, see the top of this file), are not `current`, and — when MongoDB is configured —
@@ -69,36 +98,33 @@ export async function cleanupSegments (opts: CleanupOptions): Promise<string[]> 
     if (errnoCode(err) === 'ENOENT') return []
     throw err
   }
-  // A segment by its logical name, with the files it is in: NDJSON, compacted (`.z`), or both while a
-  // compaction finishes; all of them go together.
-  const forms = new Map<string, string[]>()
-  for (const file of names) {
-    const name = file.endsWith(COMPACTED_SUFFIX) ? file.slice(0, -COMPACTED_SUFFIX.length) : file
-    if (parseSegmentName(name) === undefined) continue
-    forms.set(name, [...(forms.get(name) ?? []), file])
-  }
-  const segments = [...forms.keys()].sort().map(name => ({ name, files: forms.get(name)! }))
+  // A segment by its logical name, in whichever form it is listed: NDJSON, compacted (`.z`), or both while a
+  // compaction finishes.
+  const segments = [...new Set(names.map(file => file.endsWith(COMPACTED_SUFFIX) ? file.slice(0, -COMPACTED_SUFFIX.length) : file))]
+    .filter(name => parseSegmentName(name) !== undefined)
+    .sort()
 
   const deleted: string[] = []
   const failures: Array<{ name: string, error: Error }> = []
-  for (const { name, files } of segments) {
+  for (const name of segments) {
     if (name === current) continue
     if (mongoConfigured && !(name < confirmedBefore!)) continue
     let due: boolean
     try {
-      const st = await lstat(join(dir, files[0]!))
+      const st = await formOf(dir, name)
+      if (st === undefined) continue // vanished meanwhile
       if (!st.isFile()) continue // a directory or symlink that happens to look like a segment: not ours
       due = opts.expiresAt === undefined
         ? now - st.mtimeMs > maxAgeMs
         : now > await opts.expiresAt(name, join(dir, name), st.size, st.mtimeMs)
     } catch (err) {
-      if (errnoCode(err) === 'ENOENT') continue // vanished meanwhile
+      if (errnoCode(err) === 'ENOENT') continue // vanished while its expiry was read
       failures.push({ name, error: err as Error })
       continue
     }
     if (!due) continue
     try {
-      for (const file of files) await unlink(join(dir, file)).catch((err: unknown) => { if (errnoCode(err) !== 'ENOENT') throw err })
+      await removeSegment(dir, name)
       deleted.push(name) // (gone already, too: the caller forgets it all the same)
     } catch (err) {
       failures.push({ name, error: err as Error })

@@ -104,6 +104,12 @@ export class JournalCompactor {
     const reply = await this.ask(name)
     if ('error' in reply) {
       if (this.stopped) return
+      if (reply.code === 'ENOENT') {
+        // Gone: retention deleted it after the writer listed it (the writer forgets it at the end of the
+        // retention pass). Nothing to compact and nothing failed; counting it would report a loss that is none.
+        this.compacted.add(name)
+        return
+      }
       this.failed.add(name)
       this.stats.errors++
       this.stats.lastError = `${name}: ${reply.error}`
