@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { BlockIndex } from '../src/read/block-index'
+import { BLOCK_BYTES, BlockIndex } from '../src/read/block-index'
 import { BufferPool, blockBuffers } from '../src/read/block-buffers'
 import { QueryBudget, QueryStoppedError } from '../src/read/budget'
 import { BlockReader, journalEvents, type Candidate } from '../src/read/journal-search'
@@ -55,6 +55,16 @@ t.test('the pool lends a buffer to one taker at a time, reuses what comes back, 
   t.match(pool, { lent: 0, created: 3, idle: 2 }, 'past `keep`, what comes back is left to the garbage collector')
   t.throws(() => pool.give(a), /given back twice/, 'a buffer given back twice would be lent to two')
   t.throws(() => pool.give(Buffer.alloc(10)), /did not lend/)
+})
+
+t.test('indexing a segment reads through a pooled buffer, and gives it back', async t => {
+  t.equal(blockBuffers.bytes, BLOCK_BYTES * 2, 'room for any block the index cuts')
+  const before = { lent: blockBuffers.lent, created: blockBuffers.created }
+  const blocks = await blocksOf(source())
+  t.ok(blocks.length >= 3)
+  t.equal(blockBuffers.lent, before.lent, 'given back once the segment is indexed')
+  await blocksOf(source())
+  t.ok(blockBuffers.created <= before.created + 1, 'a second index reuses it')
 })
 
 t.test('a reader reads the right bytes, in two buffers used in turn, and gives them back', async t => {

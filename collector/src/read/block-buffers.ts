@@ -2,14 +2,13 @@
 //
 //   BlockReader ──take()──► a free buffer, else a new one ──► blocks read into it, one after another
 //        └── the query ends (its reader is disposed) ──give()──► back on the free list (at most `keep`)
+//   BlockIndex.extend (indexing what a segment gained) takes one for its reads the same way
 //
 // A block buffer is 2 MiB. Fresh ones for every query (two per query, a query a second under a
 // dashboard) were memory the allocator kept and RSS grew by (issue #24); a few kept here are reused
 // instead, and what the admission lets run at once (QUERY_CONCURRENCY, two buffers each) is what is
 // usually lent. A buffer is either free here or held by one reader: never lent twice, and given back
 // only once its reads are done (journal-search.ts's BlockReader waits for a read ahead to settle).
-import { BLOCK_BYTES } from './block-index'
-
 export class BufferPool {
   private readonly free: Buffer[] = []
   /** Buffers lent and not given back yet. */
@@ -41,7 +40,8 @@ export class BufferPool {
 }
 
 /**
- * The process's block buffers: room for a block of any size the index cuts (BLOCK_BYTES, a little more
- * when a block grew), and four kept, the two each of QUERY_CONCURRENCY's default two queries.
+ * The process's block buffers: room for a block of any size the index cuts (twice block-index.ts's
+ * BLOCK_BYTES, which that module cannot be imported for here: it takes its reading buffer from this
+ * pool), and four kept, the two each of QUERY_CONCURRENCY's default two queries.
  */
-export const blockBuffers = new BufferPool(BLOCK_BYTES * 2, 4)
+export const blockBuffers = new BufferPool(2 * 1024 * 1024, 4)
