@@ -9,7 +9,8 @@
 // refused / cut short and in flight, the collector's RSS (primary + workers) at 1 and at BENCH_MINUTES
 // minutes. BENCH_DASHBOARD=0: the baseline alone; =1: the dashboard run alone; unset: both, one after the
 // other on fresh journals, side by side. Goals (the issue): ingest ≥ 0.95× of the baseline, tail lag ≤ 1 s,
-// RSS growth ≤ 10 MB from minute 1 to 5.
+// RSS growth ≤ 10 MB from minute 1 to 5. BENCH_MEMORY=1: each report also says, per process, where its
+// memory is (memory-probe.cjs: heap, buffers outside it, resident anonymous memory).
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -23,6 +24,7 @@ const collectorBin = join(here, '..', 'collector', 'dist', 'bin.js')
 const MINUTES = Number(process.env.BENCH_MINUTES ?? 5)
 const RATE = Number(process.env.BENCH_RATE ?? 20_000)
 const WORKERS = process.env.BENCH_WORKERS ?? '2'
+const MEMORY = process.env.BENCH_MEMORY === '1'
 const TAILS = 5
 const BATCH = 500
 const MAX_IN_FLIGHT = 16
@@ -60,6 +62,16 @@ function treeRssMb (pid) {
   }
   visit(pid)
   return Math.round(kb / 1024)
+}
+
+/** Each process's last memory sample (memory-probe.cjs), MB. */
+function memoryLines (memDir) {
+  const mb = n => Math.round(n / 1048576)
+  return readdirSync(memDir).map(f => {
+    const samples = readFileSync(join(memDir, f), 'utf8').trim().split('\n')
+    const m = JSON.parse(samples.at(-1))
+    return `    ${m.role}: RSS ${mb(m.rss)} MB (anonymous ${mb(m.anon)}, file ${mb(m.file)}), heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)`
+  }).sort().join('\n')
 }
 
 function post (agent, port, body) {
@@ -122,7 +134,11 @@ function startTails (port) {
 
 async function run (dashboard) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-read-load-'))
-  const collector = await startServer(collectorBin, { LOG_DIR: dir, WORKER_COUNT: WORKERS })
+  const memDir = MEMORY ? mkdtempSync(join(tmpdir(), 'bench-read-load-memory-')) : undefined
+  const probe = memDir === undefined
+    ? {}
+    : { BENCH_MEMORY: memDir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${join(here, 'memory-probe.cjs')}`.trim() }
+  const collector = await startServer(collectorBin, { LOG_DIR: dir, WORKER_COUNT: WORKERS, ...probe })
   const port = collector.port
   let stopping = false
   collector.child.once('exit', (code, signal) => {
@@ -209,6 +225,7 @@ async function run (dashboard) {
       (dashboard ? `queries ${q.answered} answered, ${q.partial} partial, ${q.refused} refused, ${q.timedOut} timed out, ${q.errors} errors, ${q.inFlight} in flight (max ${q.maxInFlight}, slowest ${(q.slowestMs / 1000).toFixed(1)} s), ` : '') +
       `RSS ${mb} MB (heap ${gauge('nodejs_heap_size_used_bytes')} MB, external ${gauge('nodejs_external_memory_bytes')} MB)`)
     console.log(lines.at(-1))
+    if (memDir !== undefined) console.log(memoryLines(memDir))
     return { behind: Math.max(behind, 0), lagS, mb }
   }
   const reporter = setInterval(() => { void report(false) }, REPORT_MS)
@@ -228,6 +245,7 @@ async function run (dashboard) {
   stopping = true
   await collector.stop()
   rmSync(dir, { recursive: true, force: true })
+  if (memDir !== undefined) rmSync(memDir, { recursive: true, force: true })
   return result
 }
 

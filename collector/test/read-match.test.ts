@@ -4,7 +4,7 @@
 import t from 'tap'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { LineMatcher } from '../src/read/line-matcher'
-import { candidateLines, fieldMatches, matchEvent, prefilterFor, searchablePart, type SequenceMemo, type StoredEvent } from '../src/read/match'
+import { LATIN1_WINDOW_BYTES, candidateLines, fieldMatches, matchEvent, prefilterFor, searchablePart, type SequenceMemo, type StoredEvent } from '../src/read/match'
 import { parseReadQuery, type ReadQuery } from '../src/read/query'
 
 // mulberry32: a small seeded generator, so every run tests the same events.
@@ -87,6 +87,37 @@ t.test('a block known to hold no escape is searched in one pass', async t => {
   t.same(candidateLines(escaped, escaped.length, p), [0], 'without a memo the escaped line is a candidate')
   t.same(candidateLines(escaped, escaped.length, p, new Map([['\\u', false]])), [], 'with the memo its pass is skipped')
   t.same(candidateLines(plain, plain.length, p, memo), first, 'the same candidates either way on the plain block')
+})
+
+t.test('a case-insensitive needle is found across the windows a block is searched in', async t => {
+  // The search turns LATIN1_WINDOW_BYTES of the block into a string at a time: the needle at every
+  // place across a window's edge, in several cases, on lines short and long (one longer than a window),
+  // must give the candidates one string of the whole block gives.
+  const wholeBlock = (buf: Buffer, re: RegExp): number[] => {
+    const text = buf.toString('latin1')
+    const starts: number[] = []
+    re.lastIndex = 0
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      const start = text.lastIndexOf('\n', m.index) + 1
+      if (starts.at(-1) !== start) starts.push(start)
+    }
+    return starts
+  }
+  const p = prefilterFor(parseReadQuery({ q: 'timeout' }))!
+  const pad = (n: number): string => 'x'.repeat(n)
+  for (let k = 0; k <= 7; k++) {
+    for (const word of ['timeout', 'TimeOut', 'TIMEOUT']) {
+      // The needle on line 1 starts k bytes before the edge (0: at it, 7: wholly before it); then a line longer than a
+      // window holding the needle twice; then short lines, one with the needle twice.
+      const first = pad(LATIN1_WINDOW_BYTES - k - 9) + word + '\n'
+      const text = pad(9) + first.slice(0, -1) + ' x\n' + pad(LATIN1_WINDOW_BYTES + 100) + word + pad(50) + word + '\n' +
+        'no match\n' + word + ' ' + word + '\n' + pad(3) + word.toLowerCase() + '\n'
+      const buf = Buffer.from(text, 'latin1')
+      const expected = wholeBlock(buf, new RegExp('timeout', 'gi'))
+      t.equal(expected.length, 4)
+      t.same(candidateLines(buf, buf.length, p), expected, `${word}, ${k} bytes before the edge`)
+    }
+  }
 })
 
 t.test('which needle the prefilter uses', async t => {

@@ -137,7 +137,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
     if (!summed(c)) toRead.push(c)
     else addSummary(counter, c.block, apps, allowed, Date.parse(c.block.minTs))
   }
-  const reader = new BlockReader()
+  using reader = new BlockReader()
   for (let i = 0; i < toRead.length; i++) {
     const turn = budget.pace()
     if (turn !== undefined) await turn

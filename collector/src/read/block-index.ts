@@ -13,6 +13,7 @@ import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LEVEL_START, TS_LENGTH, TS_START, compareTimestamps, hasHead } from '../journal/line-head'
+import { blockBuffers } from './block-buffers'
 import { appOf } from './expiry'
 import type { SequenceMemo } from './match'
 
@@ -240,6 +241,7 @@ export class BlockIndex {
   private async extend (segment: string, entry: SegmentBlocks, readableEnd: number): Promise<void> {
     const fh = await openSegmentIfExists(this.dir, segment)
     if (fh === undefined) return
+    let buf: Buffer | undefined
     try {
       const footer = fh.blocks()
       if (footer !== undefined && entry.indexedTo === 0) {
@@ -247,7 +249,8 @@ export class BlockIndex {
         this.addFooter(segment, entry, footer, readableEnd)
         if (entry.indexedTo > 0) return
       }
-      const buf = Buffer.allocUnsafe(BLOCK_BYTES)
+      // A pooled buffer: this runs for each query that finds its segment grew (issue #24).
+      buf = blockBuffers.take()
       while (entry.indexedTo < readableEnd) {
         const want = Math.min(BLOCK_BYTES, readableEnd - entry.indexedTo)
         const bytesRead = await fh.read(buf, 0, want, entry.indexedTo)
@@ -263,6 +266,7 @@ export class BlockIndex {
         this.addLines(segment, entry, buf, last)
       }
     } finally {
+      if (buf !== undefined) blockBuffers.give(buf)
       await fh.close()
     }
   }

@@ -11,7 +11,8 @@
 // loop back to ingest and the tails.
 import { openSegmentIfExists } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
-import { BLOCK_BYTES, memoOf, type Block } from './block-index'
+import { memoOf, type Block } from './block-index'
+import { blockBuffers, type BufferPool } from './block-buffers'
 import type { QueryBudget } from './budget'
 import { comesBefore, type Cursor } from './cursor'
 import type { ExpiryFilter } from './expiry'
@@ -105,12 +106,16 @@ async function readBlock (c: Candidate, into: Buffer): Promise<{ buf: Buffer, le
 /**
  * Reads the blocks of a search in the order given, the next one while the current one is scanned, into
  * two buffers used in turn: a scan over gigabytes allocates no buffer per block, and waits on the disk
- * only when the scan is faster than the read.
+ * only when the scan is faster than the read. The buffers come from the process's pool (block-buffers.ts)
+ * when the first block is read, and go back to it when the reader is disposed (`using`): a query that
+ * ends, however it ends, returns them.
  */
-export class BlockReader {
-  private readonly buffers = [Buffer.allocUnsafe(BLOCK_BYTES * 2), Buffer.allocUnsafe(BLOCK_BYTES * 2)]
+export class BlockReader implements Disposable {
+  private readonly buffers: Array<Buffer | undefined> = [undefined, undefined]
   private turn = 0
   private ahead: { c: Candidate, read: Promise<{ buf: Buffer, length: number }> } | undefined
+
+  constructor (private readonly pool: BufferPool = blockBuffers) {}
 
   /** The bytes of `c`, valid until the call after next; starts reading `next` meanwhile. */
   async read (c: Candidate, next: Candidate | undefined): Promise<{ buf: Buffer, length: number }> {
@@ -120,9 +125,19 @@ export class BlockReader {
     return await mine
   }
 
+  /** Gives the buffers back; one a read ahead is still filling, once that read is done. */
+  [Symbol.dispose] (): void {
+    const held = this.buffers.filter(buf => buf !== undefined)
+    this.buffers.fill(undefined)
+    const giveBack = (): void => { for (const buf of held) this.pool.give(buf) }
+    if (this.ahead === undefined) giveBack()
+    else void this.ahead.read.then(giveBack, giveBack)
+    this.ahead = undefined
+  }
+
   private take (): Buffer {
     this.turn ^= 1
-    return this.buffers[this.turn]!
+    return (this.buffers[this.turn] ??= this.pool.take())
   }
 }
 
@@ -133,7 +148,7 @@ AsyncGenerator<Hit, void, undefined> {
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, true, opts.expiry)
   const heap = new Heap<Hit>(hitBefore)
-  const reader = new BlockReader()
+  using reader = new BlockReader()
   const budget = opts.budget
   let next = 0
   for (;;) {

@@ -136,6 +136,8 @@ export function prefilterFor (q: ReadQuery): Prefilter | undefined {
 }
 
 const NL = 10
+/** How much of a block a case-insensitive search turns into a string at a time (see candidateLines). */
+export const LATIN1_WINDOW_BYTES = 64 * 1024
 
 /**
  * Start offsets (sorted, unique) of the lines in `buf[0, length)` that may match: lines holding the
@@ -149,13 +151,30 @@ export function candidateLines (buf: Buffer, length: number, p: Prefilter, memo?
     return nl === -1 || nl >= length ? length : nl
   }
   if (p.pattern !== undefined) {
-    // A one-byte string of the block keeps byte offsets.
-    const text = buf.toString('latin1', 0, length)
+    // One-byte strings of the block keep byte offsets. They are made a window at a time, never the whole
+    // block: a block-sized one (~1 MiB) is a string Node allocates outside the JavaScript heap (past
+    // ~1,000,000 bytes) on every block of every search, and the allocator keeps what they churn through
+    // (issue #24: RSS grew under a dashboard). A window of LATIN1_WINDOW_BYTES stays in V8's young
+    // generation. Consecutive windows overlap by the needle's length less one, so a needle that straddles
+    // two windows is whole in the second. (A window is longer than any needle: V8 compiles no pattern
+    // near 32 KiB, and a query's text comes in a URL.)
     const re = p.pattern
-    re.lastIndex = 0
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      starts.push(lineStart(m.index))
-      re.lastIndex = lineEnd(m.index) + 1
+    const overlap = p.needle.length - 1
+    for (let at = 0; at < length;) {
+      const end = Math.min(at + LATIN1_WINDOW_BYTES, length)
+      const text = buf.toString('latin1', at, end)
+      let from = 0
+      re.lastIndex = 0
+      for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+        const found = at + m.index
+        starts.push(lineStart(found))
+        from = lineEnd(found) + 1
+        if (from >= end) break
+        re.lastIndex = from - at
+      }
+      if (end === length) break
+      // The next window starts where the last match's line ended, or early enough to see a straddler.
+      at = Math.max(from, end - overlap)
     }
   } else {
     for (let at = buf.indexOf(p.needle); at !== -1 && at < length; at = buf.indexOf(p.needle, lineEnd(at) + 1)) starts.push(lineStart(at))

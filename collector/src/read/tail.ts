@@ -17,8 +17,14 @@ import { decodePosition, encodePosition, positionPart, type TailPosition } from 
 export const TAIL_CHUNK_BYTES = 256 * 1024
 /** Longest wait between a commit and the tails' wake-up: well inside what a person notices. */
 const TAIL_COALESCE_MS = 5
-/** Chunks kept for clients a little behind the first (oldest dropped first). */
+/** Chunks kept for clients a little behind the first (oldest dropped first)... */
 const CACHED_CHUNKS = 256
+/**
+ * ...and at most this many bytes of them: under load a chunk is a whole TAIL_CHUNK_BYTES read (~300 KB
+ * of frames), and 256 of those were ~75 MB held per process, filling slowly as queries made the chunks
+ * larger (issue #24, bench:read-load). A client further behind than this reads its own chunks from disk.
+ */
+export const CACHED_BYTES = 16 * 1024 * 1024
 const NL = 10
 /** How often an open tail lists the workers' journals again: a worker that starts later is tailed too. */
 const SOURCES_REFRESH_MS = 500
@@ -58,6 +64,9 @@ export class TailHub {
   private poll: NodeJS.Timeout | undefined
   /** The chunks read last, by reader state (filter, journal, position): identical readers share them. */
   private readonly cache = new Map<string, Promise<Chunk | undefined>>()
+  /** The frames' bytes of the cached chunks read so far, by key. */
+  private readonly cachedSizes = new Map<string, number>()
+  private cachedTotal = 0
   delivered = 0
 
   constructor (readonly journals: JournalSet, private readonly opts: TailHubOptions) {}
@@ -121,18 +130,39 @@ export class TailHub {
   chunk (key: string, read: () => Promise<Chunk | undefined>): Promise<Chunk | undefined> {
     let chunk = this.cache.get(key)
     if (chunk === undefined) {
-      chunk = read()
-      this.remember(key, chunk)
-      // A failed or empty read is not kept: the next client tries again.
-      chunk.then(c => { if (c === undefined) this.cache.delete(key) }, () => this.cache.delete(key))
+      const reading = read()
+      chunk = reading
+      this.remember(key, reading)
+      // A failed or empty read is not kept: the next client tries again. One dropped meanwhile is not counted.
+      reading.then(c => {
+        if (this.cache.get(key) !== reading) return
+        if (c === undefined) {
+          this.forget(key)
+          return
+        }
+        this.cachedSizes.set(key, c.frames.length)
+        this.cachedTotal += c.frames.length
+        while (this.cachedTotal > CACHED_BYTES && this.cache.size > 1) this.forget(this.cache.keys().next().value!)
+      }, () => { if (this.cache.get(key) === reading) this.forget(key) })
     }
     return chunk
   }
 
   /** The bytes at a position never change, so a chunk read there serves every later client there too. */
   private remember (key: string, chunk: Promise<Chunk | undefined>): void {
-    if (this.cache.size >= CACHED_CHUNKS) this.cache.delete(this.cache.keys().next().value!)
+    if (this.cache.size >= CACHED_CHUNKS) this.forget(this.cache.keys().next().value!)
     this.cache.set(key, chunk)
+  }
+
+  private forget (key: string): void {
+    this.cache.delete(key)
+    this.cachedTotal -= this.cachedSizes.get(key) ?? 0
+    this.cachedSizes.delete(key)
+  }
+
+  /** Bytes of frames the chunk cache holds (at most CACHED_BYTES, or one chunk when that alone is more). */
+  get cachedBytes (): number {
+    return this.cachedTotal
   }
 
   /** Ends every tail (shutdown). */
