@@ -225,4 +225,12 @@ t.test('| head -1 ends it quietly, exit 0; damaged files are skipped with a warn
     t.ok(warned.some(l => l.startsWith(`maap-logs: ${file}: `) && why.test(l)), `warned of ${file}`)
   }
   t.match(warned.at(-1), /^maap-logs: what the 6 warnings above name were skipped; everything else was printed$/)
+
+  // A reader that goes away first: the warnings it met, exit 1, and no claim that everything else was printed.
+  const early = await execFileP('bash', ['-c', 'set -o pipefail; "$0" "$1" export --dir "$2" | head -1', process.execPath, binPath, dir])
+    .then(() => ({ code: 0, stdout: '', stderr: '' }), (err: { code: number, stdout: string, stderr: string }) => err)
+  t.equal(early.code, 1)
+  t.equal(lines(early.stdout).length, 1)
+  t.match(early.stderr, `maap-logs: ${join(dir, `${setAside}.damaged`)}: a compacted segment a collector found damaged and set aside`)
+  t.notMatch(early.stderr, /everything else was printed/)
 })
