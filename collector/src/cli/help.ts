@@ -117,9 +117,10 @@ the service received them. Not by timestamp: pipe to jq/sort for that.
 
 What is on disk is what is printed: events past LOG_RETENTION_DAYS or RETENTION_RULES
 that the collector has not deleted yet are printed too; events written after a segment
-was reached are not waited for. A file that cannot be read whole (a damaged compacted
-segment, one set aside as .z.damaged, a last line cut short by a crash) is skipped with
-a warning on stderr naming it, and the exit status is 1; everything else is printed.
+was reached, and a line still being written, are not waited for. A file that cannot be
+read whole (a damaged compacted segment, one set aside as .z.damaged, a closed segment's
+last line cut short by a crash) is skipped with a warning on stderr naming it, and the
+exit status is 1; everything else is printed.
 
 ${QUERY.replace(/ A query the collector cannot\nparse is shown with a caret under the place, exit 2\./, '\nA query that does not parse is shown with a caret under the place, exit 2.')}
 
