@@ -3,7 +3,7 @@
 // the journals under a LOG_DIR, and stdout that cannot be written.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
@@ -145,17 +145,25 @@ t.test('the journals under a LOG_DIR: its own, a move to worker 1 cut short, the
   const dir = mkdtempSync(join(tmpdir(), 'maap-export-parts-'))
   for (const sub of ['worker-10', 'worker-2', 'worker-1.adopting', 'worker-3', 'idempotency-keys']) mkdirSync(join(dir, sub))
   for (const sub of ['.', 'worker-10', 'worker-2', 'worker-1.adopting', 'idempotency-keys']) writeFileSync(join(dir, sub, SEGMENT), '')
+  // Worker directories are picked by name, through symbolic links as the collector does (one to a file is not one).
+  mkdirSync(join(dir, 'elsewhere'))
+  writeFileSync(join(dir, 'elsewhere', SEGMENT), '')
+  symlinkSync(join(dir, 'elsewhere'), join(dir, 'worker-4'))
+  symlinkSync(join(dir, 'maap-torn-tails.ndjson'), join(dir, 'worker-5'))
+  symlinkSync(join(dir, 'nowhere'), join(dir, 'worker-6'))
   writeFileSync(join(dir, 'worker-2', 'maap-20260301T000000Z-000002.ndjson.z'), '')
   writeFileSync(join(dir, 'worker-2', 'maap-20260301T000000Z-000003.ndjson.z.damaged'), '')
   writeFileSync(join(dir, 'worker-2', 'not-a-segment.z.damaged'), '')
   writeFileSync(join(dir, 'maap-torn-tails.ndjson'), '')
   const found = await findJournals(dir)
-  t.same(found.map(j => j.dir), [dir, 'worker-1.adopting', 'worker-2', 'worker-10'].map((d, i) => i === 0 ? d : join(dir, d)), 'worker-3 holds nothing')
+  t.same(found.map(j => j.dir), [dir, 'worker-1.adopting', 'worker-2', 'worker-4', 'worker-10'].map((d, i) => i === 0 ? d : join(dir, d)),
+    'worker-3 holds nothing; worker-4 is a link to a directory')
   t.same(found[2], {
     dir: join(dir, 'worker-2'),
     segments: [SEGMENT, 'maap-20260301T000000Z-000002.ndjson'],
     setAside: [join(dir, 'worker-2', 'maap-20260301T000000Z-000003.ndjson.z.damaged')]
   })
+  t.same(found[3]!.segments, [SEGMENT])
 })
 
 t.test('a line longer than the output buffer, and stdout that cannot be written', async t => {

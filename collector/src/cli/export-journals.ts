@@ -7,8 +7,9 @@
 //
 // Each one's segments are listed by their logical names (journal/writer.ts listSegments: NDJSON or `.z`, a
 // segment in both forms once). Compacted files a collector set aside as damaged (`.z.damaged`, never read by
-// it) are listed apart, so the export can say that their events are not in its output.
-import { readdir } from 'node:fs/promises'
+// it) are listed apart, so the export can say that their events are not in its output. Worker directories are
+// picked by name and followed through symbolic links, as the collector does.
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DAMAGED_SUFFIX } from '../journal/compacted/recover'
 import { COMPACTED_SUFFIX } from '../journal/compacted/format'
@@ -45,23 +46,31 @@ async function journalIn (dir: string): Promise<Journal> {
   return { dir, segments: await listSegments(dir), setAside: setAside(await readdir(dir), dir) }
 }
 
+/** The names of LOG_DIR's worker journal directories (followed through symbolic links), in export order. */
+async function workerDirs (logDir: string, names: readonly string[]): Promise<string[]> {
+  const candidates = names.filter(n => WORKER_DIR.test(n) || n === ADOPTING)
+  const isDir = await Promise.all(candidates.map(async n => await stat(join(logDir, n)).then(s => s.isDirectory(), () => false)))
+  return candidates
+    .filter((_, i) => isDir[i])
+    .map(name => ({ name, n: name === ADOPTING ? 0.5 : Number(WORKER_DIR.exec(name)![1]) }))
+    .sort((a, b) => a.n - b.n)
+    .map(w => w.name)
+}
+
 /** Every journal under `logDir` that holds a segment or a file set aside: LOG_DIR's own first, then the workers' by number. */
 export async function findJournals (logDir: string): Promise<Journal[]> {
-  let entries
+  let names
   try {
-    entries = await readdir(logDir, { withFileTypes: true })
+    names = await readdir(logDir)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ENOENT') throw new JournalDirError(`--dir ${logDir}: no such directory`, true)
     if (code === 'ENOTDIR') throw new JournalDirError(`--dir ${logDir}: not a directory`, true)
     throw new JournalDirError(`--dir ${logDir}: cannot be read (${code ?? (err as Error).message})`, false)
   }
-  const workers = entries
-    .filter(e => e.isDirectory() && (WORKER_DIR.test(e.name) || e.name === ADOPTING))
-    .map(e => ({ name: e.name, n: e.name === ADOPTING ? 0.5 : Number(WORKER_DIR.exec(e.name)![1]) }))
-    .sort((a, b) => a.n - b.n)
+  const workers = await workerDirs(logDir, names)
   const journals: Journal[] = []
-  for (const dir of [logDir, ...workers.map(w => join(logDir, w.name))]) {
+  for (const dir of [logDir, ...workers.map(w => join(logDir, w))]) {
     let journal
     try {
       journal = await journalIn(dir)
