@@ -7,8 +7,14 @@
 //
 // Each one's segments are listed by their logical names (journal/writer.ts listSegments: NDJSON or `.z`, a
 // segment in both forms once). Compacted files a collector set aside as damaged (`.z.damaged`, never read by
-// it) are listed apart, so the export can say that their events are not in its output. Worker directories are
-// picked by name and followed through symbolic links, as the collector does.
+// it) are listed apart, so the export can say that their events are not in its output.
+//
+// Worker directories are picked by name and followed through symbolic links, as the collector does. A
+// collector that starts with WORKER_COUNT > 1 moves LOG_DIR's own journal into worker-1 (through
+// worker-1.adopting); an export that sees such a move under way (a listed directory gone, the directories
+// changed while they were listed, one segment listed both before and after the move) stops with
+// JournalDirError rather than print events twice or leave them out: run again once the collector has started.
+// A worker-1.adopting left by a move a crash cut short (no collector running) is read like any journal.
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DAMAGED_SUFFIX } from '../journal/compacted/recover'
@@ -23,6 +29,8 @@ export interface Journal {
   segments: string[]
   /** Files set aside as damaged (`<segment>.z.damaged`), by path. */
   setAside: string[]
+  /** Where a collector adopting LOG_DIR's journal moves this one's segments (staging first): none for a worker's. */
+  movesTo: string[]
 }
 
 /** Why LOG_DIR itself cannot be exported; `usage` when it is the wrong place, not a failure to read. */
@@ -32,7 +40,8 @@ export class JournalDirError extends Error {
   }
 }
 
-const ADOPTING = 'worker-1.adopting'
+const WORKER_1 = 'worker-1'
+const ADOPTING = `${WORKER_1}.adopting`
 const SET_ASIDE = COMPACTED_SUFFIX + DAMAGED_SUFFIX
 
 function setAside (files: readonly string[], dir: string): string[] {
@@ -42,8 +51,14 @@ function setAside (files: readonly string[], dir: string): string[] {
     .map(f => join(dir, f))
 }
 
-async function journalIn (dir: string): Promise<Journal> {
-  return { dir, segments: await listSegments(dir), setAside: setAside(await readdir(dir), dir) }
+async function journalIn (dir: string, movesTo: string[]): Promise<Journal> {
+  return { dir, segments: await listSegments(dir), setAside: setAside(await readdir(dir), dir), movesTo }
+}
+
+/** The export cannot go on: a collector is moving `logDir`'s own journal into worker-1 (`printed`: after some lines were). */
+export function movingError (logDir: string, printed: boolean): JournalDirError {
+  return new JournalDirError(`${logDir}: a collector is moving LOG_DIR's journal into ${WORKER_1}/ (it started while this export ran)` +
+    `${printed ? ', so what was printed is incomplete' : ''}; run the export again`, false)
 }
 
 /** The names of LOG_DIR's worker journal directories (followed through symbolic links), in export order. */
@@ -69,18 +84,25 @@ export async function findJournals (logDir: string): Promise<Journal[]> {
     throw new JournalDirError(`--dir ${logDir}: cannot be read (${code ?? (err as Error).message})`, false)
   }
   const workers = await workerDirs(logDir, names)
-  const journals: Journal[] = []
-  for (const dir of [logDir, ...workers.map(w => join(logDir, w))]) {
-    let journal
+  const staging = join(logDir, ADOPTING)
+  const target = join(logDir, WORKER_1)
+  const all: Journal[] = []
+  for (const name of ['', ...workers]) {
+    const dir = name === '' ? logDir : join(logDir, name)
+    const movesTo = name === '' ? [staging, target] : name === ADOPTING ? [target] : []
     try {
-      journal = await journalIn(dir)
+      all.push(await journalIn(dir, movesTo))
     } catch (err) {
-      // A worker directory gone since it was listed (an adoption finished) holds nothing to export.
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== logDir) continue
+      // Only a move takes a worker directory away (worker-1.adopting renamed to worker-1, an empty worker-1 replaced).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== logDir) throw movingError(logDir, false)
       throw new JournalDirError(`${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, false)
     }
-    if (journal.segments.length > 0 || journal.setAside.length > 0) journals.push(journal)
   }
+  // A move under way while they were listed: the directories changed, or a segment was listed on both sides of it.
+  const after = await workerDirs(logDir, await readdir(logDir).catch(() => []))
+  const moving = all.filter(j => j.dir === logDir || j.dir === staging || j.dir === target).flatMap(j => j.segments)
+  if (after.join('/') !== workers.join('/') || new Set(moving).size !== moving.length) throw movingError(logDir, false)
+  const journals = all.filter(j => j.segments.length > 0 || j.setAside.length > 0)
   if (journals.length === 0) {
     throw new JournalDirError(`--dir ${logDir}: no journal segments there (maap-<time>-<n>.ndjson, or .ndjson.z compacted) ` +
       'nor in worker-<i>/ below it; is it the collector\'s LOG_DIR?', true)

@@ -120,7 +120,8 @@ that the collector has not deleted yet are printed too; events written after a s
 was reached, and a line still being written, are not waited for. A file that cannot be
 read whole (a damaged compacted segment, one set aside as .z.damaged, a closed segment's
 last line cut short by a crash) is skipped with a warning on stderr naming it, and the
-exit status is 1; everything else is printed.
+exit status is 1; everything else is printed. A collector starting with WORKER_COUNT > 1
+meanwhile moves LOG_DIR's journal into worker-1/: the export stops, exit 1; run it again.
 
 ${QUERY.replace(/ A query the collector cannot\nparse is shown with a caret under the place, exit 2\./, '\nA query that does not parse is shown with a caret under the place, exit 2.')}
 

@@ -16,13 +16,19 @@
 // write completed: either way never acknowledged, as the writer acks only after it) is left quietly. An earlier segment was closed before the next
 // was opened, so an unfinished line there was cut by a crash: it is skipped with a warning (the collector
 // itself sets such a tail aside at its next start).
-import { join } from 'node:path'
+//
+// A collector starting with WORKER_COUNT > 1 moves LOG_DIR's own journal into worker-1 (journal/worker-dirs.ts):
+// a listed segment gone from where it was listed and found where such a move puts it stops the export
+// (JournalDirError), as retention's deletions do not: continuing would leave its events out silently.
+import { access } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import type { FooterBlock } from '../journal/compacted/format'
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LineMatcher } from '../read/line-matcher'
 import type { ReadQuery } from '../read/query'
-import type { Journal } from './export-journals'
+import { COMPACTED_SUFFIX } from '../journal/compacted/format'
+import { movingError, type Journal } from './export-journals'
 
 export const CHUNK_BYTES = 1024 * 1024
 const NL = 10
@@ -123,7 +129,11 @@ export class JournalLines {
         this.warn(`${this.path()}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); skipped`)
         continue
       }
-      if (file === undefined) continue // deleted by retention since it was listed
+      if (file === undefined) {
+        // Moved (a collector adopting LOG_DIR's journal), not deleted by retention: its events would be missing.
+        if (await this.moved()) throw movingError(dirname(this.journal.movesTo.at(-1)!), true)
+        continue // deleted by retention since it was listed
+      }
       this.file = file
       this.size = file.size
       this.pos = 0
@@ -165,6 +175,16 @@ export class JournalLines {
       this.have = 0
       return 0
     }
+  }
+
+  /** Whether the current segment, gone from its journal, is in a directory a move of that journal puts it in. */
+  private async moved (): Promise<boolean> {
+    for (const dir of this.journal.movesTo) {
+      for (const name of [this.segment, this.segment + COMPACTED_SUFFIX]) {
+        if (await access(join(dir, name)).then(() => true, () => false)) return true
+      }
+    }
+    return false
   }
 
   /**
