@@ -163,6 +163,8 @@ t.test('bad usage names what is wrong, exit 2; a directory that cannot be read, 
   const help = await runCli(['export', '--help'])
   t.match(help.stdout, /^Usage: maap-logs export --dir <LOG_DIR>/)
   t.match(help.stdout, /prints? .*on disk|What is on disk is what is printed/)
+  t.match(help.stdout, /until the collector\ndeletes it \(by DELETE_LOGS_OLDER_THAN, or with RETENTION_RULES/, 'the settings that delete journal files')
+  t.notMatch(help.stdout, /LOG_RETENTION_DAYS/)
 })
 
 t.test('| head -1 ends it quietly, exit 0; damaged files are skipped with a warning naming them, exit 1', async t => {
@@ -228,6 +230,11 @@ t.test('| head -1 ends it quietly, exit 0; damaged files are skipped with a warn
   }
   t.notOk(warned.some(l => l.includes(newest)), 'the newest segment\'s unfinished line (never acknowledged) is not warned of')
   t.match(warned.at(-1), /^maap-logs: what the 5 warnings above name were skipped; everything else was printed$/)
+
+  // A file set aside makes the exit status 1 whatever the filters (as documented): its footer is not trusted.
+  const later = await runCli(['export', '--dir', dir, '--from', '2030-01-01T00:00:00.000Z'])
+  t.same([later.code, later.stdout], [1, ''])
+  t.match(later.stderr, `maap-logs: ${join(dir, `${setAside}.damaged`)}: a compacted segment a collector found damaged and set aside`)
 
   // A reader that goes away first: the warnings it met, exit 1, and no claim that everything else was printed.
   const early = await execFileP('bash', ['-c', 'set -o pipefail; "$0" "$1" export --dir "$2" | head -1', process.execPath, binPath, dir])
