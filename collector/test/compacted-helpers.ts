@@ -1,7 +1,7 @@
 // What the compacted-segment tests with real collector processes share: numbered events, ingest, the three
 // ways to read everything back (search pages through `next`, the NDJSON export, a tail from an id), and
 // /status.journal.compaction. Every read answers the events' `seq`s, so "each exactly once" is a comparison.
-// A collector's journal directory is looked at only once compaction is idle (closedWhenIdle):
+// A collector's journal directory is looked at only once compaction is idle (closedWhenIdle, ageWhenIdle):
 // a segment mid-compaction is in both forms for a moment, and its NDJSON's last write is copied to the `.z`.
 import { readdirSync, utimesSync } from 'node:fs'
 import { request } from 'node:http'
@@ -154,9 +154,28 @@ export async function closedWhenIdle (c: RunningCollector): Promise<string[]> {
   }, 25, { ms: IDLE_MS, get what () { return `compaction to finish with every closed segment (last error: ${last?.last_error ?? 'none'})` } })
 }
 
-/** Sets the last write of segment `name` (each form it is in) to `days` ago. */
-export function age (dir: string, name: string, days: number): void {
+/** Sets the last write of closed segments `names` to `days` ago, once compaction is idle (see closedWhenIdle). */
+export async function ageWhenIdle (c: RunningCollector, names: readonly string[], days: number): Promise<void> {
+  await closedWhenIdle(c)
+  age(c.logDir, names, days)
+}
+
+/**
+ * Sets the last write of segments `names` (each form they are in) to `days` ago. For a journal no compaction
+ * is changing, or segments already compacted: a `.z` has its final last write once it has its name, and its
+ * NDJSON, if still listed, may be gone by the time it is reached (the compactor deleting it).
+ */
+export function age (dir: string, names: string | readonly string[], days: number): void {
   const then = new Date(Date.now() - days * DAY)
   const f = forms(dir)
-  for (const file of [...(f.plain.includes(name) ? [name] : []), ...(f.packed.includes(name) ? [name + '.z'] : [])]) utimesSync(join(dir, file), then, then)
+  for (const name of typeof names === 'string' ? [names] : names) {
+    const packed = f.packed.includes(name)
+    if (!packed && !f.plain.includes(name)) throw new Error(`age: no segment ${name} in ${dir}`)
+    if (packed) utimesSync(join(dir, name + '.z'), then, then)
+    try {
+      if (f.plain.includes(name)) utimesSync(join(dir, name), then, then)
+    } catch (err) {
+      if (!packed || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
 }

@@ -8,7 +8,7 @@ import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectorStatus, poll, startCollector, type RunningCollector } from '../../test/support'
-import { age, closedWhenIdle, compaction, eventsFrom, exportAll, forms, IDLE_MS, listedSegments, onceEach, post, searchAll, seqsOf } from './compacted-helpers'
+import { age, ageWhenIdle, closedWhenIdle, compaction, eventsFrom, exportAll, forms, IDLE_MS, listedSegments, onceEach, post, searchAll, seqsOf } from './compacted-helpers'
 
 const DAY = 86_400_000
 const small = { JOURNAL_SEGMENT_BYTES: '4096', RETENTION_SWEEP_INTERVAL: '0.05' }
@@ -50,7 +50,7 @@ for (const compact of ['off', 'on']) {
 
     const old = closed.slice(0, 10)
     const gone = new Set((await Promise.all(old.map(async n => await seqsOf(c.logDir, n)))).flat())
-    for (const name of old) age(c.logDir, name, 31)
+    await ageWhenIdle(c, old, 31)
     await poll(async () => filesOf(c.logDir, old).length === 0 && await listedSegments(c) === listed - old.length, 25,
       { what: 'retention to delete the 10 aged segments and /status to stop counting them', ms: 60_000 })
     t.pass('the segments past 30 days are deleted, and /status.journal.segments no longer counts them')
@@ -131,7 +131,7 @@ t.test('WORKER_COUNT=2: each worker\'s retention removes its compacted segments,
   for (const dir of dirs) {
     const names = forms(dir).packed.slice(0, 2)
     for (const name of names) for (const s of await seqsOf(dir, name)) gone.add(s)
-    for (const name of names) age(dir, name, 31)
+    age(dir, names, 31) // compacted: each .z has its last write for good
     old.push({ dir, names })
   }
   await poll(() => old.every(o => filesOf(o.dir, o.names).length === 0), 25, { what: 'each worker to delete its aged segments', ms: 60_000 })
