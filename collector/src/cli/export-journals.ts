@@ -93,15 +93,19 @@ export async function findJournals (logDir: string): Promise<Journal[]> {
     try {
       all.push(await journalIn(dir, movesTo))
     } catch (err) {
-      // Only a move takes a worker directory away (worker-1.adopting renamed to worker-1, an empty worker-1 replaced).
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== logDir) throw movingError(logDir, false)
+      // A move takes these away (worker-1.adopting renamed to worker-1, an empty worker-1 replaced); another gone
+      // since it was listed (removed by hand) holds nothing to export.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (dir === staging || dir === target)) throw movingError(logDir, false)
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && dir !== logDir) continue
       throw new JournalDirError(`${dir}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, false)
     }
   }
-  // A move under way while they were listed: the directories changed, or a segment was listed on both sides of it.
+  // A move under way while they were listed: worker-1 or its staging directory came or went, or a segment was
+  // listed on both sides of the move. (Another worker directory appearing is a cluster starting: nothing listed.)
+  const moveDirs = (ws: readonly string[]): string => ws.filter(w => w === ADOPTING || w === WORKER_1).join('/')
   const after = await workerDirs(logDir, await readdir(logDir).catch(() => []))
   const moving = all.filter(j => j.dir === logDir || j.dir === staging || j.dir === target).flatMap(j => j.segments)
-  if (after.join('/') !== workers.join('/') || new Set(moving).size !== moving.length) throw movingError(logDir, false)
+  if (moveDirs(after) !== moveDirs(workers) || new Set(moving).size !== moving.length) throw movingError(logDir, false)
   const journals = all.filter(j => j.segments.length > 0 || j.setAside.length > 0)
   if (journals.length === 0) {
     throw new JournalDirError(`--dir ${logDir}: no journal segments there (maap-<time>-<n>.ndjson, or .ndjson.z compacted) ` +
