@@ -1,12 +1,14 @@
 // What the compacted-segment tests with real collector processes share: numbered events, ingest, the three
 // ways to read everything back (search pages through `next`, the NDJSON export, a tail from an id), and
 // /status.journal.compaction. Every read answers the events' `seq`s, so "each exactly once" is a comparison.
+// A collector's journal directory is looked at only once compaction is idle (closedWhenIdle, ageWhenIdle):
+// a segment mid-compaction is in both forms for a moment, and its NDJSON's last write is copied to the `.z`.
 import { readdirSync, utimesSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { catSegment } from '../src/journal/segment-file'
-import { collectorStatus, freshRequest, type RunningCollector } from '../../test/support'
+import { collectorStatus, freshRequest, poll, type RunningCollector } from '../../test/support'
 
 const DAY = 86_400_000
 const BASE = Date.parse('2026-03-01T00:00:00.000Z')
@@ -14,6 +16,8 @@ const APPS = ['api', 'web', 'billing']
 const LEVELS = ['debug', 'info', 'warn', 'error']
 /** A loaded CI machine may be slow to answer an export of thousands of events. */
 const READ_TIMEOUT_MS = 120_000
+/** How long compaction may take to finish with every closed segment before a test gives up (it runs every 2 s). */
+export const IDLE_MS = 120_000
 
 /** Events `from` … `from + n - 1`; a later seq has a later timestamp, so newest first is seq descending. */
 export function eventsFrom (from: number, n: number, at = BASE): Array<Record<string, unknown>> {
@@ -133,9 +137,45 @@ export async function seqsOf (dir: string, name: string): Promise<number[]> {
   return text.split('\n').filter(l => l !== '').map(l => (JSON.parse(l) as { seq: number }).seq)
 }
 
-/** Sets the last write of segment `name` (each form it is in) to `days` ago. */
-export function age (dir: string, name: string, days: number): void {
+/**
+ * The closed segments of a single-process collector's journal (logical names, oldest first, each once) from
+ * ONE listing, taken once compaction (when on) is idle: not running, and no closed segment left as NDJSON.
+ */
+export async function closedWhenIdle (c: RunningCollector): Promise<string[]> {
+  let last: Compaction | null = null
+  return await poll(async () => {
+    const { journal } = (await collectorStatus(c)) as { journal: { segment: string, compaction: Compaction | null } }
+    last = journal.compaction
+    const f = forms(c.logDir)
+    if (last !== null && (last.running || f.plain.some(n => n !== journal.segment) || f.tmp.length > 0)) return undefined
+    const names = new Set([...f.plain, ...f.packed])
+    names.delete(journal.segment)
+    return [...names].sort()
+  }, 25, { ms: IDLE_MS, get what () { return `compaction to finish with every closed segment (last error: ${last?.last_error ?? 'none'})` } })
+}
+
+/** Sets the last write of closed segments `names` to `days` ago, once compaction is idle (see closedWhenIdle). */
+export async function ageWhenIdle (c: RunningCollector, names: readonly string[], days: number): Promise<void> {
+  await closedWhenIdle(c)
+  age(c.logDir, names, days)
+}
+
+/**
+ * Sets the last write of segments `names` (each form they are in) to `days` ago. For a journal no compaction
+ * is changing, or segments already compacted: a `.z` has its final last write once it has its name, and its
+ * NDJSON, if still listed, may be gone by the time it is reached (the compactor deleting it).
+ */
+export function age (dir: string, names: string | readonly string[], days: number): void {
   const then = new Date(Date.now() - days * DAY)
   const f = forms(dir)
-  for (const file of [...(f.plain.includes(name) ? [name] : []), ...(f.packed.includes(name) ? [name + '.z'] : [])]) utimesSync(join(dir, file), then, then)
+  for (const name of typeof names === 'string' ? [names] : names) {
+    const packed = f.packed.includes(name)
+    if (!packed && !f.plain.includes(name)) throw new Error(`age: no segment ${name} in ${dir}`)
+    if (packed) utimesSync(join(dir, name + '.z'), then, then)
+    try {
+      if (f.plain.includes(name)) utimesSync(join(dir, name), then, then)
+    } catch (err) {
+      if (!packed || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+  }
 }

@@ -4,36 +4,43 @@
 // later compacts what is closed without losing or doubling anything.
 import t from 'tap'
 import { poll, startCollector, type RunningCollector } from '../../test/support'
-import { compaction, eventsFrom, exportAll, forms, listedSegments, onceEach, post, searchAll, seqs, tail, type Tailed } from './compacted-helpers'
+import { compaction, eventsFrom, exportAll, forms, IDLE_MS, listedSegments, onceEach, post, searchAll, seqs, tail, type Tailed } from './compacted-helpers'
 
 const small = { JOURNAL_SEGMENT_BYTES: '4096' }
 
-/** Where compaction is: a .tmp on disk (and a segment compacted before it), or done with every closed segment. */
-async function compactionState (c: RunningCollector): Promise<'mid-way' | 'done' | undefined> {
-  const f = forms(c.logDir)
+/**
+ * Where compaction is, from the directory alone: a .tmp on disk (and a segment compacted before it), or done
+ * with every closed segment (one NDJSON left, the segment being written, and no .tmp).
+ */
+function compactionState (dir: string): 'mid-way' | 'done' | undefined {
+  const f = forms(dir)
   if (f.tmp.length > 0 && f.packed.length > 0) return 'mid-way'
-  const s = await compaction(c)
-  return s.segments > 0 && !s.running && forms(c.logDir).plain.length === 1 ? 'done' : undefined
+  return f.tmp.length === 0 && f.packed.length > 0 && f.plain.length === 1 ? 'done' : undefined
 }
+
+/** Rounds of events before a test gives up catching a compaction mid-way (each round closes several segments). */
+const ROUNDS = 30
 
 /** Posts until a compaction's .tmp is on disk, then SIGKILLs the collector at once; how many events were sent. */
 async function killMidCompaction (c: RunningCollector, sent: number, first: number): Promise<number> {
-  for (let n = first; ; n = 200) {
+  for (let round = 1, n = first; round <= ROUNDS; round++, n = 200) {
     for (let i = 0; i < n; i += 10) await post(c, eventsFrom(sent + i, 10)) // a segment rolls between groups: small ones
     sent += n
     // Compaction runs every 2 s over every closed segment: look for it mid-way; if a run ended unseen, more events.
-    if (await poll(async () => await compactionState(c), 1) === 'mid-way') {
+    const state = await poll(() => compactionState(c.logDir), 10, { what: 'compaction to start on the closed segments, or finish with them', ms: IDLE_MS })
+    if (state === 'mid-way') {
       await c.stop('SIGKILL')
       return sent
     }
   }
+  throw new Error(`no compaction was seen mid-way in ${ROUNDS} rounds of events`)
 }
 
 t.test('SIGKILL during compaction, then a restart with compaction off, then on again: every event exactly once', async t => {
   let c = await startCollector(t, { env: { ...small, JOURNAL_COMPACT: 'on' } })
   const seen: Tailed[] = []
   const tailing = tail(c, Infinity, undefined, seen).catch(() => seen) // ends when the process dies
-  await poll(async () => await listedSegments(c) >= 1)
+  await poll(async () => await listedSegments(c) >= 1, 25, { what: 'the collector to list its first segment', ms: 60_000 })
   let sent = await killMidCompaction(c, 0, 1000)
   await tailing
   // Until the kill left a compaction half done on disk (it may have finished between the look and the kill).
@@ -61,7 +68,8 @@ t.test('SIGKILL during compaction, then a restart with compaction off, then on a
 
   const on = await startCollector(t, { logDir: c.logDir, env: { ...small, JOURNAL_COMPACT: 'on' } })
   const closed = await listedSegments(on) - 1
-  await poll(async () => forms(on.logDir).packed.length >= closed && !(await compaction(on)).running)
+  await poll(async () => forms(on.logDir).packed.length >= closed && !(await compaction(on)).running, 25,
+    { what: 'compaction, on again, to finish with every closed segment', ms: IDLE_MS })
   t.same(forms(on.logDir).plain.length, 1, 'compaction on again: every closed segment compacted')
   t.equal(onceEach(await exportAll(on), seqs(0, sent)), undefined, 'compaction on again: the export holds every event once')
   t.same(await searchAll(on, 150), seqs(0, sent).reverse(), 'compaction on again: search pages, every event once')

@@ -8,7 +8,7 @@ import t from 'tap'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectorStatus, poll, startCollector, type RunningCollector } from '../../test/support'
-import { age, compaction, eventsFrom, exportAll, forms, listedSegments, onceEach, post, searchAll, seqsOf } from './compacted-helpers'
+import { age, ageWhenIdle, closedWhenIdle, compaction, eventsFrom, exportAll, forms, IDLE_MS, listedSegments, onceEach, post, searchAll, seqsOf } from './compacted-helpers'
 
 const DAY = 86_400_000
 const small = { JOURNAL_SEGMENT_BYTES: '4096', RETENTION_SWEEP_INTERVAL: '0.05' }
@@ -26,7 +26,7 @@ const retention = async (c: RunningCollector): Promise<Retention> => ((await col
 async function passes (c: RunningCollector, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     const at = (await retention(c)).at
-    await poll(async () => (await retention(c)).at !== at)
+    await poll(async () => (await retention(c)).at !== at, 25, { what: 'a retention pass to end', ms: 60_000 })
   }
 }
 
@@ -40,18 +40,19 @@ for (const compact of ['off', 'on']) {
   t.test(`JOURNAL_COMPACT=${compact}: DELETE_LOGS_OLDER_THAN removes segments by their last write, and their events from /status and reads`, async t => {
     const c = await startCollector(t, { env: { ...small, JOURNAL_COMPACT: compact, DELETE_LOGS_OLDER_THAN: '30' } })
     for (let i = 0; i < 600; i += 10) await post(c, eventsFrom(i, 10))
-    const status = (await collectorStatus(c)) as { journal: { segment: string, segments: number } }
-    const closed = [...forms(c.logDir).plain, ...forms(c.logDir).packed].filter(n => n !== status.journal.segment).sort()
+    // One listing, once compaction is done with every closed segment (one mid-way is in both forms for a moment).
+    const closed = await closedWhenIdle(c)
+    const listed = await listedSegments(c)
     t.ok(closed.length >= 20, `${closed.length} closed segments`)
-    if (compact === 'on') await poll(async () => forms(c.logDir).packed.length === closed.length && !(await compaction(c)).running)
+    if (compact === 'on') t.same(forms(c.logDir).packed, closed, 'every closed segment compacted')
     await passes(c, 2)
-    t.same([...forms(c.logDir).plain, ...forms(c.logDir).packed].filter(n => n !== status.journal.segment).sort(), closed,
-      'passes over young segments delete none (a compacted one is as young as its last write)')
+    t.same(await closedWhenIdle(c), closed, 'passes over young segments delete none (a compacted one is as young as its last write)')
 
     const old = closed.slice(0, 10)
     const gone = new Set((await Promise.all(old.map(async n => await seqsOf(c.logDir, n)))).flat())
-    for (const name of old) age(c.logDir, name, 31)
-    await poll(async () => filesOf(c.logDir, old).length === 0 && await listedSegments(c) === status.journal.segments - old.length)
+    await ageWhenIdle(c, old, 31)
+    await poll(async () => filesOf(c.logDir, old).length === 0 && await listedSegments(c) === listed - old.length, 25,
+      { what: 'retention to delete the 10 aged segments and /status to stop counting them', ms: 60_000 })
     t.pass('the segments past 30 days are deleted, and /status.journal.segments no longer counts them')
     const kept = eventsFrom(0, 600).map(e => e.seq as number).filter(s => !gone.has(s))
     t.equal(kept.length, 600 - gone.size)
@@ -93,7 +94,8 @@ t.test('retention racing compaction over the same old segments: none comes back,
       : { RETENTION_RULES: 'app=audit:400d', LOG_RETENTION_DAYS: '30', DELETE_LOGS_OLDER_THAN: '0' }
     const c = await startCollector(t, { logDir: dir, env: { ...small, ...settings, JOURNAL_COMPACT: 'on' } })
     const kept = segments.filter(n => !doomed.includes(n))
-    await poll(async () => filesOf(dir, doomed).length === 0 && forms(dir).packed.length === kept.length && !(await compaction(c)).running)
+    await poll(async () => filesOf(dir, doomed).length === 0 && forms(dir).packed.length === kept.length && !(await compaction(c)).running, 25,
+      { what: `${by}: retention to delete the doomed segments and compaction the others`, ms: IDLE_MS })
     await passes(c, 2)
     t.same(filesOf(dir, doomed), [], `${by}: no deleted segment is left or came back, in any form`)
     t.same(forms(dir).packed, kept, `${by}: the others are compacted`)
@@ -123,16 +125,16 @@ t.test('WORKER_COUNT=2: each worker\'s retention removes its compacted segments,
       sent += 10
     }
     return false
-  }, 50)
+  }, 50, { what: 'each worker to compact four segments', ms: IDLE_MS })
   const gone = new Set<number>()
   const old: Array<{ dir: string, names: string[] }> = []
   for (const dir of dirs) {
     const names = forms(dir).packed.slice(0, 2)
     for (const name of names) for (const s of await seqsOf(dir, name)) gone.add(s)
-    for (const name of names) age(dir, name, 31)
+    age(dir, names, 31) // compacted: each .z has its last write for good
     old.push({ dir, names })
   }
-  await poll(() => old.every(o => filesOf(o.dir, o.names).length === 0))
+  await poll(() => old.every(o => filesOf(o.dir, o.names).length === 0), 25, { what: 'each worker to delete its aged segments', ms: 60_000 })
   t.pass('each worker deleted its old compacted segments')
   const kept = eventsFrom(0, sent).map(e => e.seq as number).filter(s => !gone.has(s))
   // Connections spread over the workers: each answer must be the same, whichever worker gave it.

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { JournalWriter } from '../src/journal/writer'
 import { poll, startCollector } from '../../test/support'
-import { age, eventsFrom, exportAll, forms, onceEach, post, searchAll, seqs, seqsOf } from './compacted-helpers'
+import { ageWhenIdle, closedWhenIdle, eventsFrom, exportAll, onceEach, post, searchAll, seqs, seqsOf } from './compacted-helpers'
 
 
 t.test('a segment list handed out keeps its entries when deleted segments are forgotten', async t => {
@@ -40,13 +40,14 @@ for (const compact of ['off', 'on']) {
     for (let round = 1; round <= 8; round++) {
       for (let i = 0; i < 200; i += 10) await post(c, eventsFrom(sent + i, 10)) // a segment rolls between groups: small ones
       sent += 200
-      // The two oldest segments, in whichever form, aged past DELETE_LOGS_OLDER_THAN: the reads below start the
+      // The two oldest segments, in whichever form, aged past DELETE_LOGS_OLDER_THAN once compaction is idle (a
+      // compaction under way would copy the NDJSON's young last write to the .z): the reads below start the
       // moment their files are gone, while the retention pass that deleted them is still going.
-      const f = forms(c.logDir)
-      const oldest = [...f.plain, ...f.packed].sort().slice(0, 2)
+      const oldest = (await closedWhenIdle(c)).slice(0, 2)
       for (const name of oldest) for (const s of await seqsOf(c.logDir, name)) gone.add(s)
-      for (const name of oldest) age(c.logDir, name, 31)
-      await poll(() => oldest.every(n => !existsSync(join(c.logDir, n)) && !existsSync(join(c.logDir, `${n}.z`))), 5)
+      await ageWhenIdle(c, oldest, 31)
+      await poll(() => oldest.every(n => !existsSync(join(c.logDir, n)) && !existsSync(join(c.logDir, `${n}.z`))), 5,
+        { what: `round ${round}: retention to delete ${oldest.join(', ')}`, ms: 60_000 })
       const kept = seqs(0, sent).filter(s => !gone.has(s))
       t.equal(onceEach(await exportAll(c), kept), undefined, `round ${round}: the export, every kept event once`)
       t.same(await searchAll(c, 500), kept.reverse(), `round ${round}: search pages, every kept event once, newest first`)

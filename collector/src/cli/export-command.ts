@@ -21,12 +21,14 @@ function badFilter (err: QueryParameterError, query: string | undefined): string
 
 export async function runExport (options: ExportOptions, say: (text: string) => void): Promise<Outcome> {
   try {
-    const { warnings, writeError } = await exportLogs(options, process.stdout, say)
+    const { warnings, writeError, readerGone } = await exportLogs(options, process.stdout, say)
     if (writeError !== undefined) {
       say(`stdout could not be written (${writeError.code ?? writeError.message}); what was printed is incomplete`)
       return 'failed'
     }
     if (warnings === 0) return 'ok'
+    // `| head`: the warnings stand, but nothing can be said of what the reader did not take.
+    if (readerGone) return 'failed'
     say(`what the ${warnings === 1 ? 'warning above names was' : `${warnings} warnings above name were`} skipped; everything else was printed`)
     return 'failed'
   } catch (err) {

@@ -25,6 +25,8 @@ export interface ExportResult {
   warnings: number
   /** Why stdout could not be written, when it could not (a closed pipe is not a failure). */
   writeError: NodeJS.ErrnoException | undefined
+  /** The reader went away (EPIPE) before the end: not everything was printed, by its choice. */
+  readerGone: boolean
 }
 
 /** The filters as the read API would take them; QueryParameterError (naming the parameter) when one is bad. */
@@ -104,5 +106,5 @@ export async function exportLogs (opts: ExportOptions, stdout: Writable, say: (t
     onDamagedSegment(undefined)
     await Promise.all(readers.map(async r => await r.close()))
   }
-  return { warnings, writeError: out.failure }
+  return { warnings, writeError: out.failure, readerGone: out.closed }
 }

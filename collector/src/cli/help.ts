@@ -115,11 +115,15 @@ Order: each directory's events in the order they arrived (segment by segment, li
 line); several directories merged by received_at, so the whole is the order in which
 the service received them. Not by timestamp: pipe to jq/sort for that.
 
-What is on disk is what is printed: events past LOG_RETENTION_DAYS or RETENTION_RULES
-that the collector has not deleted yet are printed too; events written after a segment
-was reached are not waited for. A file that cannot be read whole (a damaged compacted
-segment, one set aside as .z.damaged, a last line cut short by a crash) is skipped with
-a warning on stderr naming it, and the exit status is 1; everything else is printed.
+What is on disk is what is printed: a segment file is printed whole until the collector
+deletes it (by DELETE_LOGS_OLDER_THAN, or with RETENTION_RULES once every event in it
+has expired), expired events included; events written after a segment was reached, and
+a line still being written, are not waited for. A file that cannot be read whole (a
+damaged compacted segment, one set aside as .z.damaged, a closed segment's last line cut
+short by a crash) is skipped with a warning on stderr naming it, and the exit status is
+1; everything else is printed. A .z.damaged file does so until it is removed, whatever
+the filters. A collector starting with WORKER_COUNT > 1 meanwhile moves LOG_DIR's
+journal into worker-1/: the export stops, exit 1; run it again.
 
 ${QUERY.replace(/ A query the collector cannot\nparse is shown with a caret under the place, exit 2\./, '\nA query that does not parse is shown with a caret under the place, exit 2.')}
 

@@ -11,16 +11,24 @@
 // Memory is one chunk (more only for a line longer than it). Read-only, and safe beside a running collector:
 // the segments are listed once at the start and each is read up to its size when opened, so events written
 // later are not waited for; one compacted meanwhile is read in whichever form is there (openSegment), one
-// deleted meanwhile (retention) is skipped. A segment that does not end with a newline (a crash cut its last
-// write, or a write is under way) is opened once more to finish the line; still unfinished, it is skipped
-// with a warning (the collector itself sets such a tail aside at its next start).
-import { join } from 'node:path'
+// deleted meanwhile (retention) is skipped. The journal's last listed segment may be the one being written:
+// it is read up to its last newline, and a line after it (still being written, or cut by a crash before its
+// write completed: either way never acknowledged, as the writer acks only after it) is left quietly. An earlier segment was closed before the next
+// was opened, so an unfinished line there was cut by a crash: it is skipped with a warning (the collector
+// itself sets such a tail aside at its next start).
+//
+// A collector starting with WORKER_COUNT > 1 moves LOG_DIR's own journal into worker-1 (journal/worker-dirs.ts):
+// a listed segment gone from where it was listed and found where such a move puts it stops the export
+// (JournalDirError), as retention's deletions do not: continuing would leave its events out silently.
+import { access } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import type { FooterBlock } from '../journal/compacted/format'
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { LineMatcher } from '../read/line-matcher'
 import type { ReadQuery } from '../read/query'
-import type { Journal } from './export-journals'
+import { COMPACTED_SUFFIX } from '../journal/compacted/format'
+import { movingError, type Journal } from './export-journals'
 
 export const CHUNK_BYTES = 1024 * 1024
 const NL = 10
@@ -48,7 +56,8 @@ export class JournalLines {
   /** The segment offset of buf[have], and the end read up to. */
   private pos = 0
   private size = 0
-  private reopened = false
+  /** Whether the segment open is the journal's last listed one (possibly the one being written). */
+  private last = false
   /** A compacted segment's blocks when the query can skip some (else undefined), and the one holding `pos`. */
   private blocks: readonly FooterBlock[] | undefined
   private block = 0
@@ -80,7 +89,10 @@ export class JournalLines {
       }
       if (this.file === undefined && !(await this.openNext())) return false
       if (this.blocks !== undefined && this.have === 0) this.skipBlocks()
-      if (this.pos >= this.size && !(await this.extend())) continue
+      if (this.pos >= this.size) {
+        await this.finish()
+        continue
+      }
       if (this.have === this.buf.length) this.grow()
       const n = await this.read()
       if (n === 0) {
@@ -117,12 +129,16 @@ export class JournalLines {
         this.warn(`${this.path()}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); skipped`)
         continue
       }
-      if (file === undefined) continue // deleted by retention since it was listed
+      if (file === undefined) {
+        // Moved (a collector adopting LOG_DIR's journal), not deleted by retention: its events would be missing.
+        if (await this.moved()) throw movingError(dirname(this.journal.movesTo.at(-1)!), true)
+        continue // deleted by retention since it was listed
+      }
       this.file = file
       this.size = file.size
       this.pos = 0
       this.have = 0
-      this.reopened = false
+      this.last = this.next === this.journal.segments.length
       this.blocks = this.skips ? file.blocks() : undefined
       this.block = 0
       return true
@@ -161,30 +177,27 @@ export class JournalLines {
     }
   }
 
-  /**
-   * At the end of the segment as opened: true when there is more to read (its last line was being written,
-   * and the segment has grown since), false when it is done (the file closed, and an unfinished line warned of).
-   */
-  private async extend (): Promise<boolean> {
-    if (this.have > 0 && !this.reopened) {
-      this.reopened = true
-      const again = await openSegmentIfExists(this.journal.dir, this.segment).catch(() => undefined)
-      if (again !== undefined && again.size > this.pos) {
-        await this.file!.close()
-        this.file = again
-        this.size = again.size
-        this.blocks = undefined // read on to the end: only the line being finished is wanted
-        return true
+  /** Whether the current segment, gone from its journal, is in a directory a move of that journal puts it in. */
+  private async moved (): Promise<boolean> {
+    for (const dir of this.journal.movesTo) {
+      for (const name of [this.segment, this.segment + COMPACTED_SUFFIX]) {
+        if (await access(join(dir, name)).then(() => true, () => false)) return true
       }
-      await again?.close()
     }
-    if (this.have > 0) {
-      this.warn(`${this.path()}: its last line is unfinished (${this.have} bytes at offset ${this.pos - this.have}: ` +
-        'cut short by a crash, or still being written); skipped')
-      this.have = 0
-    }
-    await this.close()
     return false
+  }
+
+  /**
+   * At the end of the segment as opened: a line after the last newline is warned of in a closed segment
+   * (cut by a crash) and left quietly in the last listed one (being written, or never acknowledged).
+   */
+  private async finish (): Promise<void> {
+    if (this.have > 0 && !this.last) {
+      this.warn(`${this.path()}: its last line is unfinished (${this.have} bytes at offset ${this.pos - this.have}: ` +
+        'cut short by a crash); skipped')
+    }
+    this.have = 0
+    await this.close()
   }
 
   /** Twice the room, for a line longer than the buffer (its start kept). */
