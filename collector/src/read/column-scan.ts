@@ -1,0 +1,171 @@
+// Counts and searches over the columns of compacted blocks (columns.ts), for the blocks that have them:
+//
+//   candidate block ─► the footer blocks it covers ─► their columns (async brotli, the next block's read
+//   while this one is scanned) ─► ColumnQuery.scan ─► count: matches added from the columns
+//                                                  └► undecided lines (count) / every candidate line (search):
+//                                                     read one by one from the segment ─► LineMatcher (exact)
+//
+// A block index built while a segment was NDJSON keeps its own block bounds after the segment is
+// compacted, so a candidate may cover parts of two footer blocks: each line belongs to exactly one of the
+// index's blocks (both cut at newlines), and only the lines inside the candidate are scanned. When any
+// footer block it covers has no columns (an older footer, damaged columns) the caller reads the lines.
+import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
+import type { FooterBlock } from '../journal/compacted/format'
+import { ColumnsError, decodeColumns, type ColumnQuery, type Columns } from './columns'
+import type { Candidate } from './journal-search'
+import type { LineMatcher, OnLine } from './line-matcher'
+
+/** Lines [from, to) of one footer block's columns, which starts at `base` in the segment. */
+export interface ColumnSpan {
+  cols: Columns
+  base: number
+  from: number
+  to: number
+}
+
+/** Decoded columns a reader keeps: a candidate and the next often share a footer block. */
+const CACHED = 4
+
+/** The index of the first line of `cols` that starts at or after `offset` (n when none does). */
+function lineAt (cols: Columns, offset: number): number {
+  let lo = 0
+  let hi = cols.n
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (cols.starts[mid]! < offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** The footer blocks that overlap [start, end), or undefined when they do not cover it all. */
+function covering (footer: readonly FooterBlock[], start: number, end: number): FooterBlock[] | undefined {
+  let lo = 0
+  let hi = footer.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (footer[mid]!.end <= start) lo = mid + 1
+    else hi = mid
+  }
+  const out: FooterBlock[] = []
+  for (let i = lo; i < footer.length && footer[i]!.start < end; i++) out.push(footer[i]!)
+  return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
+}
+
+/** Reads the columns of a search's candidates in order, the next one's while the current one is scanned. */
+export class ColumnReader {
+  private readonly cache = new Map<string, Promise<Columns | undefined>>()
+  private ahead: { c: Candidate, spans: Promise<ColumnSpan[] | undefined> } | undefined
+
+  /** The spans of `c`, or undefined when its lines must be read; starts loading `next` meanwhile. */
+  async read (c: Candidate, next: Candidate | undefined): Promise<ColumnSpan[] | undefined> {
+    const mine = this.ahead?.c === c ? this.ahead.spans : this.load(c)
+    this.ahead = next === undefined ? undefined : { c: next, spans: this.load(next) }
+    this.ahead?.spans.catch(() => {}) // surfaced when it is awaited
+    return await mine
+  }
+
+  private async load (c: Candidate): Promise<ColumnSpan[] | undefined> {
+    const { block } = c
+    const fh = await openSegmentIfExists(c.source.index.dir, block.segment)
+    if (fh === undefined) return undefined
+    try {
+      const footer = fh.blocks()
+      const blocks = footer === undefined ? undefined : covering(footer, block.start, block.end)
+      if (blocks === undefined || blocks.some(b => b.cols === undefined)) return undefined
+      const spans: ColumnSpan[] = []
+      for (const b of blocks) {
+        const cols = await this.columns(fh, c, b)
+        if (cols === undefined) return undefined
+        spans.push({ cols, base: b.start, from: lineAt(cols, block.start - b.start), to: lineAt(cols, block.end - b.start) })
+      }
+      return spans
+    } finally {
+      await fh.close()
+    }
+  }
+
+  private async columns (fh: SegmentFile, c: Candidate, b: FooterBlock): Promise<Columns | undefined> {
+    const key = `${c.source.index.dir}\n${c.block.segment}\n${b.start}`
+    let cols = this.cache.get(key)
+    if (cols === undefined) {
+      cols = fh.columns(b.start, b.end).then(bytes => {
+        try {
+          return bytes === undefined ? undefined : decodeColumns(bytes, b.end - b.start)
+        } catch (err) {
+          if (err instanceof ColumnsError) return undefined
+          throw err
+        }
+      })
+      if (this.cache.size >= CACHED) this.cache.delete(this.cache.keys().next().value!)
+      this.cache.set(key, cols)
+    }
+    return await cols
+  }
+}
+
+/** A line of the segment at `at`, `length` bytes, into `scratch` (grown as needed); short when the file is. */
+async function readLine (fh: SegmentFile, at: number, length: number, scratch: { buf: Buffer }): Promise<number> {
+  if (scratch.buf.length < length) scratch.buf = Buffer.allocUnsafe(Math.max(length, scratch.buf.length * 2))
+  let got = 0
+  while (got < length) {
+    const n = await fh.read(scratch.buf, got, length - got, at + got)
+    if (n === 0) break
+    got += n
+  }
+  return got
+}
+
+/**
+ * Runs the exact path (`matcher`) on lines `picked` (per span, ascending indices) of candidate `c`, each
+ * read alone from its segment (the segment file keeps the block it last decoded, so lines of one block
+ * decode it once). `onLine` gets the line's own buffer.
+ */
+async function exactLines (c: Candidate, spans: readonly ColumnSpan[], picked: ReadonlyArray<readonly number[]>, matcher: LineMatcher,
+  onLine: (buf: Buffer) => OnLine): Promise<void> {
+  if (picked.every(p => p.length === 0)) return
+  const fh = await openSegmentIfExists(c.source.index.dir, c.block.segment)
+  if (fh === undefined) return
+  const scratch = { buf: Buffer.allocUnsafe(64 * 1024) }
+  try {
+    for (let s = 0; s < spans.length; s++) {
+      const { cols, base } = spans[s]!
+      for (const i of picked[s]!) {
+        const start = cols.starts[i]!
+        const length = await readLine(fh, base + start, cols.starts[i + 1]! - start, scratch)
+        matcher.scan(scratch.buf, length, 0, onLine(scratch.buf))
+      }
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Counts candidate `c` from its spans: `add(ms, level)` for each line the columns show to match, and the
+ * exact path (`onLine`) for each they leave undecided. `cq.decides()` must hold (a count's query).
+ */
+export async function countFromColumns (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
+  add: (ms: number, level: number) => void, onLine: (buf: Buffer) => OnLine): Promise<void> {
+  const undecided: number[][] = []
+  for (const span of spans) {
+    const { cols, base } = span
+    const mine: number[] = []
+    cq.scan(cols, span.from, span.to, c.minOffset - base, i => add(cols.ms[i]!, cols.level[i]!), i => mine.push(i))
+    undecided.push(mine.sort((a, b) => a - b))
+  }
+  await exactLines(c, spans, undecided, matcher, onLine)
+}
+
+/** The search's matching lines of candidate `c`: only the lines its columns do not rule out take the exact path. */
+export async function searchFromColumns (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
+  onLine: (buf: Buffer) => OnLine): Promise<void> {
+  const picked: number[][] = []
+  for (const span of spans) {
+    const mine: number[] = []
+    const take = (i: number): void => { mine.push(i) }
+    cq.scan(span.cols, span.from, span.to, c.minOffset - span.base, take, take)
+    picked.push(mine.sort((a, b) => a - b))
+  }
+  await exactLines(c, spans, picked, matcher, onLine)
+}
