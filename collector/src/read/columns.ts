@@ -66,9 +66,44 @@ function startsWith (buf: Buffer, at: number, end: number, key: Buffer): boolean
   return true
 }
 
+/** Whether buf[from, to) holds `seq` (searched within that range only: a miss must not scan the whole block). */
 function holds (buf: Buffer, from: number, to: number, seq: Buffer): boolean {
-  const at = buf.indexOf(seq, from)
-  return at !== -1 && at + seq.length <= to
+  return buf.subarray(from, to).indexOf(seq) !== -1
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** The digits buf[at, at + n) as a number, or NaN when one is not a digit. */
+function digits (buf: Buffer, at: number, n: number): number {
+  let v = 0
+  for (let i = at; i < at + n; i++) {
+    const d = buf[i]! - 0x30
+    if (d < 0 || d > 9) return NaN
+    v = v * 10 + d
+  }
+  return v
+}
+
+/**
+ * The epoch ms of the head's timestamp at `at` (`YYYY-MM-DDTHH:MM:SS.mmmZ`, years 1970–9999), or NaN when it
+ * is not one that Date would write back the same: then comparing ms is comparing the text, as the slow path
+ * does. Read digit by digit: a Date per line would be most of the columns' cost.
+ */
+export function isoMs (buf: Buffer, at: number): number {
+  if (buf[at + 4] !== 0x2d || buf[at + 7] !== 0x2d || buf[at + 10] !== 0x54 || buf[at + 13] !== 0x3a || buf[at + 16] !== 0x3a ||
+    buf[at + 19] !== 0x2e || buf[at + 23] !== 0x5a) return NaN
+  const year = digits(buf, at, 4)
+  const month = digits(buf, at + 5, 2)
+  const day = digits(buf, at + 8, 2)
+  const hour = digits(buf, at + 11, 2)
+  const minute = digits(buf, at + 14, 2)
+  const second = digits(buf, at + 17, 2)
+  const milli = digits(buf, at + 20, 3)
+  // NaN fails every comparison below.
+  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && milli >= 0)) return NaN
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  if (day > DAYS_IN_MONTH[month - 1]! + (month === 2 && leap ? 1 : 0)) return NaN
+  return Date.UTC(year, month - 1, day, hour, minute, second, milli)
 }
 
 /** The canonical level whose name (and closing quote) start at `at`, or -1. */
@@ -87,7 +122,8 @@ class ColumnWriter {
   private flags: number[] = []
   private readonly dict = new Map<string, number>()
   private readonly dictBytes: Buffer[] = []
-  private readonly messages: Buffer[] = []
+  /** Each in-place message's [from, to) in the block, in turn. */
+  private readonly messages: number[] = []
   private messageBytes = 0
 
   constructor (private readonly buf: Buffer) {}
@@ -103,10 +139,8 @@ class ColumnWriter {
     let to = 0
     if (hasHead(buf, start, end)) {
       level = levelAt(buf, start + LEVEL_START, end)
-      const ts = buf.latin1Slice(start + TS_START, start + TS_START + TS_LENGTH)
-      ms = Date.parse(ts)
-      // Comparing ms must be comparing the text, as the slow path does: only a timestamp that reads back as itself.
-      if (level !== -1 && Number.isFinite(ms) && new Date(ms).toISOString() === ts) flags |= COL_HEAD
+      ms = isoMs(buf, start + TS_START)
+      if (level !== -1 && !Number.isNaN(ms)) flags |= COL_HEAD
       else level = 0
       // The walk head-fields.ts makes: the level's closing quote, a comma, app_name?, message.
       const levelEnd = buf.indexOf(QUOTE, start + LEVEL_START)
@@ -125,8 +159,9 @@ class ColumnWriter {
         }
         if (appOk && startsWith(buf, at, end, MESSAGE_KEY)) {
           from = at + MESSAGE_KEY.length
+          high = false
           to = plainString(buf, from, end, true)
-          if (to !== -1 && !holds(buf, from, to, DOTTED_CAPITAL_I) && !holds(buf, from, to, KELVIN)) flags |= COL_MESSAGE
+          if (to !== -1 && (!high || (!holds(buf, from, to, DOTTED_CAPITAL_I) && !holds(buf, from, to, KELVIN)))) flags |= COL_MESSAGE
         }
       }
     }
@@ -135,7 +170,7 @@ class ColumnWriter {
     this.app.push(app)
     this.level.push(level)
     if ((flags & COL_MESSAGE) !== 0) {
-      this.messages.push(buf.subarray(from, to))
+      this.messages.push(from, to)
       this.messageBytes += to - from
     }
     this.flags.push(flags)
@@ -186,7 +221,10 @@ class ColumnWriter {
     }
     let m = 0
     for (let i = 0; i < n; i++) {
-      if ((this.flags[i]! & COL_MESSAGE) !== 0) at += this.messages[m++]!.copy(out, at)
+      if ((this.flags[i]! & COL_MESSAGE) !== 0) {
+        at += this.buf.copy(out, at, this.messages[m]!, this.messages[m + 1]!)
+        m += 2
+      }
       out[at++] = NL
     }
     return out
@@ -201,10 +239,17 @@ function plainString (buf: Buffer, from: number, end: number, highOk: boolean): 
   for (let i = from; i < end; i++) {
     const b = buf[i]!
     if (b === QUOTE) return i
-    if (b === BACKSLASH || (b >= 0x80 && !highOk)) return -1
+    if (b === BACKSLASH) return -1
+    if (b >= 0x80) {
+      if (!highOk) return -1
+      high = true
+    }
   }
   return -1
 }
+
+/** Set by plainString when the string held non-ASCII bytes (one flag, not an object per line). */
+let high = false
 
 /** The columns of the whole lines in buf[0, length), encoded (uncompressed). */
 export function encodeColumns (buf: Buffer, length: number): Buffer {
