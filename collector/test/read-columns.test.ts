@@ -214,11 +214,14 @@ t.test('columns that do not fit their block are refused', async t => {
   const lessMessage = cols.subarray(0, cols.length - 1)
   t.throws(() => decodeColumns(lessMessage, buf.length), /./, 'a message column that ends early')
   const badLevel = Buffer.from(cols)
-  badLevel[16 + 10] = 9
+  badLevel[16 + 14] = 9
   t.throws(() => decodeColumns(badLevel, buf.length), /./, 'a level that is none')
   const badApp = Buffer.from(cols)
-  badApp.writeUInt16LE(5, 16 + 8)
+  badApp.writeUInt16LE(5, 16 + 12)
   t.throws(() => decodeColumns(badApp, buf.length), /./, 'an app not in the dictionary')
+  const badLength = Buffer.from(cols)
+  badLength.writeUInt32LE(0, 16 + 4)
+  t.throws(() => decodeColumns(badLength, buf.length), /./, 'a message length that misses its newline')
   const badDict = Buffer.from(cols)
   badDict.writeUInt32LE(1, 4)
   t.throws(() => decodeColumns(badDict, buf.length), /./, 'a dictionary that overruns')

@@ -25,7 +25,18 @@ import {
   type Footer, type FooterBlock
 } from './compacted/format'
 
-const decompress = promisify(brotliDecompress)
+const brotli = promisify(brotliDecompress)
+/** zlib's smallest output chunk; it refuses less. */
+const MIN_CHUNK = 64
+
+/**
+ * Decompresses into one output chunk of the size the footer promises (+1, so a longer stream still shows
+ * as one): zlib's default 16 KiB chunks would call back into the event loop a dozen times a block and
+ * then copy the pieces together.
+ */
+async function decompress (raw: Buffer, size: number): Promise<Buffer> {
+  return await brotli(raw, { chunkSize: Math.max(size + 1, MIN_CHUNK) })
+}
 const NL = 10
 
 export interface SegmentFile {
@@ -121,7 +132,7 @@ export async function readBlockBytes (fh: FileHandle, path: string, block: Foote
   await readFully(fh, raw, block.at)
   let bytes: Buffer
   try {
-    bytes = block.codec === CODEC_STORED ? raw : await decompress(raw)
+    bytes = block.codec === CODEC_STORED ? raw : await decompress(raw, block.end - block.start)
   } catch (err) {
     throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
   }
@@ -157,7 +168,7 @@ export async function readColumnBytes (fh: FileHandle, path: string, block: Foot
   await readFully(fh, raw, cols.at)
   let bytes: Buffer
   try {
-    bytes = cols.codec === CODEC_STORED ? raw : await decompress(raw)
+    bytes = cols.codec === CODEC_STORED ? raw : await decompress(raw, cols.size)
   } catch (err) {
     throw new FormatError(path, `columns of the block at ${block.start} do not decompress: ${(err as Error).message}`)
   }

@@ -157,23 +157,27 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   }
   const add = (ms: number, level: number): void => counter.add(ms, level)
   let columnsSeen = false
-  for (let i = 0; i < toRead.length; i++) {
-    const turn = budget.pace()
-    if (turn !== undefined) await turn
-    const c = toRead[i]!
-    const { block } = c
-    if (columns !== undefined && byColumns(c)) {
-      const next = toRead[i + 1]
-      const spans = await columns.read(c, byColumns(next) ? next : undefined)
-      if (spans !== undefined) {
-        columnsSeen = true
-        await countFromColumns(c, spans, cq!, matcher, add, countLine)
-        continue
+  try {
+    for (let i = 0; i < toRead.length; i++) {
+      const turn = budget.pace()
+      if (turn !== undefined) await turn
+      const c = toRead[i]!
+      const { block } = c
+      if (columns !== undefined && byColumns(c)) {
+        const next = toRead[i + 1]
+        const spans = await columns.read(c, byColumns(next) ? next : undefined)
+        if (spans !== undefined) {
+          columnsSeen = true
+          await countFromColumns(c, spans, cq!, matcher, add, countLine)
+          continue
+        }
       }
+      // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
+      const { buf, length } = await reader.read(c, columnsSeen ? undefined : toRead[i + 1])
+      matcher.scan(buf, length, c.minOffset - block.start, countLine(buf), memoOf(block, length))
     }
-    // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
-    const { buf, length } = await reader.read(c, columnsSeen ? undefined : toRead[i + 1])
-    matcher.scan(buf, length, c.minOffset - block.start, countLine(buf), memoOf(block, length))
+  } finally {
+    await columns?.close()
   }
 }
 

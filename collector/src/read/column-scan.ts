@@ -52,10 +52,61 @@ function covering (footer: readonly FooterBlock[], start: number, end: number): 
   return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
 }
 
-/** Reads the columns of a search's candidates in order, the next one's while the current one is scanned. */
+/** An open segment and how many reads use it. */
+interface Held {
+  key: string
+  open: Promise<SegmentFile | undefined>
+  users: number
+  released: boolean
+}
+
+async function closeHeld (held: Held): Promise<void> {
+  const fh = await held.open.catch(() => undefined)
+  await fh?.close()
+}
+
+/**
+ * Reads the columns of a search's candidates in order, the next one's while the current one is scanned.
+ * The segment last opened stays open (consecutive candidates mostly share one) until another is needed or
+ * `close()`; the caller closes the reader when its scan ends.
+ */
 export class ColumnReader {
   private readonly cache = new Map<string, Promise<Columns | undefined>>()
   private ahead: { c: Candidate, spans: Promise<ColumnSpan[] | undefined> } | undefined
+  private file: Held | undefined
+  private readonly closing: Array<Promise<void>> = []
+
+  /** Closes the segment it holds open (after any read in flight). */
+  async close (): Promise<void> {
+    await this.ahead?.spans.catch(() => {})
+    this.ahead = undefined
+    this.release()
+    await Promise.all(this.closing)
+  }
+
+  /** Segment `segment` of `dir`, open (undefined when it is gone); `done(held)` when finished with it. */
+  private acquire (dir: string, segment: string): Held {
+    const key = `${dir}\n${segment}`
+    if (this.file?.key !== key) {
+      this.release()
+      this.file = { key, open: openSegmentIfExists(dir, segment), users: 0, released: false }
+    }
+    this.file.users++
+    return this.file
+  }
+
+  private done (held: Held): void {
+    if (--held.users === 0 && held.released) this.closing.push(closeHeld(held))
+  }
+
+  /** Lets go of the open segment: closed now, or by the last read still using it. */
+  private release (): void {
+    const held = this.file
+    if (held === undefined) return
+    this.file = undefined
+    held.released = true
+    if (held.users === 0) this.closing.push(closeHeld(held))
+  }
 
   /** The spans of `c`, or undefined when its lines must be read; starts loading `next` meanwhile. */
   async read (c: Candidate, next: Candidate | undefined): Promise<ColumnSpan[] | undefined> {
@@ -67,9 +118,10 @@ export class ColumnReader {
 
   private async load (c: Candidate): Promise<ColumnSpan[] | undefined> {
     const { block } = c
-    const fh = await openSegmentIfExists(c.source.index.dir, block.segment)
-    if (fh === undefined) return undefined
+    const held = this.acquire(c.source.index.dir, block.segment)
     try {
+      const fh = await held.open
+      if (fh === undefined) return undefined
       const footer = fh.blocks()
       const blocks = footer === undefined ? undefined : covering(footer, block.start, block.end)
       if (blocks === undefined || blocks.some(b => b.cols === undefined)) return undefined
@@ -81,7 +133,7 @@ export class ColumnReader {
       }
       return spans
     } finally {
-      await fh.close()
+      this.done(held)
     }
   }
 

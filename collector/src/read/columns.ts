@@ -9,7 +9,7 @@
 //
 // Uncompressed layout (little-endian; n lines; every section aligned for its typed array):
 //
-//   u32 n │ u32 dictBytes │ f64 baseMs │ u32 length ×n │ i32 ms delta ×n │ u16 app ×n │ u8 level ×n │ u8 flags ×n
+//   u32 n │ u32 dictBytes │ f64 baseMs │ u32 length ×n │ u32 message length ×n │ i32 ms delta ×n │ u16 app ×n │ u8 level ×n │ u8 flags ×n
 //   │ app dictionary (u16 byte length + bytes, dictBytes in all) │ messages (n of them, each ending in '\n')
 //
 // A line's flags say what of it may be trusted in place; anything else is "undecided" and takes the exact
@@ -31,6 +31,8 @@ export const COL_MESSAGE = 4
 export const NO_APP = 0xffff
 
 const HEADER_BYTES = 16
+/** Bytes per line in the fixed-size columns. */
+const FIXED = 16
 const NL = 10
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
@@ -190,7 +192,7 @@ class ColumnWriter {
   bytes (): Buffer {
     const n = this.n
     const dictBytes = this.dictBytes.reduce((s, b) => s + 2 + b.length, 0)
-    const out = Buffer.alloc(HEADER_BYTES + 12 * n + dictBytes + this.messageBytes + n)
+    const out = Buffer.alloc(HEADER_BYTES + FIXED * n + dictBytes + this.messageBytes + n)
     // The first HEAD line's time is the base; each delta is from the line before (lines without HEAD keep it).
     let base = 0
     for (let i = 0; i < n; i++) if ((this.flags[i]! & COL_HEAD) !== 0) { base = this.ms[i]!; break }
@@ -206,15 +208,25 @@ class ColumnWriter {
         // A jump past ±24 days does not fit: the line is left undecided rather than its time guessed.
         if (delta > MAX_DELTA || delta < -MAX_DELTA) flags &= ~COL_HEAD
         else {
-          out.writeInt32LE(delta, HEADER_BYTES + 4 * n + 4 * i)
+          out.writeInt32LE(delta, HEADER_BYTES + 8 * n + 4 * i)
           prev = this.ms[i]!
         }
       }
-      out.writeUInt16LE(this.app[i]!, HEADER_BYTES + 8 * n + 2 * i)
-      out[HEADER_BYTES + 10 * n + i] = this.level[i]!
-      out[HEADER_BYTES + 11 * n + i] = flags
+      out.writeUInt16LE(this.app[i]!, HEADER_BYTES + 12 * n + 2 * i)
+      out[HEADER_BYTES + 14 * n + i] = this.level[i]!
+      out[HEADER_BYTES + 15 * n + i] = flags
     }
-    let at = HEADER_BYTES + 12 * n
+    // Each message's length (its newline not counted; 0 for lines without MESSAGE): a reader finds the
+    // messages by a sum, not by a search for every newline.
+    for (let i = 0, m = 0; i < n; i++) {
+      let length = 0
+      if ((this.flags[i]! & COL_MESSAGE) !== 0) {
+        length = this.messages[m + 1]! - this.messages[m]!
+        m += 2
+      }
+      out.writeUInt32LE(length, HEADER_BYTES + 4 * n + 4 * i)
+    }
+    let at = HEADER_BYTES + FIXED * n
     for (const b of this.dictBytes) {
       out.writeUInt16LE(b.length, at)
       at += 2 + b.copy(out, at + 2)
@@ -278,15 +290,16 @@ export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
   const n = bytes.readUInt32LE(0)
   const dictBytes = bytes.readUInt32LE(4)
   const base = bytes.readDoubleLE(8)
-  const fixedEnd = HEADER_BYTES + 12 * n
+  const fixedEnd = HEADER_BYTES + FIXED * n
   if (fixedEnd + dictBytes + n > bytes.length) throw new ColumnsError('columns shorter than their line count says')
   const ab = bytes.buffer
   const o = bytes.byteOffset
   const lengths = new Uint32Array(ab, o + HEADER_BYTES, n)
-  const deltas = new Int32Array(ab, o + HEADER_BYTES + 4 * n, n)
-  const app = new Uint16Array(ab, o + HEADER_BYTES + 8 * n, n)
-  const level = new Uint8Array(ab, o + HEADER_BYTES + 10 * n, n)
-  const flags = new Uint8Array(ab, o + HEADER_BYTES + 11 * n, n)
+  const messageLengths = new Uint32Array(ab, o + HEADER_BYTES + 4 * n, n)
+  const deltas = new Int32Array(ab, o + HEADER_BYTES + 8 * n, n)
+  const app = new Uint16Array(ab, o + HEADER_BYTES + 12 * n, n)
+  const level = new Uint8Array(ab, o + HEADER_BYTES + 14 * n, n)
+  const flags = new Uint8Array(ab, o + HEADER_BYTES + 15 * n, n)
   const starts = new Uint32Array(n + 1)
   const ms = new Float64Array(n)
   let at = 0
@@ -315,9 +328,10 @@ export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
   let m = 0
   for (let i = 0; i < n; i++) {
     messageStarts[i] = m
-    const nl = messages.indexOf(NL, m)
-    if (nl === -1) throw new ColumnsError(`message column ends before line ${i}`)
-    m = nl + 1
+    m += messageLengths[i]! + 1
+    if (m > messages.length) throw new ColumnsError(`message column ends before line ${i}`)
+    // Each message ends in its newline: a match can never run from one message into the next.
+    if (messages[m - 1] !== NL) throw new ColumnsError(`message ${i} does not end where its length says`)
   }
   messageStarts[n] = m
   if (m !== messages.length) throw new ColumnsError('message column longer than its lines')

@@ -133,14 +133,23 @@ export class BlockReader {
 /** The journal's matching events, newest first. */
 export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit, void, undefined> {
+  const cq = ColumnQuery.of(q)
+  const columns = cq?.hasText() === true ? new ColumnReader() : undefined
+  try {
+    yield * scanEvents(sources, q, opts, cq, columns)
+  } finally {
+    await columns?.close() // also when the caller stops early
+  }
+}
+
+async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions, cq: ColumnQuery | undefined,
+  columns: ColumnReader | undefined): AsyncGenerator<Hit, void, undefined> {
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, true, opts.expiry)
   const heap = new Heap<Hit>(hitBefore)
   const reader = new BlockReader()
   const budget = opts.budget
-  const cq = ColumnQuery.of(q)
-  const columns = cq?.hasText() === true ? new ColumnReader() : undefined
   let columnsSeen = false
   let next = 0
   for (;;) {
