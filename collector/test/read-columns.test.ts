@@ -15,7 +15,7 @@ import { FormatError, parseFooter, footerBytes, type Footer } from '../src/journ
 import { damagedSegments, openSegment, readColumnBytes, readFooter } from '../src/journal/segment-file'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { histogram, histogramRange } from '../src/read/aggregate'
-import { COL_APP, COL_HEAD, COL_MESSAGE, ColumnQuery, NO_APP, decodeColumns, encodeColumns } from '../src/read/columns'
+import { COL_APP, COL_HEAD, COL_MESSAGE, ColumnQuery, NO_APP, decodeColumns, encodeColumns, isoMs } from '../src/read/columns'
 import { ExpiryFilter } from '../src/read/expiry'
 import { journalEvents } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
@@ -286,3 +286,24 @@ t.test('a compacted segment lists its columns', async t => {
   t.ok(footer.blocks.every(b => b.cols !== undefined && b.cols.size > 0), 'every block has columns')
 })
 
+
+t.test('times the columns take only as the text compares', async t => {
+  const ms = (iso: string): number => isoMs(Buffer.from(iso, 'latin1'), 0)
+  t.equal(ms('2024-02-29T23:59:59.999Z'), Date.parse('2024-02-29T23:59:59.999Z'), 'a leap day')
+  t.equal(ms('2000-02-29T00:00:00.000Z'), Date.parse('2000-02-29T00:00:00.000Z'), 'a leap day in a year divisible by 400')
+  for (const bad of ['2023-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-04-31T00:00:00.000Z',
+    '2026-01-01T24:00:00.000Z', '2026-01-01T00:60:00.000Z', '2026-01-01T00:00:60.000Z', '1969-12-31T23:59:59.999Z',
+    '2026-01-01 00:00:00.000Z', '2026-01-01T00:00:00,000Z', '2026-0a-01T00:00:00.000Z', '2026-01-00T00:00:00.000Z', '2026-01-01T00:00:00.000+']) {
+    t.ok(Number.isNaN(ms(bad)), `${bad} is left to the line`)
+  }
+  // Two lines 30 days apart in one block: the second's delta does not fit, so its time is left undecided.
+  const lines = ['2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z', '2026-01-31T00:00:01.000Z']
+    .map((ts, i) => `{"timestamp":"${ts}","level":"INFO","app_name":"a","message":"m${i}","_id":"${i}"}`)
+  const buf = Buffer.from(lines.join('\n') + '\n')
+  const cols = decodeColumns(encodeColumns(buf, buf.length), buf.length)
+  t.same([...cols.flags].map(f => (f & COL_HEAD) !== 0), [true, false, false], 'no time once a jump does not fit (the base stays the last time that did)')
+  t.equal(cols.ms[0], Date.parse(lines[0]!.slice(14, 38)))
+  // A last line without its newline (never in a closed segment) still gets its row.
+  const cut = buf.subarray(0, buf.length - 1)
+  t.equal(decodeColumns(encodeColumns(cut, cut.length), cut.length).n, 3)
+})
