@@ -18,7 +18,7 @@ import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf, type Block } from './block-index'
 import { QueryBudget } from './budget'
-import { ColumnReader, countFromColumns } from './column-scan'
+import { ColumnReader, READ_AHEAD, countFromColumns } from './column-scan'
 import { ColumnQuery } from './columns'
 import { BlockReader, candidates, journalEvents } from './journal-search'
 import { LineMatcher, type OnLine } from './line-matcher'
@@ -146,7 +146,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   // whole, where the line matcher applies RETENTION_RULES to each line.
   const cq = ColumnQuery.of(windowed)
   const columns = cq?.decides() === true ? new ColumnReader() : undefined
-  const byColumns = (c: typeof blocks[number] | undefined): boolean => c !== undefined && (expiry?.noneExpired(c.block.minTs) ?? true)
+  const byColumns = (c: typeof blocks[number]): boolean => expiry?.noneExpired(c.block.minTs) ?? true
   const countLine = (buf: Buffer): OnLine => (start, end, _line, event) => {
     if (event !== undefined) {
       counter.add(Date.parse(event.timestamp as string), CANONICAL_LEVELS.indexOf(event.level as never))
@@ -164,8 +164,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
       const c = toRead[i]!
       const { block } = c
       if (columns !== undefined && byColumns(c)) {
-        const next = toRead[i + 1]
-        const spans = await columns.read(c, byColumns(next) ? next : undefined)
+        const spans = await columns.read(c, toRead.slice(i + 1, i + 1 + READ_AHEAD).filter(byColumns))
         if (spans !== undefined) {
           columnsSeen = true
           await countFromColumns(c, spans, cq!, matcher, add, countLine)

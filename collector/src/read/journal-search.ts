@@ -15,7 +15,7 @@ import { openSegmentIfExists } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
 import { BLOCK_BYTES, memoOf, type Block } from './block-index'
 import type { QueryBudget } from './budget'
-import { ColumnReader, searchFromColumns } from './column-scan'
+import { ColumnReader, READ_AHEAD, searchFromColumns } from './column-scan'
 import { ColumnQuery } from './columns'
 import { comesBefore, type Cursor } from './cursor'
 import type { ExpiryFilter } from './expiry'
@@ -162,7 +162,7 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
       const push: OnLine = (_start, _end, line, event) => {
         heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
       }
-      const spans = columns === undefined ? undefined : await columns.read(c, blocks[next])
+      const spans = columns === undefined ? undefined : await columns.read(c, blocks.slice(next, next + READ_AHEAD))
       if (spans !== undefined) {
         columnsSeen = true
         await searchFromColumns(c, spans, cq!, matcher, () => push)
