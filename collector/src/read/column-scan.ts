@@ -11,6 +11,7 @@
 // footer block it covers has no columns (an older footer, damaged columns) the caller reads the lines.
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
+import { BLOCK_BYTES } from './block-index'
 import { ColumnsError, decodeColumns, type ColumnQuery, type Columns } from './columns'
 import type { Candidate } from './journal-search'
 import type { LineMatcher, OnLine } from './line-matcher'
@@ -170,8 +171,8 @@ export class ColumnReader {
   }
 }
 
-/** A line of the segment at `at`, `length` bytes, into `scratch` (grown as needed); short when the file is. */
-async function readLine (fh: SegmentFile, at: number, length: number, scratch: { buf: Buffer }): Promise<number> {
+/** Bytes [at, at + length) of the segment into `scratch` (grown as needed); fewer when the file is shorter. */
+async function readRange (fh: SegmentFile, at: number, length: number, scratch: { buf: Buffer }): Promise<number> {
   if (scratch.buf.length < length) scratch.buf = Buffer.allocUnsafe(Math.max(length, scratch.buf.length * 2))
   let got = 0
   while (got < length) {
@@ -183,23 +184,29 @@ async function readLine (fh: SegmentFile, at: number, length: number, scratch: {
 }
 
 /**
- * Runs the exact path (`matcher`) on lines `picked` (per span, ascending indices) of candidate `c`, each
- * read alone from its segment (the segment file keeps the block it last decoded, so lines of one block
- * decode it once). `onLine` gets the line's own buffer.
+ * Runs the exact path (`matcher`) on lines `picked` (per span, ascending indices) of candidate `c`: the
+ * bytes from a span's first picked line to its last are read at once (one block decoded, one read), then
+ * each picked line is scanned alone. `onLine` gets the line's own buffer.
  */
 async function exactLines (c: Candidate, spans: readonly ColumnSpan[], picked: ReadonlyArray<readonly number[]>, matcher: LineMatcher,
   onLine: (buf: Buffer) => OnLine): Promise<void> {
   if (picked.every(p => p.length === 0)) return
   const fh = await openSegmentIfExists(c.source.index.dir, c.block.segment)
   if (fh === undefined) return
-  const scratch = { buf: Buffer.allocUnsafe(64 * 1024) }
+  const scratch = { buf: Buffer.allocUnsafe(BLOCK_BYTES) }
   try {
     for (let s = 0; s < spans.length; s++) {
+      const lines = picked[s]!
+      if (lines.length === 0) continue
       const { cols, base } = spans[s]!
-      for (const i of picked[s]!) {
-        const start = cols.starts[i]!
-        const length = await readLine(fh, base + start, cols.starts[i + 1]! - start, scratch)
-        matcher.scan(scratch.buf, length, 0, onLine(scratch.buf))
+      const first = cols.starts[lines[0]!]!
+      const got = await readRange(fh, base + first, cols.starts[lines.at(-1)! + 1]! - first, scratch)
+      for (const i of lines) {
+        const from = cols.starts[i]! - first
+        const to = Math.min(cols.starts[i + 1]! - first, got)
+        if (to <= from) break // the file is shorter than its columns said (it cannot be, but nothing is read past it)
+        const line = scratch.buf.subarray(from, to)
+        matcher.scan(line, line.length, 0, onLine(line))
       }
     }
   } finally {
