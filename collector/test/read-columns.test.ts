@@ -307,3 +307,39 @@ t.test('times the columns take only as the text compares', async t => {
   const cut = buf.subarray(0, buf.length - 1)
   t.equal(decodeColumns(encodeColumns(cut, cut.length), cut.length).n, 3)
 })
+
+t.test('lines the columns leave undecided: an unknown level, a string that does not end', async t => {
+  const lines = [
+    '{"timestamp":"2026-01-01T00:00:00.000Z","level":"VERBOSE","app_name":"a","message":"m","_id":"1"}',
+    '{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a',
+    '{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"no end'
+  ]
+  const buf = Buffer.from(lines.join('\n') + '\n')
+  const cols = decodeColumns(encodeColumns(buf, buf.length), buf.length)
+  t.same([...cols.flags], [COL_APP | COL_MESSAGE, COL_HEAD, COL_HEAD | COL_APP], 'no head for an unknown level; no app or message that does not end')
+})
+
+t.test('columns that pass their checksum but do not decode: the block is read from its lines', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-columns-'))
+  const [name] = writeSegments(dir)
+  const want = await answers(journalOf(dir, [name!]))
+  await compactSegment(dir, name!, 16 * 1024, true)
+  const path = join(dir, `${name!}.z`)
+  const fh = await open(path, 'r')
+  const footer = structuredClone(await readFooter(fh, path))
+  const size = (await fh.stat()).size
+  await fh.close()
+  // Block 1's columns, stored, claiming one line more than the block has; a new footer that points at them.
+  const bytes = readFileSync(path)
+  const jsonLength = bytes.readUInt32LE(size - 16)
+  const dataEnd = size - 16 - jsonLength
+  const victim = footer.blocks[1]!
+  const f = await openSegment(dir, name!)
+  const cols = Buffer.from((await f.columns(victim.start, victim.end))!)
+  await f.close()
+  cols.writeUInt32LE(cols.readUInt32LE(0) + 1, 0)
+  const { crc32 } = await import('node:zlib')
+  victim.cols = { at: dataEnd, length: cols.length, codec: 0, size: cols.length, crc: crc32(cols) }
+  writeFileSync(path, Buffer.concat([bytes.subarray(0, dataEnd), cols, footerBytes(footer)]))
+  t.equal(firstDiff(await answers(journalOf(dir, [name!])), want), undefined, 'every answer as over the NDJSON')
+})
