@@ -86,8 +86,8 @@ function writeSegments (dir: string): string[] {
   for (let s = 0; s < 3; s++) {
     const name = `maap-2026112${s}T000000Z-00000${s + 1}.ndjson`
     const lines: string[] = []
-    for (let k = 0; k < 1000; k++, seq++) {
-      const ts = NOW - 10 * DAY + Math.floor((seq / 3000) * 10 * DAY) + Math.floor((r() - 0.5) * 3_600_000)
+    for (let k = 0; k < 700; k++, seq++) {
+      const ts = NOW - 10 * DAY + Math.floor((seq / 2100) * 10 * DAY) + Math.floor((r() - 0.5) * 3_600_000)
       lines.push(line(r, seq, ts))
     }
     writeFileSync(join(dir, name), lines.join('\n') + '\n')
