@@ -8,6 +8,7 @@
 //   wait until each counts everything ─► each query 5× on each (alternating) ─► answers vs the generator
 //   ─► settle ─► disk, peak RSS ─► ingest alone vs with a count looping ─► one table, ratios ours/theirs
 //
+// BENCH_COMPACT=on runs ours with JOURNAL_COMPACT=on and queries it once its closed segments are compacted.
 // VictoriaLogs v1.52.2 is built from the Go module proxy into the tests' cache dir (skipped, with the
 // reason, when Go is missing; our column is still measured). Timestamps lie in the 24 h before the last
 // full hour, and every query names that window, so an answer does not drift while the run goes on.
@@ -26,6 +27,8 @@ import { VERSION, startVictoria, victoriaBinary } from './peers/victoria.mjs'
 const N = Number(process.env.BENCH_EVENTS ?? 2_000_000)
 const SEED = Number(process.env.BENCH_SEED ?? 24)
 const RUNS = 5
+// BENCH_COMPACT=on: our store with JOURNAL_COMPACT=on, queried once every closed segment is compacted.
+const COMPACT = process.env.BENCH_COMPACT === 'on'
 const HOUR = 3600_000
 
 const work = mkdtempSync(join(tmpdir(), 'bench-peers-'))
@@ -55,6 +58,8 @@ try {
     const r = await ingest({ url: store.ingestUrl, headers: store.ingestHeaders, check: store.check, data, file })
     const cpu = cpuSeconds(store.pid) - cpu0
     const visible = await untilCounted(store, window, N)
+    const compactMs = store.compacted ? await store.compacted() : undefined
+    if (compactMs !== undefined) console.log('# %s: every closed segment compacted %s s after all were counted', store.name, (compactMs / 1000).toFixed(1))
     const settled = await settle(store)
     results[store.name] = { ingest: N / (r.ms / 1000), retries: r.retries, store }
     console.log('# %s: ingest %s ev/s (%s s, %d retried, %s µs of the server\'s CPU an event), all counted %s s later (%d count%s, the first %s ms), settled after %s s more%s',
@@ -64,7 +69,7 @@ try {
     return store
   }
   const vl = built.bin ? await fill(await startVictoria(built.bin)) : undefined
-  const ours = await fill(await startOurs())
+  const ours = await fill(await startOurs({ compact: COMPACT }))
 
   // The queries, alternating which store goes first, so neither always meets the warmer machine.
   const want = expected(counts)

@@ -2,7 +2,7 @@
 // table's queries through its own read API (see collector/README.md, "Reading your logs").
 //
 //   collector/dist/bin.js (LOG_DIR=<tmp>, WORKER_COUNT) ─► POST /logs (NDJSON) ─► GET /logs, /logs/histogram
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -11,10 +11,16 @@ import { get } from './http.mjs'
 
 const collectorBin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'collector', 'dist', 'bin.js')
 
-/** Starts a collector; `workers` is its WORKER_COUNT (0: one process). */
-export async function startOurs ({ workers = 0 } = {}) {
+/**
+ * Starts a collector; `workers` is its WORKER_COUNT (0: one process); `compact`: JOURNAL_COMPACT=on, and
+ * `compacted()` waits until every closed segment is in its compacted form.
+ */
+export async function startOurs ({ workers = 0, compact = false } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-peers-ours-'))
-  const server = await startServer(collectorBin, { LOG_DIR: dataDir, WORKER_COUNT: String(workers) })
+  // Compacted: 16 MiB segments, so that nearly all the data is in closed (compacted) segments, as on a
+  // collector that has run for a while; with the default 64 MiB a seventh of it would still be NDJSON.
+  const env = compact ? { JOURNAL_COMPACT: 'on', JOURNAL_SEGMENT_BYTES: String(16 * 1024 * 1024) } : { JOURNAL_COMPACT: 'off' }
+  const server = await startServer(collectorBin, { LOG_DIR: dataDir, WORKER_COUNT: String(workers), ...env })
   const base = `http://127.0.0.1:${server.port}`
   let stopping = false
   // Said at once: on a shared machine something else may end it, and every later number would be wrong.
@@ -22,7 +28,7 @@ export async function startOurs ({ workers = 0 } = {}) {
     if (!stopping) console.error(`# the collector (pid ${server.child.pid}) exited on its own: code ${code}, signal ${signal}`)
   })
   return {
-    name: workers > 1 ? `ours (WORKER_COUNT=${workers})` : 'ours',
+    name: (workers > 1 ? `ours (WORKER_COUNT=${workers})` : 'ours') + (compact ? ' compacted' : ''),
     pid: server.child.pid,
     dataDir,
     home: dataDir,
@@ -33,6 +39,18 @@ export async function startOurs ({ workers = 0 } = {}) {
       if (body?.status !== 'success') throw new Error(`the collector refused (part of) a batch: ${res.status} ${res.text.slice(0, 500)}`)
     },
     flush: async () => {},
+    // The segment being written stays NDJSON; every other one compacted, none half-way (.z.tmp).
+    compacted: compact
+      ? async (limitMs = 600_000) => {
+        const t0 = performance.now()
+        for (;;) {
+          const files = readdirSync(dataDir)
+          if (files.filter(f => f.endsWith('.ndjson')).length <= 1 && !files.some(f => f.endsWith('.z.tmp'))) return performance.now() - t0
+          if (performance.now() - t0 > limitMs) throw new Error(`segments still not compacted after ${limitMs / 1000} s`)
+          await new Promise(resolve => setTimeout(resolve, 500))
+        }
+      }
+      : undefined,
     queries: ourQueries(base),
     stop: () => {
       stopping = true

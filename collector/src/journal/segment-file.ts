@@ -3,6 +3,7 @@
 //
 //   openSegment(dir, name) ─┬─► <name>     NDJSON: reads pass through to the file
 //                           └─► <name>.z   compacted: footer (cached) ─► covering block(s) ─► brotli, async ─► original bytes
+//                                                                      └► a block's columns (columns()) ─► brotli, async ─► read/columns.ts
 //
 // Either way a read returns ORIGINAL bytes at ORIGINAL offsets. A compaction renames `<name>.z.tmp` to
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
@@ -13,16 +14,29 @@
 // fails the read that met it: a footer that does not check out reads as an empty segment, a block that
 // does not match its crc as blank lines of its original length (offsets keep their meaning, every reader
 // skips blank lines). Each such file is reported once (onDamagedSegment) and counted (damagedSegments).
+// Columns that do not match their crc are reported the same way and read as absent: the reader then takes
+// the block's lines, so a damaged column loses nothing that the lines still hold.
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { brotliDecompress } from 'node:zlib'
 import {
-  CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkHeader, footerLength, parseFooter,
+  CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, footerLength, parseFooter,
   type Footer, type FooterBlock
 } from './compacted/format'
 
-const decompress = promisify(brotliDecompress)
+const brotli = promisify(brotliDecompress)
+/** zlib's smallest output chunk; it refuses less. */
+const MIN_CHUNK = 64
+
+/**
+ * Decompresses into one output chunk of the size the footer promises (+1, so a longer stream still shows
+ * as one): zlib's default 16 KiB chunks would call back into the event loop a dozen times a block and
+ * then copy the pieces together.
+ */
+async function decompress (raw: Buffer, size: number): Promise<Buffer> {
+  return await brotli(raw, { chunkSize: Math.max(size + 1, MIN_CHUNK) })
+}
 const NL = 10
 
 export interface SegmentFile {
@@ -32,6 +46,11 @@ export interface SegmentFile {
   read: (buf: Buffer, offset: number, length: number, position: number) => Promise<number>
   /** The compacted form's blocks, or undefined for NDJSON. */
   blocks: () => readonly FooterBlock[] | undefined
+  /**
+   * The decoded columns of the compacted block that is exactly [start, end), or undefined: NDJSON, no such
+   * block, a footer without columns, or columns found damaged (reported; the lines are still there).
+   */
+  columns: (start: number, end: number) => Promise<Buffer | undefined>
   close: () => Promise<void>
 }
 
@@ -63,7 +82,7 @@ function damaged (file: string, err: Error): void {
 
 /** A damaged file's contents as far as reads go: a footer that failed its check, an empty segment. */
 function unreadable (fh: FileHandle): SegmentFile {
-  return { size: 0, read: async () => 0, blocks: () => [], close: async () => await fh.close() }
+  return { size: 0, read: async () => 0, blocks: () => [], columns: async () => undefined, close: async () => await fh.close() }
 }
 
 function isEnoent (err: unknown): boolean {
@@ -113,7 +132,7 @@ export async function readBlockBytes (fh: FileHandle, path: string, block: Foote
   await readFully(fh, raw, block.at)
   let bytes: Buffer
   try {
-    bytes = block.codec === CODEC_STORED ? raw : await decompress(raw)
+    bytes = block.codec === CODEC_STORED ? raw : await decompress(raw, block.end - block.start)
   } catch (err) {
     throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
   }
@@ -126,6 +145,7 @@ function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
     size,
     read: async (buf, offset, length, position) => (await fh.read(buf, offset, length, position)).bytesRead,
     blocks: () => undefined,
+    columns: async () => undefined,
     close: async () => await fh.close()
   }
 }
@@ -138,6 +158,32 @@ async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock): 
     if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
     damaged(path, err as Error)
     return Buffer.alloc(block.end - block.start, NL)
+  }
+}
+
+/** Decodes a block's columns (their crc checked) into a new buffer. */
+export async function readColumnBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+  const cols = block.cols!
+  const raw = Buffer.allocUnsafe(cols.length)
+  await readFully(fh, raw, cols.at)
+  let bytes: Buffer
+  try {
+    bytes = cols.codec === CODEC_STORED ? raw : await decompress(raw, cols.size)
+  } catch (err) {
+    throw new FormatError(path, `columns of the block at ${block.start} do not decompress: ${(err as Error).message}`)
+  }
+  checkColumns(path, block, bytes)
+  return bytes
+}
+
+/** A block's columns; none when they are damaged (reported once: the reader takes the lines instead). */
+async function columnsOrNone (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer | undefined> {
+  try {
+    return await readColumnBytes(fh, path, block)
+  } catch (err) {
+    if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
+    damaged(path, err as Error)
+    return undefined
   }
 }
 
@@ -171,6 +217,11 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
       return done
     },
     blocks: () => footer.blocks,
+    columns: async (start, end) => {
+      const block = blockAt(start)
+      if (block?.start !== start || block.end !== end || block.cols === undefined) return undefined
+      return await columnsOrNone(fh, path, block)
+    },
     close: async () => await fh.close()
   }
 }

@@ -3,7 +3,9 @@
 //   histogram, journal: a block that lies inside one bucket adds the per-level counts kept in the block
 //                       index (no read), or with app_name the per-app ones (blocks without the apps are not
 //                       even candidates); a block across a bucket edge, a block whose apps are unknown, or a
-//                       query that needs more than time, level and app is read and its matching lines counted
+//                       query that needs more than time, level and app is read and its matching lines counted;
+//                       a compacted block with columns, for text, time, level and app alone, is counted from
+//                       them (column-scan.ts), reading only the lines they leave undecided
 //   histogram, MongoDB: one $group by level and bucket where the server computes date arithmetic in a
 //                       $group (mongod); where it does not (FerretDB answers NotImplemented), the matching
 //                       documents' timestamp and level are streamed and binned here
@@ -16,8 +18,10 @@ import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf, type Block } from './block-index'
 import { QueryBudget } from './budget'
+import { ColumnReader, READ_AHEAD, countFromColumns } from './column-scan'
+import { ColumnQuery } from './columns'
 import { BlockReader, candidates, journalEvents } from './journal-search'
-import { LineMatcher } from './line-matcher'
+import { LineMatcher, type OnLine } from './line-matcher'
 import { SORT, matchingEvents, mongoFilter, needsRecheck } from './mongo-query'
 import type { ReadQuery } from './query'
 import type { MongoReadSide, ReadSource } from './sources'
@@ -138,20 +142,41 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
     else addSummary(counter, c.block, apps, allowed, Date.parse(c.block.minTs))
   }
   using reader = new BlockReader()
-  for (let i = 0; i < toRead.length; i++) {
-    const turn = budget.pace()
-    if (turn !== undefined) await turn
-    const c = toRead[i]!
-    const { block } = c
-    const { buf, length } = await reader.read(c, toRead[i + 1])
-    matcher.scan(buf, length, c.minOffset - block.start, (start, end, _line, event) => {
-      if (event !== undefined) {
-        counter.add(Date.parse(event.timestamp as string), CANONICAL_LEVELS.indexOf(event.level as never))
-        return
+  // Columns take a query of text, time, level and app alone; a block that may hold expired events is read
+  // whole, where the line matcher applies RETENTION_RULES to each line.
+  const cq = ColumnQuery.of(windowed)
+  const columns = cq?.decides() === true ? new ColumnReader() : undefined
+  const byColumns = (c: typeof blocks[number]): boolean => expiry?.noneExpired(c.block.minTs) ?? true
+  const countLine = (buf: Buffer): OnLine => (start, end, _line, event) => {
+    if (event !== undefined) {
+      counter.add(Date.parse(event.timestamp as string), CANONICAL_LEVELS.indexOf(event.level as never))
+      return
+    }
+    const head = headOf(buf, start, end)
+    if (head !== undefined) counter.add(Date.parse(head.ts), head.level)
+  }
+  const add = (ms: number, level: number): void => counter.add(ms, level)
+  let columnsSeen = false
+  try {
+    for (let i = 0; i < toRead.length; i++) {
+      const turn = budget.pace()
+      if (turn !== undefined) await turn
+      const c = toRead[i]!
+      const { block } = c
+      if (columns !== undefined && byColumns(c)) {
+        const spans = await columns.read(c, toRead.slice(i + 1, i + 1 + READ_AHEAD).filter(byColumns))
+        if (spans !== undefined) {
+          columnsSeen = true
+          await countFromColumns(c, spans, cq!, matcher, add, countLine)
+          continue
+        }
       }
-      const head = headOf(buf, start, end)
-      if (head !== undefined) counter.add(Date.parse(head.ts), head.level)
-    }, memoOf(block, length))
+      // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
+      const { buf, length } = await reader.read(c, columnsSeen ? undefined : toRead[i + 1])
+      matcher.scan(buf, length, c.minOffset - block.start, countLine(buf), memoOf(block, length))
+    }
+  } finally {
+    await columns?.close()
   }
 }
 

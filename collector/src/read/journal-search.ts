@@ -4,6 +4,8 @@
 //     ──► read a block ──► prefilter (match.ts) ──► head checks ──► JSON.parse ──► matchEvent ──► heap
 //     ──► yield the heap's newest while no unread block can hold a newer event
 //
+// A compacted block with columns, for a query with text, is searched in its message column first
+// (column-scan.ts): its lines are decoded only when a line there can match, and only those lines parsed.
 // Arrival order and timestamp order mostly agree, so a recent page reads one or two blocks of the newest
 // segment and a full export holds about one block in memory; what clients timestamp out of order only
 // makes more blocks overlap. A caller that stops iterating stops the reading; so does the query's budget
@@ -14,10 +16,12 @@ import type { JournalPosition } from '../journal/writer'
 import { memoOf, type Block } from './block-index'
 import { blockBuffers, type BufferPool } from './block-buffers'
 import type { QueryBudget } from './budget'
+import { ColumnReader, READ_AHEAD, searchFromColumns } from './column-scan'
+import { ColumnQuery } from './columns'
 import { comesBefore, type Cursor } from './cursor'
 import type { ExpiryFilter } from './expiry'
 import { Heap } from './heap'
-import { LineMatcher } from './line-matcher'
+import { LineMatcher, type OnLine } from './line-matcher'
 import type { StoredEvent } from './match'
 import type { ReadQuery } from './query'
 import type { JournalSource } from './sources'
@@ -144,12 +148,24 @@ export class BlockReader implements Disposable {
 /** The journal's matching events, newest first. */
 export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit, void, undefined> {
+  const cq = ColumnQuery.of(q)
+  const columns = cq?.hasText() === true ? new ColumnReader() : undefined
+  try {
+    yield * scanEvents(sources, q, opts, cq, columns)
+  } finally {
+    await columns?.close() // also when the caller stops early
+  }
+}
+
+async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions, cq: ColumnQuery | undefined,
+  columns: ColumnReader | undefined): AsyncGenerator<Hit, void, undefined> {
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, true, opts.expiry)
   const heap = new Heap<Hit>(hitBefore)
   using reader = new BlockReader()
   const budget = opts.budget
+  let columnsSeen = false
   let next = 0
   for (;;) {
     // Load every block whose newest event could come before the heap's newest.
@@ -158,10 +174,18 @@ AsyncGenerator<Hit, void, undefined> {
       const turn = next > 0 ? budget?.pace() : undefined
       if (turn !== undefined) await turn
       const c = blocks[next++]!
-      const { buf, length } = await reader.read(c, blocks[next])
-      matcher.scan(buf, length, c.minOffset - c.block.start, (_start, _end, line, event) => {
+      const push: OnLine = (_start, _end, line, event) => {
         heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
-      }, memoOf(c.block, length))
+      }
+      const spans = columns === undefined ? undefined : await columns.read(c, blocks.slice(next, next + READ_AHEAD))
+      if (spans !== undefined) {
+        columnsSeen = true
+        await searchFromColumns(c, spans, cq!, matcher, () => push)
+        continue
+      }
+      // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
+      const { buf, length } = await reader.read(c, columnsSeen ? undefined : blocks[next])
+      matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length))
     }
     const top = heap.pop()
     if (top === undefined) return

@@ -1,6 +1,7 @@
 // Compacts one closed segment (runs in the compaction worker thread; tests call it directly):
 //
 //   <name> ─► ~BLOCK_BYTES of whole lines ─► summary (time bounds, levels, per-app levels) + crc ─► brotli ─► <name>.z.tmp
+//                                          └► columns (read/columns.ts: time, level, app, message per line) ─► brotli ─┘
 //         ─► … one block in memory at a time, yielding between blocks …
 //         ─► footer ─► fdatasync ─► rename to <name>.z ─► fsync the directory ─► unlink <name>
 //
@@ -11,7 +12,8 @@
 // Brotli quality 5, measured on realistic lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
 // 93 MB/s, q5 6.7× at 57 MB/s, q6 6.9× at 50 MB/s, q9 7.1× at 16 MB/s; gzip -6 6.3× at 75 MB/s. q5 is the
 // knee: past it a few % of size cost most of the speed. It runs synchronously here: this is the worker's own
-// thread, and the async API would take the thread pool that the main thread's file reads need.
+// thread, and the async API would take the thread pool that the main thread's file reads need. The columns
+// are compressed the same way (generic mode: they are mostly binary); counting a word reads only them.
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { setImmediate as yieldNow } from 'node:timers/promises'
@@ -19,6 +21,7 @@ import { brotliCompressSync, constants, crc32 } from 'node:zlib'
 import { hasHead, LEVEL_START, TS_LENGTH, TS_START } from '../line-head'
 import { AppTally, headOf } from '../../read/block-index'
 import { CANONICAL_LEVELS } from '../../normalise/levels'
+import { encodeColumns } from '../../read/columns'
 import { CODEC_BROTLI, CODEC_STORED, COMPACTED_SUFFIX, HEADER_BYTES, PARTIAL_SUFFIX, footerBytes, header, type FooterBlock } from './format'
 
 export const COMPACT_BLOCK_BYTES = 1024 * 1024
@@ -67,11 +70,11 @@ export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minT
   return { minTs, maxTs, levels, apps: [...apps.keys()], appLevels: [...apps.values()] }
 }
 
-function compress (bytes: Buffer): { codec: number, data: Buffer } {
+function compress (bytes: Buffer, mode = constants.BROTLI_MODE_TEXT): { codec: number, data: Buffer } {
   const packed = brotliCompressSync(bytes, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-      [constants.BROTLI_PARAM_MODE]: constants.BROTLI_MODE_TEXT,
+      [constants.BROTLI_PARAM_MODE]: mode,
       [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length
     }
   })
@@ -88,7 +91,7 @@ async function syncDir (dir: string): Promise<void> {
 }
 
 /** Compacts `dir/name` (a closed NDJSON segment) into `dir/name.z` and removes the NDJSON; see the diagram. */
-export async function compactSegment (dir: string, name: string, blockBytes = COMPACT_BLOCK_BYTES): Promise<CompactResult> {
+export async function compactSegment (dir: string, name: string, blockBytes = COMPACT_BLOCK_BYTES, columns = true): Promise<CompactResult> {
   const path = join(dir, name)
   const tmp = path + PARTIAL_SUFFIX
   const src = await open(path, 'r')
@@ -117,8 +120,16 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
       const bytes = buf.subarray(0, length)
       const { codec, data } = compress(bytes)
       await out.write(data, 0, data.length, at)
-      blocks.push({ start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), ...summarise(buf, length) })
+      const block: FooterBlock = { start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), ...summarise(buf, length) }
       at += data.length
+      if (columns) {
+        const cols = encodeColumns(buf, length)
+        const packed = compress(cols, constants.BROTLI_MODE_GENERIC)
+        await out.write(packed.data, 0, packed.data.length, at)
+        block.cols = { at, length: packed.data.length, codec: packed.codec, size: cols.length, crc: crc32(cols) }
+        at += packed.data.length
+      }
+      blocks.push(block)
       size += length
       if (buf.length > blockBytes) buf = Buffer.allocUnsafe(blockBytes)
       await yieldNow() // between blocks: the thread answers messages (stop) and the rate stays bounded

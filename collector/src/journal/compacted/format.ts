@@ -7,9 +7,10 @@
 //   │ "MAAPSEG" version  │  header, 8 bytes
 //   ├────────────────────┤
 //   │ block 0 (codec'd)  │  the original bytes [start, end) of whole lines, ~BLOCK_BYTES of them
+//   │ block 0's columns  │  (when written) per line: length, time, level, app, flags, message bytes (read/columns.ts)
 //   │ block 1 …          │
 //   ├────────────────────┤
-//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels }] }
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols }] }
 //   ├────────────────────┤
 //   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
 //   │ footer crc32  u32  │
@@ -18,7 +19,8 @@
 //
 // The footer is JSON: it is read once per file (and cached), holds a few hundred bytes per MiB block, and a
 // later version can add fields that version 1 readers ignore (`appLevels` is one: a footer without it still
-// reads, its blocks' per-app counts unknown, so nothing is skipped or counted by app there). A format version a reader does not know is
+// reads, its blocks' per-app counts unknown, so nothing is skipped or counted by app there; `cols` is
+// another: without it a block is read whole, as before). A format version a reader does not know is
 // refused with FormatError, never guessed at.
 import { crc32 } from 'node:zlib'
 
@@ -56,6 +58,20 @@ export interface FooterBlock {
    * summary keeps; absent in footers written before it was added (read as unknown).
    */
   appLevels?: number[][] | null
+  /**
+   * The block's columns (read/columns.ts), a second stream beside its lines: what counts and searches of a
+   * word read instead of the lines. Absent in footers written before they were added (the lines are read).
+   */
+  cols?: FooterColumns
+}
+
+/** Where a block's columns are, coded as a block is; `crc` and `size` are of the decoded bytes. */
+export interface FooterColumns {
+  at: number
+  length: number
+  codec: number
+  size: number
+  crc: number
 }
 
 export interface Footer {
@@ -129,16 +145,30 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
     if (b.codec !== CODEC_STORED && b.codec !== CODEC_BROTLI) throw new FormatError(file, `block at ${b.start} has unknown codec ${b.codec}`)
     // Counts answer histograms without reading the block: they must be whole before anyone trusts them.
     if (b.appLevels !== undefined && b.appLevels !== null && !appLevelsFit(b)) throw new FormatError(file, `block at ${b.start} has malformed appLevels`)
+    if (b.cols !== undefined && !columnsFit(b.cols, dataEnd)) throw new FormatError(file, `block at ${b.start} has malformed cols`)
     next = b.end
   }
   if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
   return footer
 }
 
+function columnsFit (c: FooterColumns, dataEnd: number): boolean {
+  const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0
+  return typeof c === 'object' && c !== null && whole(c.at) && whole(c.length) && whole(c.size) && whole(c.crc) &&
+    c.at >= HEADER_BYTES && c.at + c.length <= dataEnd && (c.codec === CODEC_STORED || c.codec === CODEC_BROTLI)
+}
+
 function appLevelsFit (b: FooterBlock): boolean {
   const counts = b.appLevels!
   return Array.isArray(counts) && Array.isArray(b.apps) && counts.length === b.apps.length && b.apps.every(a => typeof a === 'string') &&
     counts.every(l => Array.isArray(l) && l.length === 6 && l.every(n => Number.isSafeInteger(n) && n >= 0))
+}
+
+/** Checks a block's decoded columns against their size and crc; throws FormatError. */
+export function checkColumns (file: string, block: FooterBlock, bytes: Buffer): void {
+  if (bytes.length !== block.cols!.size || crc32(bytes) !== block.cols!.crc) {
+    throw new FormatError(file, `columns of the block at ${block.start} do not match their checksum`)
+  }
 }
 
 /** Checks a block's decoded bytes against its crc; throws FormatError. */

@@ -1,0 +1,244 @@
+// Counts and searches over the columns of compacted blocks (columns.ts), for the blocks that have them:
+//
+//   candidate block ─► the footer blocks it covers ─► their columns (async brotli, the next block's read
+//   while this one is scanned) ─► ColumnQuery.scan ─► count: matches added from the columns
+//                                                  └► undecided lines (count) / every candidate line (search):
+//                                                     read one by one from the segment ─► LineMatcher (exact)
+//
+// A block index built while a segment was NDJSON keeps its own block bounds after the segment is
+// compacted, so a candidate may cover parts of two footer blocks: each line belongs to exactly one of the
+// index's blocks (both cut at newlines), and only the lines inside the candidate are scanned. When any
+// footer block it covers has no columns (an older footer, damaged columns) the caller reads the lines.
+import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
+import type { FooterBlock } from '../journal/compacted/format'
+import { BLOCK_BYTES } from './block-index'
+import { ColumnsError, decodeColumns, type ColumnQuery, type Columns } from './columns'
+import type { Candidate } from './journal-search'
+import type { LineMatcher, OnLine } from './line-matcher'
+
+/** Lines [from, to) of one footer block's columns, which starts at `base` in the segment. */
+export interface ColumnSpan {
+  cols: Columns
+  base: number
+  from: number
+  to: number
+}
+
+/** Decoded columns a reader keeps: a candidate and the next often share a footer block. */
+const CACHED = 8
+/**
+ * Candidates whose columns are loaded ahead: a block's columns decompress in about half a millisecond and
+ * scan in less, so with one ahead the scan mostly waits; four keep zlib's thread pool (and both cores) busy.
+ */
+export const READ_AHEAD = 4
+
+/** The index of the first line of `cols` that starts at or after `offset` (n when none does). */
+function lineAt (cols: Columns, offset: number): number {
+  let lo = 0
+  let hi = cols.n
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (cols.starts[mid]! < offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** The footer blocks that overlap [start, end), or undefined when they do not cover it all. */
+function covering (footer: readonly FooterBlock[], start: number, end: number): FooterBlock[] | undefined {
+  let lo = 0
+  let hi = footer.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (footer[mid]!.end <= start) lo = mid + 1
+    else hi = mid
+  }
+  const out: FooterBlock[] = []
+  for (let i = lo; i < footer.length && footer[i]!.start < end; i++) out.push(footer[i]!)
+  return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
+}
+
+/** An open segment and how many reads use it. */
+interface Held {
+  key: string
+  open: Promise<SegmentFile | undefined>
+  users: number
+  released: boolean
+}
+
+async function closeHeld (held: Held): Promise<void> {
+  const fh = await held.open.catch(() => undefined)
+  await fh?.close()
+}
+
+/**
+ * Reads the columns of a search's candidates in order, the next one's while the current one is scanned.
+ * The segment last opened stays open (consecutive candidates mostly share one) until another is needed or
+ * `close()`; the caller closes the reader when its scan ends.
+ */
+export class ColumnReader {
+  private readonly cache = new Map<string, Promise<Columns | undefined>>()
+  /** Loads started ahead of need: decompression runs in zlib's thread pool, several blocks at once. */
+  private readonly ahead = new Map<Candidate, Promise<ColumnSpan[] | undefined>>()
+  private file: Held | undefined
+  private readonly closing: Array<Promise<void>> = []
+
+  /** Closes the segment it holds open (after any read in flight). */
+  async close (): Promise<void> {
+    await Promise.all([...this.ahead.values()].map(async p => await p.catch(() => {})))
+    this.ahead.clear()
+    this.release()
+    await Promise.all(this.closing)
+  }
+
+  /** Segment `segment` of `dir`, open (undefined when it is gone); `done(held)` when finished with it. */
+  private acquire (dir: string, segment: string): Held {
+    const key = `${dir}\n${segment}`
+    if (this.file?.key !== key) {
+      this.release()
+      this.file = { key, open: openSegmentIfExists(dir, segment), users: 0, released: false }
+    }
+    this.file.users++
+    return this.file
+  }
+
+  private done (held: Held): void {
+    if (--held.users === 0 && held.released) this.closing.push(closeHeld(held))
+  }
+
+  /** Lets go of the open segment: closed now, or by the last read still using it. */
+  private release (): void {
+    const held = this.file
+    if (held === undefined) return
+    this.file = undefined
+    held.released = true
+    if (held.users === 0) this.closing.push(closeHeld(held))
+  }
+
+  /**
+   * The spans of `c`, or undefined when its lines must be read; starts loading the `next` few (up to
+   * READ_AHEAD of them) meanwhile.
+   */
+  async read (c: Candidate, next: readonly Candidate[]): Promise<ColumnSpan[] | undefined> {
+    const mine = this.ahead.get(c) ?? this.load(c)
+    this.ahead.delete(c)
+    for (const n of next.slice(0, READ_AHEAD)) {
+      if (this.ahead.has(n)) continue
+      const spans = this.load(n)
+      spans.catch(() => {}) // surfaced when it is awaited
+      this.ahead.set(n, spans)
+    }
+    return await mine
+  }
+
+  private async load (c: Candidate): Promise<ColumnSpan[] | undefined> {
+    const { block } = c
+    const held = this.acquire(c.source.index.dir, block.segment)
+    try {
+      const fh = await held.open
+      if (fh === undefined) return undefined
+      const footer = fh.blocks()
+      const blocks = footer === undefined ? undefined : covering(footer, block.start, block.end)
+      if (blocks === undefined || blocks.some(b => b.cols === undefined)) return undefined
+      const spans: ColumnSpan[] = []
+      for (const b of blocks) {
+        const cols = await this.columns(fh, c, b)
+        if (cols === undefined) return undefined
+        spans.push({ cols, base: b.start, from: lineAt(cols, block.start - b.start), to: lineAt(cols, block.end - b.start) })
+      }
+      return spans
+    } finally {
+      this.done(held)
+    }
+  }
+
+  private async columns (fh: SegmentFile, c: Candidate, b: FooterBlock): Promise<Columns | undefined> {
+    const key = `${c.source.index.dir}\n${c.block.segment}\n${b.start}`
+    let cols = this.cache.get(key)
+    if (cols === undefined) {
+      cols = fh.columns(b.start, b.end).then(bytes => {
+        try {
+          return bytes === undefined ? undefined : decodeColumns(bytes, b.end - b.start)
+        } catch (err) {
+          if (err instanceof ColumnsError) return undefined
+          throw err
+        }
+      })
+      if (this.cache.size >= CACHED) this.cache.delete(this.cache.keys().next().value!)
+      this.cache.set(key, cols)
+    }
+    return await cols
+  }
+}
+
+/** Bytes [at, at + length) of the segment into `scratch` (grown as needed); fewer when the file is shorter. */
+async function readRange (fh: SegmentFile, at: number, length: number, scratch: { buf: Buffer }): Promise<number> {
+  if (scratch.buf.length < length) scratch.buf = Buffer.allocUnsafe(Math.max(length, scratch.buf.length * 2))
+  let got = 0
+  while (got < length) {
+    const n = await fh.read(scratch.buf, got, length - got, at + got)
+    if (n === 0) break
+    got += n
+  }
+  return got
+}
+
+/**
+ * Runs the exact path (`matcher`) on lines `picked` (per span, ascending indices) of candidate `c`: the
+ * bytes from a span's first picked line to its last are read at once (one block decoded, one read), then
+ * each picked line is scanned alone. `onLine` gets the line's own buffer.
+ */
+async function exactLines (c: Candidate, spans: readonly ColumnSpan[], picked: ReadonlyArray<readonly number[]>, matcher: LineMatcher,
+  onLine: (buf: Buffer) => OnLine): Promise<void> {
+  if (picked.every(p => p.length === 0)) return
+  const fh = await openSegmentIfExists(c.source.index.dir, c.block.segment)
+  if (fh === undefined) return
+  const scratch = { buf: Buffer.allocUnsafe(BLOCK_BYTES) }
+  try {
+    for (let s = 0; s < spans.length; s++) {
+      const lines = picked[s]!
+      if (lines.length === 0) continue
+      const { cols, base } = spans[s]!
+      const first = cols.starts[lines[0]!]!
+      const got = await readRange(fh, base + first, cols.starts[lines.at(-1)! + 1]! - first, scratch)
+      for (const i of lines) {
+        const from = cols.starts[i]! - first
+        const to = Math.min(cols.starts[i + 1]! - first, got)
+        if (to <= from) break // the file is shorter than its columns said (it cannot be, but nothing is read past it)
+        const line = scratch.buf.subarray(from, to)
+        matcher.scan(line, line.length, 0, onLine(line))
+      }
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Counts candidate `c` from its spans: `add(ms, level)` for each line the columns show to match, and the
+ * exact path (`onLine`) for each they leave undecided. `cq.decides()` must hold (a count's query).
+ */
+export async function countFromColumns (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
+  add: (ms: number, level: number) => void, onLine: (buf: Buffer) => OnLine): Promise<void> {
+  const undecided: number[][] = []
+  for (const span of spans) {
+    const { cols, base } = span
+    const mine: number[] = []
+    cq.scan(cols, span.from, span.to, c.minOffset - base, i => add(cols.ms[i]!, cols.level[i]!), i => mine.push(i))
+    undecided.push(mine.sort((a, b) => a - b))
+  }
+  await exactLines(c, spans, undecided, matcher, onLine)
+}
+
+/** The search's matching lines of candidate `c`: only the lines its columns do not rule out take the exact path. */
+export async function searchFromColumns (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
+  onLine: (buf: Buffer) => OnLine): Promise<void> {
+  const picked: number[][] = []
+  for (const span of spans) {
+    const mine: number[] = []
+    const take = (i: number): void => { mine.push(i) }
+    cq.scan(span.cols, span.from, span.to, c.minOffset - span.base, take, take)
+    picked.push(mine.sort((a, b) => a - b))
+  }
+  await exactLines(c, spans, picked, matcher, onLine)
+}

@@ -1,0 +1,448 @@
+// The columns of a compacted block: what counts and searches read most, per line, readable without
+// decompressing or parsing the lines themselves (issue #24: "counting a word should read the messages only").
+//
+//   compaction:  block of whole lines ─► per line, in place: length, time (ms), level, app, flags, message bytes
+//                                     ─► encodeColumns ─► (brotli, compact-segment.ts) ─► the footer's `cols`
+//   reads:       `cols` ─► decodeColumns ─► ColumnQuery.scan: message column (one regex over the block's
+//                messages), then time / level / app per matching line ─► decided: counted / not a match
+//                                                                      └► undecided: the line, parsed
+//
+// Uncompressed layout (little-endian; n lines; every section aligned for its typed array):
+//
+//   u32 n │ u32 dictBytes │ f64 baseMs │ u32 length ×n │ u32 message length ×n │ i32 ms delta ×n │ u16 app ×n │ u8 level ×n │ u8 flags ×n
+//   │ app dictionary (u16 byte length + bytes, dictBytes in all) │ messages (n of them, each ending in '\n')
+//
+// A line's flags say what of it may be trusted in place; anything else is "undecided" and takes the exact
+// parse path, so the columns never answer differently from the lines (collector/test/read-columns.test.ts):
+//   HEAD     the line has the fixed head (line-head.ts) with a canonical level and a timestamp that reads
+//            back as itself (so comparing ms is comparing the ISO text); its time is baseMs + the deltas
+//   APP      app_name right after the head, its bytes its text (no escape, ASCII), then a comma
+//   MESSAGE  message right after the level or that app_name, a string with no escape and neither İ nor K
+//            (head-fields.ts: their lower case is ASCII); its bytes are in the message column
+// These are exactly the lines head-fields.ts decides in place, so the fast paths agree with the slow ones.
+import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
+import { CANONICAL_LEVELS } from '../normalise/levels'
+import type { ReadQuery } from './query'
+
+export const COL_HEAD = 1
+export const COL_APP = 2
+export const COL_MESSAGE = 4
+/** The app index of a line whose app is not in the dictionary. */
+export const NO_APP = 0xffff
+
+const HEADER_BYTES = 16
+/** Bytes per line in the fixed-size columns. */
+const FIXED = 16
+const NL = 10
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const COMMA = 0x2c
+const APP_KEY = Buffer.from('"app_name":"', 'latin1')
+const MESSAGE_KEY = Buffer.from('"message":"', 'latin1')
+const DOTTED_CAPITAL_I = Buffer.from('\u0130', 'utf8')
+const KELVIN = Buffer.from('\u212a', 'utf8')
+const LEVEL_BYTES = CANONICAL_LEVELS.map(l => Buffer.from(l + '"', 'latin1'))
+const MAX_DELTA = 0x7fffffff
+
+/** A block's columns, decoded: typed arrays over one buffer, and the start of each line and message. */
+export interface Columns {
+  n: number
+  /** Each line's start offset in the block, and (at n) the block's length. */
+  starts: Uint32Array
+  /** Each line's timestamp in epoch ms (meaningful for HEAD lines only). */
+  ms: Float64Array
+  app: Uint16Array
+  level: Uint8Array
+  flags: Uint8Array
+  /** The apps the `app` column indexes, as their UTF-8 bytes. */
+  apps: Buffer[]
+  /** The message column: n messages, each ending in '\n' (empty for lines without MESSAGE). */
+  messages: Buffer
+  /** Each message's start in `messages`, and (at n) its length. */
+  messageStarts: Uint32Array
+}
+
+function startsWith (buf: Buffer, at: number, end: number, key: Buffer): boolean {
+  if (at + key.length > end) return false
+  for (let i = 0; i < key.length; i++) if (buf[at + i] !== key[i]) return false
+  return true
+}
+
+/** Whether buf[from, to) holds `seq` (searched within that range only: a miss must not scan the whole block). */
+function holds (buf: Buffer, from: number, to: number, seq: Buffer): boolean {
+  return buf.subarray(from, to).indexOf(seq) !== -1
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** The digits buf[at, at + n) as a number, or NaN when one is not a digit. */
+function digits (buf: Buffer, at: number, n: number): number {
+  let v = 0
+  for (let i = at; i < at + n; i++) {
+    const d = buf[i]! - 0x30
+    if (d < 0 || d > 9) return NaN
+    v = v * 10 + d
+  }
+  return v
+}
+
+/**
+ * The epoch ms of the head's timestamp at `at` (`YYYY-MM-DDTHH:MM:SS.mmmZ`, years 1970–9999), or NaN when it
+ * is not one that Date would write back the same: then comparing ms is comparing the text, as the slow path
+ * does. Read digit by digit: a Date per line would be most of the columns' cost.
+ */
+export function isoMs (buf: Buffer, at: number): number {
+  if (buf[at + 4] !== 0x2d || buf[at + 7] !== 0x2d || buf[at + 10] !== 0x54 || buf[at + 13] !== 0x3a || buf[at + 16] !== 0x3a ||
+    buf[at + 19] !== 0x2e || buf[at + 23] !== 0x5a) return NaN
+  const year = digits(buf, at, 4)
+  const month = digits(buf, at + 5, 2)
+  const day = digits(buf, at + 8, 2)
+  const hour = digits(buf, at + 11, 2)
+  const minute = digits(buf, at + 14, 2)
+  const second = digits(buf, at + 17, 2)
+  const milli = digits(buf, at + 20, 3)
+  // NaN fails every comparison below.
+  if (!(year >= 1970 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59 && milli >= 0)) return NaN
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  if (day > DAYS_IN_MONTH[month - 1]! + (month === 2 && leap ? 1 : 0)) return NaN
+  return Date.UTC(year, month - 1, day, hour, minute, second, milli)
+}
+
+/** The canonical level whose name (and closing quote) start at `at`, or -1. */
+function levelAt (buf: Buffer, at: number, end: number): number {
+  for (let i = 0; i < LEVEL_BYTES.length; i++) if (startsWith(buf, at, end, LEVEL_BYTES[i]!)) return i
+  return -1
+}
+
+/** Builds the columns while a block is cut: one call per line, then `bytes()`. */
+class ColumnWriter {
+  private n = 0
+  private lengths: number[] = []
+  private ms: number[] = []
+  private app: number[] = []
+  private level: number[] = []
+  private flags: number[] = []
+  private readonly dict = new Map<string, number>()
+  private readonly dictBytes: Buffer[] = []
+  /** Each in-place message's [from, to) in the block, in turn. */
+  private readonly messages: number[] = []
+  private messageBytes = 0
+
+  constructor (private readonly buf: Buffer) {}
+
+  /** The line buf[start, end) (end: its newline, or the block's end). */
+  add (start: number, end: number, lineLength: number): void {
+    const buf = this.buf
+    let flags = 0
+    let ms = 0
+    let level = 0
+    let app = NO_APP
+    let from = 0
+    let to = 0
+    if (hasHead(buf, start, end)) {
+      level = levelAt(buf, start + LEVEL_START, end)
+      ms = isoMs(buf, start + TS_START)
+      if (level !== -1 && !Number.isNaN(ms)) flags |= COL_HEAD
+      else level = 0
+      // The walk head-fields.ts makes: the level's closing quote, a comma, app_name?, message.
+      const levelEnd = buf.indexOf(QUOTE, start + LEVEL_START)
+      if (levelEnd !== -1 && levelEnd < end && buf[levelEnd + 1] === COMMA) {
+        let at = levelEnd + 2
+        let appOk = true
+        if (startsWith(buf, at, end, APP_KEY)) {
+          const a = at + APP_KEY.length
+          const b = plainString(buf, a, end, false)
+          appOk = b !== -1 && buf[b + 1] === COMMA
+          if (appOk) {
+            flags |= COL_APP
+            app = this.appIndex(buf, a, b)
+            at = b + 2
+          }
+        }
+        if (appOk && startsWith(buf, at, end, MESSAGE_KEY)) {
+          from = at + MESSAGE_KEY.length
+          high = false
+          to = plainString(buf, from, end, true)
+          if (to !== -1 && (!high || (!holds(buf, from, to, DOTTED_CAPITAL_I) && !holds(buf, from, to, KELVIN)))) flags |= COL_MESSAGE
+        }
+      }
+    }
+    this.lengths.push(lineLength)
+    this.ms.push(ms)
+    this.app.push(app)
+    this.level.push(level)
+    if ((flags & COL_MESSAGE) !== 0) {
+      this.messages.push(from, to)
+      this.messageBytes += to - from
+    }
+    this.flags.push(flags)
+    this.n++
+  }
+
+  private appIndex (buf: Buffer, from: number, to: number): number {
+    const name = buf.latin1Slice(from, to)
+    const known = this.dict.get(name)
+    if (known !== undefined) return known
+    if (this.dict.size === NO_APP) return NO_APP
+    this.dict.set(name, this.dict.size)
+    this.dictBytes.push(Buffer.from(buf.subarray(from, to)))
+    return this.dict.size - 1
+  }
+
+  bytes (): Buffer {
+    const n = this.n
+    const dictBytes = this.dictBytes.reduce((s, b) => s + 2 + b.length, 0)
+    const out = Buffer.alloc(HEADER_BYTES + FIXED * n + dictBytes + this.messageBytes + n)
+    // The first HEAD line's time is the base; each delta is from the line before (lines without HEAD keep it).
+    let base = 0
+    for (let i = 0; i < n; i++) if ((this.flags[i]! & COL_HEAD) !== 0) { base = this.ms[i]!; break }
+    out.writeUInt32LE(n, 0)
+    out.writeUInt32LE(dictBytes, 4)
+    out.writeDoubleLE(base, 8)
+    let prev = base
+    for (let i = 0; i < n; i++) {
+      out.writeUInt32LE(this.lengths[i]!, HEADER_BYTES + 4 * i)
+      let flags = this.flags[i]!
+      if ((flags & COL_HEAD) !== 0) {
+        const delta = this.ms[i]! - prev
+        // A jump past ±24 days does not fit: the line is left undecided rather than its time guessed.
+        if (delta > MAX_DELTA || delta < -MAX_DELTA) flags &= ~COL_HEAD
+        else {
+          out.writeInt32LE(delta, HEADER_BYTES + 8 * n + 4 * i)
+          prev = this.ms[i]!
+        }
+      }
+      out.writeUInt16LE(this.app[i]!, HEADER_BYTES + 12 * n + 2 * i)
+      out[HEADER_BYTES + 14 * n + i] = this.level[i]!
+      out[HEADER_BYTES + 15 * n + i] = flags
+    }
+    // Each message's length (its newline not counted; 0 for lines without MESSAGE): a reader finds the
+    // messages by a sum, not by a search for every newline.
+    for (let i = 0, m = 0; i < n; i++) {
+      let length = 0
+      if ((this.flags[i]! & COL_MESSAGE) !== 0) {
+        length = this.messages[m + 1]! - this.messages[m]!
+        m += 2
+      }
+      out.writeUInt32LE(length, HEADER_BYTES + 4 * n + 4 * i)
+    }
+    let at = HEADER_BYTES + FIXED * n
+    for (const b of this.dictBytes) {
+      out.writeUInt16LE(b.length, at)
+      at += 2 + b.copy(out, at + 2)
+    }
+    let m = 0
+    for (let i = 0; i < n; i++) {
+      if ((this.flags[i]! & COL_MESSAGE) !== 0) {
+        at += this.buf.copy(out, at, this.messages[m]!, this.messages[m + 1]!)
+        m += 2
+      }
+      out[at++] = NL
+    }
+    return out
+  }
+}
+
+/**
+ * The end quote of the JSON string whose text starts at `from`, or -1 when it holds a backslash (its bytes
+ * are not its text), does not end before `end`, or (unless `highOk`) holds non-ASCII bytes.
+ */
+function plainString (buf: Buffer, from: number, end: number, highOk: boolean): number {
+  for (let i = from; i < end; i++) {
+    const b = buf[i]!
+    if (b === QUOTE) return i
+    if (b === BACKSLASH) return -1
+    if (b >= 0x80) {
+      if (!highOk) return -1
+      high = true
+    }
+  }
+  return -1
+}
+
+/** Set by plainString when the string held non-ASCII bytes (one flag, not an object per line). */
+let high = false
+
+/** The columns of the whole lines in buf[0, length), encoded (uncompressed). */
+export function encodeColumns (buf: Buffer, length: number): Buffer {
+  const w = new ColumnWriter(buf)
+  for (let start = 0; start < length;) {
+    let nl = buf.indexOf(NL, start)
+    if (nl === -1 || nl >= length) nl = length - 1 // a last line without its newline (never in a closed segment)
+    w.add(start, buf[nl] === NL ? nl : length, nl + 1 - start)
+    start = nl + 1
+  }
+  return w.bytes()
+}
+
+/** A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance). */
+export class ColumnsError extends Error {}
+
+/** Decodes encoded columns of a block of `blockLength` bytes; throws ColumnsError when they do not fit it. */
+export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
+  if (bytes.length < HEADER_BYTES) throw new ColumnsError('columns shorter than their header')
+  // Typed arrays need their sections aligned: a buffer at an odd place is copied to one that is not.
+  if (bytes.byteOffset % 8 !== 0) {
+    const copy = Buffer.from(new ArrayBuffer(bytes.length))
+    bytes.copy(copy)
+    bytes = copy
+  }
+  const n = bytes.readUInt32LE(0)
+  const dictBytes = bytes.readUInt32LE(4)
+  const base = bytes.readDoubleLE(8)
+  const fixedEnd = HEADER_BYTES + FIXED * n
+  if (fixedEnd + dictBytes + n > bytes.length) throw new ColumnsError('columns shorter than their line count says')
+  const ab = bytes.buffer
+  const o = bytes.byteOffset
+  const lengths = new Uint32Array(ab, o + HEADER_BYTES, n)
+  const messageLengths = new Uint32Array(ab, o + HEADER_BYTES + 4 * n, n)
+  const deltas = new Int32Array(ab, o + HEADER_BYTES + 8 * n, n)
+  const app = new Uint16Array(ab, o + HEADER_BYTES + 12 * n, n)
+  const level = new Uint8Array(ab, o + HEADER_BYTES + 14 * n, n)
+  const flags = new Uint8Array(ab, o + HEADER_BYTES + 15 * n, n)
+  const starts = new Uint32Array(n + 1)
+  const ms = new Float64Array(n)
+  let at = 0
+  let prev = base
+  for (let i = 0; i < n; i++) {
+    starts[i] = at
+    at += lengths[i]!
+    if ((flags[i]! & COL_HEAD) !== 0) {
+      prev += deltas[i]!
+      ms[i] = prev
+      if (level[i]! >= CANONICAL_LEVELS.length) throw new ColumnsError(`line ${i} has level ${level[i]!}`)
+    }
+  }
+  starts[n] = at
+  if (at !== blockLength) throw new ColumnsError(`columns cover ${at} bytes of a ${blockLength}-byte block`)
+  const apps: Buffer[] = []
+  let d = fixedEnd
+  while (d < fixedEnd + dictBytes) {
+    const len = bytes.readUInt16LE(d)
+    apps.push(bytes.subarray(d + 2, d + 2 + len))
+    d += 2 + len
+  }
+  if (d !== fixedEnd + dictBytes) throw new ColumnsError('app dictionary overruns its length')
+  const messages = bytes.subarray(d)
+  const messageStarts = new Uint32Array(n + 1)
+  let m = 0
+  for (let i = 0; i < n; i++) {
+    messageStarts[i] = m
+    m += messageLengths[i]! + 1
+    if (m > messages.length) throw new ColumnsError(`message column ends before line ${i}`)
+    // Each message ends in its newline: a match can never run from one message into the next.
+    if (messages[m - 1] !== NL) throw new ColumnsError(`message ${i} does not end where its length says`)
+  }
+  messageStarts[n] = m
+  if (m !== messages.length) throw new ColumnsError('message column longer than its lines')
+  for (let i = 0; i < n; i++) if (app[i] !== NO_APP && app[i]! >= apps.length) throw new ColumnsError(`line ${i} names app ${app[i]!}`)
+  return { n, starts, ms, app, level, flags, apps, messages, messageStarts }
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/
+
+/** The ISO bound as ms when comparing ms is comparing the text (24 characters, years 1970–9999); else NaN. */
+function boundMs (iso: string | undefined): number {
+  if (iso === undefined) return NaN
+  const ms = Date.parse(iso)
+  return iso.length === TS_LENGTH && Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : NaN
+}
+
+function isAscii (text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
+  return true
+}
+
+/**
+ * A query's test over columns: the text, time window, levels and apps of a ReadQuery. A line it calls a
+ * match matches those; one it rejects fails them; the rest are undecided. For a count that is the whole
+ * query (see `decides`); for a search it only narrows the lines the exact path reads.
+ */
+export class ColumnQuery {
+  private readonly pattern: RegExp | undefined
+  private readonly fromMs: number
+  private readonly toMs: number
+  private readonly levels: boolean[] | undefined
+  private readonly apps: Buffer[] | undefined
+  /** Per block: which dictionary entries are among the query's apps. */
+  private wanted: boolean[] = []
+
+  private constructor (private readonly q: ReadQuery) {
+    this.pattern = q.text === undefined ? undefined : new RegExp(q.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi')
+    this.fromMs = q.from === undefined ? -Infinity : boundMs(q.from)
+    this.toMs = q.to === undefined ? Infinity : boundMs(q.to)
+    this.levels = q.levels === undefined ? undefined : CANONICAL_LEVELS.map(l => q.levels!.includes(l))
+    this.apps = q.apps?.map(a => Buffer.from(a, 'utf8'))
+  }
+
+  /**
+   * The test for `q` when the columns can take part: its text (if any) is ASCII without control characters
+   * (then the latin1 message's ASCII case folding is the parse's lower-casing), and its bounds are ISO
+   * times the ms compare like text. Undefined otherwise.
+   */
+  static of (q: ReadQuery): ColumnQuery | undefined {
+    if (q.text !== undefined && (q.text.length === 0 || !isAscii(q.text) || CONTROL.test(q.text))) return undefined
+    const cq = new ColumnQuery(q)
+    return Number.isNaN(cq.fromMs) || Number.isNaN(cq.toMs) ? undefined : cq
+  }
+
+  /** Whether a match here is a match of the whole query (a count's case): nothing but text, window, level, app. */
+  decides (): boolean {
+    const q = this.q
+    return q.fields.length === 0 && q.expr === undefined && q.after === undefined
+  }
+
+  /** Whether the query tests the message text (the only case where a search gains from the columns). */
+  hasText (): boolean {
+    return this.pattern !== undefined
+  }
+
+  /**
+   * Calls `match(i)` for each line (index) of [from, to) that starts at or after `skipBelow` in the block
+   * and that the columns show to match, `undecided(i)` for each they cannot decide; lines they show not to
+   * match are passed over.
+   */
+  scan (c: Columns, from: number, to: number, skipBelow: number, match: (i: number) => void, undecided: (i: number) => void): void {
+    this.wanted = this.apps === undefined ? [] : c.apps.map(a => this.apps!.some(w => w.equals(a)))
+    while (from < to && c.starts[from]! < skipBelow) from++
+    if (this.pattern === undefined) {
+      for (let i = from; i < to; i++) this.line(c, i, match, undecided)
+      return
+    }
+    // Lines whose message is not in the column: decided by the parse (unless time, level or app rule them out).
+    for (let i = from; i < to; i++) if ((c.flags[i]! & COL_MESSAGE) === 0) this.line(c, i, undecided, undecided)
+    const offset = c.messageStarts[from]!
+    const text = c.messages.latin1Slice(offset, c.messageStarts[to]!)
+    const re = this.pattern
+    re.lastIndex = 0
+    let i = from
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      // The line whose message holds the match (matches come in order: the search goes on from the last).
+      const at = m.index + offset
+      while (c.messageStarts[i + 1]! <= at) i++
+      re.lastIndex = c.messageStarts[i + 1]! - offset
+      this.line(c, i, match, undecided)
+    }
+  }
+
+  /** Time, level and app of line i, whose text (if asked) matched. */
+  private line (c: Columns, i: number, match: (i: number) => void, undecided: (i: number) => void): void {
+    const flags = c.flags[i]!
+    if ((flags & COL_HEAD) === 0) {
+      undecided(i)
+      return
+    }
+    const ms = c.ms[i]!
+    if (ms < this.fromMs || ms >= this.toMs) return
+    if (this.levels !== undefined && !this.levels[c.level[i]!]!) return
+    if (this.apps !== undefined) {
+      if ((flags & COL_APP) === 0 || c.app[i] === NO_APP) {
+        undecided(i)
+        return
+      }
+      if (!this.wanted[c.app[i]!]!) return
+    }
+    match(i)
+  }
+}

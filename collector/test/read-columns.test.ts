@@ -1,0 +1,345 @@
+// The columns of compacted blocks (read/columns.ts) and the count / search fast paths over them, held to the
+// slow paths: on generated segments (escapes, \u, non-ASCII, İ, K, lines without the head, messages absent or
+// not strings, more apps than a block summary keeps, every level, lines past RETENTION_RULES), histograms,
+// counts and searches answer the same over (a) NDJSON, (b) compacted without columns (an older footer),
+// (c) compacted with columns, and (d) compacted with columns under a block index built while the segments
+// were NDJSON (its blocks cut elsewhere than the footer's). The codec round-trips, and damaged columns are
+// reported and read from the lines instead.
+import t from 'tap'
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { compactSegment } from '../src/journal/compacted/compact-segment'
+import { FormatError, parseFooter, footerBytes, type Footer } from '../src/journal/compacted/format'
+import { damagedSegments, openSegment, readColumnBytes, readFooter } from '../src/journal/segment-file'
+import { normaliseEvent } from '../src/normalise/normalise'
+import { histogram, histogramRange } from '../src/read/aggregate'
+import { COL_APP, COL_HEAD, COL_MESSAGE, ColumnQuery, NO_APP, decodeColumns, encodeColumns, isoMs } from '../src/read/columns'
+import { ExpiryFilter } from '../src/read/expiry'
+import { journalEvents } from '../src/read/journal-search'
+import { parseReadQuery } from '../src/read/query'
+import { JournalSet } from '../src/read/sources'
+import { RetentionPolicy } from '../src/retention/policy'
+import { parseRetentionRules } from '../src/retention/rules'
+import { CANONICAL_LEVELS } from '../src/normalise/levels'
+
+const DAY = 86_400_000
+const NOW = Date.parse('2026-12-06T12:00:00.000Z')
+const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
+
+/** A small seeded generator: the same segments every run. */
+function random (seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let x = Math.imul(s ^ (s >>> 15), 1 | s)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const MESSAGES = ['Upstream timeout after 30s', 'TIMEOUT', 'say "timeout"', 'back\\slash timeout', 'tab\there timeout', 'Café timeout',
+  'İstanbul', 'ki\u212aled', '\u212aELVIN', 'x\u0130', 'time\u00adout', 'emoji 🙂 timeout', '', 'a b c', 'time out', 'request served',
+  'kilo istanbul', 'TimeOut in Kiel', 'line\nbreak timeout', 'ctrl \u0001 timeout', 'unicode \\u0041 timeout']
+const APPS = ['api', 'web', 'billing', 'caf\u00e9', 'we"b', 'a\\b', 'K\u212a']
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
+
+/** One journal line, most as the collector writes them, some as older collectors or hands did. */
+function line (r: () => number, seq: number, ts: number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
+  const timestamp = new Date(ts).toISOString()
+  const kind = r()
+  const message: unknown = kind < 0.05 ? 42 : kind < 0.08 ? null : kind < 0.1 ? { text: 'timeout' } : pick(MESSAGES)
+  // More apps than a block summary keeps (MAX_BLOCK_APPS) in some stretches.
+  const app = seq % 1000 < 150 ? `many-${Math.floor(r() * 300)}` : pick(APPS)
+  const e: Record<string, unknown> = { timestamp, level: pick(LEVELS), app_name: app, message, seq, ctx: { tag: `t${seq % 5}` } }
+  if (kind > 0.97) delete e.message
+  if (kind > 0.95 && kind <= 0.97) delete e.app_name
+  if (kind > 0.9 && kind <= 0.92) e.app_name = 7
+  if (r() < 0.03) {
+    // An older collector's line: no head (keys in another order). Its level is canonical, as older collectors
+    // wrote them: a block summary counts an unknown level as INFO where the line path drops it.
+    const { level, timestamp: t0, ...rest } = e
+    return JSON.stringify({ _id: `old${seq}`, level: CANONICAL_LEVELS[LEVELS.indexOf(level as string)], ...rest, timestamp: t0 })
+  }
+  if (r() < 0.005) return `{"timestamp":"2026-13-45T99:99:99.999Z","level":"INFO","app_name":"api","message":"bad time timeout","_id":"b${seq}"}`
+  if (r() < 0.005) return `{"timestamp":"${timestamp}","level":"INFO","app_name":"api","message":"no id timeout"}`
+  if (r() < 0.003) return 'not json timeout'
+  if (typeof e.app_name !== 'string' || typeof e.message !== 'string') {
+    // What ingest refuses today but a hand or an older version wrote: the head, then no app or another type.
+    const { timestamp: t0, level, ...rest } = e
+    return JSON.stringify({ timestamp: t0, level: CANONICAL_LEVELS[LEVELS.indexOf(level as string)], ...rest, _id: `h${seq}` })
+  }
+  // The collector's own line; now and then spliced from the client's text (message not right after app_name).
+  const text = r() < 0.1 ? JSON.stringify({ seq: e.seq, message: e.message, app_name: e.app_name, level: e.level, timestamp }) : undefined
+  const out = normaliseEvent(structuredClone(e), { limits, receivedAt: timestamp }, text)
+  if (!out.ok) throw new Error(out.error)
+  return out.line
+}
+
+/** Three segments over the 10 days before NOW, mostly in order. */
+function writeSegments (dir: string): string[] {
+  const r = random(24)
+  const names: string[] = []
+  let seq = 0
+  for (let s = 0; s < 3; s++) {
+    const name = `maap-2026112${s}T000000Z-00000${s + 1}.ndjson`
+    const lines: string[] = []
+    for (let k = 0; k < 700; k++, seq++) {
+      const ts = NOW - 10 * DAY + Math.floor((seq / 2100) * 10 * DAY) + Math.floor((r() - 0.5) * 3_600_000)
+      lines.push(line(r, seq, ts))
+    }
+    writeFileSync(join(dir, name), lines.join('\n') + '\n')
+    names.push(name)
+  }
+  return names
+}
+
+function journalOf (dir: string, names: string[], expiry?: ExpiryFilter): JournalSet {
+  // Every segment closed: the writer's current segment is one that does not exist.
+  return new JournalSet({ dir, segments: () => names, end: () => ({ segment: 'maap-99991231T235959Z-999999.ndjson', offset: 0 }), confirmed: () => undefined },
+    undefined, false, expiry)
+}
+
+const QUERIES: Array<Record<string, string>> = []
+const EXTRAS = [{}, { app_name: 'api,web,many-7' }, { level: 'warn' }, { app_name: 'we"b', level: 'error' },
+  { from: new Date(NOW - 6 * DAY).toISOString(), to: new Date(NOW - 2 * DAY - 1234).toISOString() }, { 'f.ctx.tag': 't1' }]
+for (const q of [undefined, 'timeout', 'ki', 'i', 'café', '"timeout"', 'unicode \\u0041', 'kelvin']) {
+  for (const extra of EXTRAS) QUERIES.push({ ...(q === undefined ? {} : { q }), ...extra })
+}
+for (const q of ['TIME', 'k', 'istanbul', 'a b', 'x']) QUERIES.push({ q }, { q, app_name: 'api' })
+
+async function answers (journals: JournalSet): Promise<unknown[]> {
+  const out: unknown[] = []
+  for (const params of QUERIES) {
+    const q = parseReadQuery(params, { now: NOW })
+    const hist = await histogram(journals, undefined, q, histogramRange(q, 17, NOW))
+    const all = { ...q, from: q.from ?? new Date(NOW - 12 * DAY).toISOString() }
+    const count = await histogram(journals, undefined, all, histogramRange(all, 1, NOW))
+    const hits: string[] = []
+    for await (const hit of journalEvents(await journals.sources(), q, { snapshot: undefined, unconfirmedOnly: false, expiry: journals.expiry })) hits.push(hit.line)
+    out.push({ params, levels: hist.levels, total: hist.total, count: count.total, hits })
+  }
+  return out
+}
+
+/** The first query whose answers differ, and how; undefined when all agree (a short failure to read). */
+function firstDiff (got: unknown[], want: unknown[]): string | undefined {
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i] as Record<string, unknown>
+    const w = want[i] as Record<string, unknown>
+    for (const k of Object.keys(w)) {
+      if (JSON.stringify(g[k]) === JSON.stringify(w[k])) continue
+      if (k === 'hits') {
+        const gh = g[k] as string[]
+        const wh = w[k] as string[]
+        return `${JSON.stringify(w.params)} hits: ${gh.length} vs ${wh.length}; only got ${JSON.stringify(gh.filter(x => !wh.includes(x)).slice(0, 2))}; only wanted ${JSON.stringify(wh.filter(x => !gh.includes(x)).slice(0, 2))}`
+      }
+      return `${JSON.stringify(w.params)} ${k}: ${JSON.stringify(g[k])} vs ${JSON.stringify(w[k])}`
+    }
+  }
+  return undefined
+}
+
+t.test('counts, histograms and searches answer the same over NDJSON, old compacted, and columns', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-columns-'))
+  const dirs = ['ndjson', 'old', 'cols', 'late'].map(d => join(base, d))
+  const { mkdirSync } = await import('node:fs')
+  for (const d of dirs) mkdirSync(d)
+  const names = writeSegments(dirs[0]!)
+  for (const d of dirs.slice(1)) for (const n of names) copyFileSync(join(dirs[0]!, n), join(d, n))
+  for (const n of names) {
+    await compactSegment(dirs[1]!, n, 16 * 1024, false)
+    await compactSegment(dirs[2]!, n, 16 * 1024, true)
+  }
+  const rules = (): ExpiryFilter => new ExpiryFilter(new RetentionPolicy(parseRetentionRules('app=api:3d, level=DEBUG|TRACE:5d, app=many-7:8d', 'RETENTION_RULES')!, 30), () => NOW)
+  for (const expiry of [undefined, rules()]) {
+    const label = expiry === undefined ? 'no rules' : 'RETENTION_RULES'
+    const want = await answers(journalOf(dirs[0]!, names, expiry))
+    t.equal(firstDiff(await answers(journalOf(dirs[1]!, names, expiry)), want), undefined, `${label}: compacted without columns`)
+    t.equal(firstDiff(await answers(journalOf(dirs[2]!, names, expiry)), want), undefined, `${label}: compacted with columns`)
+    // (d): the index learns the segments as NDJSON, then they are compacted under it.
+    const late = journalOf(dirs[3]!, names, expiry)
+    if (expiry === undefined) {
+      t.equal(firstDiff(await answers(late), want), undefined, `${label}: NDJSON, indexed`)
+      for (const n of names) await compactSegment(dirs[3]!, n, 16 * 1024, true)
+    }
+    t.equal(firstDiff(await answers(late), want), undefined, `${label}: compacted under an index built from NDJSON`)
+    t.ok((want as Array<{ count: number }>).some(a => a.count > 100), 'the queries do count things')
+  }
+  t.equal(damagedSegments().count, 0, 'nothing read as damaged')
+})
+
+t.test('the columns decide most lines, and what they decide is what the line holds', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-columns-'))
+  const [name] = writeSegments(dir)
+  const buf = readFileSync(join(dir, name!))
+  const cols = decodeColumns(encodeColumns(buf, buf.length), buf.length)
+  const lines = buf.toString('utf8').split('\n').slice(0, -1)
+  t.equal(cols.n, lines.length, 'a row per line')
+  let head = 0
+  let app = 0
+  let message = 0
+  for (let i = 0; i < cols.n; i++) {
+    if (buf.toString('utf8', cols.starts[i], cols.starts[i + 1]! - 1) !== lines[i]) t.fail(`line ${i}: its bytes`)
+    const flags = cols.flags[i]!
+    if ((flags & COL_HEAD) !== 0) {
+      head++
+      const e = JSON.parse(lines[i]!)
+      if (cols.ms[i] !== Date.parse(e.timestamp) || CANONICAL_LEVELS[cols.level[i]!] !== e.level) t.fail(`line ${i}: time or level`)
+      if ((flags & COL_APP) !== 0 && cols.app[i] !== NO_APP) {
+        app++
+        if (cols.apps[cols.app[i]!]!.toString('utf8') !== e.app_name) t.fail(`line ${i}: app`)
+      }
+      if ((flags & COL_MESSAGE) !== 0) {
+        message++
+        const text = cols.messages.toString('utf8', cols.messageStarts[i], cols.messageStarts[i + 1]! - 1)
+        if (text !== e.message) t.fail(`line ${i}: message`)
+      }
+    } else if ((flags & COL_MESSAGE) === 0 && cols.messageStarts[i + 1]! - cols.messageStarts[i]! !== 1) t.fail(`line ${i}: a message it may not hold`)
+  }
+  t.ok(head > cols.n * 0.9, `${head} of ${cols.n} with the head`)
+  t.ok(app > cols.n * 0.4 && message > cols.n * 0.2, `${app} apps and ${message} messages in place`)
+})
+
+t.test('columns that do not fit their block are refused', async t => {
+  const buf = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"m","_id":"1"}\n')
+  const cols = encodeColumns(buf, buf.length)
+  t.throws(() => decodeColumns(cols, buf.length + 1), /./, 'another block length')
+  t.throws(() => decodeColumns(cols.subarray(0, 8), buf.length), /./, 'no header')
+  t.throws(() => decodeColumns(cols.subarray(0, 20), buf.length), /./, 'cut short')
+  const moreMessage = Buffer.concat([cols, Buffer.from('x\n')])
+  t.throws(() => decodeColumns(moreMessage, buf.length), /./, 'a message column longer than its lines')
+  const lessMessage = cols.subarray(0, cols.length - 1)
+  t.throws(() => decodeColumns(lessMessage, buf.length), /./, 'a message column that ends early')
+  const badLevel = Buffer.from(cols)
+  badLevel[16 + 14] = 9
+  t.throws(() => decodeColumns(badLevel, buf.length), /./, 'a level that is none')
+  const badApp = Buffer.from(cols)
+  badApp.writeUInt16LE(5, 16 + 12)
+  t.throws(() => decodeColumns(badApp, buf.length), /./, 'an app not in the dictionary')
+  const badLength = Buffer.from(cols)
+  badLength.writeUInt32LE(0, 16 + 4)
+  t.throws(() => decodeColumns(badLength, buf.length), /./, 'a message length that misses its newline')
+  const badDict = Buffer.from(cols)
+  badDict.writeUInt32LE(1, 4)
+  t.throws(() => decodeColumns(badDict, buf.length), /./, 'a dictionary that overruns')
+  // A buffer at an odd place in memory still decodes (copied to an aligned one).
+  const odd = Buffer.alloc(cols.length + 1)
+  cols.copy(odd, 1)
+  t.equal(decodeColumns(odd.subarray(1), buf.length).n, 1)
+  t.equal(ColumnQuery.of(parseReadQuery({ q: 'café' })), undefined, 'a non-ASCII text is left to the lines')
+  t.equal(ColumnQuery.of({ ...parseReadQuery({}), from: '+012345-01-01T00:00:00.000Z' }), undefined, 'a bound the ms do not compare like text')
+  t.equal(ColumnQuery.of({ ...parseReadQuery({}), text: 'a\nb' }), undefined, 'a text with a control character')
+})
+
+t.test('damaged columns: reported once, and the block is read from its lines', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-columns-'))
+  const names = writeSegments(dir)
+  const name = names[0]!
+  const want = await answers(journalOf(dir, [name]))
+  await compactSegment(dir, name, 16 * 1024, true)
+  const path = join(dir, `${name}.z`)
+  const fh = await open(path, 'r')
+  const footer = await readFooter(fh, path)
+  await fh.close()
+  const victim = footer.blocks[2]!
+  const bytes = readFileSync(path)
+  bytes[victim.cols!.at + 3] = bytes[victim.cols!.at + 3]! ^ 0xff
+  writeFileSync(path, bytes)
+  const before = damagedSegments().count
+  const f = await openSegment(dir, name)
+  t.equal(await f.columns(victim.start, victim.end), undefined, 'no columns for the damaged block')
+  t.ok(await f.columns(footer.blocks[1]!.start, footer.blocks[1]!.end), 'the others still there')
+  t.equal(await f.columns(victim.start, victim.end - 1), undefined, 'no block is exactly that range')
+  await t.rejects(readColumnBytes(await open(path, 'r'), path, victim), FormatError)
+  await f.close()
+  t.equal(damagedSegments().count, before + 1, 'reported')
+  t.equal(firstDiff(await answers(journalOf(dir, [name])), want), undefined, 'every answer as over the NDJSON')
+})
+
+t.test('a footer with malformed cols is refused', async t => {
+  const footer: Footer = {
+    size: 10,
+    blocks: [{ start: 0, end: 10, at: 8, length: 10, codec: 0, crc: 0, minTs: null, maxTs: null, levels: [0, 0, 0, 0, 0, 0], apps: [], cols: { at: 8, length: 10_000, codec: 0, size: 1, crc: 0 } }]
+  }
+  const foot = footerBytes(footer)
+  const json = foot.subarray(0, foot.length - 16)
+  const { crc32 } = await import('node:zlib')
+  t.throws(() => parseFooter('f', json, crc32(json), 8 + 10 + foot.length), /malformed cols/)
+  footer.blocks[0]!.cols = { at: 8, length: 1, codec: 7, size: 1, crc: 0 }
+  const again = footerBytes(footer).subarray(0, -16)
+  t.throws(() => parseFooter('f', again, crc32(again), 8 + 10 + foot.length), /malformed cols/)
+})
+
+t.test('a compacted segment lists its columns', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-columns-'))
+  const [name] = writeSegments(dir)
+  await compactSegment(dir, name!, 64 * 1024)
+  const files = readdirSync(dir)
+  t.ok(files.includes(`${name!}.z`))
+  const path = join(dir, `${name!}.z`)
+  const fh = await open(path, 'r')
+  const footer = await readFooter(fh, path)
+  await fh.close()
+  t.ok(footer.blocks.every(b => b.cols !== undefined && b.cols.size > 0), 'every block has columns')
+})
+
+
+t.test('times the columns take only as the text compares', async t => {
+  const ms = (iso: string): number => isoMs(Buffer.from(iso, 'latin1'), 0)
+  t.equal(ms('2024-02-29T23:59:59.999Z'), Date.parse('2024-02-29T23:59:59.999Z'), 'a leap day')
+  t.equal(ms('2000-02-29T00:00:00.000Z'), Date.parse('2000-02-29T00:00:00.000Z'), 'a leap day in a year divisible by 400')
+  for (const bad of ['2023-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-04-31T00:00:00.000Z',
+    '2026-01-01T24:00:00.000Z', '2026-01-01T00:60:00.000Z', '2026-01-01T00:00:60.000Z', '1969-12-31T23:59:59.999Z',
+    '2026-01-01 00:00:00.000Z', '2026-01-01T00:00:00,000Z', '2026-0a-01T00:00:00.000Z', '2026-01-00T00:00:00.000Z', '2026-01-01T00:00:00.000+']) {
+    t.ok(Number.isNaN(ms(bad)), `${bad} is left to the line`)
+  }
+  // Two lines 30 days apart in one block: the second's delta does not fit, so its time is left undecided.
+  const lines = ['2026-01-01T00:00:00.000Z', '2026-01-31T00:00:00.000Z', '2026-01-31T00:00:01.000Z']
+    .map((ts, i) => `{"timestamp":"${ts}","level":"INFO","app_name":"a","message":"m${i}","_id":"${i}"}`)
+  const buf = Buffer.from(lines.join('\n') + '\n')
+  const cols = decodeColumns(encodeColumns(buf, buf.length), buf.length)
+  t.same([...cols.flags].map(f => (f & COL_HEAD) !== 0), [true, false, false], 'no time once a jump does not fit (the base stays the last time that did)')
+  t.equal(cols.ms[0], Date.parse(lines[0]!.slice(14, 38)))
+  // A last line without its newline (never in a closed segment) still gets its row.
+  const cut = buf.subarray(0, buf.length - 1)
+  t.equal(decodeColumns(encodeColumns(cut, cut.length), cut.length).n, 3)
+})
+
+t.test('lines the columns leave undecided: an unknown level, a string that does not end', async t => {
+  const lines = [
+    '{"timestamp":"2026-01-01T00:00:00.000Z","level":"VERBOSE","app_name":"a","message":"m","_id":"1"}',
+    '{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a',
+    '{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"no end'
+  ]
+  const buf = Buffer.from(lines.join('\n') + '\n')
+  const cols = decodeColumns(encodeColumns(buf, buf.length), buf.length)
+  t.same([...cols.flags], [COL_APP | COL_MESSAGE, COL_HEAD, COL_HEAD | COL_APP], 'no head for an unknown level; no app or message that does not end')
+})
+
+t.test('columns that pass their checksum but do not decode: the block is read from its lines', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-columns-'))
+  const [name] = writeSegments(dir)
+  const want = await answers(journalOf(dir, [name!]))
+  await compactSegment(dir, name!, 16 * 1024, true)
+  const path = join(dir, `${name!}.z`)
+  const fh = await open(path, 'r')
+  const footer = structuredClone(await readFooter(fh, path))
+  const size = (await fh.stat()).size
+  await fh.close()
+  // Block 1's columns, stored, claiming one line more than the block has; a new footer that points at them.
+  const bytes = readFileSync(path)
+  const jsonLength = bytes.readUInt32LE(size - 16)
+  const dataEnd = size - 16 - jsonLength
+  const victim = footer.blocks[1]!
+  const f = await openSegment(dir, name!)
+  const cols = Buffer.from((await f.columns(victim.start, victim.end))!)
+  await f.close()
+  cols.writeUInt32LE(cols.readUInt32LE(0) + 1, 0)
+  const { crc32 } = await import('node:zlib')
+  victim.cols = { at: dataEnd, length: cols.length, codec: 0, size: cols.length, crc: crc32(cols) }
+  writeFileSync(path, Buffer.concat([bytes.subarray(0, dataEnd), cols, footerBytes(footer)]))
+  t.equal(firstDiff(await answers(journalOf(dir, [name!])), want), undefined, 'every answer as over the NDJSON')
+})
