@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os'
 import { resolve } from 'node:path'
 import { createInterface } from 'node:readline'
 import t from 'tap'
-import { deadPort, journaled, poll, startCollector } from './support'
+import { deadPort, journaled, poll, startCollector, type RunningCollector } from './support'
 
 const host = resolve(__dirname, 'serverless', 'host.js')
 const handlers = {
@@ -20,6 +20,13 @@ const handlers = {
   'winston (worker thread)': resolve(__dirname, 'serverless', 'winston-worker-handler.js')
 }
 const ITEMS = 200
+
+let shared: Promise<RunningCollector> | undefined
+/** The tests that need a collector take turns on one (a process start each was a second or more): each finds its records by its own run id. */
+async function sharedCollector (): Promise<RunningCollector> {
+  shared ??= startCollector(t)
+  return await shared
+}
 
 interface Started {
   child: ReturnType<typeof spawn>
@@ -45,7 +52,7 @@ async function startUntil (args: string[], env: Record<string, string>, prefix: 
 
 for (const [name, handler] of Object.entries(handlers)) {
   t.test(`${name} handler: SIGKILLed the moment it returns, every record is in the collector`, async t => {
-    const collector = await startCollector(t)
+    const collector = await sharedCollector()
     const run = `${name}-${Date.now()}`
     const items = Array.from({ length: ITEMS }, (_, seq) => ({ run, seq }))
     const app = await startUntil([host, handler], { MAAP_URL: collector.url, EVENT: JSON.stringify({ items }) }, 'returned ')
@@ -141,7 +148,7 @@ const frozen = {
 
 for (const [name, fixture] of Object.entries(frozen)) {
   t.test(`${name}: frozen (SIGSTOP) with an answer pending, thawed (SIGCONT) after its request timed out: every record exactly once`, async t => {
-    const collector = await startCollector(t)
+    const collector = await sharedCollector()
     const proxy = await startHoldingProxy(t, collector.url)
     const run = `frozen-${Date.now()}`
     const COUNT = 300

@@ -346,10 +346,15 @@ t.test('a changed query closes the open group as it stands; ids differ by journa
 t.test('while requests keep the thread busy, evaluation yields to them, and still notifies every match', async t => {
   const clock = { ms: T0 }
   const journal = await setup(t, clock)
-  const events = mixedEvents(400, 5)
+  // Under the load, evaluation gets 5 % of the thread: each chunk is followed by a pause 19 times its time,
+  // and that time includes the busy work run while the chunk's notifications were written (~0.1-0.2 s of
+  // pause per notification). 60 events make ~50 notifications: seconds. 400 made ~290, which took past the
+  // 30 s after which evaluation stops yielding: the test waited for that, with a core kept busy all along.
+  const events = mixedEvents(60, 5)
   for (let i = 0; i < events.length; i += 50) await write(journal, events.slice(i, i + 50))
   clock.ms = events.at(-1)!.atMs + 120_000
   const calm = await evaluateAll(t, journal, clock, { chunkBytes: 2000 })
+  t.ok(calm.length > 20, `${calm.length} notifications to make`)
   const { ev, outbox } = await evaluatorFor(t, journal, clock, tempDir(t, 'outbox'), MIXED_ALERTS, { chunkBytes: 2000 })
   // A stand-in for ingest: the event loop kept busy most of the time, from before the evaluator reads.
   let ticks = 0

@@ -9,6 +9,10 @@ import { binPath, runCli, startCollector, tempLogDir, post } from './maap-logs-r
 
 const execFileP = promisify(execFile)
 
+// Every test has its own collector and LOG_DIR, and most of the time goes to starting the bin (a node
+// process per run): four at once.
+t.jobs = 4
+
 const events = [
   { timestamp: '2026-11-27T10:00:01.000Z', level: 'info', app_name: 'api', message: 'started', port: 8080 },
   { timestamp: '2026-11-27T10:00:02.000Z', level: 'warning', app_name: 'api', message: 'disk low', disk: 'sda', http: { status: 500 } },

@@ -10,7 +10,10 @@ import { serviceLogDir } from '../src/journal/worker-dirs'
 import { FileDefinitionStore } from '../src/alerts/store-file'
 import { poll } from '../../test/support'
 import { receiver } from './alerts-receivers'
-import { launch, messages, openPage, post, startCollector, type WatchedPage } from './ui-browser'
+import { contextPerTest, messages, openPage, post, startCollector, type WatchedPage } from './ui-browser'
+
+/** One Chromium for the file, a context of its own for each test. */
+const newContext = contextPerTest(t)
 
 const now = Date.now()
 // 40 events in the last hour: apps alternate, every 4th an error.
@@ -41,7 +44,7 @@ interface AlertAnswer { id: string, name: string, query: string, enabled: boolea
 t.test('saved searches: save, apply from the list, rename, delete', async t => {
   const c = await startCollector(t)
   await post(c.base, stored)
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/?app_name=payments&level=ERROR`)
   const { page } = w
   await settled(w)
@@ -135,7 +138,7 @@ t.test('alerts: made from the search, shown, disabled and enabled, history, dele
   const c = await startCollector(t, { PUBLIC_URL: 'https://logs.example' })
   await post(c.base, stored)
   const hook = await receiver(t) // the address the form is given; no event of this test matches the alert
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/?query=${encodeURIComponent('message contains boom')}&app_name=payments`)
   const { page } = w
   await settled(w)
@@ -279,7 +282,7 @@ t.test('alerts for real: events notify, the webhook gets them, history and its l
   // HOST as the test listens: links start with http://HOST:PORT when PUBLIC_URL is not set.
   const c = await startCollector(t, { HOST: '127.0.0.1' })
   const hook = await receiver(t)
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const QUERY = 'app_name = payments and (message contains boom)'
   const at = (ms: number): string => new Date(now + ms).toISOString()
   // Matches the query but comes before the alert: neither notified nor shown by the link, though its
@@ -396,7 +399,7 @@ t.test('alerts for real: events notify, the webhook gets them, history and its l
 t.test('with keys: the alerts view asks for the admin key and keeps it apart from the read key', async t => {
   const c = await startCollector(t, { READ_API_KEYS: 'reader-key-1234567', ADMIN_API_KEY: 'admin-key-1234567890' })
   await post(c.base, stored.slice(0, 5), { authorization: 'Bearer admin-key-1234567890' })
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   const { page } = w
   await page.waitForFunction(() => document.body.dataset.keyprompt === 'asked' && document.body.dataset.keykind === 'read')

@@ -1,7 +1,7 @@
 // Real headless Chromium (Debian's /usr/bin/chromium, or CHROMIUM_PATH) driving the web page of an
 // in-process collector on port 0. Every console message of type error/warning and every page error is
 // collected, so each test can assert that the page ran cleanly (a CSP violation is a console error).
-import puppeteer, { type Browser, type Page } from 'puppeteer-core'
+import puppeteer, { type Browser, type BrowserContext, type Page } from 'puppeteer-core'
 import type { FastifyInstance } from 'fastify'
 import { buildTestApp, listen } from './helpers'
 
@@ -19,6 +19,22 @@ export async function launch (t: { teardown: (fn: () => unknown) => void }): Pro
   return browser
 }
 
+/**
+ * For a test file: a function that gives each test a browser context of its own (no pages, storage, cache
+ * or cookies in common with another test's; closed at that test's end), all in one Chromium launched at
+ * the first call and closed at the end of `file` (the file's root test). A launch costs a second or more
+ * of a core; a context, milliseconds.
+ */
+export function contextPerTest (file: { teardown: (fn: () => unknown) => void }): (t: { teardown: (fn: () => unknown) => void }) => Promise<BrowserContext> {
+  let browser: Promise<Browser> | undefined
+  return async t => {
+    browser ??= launch(file)
+    const context = await (await browser).createBrowserContext()
+    t.teardown(() => context.close())
+    return context
+  }
+}
+
 export interface UiCollector { app: FastifyInstance, base: string, logDir: string }
 
 export async function startCollector (t: { teardown: (fn: () => unknown) => void }, env: Record<string, string> = {}): Promise<UiCollector> {
@@ -28,7 +44,7 @@ export async function startCollector (t: { teardown: (fn: () => unknown) => void
 
 export interface WatchedPage { page: Page, problems: string[] }
 
-export async function openPage (browser: Browser, url: string): Promise<WatchedPage> {
+export async function openPage (browser: Browser | BrowserContext, url: string): Promise<WatchedPage> {
   const page = await browser.newPage()
   const problems: string[] = []
   page.on('console', msg => {

@@ -7,7 +7,10 @@ import t from 'tap'
 import { gzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { launch, messages, openPage, post, startCollector, type WatchedPage } from './ui-browser'
+import { contextPerTest, messages, openPage, post, startCollector, type WatchedPage } from './ui-browser'
+
+/** One Chromium for the file, a context of its own for each test. */
+const newContext = contextPerTest(t)
 
 const APPS = ['api', 'web', 'worker']
 const LEVELS = ['debug', 'info', 'info', 'warn', 'error']
@@ -59,7 +62,7 @@ t.test('the page answers with a strict CSP, its assets are local and small', asy
 t.test('searching and filtering stored events', async t => {
   const c = await startCollector(t)
   await post(c.base, stored)
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   const { page } = w
 
@@ -205,7 +208,7 @@ t.test('searching and filtering stored events', async t => {
 t.test('the query language in the search box', async t => {
   const c = await startCollector(t)
   await post(c.base, stored)
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   const { page } = w
   await settled(w)
@@ -366,7 +369,7 @@ t.test('the query language in the search box', async t => {
 
 t.test('an empty collector says how to send the first event', async t => {
   const c = await startCollector(t)
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   await w.page.waitForFunction(() => document.body.dataset.notice === 'empty')
   const text = await w.page.$eval('#notice', e => e.textContent ?? '')
@@ -378,7 +381,7 @@ t.test('an empty collector says how to send the first event', async t => {
 t.test('live: new events at the top; pause, scroll and resume without loss', async t => {
   const c = await startCollector(t)
   await post(c.base, stored.slice(0, 120))
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   const { page } = w
   await settled(w)
@@ -422,7 +425,7 @@ t.test('live: new events at the top; pause, scroll and resume without loss', asy
 t.test('with keys: asks once for a read key, says when it is refused, keeps it for the tab', async t => {
   const c = await startCollector(t, { API_KEYS: 'ingest-key-1234567', READ_API_KEYS: 'reader-key-1234567' })
   await post(c.base, stored.slice(0, 5), { authorization: 'Bearer ingest-key-1234567' })
-  const browser = await launch(t)
+  const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   const { page } = w
   await page.waitForFunction(() => document.body.dataset.keyprompt === 'asked')

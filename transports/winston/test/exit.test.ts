@@ -4,47 +4,59 @@ import t from 'tap'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { startCollector, deadPort, journaled, runNode, winstonApp } from '../../../test/support'
+import { startCollector, deadPort, journaled, runNode, winstonApp, type RunningCollector } from '../../../test/support'
 
 const fixture = (name: string): string => resolve(__dirname, 'fixtures', name)
 
 const run = (script: string, env: Record<string, string>): ReturnType<typeof runNode> => runNode([script], env)
 
 
-function checkAll (t: Tap.Test, logDir: string, n: number): void {
-  const events = journaled(logDir)
+let shared: Promise<RunningCollector> | undefined
+/**
+ * The tests that need a collector with no settings of its own take turns on one (a process started per
+ * test was a second or more of each): each reads the journal from where it stood when the test took it,
+ * so what a test checks is what its application sent.
+ */
+async function sharedCollector (): Promise<{ url: string, journal: () => Array<Record<string, unknown>> }> {
+  shared ??= startCollector(t)
+  const collector = await shared
+  const from = journaled(collector.logDir).length
+  return { url: collector.url, journal: () => journaled(collector.logDir).slice(from) }
+}
+
+function checkAll (t: Tap.Test, events: Array<Record<string, unknown>>, n: number): void {
   t.equal(events.length, n, `all ${n} records delivered`)
   t.equal(new Set(events.map(e => e.i)).size, n, 'no duplicates, none missing')
   t.match(events[0], { app_name: 'exit-app', requestId: 'req-1', level: 'INFO', message: 'record 0' })
 }
 
 t.test('50,000 records then process.exit(): all delivered', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
   t.equal(app.code, 0, app.stderr)
-  checkAll(t, collector.logDir, 50_000)
+  checkAll(t, collector.journal(), 50_000)
 })
 
 t.test('a natural end of the process, no end() and no exit(): all delivered', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'natural' })
   t.equal(app.code, 0, app.stderr)
-  checkAll(t, collector.logDir, 20_000)
+  checkAll(t, collector.journal(), 20_000)
 })
 
 t.test("logger.end(): 'finish' after delivery, then process.exit() has nothing left to do", async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '20000', MODE: 'end' })
   t.equal(app.code, 0, app.stderr)
   t.equal(app.stdout, 'finish\n')
-  checkAll(t, collector.logDir, 20_000)
+  checkAll(t, collector.journal(), 20_000)
 })
 
 t.test('an uncaught exception with handleExceptions: the crash record is delivered with its stack', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '100', MODE: 'throw' })
   t.equal(app.code, 1, 'winston exits with 1 after an uncaught exception')
-  const events = journaled(collector.logDir)
+  const events = collector.journal()
   t.equal(events.length, 101)
   t.match(events.find(e => e.exception === true), {
     level: 'ERROR',
@@ -88,13 +100,13 @@ t.test('collector down, nobody listening: the first failed send of a streak is o
 })
 
 t.test('ESM named import and CommonJS require (winston.add) both ship', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   for (const [script, printed] of [['esm.mjs', 'finish\n'], ['cjs.cjs', 'logged\n']]) {
     const app = await run(fixture(script!), { MAAP_URL: collector.url })
     t.equal(app.code, 0, app.stderr)
     t.equal(app.stdout, printed, script)
   }
-  t.match(journaled(collector.logDir), [
+  t.match(collector.journal(), [
     { message: 'from esm', app_name: 'esm-app', kind: 'function' },
     { message: 'from cjs', app_name: 'cjs-app', kind: 'function' }
   ])

@@ -5,9 +5,22 @@ import { once } from 'node:events'
 import winston from 'winston'
 import TransportStream from 'winston-transport'
 import { MaapTransport, ShipperError } from '@maap-event-logger/winston-transport'
-import { startCollector, captureStderr, deadPort, journaled } from '../../../test/support'
+import { startCollector, captureStderr, deadPort, journaled, type RunningCollector } from '../../../test/support'
 
 const json = winston.format.json()
+
+let shared: Promise<RunningCollector> | undefined
+/**
+ * The tests that need no settings of their own take turns on one collector (a process started per test
+ * was over a second of each): each reads the journal from where it stood when the test took it, so what
+ * a test checks is what it sent, none lost and nothing of another test's.
+ */
+async function sharedCollector (): Promise<{ url: string, journal: () => Array<Record<string, unknown>> }> {
+  shared ??= startCollector(t)
+  const collector = await shared
+  const from = journaled(collector.logDir).length
+  return { url: collector.url, journal: () => journaled(collector.logDir).slice(from) }
+}
 
 async function ended (logger: winston.Logger): Promise<void> {
   const finished = once(logger, 'finish')
@@ -17,7 +30,7 @@ async function ended (logger: winston.Logger): Promise<void> {
 
 
 t.test('is a winston-transport TransportStream that winston.add() takes', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const transport = new MaapTransport({ url: collector.url, appName: 'add', level: 'warn' })
   t.ok(transport instanceof TransportStream)
   const logger = winston.createLogger({ level: 'debug', format: json })
@@ -27,23 +40,23 @@ t.test('is a winston-transport TransportStream that winston.add() takes', async 
   t.match((await logged)[0], { message: 'kept' }, "'logged' emitted with the info")
   logger.info('below the transport level')
   await ended(logger)
-  t.match(journaled(collector.logDir), [{ message: 'kept', level: 'WARNING', app_name: 'add' }])
-  t.equal(journaled(collector.logDir).length, 1, "the transport's own level filters")
+  t.match(collector.journal(), [{ message: 'kept', level: 'WARNING', app_name: 'add' }])
+  t.equal(collector.journal().length, 1, "the transport's own level filters")
 })
 
 t.test('log(info) without a callback, as winston\'s own transports allow: emits \'logged\' and the record is delivered', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const transport = new MaapTransport({ url: collector.url, appName: 'nocb' })
   const logged = once(transport, 'logged')
   transport.log({ level: 'warn', message: 'called directly', [Symbol.for('level')]: 'warn' })
   t.match((await logged)[0], { message: 'called directly' })
   t.match(await transport.flush(), { sent: 1, dropped: 0, queued: 0 })
-  t.match(journaled(collector.logDir), [{ message: 'called directly', level: 'WARNING', app_name: 'nocb' }])
+  t.match(collector.journal(), [{ message: 'called directly', level: 'WARNING', app_name: 'nocb' }])
   await transport.close()
 })
 
 t.test('mapping: colorized levels, Errors anywhere, circular and BigInt values, app_name rules', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const logger = winston.createLogger({
     format: winston.format.combine(winston.format.colorize(), winston.format.simple()),
     transports: [new MaapTransport({ url: collector.url })]
@@ -60,7 +73,7 @@ t.test('mapping: colorized levels, Errors anywhere, circular and BigInt values, 
   const raw = winston.createLogger({ format: winston.format(info => info)(), transports: [new MaapTransport({ url: collector.url })] })
   raw.info('throws in toJSON', { app_name: 'own-app', bad: { toJSON () { throw new Error('no JSON') } } })
   await Promise.all([ended(logger), ended(raw)])
-  const events = journaled(collector.logDir)
+  const events = collector.journal()
   const by = Object.fromEntries(events.map(e => [e.message, e]))
   t.match(by.colour, { level: 'INFO', app_name: 'own-app' }, 'level from Symbol.for("level"), not the painted one')
   t.notOk('level_raw' in by.colour!)
@@ -76,7 +89,7 @@ t.test('mapping: colorized levels, Errors anywhere, circular and BigInt values, 
 })
 
 t.test('levels: a custom scale without any known name ships as info, keeping the name', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const logger = winston.createLogger({
     levels: { foo: 0, bar: 1 },
     level: 'bar',
@@ -85,20 +98,20 @@ t.test('levels: a custom scale without any known name ships as info, keeping the
   logger.foo('a')
   logger.bar('b')
   await ended(logger)
-  t.match(journaled(collector.logDir), [
+  t.match(collector.journal(), [
     { message: 'a', level: 'INFO', level_raw: 'foo' },
     { message: 'b', level: 'INFO', level_raw: 'bar' }
   ])
 })
 
 t.test('flush() resolves after delivery; close() is idempotent; records after close are counted by flush() and close() alike', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const transport = new MaapTransport({ url: collector.url, appName: 'fl' })
   const logger = winston.createLogger({ transports: [transport] })
   for (let i = 0; i < 300; i++) logger.info('r', { i })
   const stats = await transport.flush()
   t.match(stats, { sent: 300, dropped: 0, queued: 0 })
-  t.equal(journaled(collector.logDir).length, 300, 'in the collector when flush() resolves')
+  t.equal(collector.journal().length, 300, 'in the collector when flush() resolves')
 
   const closing = transport.close()
   t.equal(transport.close(), closing, 'the same promise')
@@ -122,7 +135,7 @@ t.test('options: a bad one throws at construction naming it; env fallbacks apply
   t.throws(() => new MaapTransport({ batchSize: -1 }), { name: 'ShipperError', code: 'MAAP_SHIP_INVALID_OPTION', message: /batchSize/ })
   t.throws(() => new MaapTransport({ url: 'ftp://x' }), { code: 'MAAP_SHIP_INVALID_OPTION', message: /url/ })
 
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const saved = { url: process.env.MAAP_URL, app: process.env.MAAP_APP_NAME }
   process.env.MAAP_URL = collector.url
   process.env.MAAP_APP_NAME = 'from-env'
@@ -135,7 +148,7 @@ t.test('options: a bad one throws at construction naming it; env fallbacks apply
   const logger = winston.createLogger({ transports: [new MaapTransport()] })
   logger.info('env', { service: 'ignored-for-app-name' })
   await ended(logger)
-  t.match(journaled(collector.logDir), [{ message: 'env', app_name: 'from-env', service: 'ignored-for-app-name' }])
+  t.match(collector.journal(), [{ message: 'env', app_name: 'from-env', service: 'ignored-for-app-name' }])
 })
 
 t.test('an API key is sent; a refusal surfaces as warn and onError, never as a throw', async t => {
@@ -209,7 +222,7 @@ t.test("someone listens — 'warn' on the logger or the transport, or onError: r
 })
 
 t.test('logger.remove(transport) closes it (winston calls close() on unpipe)', async t => {
-  const collector = await startCollector(t)
+  const collector = await sharedCollector()
   const transport = new MaapTransport({ url: collector.url, appName: 'rm' })
   const logger = winston.createLogger({ transports: [transport] })
   logger.info('before remove')
