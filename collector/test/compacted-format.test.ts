@@ -3,14 +3,14 @@
 // torn end is detected, an unknown version is refused by name, start-up repairs interrupted compactions,
 // and listing, sizes, retention and expiry see a compacted segment under its logical name.
 import t from 'tap'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { compactSegment, summarise } from '../src/journal/compacted/compact-segment'
 import { JournalCompactor } from '../src/journal/compacted/compactor'
 import { FormatError } from '../src/journal/compacted/format'
 import { recoverCompactions } from '../src/journal/compacted/recover'
-import { catSegment, damagedSegments, openSegment, openSegmentIfExists, readFooter, segmentSize } from '../src/journal/segment-file'
+import { cachedFooters, catSegment, damagedSegments, openSegment, openSegmentIfExists, readFooter, segmentSize } from '../src/journal/segment-file'
 import { open } from 'node:fs/promises'
 import { PassThrough } from 'node:stream'
 import { listSegments } from '../src/journal/writer'
@@ -266,4 +266,21 @@ t.test('a compaction worker that dies does not take its replacement\'s request w
   t.equal(errors.length, 1, 'only the dead worker\'s segment failed')
   t.match(errors[0], new RegExp(`^${names[0]!.replace(/\./g, '\\.')}: the compaction worker stopped: boom`))
   t.ok(existsSync(join(dir, names[1]! + '.z')), 'the replacement compacted the next segment')
+})
+
+t.test('a reader that opens each file once keeps no footer (maap-logs export over a large LOG_DIR)', async t => {
+  const bytes = journalBytes(40)
+  const dir = journalDir(bytes)
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  await compactSegment(dir, NAME, 4096)
+  const before = cachedFooters()
+  const once = await openSegment(dir, NAME, { cacheFooter: false })
+  const back = Buffer.alloc(once.size)
+  t.equal(await once.read(back, 0, back.length, 0), bytes.length, 'read whole')
+  await once.close()
+  t.equal(back.equals(bytes), true, 'the original bytes')
+  t.equal(cachedFooters(), before, 'no footer kept')
+  const kept = await openSegment(dir, NAME)
+  await kept.close()
+  t.equal(cachedFooters(), before + 1, 'the default keeps it for the next open')
 })

@@ -124,7 +124,7 @@ export class JournalLines {
       this.segment = this.journal.segments[this.next++]!
       let file
       try {
-        file = await openSegmentIfExists(this.journal.dir, this.segment)
+        file = await openSegmentIfExists(this.journal.dir, this.segment, { cacheFooter: false })
       } catch (err) {
         this.warn(`${this.path()}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); skipped`)
         continue

@@ -58,6 +58,11 @@ export interface SegmentFile {
 const FOOTERS = new Map<string, Footer>()
 const MAX_FOOTERS = 1024
 
+/** How many compacted files' footers are kept (tests: a reader that asked not to cache leaves none). */
+export function cachedFooters (): number {
+  return FOOTERS.size
+}
+
 /** Compacted files met damaged by a read, by path, with why: each reported once. */
 const DAMAGED = new Map<string, string>()
 let damagedListener: ((file: string, reason: string) => void) | undefined
@@ -106,8 +111,11 @@ async function readFully (fh: FileHandle, buf: Buffer, position: number): Promis
   }
 }
 
-/** Reads and checks the footer of an open compacted file (FormatError when it is torn, corrupt or newer). */
-export async function readFooter (fh: FileHandle, path: string): Promise<Footer> {
+/**
+ * Reads and checks the footer of an open compacted file (FormatError when it is torn, corrupt or newer);
+ * kept in FOOTERS unless `cache` is false (a reader that opens each file once, like `maap-logs export`).
+ */
+export async function readFooter (fh: FileHandle, path: string, cache = true): Promise<Footer> {
   const st = await fh.stat()
   const key = `${path}|${st.size}|${st.mtimeMs}`
   const known = FOOTERS.get(key)
@@ -121,6 +129,7 @@ export async function readFooter (fh: FileHandle, path: string): Promise<Footer>
   const json = Buffer.alloc(length)
   await readFully(fh, json, st.size - TRAILER_BYTES - length)
   const footer = parseFooter(path, json, crc, st.size)
+  if (!cache) return footer
   if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
   FOOTERS.set(key, footer)
   return footer
@@ -226,8 +235,17 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
   }
 }
 
+export interface OpenOptions {
+  /**
+   * Keep a compacted file's footer for later opens (default true). A reader that reads each file once
+   * passes false: over a LOG_DIR of a thousand compacted segments the cache would hold ~100 MB it never
+   * uses again.
+   */
+  cacheFooter?: boolean
+}
+
 /** Opens segment `name` of the journal in `dir`, in whichever form it is; ENOENT when neither exists. */
-export async function openSegment (dir: string, name: string): Promise<SegmentFile> {
+export async function openSegment (dir: string, name: string, opts: OpenOptions = {}): Promise<SegmentFile> {
   const path = join(dir, name)
   for (let attempt = 0; attempt < 2; attempt++) {
     const plain = await tryOpen(path)
@@ -236,7 +254,7 @@ export async function openSegment (dir: string, name: string): Promise<SegmentFi
     const packed = await tryOpen(zpath)
     if (packed !== undefined) {
       try {
-        return compactedFile(packed, zpath, await readFooter(packed, zpath))
+        return compactedFile(packed, zpath, await readFooter(packed, zpath, opts.cacheFooter ?? true))
       } catch (err) {
         if (err instanceof FormatError || (err as NodeJS.ErrnoException).code === 'EMAAPSEG') {
           damaged(zpath, err as Error)
@@ -251,9 +269,9 @@ export async function openSegment (dir: string, name: string): Promise<SegmentFi
 }
 
 /** Opens `name`, or undefined when neither form exists (retention deleted it). */
-export async function openSegmentIfExists (dir: string, name: string): Promise<SegmentFile | undefined> {
+export async function openSegmentIfExists (dir: string, name: string, opts: OpenOptions = {}): Promise<SegmentFile | undefined> {
   try {
-    return await openSegment(dir, name)
+    return await openSegment(dir, name, opts)
   } catch (err) {
     if (isEnoent(err)) return undefined
     throw err

@@ -30,6 +30,8 @@ const NL = 10
 const LEVEL_BY_FIRST_BYTE = new Map(CANONICAL_LEVELS.map((l, i) => [l.charCodeAt(0), i]))
 
 export interface CompactResult {
+  /** Retention deleted the segment while it was being compacted: nothing was compacted (and nothing is left). */
+  gone?: true
   bytesIn: number
   bytesOut: number
   blocks: number
@@ -157,7 +159,7 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     // Retention deleted the segment meanwhile: its compacted form must not bring it back.
     await unlink(path + COMPACTED_SUFFIX).catch(() => {})
-    return { bytesIn: size, bytesOut: 0, blocks: 0 }
+    return { bytesIn: size, bytesOut: 0, blocks: 0, gone: true }
   }
   return { bytesIn: size, bytesOut: at, blocks: blocks.length }
 }

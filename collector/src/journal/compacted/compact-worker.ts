@@ -11,7 +11,7 @@ export interface CompactRequest {
 }
 
 /** `code`: the error's errno code, if any (ENOENT: the segment is gone, e.g. retention deleted it). */
-export type CompactReply = { id: number, bytesIn: number, bytesOut: number, blocks: number } | { id: number, error: string, code?: string }
+export type CompactReply = { id: number, bytesIn: number, bytesOut: number, blocks: number, gone?: true } | { id: number, error: string, code?: string }
 
 parentPort?.on('message', (req: CompactRequest) => {
   compactSegment(req.dir, req.name).then(

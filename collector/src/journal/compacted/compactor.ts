@@ -117,6 +117,8 @@ export class JournalCompactor {
       return
     }
     this.compacted.add(name)
+    // Deleted by retention mid-way: no compaction happened, so none is counted (nor its bytes).
+    if (reply.gone === true) return
     this.stats.segments++
     this.stats.bytesIn += reply.bytesIn
     this.stats.bytesOut += reply.bytesOut
