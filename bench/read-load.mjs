@@ -10,7 +10,8 @@
 // minutes. BENCH_DASHBOARD=0: the baseline alone; =1: the dashboard run alone; unset: both, one after the
 // other on fresh journals, side by side. Goals (the issue): ingest ≥ 0.95× of the baseline, tail lag ≤ 1 s,
 // RSS growth ≤ 10 MB from minute 1 to 5. BENCH_MEMORY=1: each report also says, per process, where its
-// memory is (memory-probe.cjs: heap, buffers outside it, resident anonymous memory).
+// memory is (memory-probe.cjs: heap, buffers outside it, resident anonymous memory); BENCH_MEMORY_KEEP=1
+// keeps the samples (a file per process, one line every 5 s) and says where.
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -70,7 +71,8 @@ function memoryLines (memDir) {
   return readdirSync(memDir).map(f => {
     const samples = readFileSync(join(memDir, f), 'utf8').trim().split('\n')
     const m = JSON.parse(samples.at(-1))
-    return `    ${m.role}: RSS ${mb(m.rss)} MB (anonymous ${mb(m.anon)}, file ${mb(m.file)}), heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)`
+    const young = m.spaces === undefined ? '' : ` (young generation ${mb(m.spaces.new)} MB, old ${mb(m.spaces.old)} MB: ${mb(m.oldLive)} MB live after the last of ${m.fullGcs} full GCs)`
+    return `    ${m.role}: RSS ${mb(m.rss)} MB (anonymous ${mb(m.anon)}, file ${mb(m.file)}), heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)} MB${young}, external ${mb(m.external)} MB (array buffers ${mb(m.arrayBuffers)} MB)`
   }).sort().join('\n')
 }
 
@@ -245,7 +247,8 @@ async function run (dashboard) {
   stopping = true
   await collector.stop()
   rmSync(dir, { recursive: true, force: true })
-  if (memDir !== undefined) rmSync(memDir, { recursive: true, force: true })
+  if (memDir !== undefined && process.env.BENCH_MEMORY_KEEP !== '1') rmSync(memDir, { recursive: true, force: true })
+  else if (memDir !== undefined) console.log('  memory samples kept in %s', memDir)
   return result
 }
 

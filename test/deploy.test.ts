@@ -6,6 +6,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
+import { WORKER_MALLOC_ENV } from '../collector/src/cluster/worker-env'
 import { loadConfig, SETTINGS } from '../collector/src/config'
 
 const repo = join(__dirname, '..')
@@ -26,6 +27,7 @@ t.test('the Dockerfile: multi-stage on a slim Node 20, production dependencies, 
   t.equal(JSON.parse(/^VOLUME (\[.*\])$/m.exec(dockerfile)![1]!)[0], envOf('LOG_DIR'), 'the volume is LOG_DIR')
   t.match(dockerfile, /^HEALTHCHECK [^]*\/health/m)
   t.match(dockerfile, /^CMD \["/m, 'exec form: signals reach node')
+  for (const [name, value] of Object.entries(WORKER_MALLOC_ENV)) t.equal(envOf(name), value, `${name}: what the cluster primary gives its workers`)
   // The build stage runs `npm ci`, whose prepare script is `lerna run build`: it needs the workspace's
   // manifests, lerna.json and every workspace folder.
   const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.*) \S+$/gm)].flatMap(m => m[1]!.split(' '))

@@ -1,7 +1,8 @@
 // WORKER_COUNT > 1: the primary forks that many collector workers on one port (node:cluster) and serves
 // no HTTP itself.
 //
-//   primary ──fork(env LOG_DIR=<LOG_DIR>/worker-<i> (journal/worker-dirs.ts), MAAP_WORKER_ID=<i>)──► worker i: bin.ts as one process
+//   primary ──fork(env LOG_DIR=<LOG_DIR>/worker-<i> (journal/worker-dirs.ts), MAAP_WORKER_ID=<i>,
+//      │           glibc malloc settings (cluster/worker-env.ts))──► worker i: bin.ts as one process
 //      │                                                                     (its own journal, checkpoint,
 //      │                                                                      replay, drain, retention)
 //      ├─ a worker dies ─► fork worker i again (same directory, so it replays its own journal), after a
@@ -14,6 +15,7 @@
 // sweeper is guarded by a lease there (retention/lease.ts).
 import cluster, { type Worker } from 'node:cluster'
 import { ASK_TIMEOUT_MS, PrimaryRelay } from './cluster/ipc'
+import { workerEnv } from './cluster/worker-env'
 import type { CollectorConfig } from './config'
 import { adoptSingleProcessJournal, workerJournalDir } from './journal/worker-dirs'
 import { primaryLogger } from './logger'
@@ -65,7 +67,7 @@ export async function runPrimary (config: Readonly<CollectorConfig>): Promise<vo
 
   const fork = (slot: Slot): void => {
     slot.restartTimer = undefined
-    const worker = cluster.fork({ LOG_DIR: workerJournalDir(config.logDir, slot.id), MAAP_WORKER_ID: String(slot.id) })
+    const worker = cluster.fork(workerEnv(workerJournalDir(config.logDir, slot.id), slot.id))
     slot.worker = worker
     slot.startedAt = Date.now()
     slot.listeningAt = undefined

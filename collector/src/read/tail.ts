@@ -1,7 +1,8 @@
 // GET /logs/tail: every acknowledged event that matches, as Server-Sent Events, resumable without loss.
 //
 //   journal commit ─► hub.notify() ─► each client reads on from its own position ─► frames ─► socket
-//                                       (journal files, ≤ TAIL_CHUNK_BYTES a read)
+//                                       (journal files, ≤ TAIL_CHUNK_BYTES a read,   (tail-frames.ts)
+//                                        into a buffer lent by the hub's pool)
 //
 // A client is a reader of the journal with a position of its own, never a queue fed by ingest: a slow or
 // stalled client only falls behind on disk (one chunk in flight at most, then it waits for 'drain'), so
@@ -9,9 +10,11 @@
 // read and one encoding (the chunk cache), so twenty tails of the same stream cost about one.
 import { openSegment } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
+import { BufferPool } from './block-buffers'
 import { LineMatcher } from './line-matcher'
 import type { ReadQuery } from './query'
 import type { JournalSet, JournalSource } from './sources'
+import { FrameWriter } from './tail-frames'
 import { decodePosition, encodePosition, positionPart, type TailPosition } from './tail-position'
 
 export const TAIL_CHUNK_BYTES = 256 * 1024
@@ -26,6 +29,11 @@ const CACHED_CHUNKS = 256
  */
 export const CACHED_BYTES = 16 * 1024 * 1024
 const NL = 10
+/**
+ * Read buffers kept between reads: tails with one filter read each journal once per wake-up whatever their
+ * number (the chunk cache), so a few serve every client; more at once are allocated and dropped after.
+ */
+const READ_BUFFERS_KEPT = 4
 /** How often an open tail lists the workers' journals again: a worker that starts later is tailed too. */
 const SOURCES_REFRESH_MS = 500
 
@@ -67,6 +75,10 @@ export class TailHub {
   /** The frames' bytes of the cached chunks read so far, by key. */
   private readonly cachedSizes = new Map<string, number>()
   private cachedTotal = 0
+  /** What chunks are read into, lent for one read at a time: not a fresh TAIL_CHUNK_BYTES buffer per read. */
+  readonly readBuffers = new BufferPool(TAIL_CHUNK_BYTES, READ_BUFFERS_KEPT)
+  /** Where every chunk's frames are written (synchronously, one chunk at a time). */
+  readonly frameWriter = new FrameWriter()
   delivered = 0
 
   constructor (readonly journals: JournalSet, private readonly opts: TailHubOptions) {}
@@ -184,20 +196,33 @@ class TailClient {
   private stopped = false
   private readonly matcher: LineMatcher
   private readonly filterKey: string
-  /** Resolves when the client went away or the hub stopped it: every wait races it. */
-  private readonly gone: Promise<void>
-  private stopNow!: () => void
+  /** Ends the wait in progress (see until), if any. */
+  private wake: (() => void) | undefined
 
   constructor (private readonly hub: TailHub, q: ReadQuery, private readonly sink: TailSink) {
     this.matcher = new LineMatcher(q, undefined, false, hub.journals.expiry)
     this.filterKey = JSON.stringify([q.apps, q.levels, q.text, q.fields, q.from, q.to])
-    this.gone = new Promise(resolve => { this.stopNow = resolve })
     void sink.closed.then(() => this.stop())
   }
 
   stop (): void {
     this.stopped = true
-    this.stopNow()
+    this.wake?.()
+  }
+
+  /**
+   * Resolves when `event` settles or the client goes (or went), whichever is first. Not Promise.race with
+   * a promise that lives as long as the client: each race leaves a reaction on it that only its settling
+   * frees, and a tail waits hundreds of times a second (issue #24: a heap snapshot of bench:read-load
+   * showed ~28,000 such reactions, promises and closures more a minute per worker, ~5 MB of old generation).
+   */
+  private async until (event: Promise<void>): Promise<void> {
+    if (this.stopped) return
+    await new Promise<void>(resolve => {
+      this.wake = resolve
+      event.then(resolve, resolve)
+    })
+    this.wake = undefined
   }
 
   get buffered (): number {
@@ -231,7 +256,7 @@ class TailClient {
           if (this.stopped) break
           if (await this.step(source, pos)) moved = true
         }
-        if (!moved) await Promise.race([woken, this.gone])
+        if (!moved) await this.until(woken)
       }
     } finally {
       clearInterval(heartbeat)
@@ -271,7 +296,7 @@ class TailClient {
     pos.set(source.key, { segment: at.segment, offset: chunk.next })
     if (chunk.frames.length > 0) {
       this.hub.delivered += chunk.events
-      if (!this.sink.write(chunk.frames)) await Promise.race([this.sink.drained(), this.gone])
+      if (!this.sink.write(chunk.frames)) await this.until(this.sink.drained())
     }
     return true
   }
@@ -295,29 +320,30 @@ class TailClient {
     } catch {
       return undefined
     }
-    let buf: Buffer
-    let lastNl: number
+    const pooled = this.hub.readBuffers.take()
     try {
-      // At least one whole line: a line longer than a chunk is read with a larger buffer.
-      for (let want = Math.min(TAIL_CHUNK_BYTES, end - at.offset); ; want = Math.min(want * 2, end - at.offset)) {
-        buf = Buffer.allocUnsafe(want)
-        const bytesRead = await fh.read(buf, 0, want, at.offset)
-        lastNl = bytesRead === 0 ? -1 : buf.lastIndexOf(NL, bytesRead - 1)
-        if (lastNl !== -1 || want >= end - at.offset || bytesRead < want) break
+      let buf = pooled
+      let lastNl = -1
+      try {
+        // At least one whole line: a line longer than a chunk is read again into a larger buffer of its own.
+        for (let want = Math.min(TAIL_CHUNK_BYTES, end - at.offset); ; want = Math.min(want * 2, end - at.offset)) {
+          if (want > buf.length) buf = Buffer.allocUnsafe(want)
+          const bytesRead = await fh.read(buf, 0, want, at.offset)
+          lastNl = bytesRead === 0 ? -1 : buf.lastIndexOf(NL, bytesRead - 1)
+          if (lastNl !== -1 || want >= end - at.offset || bytesRead < want) break
+        }
+      } finally {
+        await fh.close()
       }
+      if (lastNl === -1) return undefined
+      const whole = lastNl + 1
+      const core = at.segment.slice(5, -7)
+      const idHead = `id: ${before}${source.key === '' ? '' : source.key + '~'}${core}.`
+      const { frames, events } = this.hub.frameWriter.frames(this.matcher, buf, whole, at.offset, idHead, after)
+      return { frames, next: at.offset + whole, events }
     } finally {
-      await fh.close()
+      // The frames are a copy: the read buffer is free again once they are written.
+      this.hub.readBuffers.give(pooled)
     }
-    if (lastNl === -1) return undefined
-    const whole = lastNl + 1
-    const core = at.segment.slice(5, -7)
-    const idHead = `id: ${before}${source.key === '' ? '' : source.key + '~'}${core}.`
-    let frames = ''
-    let events = 0
-    this.matcher.scan(buf, whole, 0, (_start, lineEnd, line) => {
-      frames += `${idHead}${at.offset + lineEnd + 1}${after}\ndata: ${line()}\n\n`
-      events++
-    })
-    return { frames: Buffer.from(frames), next: at.offset + whole, events }
   }
 }
