@@ -130,3 +130,57 @@ t.test('a query returned early or stopped by its budget gives its buffers back',
   await poll(() => blockBuffers.lent === before)
   t.ok(blockBuffers.created <= 4, `${blockBuffers.created} buffers allocated for three queries`)
 })
+
+t.test('a read ahead that is abandoned keeps its buffer until it is done: no later read lands in it meanwhile', async t => {
+  // The block read ahead is answered from its columns instead, so the reader is never asked for it; its
+  // read goes on writing into the other buffer. The reads after it must not be given that buffer before
+  // the abandoned read settles, nor may it go back to the pool before then.
+  const pool = new BufferPool(blockBuffers.bytes, 4)
+  const blocks = await blocksOf(source())
+  t.ok(blocks.length >= 4, `${blocks.length} blocks`)
+  const events: string[] = []
+  let release!: () => void
+  const held = new Promise<void>(resolve => { release = resolve })
+  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
+    const i = blocks.indexOf(c)
+    events.push(`start ${i}`)
+    if (i === 1) await held
+    const { start, end } = c.block
+    bytes.copy(into, 0, start, end)
+    events.push(`end ${i}`)
+    return { buf: into, length: end - start }
+  }
+  const reader = new BlockReader(pool, readInto)
+  const first = await reader.read(blocks[0]!, blocks[1]) // block 1 read ahead…
+  t.ok(first.buf.subarray(0, first.length).equals(bytes.subarray(blocks[0]!.block.start, blocks[0]!.block.end)))
+  const second = await reader.read(blocks[2]!, undefined) // …and abandoned
+  t.ok(second.buf.subarray(0, second.length).equals(bytes.subarray(blocks[2]!.block.start, blocks[2]!.block.end)), 'block 2 read')
+  const third = reader.read(blocks[3]!, undefined)
+  await new Promise(resolve => setImmediate(resolve))
+  t.notOk(events.includes('start 3'), 'block 3 waits: the only free buffer is the one block 1 still writes into')
+  release()
+  const got = await third
+  t.ok(events.indexOf('start 3') > events.indexOf('end 1'), `block 3 read only after block 1's read ended (${events.join(', ')})`)
+  t.ok(got.buf.subarray(0, got.length).equals(bytes.subarray(blocks[3]!.block.start, blocks[3]!.block.end)), 'block 3 bytes intact')
+  reader[Symbol.dispose]()
+  t.equal(pool.lent, 0, 'both back once nothing writes into them')
+})
+
+t.test('disposed while an abandoned read ahead still writes: its buffer goes back only once it is done', async t => {
+  const pool = new BufferPool(blockBuffers.bytes, 4)
+  const blocks = await blocksOf(source())
+  let release!: () => void
+  const held = new Promise<void>(resolve => { release = resolve })
+  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
+    if (c === blocks[1]) await held
+    return { buf: into, length: 0 }
+  }
+  const reader = new BlockReader(pool, readInto)
+  await reader.read(blocks[0]!, blocks[1])
+  await reader.read(blocks[2]!, undefined) // block 1 abandoned, still "writing"
+  reader[Symbol.dispose]()
+  t.equal(pool.lent, 2, 'nothing given back while the abandoned read may still write')
+  release()
+  await poll(() => pool.lent === 0)
+  t.equal(pool.idle, 2)
+})

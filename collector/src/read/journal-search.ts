@@ -88,7 +88,9 @@ export async function candidates (sources: readonly JournalSource[], q: ReadQuer
 }
 
 /** A block's bytes into `into` (grown as needed); fewer when the file shrank, none when retention deleted it. */
-async function readBlock (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> {
+export interface BlockBytes { buf: Buffer, length: number }
+
+async function readBlock (c: Candidate, into: Buffer): Promise<BlockBytes> {
   const { block } = c
   const size = block.end - block.start
   const buf = into.length >= size ? into : Buffer.allocUnsafe(size)
@@ -113,35 +115,55 @@ async function readBlock (c: Candidate, into: Buffer): Promise<{ buf: Buffer, le
  * only when the scan is faster than the read. The buffers come from the process's pool (block-buffers.ts)
  * when the first block is read, and go back to it when the reader is disposed (`using`): a query that
  * ends, however it ends, returns them.
+ *
+ * A read ahead may be abandoned (the block it fetched is answered from its columns instead): it goes on
+ * writing into its buffer until it settles, so that buffer is reused — by this reader or, once given back,
+ * by another query — only after it has.
  */
 export class BlockReader implements Disposable {
   private readonly buffers: Array<Buffer | undefined> = [undefined, undefined]
+  /** The read writing into each buffer, until it settles. */
+  private readonly filling: Array<Promise<unknown> | undefined> = [undefined, undefined]
   private turn = 0
-  private ahead: { c: Candidate, read: Promise<{ buf: Buffer, length: number }> } | undefined
+  private ahead: { c: Candidate, read: Promise<BlockBytes> } | undefined
 
-  constructor (private readonly pool: BufferPool = blockBuffers) {}
+  constructor (private readonly pool: BufferPool = blockBuffers, private readonly readInto: typeof readBlock = readBlock) {}
 
   /** The bytes of `c`, valid until the call after next; starts reading `next` meanwhile. */
-  async read (c: Candidate, next: Candidate | undefined): Promise<{ buf: Buffer, length: number }> {
-    const mine = this.ahead?.c === c ? this.ahead.read : readBlock(c, this.take())
-    this.ahead = next === undefined ? undefined : { c: next, read: readBlock(next, this.take()) }
-    this.ahead?.read.catch(() => {}) // surfaced when it is awaited
+  async read (c: Candidate, next: Candidate | undefined): Promise<BlockBytes> {
+    const mine = this.ahead?.c === c ? this.ahead.read : (await this.start(c)).read
+    this.ahead = undefined
+    if (next !== undefined) {
+      const { read } = await this.start(next)
+      read.catch(() => {}) // surfaced when it is awaited
+      this.ahead = { c: next, read }
+    }
     return await mine
   }
 
-  /** Gives the buffers back; one a read ahead is still filling, once that read is done. */
+  /** Gives the buffers back, each once the read writing into it (an abandoned read ahead) is done. */
   [Symbol.dispose] (): void {
     const held = this.buffers.filter(buf => buf !== undefined)
+    const pending = this.filling.filter(read => read !== undefined)
     this.buffers.fill(undefined)
-    const giveBack = (): void => { for (const buf of held) this.pool.give(buf) }
-    if (this.ahead === undefined) giveBack()
-    else void this.ahead.read.then(giveBack, giveBack)
+    this.filling.fill(undefined)
     this.ahead = undefined
+    const giveBack = (): void => { for (const buf of held) this.pool.give(buf) }
+    if (pending.length === 0) giveBack()
+    else void Promise.allSettled(pending).then(giveBack)
   }
 
-  private take (): Buffer {
+  /** Starts reading `c` into the next buffer in turn, once no earlier read still writes into it. */
+  private async start (c: Candidate): Promise<{ read: Promise<BlockBytes> }> {
     this.turn ^= 1
-    return (this.buffers[this.turn] ??= this.pool.take())
+    const slot = this.turn
+    const busy = this.filling[slot]
+    if (busy !== undefined) await busy.then(() => {}, () => {})
+    const read = this.readInto(c, (this.buffers[slot] ??= this.pool.take()))
+    this.filling[slot] = read
+    const settled = (): void => { if (this.filling[slot] === read) this.filling[slot] = undefined }
+    read.then(settled, settled)
+    return { read }
   }
 }
 
