@@ -32,7 +32,7 @@ function checkAll (t: Tap.Test, events: Array<Record<string, unknown>>, n: numbe
 
 t.test('50,000 records then process.exit(): all delivered', async t => {
   const collector = await sharedCollector()
-  const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit' })
+  const app = await run(winstonApp, { MAAP_TEST_URL: collector.url, N: '50000', MODE: 'exit', CLOSE_TIMEOUT: '120000' })
   t.equal(app.code, 0, app.stderr)
   checkAll(t, collector.journal(), 50_000)
 })
