@@ -2,7 +2,9 @@
 // decompressing or parsing the lines themselves (issue #24: "counting a word should read the messages only").
 //
 //   compaction:  block of whole lines ─► per line, in place: length, time (ms), level, app, flags, message bytes
-//                                     ─► encodeColumns ─► (brotli, compact-segment.ts) ─► the footer's `cols`
+//                                     ─► encodeBlock ─► columns ─► (brotli, compact-segment.ts) ─► the footer's `cols`
+//                                                   └► the lines without the timestamps and messages the columns hold
+//   lines read:  columns + those lines ─► spliceLines ─► the original lines (format 2, journal/segment-file.ts)
 //   reads:       `cols` ─► decodeColumns ─► ColumnQuery.scan: message column (one regex over the block's
 //                messages), then time / level / app per matching line ─► decided: counted / not a match
 //                                                                      └► undecided: the line, parsed
