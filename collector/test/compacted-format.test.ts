@@ -132,14 +132,14 @@ t.test('a changed byte fails its block checksum; a torn or foreign file is refus
   }
 
   const newer = Buffer.from(good)
-  newer[7] = 2
-  newer[newer.length - 1] = 2
+  newer[7] = 3
+  newer[newer.length - 1] = 3
   writeFileSync(z, newer)
   const newerFh = await open(z, 'r')
   const err = await readFooter(newerFh, z).catch((e: Error) => e)
   await newerFh.close()
   t.type(err, FormatError)
-  t.match((err as Error).message, /format version 2 at its start; this collector reads version 1 \(upgrade it\)/, 'an unknown version is refused, never guessed at')
+  t.match((err as Error).message, /format version 3 at its start; this collector reads versions 1 to 2 \(upgrade it\)/, 'an unknown version is refused, never guessed at')
 })
 
 t.test('start-up: a .tmp is deleted; both forms keep the whole .z; a damaged .z goes when the NDJSON is there', async t => {

@@ -4,6 +4,7 @@
 //   openSegment(dir, name) ─┬─► <name>     NDJSON: reads pass through to the file
 //                           └─► <name>.z   compacted: footer (cached) ─► covering block(s) ─► brotli, async ─► original bytes
 //                                                                      └► a block's columns (columns()) ─► brotli, async ─► read/columns.ts
+//                                          version 2 (`cut` blocks): lines + columns, both brotli, async ─► spliceLines ─► original bytes
 //
 // Either way a read returns ORIGINAL bytes at ORIGINAL offsets. A compaction renames `<name>.z.tmp` to
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
@@ -15,11 +16,14 @@
 // does not match its crc as blank lines of its original length (offsets keep their meaning, every reader
 // skips blank lines). Each such file is reported once (onDamagedSegment) and counted (damagedSegments).
 // Columns that do not match their crc are reported the same way and read as absent: the reader then takes
-// the block's lines, so a damaged column loses nothing that the lines still hold.
+// the block's lines, so a damaged column loses nothing that the lines still hold. In a `cut` block (version
+// 2) the columns hold the lines' timestamps and messages, so damaged columns damage its lines too: the
+// block reads as blank lines, as any damaged block does.
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { brotliDecompress } from 'node:zlib'
+import { ColumnsError, decodeColumns, spliceLines } from '../read/columns'
 import {
   CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, footerLength, parseFooter,
   type Footer, type FooterBlock
@@ -122,31 +126,58 @@ export async function readFooter (fh: FileHandle, path: string, cache = true): P
   if (known !== undefined) return known
   const head = Buffer.alloc(Math.min(HEADER_BYTES, st.size))
   await readFully(fh, head, 0)
-  checkHeader(path, head)
+  const version = checkHeader(path, head)
   const trailer = Buffer.alloc(TRAILER_BYTES)
   if (st.size >= HEADER_BYTES + TRAILER_BYTES) await readFully(fh, trailer, st.size - TRAILER_BYTES)
-  const { length, crc } = footerLength(path, trailer, st.size)
+  const { length, crc, version: endVersion } = footerLength(path, trailer, st.size)
+  if (endVersion !== version) throw new FormatError(path, `format version ${version} at its start, ${endVersion} at its end`)
   const json = Buffer.alloc(length)
   await readFully(fh, json, st.size - TRAILER_BYTES - length)
-  const footer = parseFooter(path, json, crc, st.size)
+  const footer = parseFooter(path, json, crc, st.size, version)
   if (!cache) return footer
   if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
   FOOTERS.set(key, footer)
   return footer
 }
 
-/** Decodes one block (its crc checked) into a new buffer. */
-export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+/**
+ * Decodes one block (its crc checked) into a new buffer. A `cut` block needs its columns too: `columns`
+ * when the caller has them decoded already (a scan that read them first), else read here beside the lines.
+ */
+export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer): Promise<Buffer> {
+  // A cut block's two streams decompress at once, on two of the thread pool's threads: the wait for a
+  // block stays about what one stream of the whole lines took (the splice after it is a fraction of that).
+  let [cols, bytes] = await Promise.all([
+    block.cut === undefined ? undefined : columns ?? readColumnBytes(fh, path, block),
+    readLines(fh, path, block)
+  ])
+  if (cols !== undefined) bytes = splice(path, block, cols, bytes)
+  checkBlock(path, block, bytes)
+  return bytes
+}
+
+/** A block's stored lines, decompressed (a cut block's are `cut` bytes, the others' the whole block). */
+async function readLines (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
   const raw = Buffer.allocUnsafe(block.length)
   await readFully(fh, raw, block.at)
-  let bytes: Buffer
   try {
-    bytes = block.codec === CODEC_STORED ? raw : await decompress(raw, block.end - block.start)
+    return block.codec === CODEC_STORED ? raw : await decompress(raw, block.cut ?? block.end - block.start)
   } catch (err) {
     throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
   }
-  checkBlock(path, block, bytes)
-  return bytes
+}
+
+/** A `cut` block's original lines: its stored lines with what its columns hold put back. */
+function splice (path: string, block: FooterBlock, cols: Buffer, cut: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(block.end - block.start)
+  try {
+    if (cut.length !== block.cut) throw new ColumnsError(`${cut.length} bytes of lines, the footer says ${block.cut!}`)
+    spliceLines(decodeColumns(cols, out.length), cut, out)
+  } catch (err) {
+    if (!(err instanceof ColumnsError)) throw err
+    throw new FormatError(path, `block at ${block.start} does not fit its columns: ${err.message}`)
+  }
+  return out
 }
 
 function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
@@ -160,9 +191,9 @@ function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
 }
 
 /** A block's bytes; blank lines of its length when it is damaged (reported once). */
-async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer): Promise<Buffer> {
   try {
-    return await readBlockBytes(fh, path, block)
+    return await readBlockBytes(fh, path, block, columns)
   } catch (err) {
     if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
     damaged(path, err as Error)
@@ -199,6 +230,9 @@ async function columnsOrNone (fh: FileHandle, path: string, block: FooterBlock):
 function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFile {
   // The last block decoded: sequential readers (tails, the drain, exports) read a block in several pieces.
   let last: { block: FooterBlock, bytes: Buffer } | undefined
+  // The last columns decoded: a scan reads a block's columns, then the lines they leave undecided, which
+  // in a `cut` block need the same columns again.
+  let lastColumns: { block: FooterBlock, bytes: Buffer } | undefined
   const blockAt = (position: number): FooterBlock | undefined => {
     const blocks = footer.blocks
     let lo = 0
@@ -219,7 +253,7 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
       while (done < length) {
         const block = blockAt(position + done)
         if (block === undefined) break
-        if (last?.block !== block) last = { block, bytes: await blockOrBlank(fh, path, block) }
+        if (last?.block !== block) last = { block, bytes: await blockOrBlank(fh, path, block, lastColumns?.block === block ? lastColumns.bytes : undefined) }
         const from = position + done - block.start
         done += last.bytes.copy(buf, offset + done, from, Math.min(last.bytes.length, from + length - done))
       }
@@ -229,7 +263,9 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
     columns: async (start, end) => {
       const block = blockAt(start)
       if (block?.start !== start || block.end !== end || block.cols === undefined) return undefined
-      return await columnsOrNone(fh, path, block)
+      const bytes = await columnsOrNone(fh, path, block)
+      if (bytes !== undefined) lastColumns = { block, bytes }
+      return bytes
     },
     close: async () => await fh.close()
   }

@@ -2,7 +2,9 @@
 // decompressing or parsing the lines themselves (issue #24: "counting a word should read the messages only").
 //
 //   compaction:  block of whole lines ─► per line, in place: length, time (ms), level, app, flags, message bytes
-//                                     ─► encodeColumns ─► (brotli, compact-segment.ts) ─► the footer's `cols`
+//                                     ─► encodeBlock ─► columns ─► (brotli, compact-segment.ts) ─► the footer's `cols`
+//                                                   └► the lines without the timestamps and messages the columns hold
+//   lines read:  columns + those lines ─► spliceLines ─► the original lines (format 2, journal/segment-file.ts)
 //   reads:       `cols` ─► decodeColumns ─► ColumnQuery.scan: message column (one regex over the block's
 //                messages), then time / level / app per matching line ─► decided: counted / not a match
 //                                                                      └► undecided: the line, parsed
@@ -189,6 +191,7 @@ class ColumnWriter {
     return this.dict.size - 1
   }
 
+  /** The columns, encoded; after it `flags` holds each line's final flags (a time that does not fit loses HEAD). */
   bytes (): Buffer {
     const n = this.n
     const dictBytes = this.dictBytes.reduce((s, b) => s + 2 + b.length, 0)
@@ -206,8 +209,10 @@ class ColumnWriter {
       if ((flags & COL_HEAD) !== 0) {
         const delta = this.ms[i]! - prev
         // A jump past ±24 days does not fit: the line is left undecided rather than its time guessed.
-        if (delta > MAX_DELTA || delta < -MAX_DELTA) flags &= ~COL_HEAD
-        else {
+        if (delta > MAX_DELTA || delta < -MAX_DELTA) {
+          flags &= ~COL_HEAD
+          this.flags[i] = flags
+        } else {
           out.writeInt32LE(delta, HEADER_BYTES + 8 * n + 4 * i)
           prev = this.ms[i]!
         }
@@ -241,6 +246,40 @@ class ColumnWriter {
     }
     return out
   }
+
+  /**
+   * The block's lines with what the columns now hold cut out (format 2, call after `bytes()`): the
+   * timestamp text of each HEAD line and the message text of each MESSAGE line. `spliceLines` puts them back.
+   */
+  cut (length: number): Buffer {
+    const buf = this.buf
+    let size = length
+    for (let i = 0, m = 0; i < this.n; i++) {
+      if ((this.flags[i]! & COL_HEAD) !== 0) size -= TS_LENGTH
+      if ((this.flags[i]! & COL_MESSAGE) !== 0) {
+        size -= this.messages[m + 1]! - this.messages[m]!
+        m += 2
+      }
+    }
+    const out = Buffer.allocUnsafe(size)
+    let at = 0
+    for (let i = 0, m = 0, start = 0; i < this.n; i++) {
+      const end = start + this.lengths[i]!
+      let from = start
+      if ((this.flags[i]! & COL_HEAD) !== 0) {
+        at += buf.copy(out, at, from, start + TS_START)
+        from = start + TS_START + TS_LENGTH
+      }
+      if ((this.flags[i]! & COL_MESSAGE) !== 0) {
+        at += buf.copy(out, at, from, this.messages[m]!)
+        from = this.messages[m + 1]!
+        m += 2
+      }
+      at += buf.copy(out, at, from, end)
+      start = end
+    }
+    return out
+  }
 }
 
 /**
@@ -263,8 +302,7 @@ function plainString (buf: Buffer, from: number, end: number, highOk: boolean): 
 /** Set by plainString when the string held non-ASCII bytes (one flag, not an object per line). */
 let high = false
 
-/** The columns of the whole lines in buf[0, length), encoded (uncompressed). */
-export function encodeColumns (buf: Buffer, length: number): Buffer {
+function writerOf (buf: Buffer, length: number): ColumnWriter {
   const w = new ColumnWriter(buf)
   for (let start = 0; start < length;) {
     let nl = buf.indexOf(NL, start)
@@ -272,7 +310,140 @@ export function encodeColumns (buf: Buffer, length: number): Buffer {
     w.add(start, buf[nl] === NL ? nl : length, nl + 1 - start)
     start = nl + 1
   }
-  return w.bytes()
+  return w
+}
+
+/** The columns of the whole lines in buf[0, length), encoded (uncompressed). */
+export function encodeColumns (buf: Buffer, length: number): Buffer {
+  return writerOf(buf, length).bytes()
+}
+
+/**
+ * The columns of the whole lines in buf[0, length) and those lines with what the columns hold cut out
+ * (format 2: each timestamp and message stored once, in the columns; `spliceLines` gives the lines back).
+ */
+export function encodeBlock (buf: Buffer, length: number): { columns: Buffer, lines: Buffer } {
+  const w = writerOf(buf, length)
+  const columns = w.bytes()
+  return { columns, lines: w.cut(length) }
+}
+
+/** The day whose `YYYY-MM-DDT` dayText holds: consecutive lines mostly share it, so a Date per day, not per line. */
+let textDay = NaN
+const dayText = Buffer.alloc(11)
+
+// The digit writers take values below 2^31: `| 0` keeps them small integers (cheaper than Math.floor on doubles).
+function twoDigits (out: Buffer, at: number, v: number): void {
+  const tens = (v / 10) | 0
+  out[at] = 0x30 + tens
+  out[at + 1] = 0x30 + v - tens * 10
+}
+
+/** Writes the ISO text of `ms` (a HEAD line's time: years 1970–9999, so 24 characters) at out[at]. */
+function writeIso (out: Buffer, at: number, ms: number): void {
+  const day = Math.floor(ms / 86_400_000)
+  if (day !== textDay) {
+    dayText.latin1Write(new Date(day * 86_400_000).toISOString(), 0, 11)
+    textDay = day
+  }
+  for (let k = 0; k < 11; k++) out[at + k] = dayText[k]!
+  const t = ms - day * 86_400_000
+  const hour = Math.floor(t / 3_600_000)
+  twoDigits(out, at + 11, hour)
+  out[at + 13] = 0x3a
+  const rest = t - hour * 3_600_000
+  const minute = Math.floor(rest / 60_000)
+  twoDigits(out, at + 14, minute)
+  out[at + 16] = 0x3a
+  writeSeconds(out, at, rest - minute * 60_000)
+}
+
+/** Writes `SS.mmmZ` of `t` ms into the minute at out[at + 17]. */
+function writeSeconds (out: Buffer, at: number, t: number): void {
+  const second = (t / 1000) | 0
+  twoDigits(out, at + 17, second)
+  out[at + 19] = 0x2e
+  t -= second * 1000
+  const hundreds = (t / 100) | 0
+  out[at + 20] = 0x30 + hundreds
+  twoDigits(out, at + 21, t - hundreds * 100)
+  out[at + 23] = 0x5a
+}
+
+/**
+ * Puts back into `cut` (a block's lines as `encodeBlock` stored them) what its columns hold, writing the
+ * original lines into `out` (c.starts[c.n] bytes). Throws ColumnsError when the two do not fit each other;
+ * bytes that fit but are wrong are left to the caller's crc of the whole block.
+ *
+ * The cut lines are copied once to the end of `out`, then each line is moved down to its place with what
+ * was cut put back: a few copies within one buffer per line, none allocating. The write position never
+ * passes the bytes still to be read (it trails them by what the lines not yet done had cut out).
+ */
+export function spliceLines (c: Columns, cut: Buffer, out: Buffer): void {
+  const size = out.length
+  if (size !== c.starts[c.n] || cut.length > size) throw new ColumnsError(`${cut.length} bytes of lines for a block of ${c.starts[c.n]!}`)
+  const shift = size - cut.length
+  out.set(cut, shift)
+  const { flags, starts, messageStarts, ms, messages } = c
+  let r = shift
+  // The minute of the last time written and where its text is: lines close in time share most of it.
+  let minute = NaN
+  let minuteAt = 0
+  for (let i = 0; i < c.n; i++) {
+    const f = flags[i]!
+    let o = starts[i]!
+    const end = starts[i + 1]!
+    const message = (f & COL_MESSAGE) !== 0 ? messageStarts[i + 1]! - 1 - messageStarts[i]! : 0
+    const head = (f & COL_HEAD) !== 0 ? TS_LENGTH : 0
+    const cutEnd = r + end - o - head - message
+    if (cutEnd > size || cutEnd < r + (head === 0 ? 0 : TS_START)) throw new ColumnsError(`line ${i} runs past its block's lines`)
+    // Where the message goes: the walk the encoder made, over the cut line (level, its closing quote and
+    // comma, app_name?, message), made before anything moves.
+    let from = cutEnd
+    if ((f & COL_MESSAGE) !== 0) {
+      const levelEnd = quoteAt(out, r + LEVEL_START - head, cutEnd)
+      let at = levelEnd + 2
+      if (levelEnd !== -1 && startsWith(out, at, cutEnd, APP_KEY)) at = quoteAt(out, at + APP_KEY.length, cutEnd) + 2
+      from = at + MESSAGE_KEY.length
+      if (levelEnd === -1 || at < 2 || from > cutEnd) throw new ColumnsError(`line ${i} has no message where its flags say`)
+    }
+    if (head !== 0) {
+      for (let k = 0; k < TS_START; k++) out[o + k] = out[r + k]!
+      o += TS_START
+      r += TS_START
+      const t = ms[i]!
+      const mm = Math.floor(t / 60_000)
+      if (mm === minute) {
+        for (let k = 0; k < 17; k++) out[o + k] = out[minuteAt + k]!
+        writeSeconds(out, o, (t - mm * 60_000) | 0)
+      } else {
+        writeIso(out, o, t)
+        minute = mm
+      }
+      minuteAt = o
+      o += TS_LENGTH
+    }
+    if ((f & COL_MESSAGE) !== 0) {
+      out.copyWithin(o, r, from)
+      o += from - r
+      const m = messageStarts[i]!
+      // A loop for all but long messages: a subarray to copy from costs more than most messages' bytes.
+      if (message > 256) out.set(messages.subarray(m, m + message), o)
+      else for (let k = 0; k < message; k++) out[o + k] = messages[m + k]!
+      o += message
+      r = from
+    }
+    // What is left of the line: o reaches `end` by construction (cutEnd was measured from it).
+    out.copyWithin(o, r, cutEnd)
+    r = cutEnd
+  }
+  if (r !== size) throw new ColumnsError('block\'s lines longer than their columns')
+}
+
+/** The first `"` in buf[from, end), or -1 (a loop: Buffer.indexOf is a runtime call per line). */
+function quoteAt (buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === QUOTE) return i
+  return -1
 }
 
 /** A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance). */

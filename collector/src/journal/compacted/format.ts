@@ -1,16 +1,21 @@
-// The compacted form of a closed journal segment (`<logical name>.z`, format version 1): the segment's
+// The compacted form of a closed journal segment (`<logical name>.z`, format version 2): the segment's
 // original NDJSON bytes, cut into blocks of whole lines and compressed one block at a time, with a footer
 // that maps every original byte range to its compressed block. Readers get the exact original bytes at the
 // exact original offsets, so positions (tail ids, checkpoints, cursors) keep their meaning.
 //
+// Version 2 stores each timestamp and message once: a block's lines are stored without the timestamp text
+// and message text its columns hold exactly (the footer's `cut`), and reading the lines splices them back
+// (read/columns.ts spliceLines; the crc is of the ORIGINAL bytes, checked after the splice). A version 1
+// reader would misread such lines, hence the version; this one reads version 1 files as they are.
+//
 //   ┌────────────────────┐
 //   │ "MAAPSEG" version  │  header, 8 bytes
 //   ├────────────────────┤
-//   │ block 0 (codec'd)  │  the original bytes [start, end) of whole lines, ~BLOCK_BYTES of them
+//   │ block 0 (codec'd)  │  the lines [start, end), ~BLOCK_BYTES of them (version 2: timestamps and messages cut out)
 //   │ block 0's columns  │  (when written) per line: length, time, level, app, flags, message bytes (read/columns.ts)
 //   │ block 1 …          │
 //   ├────────────────────┤
-//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols }] }
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut }] }
 //   ├────────────────────┤
 //   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
 //   │ footer crc32  u32  │
@@ -25,7 +30,10 @@
 import { crc32 } from 'node:zlib'
 
 export const MAGIC = Buffer.from('MAAPSEG', 'latin1')
-export const FORMAT_VERSION = 1
+/** The version this collector writes; it reads every version from 1 up to it. */
+export const FORMAT_VERSION = 2
+/** The version without `cut` blocks: what `compactSegment(…, 1)` writes, for tests of reading old files. */
+export const FORMAT_VERSION_1 = 1
 export const HEADER_BYTES = MAGIC.length + 1
 export const TRAILER_BYTES = 8 + MAGIC.length + 1
 /** The physical suffix of a compacted segment, after its logical name. */
@@ -63,6 +71,11 @@ export interface FooterBlock {
    * word read instead of the lines. Absent in footers written before they were added (the lines are read).
    */
   cols?: FooterColumns
+  /**
+   * Version 2: the block's lines are stored with what its columns hold cut out, `cut` bytes of them once
+   * decoded; reading them needs the columns too. Absent: the stored bytes are the lines themselves.
+   */
+  cut?: number
 }
 
 /** Where a block's columns are, coded as a block is; `crc` and `size` are of the decoded bytes. */
@@ -88,46 +101,48 @@ export class FormatError extends Error {
   }
 }
 
-export function header (): Buffer {
-  return Buffer.concat([MAGIC, Buffer.from([FORMAT_VERSION])])
+export function header (version = FORMAT_VERSION): Buffer {
+  return Buffer.concat([MAGIC, Buffer.from([version])])
 }
 
 /** The footer and trailer that end a compacted file. */
-export function footerBytes (footer: Footer): Buffer {
+export function footerBytes (footer: Footer, version = FORMAT_VERSION): Buffer {
   const json = Buffer.from(JSON.stringify(footer))
   const trailer = Buffer.alloc(TRAILER_BYTES)
   trailer.writeUInt32LE(json.length, 0)
   trailer.writeUInt32LE(crc32(json), 4)
   MAGIC.copy(trailer, 8)
-  trailer[8 + MAGIC.length] = FORMAT_VERSION
+  trailer[8 + MAGIC.length] = version
   return Buffer.concat([json, trailer])
 }
 
-function checkMagic (file: string, buf: Buffer, at: number, where: string): void {
+/** The version after the magic at buf[at]; throws FormatError when there is none or it is newer than ours. */
+function checkMagic (file: string, buf: Buffer, at: number, where: string): number {
   if (buf.length < at + MAGIC.length + 1 || !buf.subarray(at, at + MAGIC.length).equals(MAGIC)) {
     throw new FormatError(file, `no ${MAGIC.toString('latin1')} magic at its ${where}: torn or not ours`)
   }
   const version = buf[at + MAGIC.length]!
-  if (version !== FORMAT_VERSION) {
-    throw new FormatError(file, `format version ${version} at its ${where}; this collector reads version ${FORMAT_VERSION} (upgrade it)`)
+  if (version < 1 || version > FORMAT_VERSION) {
+    throw new FormatError(file, `format version ${version} at its ${where}; this collector reads versions 1 to ${FORMAT_VERSION} (upgrade it)`)
   }
+  return version
 }
 
-/** Checks the header; throws FormatError. */
-export function checkHeader (file: string, head: Buffer): void {
-  checkMagic(file, head, 0, 'start')
+/** Checks the header, returns its version; throws FormatError. */
+export function checkHeader (file: string, head: Buffer): number {
+  return checkMagic(file, head, 0, 'start')
 }
 
 /** The footer's length, from the file's last TRAILER_BYTES; throws FormatError. */
-export function footerLength (file: string, trailer: Buffer, fileSize: number): { length: number, crc: number } {
-  checkMagic(file, trailer, 8, 'end')
+export function footerLength (file: string, trailer: Buffer, fileSize: number): { length: number, crc: number, version: number } {
+  const version = checkMagic(file, trailer, 8, 'end')
   const length = trailer.readUInt32LE(0)
   if (length + TRAILER_BYTES + HEADER_BYTES > fileSize) throw new FormatError(file, 'footer longer than the file')
-  return { length, crc: trailer.readUInt32LE(4) }
+  return { length, crc: trailer.readUInt32LE(4), version }
 }
 
-/** Parses and checks the footer's bytes; throws FormatError. */
-export function parseFooter (file: string, json: Buffer, crc: number, fileSize: number): Footer {
+/** Parses and checks the footer's bytes (of a file of `version`); throws FormatError. */
+export function parseFooter (file: string, json: Buffer, crc: number, fileSize: number, version = FORMAT_VERSION): Footer {
   if (crc32(json) !== crc) throw new FormatError(file, 'footer checksum mismatch')
   let footer: Footer
   try {
@@ -146,6 +161,10 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
     // Counts answer histograms without reading the block: they must be whole before anyone trusts them.
     if (b.appLevels !== undefined && b.appLevels !== null && !appLevelsFit(b)) throw new FormatError(file, `block at ${b.start} has malformed appLevels`)
     if (b.cols !== undefined && !columnsFit(b.cols, dataEnd)) throw new FormatError(file, `block at ${b.start} has malformed cols`)
+    // Cut lines are only whole with their columns, and only a version 2 reader knows to splice them.
+    if (b.cut !== undefined && (version < 2 || b.cols === undefined || !Number.isSafeInteger(b.cut) || b.cut < 0 || b.cut > b.end - b.start)) {
+      throw new FormatError(file, `block at ${b.start} has malformed cut`)
+    }
     next = b.end
   }
   if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
