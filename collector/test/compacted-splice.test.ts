@@ -15,7 +15,7 @@ import { crc32 } from 'node:zlib'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { FORMAT_VERSION, FormatError, footerBytes, parseFooter, type Footer } from '../src/journal/compacted/format'
 import { catSegment, damagedSegments, openSegment, readBlockBytes, readColumnBytes, readFooter } from '../src/journal/segment-file'
-import { COL_HEAD, COL_MESSAGE, ColumnsError, decodeColumns, encodeBlock, spliceLines } from '../src/read/columns'
+import { COL_HEAD, COL_MESSAGE, ColumnsError, decodeColumns, encodeBlock, spliceLines, toHostOrder } from '../src/read/columns'
 
 const NAME = 'maap-20260101T000000Z-000001.ndjson'
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']
@@ -240,4 +240,24 @@ t.test('a file whose start and end name different versions is refused', async t 
   const fh = await open(path, 'r')
   await t.rejects(readFooter(fh, path, false), /format version 1 at its start, 2 at its end/)
   await fh.close()
+})
+
+t.test('a big-endian host turns the columns to its byte order: every fixed field reads back as written', async t => {
+  // This machine is little-endian; what a big-endian host's typed arrays read is the big-endian value of
+  // the same bytes. After toHostOrder, each 32-bit and 16-bit field read big-endian must be what the
+  // little-endian writer stored.
+  const lines = Array.from({ length: 50 }, (_, i) =>
+    `{"timestamp":"${new Date(Date.UTC(2026, 0, 1) + i * 997).toISOString()}","level":"${LEVELS[i % 6]!}","app_name":"app-${i % 7}","message":"event ${i} ${'x'.repeat(i)}"}`)
+  const buf = Buffer.from(lines.join('\n') + '\n')
+  const { columns } = encodeBlock(buf, buf.length)
+  const n = columns.readUInt32LE(0)
+  const HEADER = 16
+  const le32 = Array.from({ length: 3 * n }, (_, i) => columns.readUInt32LE(HEADER + 4 * i))
+  const le16 = Array.from({ length: n }, (_, i) => columns.readUInt16LE(HEADER + 12 * n + 2 * i))
+  const host = Buffer.from(columns)
+  toHostOrder(host, n)
+  t.same(Array.from({ length: 3 * n }, (_, i) => host.readUInt32BE(HEADER + 4 * i)), le32, 'lengths, message lengths, time deltas')
+  t.same(Array.from({ length: n }, (_, i) => host.readUInt16BE(HEADER + 12 * n + 2 * i)), le16, 'app indexes')
+  t.ok(host.subarray(HEADER + 14 * n).equals(columns.subarray(HEADER + 14 * n)), 'levels, flags, dictionary and messages untouched')
+  t.ok(host.subarray(0, HEADER).equals(columns.subarray(0, HEADER)), 'the header is read with explicit byte order, untouched')
 })

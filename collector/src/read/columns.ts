@@ -22,6 +22,7 @@
 //   MESSAGE  message right after the level or that app_name, a string with no escape and neither İ nor K
 //            (head-fields.ts: their lower case is ASCII); its bytes are in the message column
 // These are exactly the lines head-fields.ts decides in place, so the fast paths agree with the slow ones.
+import { endianness } from 'node:os'
 import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import type { ReadQuery } from './query'
@@ -446,14 +447,27 @@ function quoteAt (buf: Buffer, from: number, end: number): number {
   return -1
 }
 
+/** Typed arrays read in the host's byte order; the columns are written little-endian (Buffer.write*LE). */
+export const LITTLE_ENDIAN = endianness() === 'LE'
+
+/**
+ * Turns the fixed sections of little-endian columns (n lines) into a big-endian host's order, in place:
+ * lengths, message lengths and time deltas (32-bit, one run), then the app indexes (16-bit).
+ */
+export function toHostOrder (bytes: Buffer, n: number): void {
+  bytes.subarray(HEADER_BYTES, HEADER_BYTES + 12 * n).swap32()
+  bytes.subarray(HEADER_BYTES + 12 * n, HEADER_BYTES + 14 * n).swap16()
+}
+
 /** A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance). */
 export class ColumnsError extends Error {}
 
 /** Decodes encoded columns of a block of `blockLength` bytes; throws ColumnsError when they do not fit it. */
 export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
   if (bytes.length < HEADER_BYTES) throw new ColumnsError('columns shorter than their header')
-  // Typed arrays need their sections aligned: a buffer at an odd place is copied to one that is not.
-  if (bytes.byteOffset % 8 !== 0) {
+  // Typed arrays need their sections aligned: a buffer at an odd place is copied to one that is not; so is
+  // one a big-endian host must turn to its own byte order (the copy is its own: the caller's stays as read).
+  if (bytes.byteOffset % 8 !== 0 || !LITTLE_ENDIAN) {
     const copy = Buffer.from(new ArrayBuffer(bytes.length))
     bytes.copy(copy)
     bytes = copy
@@ -463,6 +477,7 @@ export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
   const base = bytes.readDoubleLE(8)
   const fixedEnd = HEADER_BYTES + FIXED * n
   if (fixedEnd + dictBytes + n > bytes.length) throw new ColumnsError('columns shorter than their line count says')
+  if (!LITTLE_ENDIAN) toHostOrder(bytes, n)
   const ab = bytes.buffer
   const o = bytes.byteOffset
   const lengths = new Uint32Array(ab, o + HEADER_BYTES, n)
