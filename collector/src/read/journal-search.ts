@@ -204,6 +204,18 @@ interface Picked {
 /** The journal's matching events, newest first. */
 export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit, void, undefined> {
+  for await (const batch of journalBatches(sources, q, opts)) yield * batch
+}
+
+/** Hits yielded at once, at most: an export writes them while the next are read. */
+const BATCH_HITS = 4096
+
+/**
+ * The journal's matching events, newest first, in batches: the hits that are known to come next each time
+ * blocks have been read (an export takes them without a promise per event).
+ */
+export async function * journalBatches (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
+AsyncGenerator<Hit[], void, undefined> {
   const cq = ColumnQuery.of(q)
   // The columns narrow a search by its text, levels or apps; a window alone they do not narrow.
   const columns = cq !== undefined && (cq.hasText() || q.levels !== undefined || q.apps !== undefined) ? new ColumnReader() : undefined
@@ -225,7 +237,7 @@ async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next:
 }
 
 async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions, cq: ColumnQuery | undefined,
-  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>): AsyncGenerator<Hit, void, undefined> {
+  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>): AsyncGenerator<Hit[], void, undefined> {
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, false, opts.expiry, true)
@@ -274,9 +286,12 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
       lineBuf = buf
       matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length))
     }
-    const top = heap.pop()
-    if (top === undefined) return
-    yield top
+    // Every hit newer than all unread blocks can hold comes next.
+    const batch: Hit[] = []
+    const bound = next < blocks.length ? blocks[next]!.block.maxTs : undefined
+    while (heap.size > 0 && batch.length < BATCH_HITS && (bound === undefined || heap.peek()!.timestamp > bound)) batch.push(heap.pop()!)
+    if (batch.length === 0) return
+    yield batch
   }
 }
 

@@ -143,7 +143,7 @@ async function admitted<T> (admission: QueryAdmission, reply: FastifyReply, run:
 }
 
 async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply, budget: QueryBudget): Promise<void> {
-  const { hits, source } = await searcher.stream(q, limit, budget)
+  const { batches, source } = await searcher.stream(q, limit, budget)
   reply.hijack()
   const res = reply.raw
   // A budget that ends while the export waits on its client (not scanning) cuts it too.
@@ -154,14 +154,13 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
   // that never ends rather than no answer at all.
   res.flushHeaders()
   const batch = new NdjsonBatch()
-  let sent = 0
   try {
-    for await (const hit of hits) {
-      if (!batch.add(hit)) {
+    for await (const hits of batches) {
+      for (const hit of hits) {
+        if (batch.add(hit)) continue
         if (!await send(res, batch.take())) return // the client went away: stop reading the store
         batch.add(hit)
       }
-      if (limit > 0 && ++sent >= limit) break
     }
     if (batch.length > 0) await send(res, batch.take())
     res.end()
@@ -172,7 +171,7 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
     res.destroy()
   } finally {
     budget.signal.removeEventListener('abort', cut)
-    await hits.return(undefined)
+    await batches.return(undefined)
   }
 }
 
