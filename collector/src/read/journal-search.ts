@@ -57,7 +57,11 @@ export class LineHit implements Hit {
   }
 }
 
-/** Bytes of a search's hits, copied out of the buffers blocks are read into (those are reused). */
+/**
+ * Bytes of a search's hits, copied out of the buffers blocks are read into (those are reused): chunks from
+ * FIRST_CHUNK (a page's hundred lines) doubling up to ARENA_BYTES (an export's stream).
+ */
+const FIRST_CHUNK = 16 * 1024
 const ARENA_BYTES = 256 * 1024
 
 class LineArena {
@@ -71,7 +75,7 @@ class LineArena {
     const n = end - start
     if (this.used + n > this.chunk.length) {
       // A chunk stays alive while a hit in it does: a new one for what follows.
-      this.chunk = Buffer.allocUnsafe(Math.max(ARENA_BYTES, n))
+      this.chunk = Buffer.allocUnsafe(Math.max(Math.min(Math.max(2 * this.chunk.length, FIRST_CHUNK), ARENA_BYTES), n))
       this.used = 0
     }
     this.at = this.used
