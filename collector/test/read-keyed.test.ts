@@ -11,6 +11,7 @@ import fc from 'fast-check'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { ColumnQuery, decodeColumns, encodeColumns } from '../src/read/columns'
 import { encodeCursor } from '../src/read/cursor'
+import { LineHit } from '../src/read/journal-search'
 import { LineMatcher } from '../src/read/line-matcher'
 import { TAIL_BYTES, tailAt } from '../src/read/line-tail'
 import { parseReadQuery, type ReadQuery } from '../src/read/query'
@@ -149,4 +150,14 @@ t.test('the tail is found only where it is the top level\'s last two members', a
   for (const odd of ODD.slice(1, 6).concat(ODD.slice(7))) t.equal(at(odd), -1, odd.slice(HEAD.length))
   t.equal(at('{"_id":"0000000000000000000000d5","received_at":"2026-12-06T11:00:00.000Z"}'), -1, 'no member before the tail: no comma')
   t.equal(at(line.slice(0, -1)), -1, 'no closing brace')
+})
+
+t.test('a hit parses its line only when asked, and a line that is not JSON inside still answers its key', async t => {
+  const good = Buffer.from(`xx${HEAD},"_id":"${IDS[0]!}","received_at":"${RECEIVED[0]!}"}yy`)
+  const hit = new LineHit(TIMES[1]!, IDS[0]!, good, 2, good.length - 2, undefined)
+  t.equal(hit.line, good.toString('utf8', 2, good.length - 2))
+  t.match(hit.event, { message: 'timeout', _id: IDS[0], received_at: RECEIVED[0] })
+  t.equal(hit.event, hit.event, 'parsed once')
+  const bad = Buffer.from(`${HEAD},"x":,"_id":"${IDS[1]!}","received_at":"${RECEIVED[0]!}"}`)
+  t.same(new LineHit(TIMES[1]!, IDS[1]!, bad, 0, bad.length, undefined).event, { timestamp: TIMES[1], _id: IDS[1] })
 })

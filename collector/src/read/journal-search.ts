@@ -53,7 +53,16 @@ export class LineHit implements Hit {
   }
 
   get event (): StoredEvent {
-    return (this.parsed ??= JSON.parse(this.line) as StoredEvent)
+    if (this.parsed === undefined) {
+      try {
+        this.parsed = JSON.parse(this.line) as StoredEvent
+      } catch {
+        // Head and tail were whole but the middle is not JSON (never written by the collector; a file edited
+        // by hand): the reader gets what the line did tell, not an error that would fail its whole answer.
+        this.parsed = { timestamp: this.timestamp, _id: this.id }
+      }
+    }
+    return this.parsed
   }
 }
 
