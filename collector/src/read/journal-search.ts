@@ -5,7 +5,7 @@
 //         they cannot decide) ──► the line's bytes into an arena ──► heap
 //     ──► yield the heap's newest while no unread block can hold a newer event
 //
-// A compacted block with columns, for a query with text, levels or apps, is searched in its columns first
+// A compacted block with columns, for a query with text, is searched in its columns first
 // (column-scan.ts): its lines are decoded only when a line there can match, and only the lines the columns
 // pick are looked at; those the columns show to match are checked only for what the columns do not hold
 // (snapshot, cursor, expiry). The lines of the next candidates are decoded ahead (zlib's thread pool)
@@ -230,8 +230,9 @@ const BATCH_HITS = 4096
 export async function * journalBatches (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit[], void, undefined> {
   const cq = ColumnQuery.of(q)
-  // The columns narrow a search by its text, levels or apps; a window alone they do not narrow.
-  const columns = cq !== undefined && (cq.hasText() || q.levels !== undefined || q.apps !== undefined) ? new ColumnReader() : undefined
+  // The columns narrow a search by its text. By app and level alone they do not pay: nearly every block
+  // holds some of an app's errors, so its lines are decoded anyway, and the columns would be decoded on top.
+  const columns = cq?.hasText() === true ? new ColumnReader() : undefined
   const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
     yield * scanEvents(sources, q, opts, cq, columns, ahead)
@@ -278,7 +279,9 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
         for (let k = next; k < Math.min(next + LINES_AHEAD, blocks.length); k++) {
           const n = blocks[k]!
           if (ahead.has(n)) continue
-          const p = pick(columns, cq!, n, blocks.slice(k + 1, k + 1 + READ_AHEAD))
+          // Its columns are already loading (READ_AHEAD reaches further): no deeper read ahead from here, which
+          // a page that stops early would have decoded for nothing.
+          const p = pick(columns, cq!, n, [])
           p.catch(() => {}) // surfaced when it is awaited
           ahead.set(n, p)
         }
