@@ -109,6 +109,20 @@ t.test('Accept: application/x-ndjson exports every match, past the page cap; lim
   t.same(capped.body.trimEnd().split('\n').map(l => JSON.parse(l).seq), [1999, 1998, 1997, 1996, 1995])
 })
 
+t.test('an export writes lines longer than its write batch (64 KiB) whole, in order, among short ones', async t => {
+  const { app } = await buildTestApp(t)
+  const big = (c: string): string => c.repeat(150_000)
+  await post(app, [
+    { message: 'short 0', app_name: 'api', timestamp: T0 },
+    { message: big('a'), app_name: 'api', timestamp: T0 + 1 },
+    { message: big('b'), app_name: 'api', timestamp: T0 + 2 },
+    { message: 'short 3', app_name: 'api', timestamp: T0 + 3 }
+  ])
+  const res = await app.inject({ method: 'GET', url: '/logs', headers: { accept: 'application/x-ndjson' } })
+  t.equal(res.statusCode, 200)
+  t.same(res.body.trimEnd().split('\n').map(l => JSON.parse(l).message), ['short 3', big('b'), big('a'), 'short 0'])
+})
+
 t.test('an export stops reading when the client goes away, and the collector goes on serving', async t => {
   const { app } = await buildTestApp(t, { JOURNAL_SEGMENT_BYTES: '1048576' })
   const batch = Array.from({ length: 5000 }, (_, i) => ({ message: `bulk ${i} ${'x'.repeat(200)}`, app_name: 'api', seq: i }))

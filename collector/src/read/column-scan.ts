@@ -2,8 +2,9 @@
 //
 //   candidate block ─► the footer blocks it covers ─► their columns (async brotli, the next block's read
 //   while this one is scanned) ─► ColumnQuery.scan ─► count: matches added from the columns
-//                                                  └► undecided lines (count) / every candidate line (search):
-//                                                     read one by one from the segment ─► LineMatcher (exact)
+//                                                  └► undecided lines (count): read from the segment ─► LineMatcher
+//                                                  └► search: pickLines (matches and undecided, marked) ─► lines():
+//                                                     one read per span ─► journal-search.ts tests them
 //
 // A block index built while a segment was NDJSON keeps its own block bounds after the segment is
 // compacted, so a candidate may cover parts of two footer blocks: each line belongs to exactly one of the
@@ -12,6 +13,7 @@
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
 import { BLOCK_BYTES } from './block-index'
+import type { BufferPool } from './block-buffers'
 import { ColumnsError, decodeColumns, type ColumnQuery, type Columns } from './columns'
 import type { Candidate } from './journal-search'
 import type { LineMatcher, OnLine } from './line-matcher'
@@ -23,6 +25,25 @@ export interface ColumnSpan {
   from: number
   to: number
 }
+
+/** One span's picked lines, read: buf[0, got) holds the span's block from offset `first`. */
+export interface PickedBytes {
+  buf: Buffer
+  got: number
+  first: number
+  /** The pool's buffer this holds (given back with giveBack once the lines are scanned). */
+  lent: Buffer | undefined
+}
+
+/** Gives the buffers of `bytes` back to `pool`, once. */
+export function giveBack (bytes: PickedBytes[], pool: BufferPool): void {
+  for (const b of bytes) {
+    if (b.lent !== undefined) pool.give(b.lent)
+    b.lent = undefined
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
 
 /** Decoded columns a reader keeps: a candidate and the next often share a footer block. */
 const CACHED = 8
@@ -131,6 +152,43 @@ export class ColumnReader {
     return await mine
   }
 
+  /**
+   * The bytes of the lines `picked` (per span, as pickLines gives them) of `c`, from the segment this
+   * reader holds open: per span, one read from its first picked line to the end of its last (one block
+   * decoded), `first` being where that read starts in the span's block. `got` is short when the file is.
+   */
+  async lines (c: Candidate, spans: readonly ColumnSpan[], picked: ReadonlyArray<readonly number[]>, pool: BufferPool): Promise<PickedBytes[]> {
+    const out: PickedBytes[] = []
+    if (picked.every(p => p.length === 0)) return out
+    const held = this.acquire(c.source.index.dir, c.block.segment)
+    try {
+      const fh = await held.open
+      for (let s = 0; s < spans.length; s++) {
+        const lines = picked[s]!
+        const { cols, base } = spans[s]!
+        if (lines.length === 0 || fh === undefined) {
+          out.push({ buf: EMPTY, got: 0, first: 0, lent: undefined })
+          continue
+        }
+        const first = cols.starts[lines[0]! >> 1]!
+        // Lent by the pool: an export reads a block's worth of lines per candidate, which fresh buffers
+        // would make hundreds of megabytes of garbage.
+        const lent = pool.take()
+        const bytes: PickedBytes = { buf: lent, got: 0, first, lent }
+        out.push(bytes)
+        const scratch = { buf: lent }
+        bytes.got = await readRange(fh, base + first, cols.starts[(lines.at(-1)! >> 1) + 1]! - first, scratch)
+        bytes.buf = scratch.buf
+      }
+      return out
+    } catch (err) {
+      giveBack(out, pool)
+      throw err
+    } finally {
+      this.done(held)
+    }
+  }
+
   private async load (c: Candidate): Promise<ColumnSpan[] | undefined> {
     const { block } = c
     const held = this.acquire(c.source.index.dir, block.segment)
@@ -230,15 +288,19 @@ export async function countFromColumns (c: Candidate, spans: readonly ColumnSpan
   await exactLines(c, spans, undecided, matcher, onLine)
 }
 
-/** The search's matching lines of candidate `c`: only the lines its columns do not rule out take the exact path. */
-export async function searchFromColumns (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
-  onLine: (buf: Buffer) => OnLine): Promise<void> {
+/** A line pickLines gives: its index in the span times two, plus one when the columns left it undecided. */
+export const UNDECIDED = 1
+
+/**
+ * The lines of candidate `c` a search must look at, per span in ascending order: those its columns show
+ * to match the text, window, levels and apps (`i * 2`), and those they cannot decide (`i * 2 + UNDECIDED`).
+ */
+export function pickLines (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery): number[][] {
   const picked: number[][] = []
   for (const span of spans) {
     const mine: number[] = []
-    const take = (i: number): void => { mine.push(i) }
-    cq.scan(span.cols, span.from, span.to, c.minOffset - span.base, take, take)
+    cq.scan(span.cols, span.from, span.to, c.minOffset - span.base, i => mine.push(i * 2), i => mine.push(i * 2 + UNDECIDED))
     picked.push(mine.sort((a, b) => a - b))
   }
-  await exactLines(c, spans, picked, matcher, onLine)
+  return picked
 }

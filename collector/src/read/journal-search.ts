@@ -1,11 +1,16 @@
 // Events of the journal in the answer's order — timestamp descending, then _id descending — read lazily:
 //
 //   blocks that can match (time window, cursor, confirmed position, app), newest bound first
-//     ──► read a block ──► prefilter (match.ts) ──► head checks ──► JSON.parse ──► matchEvent ──► heap
+//     ──► read a block ──► prefilter (match.ts) ──► head, tail and head-field checks (JSON.parse only when
+//         they cannot decide) ──► the line's bytes into an arena ──► heap
 //     ──► yield the heap's newest while no unread block can hold a newer event
 //
-// A compacted block with columns, for a query with text, is searched in its message column first
-// (column-scan.ts): its lines are decoded only when a line there can match, and only those lines parsed.
+// A compacted block with columns, for a query with text, is searched in its columns first
+// (column-scan.ts): its lines are decoded only when a line there can match, and only the lines the columns
+// pick are looked at; those the columns show to match are checked only for what the columns do not hold
+// (snapshot, cursor, expiry). The lines of the next candidates are decoded ahead (zlib's thread pool)
+// while this one is scanned. A hit carries its line's bytes and its key (timestamp, _id) read in place;
+// the event is parsed only if a reader asks for it (an export writes the bytes as they are).
 // Arrival order and timestamp order mostly agree, so a recent page reads one or two blocks of the newest
 // segment and a full export holds about one block in memory; what clients timestamp out of order only
 // makes more blocks overlap. A caller that stops iterating stops the reading; so does the query's budget
@@ -16,7 +21,7 @@ import type { JournalPosition } from '../journal/writer'
 import { memoOf, type Block } from './block-index'
 import { blockBuffers, type BufferPool } from './block-buffers'
 import type { QueryBudget } from './budget'
-import { ColumnReader, READ_AHEAD, searchFromColumns } from './column-scan'
+import { ColumnReader, READ_AHEAD, UNDECIDED, giveBack, pickLines, type ColumnSpan, type PickedBytes } from './column-scan'
 import { ColumnQuery } from './columns'
 import { comesBefore, type Cursor } from './cursor'
 import type { ExpiryFilter } from './expiry'
@@ -26,12 +31,66 @@ import type { StoredEvent } from './match'
 import type { ReadQuery } from './query'
 import type { JournalSource } from './sources'
 
+const NL = 10
+
 export interface Hit {
   timestamp: string
   id: string
   event: StoredEvent
   /** The journal line: the event's JSON as it is answered. */
   line: string
+}
+
+/** A journal hit: its line's bytes are bytes[start, end); the text and the event are made when asked for. */
+export class LineHit implements Hit {
+  private text: string | undefined
+
+  constructor (readonly timestamp: string, readonly id: string, readonly bytes: Buffer, readonly start: number, readonly end: number,
+    private parsed: StoredEvent | undefined) {}
+
+  get line (): string {
+    return (this.text ??= this.bytes.toString('utf8', this.start, this.end))
+  }
+
+  get event (): StoredEvent {
+    if (this.parsed === undefined) {
+      try {
+        this.parsed = JSON.parse(this.line) as StoredEvent
+      } catch {
+        // Head and tail were whole but the middle is not JSON (never written by the collector; a file edited
+        // by hand): the reader gets what the line did tell, not an error that would fail its whole answer.
+        this.parsed = { timestamp: this.timestamp, _id: this.id }
+      }
+    }
+    return this.parsed
+  }
+}
+
+/**
+ * Bytes of a search's hits, copied out of the buffers blocks are read into (those are reused): chunks from
+ * FIRST_CHUNK (a page's hundred lines) doubling up to ARENA_BYTES (an export's stream).
+ */
+const FIRST_CHUNK = 16 * 1024
+const ARENA_BYTES = 256 * 1024
+
+class LineArena {
+  private chunk = Buffer.allocUnsafe(0)
+  private used = 0
+  /** Where `put` copied the last line to in the chunk it returned. */
+  at = 0
+
+  /** Copies buf[start, end) and answers the buffer holding it (from `at`). */
+  put (buf: Buffer, start: number, end: number): Buffer {
+    const n = end - start
+    if (this.used + n > this.chunk.length) {
+      // A chunk stays alive while a hit in it does: a new one for what follows.
+      this.chunk = Buffer.allocUnsafe(Math.max(Math.min(Math.max(2 * this.chunk.length, FIRST_CHUNK), ARENA_BYTES), n))
+      this.used = 0
+    }
+    this.at = this.used
+    this.used += buf.copy(this.chunk, this.used, start, end)
+    return this.chunk
+  }
 }
 
 export function hitBefore (a: Hit, b: Hit): boolean {
@@ -167,26 +226,66 @@ export class BlockReader implements Disposable {
   }
 }
 
+/** Candidates whose picked lines are read ahead of need (after their columns; see READ_AHEAD). */
+const LINES_AHEAD = 2
+
+/** A candidate's columns, the lines they pick and those lines' bytes. */
+interface Picked {
+  spans: ColumnSpan[]
+  picked: number[][]
+  bytes: PickedBytes[]
+}
+
 /** The journal's matching events, newest first. */
 export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit, void, undefined> {
+  for await (const batch of journalBatches(sources, q, opts)) yield * batch
+}
+
+/** Hits yielded at once, at most: an export writes them while the next are read. */
+const BATCH_HITS = 4096
+
+/**
+ * The journal's matching events, newest first, in batches: the hits that are known to come next each time
+ * blocks have been read (an export takes them without a promise per event).
+ */
+export async function * journalBatches (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
+AsyncGenerator<Hit[], void, undefined> {
   const cq = ColumnQuery.of(q)
+  // The columns narrow a search by its text. By app and level alone they do not pay: nearly every block
+  // holds some of an app's errors, so its lines are decoded anyway, and the columns would be decoded on top.
   const columns = cq?.hasText() === true ? new ColumnReader() : undefined
+  const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
-    yield * scanEvents(sources, q, opts, cq, columns)
+    yield * scanEvents(sources, q, opts, cq, columns, ahead)
   } finally {
-    await columns?.close() // also when the caller stops early
+    // Reads ahead still in flight finish before their segment is let go (also when the caller stops early).
+    await Promise.all([...ahead.values()].map(async p => { giveBack((await p.catch(() => undefined))?.bytes ?? [], blockBuffers) }))
+    await columns?.close()
   }
 }
 
+async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[]): Promise<Picked | undefined> {
+  const spans = await columns.read(c, next)
+  if (spans === undefined) return undefined
+  const picked = pickLines(c, spans, cq)
+  return { spans, picked, bytes: await columns.lines(c, spans, picked, blockBuffers) }
+}
+
 async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions, cq: ColumnQuery | undefined,
-  columns: ColumnReader | undefined): AsyncGenerator<Hit, void, undefined> {
+  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>): AsyncGenerator<Hit[], void, undefined> {
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
-  const matcher = new LineMatcher(q, opts.snapshot, true, opts.expiry)
+  const matcher = new LineMatcher(q, opts.snapshot, false, opts.expiry, true)
   const heap = new Heap<Hit>(hitBefore)
+  const arena = new LineArena()
   using reader = new BlockReader()
   const budget = opts.budget
+  let lineBuf: Buffer = Buffer.alloc(0)
+  const push: OnLine = (start, end, _line, event) => {
+    const bytes = arena.put(lineBuf, start, end)
+    heap.push(new LineHit(matcher.ts, matcher.id, bytes, arena.at, arena.at + end - start, event))
+  }
   let columnsSeen = false
   let next = 0
   for (;;) {
@@ -196,21 +295,61 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
       const turn = next > 0 ? budget?.pace() : undefined
       if (turn !== undefined) await turn
       const c = blocks[next++]!
-      const push: OnLine = (_start, _end, line, event) => {
-        heap.push({ timestamp: event!.timestamp as string, id: event!._id as string, event: event!, line: line() })
-      }
-      const spans = columns === undefined ? undefined : await columns.read(c, blocks.slice(next, next + READ_AHEAD))
-      if (spans !== undefined) {
-        columnsSeen = true
-        await searchFromColumns(c, spans, cq!, matcher, () => push)
-        continue
+      if (columns !== undefined) {
+        const mine = ahead.get(c) ?? pick(columns, cq!, c, blocks.slice(next, next + READ_AHEAD))
+        ahead.delete(c)
+        for (let k = next; k < Math.min(next + LINES_AHEAD, blocks.length); k++) {
+          const n = blocks[k]!
+          if (ahead.has(n)) continue
+          // Its columns are already loading (READ_AHEAD reaches further): no deeper read ahead from here, which
+          // a page that stops early would have decoded for nothing.
+          const p = pick(columns, cq!, n, [])
+          p.catch(() => {}) // surfaced when it is awaited
+          ahead.set(n, p)
+        }
+        const picked = await mine
+        if (picked !== undefined) {
+          columnsSeen = true
+          opts.expiry?.refresh()
+          try {
+            scanPicked(picked, matcher, push, buf => { lineBuf = buf })
+          } finally {
+            giveBack(picked.bytes, blockBuffers) // the hits hold copies (the arena)
+          }
+          continue
+        }
       }
       // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
       const { buf, length } = await reader.read(c, columnsSeen ? undefined : blocks[next])
+      lineBuf = buf
       matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length))
     }
-    const top = heap.pop()
-    if (top === undefined) return
-    yield top
+    // Every hit newer than all unread blocks can hold comes next.
+    const batch: Hit[] = []
+    const bound = next < blocks.length ? blocks[next]!.block.maxTs : undefined
+    while (heap.size > 0 && batch.length < BATCH_HITS && (bound === undefined || heap.peek()!.timestamp > bound)) batch.push(heap.pop()!)
+    if (batch.length === 0) return
+    yield batch
+  }
+}
+
+/**
+ * The lines a candidate's columns picked, tested: those they show to match only for what the columns do
+ * not hold (LineMatcher.admit, which takes the whole test when the query has fields or an expression).
+ */
+function scanPicked ({ spans, picked, bytes }: Picked, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
+  for (let s = 0; s < bytes.length; s++) {
+    const { buf, got, first } = bytes[s]!
+    const starts = spans[s]!.cols.starts
+    use(buf)
+    for (const v of picked[s]!) {
+      const i = v >> 1
+      const from = starts[i]! - first
+      let to = Math.min(starts[i + 1]! - first, got)
+      if (to <= from) break // the file is shorter than its columns said (it cannot be, but nothing is read past it)
+      if (buf[to - 1] === NL) to--
+      if ((v & UNDECIDED) === 0) matcher.admit(buf, from, to, push)
+      else matcher.test(buf, from, to, push)
+    }
   }
 }

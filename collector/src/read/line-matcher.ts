@@ -3,10 +3,16 @@
 // message and an app — app_name and message read in place (head-fields.ts), else JSON.parse and the
 // exact test. Search and the tail both use it; a tail without filters needs no parse at all. With RETENTION_RULES, lines past their
 // rule's age are skipped here too (expiry.ts), so no reader answers an expired event.
+//
+// Keyed (a search, which orders by timestamp and _id): each line passed on comes with its key in `ts` and
+// `id`, from the head and the line's fixed tail (line-tail.ts) — which also gives received_at for the
+// snapshot and lets the cursor be tested in place — so a line whose test the head, the tail and
+// app_name/message in place decide is answered without JSON.parse; any other takes the parse.
 import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
 import { comesBefore } from './cursor'
 import type { ExpiryFilter } from './expiry'
 import { HeadVerdict, testHeadFields, type HeadFieldTest } from './head-fields'
+import { ID_LENGTH, RECEIVED_FROM_ID, RECEIVED_LENGTH, tailAt } from './line-tail'
 import { candidateLines, matchEvent, prefilterFor, type Prefilter, type SequenceMemo, type StoredEvent } from './match'
 import type { ReadQuery } from './query'
 
@@ -23,15 +29,59 @@ export class LineMatcher {
   /** Set when app_name and message, read in place, decide what the head does not (text and app alone). */
   private readonly headFields: HeadFieldTest | undefined
 
+  /** Keyed: whether neither fields nor an expression need the parse (then head, tail and head fields decide). */
+  private readonly inPlace: boolean
+  private readonly snapshotBytes: Buffer | undefined
+  /** Keyed: the timestamp and _id of the line last passed to `onLine`. */
+  ts = ''
+  id = ''
+
+  /**
+   * `keyed` (a search's): every line passed on has its key in `ts` and `id`, and is parsed only when that
+   * is needed to decide it (`alwaysParse` is then false).
+   */
   constructor (private readonly q: ReadQuery, private readonly snapshot: string | undefined, alwaysParse: boolean,
-    private readonly expiry?: ExpiryFilter) {
+    private readonly expiry?: ExpiryFilter, private readonly keyed = false) {
     this.prefilter = prefilterFor(q)
     this.levelBytes = q.levels?.map(l => Buffer.from(l + '"', 'latin1'))
+    this.inPlace = keyed && q.fields.length === 0 && q.expr === undefined
+    this.snapshotBytes = snapshot === undefined ? undefined : Buffer.from(snapshot, 'latin1')
     this.headDecides = !alwaysParse && snapshot === undefined && q.after === undefined &&
       q.apps === undefined && q.text === undefined && q.fields.length === 0 && q.expr === undefined
     const inPlace = !alwaysParse && snapshot === undefined && q.after === undefined && q.fields.length === 0 &&
       q.expr === undefined && !this.headDecides
-    this.headFields = inPlace ? { text: q.text, apps: q.apps?.map(a => Buffer.from(a, 'utf8')) } : undefined
+    this.headFields = inPlace || this.inPlace ? { text: q.text, apps: q.apps?.map(a => Buffer.from(a, 'utf8')) } : undefined
+  }
+
+  /**
+   * Passes on the line buf[start, end) (it has the head) that the columns showed to match the query's
+   * text, window, levels and apps (column-scan.ts): only the expiry, snapshot and cursor are left to test,
+   * and the key is read in place. Keyed only; a line they cannot settle takes the whole test. The caller
+   * refreshes the expiry (once a block, as `scan` does).
+   */
+  admit (buf: Buffer, start: number, end: number, onLine: OnLine): void {
+    const id = this.inPlace ? tailAt(buf, start, end) : -1
+    if (id === -1) {
+      this.consider(buf, start, end, onLine)
+      return
+    }
+    const ts = buf.latin1Slice(start + TS_START, start + TS_START + TS_LENGTH)
+    if (this.expiry?.expiredLine(buf, start, end, ts) === true) return
+    if (this.keyAllows(buf, id, ts)) onLine(start, end, () => buf.toString('utf8', start, end), undefined)
+  }
+
+  /** Snapshot and cursor for the line whose _id starts at `id` (its tail read), with timestamp `ts`; sets the key. */
+  private keyAllows (buf: Buffer, id: number, ts: string): boolean {
+    const snap = this.snapshotBytes
+    const received = id + RECEIVED_FROM_ID
+    // Printable ASCII on both sides: comparing bytes is comparing the strings, as matchEvent does.
+    if (snap !== undefined && buf.compare(snap, 0, snap.length, received, received + RECEIVED_LENGTH) > 0) return false
+    const key = buf.latin1Slice(id, id + ID_LENGTH)
+    const after = this.q.after
+    if (after !== undefined && !comesBefore(after.timestamp, after.id, ts, key)) return false
+    this.ts = ts
+    this.id = key
+    return true
   }
 
   /**
@@ -56,6 +106,11 @@ export class LineMatcher {
     }
   }
 
+  /** The whole test of the line buf[start, end) (no newline). */
+  test (buf: Buffer, start: number, end: number, onLine: OnLine): void {
+    this.consider(buf, start, end, onLine)
+  }
+
   private consider (buf: Buffer, start: number, end: number, onLine: OnLine): void {
     if (end <= start) return
     const q = this.q
@@ -68,11 +123,22 @@ export class LineMatcher {
       if (this.levelBytes !== undefined &&
         !this.levelBytes.some(l => buf.compare(l, 0, l.length, start + LEVEL_START, start + LEVEL_START + l.length) === 0)) return
       if (this.expiry?.expiredLine(buf, start, end, ts) === true) return
-      if (this.headDecides) {
+      if (this.keyed) {
+        // The key comes from the tail or the parse; the rest is decided in place only when the tail is there.
+        const id = this.inPlace ? tailAt(buf, start, end) : -1
+        if (id !== -1) {
+          if (!this.keyAllows(buf, id, ts)) return
+          const verdict = q.text === undefined && q.apps === undefined ? HeadVerdict.Match : testHeadFields(buf, start, end, this.headFields!)
+          if (verdict === HeadVerdict.NoMatch) return
+          if (verdict === HeadVerdict.Match) {
+            onLine(start, end, text, undefined)
+            return
+          }
+        }
+      } else if (this.headDecides) {
         onLine(start, end, text, undefined)
         return
-      }
-      if (this.headFields !== undefined) {
+      } else if (this.headFields !== undefined) {
         const verdict = testHeadFields(buf, start, end, this.headFields)
         if (verdict === HeadVerdict.NoMatch) return
         if (verdict === HeadVerdict.Match) {
@@ -92,6 +158,8 @@ export class LineMatcher {
     if (!head && this.expiry?.expiredEvent(event) === true) return
     if (!matchEvent(event, q, this.snapshot)) return
     if (q.after !== undefined && !comesBefore(q.after.timestamp, q.after.id, event.timestamp, event._id)) return
+    this.ts = event.timestamp
+    this.id = event._id
     onLine(start, end, () => line, event)
   }
 }

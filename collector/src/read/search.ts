@@ -11,7 +11,7 @@ import { histogram, histogramRange, values, type Histogram, type Values } from '
 import { QueryBudget } from './budget'
 import { encodeCursor } from './cursor'
 import { FIELDS_SAMPLE, fieldsOf, type Fields } from './fields'
-import { journalEvents, type Hit } from './journal-search'
+import { journalBatches, journalEvents, type Hit } from './journal-search'
 import { mergeHits } from './merge'
 import { mongoEvents } from './mongo-query'
 import type { ReadQuery } from './query'
@@ -28,7 +28,8 @@ export interface Page {
 }
 
 export interface HitStream {
-  hits: AsyncGenerator<Hit, void, undefined>
+  /** The answer in order, a batch at a time (the journal gives many hits at once; MongoDB's come one by one). */
+  batches: AsyncGenerator<Hit[], void, undefined>
   source: ReadSource
 }
 
@@ -75,19 +76,27 @@ export class Searcher {
   async stream (q: ReadQuery, limit: number, budget = new QueryBudget()): Promise<HitStream> {
     const snapshot = isoFromMillis(Date.now())
     const mongo = this.mongo !== undefined && this.mongo.connected()
-    const hits = mongo ? await this.merged(q, snapshot, limit, budget) : await this.journalOnly(q, snapshot, budget)
-    return { hits: this.counted(hits), source: mongo ? 'mongodb' : 'journal' }
+    const batches = mongo
+      ? singles(await this.merged(q, snapshot, limit, budget))
+      : journalBatches(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false, expiry: this.journals.expiry, budget })
+    return { batches: this.counted(batches, limit), source: mongo ? 'mongodb' : 'journal' }
   }
 
-  private async * counted (hits: AsyncGenerator<Hit, void, undefined>): AsyncGenerator<Hit, void, undefined> {
+  /** The batches up to `limit` hits in all (0: all of them), each counted as it is handed on. */
+  private async * counted (batches: AsyncGenerator<Hit[], void, undefined>, limit: number): AsyncGenerator<Hit[], void, undefined> {
     this.streamsOpen++
+    let left = limit > 0 ? limit : Infinity
     try {
-      for await (const hit of hits) {
-        this.eventsAnswered++
-        yield hit
+      for await (let batch of batches) {
+        if (batch.length > left) batch = batch.slice(0, left)
+        this.eventsAnswered += batch.length
+        left -= batch.length
+        yield batch
+        if (left === 0) return
       }
     } finally {
       this.streamsOpen--
+      await batches.return(undefined)
     }
   }
 
@@ -141,6 +150,14 @@ export class Searcher {
 
   private async journalOnly (q: ReadQuery, snapshot: string, budget: QueryBudget): Promise<AsyncGenerator<Hit, void, undefined>> {
     return journalEvents(await this.journals.sources(), q, { snapshot, unconfirmedOnly: false, expiry: this.journals.expiry, budget })
+  }
+}
+
+async function * singles (hits: AsyncGenerator<Hit, void, undefined>): AsyncGenerator<Hit[], void, undefined> {
+  try {
+    for await (const hit of hits) yield [hit]
+  } finally {
+    await hits.return(undefined)
   }
 }
 

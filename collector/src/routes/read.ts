@@ -20,6 +20,7 @@ import { QueryStoppedError, type QueryBudget } from '../read/budget'
 import { MAX_BUCKETS } from '../read/aggregate'
 import { QuerySyntaxError } from '../query/parse'
 import { QueryParameterError, fieldPath, parseReadQuery, type ReadQuery } from '../read/query'
+import { LineHit, type Hit } from '../read/journal-search'
 import { hitJson, type Searcher } from '../read/search'
 import type { TailHub } from '../read/tail'
 import { decodePosition } from '../read/tail-position'
@@ -64,12 +65,49 @@ function wantsNdjson (request: FastifyRequest): boolean {
   return typeof accept === 'string' && accept.includes('application/x-ndjson')
 }
 
-/** Writes `text`, waiting while the client's buffer is full; false once the client went away. */
-async function send (res: ServerResponse, text: string): Promise<boolean> {
+/** Writes `chunk`, waiting while the client's buffer is full; false once the client went away. */
+async function send (res: ServerResponse, chunk: Buffer): Promise<boolean> {
   if (res.destroyed) return false
-  if (res.write(text)) return true
+  if (res.write(chunk)) return true
   await drainedOrClosed(res)
   return !res.destroyed
+}
+
+const NL = 10
+
+/**
+ * NDJSON gathered for one write: a journal hit's line is copied as its bytes are (no string, no
+ * re-encoding), any other event (MongoDB's) serialised. A batch handed to the socket is not reused.
+ */
+class NdjsonBatch {
+  private buf = Buffer.allocUnsafe(EXPORT_WRITE_BYTES)
+  length = 0
+
+  /** Adds `hit`'s line; false when the batch is not empty and the line does not fit (take(), then add again). */
+  add (hit: Hit): boolean {
+    const line = hit instanceof LineHit ? undefined : hitJson(hit)
+    const n = (line === undefined ? (hit as LineHit).end - (hit as LineHit).start : Buffer.byteLength(line)) + 1
+    if (this.length + n > this.buf.length) {
+      if (this.length > 0) return false
+      this.buf = Buffer.allocUnsafe(n) // one line longer than a batch: a batch of its own
+    }
+    if (line === undefined) {
+      const h = hit as LineHit
+      this.length += h.bytes.copy(this.buf, this.length, h.start, h.end)
+    } else {
+      this.length += this.buf.write(line, this.length)
+    }
+    this.buf[this.length++] = NL
+    return true
+  }
+
+  /** The batch's bytes (handed to the socket: the next batch gets a fresh buffer). */
+  take (): Buffer {
+    const out = this.buf.subarray(0, this.length)
+    this.buf = Buffer.allocUnsafe(EXPORT_WRITE_BYTES)
+    this.length = 0
+    return out
+  }
 }
 
 /**
@@ -105,7 +143,7 @@ async function admitted<T> (admission: QueryAdmission, reply: FastifyReply, run:
 }
 
 async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply: FastifyReply, budget: QueryBudget): Promise<void> {
-  const { hits, source } = await searcher.stream(q, limit, budget)
+  const { batches, source } = await searcher.stream(q, limit, budget)
   reply.hijack()
   const res = reply.raw
   // A budget that ends while the export waits on its client (not scanning) cuts it too.
@@ -115,18 +153,16 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
   // Sent now, not with the first 64 KB: a client sees the export begin, and one cut off later sees a 200
   // that never ends rather than no answer at all.
   res.flushHeaders()
-  let pending = ''
-  let sent = 0
+  const batch = new NdjsonBatch()
   try {
-    for await (const hit of hits) {
-      pending += hitJson(hit) + '\n'
-      if (pending.length >= EXPORT_WRITE_BYTES) {
-        if (!await send(res, pending)) return // the client went away: stop reading the store
-        pending = ''
+    for await (const hits of batches) {
+      for (const hit of hits) {
+        if (batch.add(hit)) continue
+        if (!await send(res, batch.take())) return // the client went away: stop reading the store
+        batch.add(hit)
       }
-      if (limit > 0 && ++sent >= limit) break
     }
-    if (pending !== '') await send(res, pending)
+    if (batch.length > 0) await send(res, batch.take())
     res.end()
   } catch (err) {
     // Headers are gone: cut the response so the client sees an incomplete export, not a short one.
@@ -135,7 +171,7 @@ async function exportAll (searcher: Searcher, q: ReadQuery, limit: number, reply
     res.destroy()
   } finally {
     budget.signal.removeEventListener('abort', cut)
-    await hits.return(undefined)
+    await batches.return(undefined)
   }
 }
 
