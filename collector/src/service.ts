@@ -23,7 +23,7 @@ import { createReadIndexes } from './read/mongo-indexes'
 import { QueryAdmission, type QueriesStatus } from './read/admission'
 import { Searcher } from './read/search'
 import { ExpiryFilter } from './read/expiry'
-import { configureScanPool, scanPool, type ScanPoolStats } from './read/scan-pool'
+import { closeScanPool, configureScanPool, scanPool, type ScanPoolStats } from './read/scan-pool'
 import { JournalSet } from './read/sources'
 import { TailHub } from './read/tail'
 
@@ -343,6 +343,7 @@ export class CollectorService {
     clearTimeout(this.indexRetry)
     this.tails?.close()
     await this.compactor?.stop()
+    await closeScanPool()
     await this.retention?.stop()
     // Before the journal closes: the evaluator reads it, and what it found is in the outbox (synced) already.
     await this.alerts?.stop()

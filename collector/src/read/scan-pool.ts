@@ -240,6 +240,11 @@ export function configureScanPool (threads: number, file?: string): void {
   shared = threads > 0 ? new ScanPool(threads, file) : undefined
 }
 
+/** Terminates the process's scan threads (at shutdown: a thread's port must not keep the process up); a later count starts new ones. */
+export async function closeScanPool (): Promise<void> {
+  await shared?.close()
+}
+
 /** The process's pool, when one is configured and its threads can start. */
 export function scanPool (): ScanPool | undefined {
   return shared?.usable === true ? shared : undefined
