@@ -5,7 +5,9 @@
 //                       even candidates); a block across a bucket edge, a block whose apps are unknown, or a
 //                       query that needs more than time, level and app is read and its matching lines counted;
 //                       a compacted block with columns, for text, time, level and app alone, is counted from
-//                       them (column-scan.ts), reading only the lines they leave undecided
+//                       them (column-scan.ts), reading only the lines they leave undecided — in the scan
+//                       threads (scan-pool.ts) when SCAN_THREADS > 0: this thread then only adds up their
+//                       counts and parses those lines, and the blocks they hand back are read here
 //   histogram, MongoDB: one $group by level and bucket where the server computes date arithmetic in a
 //                       $group (mongod); where it does not (FerretDB answers NotImplemented), the matching
 //                       documents' timestamp and level are streamed and binned here
