@@ -14,7 +14,7 @@ import { histogram, histogramRange } from '../src/read/aggregate'
 import { QueryBudget, QueryStoppedError } from '../src/read/budget'
 import { candidates } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
-import { ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
+import { JOB_ITEMS, ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
 import { run } from '../src/read/scan-worker'
 import { NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
 
@@ -86,6 +86,9 @@ t.test('a count stopped mid-way is answered once no thread works for it, and no 
   const r = await pool.count(one, query, range, new AbortController().signal)
   t.equal(pool.status().blocks, stopped.blocks + one.length, 'nothing of the stopped count was counted later')
   t.ok(r.counts.reduce((a, b) => a + b, 0) > 0, 'the next count counts')
+  // A job that fails (its directory is a file: ENOTDIR) hands its blocks back rather than failing the count.
+  const failed = await pool.count([{ ...one[0]!, dir: join(cols, names[0]! + '.z') }, ...one.slice(1)], query, range, new AbortController().signal)
+  t.same(failed.fallback, Array.from({ length: Math.min(JOB_ITEMS, one.length) }, (_, k) => k), 'the failed job\'s blocks handed back')
   const gone = new AbortController()
   gone.abort('time budget')
   await t.rejects(pool.count(one, query, range, gone.signal), new QueryStoppedError('time budget'), 'a count stopped before it starts')
