@@ -5,20 +5,24 @@
 // pool whose threads cannot start, or die, hands the blocks back and the answer is still whole; a real
 // collector counts through its threads and says so in /status.
 import t from 'tap'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { MessageChannel } from 'node:worker_threads'
 import { collectorStatus, freshRequest, poll, startCollector } from '../../test/support'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
+import { readFooter } from '../src/journal/segment-file'
 import { histogram, histogramRange } from '../src/read/aggregate'
 import { QueryBudget, QueryStoppedError } from '../src/read/budget'
 import { candidates } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
 import { JOB_ITEMS, ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
-import { run } from '../src/read/scan-worker'
+import { run, serve, type ScanReply, type ScanRequest } from '../src/read/scan-worker'
 import { NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
 
-const WORKER = resolve(__dirname, '..', 'dist', 'read', 'scan-worker.js')
+// The thread runs the source (the test's TypeScript loader is inherited by threads), so its coverage counts.
+const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
 
 /** NDJSON segments in `ndjson`, the same compacted (with columns, small blocks) in `cols`. */
 async function segments (): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
@@ -112,6 +116,10 @@ t.test('threads that cannot start or that die hand their blocks back: the answer
   t.ok(broken.status().failures >= 3, 'the failures counted')
   t.equal(scanPool(), undefined, 'past a few failures the pool is no longer used')
   t.equal((await histogram(journalOf(cols, names), undefined, all, histogramRange(all, 1, NOW))).total, want, 'in-thread from then on')
+  const items = await itemsOf(cols, names)
+  const back = await broken.count(items, { text: 'timeout', from: undefined, to: undefined, levels: undefined, apps: undefined },
+    { fromMs: 0, toMs: Infinity, first: 0, intervalMs: Number.MAX_SAFE_INTEGER, buckets: 1 }, new AbortController().signal)
+  t.equal(back.fallback.length, items.length, 'asked anyway, it hands every block back')
 })
 
 t.test('a scan thread\'s job: columns missing or damaged are handed back, undecided lines named', async t => {
@@ -131,6 +139,53 @@ t.test('a scan thread\'s job: columns missing or damaged are handed back, undeci
   t.equal(plain.code === 'done' && plain.fallback.length, plainItems.length, 'NDJSON segments: every block handed back')
   const gone = await run(3, query, range, items.map(i => ({ ...i, segment: 'maap-00000000T000000Z-000000.ndjson' })))
   t.equal(gone.code === 'done' && gone.fallback.length, items.length, 'a segment that is gone: handed back')
+  // Damaged columns (a flipped byte: their checksum fails), then a damaged footer: handed back too.
+  const path = join(cols, names[0]! + '.z')
+  const fh = await open(path, 'r')
+  const footer = await readFooter(fh, path)
+  await fh.close()
+  const victim = footer.blocks[1]!
+  const bytes = readFileSync(path)
+  bytes[victim.cols!.at + 3] = bytes[victim.cols!.at + 3]! ^ 0xff
+  writeFileSync(path, bytes)
+  const inVictim = items.filter(i => i.segment === names[0] && i.start < victim.end && i.end > victim.start)
+  const damaged = await run(4, query, range, inVictim)
+  t.equal(damaged.code === 'done' && damaged.fallback.length, inVictim.length, 'damaged columns: handed back')
+  writeFileSync(path, bytes.subarray(0, bytes.length - 3))
+  const torn = await run(5, query, range, inVictim)
+  t.equal(torn.code === 'done' && torn.fallback.length, inVictim.length, 'a torn footer: handed back')
+})
+
+t.test('the thread\'s protocol over a real channel: count, cancel, release, error', async t => {
+  const { base, cols, names } = await segments()
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => { port1.close() })
+  serve(port1)
+  const replies: ScanReply[] = []
+  port2.on('message', (r: ScanReply) => replies.push(r))
+  const ask = async (req: ScanRequest, n: number): Promise<ScanReply> => {
+    port2.postMessage(req)
+    return await poll(() => replies.length >= n && replies[n - 1], 5, { ms: 60_000, what: `answer ${n}` })
+  }
+  const range = { fromMs: 0, toMs: Infinity, first: 0, intervalMs: Number.MAX_SAFE_INTEGER, buckets: 1 }
+  const query = { text: 'timeout', from: undefined, to: undefined, levels: undefined, apps: undefined }
+  const items = await itemsOf(cols, names)
+  const done = await ask({ code: 'count', id: 1, query, range, items }, 1)
+  t.equal(done.code, 'done')
+  t.ok(done.code === 'done' && done.counts[0]! > 0, 'counted')
+  port2.postMessage({ code: 'cancel', id: 1 } satisfies ScanRequest) // crossed its answer: nothing to stop
+  port2.postMessage({ code: 'release' } satisfies ScanRequest)
+  const many = Array.from({ length: 200 }, () => items).flat()
+  port2.postMessage({ code: 'count', id: 2, query, range, items: many } satisfies ScanRequest)
+  const stopped = await ask({ code: 'cancel', id: 2 }, 2)
+  t.equal(stopped.code, 'cancelled', 'a cancel stops the job between blocks')
+  t.ok(stopped.code === 'cancelled' && stopped.blocks < many.length)
+  const failed = await ask({ code: 'count', id: 3, query, range, items: [{ ...items[0]!, dir: join(cols, names[0]! + '.z') }] }, 3)
+  t.same(failed.code, 'error', 'a job that fails says so')
+  const again = await ask({ code: 'count', id: 4, query, range, items }, 4)
+  t.same(again.code === 'done' && again.counts, done.code === 'done' && done.counts, 'the next job counts as the first')
+  port2.postMessage({ code: 'release' } satisfies ScanRequest)
 })
 
 t.test('a collector counts compacted segments in its scan threads', async t => {

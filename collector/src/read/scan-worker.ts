@@ -185,10 +185,10 @@ export async function run (id: number, query: ScanQuery, range: ScanRange, items
 }
 
 
-function finish (reply: ScanReply): void {
+function finish (port: MessagePort, reply: ScanReply): void {
   current = -1
   cancelled = false
-  parentPort!.postMessage(reply, reply.code === 'done' ? [reply.counts.buffer as ArrayBuffer] : [])
+  port.postMessage(reply, reply.code === 'done' ? [reply.counts.buffer as ArrayBuffer] : [])
 }
 
 /**
@@ -202,17 +202,12 @@ async function release (): Promise<void> {
   await fh?.close().catch(() => {})
 }
 
-/** In a scan thread: its priority lowered (on Linux a nice value is a thread's own), then the pool's requests. */
-function serve (port: MessagePort): void {
-  try {
-    setPriority(constants.priority.PRIORITY_BELOW_NORMAL)
-  } catch {
-    // Not permitted here (some containers): the thread runs at the process's priority.
-  }
-  port.on('message', onRequest)
+/** Answers the pool's requests on `port` (the thread's parentPort; a test's channel). */
+export function serve (port: MessagePort): void {
+  port.on('message', (req: ScanRequest) => onRequest(port, req))
 }
 
-function onRequest (req: ScanRequest): void {
+function onRequest (port: MessagePort, req: ScanRequest): void {
   if (req.code === 'release') {
     if (current === -1) void release()
     return
@@ -224,9 +219,17 @@ function onRequest (req: ScanRequest): void {
   }
   current = req.id
   run(req.id, req.query, req.range, req.items).then(
-    reply => finish(reply),
-    (err: Error) => finish({ code: 'error', id: req.id, message: err.message })
+    reply => finish(port, reply),
+    (err: Error) => finish(port, { code: 'error', id: req.id, message: err.message })
   )
 }
 
-if (parentPort !== null) serve(parentPort)
+if (parentPort !== null) {
+  // On Linux a nice value is a thread's own: this one yields to the process's main thread (ingest, tails).
+  try {
+    setPriority(constants.priority.PRIORITY_BELOW_NORMAL)
+  } catch {
+    // Not permitted here (some containers): the thread runs at the process's priority.
+  }
+  serve(parentPort)
+}
