@@ -65,8 +65,9 @@ if (prof) {
   writeFileSync(bin, `const c = require('node:child_process').spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=${prof}', ${JSON.stringify(collectorBin)}], { stdio: 'inherit' })
 process.on('SIGTERM', () => c.kill('SIGTERM')); c.on('exit', code => process.exit(code ?? 0))`)
 }
-const server = await startServer(bin, { LOG_DIR: logs, WORKER_COUNT: '0', ...COMPACT })
+let server
 try {
+  server = await startServer(bin, { LOG_DIR: logs, WORKER_COUNT: '0', ...COMPACT })
   const base = `http://127.0.0.1:${server.port}`
   const window = `from=${new Date(data.start).toISOString()}&to=${new Date(data.end).toISOString()}`
   const count = async () => {
@@ -106,6 +107,6 @@ try {
       fmt(alone), fmt(before), fmt(after), fmt(loaded), (loaded / alone).toFixed(2), loadedMs.length, fmt(median(loadedMs)))
   }
 } finally {
-  await server.stop()
+  await server?.stop()
   rmSync(work, { recursive: true, force: true })
 }
