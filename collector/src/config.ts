@@ -73,6 +73,8 @@ export interface CollectorConfig {
   queryConcurrency: number
   /** Queries waiting for a slot past which one more is answered 503. */
   queryQueue: number
+  /** Threads that scan a count's compacted blocks, per machine (split among WORKER_COUNT processes). */
+  scanThreads: number
   /** Seconds a query waits for a slot before it is answered 503. */
   queryQueueWaitSeconds: number
   /** Seconds a query may run (0 = no limit). */
@@ -263,6 +265,7 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   maxTailClients: setting('MAX_TAIL_CLIENTS', 100, 'open `GET /logs/tail` streams per process; one more is answered 503 + `Retry-After`', number({ min: 0 })),
   tailHeartbeatSeconds: setting('TAIL_HEARTBEAT_INTERVAL', 15, 'seconds between the keep-alive comments of an idle tail', number({ min: 0.01, integer: false })),
   queryConcurrency: setting('QUERY_CONCURRENCY', 2, 'queries (`GET /logs`, its NDJSON export, `/logs/histogram`, `/logs/values`, `/logs/fields`; not tails) running at once per process (per worker with `WORKER_COUNT` > 1): a query holds the process\'s one JavaScript thread while it scans, so more at once finish no sooner and take CPU from ingest and tails', number({ min: 1 })),
+  scanThreads: setting('SCAN_THREADS', 2, 'threads that count the compacted blocks of `/logs/histogram` (and alert counts), at a lower priority than ingest, per machine: with `WORKER_COUNT` > 1 each process gets this divided by the workers (at least 1); 0 = on the main thread', number({ min: 0 })),
   queryQueue: setting('QUERY_QUEUE', 8, 'queries waiting for a slot per process; one more is answered 503 + `Retry-After` (`MAAP_TOO_MANY_QUERIES`)', number({ min: 0 })),
   queryQueueWaitSeconds: setting('QUERY_QUEUE_WAIT', 2, 'seconds a query waits for a slot before it is answered 503 + `Retry-After` (`MAAP_TOO_MANY_QUERIES`)', number({ min: 0.001, integer: false })),
   queryTimeoutSeconds: setting('QUERY_TIMEOUT', 30, 'seconds a query may run: past it a search page answers what it found with `"partial": true` and a cursor to go on, histogram, values and fields answer 504 `MAAP_QUERY_TIMEOUT` (0 = no limit)', number({ min: 0, integer: false })),

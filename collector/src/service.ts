@@ -23,6 +23,7 @@ import { createReadIndexes } from './read/mongo-indexes'
 import { QueryAdmission, type QueriesStatus } from './read/admission'
 import { Searcher } from './read/search'
 import { ExpiryFilter } from './read/expiry'
+import { closeScanPool, configureScanPool, scanPool, type ScanPoolStats } from './read/scan-pool'
 import { JournalSet } from './read/sources'
 import { TailHub } from './read/tail'
 
@@ -67,6 +68,8 @@ export interface ServiceStatus {
   redaction: RedactionStatus | null
   /** Queries running and waiting now (QUERY_CONCURRENCY, QUERY_QUEUE), and how each one ended since start. */
   queries: QueriesStatus
+  /** SCAN_THREADS in this process: threads started, blocks they counted, jobs cancelled by a query's end, threads lost; null: none. */
+  scan_pool: ScanPoolStats | null
   last_error: string | null
   uptime_seconds: number
 }
@@ -114,6 +117,8 @@ export class CollectorService {
       timeoutMs: config.queryTimeoutSeconds * 1000,
       exportTimeoutMs: config.exportTimeoutSeconds * 1000
     })
+    // The machine's scan threads shared among the worker processes: each already has its share of ingest.
+    configureScanPool(config.workerCount > 1 ? Math.max(1, Math.floor(config.scanThreads / config.workerCount)) : config.scanThreads)
     this.journal = new JournalWriter({
       dir: config.logDir, fsync: config.journalFsync, segmentMaxBytes: config.segmentMaxBytes, maxQueueBytes: config.journalMaxQueueBytes
     })
@@ -318,6 +323,7 @@ export class CollectorService {
       alerts: this.alerts?.status() ?? null,
       redaction: this.redactor?.status() ?? null,
       queries: this.queries.status(),
+      scan_pool: scanPool()?.status() ?? null,
       last_error: d?.lastError ?? this.lastJournalError ?? null,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000)
     }
@@ -337,6 +343,7 @@ export class CollectorService {
     clearTimeout(this.indexRetry)
     this.tails?.close()
     await this.compactor?.stop()
+    await closeScanPool()
     await this.retention?.stop()
     // Before the journal closes: the evaluator reads it, and what it found is in the outbox (synced) already.
     await this.alerts?.stop()

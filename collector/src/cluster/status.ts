@@ -106,6 +106,17 @@ export function serviceStatus (replies: readonly WorkerReply[], own: LocalStatus
     alerts: own.alerts == null ? null : clusterAlerts(list, own.alerts),
     redaction: sumRedaction(list.map(s => s.redaction)),
     queries: clusterQueries(list, own.queries),
+    scan_pool: own.scan_pool === null
+      ? null
+      : {
+          threads: sum(list, s => s.scan_pool?.threads ?? 0),
+          started: sum(list, s => s.scan_pool?.started ?? 0),
+          busy: sum(list, s => s.scan_pool?.busy ?? 0),
+          blocks: sum(list, s => s.scan_pool?.blocks ?? 0),
+          jobs: sum(list, s => s.scan_pool?.jobs ?? 0),
+          cancelled: sum(list, s => s.scan_pool?.cancelled ?? 0),
+          failures: sum(list, s => s.scan_pool?.failures ?? 0)
+        },
     last_error: firstError === undefined ? null : `worker ${firstError.process.worker_id}: ${firstError.last_error}`,
     uptime_seconds: Math.max(...list.map(s => s.uptime_seconds)),
     process: own.process,

@@ -5,7 +5,9 @@
 //                       even candidates); a block across a bucket edge, a block whose apps are unknown, or a
 //                       query that needs more than time, level and app is read and its matching lines counted;
 //                       a compacted block with columns, for text, time, level and app alone, is counted from
-//                       them (column-scan.ts), reading only the lines they leave undecided
+//                       them (column-scan.ts), reading only the lines they leave undecided — in the scan
+//                       threads (scan-pool.ts) when SCAN_THREADS > 0: this thread then only adds up their
+//                       counts and parses those lines, and the blocks they hand back are read here
 //   histogram, MongoDB: one $group by level and bucket where the server computes date arithmetic in a
 //                       $group (mongod); where it does not (FerretDB answers NotImplemented), the matching
 //                       documents' timestamp and level are streamed and binned here
@@ -18,12 +20,13 @@ import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf, type Block } from './block-index'
 import { QueryBudget } from './budget'
-import { ColumnReader, READ_AHEAD, countFromColumns } from './column-scan'
+import { ColumnReader, READ_AHEAD, countFromColumns, exactOffsets } from './column-scan'
 import { ColumnQuery } from './columns'
-import { BlockReader, candidates, journalEvents } from './journal-search'
+import { BlockReader, candidates, journalEvents, type Candidate } from './journal-search'
 import { LineMatcher, type OnLine } from './line-matcher'
 import { SORT, matchingEvents, mongoFilter, needsRecheck } from './mongo-query'
 import type { ReadQuery } from './query'
+import { scanPool, type ScanPool } from './scan-pool'
 import type { MongoReadSide, ReadSource } from './sources'
 import type { JournalSet } from './sources'
 
@@ -88,6 +91,19 @@ class Counter {
     if (b === -1 || level < 0) return
     this.counts[level]![b]! += n
     this.total += n
+  }
+
+  /** Adds a scan thread's counts (level × buckets + bucket, the buckets of this range). */
+  merge (counts: Float64Array): void {
+    const buckets = this.range.times.length
+    for (let level = 0; level < this.counts.length; level++) {
+      const mine = this.counts[level]!
+      for (let b = 0; b < buckets; b++) {
+        const n = counts[level * buckets + b]!
+        mine[b]! += n
+        this.total += n
+      }
+    }
   }
 
   result (source: ReadSource): Histogram {
@@ -156,15 +172,18 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
     if (head !== undefined) counter.add(Date.parse(head.ts), head.level)
   }
   const add = (ms: number, level: number): void => counter.add(ms, level)
+  const pool = columns === undefined ? undefined : scanPool()
+  const lines = pool === undefined ? toRead : await countInThreads(pool, toRead.filter(byColumns), windowed, counter, matcher, countLine, budget)
+  if (pool !== undefined) for (const c of toRead) if (!byColumns(c)) lines.push(c)
   let columnsSeen = false
   try {
-    for (let i = 0; i < toRead.length; i++) {
+    for (let i = 0; i < lines.length; i++) {
       const turn = budget.pace()
       if (turn !== undefined) await turn
-      const c = toRead[i]!
+      const c = lines[i]!
       const { block } = c
       if (columns !== undefined && byColumns(c)) {
-        const spans = await columns.read(c, toRead.slice(i + 1, i + 1 + READ_AHEAD).filter(byColumns))
+        const spans = await columns.read(c, lines.slice(i + 1, i + 1 + READ_AHEAD).filter(byColumns))
         if (spans !== undefined) {
           columnsSeen = true
           await countFromColumns(c, spans, cq!, matcher, add, countLine)
@@ -172,12 +191,41 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
         }
       }
       // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
-      const { buf, length } = await reader.read(c, columnsSeen ? undefined : toRead[i + 1])
+      const { buf, length } = await reader.read(c, columnsSeen ? undefined : lines[i + 1])
       matcher.scan(buf, length, c.minOffset - block.start, countLine(buf), memoOf(block, length))
     }
   } finally {
     await columns?.close()
   }
+}
+
+/**
+ * Counts `blocks` (compacted, a count's query the columns decide) in the scan threads; the main thread
+ * only adds their counts and parses the few lines they leave undecided. Resolves with the blocks the
+ * threads handed back (no columns there, or a thread that died), for the caller to read in-thread.
+ */
+async function countInThreads (pool: ScanPool, blocks: Candidate[], q: ReadQuery, counter: Counter, matcher: LineMatcher,
+  countLine: (buf: Buffer) => OnLine, budget: QueryBudget): Promise<Candidate[]> {
+  budget.check()
+  const { range } = counter
+  const items = blocks.map(c => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset }))
+  const r = await pool.count(items, { text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps },
+    { fromMs: range.fromMs, toMs: range.toMs, first: range.times[0] ?? range.fromMs, intervalMs: range.intervalMs, buckets: range.times.length }, budget.signal)
+  counter.merge(r.counts)
+  // The undecided lines, per block (a block's lines come from one job, in order).
+  const undecided = new Map<number, number[]>()
+  for (let i = 0; i < r.undecided.length; i += 3) {
+    const k = r.undecided[i]!
+    let mine = undecided.get(k)
+    if (mine === undefined) undecided.set(k, mine = [])
+    mine.push(r.undecided[i + 1]!, r.undecided[i + 2]!)
+  }
+  for (const [k, offsets] of undecided) {
+    const turn = budget.pace()
+    if (turn !== undefined) await turn
+    await exactOffsets(blocks[k]!, offsets, matcher, countLine)
+  }
+  return r.fallback.map(k => blocks[k]!)
 }
 
 /** Whether a server refused the bucket pipeline as an operator it lacks (FerretDB: 238 NotImplemented),

@@ -288,6 +288,31 @@ export async function countFromColumns (c: Candidate, spans: readonly ColumnSpan
   await exactLines(c, spans, undecided, matcher, onLine)
 }
 
+/**
+ * Runs the exact path on lines of candidate `c` given by their offsets in the segment (`lines`: start, end,
+ * start, end…, ascending): the undecided lines a scan thread (scan-pool.ts) sent back. Read at once from
+ * the first to the last, as exactLines does.
+ */
+export async function exactOffsets (c: Candidate, lines: readonly number[], matcher: LineMatcher, onLine: (buf: Buffer) => OnLine): Promise<void> {
+  if (lines.length === 0) return
+  const fh = await openSegmentIfExists(c.source.index.dir, c.block.segment)
+  if (fh === undefined) return
+  const scratch = { buf: Buffer.allocUnsafe(BLOCK_BYTES) }
+  try {
+    const first = lines[0]!
+    const got = await readRange(fh, first, lines.at(-1)! - first, scratch)
+    for (let i = 0; i < lines.length; i += 2) {
+      const from = lines[i]! - first
+      const to = Math.min(lines[i + 1]! - first, got)
+      if (to <= from) break // the file is shorter than its columns said
+      const line = scratch.buf.subarray(from, to)
+      matcher.scan(line, line.length, 0, onLine(line))
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
 /** A line pickLines gives: its index in the span times two, plus one when the columns left it undecided. */
 export const UNDECIDED = 1
 

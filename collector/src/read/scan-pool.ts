@@ -1,0 +1,251 @@
+// The threads that scan a count's compacted blocks (issue #24: "use both cores for reading"; "a query's
+// cost must not block ingest"):
+//
+//   countJournal (aggregate.ts) ─► count(items) ─► jobs of JOB_ITEMS blocks ─► per query, in turn ─► idle thread
+//                                                                                  (scan-worker.ts, lower priority)
+//        ◄── summed counts + undecided lines + fallback items ◄── each job's answer ◄──┘
+//   budget ends (QUERY_TIMEOUT, client gone) ─► queued jobs dropped, running ones cancelled ─► answered
+//                                                  only once every thread has stopped working for it
+//
+// Only admitted queries (admission.ts) call count(), and a thread takes the next job of the next query in
+// turn, so the pool never runs more than the admitted queries' work and one heavy count does not hold the
+// others back. A thread holds one job, a few decoded blocks at a time. Threads start when first needed, are
+// unref'd, and a thread that dies hands its job's blocks back to the main thread (the in-thread path), as
+// does a pool whose threads cannot start at all.
+import { join } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { CANONICAL_LEVELS } from '../normalise/levels'
+import { QueryStoppedError, type StopReason } from './budget'
+import type { ScanItem, ScanQuery, ScanRange, ScanReply, ScanRequest } from './scan-worker'
+
+export type { ScanItem, ScanQuery, ScanRange } from './scan-worker'
+
+/**
+ * Blocks per job: small enough that two threads share a count evenly and a cancel lands within a few
+ * milliseconds, large enough that a message per job is nothing beside its scan (~1 ms a block).
+ */
+export const JOB_ITEMS = 8
+/** Threads that died before any answered: past this, the pool stops trying and counts scan in-thread. */
+const MAX_START_FAILURES = 3
+/** A thread's JavaScript heap (MB): its blocks live outside it, in buffers of about a MiB each. */
+const HEAP_MB = 64
+
+export interface ScanResult {
+  /** Per level, per bucket: level × buckets + bucket. */
+  counts: Float64Array
+  /** [item, start, end] of each line the columns left undecided (item: index into the items given). */
+  undecided: number[]
+  /** Items whose columns were not there, or whose thread died: the caller reads them itself. */
+  fallback: number[]
+}
+
+export interface ScanPoolStats {
+  /** Threads configured (SCAN_THREADS for this process). */
+  threads: number
+  /** Threads running now. */
+  started: number
+  /** Threads working for a count now. */
+  busy: number
+  /** Blocks the threads have counted since start. */
+  blocks: number
+  jobs: number
+  /** Jobs stopped because their query ended first. */
+  cancelled: number
+  /** Threads that died (their jobs went back to the main thread). */
+  failures: number
+}
+
+interface Work {
+  query: ScanQuery
+  range: ScanRange
+  queued: Array<{ offset: number, items: ScanItem[] }>
+  running: number
+  result: ScanResult
+  stopped: StopReason | undefined
+  settle: () => void
+}
+
+interface Thread {
+  worker: Worker
+  job: { id: number, work: Work, offset: number, count: number } | undefined
+  answered: boolean
+  /** Terminated by close(): its exit is no failure. */
+  closing: boolean
+}
+
+export class ScanPool {
+  private readonly threads: Thread[] = []
+  private readonly works: Work[] = []
+  private turn = 0
+  private nextId = 0
+  private startFailures = 0
+  private readonly stats = { blocks: 0, jobs: 0, cancelled: 0, failures: 0 }
+
+  constructor (readonly size: number, private readonly file = join(__dirname, 'scan-worker.js')) {}
+
+  /** Whether counts go to the threads (else they scan in-thread). */
+  get usable (): boolean {
+    return this.size > 0 && this.startFailures < MAX_START_FAILURES
+  }
+
+  status (): ScanPoolStats {
+    return { threads: this.size, started: this.threads.length, busy: this.threads.filter(t => t.job !== undefined).length, ...this.stats }
+  }
+
+  /**
+   * Counts `items` over `range` for `query` in the threads. Rejects with QueryStoppedError when `signal`
+   * aborts (its reason the stop's), once no thread works for this count any more.
+   */
+  async count (items: readonly ScanItem[], query: ScanQuery, range: ScanRange, signal: AbortSignal): Promise<ScanResult> {
+    const result: ScanResult = { counts: new Float64Array(CANONICAL_LEVELS.length * range.buckets), undecided: [], fallback: [] }
+    if (items.length === 0) return result
+    if (signal.aborted) throw new QueryStoppedError(signal.reason as StopReason)
+    let settle!: () => void
+    const over = new Promise<void>(resolve => { settle = resolve })
+    const work: Work = { query, range, queued: [], running: 0, result, stopped: undefined, settle }
+    for (let i = 0; i < items.length; i += JOB_ITEMS) work.queued.push({ offset: i, items: items.slice(i, i + JOB_ITEMS) })
+    const onAbort = (): void => {
+      work.stopped = signal.reason as StopReason
+      work.queued.length = 0
+      for (const t of this.threads) if (t.job?.work === work) t.worker.postMessage({ code: 'cancel', id: t.job.id } satisfies ScanRequest)
+      this.check(work)
+    }
+    signal.addEventListener('abort', onAbort)
+    this.works.push(work)
+    try {
+      this.dispatch()
+      await over
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+      this.works.splice(this.works.indexOf(work), 1)
+    }
+    if (work.stopped !== undefined) throw new QueryStoppedError(work.stopped)
+    return result
+  }
+
+  /** Terminates the threads (the pool starts new ones if asked again); a count still running gets its blocks back. */
+  async close (): Promise<void> {
+    await Promise.all(this.threads.map(async t => {
+      t.closing = true
+      await t.worker.terminate()
+    }))
+  }
+
+  private check (work: Work): void {
+    if (work.running !== 0 || work.queued.length !== 0) return
+    work.settle()
+    // No count left: the threads close the segments they hold open.
+    if (this.works.every(w => w === work || (w.running === 0 && w.queued.length === 0))) {
+      for (const t of this.threads) t.worker.postMessage({ code: 'release' } satisfies ScanRequest)
+    }
+  }
+
+  /** Gives idle threads the next job of each query in turn, starting threads as needed. */
+  private dispatch (): void {
+    for (;;) {
+      const waiting = this.works.filter(w => w.queued.length > 0)
+      if (waiting.length === 0) return
+      let thread = this.threads.find(t => t.job === undefined)
+      if (thread === undefined && this.threads.length < this.size && this.usable) thread = this.start()
+      // (start() gives none when the thread could not even be made.)
+      if (thread === undefined) {
+        // No thread at all (they cannot start): the blocks go back to the caller.
+        if (this.threads.length === 0) for (const w of waiting) this.giveBack(w)
+        return
+      }
+      const work = waiting[this.turn++ % waiting.length]!
+      const { offset, items } = work.queued.shift()!
+      const id = ++this.nextId
+      thread.job = { id, work, offset, count: items.length }
+      work.running++
+      this.stats.jobs++
+      thread.worker.postMessage({ code: 'count', id, query: work.query, range: work.range, items } satisfies ScanRequest)
+    }
+  }
+
+  /** Every queued job of `work` back to its caller, to read in-thread. */
+  private giveBack (work: Work): void {
+    for (const { offset, items } of work.queued.splice(0)) for (let k = 0; k < items.length; k++) work.result.fallback.push(offset + k)
+    this.check(work)
+  }
+
+  private start (): Thread | undefined {
+    let worker: Worker
+    try {
+      worker = new Worker(this.file, { resourceLimits: { maxOldGenerationSizeMb: HEAP_MB } })
+    } catch {
+      // Threads cannot be made here (too many, or a runtime without them): counts scan in-thread.
+      this.startFailures = MAX_START_FAILURES
+      return undefined
+    }
+    worker.unref()
+    const thread: Thread = { worker, job: undefined, answered: false, closing: false }
+    this.threads.push(thread)
+    worker.on('message', (reply: ScanReply) => this.answer(thread, reply))
+    let lost = false
+    const onLost = (): void => {
+      if (lost) return
+      lost = true
+      this.threads.splice(this.threads.indexOf(thread), 1)
+      if (!thread.closing) {
+        this.stats.failures++
+        if (!thread.answered) this.startFailures++
+      }
+      const job = thread.job
+      thread.job = undefined
+      if (job !== undefined) {
+        // Its blocks are read in-thread: nothing lost, nothing counted twice (the job's counts never came).
+        for (let k = 0; k < job.count; k++) job.work.result.fallback.push(job.offset + k)
+        job.work.running--
+        this.check(job.work)
+      }
+      this.dispatch()
+    }
+    worker.on('error', onLost)
+    worker.on('exit', onLost)
+    return thread
+  }
+
+  private answer (thread: Thread, reply: ScanReply): void {
+    const job = thread.job
+    if (job?.id !== reply.id) return
+    thread.job = undefined
+    thread.answered = true
+    const { work } = job
+    work.running--
+    if (reply.code === 'done') {
+      this.stats.blocks += reply.blocks
+      const counts = reply.counts
+      for (let i = 0; i < counts.length; i++) work.result.counts[i]! += counts[i]!
+      for (let i = 0; i < reply.undecided.length; i += 3) work.result.undecided.push(job.offset + reply.undecided[i]!, reply.undecided[i + 1]!, reply.undecided[i + 2]!)
+      for (const k of reply.fallback) work.result.fallback.push(job.offset + k)
+    } else if (reply.code === 'cancelled') {
+      this.stats.blocks += reply.blocks
+      this.stats.cancelled++
+    } else {
+      // A job that failed (an fs error, say): its blocks are read in-thread, which reports what is wrong.
+      for (let k = 0; k < job.count; k++) work.result.fallback.push(job.offset + k)
+    }
+    this.check(work)
+    this.dispatch()
+  }
+}
+
+let shared: ScanPool | undefined
+
+/** Sets the process's pool to `threads` threads (0: counts scan in-thread); a pool of another size is closed. */
+export function configureScanPool (threads: number, file?: string): void {
+  if (shared?.size === threads && file === undefined) return
+  void shared?.close()
+  shared = threads > 0 ? new ScanPool(threads, file) : undefined
+}
+
+/** Terminates the process's scan threads (at shutdown: a thread's port must not keep the process up); a later count starts new ones. */
+export async function closeScanPool (): Promise<void> {
+  await shared?.close()
+}
+
+/** The process's pool, when one is configured and its threads can start. */
+export function scanPool (): ScanPool | undefined {
+  return shared?.usable === true ? shared : undefined
+}
