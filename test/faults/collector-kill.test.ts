@@ -1,10 +1,10 @@
 // The collector's core promise, with real processes and a real MongoDB wire server: every acknowledged
 // event reaches MongoDB exactly once, across SIGKILL, MongoDB outages and shutdown.
 import t from 'tap'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { collectorStatus as status, disconnected, drained, startCollector, untilStatus, connectTestClient, testMongoUri, uniqueDbName, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, segments } from '../support'
+import { collectorStatus as status, disconnected, drained, startCollector, untilStatus, connectTestClient, testMongoUri, uniqueDbName, assertExactlyOnce, seqCounts, batchClient, newLoad, singleEventClient, untilAcked, segments, segmentText } from '../support'
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { freePort, restartableKind, startMongoServer } = require('../mongo/server.mjs')
 
@@ -102,6 +102,6 @@ t.test('embedded mode: no MONGODB_URI, the journal is the store', async t => {
   t.equal(res.status, 201)
   t.equal((await status(c)).mongodb_status, 'not_configured')
   t.equal(await c.stop('SIGTERM'), 0)
-  const text = segments(c.logDir).map(s => readFileSync(join(c.logDir, s), 'utf8')).join('')
+  const text = segments(c.logDir).map(s => segmentText(c.logDir, s)).join('')
   t.match(text, /"message":"local"/)
 })
