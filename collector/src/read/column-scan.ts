@@ -14,7 +14,7 @@ import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
 import { BLOCK_BYTES } from './block-index'
 import type { BufferPool } from './block-buffers'
-import { ColumnsError, decodeColumns, type ColumnQuery, type Columns } from './columns'
+import { ColumnsError, covering, decodeColumns, lineAt, type ColumnQuery, type Columns } from './columns'
 import type { Candidate } from './journal-search'
 import type { LineMatcher, OnLine } from './line-matcher'
 
@@ -52,32 +52,6 @@ const CACHED = 8
  * scan in less, so with one ahead the scan mostly waits; four keep zlib's thread pool (and both cores) busy.
  */
 export const READ_AHEAD = 4
-
-/** The index of the first line of `cols` that starts at or after `offset` (n when none does). */
-function lineAt (cols: Columns, offset: number): number {
-  let lo = 0
-  let hi = cols.n
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (cols.starts[mid]! < offset) lo = mid + 1
-    else hi = mid
-  }
-  return lo
-}
-
-/** The footer blocks that overlap [start, end), or undefined when they do not cover it all. */
-function covering (footer: readonly FooterBlock[], start: number, end: number): FooterBlock[] | undefined {
-  let lo = 0
-  let hi = footer.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (footer[mid]!.end <= start) lo = mid + 1
-    else hi = mid
-  }
-  const out: FooterBlock[] = []
-  for (let i = lo; i < footer.length && footer[i]!.start < end; i++) out.push(footer[i]!)
-  return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
-}
 
 /** An open segment and how many reads use it. */
 interface Held {

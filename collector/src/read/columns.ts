@@ -24,7 +24,9 @@
 // These are exactly the lines head-fields.ts decides in place, so the fast paths agree with the slow ones.
 import { endianness } from 'node:os'
 import { LEVEL_START, TS_LENGTH, TS_START, hasHead } from '../journal/line-head'
+import { APP_KEY, BACKSLASH, COMMA, DOTTED_CAPITAL_I, KELVIN, MESSAGE_KEY, QUOTE } from './head-fields'
 import { CANONICAL_LEVELS } from '../normalise/levels'
+import type { FooterBlock } from '../journal/compacted/format'
 import type { ReadQuery } from './query'
 
 export const COL_HEAD = 1
@@ -37,13 +39,6 @@ const HEADER_BYTES = 16
 /** Bytes per line in the fixed-size columns. */
 const FIXED = 16
 const NL = 10
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const COMMA = 0x2c
-const APP_KEY = Buffer.from('"app_name":"', 'latin1')
-const MESSAGE_KEY = Buffer.from('"message":"', 'latin1')
-const DOTTED_CAPITAL_I = Buffer.from('\u0130', 'utf8')
-const KELVIN = Buffer.from('\u212a', 'utf8')
 const LEVEL_BYTES = CANONICAL_LEVELS.map(l => Buffer.from(l + '"', 'latin1'))
 const MAX_DELTA = 0x7fffffff
 
@@ -631,4 +626,30 @@ export class ColumnQuery {
     }
     match(i)
   }
+}
+
+/** The index of the first line of `cols` that starts at or after `offset` (n when none does). */
+export function lineAt (cols: Columns, offset: number): number {
+  let lo = 0
+  let hi = cols.n
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (cols.starts[mid]! < offset) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** The footer blocks that overlap [start, end), or undefined when they do not cover it all. */
+export function covering (footer: readonly FooterBlock[], start: number, end: number): FooterBlock[] | undefined {
+  let lo = 0
+  let hi = footer.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (footer[mid]!.end <= start) lo = mid + 1
+    else hi = mid
+  }
+  const out: FooterBlock[] = []
+  for (let i = lo; i < footer.length && footer[i]!.start < end; i++) out.push(footer[i]!)
+  return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
 }

@@ -11,14 +11,15 @@
 // test in collector/test/read-head-fields.test.ts holds this to the parse on generated lines.
 import { LEVEL_START } from '../journal/line-head'
 
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const COMMA = 0x2c
-const APP_KEY = Buffer.from('"app_name":"', 'latin1')
-const MESSAGE_KEY = Buffer.from('"message":"', 'latin1')
+// The bytes both this test and the compacted columns (columns.ts) read lines by.
+export const QUOTE = 0x22
+export const BACKSLASH = 0x5c
+export const COMMA = 0x2c
+export const APP_KEY = Buffer.from('"app_name":"', 'latin1')
+export const MESSAGE_KEY = Buffer.from('"message":"', 'latin1')
 /** UTF-8 of U+0130 and U+212A: their lower case holds an ASCII letter. */
-const DOTTED_CAPITAL_I = Buffer.from('\u0130', 'utf8')
-const KELVIN = Buffer.from('\u212a', 'utf8')
+export const DOTTED_CAPITAL_I = Buffer.from('\u0130', 'utf8')
+export const KELVIN = Buffer.from('\u212a', 'utf8')
 
 /** The result of reading one line's app_name and message in place. */
 export const enum HeadVerdict { Undecided, Match, NoMatch }

@@ -21,7 +21,7 @@ import { brotliDecompressSync } from 'node:zlib'
 import { CODEC_STORED, COMPACTED_SUFFIX, FormatError, checkColumns, type FooterBlock } from '../journal/compacted/format'
 import { readFooter } from '../journal/segment-file'
 import { CANONICAL_LEVELS } from '../normalise/levels'
-import { ColumnQuery, ColumnsError, decodeColumns, type Columns } from './columns'
+import { ColumnQuery, ColumnsError, covering, decodeColumns, lineAt, type Columns } from './columns'
 import type { ReadQuery } from './query'
 
 /** One candidate block: lines [start, end) of a segment, those before minOffset not counted. */
@@ -79,31 +79,6 @@ async function segmentFile (dir: string, segment: string): Promise<{ fh: FileHan
   }
   held = { key, fh, path }
   return fh === undefined ? undefined : { fh, path }
-}
-
-/** The footer blocks that overlap [start, end), or undefined when they do not cover it all (column-scan.ts does the same). */
-function covering (footer: readonly FooterBlock[], start: number, end: number): FooterBlock[] | undefined {
-  let lo = 0
-  let hi = footer.length
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (footer[mid]!.end <= start) lo = mid + 1
-    else hi = mid
-  }
-  const out: FooterBlock[] = []
-  for (let i = lo; i < footer.length && footer[i]!.start < end; i++) out.push(footer[i]!)
-  return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
-}
-
-function lineAt (cols: Columns, offset: number): number {
-  let lo = 0
-  let hi = cols.n
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if (cols.starts[mid]! < offset) lo = mid + 1
-    else hi = mid
-  }
-  return lo
 }
 
 async function columnsOf (fh: FileHandle, path: string, b: FooterBlock): Promise<Columns> {
