@@ -20,7 +20,7 @@ import type { Collection, Document } from 'mongodb'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { headOf, memoOf, type Block } from './block-index'
 import { QueryBudget } from './budget'
-import { ColumnReader, READ_AHEAD, countFromColumns, exactOffsets } from './column-scan'
+import { ColumnReader, READ_AHEAD, countFromColumns } from './column-scan'
 import { ColumnQuery } from './columns'
 import { BlockReader, candidates, journalEvents, type Candidate } from './journal-search'
 import { LineMatcher, type OnLine } from './line-matcher'
@@ -173,10 +173,11 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   }
   const add = (ms: number, level: number): void => counter.add(ms, level)
   const pool = columns === undefined ? undefined : scanPool()
-  const lines = pool === undefined ? toRead : await countInThreads(pool, toRead.filter(byColumns), windowed, counter, matcher, countLine, budget)
-  if (pool !== undefined) for (const c of toRead) if (!byColumns(c)) lines.push(c)
   let columnsSeen = false
   try {
+    // Inside the try: the lines the threads leave undecided are read through `columns`, closed below.
+    const lines = pool === undefined ? toRead : await countInThreads(pool, columns!, toRead.filter(byColumns), windowed, counter, matcher, countLine, budget)
+    if (pool !== undefined) for (const c of toRead) if (!byColumns(c)) lines.push(c)
     for (let i = 0; i < lines.length; i++) {
       const turn = budget.pace()
       if (turn !== undefined) await turn
@@ -186,7 +187,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
         const spans = await columns.read(c, lines.slice(i + 1, i + 1 + READ_AHEAD).filter(byColumns))
         if (spans !== undefined) {
           columnsSeen = true
-          await countFromColumns(c, spans, cq!, matcher, add, countLine)
+          await countFromColumns(columns, c, spans, cq!, matcher, add, countLine)
           continue
         }
       }
@@ -204,7 +205,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
  * only adds their counts and parses the few lines they leave undecided. Resolves with the blocks the
  * threads handed back (no columns there, or a thread that died), for the caller to read in-thread.
  */
-async function countInThreads (pool: ScanPool, blocks: Candidate[], q: ReadQuery, counter: Counter, matcher: LineMatcher,
+async function countInThreads (pool: ScanPool, columns: ColumnReader, blocks: Candidate[], q: ReadQuery, counter: Counter, matcher: LineMatcher,
   countLine: (buf: Buffer) => OnLine, budget: QueryBudget): Promise<Candidate[]> {
   budget.check()
   const { range } = counter
@@ -223,7 +224,7 @@ async function countInThreads (pool: ScanPool, blocks: Candidate[], q: ReadQuery
   for (const [k, offsets] of undecided) {
     const turn = budget.pace()
     if (turn !== undefined) await turn
-    await exactOffsets(blocks[k]!, offsets, matcher, countLine)
+    await columns.exactOffsets(blocks[k]!, offsets, matcher, countLine)
   }
   return r.fallback.map(k => blocks[k]!)
 }

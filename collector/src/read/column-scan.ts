@@ -12,8 +12,7 @@
 // footer block it covers has no columns (an older footer, damaged columns) the caller reads the lines.
 import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
-import { BLOCK_BYTES } from './block-index'
-import type { BufferPool } from './block-buffers'
+import { blockBuffers, type BufferPool } from './block-buffers'
 import { ColumnsError, covering, decodeColumns, lineAt, type ColumnQuery, type Columns } from './columns'
 import type { Candidate } from './journal-search'
 import type { LineMatcher, OnLine } from './line-matcher'
@@ -77,6 +76,9 @@ export class ColumnReader {
   private readonly ahead = new Map<Candidate, Promise<ColumnSpan[] | undefined>>()
   private file: Held | undefined
   private readonly closing: Array<Promise<void>> = []
+
+  /** `pool`: where the scratch of exactLines and exactOffsets comes from. */
+  constructor (private readonly pool: BufferPool = blockBuffers) {}
 
   /** Closes the segment it holds open (after any read in flight). */
   async close (): Promise<void> {
@@ -163,6 +165,74 @@ export class ColumnReader {
     }
   }
 
+  /**
+   * Runs the exact path (`matcher`) on lines `picked` (per span, ascending indices) of candidate `c`: the
+   * bytes from a span's first picked line to its last are read at once (one block decoded, one read), then
+   * each picked line is scanned alone. `onLine` gets the line's own buffer.
+   */
+  async exactLines (c: Candidate, spans: readonly ColumnSpan[], picked: ReadonlyArray<readonly number[]>, matcher: LineMatcher,
+    onLine: (buf: Buffer) => OnLine): Promise<void> {
+    if (picked.every(p => p.length === 0)) return
+    await this.reading(c, async (fh, scratch) => {
+      for (let s = 0; s < spans.length; s++) {
+        const lines = picked[s]!
+        if (lines.length === 0) continue
+        const { cols, base } = spans[s]!
+        const first = cols.starts[lines[0]!]!
+        const got = await readRange(fh, base + first, cols.starts[lines.at(-1)! + 1]! - first, scratch)
+        for (const i of lines) {
+          const from = cols.starts[i]! - first
+          const to = Math.min(cols.starts[i + 1]! - first, got)
+          if (to <= from) break // the file is shorter than its columns said (it cannot be, but nothing is read past it)
+          const line = scratch.buf.subarray(from, to)
+          matcher.scan(line, line.length, 0, onLine(line))
+        }
+      }
+    })
+  }
+
+  /**
+   * Runs the exact path on lines of candidate `c` given by their offsets in the segment (`lines`: start, end,
+   * start, end…, ascending): the undecided lines a scan thread (scan-pool.ts) sent back. Read at once from
+   * the first to the last, as exactLines does.
+   */
+  async exactOffsets (c: Candidate, lines: readonly number[], matcher: LineMatcher, onLine: (buf: Buffer) => OnLine): Promise<void> {
+    if (lines.length === 0) return
+    await this.reading(c, async (fh, scratch) => {
+      const first = lines[0]!
+      const got = await readRange(fh, first, lines.at(-1)! - first, scratch)
+      for (let i = 0; i < lines.length; i += 2) {
+        const from = lines[i]! - first
+        const to = Math.min(lines[i + 1]! - first, got)
+        if (to <= from) break // the file is shorter than its columns said
+        const line = scratch.buf.subarray(from, to)
+        matcher.scan(line, line.length, 0, onLine(line))
+      }
+    })
+  }
+
+  /**
+   * `read(fh, scratch)` with the segment of `c` open (the one this reader holds, not a second handle: its
+   * blocks are decoded once) and a scratch buffer lent by the pool, given back however `read` ends. Counts
+   * of a common word read undecided lines (quotes, stack traces) in most blocks: a fresh buffer each time
+   * was the churn the pool exists to remove. Nothing happens when the segment is gone.
+   */
+  private async reading (c: Candidate, read: (fh: SegmentFile, scratch: { buf: Buffer }) => Promise<void>): Promise<void> {
+    const held = this.acquire(c.source.index.dir, c.block.segment)
+    try {
+      const fh = await held.open
+      if (fh === undefined) return
+      const lent = this.pool.take()
+      try {
+        await read(fh, { buf: lent })
+      } finally {
+        this.pool.give(lent)
+      }
+    } finally {
+      this.done(held)
+    }
+  }
+
   private async load (c: Candidate): Promise<ColumnSpan[] | undefined> {
     const { block } = c
     const held = this.acquire(c.source.index.dir, block.segment)
@@ -216,41 +286,10 @@ async function readRange (fh: SegmentFile, at: number, length: number, scratch: 
 }
 
 /**
- * Runs the exact path (`matcher`) on lines `picked` (per span, ascending indices) of candidate `c`: the
- * bytes from a span's first picked line to its last are read at once (one block decoded, one read), then
- * each picked line is scanned alone. `onLine` gets the line's own buffer.
- */
-async function exactLines (c: Candidate, spans: readonly ColumnSpan[], picked: ReadonlyArray<readonly number[]>, matcher: LineMatcher,
-  onLine: (buf: Buffer) => OnLine): Promise<void> {
-  if (picked.every(p => p.length === 0)) return
-  const fh = await openSegmentIfExists(c.source.index.dir, c.block.segment)
-  if (fh === undefined) return
-  const scratch = { buf: Buffer.allocUnsafe(BLOCK_BYTES) }
-  try {
-    for (let s = 0; s < spans.length; s++) {
-      const lines = picked[s]!
-      if (lines.length === 0) continue
-      const { cols, base } = spans[s]!
-      const first = cols.starts[lines[0]!]!
-      const got = await readRange(fh, base + first, cols.starts[lines.at(-1)! + 1]! - first, scratch)
-      for (const i of lines) {
-        const from = cols.starts[i]! - first
-        const to = Math.min(cols.starts[i + 1]! - first, got)
-        if (to <= from) break // the file is shorter than its columns said (it cannot be, but nothing is read past it)
-        const line = scratch.buf.subarray(from, to)
-        matcher.scan(line, line.length, 0, onLine(line))
-      }
-    }
-  } finally {
-    await fh.close()
-  }
-}
-
-/**
  * Counts candidate `c` from its spans: `add(ms, level)` for each line the columns show to match, and the
- * exact path (`onLine`) for each they leave undecided. `cq.decides()` must hold (a count's query).
+ * exact path (`onLine`, through `reader`) for each they leave undecided. `cq.decides()` must hold (a count's query).
  */
-export async function countFromColumns (c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
+export async function countFromColumns (reader: ColumnReader, c: Candidate, spans: readonly ColumnSpan[], cq: ColumnQuery, matcher: LineMatcher,
   add: (ms: number, level: number) => void, onLine: (buf: Buffer) => OnLine): Promise<void> {
   const undecided: number[][] = []
   for (const span of spans) {
@@ -259,32 +298,7 @@ export async function countFromColumns (c: Candidate, spans: readonly ColumnSpan
     cq.scan(cols, span.from, span.to, c.minOffset - base, i => add(cols.ms[i]!, cols.level[i]!), i => mine.push(i))
     undecided.push(mine.sort((a, b) => a - b))
   }
-  await exactLines(c, spans, undecided, matcher, onLine)
-}
-
-/**
- * Runs the exact path on lines of candidate `c` given by their offsets in the segment (`lines`: start, end,
- * start, end…, ascending): the undecided lines a scan thread (scan-pool.ts) sent back. Read at once from
- * the first to the last, as exactLines does.
- */
-export async function exactOffsets (c: Candidate, lines: readonly number[], matcher: LineMatcher, onLine: (buf: Buffer) => OnLine): Promise<void> {
-  if (lines.length === 0) return
-  const fh = await openSegmentIfExists(c.source.index.dir, c.block.segment)
-  if (fh === undefined) return
-  const scratch = { buf: Buffer.allocUnsafe(BLOCK_BYTES) }
-  try {
-    const first = lines[0]!
-    const got = await readRange(fh, first, lines.at(-1)! - first, scratch)
-    for (let i = 0; i < lines.length; i += 2) {
-      const from = lines[i]! - first
-      const to = Math.min(lines[i + 1]! - first, got)
-      if (to <= from) break // the file is shorter than its columns said
-      const line = scratch.buf.subarray(from, to)
-      matcher.scan(line, line.length, 0, onLine(line))
-    }
-  } finally {
-    await fh.close()
-  }
+  await reader.exactLines(c, spans, undecided, matcher, onLine)
 }
 
 /** A line pickLines gives: its index in the span times two, plus one when the columns left it undecided. */
