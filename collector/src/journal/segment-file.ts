@@ -83,6 +83,16 @@ export function damagedSegments (): { count: number, last: string | undefined } 
   return { count: DAMAGED.size, last }
 }
 
+/**
+ * Columns of segment `name` in `dir` that passed their checksum but did not decode: the writer wrote them
+ * wrong. The block is read from its lines (nothing lost), but a writer bug must be seen: reported as a
+ * damaged file, once.
+ */
+export function undecodableColumns (dir: string, name: string, err: Error): void {
+  const file = join(dir, name) + COMPACTED_SUFFIX
+  damaged(file, new Error(`${file}: columns pass their checksum but do not decode (a writer bug): ${err.message}`))
+}
+
 function damaged (file: string, err: Error): void {
   if (DAMAGED.has(file)) return
   DAMAGED.set(file, err.message)

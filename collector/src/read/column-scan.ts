@@ -10,7 +10,7 @@
 // compacted, so a candidate may cover parts of two footer blocks: each line belongs to exactly one of the
 // index's blocks (both cut at newlines), and only the lines inside the candidate are scanned. When any
 // footer block it covers has no columns (an older footer, damaged columns) the caller reads the lines.
-import { openSegmentIfExists, type SegmentFile } from '../journal/segment-file'
+import { openSegmentIfExists, undecodableColumns, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
 import { blockBuffers, type BufferPool } from './block-buffers'
 import { ColumnsError, covering, decodeColumns, lineAt, type ColumnQuery, type Columns } from './columns'
@@ -75,7 +75,7 @@ export class ColumnReader {
   /** Loads started ahead of need: decompression runs in zlib's thread pool, several blocks at once. */
   private readonly ahead = new Map<Candidate, Promise<ColumnSpan[] | undefined>>()
   private file: Held | undefined
-  private readonly closing: Array<Promise<void>> = []
+  private readonly closing = new Set<Promise<void>>()
 
   /** `pool`: where the scratch of exactLines and exactOffsets comes from. */
   constructor (private readonly pool: BufferPool = blockBuffers) {}
@@ -85,7 +85,7 @@ export class ColumnReader {
     await Promise.all([...this.ahead.values()].map(async p => await p.catch(() => {})))
     this.ahead.clear()
     this.release()
-    await Promise.all(this.closing)
+    await Promise.all([...this.closing])
   }
 
   /** Segment `segment` of `dir`, open (undefined when it is gone); `done(held)` when finished with it. */
@@ -100,7 +100,13 @@ export class ColumnReader {
   }
 
   private done (held: Held): void {
-    if (--held.users === 0 && held.released) this.closing.push(closeHeld(held))
+    if (--held.users === 0 && held.released) this.closeLater(held)
+  }
+
+  /** Closes `held`; close() waits for it until it settles, then it is dropped (a scan over many segments). */
+  private closeLater (held: Held): void {
+    const closed = closeHeld(held).finally(() => { this.closing.delete(closed) })
+    this.closing.add(closed)
   }
 
   /** Lets go of the open segment: closed now, or by the last read still using it. */
@@ -109,7 +115,7 @@ export class ColumnReader {
     if (held === undefined) return
     this.file = undefined
     held.released = true
-    if (held.users === 0) this.closing.push(closeHeld(held))
+    if (held.users === 0) this.closeLater(held)
   }
 
   /**
@@ -262,8 +268,9 @@ export class ColumnReader {
         try {
           return bytes === undefined ? undefined : decodeColumns(bytes, b.end - b.start)
         } catch (err) {
-          if (err instanceof ColumnsError) return undefined
-          throw err
+          if (!(err instanceof ColumnsError)) throw err
+          undecodableColumns(c.source.index.dir, c.block.segment, err)
+          return undefined
         }
       })
       if (this.cache.size >= CACHED) this.cache.delete(this.cache.keys().next().value!)
