@@ -210,4 +210,15 @@ t.test('a collector counts compacted segments in its scan threads', async t => {
   t.equal(s.threads, 2)
   t.ok(s.blocks > 0, `${s.blocks as number} blocks counted in the threads`)
   t.equal(s.failures, 0)
+  // The same in GET /metrics.
+  const metrics = (await freshRequest(c, 'GET', '/metrics')).text
+  const metric = (name: string): number | undefined => {
+    const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)
+    return m === null ? undefined : Number(m[1])
+  }
+  t.equal(metric('maap_scan_pool_threads'), 2)
+  t.equal(metric('maap_scan_pool_blocks_total'), s.blocks, 'blocks counted, as /status says')
+  t.ok((metric('maap_scan_pool_jobs_total') ?? 0) > 0)
+  for (const name of ['maap_scan_pool_threads_started', 'maap_scan_pool_busy', 'maap_scan_pool_cancelled_total']) t.type(metric(name), 'number', name)
+  t.equal(metric('maap_scan_pool_failures_total'), 0)
 })

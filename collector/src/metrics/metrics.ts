@@ -14,11 +14,15 @@ import { ClosedSizes } from '../journal/closed-sizes'
 import type { CollectorService } from '../service'
 import { LightHistogram, type Series } from './histogram'
 import { IngestCounts, REJECT_REASONS, type RouteCounts } from './ingest-counts'
+import { scanPool, type ScanPoolStats } from '../read/scan-pool'
 
 export interface MetricsOptions {
   /** Live tail clients connected now (the app passes the service's tail hub; 0 when not given). */
   tailClients?: () => number
 }
+
+/** What the scan-pool metrics read when there is no pool (SCAN_THREADS=0, or threads that could not start). */
+const NO_POOL: ScanPoolStats = { threads: 0, started: 0, busy: 0, blocks: 0, jobs: 0, cancelled: 0, failures: 0 }
 
 /** Latency buckets in seconds: from a group commit's fdatasync (~1 ms) to a slow insertMany. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -146,6 +150,20 @@ export class CollectorMetrics {
         this.inc({ outcome: 'aborted' }, q.aborted)
       }
     })
+
+    // The scan threads (SCAN_THREADS) that count compacted blocks: /status.scan_pool, all zero when there are none.
+    const pool = (): ScanPoolStats | undefined => scanPool()?.status()
+    new Gauge({ name: 'maap_scan_pool_threads', help: 'Scan threads configured (SCAN_THREADS for this process; 0 when counts run on the main thread)', registers, collect () { this.set(pool()?.threads ?? 0) } })
+    new Gauge({ name: 'maap_scan_pool_threads_started', help: 'Scan threads running now', registers, collect () { this.set(pool()?.started ?? 0) } })
+    new Gauge({ name: 'maap_scan_pool_busy', help: 'Scan threads working for a count now', registers, collect () { this.set(pool()?.busy ?? 0) } })
+    for (const [name, help, read] of [
+      ['maap_scan_pool_blocks_total', 'Compacted blocks the scan threads counted', (p: ScanPoolStats) => p.blocks],
+      ['maap_scan_pool_jobs_total', 'Jobs (runs of blocks) the scan threads took', (p: ScanPoolStats) => p.jobs],
+      ['maap_scan_pool_cancelled_total', 'Scan thread jobs stopped because their query ended first', (p: ScanPoolStats) => p.cancelled],
+      ['maap_scan_pool_failures_total', 'Scan threads that died (their jobs went back to the main thread)', (p: ScanPoolStats) => p.failures]
+    ] as const) {
+      new Counter({ name, help, registers, collect () { this.reset(); this.inc(read(pool() ?? NO_POOL)) } })
+    }
 
     this.requestSeconds = new LightHistogram('maap_http_request_duration_seconds',
       'HTTP requests, from arrival to the reply sent, by route, method and status code', LATENCY_BUCKETS, this.registry)
