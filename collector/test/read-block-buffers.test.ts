@@ -96,7 +96,16 @@ t.test('a reader reads the right bytes, in two buffers used in turn, and gives t
 t.test('a buffer a read ahead is still filling goes back only once that read is done', async t => {
   const pool = new BufferPool(blockBuffers.bytes, 4)
   const blocks = await blocksOf(source())
-  const reader = new BlockReader(pool)
+  // Block 1's read is held until the test lets it go: it is certainly still filling its buffer at dispose.
+  let release!: () => void
+  const held = new Promise<void>(resolve => { release = resolve })
+  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
+    if (c === blocks[1]) await held
+    const { start, end } = c.block
+    bytes.copy(into, 0, start, end)
+    return { buf: into, length: end - start }
+  }
+  const reader = new BlockReader(pool, readInto)
   const first = await reader.read(blocks[0]!, blocks[1])
   // The reader leaves with block 1 still being read into its other buffer.
   reader[Symbol.dispose]()
@@ -104,6 +113,7 @@ t.test('a buffer a read ahead is still filling goes back only once that read is 
   const other = pool.take()
   t.not(other, first.buf, 'so another reader gets a buffer of its own')
   pool.give(other)
+  release()
   await poll(() => pool.lent === 0)
   t.equal(pool.idle, 3)
 })
