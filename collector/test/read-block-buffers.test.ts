@@ -41,6 +41,29 @@ async function blocksOf (s: JournalSource): Promise<Candidate[]> {
   return (await s.index.blocks(SEGMENT, bytes.length)).map(block => ({ source: s, block, minOffset: 0 }))
 }
 
+/**
+ * A BlockReader's read function over `blocks` that copies each block's bytes, except that the read of
+ * `heldBlock` waits until `release()`: a read ahead that is certainly still filling its buffer. `events`
+ * records each read's start and end by block index.
+ */
+function heldReads (blocks: Candidate[], heldBlock: number): {
+  readInto: (c: Candidate, into: Buffer) => Promise<{ buf: Buffer, length: number }>, release: () => void, events: string[]
+} {
+  const events: string[] = []
+  let release!: () => void
+  const held = new Promise<void>(resolve => { release = resolve })
+  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
+    const i = blocks.indexOf(c)
+    events.push(`start ${i}`)
+    if (i === heldBlock) await held
+    const { start, end } = c.block
+    bytes.copy(into, 0, start, end)
+    events.push(`end ${i}`)
+    return { buf: into, length: end - start }
+  }
+  return { readInto, release, events }
+}
+
 t.test('the pool lends a buffer to one taker at a time, reuses what comes back, keeps a few', async t => {
   const pool = new BufferPool(1024, 2)
   const a = pool.take()
@@ -97,14 +120,7 @@ t.test('a buffer a read ahead is still filling goes back only once that read is 
   const pool = new BufferPool(blockBuffers.bytes, 4)
   const blocks = await blocksOf(source())
   // Block 1's read is held until the test lets it go: it is certainly still filling its buffer at dispose.
-  let release!: () => void
-  const held = new Promise<void>(resolve => { release = resolve })
-  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
-    if (c === blocks[1]) await held
-    const { start, end } = c.block
-    bytes.copy(into, 0, start, end)
-    return { buf: into, length: end - start }
-  }
+  const { readInto, release } = heldReads(blocks, 1)
   const reader = new BlockReader(pool, readInto)
   const first = await reader.read(blocks[0]!, blocks[1])
   // The reader leaves with block 1 still being read into its other buffer.
@@ -148,18 +164,7 @@ t.test('a read ahead that is abandoned keeps its buffer until it is done: no lat
   const pool = new BufferPool(blockBuffers.bytes, 4)
   const blocks = await blocksOf(source())
   t.ok(blocks.length >= 4, `${blocks.length} blocks`)
-  const events: string[] = []
-  let release!: () => void
-  const held = new Promise<void>(resolve => { release = resolve })
-  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
-    const i = blocks.indexOf(c)
-    events.push(`start ${i}`)
-    if (i === 1) await held
-    const { start, end } = c.block
-    bytes.copy(into, 0, start, end)
-    events.push(`end ${i}`)
-    return { buf: into, length: end - start }
-  }
+  const { readInto, release, events } = heldReads(blocks, 1)
   const reader = new BlockReader(pool, readInto)
   const first = await reader.read(blocks[0]!, blocks[1]) // block 1 read ahead…
   t.ok(first.buf.subarray(0, first.length).equals(bytes.subarray(blocks[0]!.block.start, blocks[0]!.block.end)))
@@ -179,12 +184,7 @@ t.test('a read ahead that is abandoned keeps its buffer until it is done: no lat
 t.test('disposed while an abandoned read ahead still writes: its buffer goes back only once it is done', async t => {
   const pool = new BufferPool(blockBuffers.bytes, 4)
   const blocks = await blocksOf(source())
-  let release!: () => void
-  const held = new Promise<void>(resolve => { release = resolve })
-  const readInto = async (c: Candidate, into: Buffer): Promise<{ buf: Buffer, length: number }> => {
-    if (c === blocks[1]) await held
-    return { buf: into, length: 0 }
-  }
+  const { readInto, release } = heldReads(blocks, 1)
   const reader = new BlockReader(pool, readInto)
   await reader.read(blocks[0]!, blocks[1])
   await reader.read(blocks[2]!, undefined) // block 1 abandoned, still "writing"
