@@ -27,11 +27,16 @@ export const SLICE_MS = 10
 
 export class QueryBudget {
   private stoppedBy: StopReason | undefined
-  private sliceStart = performance.now()
+  private sliceStart: number
   private readonly controller = new AbortController()
 
-  /** `deadline`: performance.now() time past which the query stops (Infinity: never). */
-  constructor (readonly deadline: number = Infinity) {}
+  /**
+   * `deadline`: performance.now() time past which the query stops (Infinity: never); `now`: the clock
+   * (tests pass their own, so pacing is asserted without depending on how fast the machine is).
+   */
+  constructor (readonly deadline: number = Infinity, private readonly now: () => number = () => performance.now()) {
+    this.sliceStart = now()
+  }
 
   /** Aborted when the query is stopped (its reason in `signal.reason`): wakes what waits instead of scanning. */
   get signal (): AbortSignal {
@@ -40,7 +45,7 @@ export class QueryBudget {
 
   /** Why the query was stopped, if it was. */
   get stopped (): StopReason | undefined {
-    if (this.stoppedBy === undefined && performance.now() >= this.deadline) this.stop('time budget')
+    if (this.stoppedBy === undefined && this.now() >= this.deadline) this.stop('time budget')
     return this.stoppedBy
   }
 
@@ -57,7 +62,7 @@ export class QueryBudget {
 
   /** Milliseconds left (Infinity without a deadline), for a server-side limit such as MongoDB's maxTimeMS. */
   remainingMs (): number {
-    return Math.max(this.deadline - performance.now(), 0)
+    return Math.max(this.deadline - this.now(), 0)
   }
 
   /**
@@ -82,13 +87,13 @@ export class QueryBudget {
    */
   pace (): Promise<void> | undefined {
     this.check()
-    if (performance.now() - this.sliceStart < SLICE_MS) return undefined
+    if (this.now() - this.sliceStart < SLICE_MS) return undefined
     return this.yieldTurn()
   }
 
   private async yieldTurn (): Promise<void> {
     await turn()
-    this.sliceStart = performance.now()
+    this.sliceStart = this.now()
     this.check()
   }
 }

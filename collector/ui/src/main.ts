@@ -183,13 +183,17 @@ async function loadHistogram (params: URLSearchParams, signal: AbortSignal): Pro
   // Under a minute (a notification's link spans milliseconds) a round width, 1 s at least, is wider than
   // the range itself: equal buckets over it instead; reading so few events costs nothing.
   if (absoluteMs(p.get('to')) - absoluteMs(p.get('from')) < 60_000) p.set('buckets', '60')
+  // Until this range's histogram is drawn, the one on screen (and a drag across it) is the last range's.
+  document.body.dataset.histogram = 'loading'
   try {
     const h = await getJson<Histogram>(`/logs/histogram?${p.toString()}`, { signal })
     if (!signal.aborted) chart.draw(h)
   } catch (err) {
     if (signal.aborted) return
     if (err instanceof ApiError && err.inQuery) {
+      // The last histogram stays, as the results do, marked stale with them.
       if (!chart.drawn) chart.clear('No histogram: the query above does not parse.')
+      else document.body.dataset.histogram = 'drawn'
       return
     }
     document.body.dataset.histogram = 'absent'
