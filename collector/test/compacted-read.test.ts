@@ -3,10 +3,10 @@
 // resumes exactly; a SIGKILL during compaction loses nothing and doubles nothing; WORKER_COUNT=2 workers
 // read each other's compacted segments.
 import t from 'tap'
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
-import { request } from 'node:http'
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { collectorStatus, freshRequest, poll, startCollector, type RunningCollector } from '../../test/support'
+import { compaction, forms, tail, type Compaction } from './compacted-helpers'
 
 type Event = Record<string, any>
 const HOUR = 3_600_000
@@ -52,48 +52,6 @@ async function answers (c: RunningCollector): Promise<Record<string, unknown>> {
   const hist = await json(c, `/logs/histogram?buckets=12&${window}`)
   const count = await json(c, `/logs/histogram?buckets=1&${window}&q=timeout&level=error`)
   return { pages, exported, histogram: [hist.times, hist.levels, hist.total], count: count.total }
-}
-
-/** The SSE ids and seqs of a tail, until `n` events came. */
-async function tail (c: RunningCollector, n: number, lastEventId?: string): Promise<Array<{ id: string, seq: number }>> {
-  return await new Promise((resolve, reject) => {
-    const got: Array<{ id: string, seq: number }> = []
-    let buffer = ''
-    const req = request(`${c.url}/logs/tail`, { headers: { accept: 'text/event-stream', ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }) } }, res => {
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buffer += chunk
-        let end
-        while ((end = buffer.indexOf('\n\n')) !== -1) {
-          const block = buffer.slice(0, end)
-          buffer = buffer.slice(end + 2)
-          if (block.includes('event: ready')) continue
-          const id = /^id: (.*)$/m.exec(block)?.[1]
-          const data = /^data: (.*)$/m.exec(block)?.[1]
-          if (id !== undefined && data !== undefined) got.push({ id, seq: JSON.parse(data).seq })
-        }
-        if (got.length >= n) {
-          req.destroy()
-          resolve(got)
-        }
-      })
-    })
-    req.on('error', err => { if (got.length < n) reject(err) })
-    req.end()
-  })
-}
-
-interface Compaction { segments: number, running: boolean, errors: number, recovered: { partial: number, finished: number, corrupt: number } }
-const compaction = async (c: RunningCollector): Promise<Compaction> => ((await collectorStatus(c)) as any).journal.compaction
-
-/** Segment files of a directory by form. */
-function forms (dir: string): { plain: string[], packed: string[], tmp: string[] } {
-  const files = readdirSync(dir)
-  return {
-    plain: files.filter(f => f.endsWith('.ndjson')).sort(),
-    packed: files.filter(f => f.endsWith('.ndjson.z')).map(f => f.slice(0, -2)).sort(),
-    tmp: files.filter(f => f.endsWith('.z.tmp'))
-  }
 }
 
 /** Small segments, so that 600 events close several of them. */
