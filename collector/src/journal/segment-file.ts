@@ -25,7 +25,7 @@ import { promisify } from 'node:util'
 import { brotliDecompress } from 'node:zlib'
 import { ColumnsError, decodeColumns, spliceLines } from '../read/columns'
 import {
-  CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, footerLength, parseFooter,
+  CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
   type Footer, type FooterBlock
 } from './compacted/format'
 
@@ -157,21 +157,26 @@ export async function readFooter (fh: FileHandle, path: string, cache = true): P
 export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer): Promise<Buffer> {
   // A cut block's two streams decompress at once, on two of the thread pool's threads: the wait for a
   // block stays about what one stream of the whole lines took (the splice after it is a fraction of that).
-  let [cols, bytes] = await Promise.all([
+  const [cols, lines] = await Promise.all([
     block.cut === undefined ? undefined : columns ?? readColumnBytes(fh, path, block),
     readLines(fh, path, block)
   ])
-  if (cols !== undefined) bytes = splice(path, block, cols, bytes)
-  checkBlock(path, block, bytes)
+  const bytes = cols !== undefined ? splice(path, block, cols, lines.bytes) : lines.bytes
+  // Stored lines that match their zcrc (and columns checked as they were read) need no crc of the whole.
+  checkBlock(path, block, bytes, lines.checked)
   return bytes
 }
 
-/** A block's stored lines, decompressed (a cut block's are `cut` bytes, the others' the whole block). */
-async function readLines (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+/**
+ * A block's stored lines, decompressed (a cut block's are `cut` bytes, the others' the whole block), and
+ * whether their stored bytes were checked (zcrc).
+ */
+async function readLines (fh: FileHandle, path: string, block: FooterBlock): Promise<{ bytes: Buffer, checked: boolean }> {
   const raw = Buffer.allocUnsafe(block.length)
   await readFully(fh, raw, block.at)
+  const checked = checkStored(path, block, 'lines', raw)
   try {
-    return block.codec === CODEC_STORED ? raw : await decompress(raw, block.cut ?? block.end - block.start)
+    return { bytes: block.codec === CODEC_STORED ? raw : await decompress(raw, block.cut ?? block.end - block.start), checked }
   } catch (err) {
     throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
   }
@@ -216,13 +221,14 @@ export async function readColumnBytes (fh: FileHandle, path: string, block: Foot
   const cols = block.cols!
   const raw = Buffer.allocUnsafe(cols.length)
   await readFully(fh, raw, cols.at)
+  const checked = checkStored(path, block, 'columns', raw)
   let bytes: Buffer
   try {
     bytes = cols.codec === CODEC_STORED ? raw : await decompress(raw, cols.size)
   } catch (err) {
     throw new FormatError(path, `columns of the block at ${block.start} do not decompress: ${(err as Error).message}`)
   }
-  checkColumns(path, block, bytes)
+  checkColumns(path, block, bytes, checked)
   return bytes
 }
 

@@ -138,14 +138,14 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
       const encoded = cut ? encodeBlock(buf, length) : undefined
       const { codec, data } = compress(encoded?.lines ?? bytes)
       await out.write(data, 0, data.length, at)
-      const block: FooterBlock = { start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), ...summarise(buf, length) }
+      const block: FooterBlock = { start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), zcrc: crc32(data), ...summarise(buf, length) }
       if (encoded !== undefined) block.cut = encoded.lines.length
       at += data.length
       if (columns) {
         const cols = encoded?.columns ?? encodeColumns(buf, length)
         const packed = compress(cols, constants.BROTLI_MODE_GENERIC)
         await out.write(packed.data, 0, packed.data.length, at)
-        block.cols = { at, length: packed.data.length, codec: packed.codec, size: cols.length, crc: crc32(cols) }
+        block.cols = { at, length: packed.data.length, codec: packed.codec, size: cols.length, crc: crc32(cols), zcrc: crc32(packed.data) }
         at += packed.data.length
       }
       blocks.push(block)

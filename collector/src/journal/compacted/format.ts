@@ -54,6 +54,12 @@ export interface FooterBlock {
   codec: number
   /** crc32 of the original bytes. */
   crc: number
+  /**
+   * crc32 of the bytes stored at `at` (as written, before decoding). Checked before decoding; when present,
+   * the crc of the original bytes is not needed to trust them, so a reader can take some lines of a block
+   * without rebuilding all of it. Absent in footers written before it was added (the `crc` is checked).
+   */
+  zcrc?: number
   /** Oldest and newest timestamp in the block (ISO); null when no line has one. */
   minTs: string | null
   maxTs: string | null
@@ -85,6 +91,8 @@ export interface FooterColumns {
   codec: number
   size: number
   crc: number
+  /** crc32 of the stored bytes, as FooterBlock's `zcrc` (absent in older footers). */
+  zcrc?: number
 }
 
 export interface Footer {
@@ -158,6 +166,7 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
       throw new FormatError(file, `block at ${b.start} is out of place`)
     }
     if (b.codec !== CODEC_STORED && b.codec !== CODEC_BROTLI) throw new FormatError(file, `block at ${b.start} has unknown codec ${b.codec}`)
+    if (!crcFits(b.zcrc)) throw new FormatError(file, `block at ${b.start} has malformed zcrc`)
     // Counts answer histograms without reading the block: they must be whole before anyone trusts them.
     if (b.appLevels !== undefined && b.appLevels !== null && !appLevelsFit(b)) throw new FormatError(file, `block at ${b.start} has malformed appLevels`)
     if (b.cols !== undefined && !columnsFit(b.cols, dataEnd)) throw new FormatError(file, `block at ${b.start} has malformed cols`)
@@ -174,7 +183,23 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
 function columnsFit (c: FooterColumns, dataEnd: number): boolean {
   const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0
   return typeof c === 'object' && c !== null && whole(c.at) && whole(c.length) && whole(c.size) && whole(c.crc) &&
-    c.at >= HEADER_BYTES && c.at + c.length <= dataEnd && (c.codec === CODEC_STORED || c.codec === CODEC_BROTLI)
+    c.at >= HEADER_BYTES && c.at + c.length <= dataEnd && (c.codec === CODEC_STORED || c.codec === CODEC_BROTLI) && crcFits(c.zcrc)
+}
+
+/** An optional crc32: absent, or an unsigned 32-bit integer. */
+function crcFits (crc: unknown): boolean {
+  return crc === undefined || (Number.isSafeInteger(crc) && (crc as number) >= 0 && (crc as number) <= 0xffffffff)
+}
+
+/**
+ * Checks the stored bytes of a block's lines or columns against their `zcrc` (when the footer has one);
+ * throws FormatError. Answers whether it was checked: then the decoded bytes need only their length checked.
+ */
+export function checkStored (file: string, block: FooterBlock, what: 'lines' | 'columns', raw: Buffer): boolean {
+  const zcrc = what === 'lines' ? block.zcrc : block.cols?.zcrc
+  if (zcrc === undefined) return false
+  if (crc32(raw) !== zcrc) throw new FormatError(file, `${what} of the block at ${block.start} do not match the checksum of their stored bytes`)
+  return true
 }
 
 function appLevelsFit (b: FooterBlock): boolean {
@@ -183,16 +208,19 @@ function appLevelsFit (b: FooterBlock): boolean {
     counts.every(l => Array.isArray(l) && l.length === 6 && l.every(n => Number.isSafeInteger(n) && n >= 0))
 }
 
-/** Checks a block's decoded columns against their size and crc; throws FormatError. */
-export function checkColumns (file: string, block: FooterBlock, bytes: Buffer): void {
-  if (bytes.length !== block.cols!.size || crc32(bytes) !== block.cols!.crc) {
+/**
+ * Checks a block's decoded columns against their size and crc (the crc only when their stored bytes were
+ * not checked: `storedChecked`); throws FormatError.
+ */
+export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false): void {
+  if (bytes.length !== block.cols!.size || (!storedChecked && crc32(bytes) !== block.cols!.crc)) {
     throw new FormatError(file, `columns of the block at ${block.start} do not match their checksum`)
   }
 }
 
-/** Checks a block's decoded bytes against its crc; throws FormatError. */
-export function checkBlock (file: string, block: FooterBlock, bytes: Buffer): void {
-  if (bytes.length !== block.end - block.start || crc32(bytes) !== block.crc) {
+/** Checks a block's decoded bytes against its length and crc (the crc unless `storedChecked`); throws FormatError. */
+export function checkBlock (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false): void {
+  if (bytes.length !== block.end - block.start || (!storedChecked && crc32(bytes) !== block.crc)) {
     throw new FormatError(file, `block at ${block.start} does not match its checksum`)
   }
 }
