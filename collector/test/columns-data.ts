@@ -29,7 +29,11 @@ export function random (seed: number): () => number {
 
 export const MESSAGES = ['Upstream timeout after 30s', 'TIMEOUT', 'say "timeout"', 'back\\slash timeout', 'tab\there timeout', 'Café timeout',
   'İstanbul', 'ki\u212aled', '\u212aELVIN', 'x\u0130', 'time\u00adout', 'emoji 🙂 timeout', '', 'a b c', 'time out', 'request served',
-  'kilo istanbul', 'TimeOut in Kiel', 'line\nbreak timeout', 'ctrl \u0001 timeout', 'unicode \\u0041 timeout']
+  'kilo istanbul', 'TimeOut in Kiel', 'line\nbreak timeout', 'ctrl \u0001 timeout', 'unicode \\u0041 timeout',
+  // Digit runs in every position (format 3 keeps them apart from the templates): leading, trailing, next to
+  // letters, alone, long, beside non-ASCII bytes, and the same template with different runs.
+  '42', '007 timeout', 'timeout 30', 'timeout 300', 'req4711x timeout99ms', '12345678901234567890123456789 timeout', 'Café9 timeout 8é',
+  '9\u00e9 0', 'a1b2c3 time0out', 'timeout1', 'retry 3/5 at 2026-12-06T12:00:00Z', '0', '🙂7🙂 timeout']
 export const APPS = ['api', 'web', 'billing', 'caf\u00e9', 'we"b', 'a\\b', 'K\u212a']
 export const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal']
 
@@ -97,6 +101,8 @@ for (const q of [undefined, 'timeout', 'ki', 'i', 'café', '"timeout"', 'unicode
   for (const extra of EXTRAS) QUERIES.push({ ...(q === undefined ? {} : { q }), ...extra })
 }
 for (const q of ['TIME', 'k', 'istanbul', 'a b', 'x']) QUERIES.push({ q }, { q, app_name: 'api' })
+// Texts with digits: format 3 answers them from messages rebuilt from templates and vars.
+for (const q of ['30', 'timeout 30', '0', '7 t', 'out9', '2026-12', '1234567890123', 't1', 'e9', 'p4']) QUERIES.push({ q }, { q, app_name: 'api' })
 
 export async function answers (journals: JournalSet): Promise<unknown[]> {
   const out: unknown[] = []

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { compactSegment, summarise } from '../src/journal/compacted/compact-segment'
 import { JournalCompactor } from '../src/journal/compacted/compactor'
-import { FormatError } from '../src/journal/compacted/format'
+import { FORMAT_VERSION, FormatError } from '../src/journal/compacted/format'
 import { recoverCompactions } from '../src/journal/compacted/recover'
 import { cachedFooters, catSegment, damagedSegments, openSegment, openSegmentIfExists, readFooter, segmentSize } from '../src/journal/segment-file'
 import { open } from 'node:fs/promises'
@@ -132,14 +132,14 @@ t.test('a changed byte fails its block checksum; a torn or foreign file is refus
   }
 
   const newer = Buffer.from(good)
-  newer[7] = 3
-  newer[newer.length - 1] = 3
+  newer[7] = FORMAT_VERSION + 1
+  newer[newer.length - 1] = FORMAT_VERSION + 1
   writeFileSync(z, newer)
   const newerFh = await open(z, 'r')
   const err = await readFooter(newerFh, z).catch((e: Error) => e)
   await newerFh.close()
   t.type(err, FormatError)
-  t.match((err as Error).message, /format version 3 at its start; this collector reads versions 1 to 2 \(upgrade it\)/, 'an unknown version is refused, never guessed at')
+  t.match((err as Error).message, `format version ${FORMAT_VERSION + 1} at its start; this collector reads versions 1 to ${FORMAT_VERSION} (upgrade it)`, 'an unknown version is refused, never guessed at')
 })
 
 t.test('start-up: a .tmp is deleted; both forms keep the whole .z; a damaged .z goes when the NDJSON is there', async t => {

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { crc32 } from 'node:zlib'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
-import { FORMAT_VERSION, FormatError, footerBytes, parseFooter, type Footer } from '../src/journal/compacted/format'
+import { FORMAT_VERSION, FORMAT_VERSION_2, FormatError, footerBytes, parseFooter, type Footer } from '../src/journal/compacted/format'
 import { catSegment, damagedSegments, openSegment, readBlockBytes, readColumnBytes, readFooter } from '../src/journal/segment-file'
 import { COL_HEAD, COL_MESSAGE, ColumnsError, decodeColumns, encodeBlock, spliceLines, toHostOrder } from '../src/read/columns'
 
@@ -70,10 +70,10 @@ async function footerOf (dir: string): Promise<Footer> {
   }
 }
 
-t.test('every form at every block size reads back byte for byte; version 2 cuts every block', async t => {
+t.test('every form at every block size reads back byte for byte; versions 2 and 3 cut every block', async t => {
   const original = Buffer.from(journalLines(600, 1).join('\n') + '\n')
   const sizes: Record<string, number> = {}
-  for (const [form, columns, version] of [['lines', false, 2], ['v1', true, 1], ['v2', true, 2]] as const) {
+  for (const [form, columns, version] of [['lines', false, 2], ['v1', true, 1], ['v2', true, 2], ['v3', true, 3]] as const) {
     for (const blockBytes of [256, 4096, 64 * 1024]) {
       const dir = journalDir(original)
       t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -81,9 +81,11 @@ t.test('every form at every block size reads back byte for byte; version 2 cuts 
       if (blockBytes === 4096) sizes[form] = r.bytesOut
       t.ok((await catOf(dir)).equals(original), `${form}, ${blockBytes}-byte blocks: the original bytes`)
       const head = readFileSync(join(dir, NAME + '.z')).subarray(0, 8)
-      t.equal(head[7], form === 'v2' ? FORMAT_VERSION : 1, `${form}: version ${head[7]!}`)
+      const cut = form === 'v2' || form === 'v3'
+      t.equal(head[7], form === 'v3' ? FORMAT_VERSION : cut ? FORMAT_VERSION_2 : 1, `${form}: version ${head[7]!}`)
       const footer = await footerOf(dir)
-      t.equal(footer.blocks.every(b => b.cut !== undefined), form === 'v2', `${form}: cut blocks ${form === 'v2' ? 'everywhere' : 'nowhere'}`)
+      t.equal(footer.blocks.every(b => b.cut !== undefined), cut, `${form}: cut blocks ${cut ? 'everywhere' : 'nowhere'}`)
+      t.equal(footer.blocks.every(b => b.vars !== undefined), form === 'v3', `${form}: vars ${form === 'v3' ? 'everywhere' : 'nowhere'}`)
       t.equal(footer.blocks.every(b => b.cols !== undefined), columns, `${form}: columns ${columns ? 'everywhere' : 'nowhere'}`)
       // Reads that start and end mid-line, mid-message and across blocks.
       const f = await openSegment(dir, NAME)
@@ -238,7 +240,7 @@ t.test('a file whose start and end name different versions is refused', async t 
   bytes[7] = 1
   writeFileSync(path, bytes)
   const fh = await open(path, 'r')
-  await t.rejects(readFooter(fh, path, false), /format version 1 at its start, 2 at its end/)
+  await t.rejects(readFooter(fh, path, false), new RegExp(`format version 1 at its start, ${FORMAT_VERSION} at its end`))
   await fh.close()
 })
 

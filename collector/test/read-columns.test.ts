@@ -3,8 +3,10 @@
 // not strings, more apps than a block summary keeps, every level, lines past RETENTION_RULES), histograms,
 // counts and searches answer the same over (a) NDJSON, (b) compacted without columns (an older footer),
 // (c) compacted with columns, and (d) compacted with columns under a block index built while the segments
-// were NDJSON (its blocks cut elsewhere than the footer's). The codec round-trips, and damaged columns are
-// reported and read from the lines instead.
+// were NDJSON (its blocks cut elsewhere than the footer's), and (e) compacted in format 2 (messages in the
+// columns, not templates: a file an older collector wrote). The messages and texts hold digits in every
+// position (format 3 keeps digit runs apart from its templates). The codec round-trips, and damaged columns
+// are reported and read from the lines instead.
 import t from 'tap'
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
@@ -28,7 +30,7 @@ import { DAY, NOW, answers, firstDiff, journalOf, writeSegments } from './column
 
 t.test('counts, histograms and searches answer the same over NDJSON, old compacted, and columns', async t => {
   const base = mkdtempSync(join(tmpdir(), 'maap-columns-'))
-  const dirs = ['ndjson', 'old', 'cols', 'late'].map(d => join(base, d))
+  const dirs = ['ndjson', 'old', 'cols', 'late', 'v2'].map(d => join(base, d))
   const { mkdirSync } = await import('node:fs')
   for (const d of dirs) mkdirSync(d)
   const names = writeSegments(dirs[0]!)
@@ -36,6 +38,7 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
   for (const n of names) {
     await compactSegment(dirs[1]!, n, 16 * 1024, false)
     await compactSegment(dirs[2]!, n, 16 * 1024, true)
+    await compactSegment(dirs[4]!, n, 16 * 1024, true, 2)
   }
   const rules = (): ExpiryFilter => new ExpiryFilter(new RetentionPolicy(parseRetentionRules('app=api:3d, level=DEBUG|TRACE:5d, app=many-7:8d', 'RETENTION_RULES')!, 30), () => NOW)
   for (const expiry of [undefined, rules()]) {
@@ -43,6 +46,7 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
     const want = await answers(journalOf(dirs[0]!, names, expiry))
     t.equal(firstDiff(await answers(journalOf(dirs[1]!, names, expiry)), want), undefined, `${label}: compacted without columns`)
     t.equal(firstDiff(await answers(journalOf(dirs[2]!, names, expiry)), want), undefined, `${label}: compacted with columns`)
+    t.equal(firstDiff(await answers(journalOf(dirs[4]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 2 (no templates)`)
     // (d): the index learns the segments as NDJSON, then they are compacted under it.
     const late = journalOf(dirs[3]!, names, expiry)
     if (expiry === undefined) {
@@ -78,10 +82,10 @@ t.test('the columns decide most lines, and what they decide is what the line hol
       }
       if ((flags & COL_MESSAGE) !== 0) {
         message++
-        const text = cols.messages.toString('utf8', cols.messageStarts[i], cols.messageStarts[i + 1]! - 1)
+        const text = cols.messages!.toString('utf8', cols.messageStarts![i], cols.messageStarts![i + 1]! - 1)
         if (text !== e.message) t.fail(`line ${i}: message`)
       }
-    } else if ((flags & COL_MESSAGE) === 0 && cols.messageStarts[i + 1]! - cols.messageStarts[i]! !== 1) t.fail(`line ${i}: a message it may not hold`)
+    } else if ((flags & COL_MESSAGE) === 0 && cols.messageStarts![i + 1]! - cols.messageStarts![i]! !== 1) t.fail(`line ${i}: a message it may not hold`)
   }
   t.ok(head > cols.n * 0.9, `${head} of ${cols.n} with the head`)
   t.ok(app > cols.n * 0.4 && message > cols.n * 0.2, `${app} apps and ${message} messages in place`)

@@ -5,6 +5,7 @@
 //                           └─► <name>.z   compacted: footer (cached) ─► covering block(s) ─► brotli, async ─► original bytes
 //                                                                      └► a block's columns (columns()) ─► brotli, async ─► read/columns.ts
 //                                          version 2 (`cut` blocks): lines + columns, both brotli, async ─► spliceLines ─► original bytes
+//                                          version 3: lines + columns + vars (the messages rebuilt from templates) ─► spliceLines
 //
 // Either way a read returns ORIGINAL bytes at ORIGINAL offsets. A compaction renames `<name>.z.tmp` to
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
@@ -18,7 +19,9 @@
 // Columns that do not match their crc are reported the same way and read as absent: the reader then takes
 // the block's lines, so a damaged column loses nothing that the lines still hold. In a `cut` block (version
 // 2) the columns hold the lines' timestamps and messages, so damaged columns damage its lines too: the
-// block reads as blank lines, as any damaged block does.
+// block reads as blank lines, as any damaged block does. So do damaged vars (version 3): the messages are
+// rebuilt from them. A count of a text without digits reads the columns alone and does not see such vars,
+// as a count never saw damaged lines behind good columns: the lines then read blank, reported once.
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -55,6 +58,11 @@ export interface SegmentFile {
    * block, a footer without columns, or columns found damaged (reported; the lines are still there).
    */
   columns: (start: number, end: number) => Promise<Buffer | undefined>
+  /**
+   * The decoded vars (version 3: the digit runs of the messages, read/templates.ts) of the block that is
+   * exactly [start, end), or undefined: no such block or stream, or found damaged (reported).
+   */
+  vars: (start: number, end: number) => Promise<Buffer | undefined>
   close: () => Promise<void>
 }
 
@@ -101,7 +109,7 @@ function damaged (file: string, err: Error): void {
 
 /** A damaged file's contents as far as reads go: a footer that failed its check, an empty segment. */
 function unreadable (fh: FileHandle): SegmentFile {
-  return { size: 0, read: async () => 0, blocks: () => [], columns: async () => undefined, close: async () => await fh.close() }
+  return { size: 0, read: async () => 0, blocks: () => [], columns: async () => undefined, vars: async () => undefined, close: async () => await fh.close() }
 }
 
 function isEnoent (err: unknown): boolean {
@@ -151,17 +159,19 @@ export async function readFooter (fh: FileHandle, path: string, cache = true): P
 }
 
 /**
- * Decodes one block (its crc checked) into a new buffer. A `cut` block needs its columns too: `columns`
- * when the caller has them decoded already (a scan that read them first), else read here beside the lines.
+ * Decodes one block (its crc checked) into a new buffer. A `cut` block needs its columns (and in version 3
+ * its vars) too: `columns` / `vars` when the caller has them decoded already (a scan that read them
+ * first), else read here beside the lines.
  */
-export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer): Promise<Buffer> {
-  // A cut block's two streams decompress at once, on two of the thread pool's threads: the wait for a
-  // block stays about what one stream of the whole lines took (the splice after it is a fraction of that).
-  const [cols, lines] = await Promise.all([
+export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer, vars?: Buffer): Promise<Buffer> {
+  // A cut block's streams decompress at once, on the thread pool's threads: the wait for a block stays
+  // about what one stream of the whole lines took (the splice after it is a fraction of that).
+  const [cols, varBytes, lines] = await Promise.all([
     block.cut === undefined ? undefined : columns ?? readColumnBytes(fh, path, block),
+    block.cut === undefined || block.vars === undefined ? undefined : vars ?? readVarsBytes(fh, path, block),
     readLines(fh, path, block)
   ])
-  const bytes = cols !== undefined ? splice(path, block, cols, lines.bytes) : lines.bytes
+  const bytes = cols !== undefined ? splice(path, block, cols, varBytes, lines.bytes) : lines.bytes
   // Stored lines that match their zcrc (and columns checked as they were read) need no crc of the whole.
   checkBlock(path, block, bytes, lines.checked)
   return bytes
@@ -182,12 +192,12 @@ async function readLines (fh: FileHandle, path: string, block: FooterBlock): Pro
   }
 }
 
-/** A `cut` block's original lines: its stored lines with what its columns hold put back. */
-function splice (path: string, block: FooterBlock, cols: Buffer, cut: Buffer): Buffer {
+/** A `cut` block's original lines: its stored lines with what its columns (and vars) hold put back. */
+function splice (path: string, block: FooterBlock, cols: Buffer, vars: Buffer | undefined, cut: Buffer): Buffer {
   const out = Buffer.allocUnsafe(block.end - block.start)
   try {
     if (cut.length !== block.cut) throw new ColumnsError(`${cut.length} bytes of lines, the footer says ${block.cut!}`)
-    spliceLines(decodeColumns(cols, out.length), cut, out)
+    spliceLines(decodeColumns(cols, out.length, vars), cut, out)
   } catch (err) {
     if (!(err instanceof ColumnsError)) throw err
     throw new FormatError(path, `block at ${block.start} does not fit its columns: ${err.message}`)
@@ -201,14 +211,15 @@ function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
     read: async (buf, offset, length, position) => (await fh.read(buf, offset, length, position)).bytesRead,
     blocks: () => undefined,
     columns: async () => undefined,
+    vars: async () => undefined,
     close: async () => await fh.close()
   }
 }
 
 /** A block's bytes; blank lines of its length when it is damaged (reported once). */
-async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer): Promise<Buffer> {
+async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer, vars?: Buffer): Promise<Buffer> {
   try {
-    return await readBlockBytes(fh, path, block, columns)
+    return await readBlockBytes(fh, path, block, columns, vars)
   } catch (err) {
     if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
     damaged(path, err as Error)
@@ -218,24 +229,33 @@ async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock, c
 
 /** Decodes a block's columns (their crc checked) into a new buffer. */
 export async function readColumnBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
-  const cols = block.cols!
-  const raw = Buffer.allocUnsafe(cols.length)
-  await readFully(fh, raw, cols.at)
-  const checked = checkStored(path, block, 'columns', raw)
+  return await readStream(fh, path, block, 'columns')
+}
+
+/** Decodes a version 3 block's vars (their crc checked) into a new buffer. */
+export async function readVarsBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+  return await readStream(fh, path, block, 'vars')
+}
+
+async function readStream (fh: FileHandle, path: string, block: FooterBlock, what: 'columns' | 'vars'): Promise<Buffer> {
+  const stream = what === 'columns' ? block.cols! : block.vars!
+  const raw = Buffer.allocUnsafe(stream.length)
+  await readFully(fh, raw, stream.at)
+  const checked = checkStored(path, block, what, raw)
   let bytes: Buffer
   try {
-    bytes = cols.codec === CODEC_STORED ? raw : await decompress(raw, cols.size)
+    bytes = stream.codec === CODEC_STORED ? raw : await decompress(raw, stream.size)
   } catch (err) {
-    throw new FormatError(path, `columns of the block at ${block.start} do not decompress: ${(err as Error).message}`)
+    throw new FormatError(path, `${what} of the block at ${block.start} do not decompress: ${(err as Error).message}`)
   }
-  checkColumns(path, block, bytes, checked)
+  checkColumns(path, block, bytes, checked, what)
   return bytes
 }
 
-/** A block's columns; none when they are damaged (reported once: the reader takes the lines instead). */
-async function columnsOrNone (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer | undefined> {
+/** A block's columns or vars; none when they are damaged (reported once: the reader takes the lines instead). */
+async function streamOrNone (fh: FileHandle, path: string, block: FooterBlock, what: 'columns' | 'vars'): Promise<Buffer | undefined> {
   try {
-    return await readColumnBytes(fh, path, block)
+    return await readStream(fh, path, block, what)
   } catch (err) {
     if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
     damaged(path, err as Error)
@@ -246,9 +266,10 @@ async function columnsOrNone (fh: FileHandle, path: string, block: FooterBlock):
 function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFile {
   // The last block decoded: sequential readers (tails, the drain, exports) read a block in several pieces.
   let last: { block: FooterBlock, bytes: Buffer } | undefined
-  // The last columns decoded: a scan reads a block's columns, then the lines they leave undecided, which
-  // in a `cut` block need the same columns again.
+  // The last columns (and vars) decoded: a scan reads a block's columns, then the lines they leave
+  // undecided, which in a `cut` block need the same columns (and vars) again.
   let lastColumns: { block: FooterBlock, bytes: Buffer } | undefined
+  let lastVars: { block: FooterBlock, bytes: Buffer } | undefined
   const blockAt = (position: number): FooterBlock | undefined => {
     const blocks = footer.blocks
     let lo = 0
@@ -269,7 +290,12 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
       while (done < length) {
         const block = blockAt(position + done)
         if (block === undefined) break
-        if (last?.block !== block) last = { block, bytes: await blockOrBlank(fh, path, block, lastColumns?.block === block ? lastColumns.bytes : undefined) }
+        if (last?.block !== block) {
+          last = {
+            block,
+            bytes: await blockOrBlank(fh, path, block, lastColumns?.block === block ? lastColumns.bytes : undefined, lastVars?.block === block ? lastVars.bytes : undefined)
+          }
+        }
         const from = position + done - block.start
         done += last.bytes.copy(buf, offset + done, from, Math.min(last.bytes.length, from + length - done))
       }
@@ -279,8 +305,15 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
     columns: async (start, end) => {
       const block = blockAt(start)
       if (block?.start !== start || block.end !== end || block.cols === undefined) return undefined
-      const bytes = await columnsOrNone(fh, path, block)
+      const bytes = await streamOrNone(fh, path, block, 'columns')
       if (bytes !== undefined) lastColumns = { block, bytes }
+      return bytes
+    },
+    vars: async (start, end) => {
+      const block = blockAt(start)
+      if (block?.start !== start || block.end !== end || block.vars === undefined) return undefined
+      const bytes = await streamOrNone(fh, path, block, 'vars')
+      if (bytes !== undefined) lastVars = { block, bytes }
       return bytes
     },
     close: async () => await fh.close()

@@ -161,7 +161,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   // Columns take a query of text, time, level and app alone; a block that may hold expired events is read
   // whole, where the line matcher applies RETENTION_RULES to each line.
   const cq = ColumnQuery.of(windowed)
-  const columns = cq?.decides() === true ? new ColumnReader() : undefined
+  const columns = cq?.decides() === true ? new ColumnReader(undefined, cq.needsMessages()) : undefined
   const byColumns = (c: typeof blocks[number]): boolean => expiry?.noneExpired(c.block.minTs) ?? true
   const countLine = (buf: Buffer): OnLine => (start, end, _line, event) => {
     if (event !== undefined) {

@@ -10,6 +10,8 @@
 // compacted, so a candidate may cover parts of two footer blocks: each line belongs to exactly one of the
 // index's blocks (both cut at newlines), and only the lines inside the candidate are scanned. When any
 // footer block it covers has no columns (an older footer, damaged columns) the caller reads the lines.
+// Format 3 columns hold message templates: a text without digits is tested on them alone; one with digits
+// (`messages`, ColumnQuery.needsMessages) needs the block's vars too, to rebuild the messages.
 import { openSegmentIfExists, undecodableColumns, type SegmentFile } from '../journal/segment-file'
 import type { FooterBlock } from '../journal/compacted/format'
 import { blockBuffers, type BufferPool } from './block-buffers'
@@ -77,8 +79,11 @@ export class ColumnReader {
   private file: Held | undefined
   private readonly closing = new Set<Promise<void>>()
 
-  /** `pool`: where the scratch of exactLines and exactOffsets comes from. */
-  constructor (private readonly pool: BufferPool = blockBuffers) {}
+  /**
+   * `pool`: where the scratch of exactLines and exactOffsets comes from; `messages`: the scan needs the
+   * messages themselves, not their templates (format 3: the vars are read and the messages rebuilt).
+   */
+  constructor (private readonly pool: BufferPool = blockBuffers, private readonly messages = false) {}
 
   /** Closes the segment it holds open (after any read in flight). */
   async close (): Promise<void> {
@@ -264,9 +269,12 @@ export class ColumnReader {
     const key = `${c.source.index.dir}\n${c.block.segment}\n${b.start}`
     let cols = this.cache.get(key)
     if (cols === undefined) {
-      cols = fh.columns(b.start, b.end).then(bytes => {
+      const withVars = this.messages && b.vars !== undefined
+      cols = Promise.all([fh.columns(b.start, b.end), withVars ? fh.vars(b.start, b.end) : undefined]).then(([bytes, vars]) => {
+        // Damaged vars: the lines are read instead (and read blank: the block is damaged, reported once).
+        if (withVars && vars === undefined) return undefined
         try {
-          return bytes === undefined ? undefined : decodeColumns(bytes, b.end - b.start)
+          return bytes === undefined ? undefined : decodeColumns(bytes, b.end - b.start, vars)
         } catch (err) {
           if (!(err instanceof ColumnsError)) throw err
           undecodableColumns(c.source.index.dir, c.block.segment, err)

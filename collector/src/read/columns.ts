@@ -28,6 +28,7 @@ import { APP_KEY, BACKSLASH, COMMA, DOTTED_CAPITAL_I, KELVIN, MESSAGE_KEY, QUOTE
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import type { FooterBlock } from '../journal/compacted/format'
 import type { ReadQuery } from './query'
+import { TemplateWriter, TemplatesError, rebuildMessages, templateStarts, type Templates } from './templates'
 
 export const COL_HEAD = 1
 export const COL_APP = 2
@@ -36,8 +37,12 @@ export const COL_MESSAGE = 4
 export const NO_APP = 0xffff
 
 const HEADER_BYTES = 16
-/** Bytes per line in the fixed-size columns. */
-const FIXED = 16
+/** Format 3's header: format 2's, then the template count and the dictionary's bytes. */
+const TEMPLATED_HEADER_BYTES = 24
+/** Set in a format 3 header's first word (beside n, which never reaches 2^31): the columns hold templates. */
+const TEMPLATED = 0x80000000
+/** More templates than this in a block (possible with tiny lines only): their indexes take 32 bits. */
+const NARROW_TEMPLATES = 0x10000
 const NL = 10
 const LEVEL_BYTES = CANONICAL_LEVELS.map(l => Buffer.from(l + '"', 'latin1'))
 const MAX_DELTA = 0x7fffffff
@@ -54,10 +59,41 @@ export interface Columns {
   flags: Uint8Array
   /** The apps the `app` column indexes, as their UTF-8 bytes. */
   apps: Buffer[]
-  /** The message column: n messages, each ending in '\n' (empty for lines without MESSAGE). */
-  messages: Buffer
-  /** Each message's start in `messages`, and (at n) its length. */
-  messageStarts: Uint32Array
+  /**
+   * The message column: n messages, each ending in '\n' (empty for lines without MESSAGE). Absent when the
+   * columns hold templates (format 3) and were decoded without their vars: only `templates` are there.
+   */
+  messages?: Buffer
+  /** Each message's start in `messages`, and (at n) its length (absent with `messages`). */
+  messageStarts?: Uint32Array
+  /** Format 3: the block's message templates and each line's (templates.ts). */
+  templates?: Templates
+}
+
+/** Where each section of the columns of n lines starts (-1: not in this layout). */
+interface Layout {
+  lengths: number
+  messageLengths: number
+  deltas: number
+  template: number
+  app: number
+  level: number
+  flags: number
+  end: number
+}
+
+/**
+ * The sections of the columns, each aligned for its typed array (the 32-bit ones first, then the 16-bit):
+ *   format 2:  header 16 │ length ×n │ message length ×n │ ms delta ×n │ app ×n │ level ×n │ flags ×n
+ *   format 3:  header 24 │ length ×n │ ms delta ×n │ template ×n (u16, or u32 when wide) │ app ×n │ level ×n │ flags ×n
+ */
+function layout (n: number, templated: boolean, wide: boolean): Layout {
+  const lengths = templated ? TEMPLATED_HEADER_BYTES : HEADER_BYTES
+  const messageLengths = templated ? -1 : lengths + 4 * n
+  const deltas = templated ? lengths + 4 * n : lengths + 8 * n
+  const template = templated ? deltas + 4 * n : -1
+  const app = templated ? template + (wide ? 4 : 2) * n : deltas + 4 * n
+  return { lengths, messageLengths, deltas, template, app, level: app + 2 * n, flags: app + 3 * n, end: app + 4 * n }
 }
 
 function startsWith (buf: Buffer, at: number, end: number, key: Buffer): boolean {
@@ -125,8 +161,13 @@ class ColumnWriter {
   /** Each in-place message's [from, to) in the block, in turn. */
   private readonly messages: number[] = []
   private messageBytes = 0
+  /** Format 3: the block's templates, and each line's (0 for lines without MESSAGE). */
+  private readonly templates: TemplateWriter | undefined
+  private template: number[] = []
 
-  constructor (private readonly buf: Buffer) {}
+  constructor (private readonly buf: Buffer, templated: boolean) {
+    this.templates = templated ? new TemplateWriter() : undefined
+  }
 
   /** The line buf[start, end) (end: its newline, or the block's end). */
   add (start: number, end: number, lineLength: number): void {
@@ -165,6 +206,16 @@ class ColumnWriter {
         }
       }
     }
+    let template = 0
+    if ((flags & COL_MESSAGE) !== 0 && this.templates !== undefined) {
+      template = this.templates.add(buf, from, to)
+      // A control byte where none can be (templates.ts): the message stays in the line, read by the parse.
+      if (template === -1) {
+        flags &= ~COL_MESSAGE
+        template = 0
+      }
+    }
+    this.template.push(template)
     this.lengths.push(lineLength)
     this.ms.push(ms)
     this.app.push(app)
@@ -191,16 +242,25 @@ class ColumnWriter {
   bytes (): Buffer {
     const n = this.n
     const dictBytes = this.dictBytes.reduce((s, b) => s + 2 + b.length, 0)
-    const out = Buffer.alloc(HEADER_BYTES + FIXED * n + dictBytes + this.messageBytes + n)
+    const tw = this.templates
+    const templates = tw?.templates()
+    const wide = tw !== undefined && tw.count > NARROW_TEMPLATES
+    const lay = layout(n, tw !== undefined, wide)
+    const tail = templates === undefined ? this.messageBytes + n : templates.length
+    const out = Buffer.alloc(lay.end + dictBytes + tail)
     // The first HEAD line's time is the base; each delta is from the line before (lines without HEAD keep it).
     let base = 0
     for (let i = 0; i < n; i++) if ((this.flags[i]! & COL_HEAD) !== 0) { base = this.ms[i]!; break }
-    out.writeUInt32LE(n, 0)
+    out.writeUInt32LE(tw === undefined ? n : (n | TEMPLATED) >>> 0, 0)
     out.writeUInt32LE(dictBytes, 4)
     out.writeDoubleLE(base, 8)
+    if (tw !== undefined) {
+      out.writeUInt32LE(tw.count, 16)
+      out.writeUInt32LE(templates!.length, 20)
+    }
     let prev = base
     for (let i = 0; i < n; i++) {
-      out.writeUInt32LE(this.lengths[i]!, HEADER_BYTES + 4 * i)
+      out.writeUInt32LE(this.lengths[i]!, lay.lengths + 4 * i)
       let flags = this.flags[i]!
       if ((flags & COL_HEAD) !== 0) {
         const delta = this.ms[i]! - prev
@@ -209,13 +269,24 @@ class ColumnWriter {
           flags &= ~COL_HEAD
           this.flags[i] = flags
         } else {
-          out.writeInt32LE(delta, HEADER_BYTES + 8 * n + 4 * i)
+          out.writeInt32LE(delta, lay.deltas + 4 * i)
           prev = this.ms[i]!
         }
       }
-      out.writeUInt16LE(this.app[i]!, HEADER_BYTES + 12 * n + 2 * i)
-      out[HEADER_BYTES + 14 * n + i] = this.level[i]!
-      out[HEADER_BYTES + 15 * n + i] = flags
+      if (wide) out.writeUInt32LE(this.template[i]!, lay.template + 4 * i)
+      else if (tw !== undefined) out.writeUInt16LE(this.template[i]!, lay.template + 2 * i)
+      out.writeUInt16LE(this.app[i]!, lay.app + 2 * i)
+      out[lay.level + i] = this.level[i]!
+      out[lay.flags + i] = flags
+    }
+    let at = lay.end
+    for (const b of this.dictBytes) {
+      out.writeUInt16LE(b.length, at)
+      at += 2 + b.copy(out, at + 2)
+    }
+    if (templates !== undefined) {
+      templates.copy(out, at)
+      return out
     }
     // Each message's length (its newline not counted; 0 for lines without MESSAGE): a reader finds the
     // messages by a sum, not by a search for every newline.
@@ -225,12 +296,7 @@ class ColumnWriter {
         length = this.messages[m + 1]! - this.messages[m]!
         m += 2
       }
-      out.writeUInt32LE(length, HEADER_BYTES + 4 * n + 4 * i)
-    }
-    let at = HEADER_BYTES + FIXED * n
-    for (const b of this.dictBytes) {
-      out.writeUInt16LE(b.length, at)
-      at += 2 + b.copy(out, at + 2)
+      out.writeUInt32LE(length, lay.messageLengths + 4 * i)
     }
     let m = 0
     for (let i = 0; i < n; i++) {
@@ -241,6 +307,11 @@ class ColumnWriter {
       out[at++] = NL
     }
     return out
+  }
+
+  /** Format 3: the digit runs of the templated messages (templates.ts), the block's `vars` stream. */
+  variables (): Buffer | undefined {
+    return this.templates?.variables()
   }
 
   /**
@@ -298,8 +369,8 @@ function plainString (buf: Buffer, from: number, end: number, highOk: boolean): 
 /** Set by plainString when the string held non-ASCII bytes (one flag, not an object per line). */
 let high = false
 
-function writerOf (buf: Buffer, length: number): ColumnWriter {
-  const w = new ColumnWriter(buf)
+function writerOf (buf: Buffer, length: number, templated = false): ColumnWriter {
+  const w = new ColumnWriter(buf, templated)
   for (let start = 0; start < length;) {
     let nl = buf.indexOf(NL, start)
     if (nl === -1 || nl >= length) nl = length - 1 // a last line without its newline (never in a closed segment)
@@ -317,11 +388,12 @@ export function encodeColumns (buf: Buffer, length: number): Buffer {
 /**
  * The columns of the whole lines in buf[0, length) and those lines with what the columns hold cut out
  * (format 2: each timestamp and message stored once, in the columns; `spliceLines` gives the lines back).
+ * With `templates` (format 3) the columns hold each message's template and `vars` its digit runs.
  */
-export function encodeBlock (buf: Buffer, length: number): { columns: Buffer, lines: Buffer } {
-  const w = writerOf(buf, length)
+export function encodeBlock (buf: Buffer, length: number, templates = false): { columns: Buffer, lines: Buffer, vars: Buffer | undefined } {
+  const w = writerOf(buf, length, templates)
   const columns = w.bytes()
-  return { columns, lines: w.cut(length) }
+  return { columns, lines: w.cut(length), vars: w.variables() }
 }
 
 /** The day whose `YYYY-MM-DDT` dayText holds: consecutive lines mostly share it, so a Date per day, not per line. */
@@ -378,9 +450,11 @@ function writeSeconds (out: Buffer, at: number, t: number): void {
 export function spliceLines (c: Columns, cut: Buffer, out: Buffer): void {
   const size = out.length
   if (size !== c.starts[c.n] || cut.length > size) throw new ColumnsError(`${cut.length} bytes of lines for a block of ${c.starts[c.n]!}`)
+  const { flags, starts, messageStarts, ms, messages } = c
+  // Format 3 columns decoded without their vars hold templates only: no message to put back.
+  if (messages === undefined || messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
   const shift = size - cut.length
   out.set(cut, shift)
-  const { flags, starts, messageStarts, ms, messages } = c
   let r = shift
   // The minute of the last time written and where its text is: lines close in time share most of it.
   let minute = NaN
@@ -447,18 +521,25 @@ export const LITTLE_ENDIAN = endianness() === 'LE'
 
 /**
  * Turns the fixed sections of little-endian columns (n lines) into a big-endian host's order, in place:
- * lengths, message lengths and time deltas (32-bit, one run), then the app indexes (16-bit).
+ * the 32-bit ones (lengths, message lengths or time deltas, and wide template indexes: one run), then the
+ * 16-bit ones (narrow template indexes, app indexes).
  */
-export function toHostOrder (bytes: Buffer, n: number): void {
-  bytes.subarray(HEADER_BYTES, HEADER_BYTES + 12 * n).swap32()
-  bytes.subarray(HEADER_BYTES + 12 * n, HEADER_BYTES + 14 * n).swap16()
+export function toHostOrder (bytes: Buffer, n: number, templated = false, wide = false): void {
+  const lay = layout(n, templated, wide)
+  const first16 = templated && !wide ? lay.template : lay.app
+  bytes.subarray(lay.lengths, first16).swap32()
+  bytes.subarray(first16, lay.level).swap16()
 }
 
 /** A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance). */
 export class ColumnsError extends Error {}
 
-/** Decodes encoded columns of a block of `blockLength` bytes; throws ColumnsError when they do not fit it. */
-export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
+/**
+ * Decodes encoded columns of a block of `blockLength` bytes; throws ColumnsError when they do not fit it.
+ * Columns that hold templates (format 3) give their messages only with `vars`, the block's vars stream:
+ * without it, `templates` alone (what a count of a text without digits needs, ColumnQuery.needsMessages).
+ */
+export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer): Columns {
   if (bytes.length < HEADER_BYTES) throw new ColumnsError('columns shorter than their header')
   // Typed arrays need their sections aligned: a buffer at an odd place is copied to one that is not; so is
   // one a big-endian host must turn to its own byte order (the copy is its own: the caller's stays as read).
@@ -467,20 +548,26 @@ export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
     bytes.copy(copy)
     bytes = copy
   }
-  const n = bytes.readUInt32LE(0)
+  const word = bytes.readUInt32LE(0)
+  const templated = (word & TEMPLATED) !== 0
+  const n = templated ? (word & ~TEMPLATED) >>> 0 : word
   const dictBytes = bytes.readUInt32LE(4)
   const base = bytes.readDoubleLE(8)
-  const fixedEnd = HEADER_BYTES + FIXED * n
-  if (fixedEnd + dictBytes + n > bytes.length) throw new ColumnsError('columns shorter than their line count says')
-  if (!LITTLE_ENDIAN) toHostOrder(bytes, n)
+  if (templated && bytes.length < TEMPLATED_HEADER_BYTES) throw new ColumnsError('columns shorter than their header')
+  const templateCount = templated ? bytes.readUInt32LE(16) : 0
+  const templateBytes = templated ? bytes.readUInt32LE(20) : 0
+  const wide = templateCount > NARROW_TEMPLATES
+  const lay = layout(n, templated, wide)
+  // Format 2 has at least a newline per line after the dictionary; format 3 its templates' bytes.
+  if (lay.end + dictBytes + (templated ? templateBytes : n) > bytes.length) throw new ColumnsError('columns shorter than their line count says')
+  if (!LITTLE_ENDIAN) toHostOrder(bytes, n, templated, wide)
   const ab = bytes.buffer
   const o = bytes.byteOffset
-  const lengths = new Uint32Array(ab, o + HEADER_BYTES, n)
-  const messageLengths = new Uint32Array(ab, o + HEADER_BYTES + 4 * n, n)
-  const deltas = new Int32Array(ab, o + HEADER_BYTES + 8 * n, n)
-  const app = new Uint16Array(ab, o + HEADER_BYTES + 12 * n, n)
-  const level = new Uint8Array(ab, o + HEADER_BYTES + 14 * n, n)
-  const flags = new Uint8Array(ab, o + HEADER_BYTES + 15 * n, n)
+  const lengths = new Uint32Array(ab, o + lay.lengths, n)
+  const deltas = new Int32Array(ab, o + lay.deltas, n)
+  const app = new Uint16Array(ab, o + lay.app, n)
+  const level = new Uint8Array(ab, o + lay.level, n)
+  const flags = new Uint8Array(ab, o + lay.flags, n)
   const starts = new Uint32Array(n + 1)
   const ms = new Float64Array(n)
   let at = 0
@@ -497,13 +584,32 @@ export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
   starts[n] = at
   if (at !== blockLength) throw new ColumnsError(`columns cover ${at} bytes of a ${blockLength}-byte block`)
   const apps: Buffer[] = []
-  let d = fixedEnd
-  while (d < fixedEnd + dictBytes) {
+  let d = lay.end
+  while (d < lay.end + dictBytes) {
     const len = bytes.readUInt16LE(d)
     apps.push(bytes.subarray(d + 2, d + 2 + len))
     d += 2 + len
   }
-  if (d !== fixedEnd + dictBytes) throw new ColumnsError('app dictionary overruns its length')
+  if (d !== lay.end + dictBytes) throw new ColumnsError('app dictionary overruns its length')
+  for (let i = 0; i < n; i++) if (app[i] !== NO_APP && app[i]! >= apps.length) throw new ColumnsError(`line ${i} names app ${app[i]!}`)
+  const cols: Columns = { n, starts, ms, app, level, flags, apps }
+  if (templated) {
+    if (d + templateBytes !== bytes.length) throw new ColumnsError('template dictionary longer than its length')
+    try {
+      const text = bytes.subarray(d)
+      const index = wide ? new Uint32Array(ab, o + lay.template, n) : new Uint16Array(ab, o + lay.template, n)
+      cols.templates = { text, starts: templateStarts(text, templateCount), index }
+      for (let i = 0; i < n; i++) {
+        if ((flags[i]! & COL_MESSAGE) !== 0 && index[i]! >= templateCount) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
+      }
+      if (vars !== undefined) Object.assign(cols, rebuildMessages(cols.templates, flags, COL_MESSAGE, vars))
+    } catch (err) {
+      if (err instanceof TemplatesError) throw new ColumnsError(err.message)
+      throw err
+    }
+    return cols
+  }
+  const messageLengths = new Uint32Array(ab, o + lay.messageLengths, n)
   const messages = bytes.subarray(d)
   const messageStarts = new Uint32Array(n + 1)
   let m = 0
@@ -516,8 +622,9 @@ export function decodeColumns (bytes: Buffer, blockLength: number): Columns {
   }
   messageStarts[n] = m
   if (m !== messages.length) throw new ColumnsError('message column longer than its lines')
-  for (let i = 0; i < n; i++) if (app[i] !== NO_APP && app[i]! >= apps.length) throw new ColumnsError(`line ${i} names app ${app[i]!}`)
-  return { n, starts, ms, app, level, flags, apps, messages, messageStarts }
+  cols.messages = messages
+  cols.messageStarts = messageStarts
+  return cols
 }
 
 // eslint-disable-next-line no-control-regex
@@ -548,6 +655,10 @@ export class ColumnQuery {
   private readonly apps: Buffer[] | undefined
   /** Per block: which dictionary entries are among the query's apps. */
   private wanted: boolean[] = []
+  /** Whether the text holds a digit: then only whole messages answer it, not their templates. */
+  private readonly digits: boolean
+  /** Per block (format 3): which templates hold the text (reused from block to block). */
+  private matched = new Uint8Array(0)
 
   private constructor (private readonly q: ReadQuery) {
     this.pattern = q.text === undefined ? undefined : new RegExp(q.text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi')
@@ -555,6 +666,7 @@ export class ColumnQuery {
     this.toMs = q.to === undefined ? Infinity : boundMs(q.to)
     this.levels = q.levels === undefined ? undefined : CANONICAL_LEVELS.map(l => q.levels!.includes(l))
     this.apps = q.apps?.map(a => Buffer.from(a, 'utf8'))
+    this.digits = q.text !== undefined && /[0-9]/.test(q.text)
   }
 
   /**
@@ -580,6 +692,23 @@ export class ColumnQuery {
   }
 
   /**
+   * Whether `scan` needs the messages themselves, not just their templates (format 3 columns must then be
+   * decoded with their vars): when the text holds a digit. Why a text without one can be tested on the
+   * templates alone, exactly:
+   *   - the text is matched case-insensitively, ASCII only, and holds no control character (`of` refuses
+   *     the others); an ASCII letter folds only to an ASCII letter, a digit matches only that digit, and a
+   *     non-ASCII byte (a latin1 character here) never folds to ASCII;
+   *   - so a match of a digit-free text in a message covers no digit: it lies inside one digit-free stretch
+   *     of the message, and each such stretch is in the template byte for byte;
+   *   - conversely a match in the template cannot cover its MARKER (a control byte) nor its '\n', so it lies
+   *     in a stretch the message holds byte for byte.
+   * Hence: the text matches a message ⇔ it matches the message's template.
+   */
+  needsMessages (): boolean {
+    return this.digits
+  }
+
+  /**
    * Calls `match(i)` for each line (index) of [from, to) that starts at or after `skipBelow` in the block
    * and that the columns show to match, `undecided(i)` for each they cannot decide; lines they show not to
    * match are passed over.
@@ -591,19 +720,50 @@ export class ColumnQuery {
       for (let i = from; i < to; i++) this.line(c, i, match, undecided)
       return
     }
+    if (c.templates !== undefined && !this.digits) {
+      this.scanTemplates(c, c.templates, from, to, match, undecided)
+      return
+    }
+    if (c.messages === undefined || c.messageStarts === undefined) throw new ColumnsError('a text with digits needs the columns decoded with their vars')
     // Lines whose message is not in the column: decided by the parse (unless time, level or app rule them out).
     for (let i = from; i < to; i++) if ((c.flags[i]! & COL_MESSAGE) === 0) this.line(c, i, undecided, undecided)
-    const offset = c.messageStarts[from]!
-    const text = c.messages.latin1Slice(offset, c.messageStarts[to]!)
+    const messageStarts = c.messageStarts
+    const offset = messageStarts[from]!
+    const text = c.messages.latin1Slice(offset, messageStarts[to]!)
     const re = this.pattern
     re.lastIndex = 0
     let i = from
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       // The line whose message holds the match (matches come in order: the search goes on from the last).
       const at = m.index + offset
-      while (c.messageStarts[i + 1]! <= at) i++
-      re.lastIndex = c.messageStarts[i + 1]! - offset
+      while (messageStarts[i + 1]! <= at) i++
+      re.lastIndex = messageStarts[i + 1]! - offset
       this.line(c, i, match, undecided)
+    }
+  }
+
+  /**
+   * `scan` of a text without digits over format 3 columns: each of the block's templates is tested once
+   * (see needsMessages), then the lines of [from, to) whose template matched go on to time, level and app.
+   */
+  private scanTemplates (c: Columns, t: Templates, from: number, to: number, match: (i: number) => void, undecided: (i: number) => void): void {
+    const count = t.starts.length - 1
+    if (this.matched.length < count) this.matched = new Uint8Array(Math.max(count, 2 * this.matched.length))
+    const matched = this.matched
+    matched.fill(0, 0, count)
+    const re = this.pattern!
+    const text = t.text.latin1Slice(0, t.text.length)
+    re.lastIndex = 0
+    let k = 0
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      while (t.starts[k + 1]! <= m.index) k++
+      matched[k] = 1
+      re.lastIndex = t.starts[k + 1]!
+    }
+    const flags = c.flags
+    for (let i = from; i < to; i++) {
+      if ((flags[i]! & COL_MESSAGE) === 0) this.line(c, i, undecided, undecided)
+      else if (matched[t.index[i]!] === 1) this.line(c, i, match, undecided)
     }
   }
 

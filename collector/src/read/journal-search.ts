@@ -254,7 +254,7 @@ AsyncGenerator<Hit[], void, undefined> {
   const cq = ColumnQuery.of(q)
   // The columns narrow a search by its text. By app and level alone they do not pay: nearly every block
   // holds some of an app's errors, so its lines are decoded anyway, and the columns would be decoded on top.
-  const columns = cq?.hasText() === true ? new ColumnReader() : undefined
+  const columns = cq?.hasText() === true ? new ColumnReader(blockBuffers, cq.needsMessages()) : undefined
   const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
     yield * scanEvents(sources, q, opts, cq, columns, ahead)

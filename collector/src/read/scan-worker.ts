@@ -81,8 +81,14 @@ async function segmentFile (dir: string, segment: string): Promise<{ fh: FileHan
   return fh === undefined ? undefined : { fh, path }
 }
 
-async function columnsOf (fh: FileHandle, path: string, b: FooterBlock): Promise<Columns> {
-  const cols = b.cols!
+/** A block's columns, decoded; with its vars (format 3) only when `messages`: the query's text holds a digit. */
+async function columnsOf (fh: FileHandle, path: string, b: FooterBlock, messages: boolean): Promise<Columns> {
+  const vars = messages && b.vars !== undefined ? await streamOf(fh, path, b, 'vars') : undefined
+  return decodeColumns(await streamOf(fh, path, b, 'columns'), b.end - b.start, vars)
+}
+
+async function streamOf (fh: FileHandle, path: string, b: FooterBlock, what: 'columns' | 'vars'): Promise<Buffer> {
+  const cols = what === 'columns' ? b.cols! : b.vars!
   const raw = Buffer.allocUnsafe(cols.length)
   for (let got = 0; got < raw.length;) {
     const { bytesRead } = await fh.read(raw, got, raw.length - got, cols.at + got)
@@ -90,8 +96,8 @@ async function columnsOf (fh: FileHandle, path: string, b: FooterBlock): Promise
     got += bytesRead
   }
   const bytes = cols.codec === CODEC_STORED ? raw : brotliDecompressSync(raw, { chunkSize: Math.max(cols.size + 1, MIN_CHUNK) })
-  checkColumns(path, b, bytes)
-  return decodeColumns(bytes, b.end - b.start)
+  checkColumns(path, b, bytes, false, what)
+  return bytes
 }
 
 class Job {
@@ -129,7 +135,7 @@ class Job {
     const spans: Array<{ cols: Columns, base: number }> = []
     for (const b of blocks) {
       try {
-        spans.push({ cols: await columnsOf(file.fh, file.path, b), base: b.start })
+        spans.push({ cols: await columnsOf(file.fh, file.path, b, this.cq.needsMessages()), base: b.start })
       } catch (err) {
         if (err instanceof FormatError || err instanceof ColumnsError || (err as { code?: string }).code?.startsWith('ERR_ZLIB') === true ||
           (err as { errno?: unknown }).errno !== undefined) return false

@@ -1,7 +1,8 @@
 // Compacts one closed segment (runs in the compaction worker thread; tests call it directly):
 //
 //   <name> ─► ~BLOCK_BYTES of whole lines ─► summary (time bounds, levels, per-app levels) + crc ─────────────┐
-//                                          ├► columns (read/columns.ts: time, level, app, message per line) ─► brotli ─► <name>.z.tmp
+//                                          ├► columns (read/columns.ts: time, level, app, message template per line) ─► brotli ─► <name>.z.tmp
+//                                          ├► vars (read/templates.ts: the messages' digit runs) ─► brotli ─┤
 //                                          └► the lines without the timestamps and messages the columns hold ─► brotli ─┘
 //         ─► … one block in memory at a time, yielding between blocks …
 //         ─► footer ─► fdatasync ─► rename to <name>.z ─► fsync the directory ─► unlink <name>
@@ -104,7 +105,8 @@ async function syncDir (dir: string): Promise<void> {
 
 /**
  * Compacts `dir/name` (a closed NDJSON segment) into `dir/name.z` and removes the NDJSON; see the diagram.
- * Without `columns` or with `version` 1 it writes what version 1 wrote (tests read such files back).
+ * Without `columns` or with `version` 1 it writes what version 1 wrote, with `version` 2 what version 2
+ * wrote (tests read such files back).
  */
 export async function compactSegment (dir: string, name: string, blockBytes = COMPACT_BLOCK_BYTES, columns = true, version = FORMAT_VERSION): Promise<CompactResult> {
   const cut = columns && version >= 2
@@ -135,7 +137,7 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
         length = last + 1
       }
       const bytes = buf.subarray(0, length)
-      const encoded = cut ? encodeBlock(buf, length) : undefined
+      const encoded = cut ? encodeBlock(buf, length, version >= 3) : undefined
       const { codec, data } = compress(encoded?.lines ?? bytes)
       await out.write(data, 0, data.length, at)
       const block: FooterBlock = { start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), zcrc: crc32(data), ...summarise(buf, length) }
@@ -146,6 +148,13 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
         const packed = compress(cols, constants.BROTLI_MODE_GENERIC)
         await out.write(packed.data, 0, packed.data.length, at)
         block.cols = { at, length: packed.data.length, codec: packed.codec, size: cols.length, crc: crc32(cols), zcrc: crc32(packed.data) }
+        at += packed.data.length
+      }
+      if (encoded?.vars !== undefined) {
+        const vars = encoded.vars
+        const packed = compress(vars)
+        await out.write(packed.data, 0, packed.data.length, at)
+        block.vars = { at, length: packed.data.length, codec: packed.codec, size: vars.length, crc: crc32(vars), zcrc: crc32(packed.data) }
         at += packed.data.length
       }
       blocks.push(block)

@@ -8,14 +8,21 @@
 // (read/columns.ts spliceLines; the crc is of the ORIGINAL bytes, checked after the splice). A version 1
 // reader would misread such lines, hence the version; this one reads version 1 files as they are.
 //
+// Version 3 stores each message as its template (read/templates.ts: the message with each run of digits
+// replaced by one marker byte) in the columns — the block's distinct templates once, and each line's index —
+// and the digit runs in a third stream per block, `vars`. A count of a word without digits reads the
+// columns alone and tests each template once; the lines of a block (and a text with digits) need the vars
+// too. A version 2 reader refuses a version 3 file (its version check), as it should.
+//
 //   ┌────────────────────┐
 //   │ "MAAPSEG" version  │  header, 8 bytes
 //   ├────────────────────┤
 //   │ block 0 (codec'd)  │  the lines [start, end), ~BLOCK_BYTES of them (version 2: timestamps and messages cut out)
 //   │ block 0's columns  │  (when written) per line: length, time, level, app, flags, message bytes (read/columns.ts)
+//   │ block 0's vars     │  version 3: the digit runs of its messages (the columns then hold templates)
 //   │ block 1 …          │
 //   ├────────────────────┤
-//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut }] }
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut, vars }] }
 //   ├────────────────────┤
 //   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
 //   │ footer crc32  u32  │
@@ -31,7 +38,9 @@ import { crc32 } from 'node:zlib'
 
 export const MAGIC = Buffer.from('MAAPSEG', 'latin1')
 /** The version this collector writes; it reads every version from 1 up to it. */
-export const FORMAT_VERSION = 2
+export const FORMAT_VERSION = 3
+/** The version without templates: what `compactSegment(…, 2)` writes, for tests of reading such files. */
+export const FORMAT_VERSION_2 = 2
 /** The version without `cut` blocks: what `compactSegment(…, 1)` writes, for tests of reading old files. */
 export const FORMAT_VERSION_1 = 1
 export const HEADER_BYTES = MAGIC.length + 1
@@ -82,9 +91,14 @@ export interface FooterBlock {
    * decoded; reading them needs the columns too. Absent: the stored bytes are the lines themselves.
    */
   cut?: number
+  /**
+   * Version 3: the digit runs of the block's messages (read/templates.ts), a third stream; its columns then
+   * hold each message's template instead of the message. Absent in older versions.
+   */
+  vars?: FooterColumns
 }
 
-/** Where a block's columns are, coded as a block is; `crc` and `size` are of the decoded bytes. */
+/** Where a block's columns (or vars) are, coded as a block is; `crc` and `size` are of the decoded bytes. */
 export interface FooterColumns {
   at: number
   length: number
@@ -174,6 +188,8 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
     if (b.cut !== undefined && (version < 2 || b.cols === undefined || !Number.isSafeInteger(b.cut) || b.cut < 0 || b.cut > b.end - b.start)) {
       throw new FormatError(file, `block at ${b.start} has malformed cut`)
     }
+    // Vars only make sense beside templated columns, which only a version 3 reader knows.
+    if (b.vars !== undefined && (version < 3 || b.cut === undefined || !columnsFit(b.vars, dataEnd))) throw new FormatError(file, `block at ${b.start} has malformed vars`)
     next = b.end
   }
   if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
@@ -195,8 +211,8 @@ function crcFits (crc: unknown): boolean {
  * Checks the stored bytes of a block's lines or columns against their `zcrc` (when the footer has one);
  * throws FormatError. Answers whether it was checked: then the decoded bytes need only their length checked.
  */
-export function checkStored (file: string, block: FooterBlock, what: 'lines' | 'columns', raw: Buffer): boolean {
-  const zcrc = what === 'lines' ? block.zcrc : block.cols?.zcrc
+export function checkStored (file: string, block: FooterBlock, what: 'lines' | 'columns' | 'vars', raw: Buffer): boolean {
+  const zcrc = what === 'lines' ? block.zcrc : what === 'columns' ? block.cols?.zcrc : block.vars?.zcrc
   if (zcrc === undefined) return false
   if (crc32(raw) !== zcrc) throw new FormatError(file, `${what} of the block at ${block.start} do not match the checksum of their stored bytes`)
   return true
@@ -209,12 +225,13 @@ function appLevelsFit (b: FooterBlock): boolean {
 }
 
 /**
- * Checks a block's decoded columns against their size and crc (the crc only when their stored bytes were
- * not checked: `storedChecked`); throws FormatError.
+ * Checks a block's decoded columns (or `vars`) against their size and crc (the crc only when their stored
+ * bytes were not checked: `storedChecked`); throws FormatError.
  */
-export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false): void {
-  if (bytes.length !== block.cols!.size || (!storedChecked && crc32(bytes) !== block.cols!.crc)) {
-    throw new FormatError(file, `columns of the block at ${block.start} do not match their checksum`)
+export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false, what: 'columns' | 'vars' = 'columns'): void {
+  const stream = what === 'columns' ? block.cols! : block.vars!
+  if (bytes.length !== stream.size || (!storedChecked && crc32(bytes) !== stream.crc)) {
+    throw new FormatError(file, `${what} of the block at ${block.start} do not match their checksum`)
   }
 }
 

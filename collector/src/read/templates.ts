@@ -1,0 +1,215 @@
+// Message templates (format 3, the idea of CLP, "compressed log processor": search the log types, not the
+// logs). A decided message (columns.ts COL_MESSAGE) is split into its template — the message with every
+// maximal run of ASCII digits replaced by one MARKER byte — and its variables, those digit runs in order:
+//
+//   "request 4711 failed after 30 ms"  ─►  template "request \x01 failed after \x01 ms"  +  vars "4711,30,"
+//
+//   compaction:  message ─► TemplateWriter.add ─► the block's template dictionary (each distinct template
+//                once, each ending in '\n') + the line's template index ─► the columns stream
+//                                              └► its digit runs, each ending in VAR_END ─► the `vars` stream
+//   reads:       templates alone ─► a count of a word without digits (columns.ts ColumnQuery)
+//                templates + vars ─► rebuildMessages ─► the message column as format 2 had it (splices, digits)
+//
+// MARKER cannot occur in a decided message: a raw control byte cannot appear unescaped in a JSON string,
+// and decided messages hold no escape; a message that holds one all the same is refused (left undecided),
+// so a template always reads back as exactly one message.
+//
+// Measured on bench/peers data (bench/compact.mjs, BENCH_FORMAT): see compact-segment.ts.
+
+/** What stands for one run of digits in a template. */
+export const MARKER = 0x01
+/** What ends each digit run in the vars stream (any non-digit would do: the reader stops at it). */
+export const VAR_END = 0x2c
+const NL = 10
+const ZERO = 0x30
+const NINE = 0x39
+const FNV_OFFSET = 0x811c9dc5
+const FNV_PRIME = 0x01000193
+
+/**
+ * Builds a block's template dictionary and vars stream, one message at a time, without a string or an
+ * object per message: each template is written once into the dictionary's buffer and found again by a hash
+ * of its bytes (open addressing over template ids).
+ */
+export class TemplateWriter {
+  private text: Buffer = Buffer.allocUnsafe(64 * 1024)
+  /** Bytes of `text` that hold templates (what follows is the one being built). */
+  private used = 0
+  /** Each template's start in `text`, and its hash. */
+  private starts: number[] = []
+  private hashes: number[] = []
+  /** Template id + 1 per slot (0: empty). */
+  private table = new Int32Array(1024)
+  private vars: Buffer = Buffer.allocUnsafe(64 * 1024)
+  private varsUsed = 0
+
+  /** How many distinct templates so far. */
+  get count (): number {
+    return this.starts.length
+  }
+
+  /**
+   * Adds the message buf[from, to): its template's index, or -1 when it holds a control byte (it is then
+   * not templated, and nothing of it was kept).
+   */
+  add (buf: Buffer, from: number, to: number): number {
+    const length = to - from
+    if (this.text.length < this.used + length + 1) this.text = grow(this.text, this.used + length + 1)
+    if (this.vars.length < this.varsUsed + 2 * length) this.vars = grow(this.vars, this.varsUsed + 2 * length)
+    const text = this.text
+    const vars = this.vars
+    let t = this.used
+    let v = this.varsUsed
+    let hash = FNV_OFFSET
+    for (let i = from; i < to; i++) {
+      let b = buf[i]!
+      if (b < 0x20) return -1 // varsUsed not moved: what was written is dropped
+      if (b >= ZERO && b <= NINE) {
+        // A maximal run: all of its digits to the vars, one marker to the template.
+        do vars[v++] = buf[i++]!; while (i < to && buf[i]! >= ZERO && buf[i]! <= NINE)
+        vars[v++] = VAR_END
+        i--
+        b = MARKER
+      }
+      text[t++] = b
+      hash = Math.imul(hash ^ b, FNV_PRIME)
+    }
+    text[t++] = NL
+    this.varsUsed = v
+    return this.intern(this.used, t, hash >>> 0)
+  }
+
+  /** The index of the template just written at text[from, to): an earlier equal one's, or a new one. */
+  private intern (from: number, to: number, hash: number): number {
+    const mask = this.table.length - 1
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const id = this.table[slot]! - 1
+      if (id === -1) break
+      if (this.hashes[id] === hash && this.equals(id, from, to)) return id
+    }
+    const id = this.starts.length
+    this.starts.push(from)
+    this.hashes.push(hash)
+    this.used = to
+    if (2 * (id + 1) > this.table.length) this.rehash(this.table.length * 2)
+    else this.place(id)
+    return id
+  }
+
+  private equals (id: number, from: number, to: number): boolean {
+    const start = this.starts[id]!
+    const end = id + 1 < this.starts.length ? this.starts[id + 1]! : this.used
+    if (end - start !== to - from) return false
+    const text = this.text
+    for (let k = 0; k < to - from; k++) if (text[start + k] !== text[from + k]) return false
+    return true
+  }
+
+  private place (id: number): void {
+    const mask = this.table.length - 1
+    let slot = this.hashes[id]! & mask
+    while (this.table[slot] !== 0) slot = (slot + 1) & mask
+    this.table[slot] = id + 1
+  }
+
+  private rehash (size: number): void {
+    this.table = new Int32Array(size)
+    for (let id = 0; id < this.starts.length; id++) this.place(id)
+  }
+
+  /** The dictionary: the templates in index order, each ending in '\n'. */
+  templates (): Buffer {
+    return this.text.subarray(0, this.used)
+  }
+
+  /** The vars stream: every digit run of the templated messages, in order, each ending in VAR_END. */
+  variables (): Buffer {
+    return this.vars.subarray(0, this.varsUsed)
+  }
+}
+
+function grow (buf: Buffer, need: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(need, buf.length * 2))
+  buf.copy(next)
+  return next
+}
+
+/** A block's templates, decoded: the dictionary and where each template starts, and each line's template. */
+export interface Templates {
+  /** The templates, each ending in '\n' (a match never runs from one into the next). */
+  text: Buffer
+  /** Each template's start in `text`, and (at count) its length. */
+  starts: Uint32Array
+  /** Each line's template index (meaningful for COL_MESSAGE lines only). */
+  index: Uint16Array | Uint32Array
+}
+
+/** Templates or vars that do not fit each other or their block. */
+export class TemplatesError extends Error {}
+
+/** The start of each of the `count` templates in `text` (which must hold exactly that many). */
+export function templateStarts (text: Buffer, count: number): Uint32Array {
+  const starts = new Uint32Array(count + 1)
+  let at = 0
+  for (let k = 0; k < count; k++) {
+    starts[k] = at
+    const nl = text.indexOf(NL, at)
+    if (nl === -1) throw new TemplatesError(`template ${k} of ${count} is missing`)
+    at = nl + 1
+  }
+  if (at !== text.length) throw new TemplatesError('template dictionary longer than its count')
+  starts[count] = at
+  return starts
+}
+
+/**
+ * The message column as format 2 stored it (n messages, each ending in '\n', empty for lines without
+ * `hasMessage`), rebuilt from the templates and the vars stream; throws TemplatesError when the vars do not
+ * fit the templates. One buffer, sized first, filled byte by byte (the messages are short: a copy call per
+ * stretch would cost more than its bytes).
+ */
+export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: number, vars: Buffer): { messages: Buffer, messageStarts: Uint32Array } {
+  const n = flags.length
+  const count = t.starts.length - 1
+  const { text, starts, index } = t
+  // Markers per template: the size is the templates' bytes plus the digits, less a marker per run.
+  const markers = new Uint32Array(count)
+  for (let k = 0; k < count; k++) for (let i = starts[k]!; i < starts[k + 1]!; i++) if (text[i] === MARKER) markers[k]!++
+  let size = vars.length
+  for (let i = 0; i < n; i++) {
+    if ((flags[i]! & messageFlag) === 0) size++
+    else {
+      const k = index[i]!
+      if (k >= count) throw new TemplatesError(`line ${i} names template ${k} of ${count}`)
+      size += starts[k + 1]! - starts[k]! - 2 * markers[k]!
+    }
+  }
+  if (size < 0) throw new TemplatesError('vars shorter than their templates')
+  const messages = Buffer.allocUnsafe(size)
+  const messageStarts = new Uint32Array(n + 1)
+  let o = 0
+  let v = 0
+  // Writes past `size` are dropped by the typed array and caught by the check at the end.
+  for (let i = 0; i < n; i++) {
+    messageStarts[i] = o
+    if ((flags[i]! & messageFlag) === 0) {
+      messages[o++] = NL
+      continue
+    }
+    const k = index[i]!
+    for (let s = starts[k]!, e = starts[k + 1]!; s < e; s++) {
+      const b = text[s]!
+      if (b !== MARKER) {
+        messages[o++] = b
+        continue
+      }
+      const run = v
+      while (v < vars.length && vars[v]! >= ZERO && vars[v]! <= NINE) messages[o++] = vars[v++]!
+      if (v === run || vars[v] !== VAR_END) throw new TemplatesError(`line ${i}: its vars do not fit its template`)
+      v++
+    }
+  }
+  messageStarts[n] = o
+  if (v !== vars.length || o !== size) throw new TemplatesError('vars longer than their templates')
+  return { messages, messageStarts }
+}
