@@ -61,6 +61,8 @@ t.test('a template is the message with each digit run one marker; the runs go to
   t.equal(w.templates().toString('latin1'), Buffer.from(`${m} a${m}b ${m}\n\n${m}\né${m}é\na${m}b\n`).toString('latin1'))
   t.equal(w.variables().toString(), '007,12,3,9,0,42,123,9,12,', 'the refused message left nothing')
   t.equal(w.count, 5)
+  // Templates whose hashes are the same (FNV-1a, found by a search): told apart by their bytes.
+  t.same(['hckdow', 'kmkfnm', 'whamhww', 'nrsas', 'hckdow', 'nrsas'].map(add), [5, 6, 7, 8, 5, 8], 'equal hashes, other templates')
   // Many templates: the hash table grows and still finds each one again.
   const ids = Array.from({ length: 5000 }, (_, i) => add(`w${word(i)} 1`))
   t.same(Array.from({ length: 5000 }, (_, i) => add(`w${word(i)} 2`)), ids, 'found again')
@@ -149,7 +151,25 @@ t.test('templates and vars that do not fit each other are refused', async t => {
   const longer = Buffer.concat([columns, Buffer.from('x\n')])
   refuse(longer, vars, 'bytes past the dictionary')
   refuse(columns.subarray(0, 20), vars, 'a header cut short')
+  // Markers side by side (no message makes them): more markers than bytes to rebuild.
+  const one = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","message":"1 2"}\n')
+  const single = encodeBlock(one, one.length, true)
+  const crowded = Buffer.from(single.columns)
+  crowded[crowded.length - 3] = MARKER
+  t.throws(() => decodeColumns(crowded, one.length, Buffer.alloc(0)), /vars shorter than their templates/, 'markers side by side')
   refuse(columns.subarray(0, columns.length - 1), vars, 'a dictionary cut short')
+})
+
+t.test('a message with a raw control byte (no JSON writer makes one) is not templated: it stays in its line', async t => {
+  const buf = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"a\u0001 7"}\n')
+  t.ok(buf.includes(1), 'the raw byte is there')
+  const { columns, lines, vars } = encodeBlock(buf, buf.length, true)
+  const c = decodeColumns(columns, buf.length, vars)
+  t.equal(c.flags[0]! & COL_MESSAGE, 0, 'no message in the columns')
+  t.equal(vars!.length, 0, 'nothing in the vars')
+  const out = Buffer.alloc(buf.length)
+  spliceLines(c, lines, out)
+  t.ok(out.equals(buf), 'spliced back')
 })
 
 t.test('more templates than 16 bits index: 32-bit indexes, and everything still reads', async t => {

@@ -165,7 +165,7 @@ export function templateStarts (text: Buffer, count: number): Uint32Array {
 /**
  * The message column as format 2 stored it (n messages, each ending in '\n', empty for lines without
  * `hasMessage`), rebuilt from the templates and the vars stream; throws TemplatesError when the vars do not
- * fit the templates. One buffer, sized first, filled byte by byte (the messages are short: a copy call per
+ * fit the templates (each line's index must be below the template count: decodeColumns checks). One buffer, sized first, filled byte by byte (the messages are short: a copy call per
  * stretch would cost more than its bytes).
  */
 export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: number, vars: Buffer): { messages: Buffer, messageStarts: Uint32Array } {
@@ -178,11 +178,7 @@ export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: n
   let size = vars.length
   for (let i = 0; i < n; i++) {
     if ((flags[i]! & messageFlag) === 0) size++
-    else {
-      const k = index[i]!
-      if (k >= count) throw new TemplatesError(`line ${i} names template ${k} of ${count}`)
-      size += starts[k + 1]! - starts[k]! - 2 * markers[k]!
-    }
+    else size += starts[index[i]! + 1]! - starts[index[i]!]! - 2 * markers[index[i]!]!
   }
   if (size < 0) throw new TemplatesError('vars shorter than their templates')
   const messages = Buffer.allocUnsafe(size)
