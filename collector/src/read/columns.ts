@@ -8,11 +8,16 @@
 //   reads:       `cols` ─► decodeColumns ─► ColumnQuery.scan: message column (one regex over the block's
 //                messages), then time / level / app per matching line ─► decided: counted / not a match
 //                                                                      └► undecided: the line, parsed
+//   format 3:    the columns hold each message's template (templates.ts), the `vars` stream its digit runs:
+//                a text without digits is tested on the block's distinct templates, once each; with `vars`
+//                decodeColumns rebuilds the message column (a text with digits, a splice)
 //
 // Uncompressed layout (little-endian; n lines; every section aligned for its typed array):
 //
-//   u32 n │ u32 dictBytes │ f64 baseMs │ u32 length ×n │ u32 message length ×n │ i32 ms delta ×n │ u16 app ×n │ u8 level ×n │ u8 flags ×n
-//   │ app dictionary (u16 byte length + bytes, dictBytes in all) │ messages (n of them, each ending in '\n')
+//   format 2:  u32 n │ u32 dictBytes │ f64 baseMs │ u32 length ×n │ u32 message length ×n │ i32 ms delta ×n │ u16 app ×n │ u8 level ×n
+//              │ u8 flags ×n │ app dictionary (u16 byte length + bytes, dictBytes in all) │ messages (n of them, each ending in '\n')
+//   format 3:  u32 n + layout bits │ u32 dictBytes │ f64 baseMs │ u32 templates │ u32 templateBytes │ the fixed sections (see
+//              `layout`: lengths, deltas and template indexes in 16 or 32 bits) │ app dictionary │ templates (each ending in '\n')
 //
 // A line's flags say what of it may be trusted in place; anything else is "undecided" and takes the exact
 // parse path, so the columns never answer differently from the lines (collector/test/read-columns.test.ts):

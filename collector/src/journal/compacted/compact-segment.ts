@@ -28,13 +28,12 @@
 //
 // Format 3 stores each message as its template in the columns and its digit runs in `vars` (read/templates.ts),
 // so a count of a word reads and decompresses far fewer bytes. Measured (bench/compact.mjs, 300,000 events,
-// BENCH_FORMAT 2 vs 3): disk 15.0 → 14.1 MB, compaction 21.0 → 20.9 CPU s per GB, a block's lines 3.7 → 4.1
+// BENCH_FORMAT 2 vs 3): disk 15.0 → 13.9 MB, compaction 21.0 → 20.7 CPU s per GB, a block's lines 3.7 → 4.1
 // CPU ms per MB (the messages rebuilt before the splice). bench/count.mjs, 2,000,000 events, 748 blocks: the
-// columns a count decodes 106 → 29 MB (26 → 10.2 MB stored, the vars 9.9 MB stored beside them), all
-// streams 98.0 → 91.9 MB. Encodings: the vars as text (each run ending in ','; brotli text or generic mode:
-// the same size), template indexes 16-bit (32 past 65,536 templates in a block). Measured and not taken
-// (yet): 16-bit line lengths and time deltas where a block's fit (-22 % of the columns' decode time, but 6 of
-// 51 blocks' deltas did not fit: a second layout for ~7 % of a count's CPU).
+// columns a count decodes 106 → 21.4 MB (26.0 → 9.0 MB stored; the vars, 9.9 MB stored, are not read), all
+// streams 98.0 → 90.8 MB; a count's brotli time per scan thread ~190 → ~60 ms. Encodings: the vars as text
+// (each run ending in ','; brotli's text and generic modes give the same size), template indexes, line
+// lengths and time deltas in 16 bits where a block's fit (read/columns.ts layout).
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { setImmediate as yieldNow } from 'node:timers/promises'
