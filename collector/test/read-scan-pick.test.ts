@@ -68,8 +68,9 @@ function linesOf (p: PickedLines | undefined): Array<[string, boolean]> | undefi
   const out: Array<[string, boolean]> = []
   let from = 0
   for (let k = 0; k < p.ends.length; k++) {
-    out.push([Buffer.from(p.lines).toString('utf8', from, p.ends[k]), p.undecided[k] === 1])
-    from = p.ends[k]!
+    const end = p.ends[k]!
+    out.push([Buffer.from(p.lines).toString('utf8', from, p.lines[end - 1] === NL ? end - 1 : end), p.undecided[k] === 1])
+    from = end
   }
   return out
 }

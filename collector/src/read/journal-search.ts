@@ -383,14 +383,15 @@ function scanPicked ({ spans, picked, bytes }: Extract<Picked, { spans: ColumnSp
   }
 }
 
-/** The lines a scan thread picked, tested as scanPicked tests its own (they are in order, each without its newline). */
+/** The lines a scan thread picked, tested as scanPicked tests its own (in order; each line's newline not passed on). */
 function scanThreaded ({ lines, ends, undecided }: PickedLines, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
   use(lines)
   let from = 0
   for (let k = 0; k < ends.length; k++) {
-    const to = ends[k]!
+    const end = ends[k]!
+    const to = lines[end - 1] === NL ? end - 1 : end
     if (undecided[k] === 0) matcher.admit(lines, from, to, push)
     else matcher.test(lines, from, to, push)
-    from = to
+    from = end
   }
 }

@@ -59,8 +59,8 @@ export type ScanRequest =
 /**
  * A search's candidate, picked: the lines its columns show to match the query's text, window, levels and
  * apps, and those they cannot decide, in order, as they are in the segment (`lines` holds them end to end;
- * line k is lines[ends[k - 1], ends[k]), without its newline; undecided[k] is 1 for one the columns left to
- * the exact test). The main thread tests only what the columns do not hold (snapshot, cursor, expiry).
+ * line k is lines[ends[k - 1], ends[k]), with its newline when it has one; undecided[k] is 1 for one the
+ * columns left to the exact test). The main thread tests only what the columns do not hold (snapshot, cursor, expiry).
  */
 export interface PickedLines {
   lines: Buffer
@@ -76,7 +76,6 @@ export type ScanReply =
 
 const LEVELS = CANONICAL_LEVELS.length
 const MIN_CHUNK = 64
-const NL = 10
 
 /** The job running (the pool gives a thread one at a time), and whether it was cancelled. */
 let current = -1
@@ -210,17 +209,21 @@ class Job {
   }
 }
 
-/** Lines picked for a search, gathered end to end (see PickedLines). */
+/**
+ * Lines picked for a search, gathered end to end (see PickedLines) into a buffer of exactly their size
+ * (`need` before each block's lines): the reply transfers it as it is, no copy, no unused tail.
+ */
 class PickedWriter {
-  private out = Buffer.allocUnsafe(64 * 1024)
+  private out = Buffer.alloc(0)
   private used = 0
   private readonly ends: number[] = []
   private readonly flags: number[] = []
 
-  /** Room for a line of `length` bytes at `at()`. */
-  reserve (length: number): Buffer {
-    if (this.used + length > this.out.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(this.used + length, 2 * this.out.length))
+  /** Room for `bytes` more (a block's picked lines, their newlines included). */
+  need (bytes: number): Buffer {
+    if (this.used + bytes > this.out.length) {
+      // Not pooled: a buffer of its own, which postMessage can transfer.
+      const bigger = Buffer.allocUnsafeSlow(this.used + bytes)
       this.out.copy(bigger, 0, 0, this.used)
       this.out = bigger
     }
@@ -231,7 +234,7 @@ class PickedWriter {
     return this.used
   }
 
-  /** The line reserved is `length` bytes long (its newline, if written, not counted). */
+  /** A line of `length` bytes (its newline included, if it has one) was written at `at()`. */
   done (length: number, undecided: boolean): void {
     this.used += length
     this.ends.push(this.used)
@@ -239,10 +242,7 @@ class PickedWriter {
   }
 
   result (): PickedLines {
-    // A copy of what is used: the reply's buffer is transferred, and should not carry the unused tail.
-    const lines = Buffer.from(new ArrayBuffer(this.used))
-    this.out.copy(lines, 0, 0, this.used)
-    return { lines, ends: Uint32Array.from(this.ends), undecided: Uint8Array.from(this.flags) }
+    return { lines: this.out.subarray(0, this.used), ends: Uint32Array.from(this.ends), undecided: Uint8Array.from(this.flags) }
   }
 }
 
@@ -268,13 +268,15 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
       if (picked.length === 0) continue
       picked.sort((x, y) => x - y)
       const { lines, offsets, cut } = linesOf(file.fd, file.path, b, cols)
+      let bytes = 0
+      for (const v of picked) bytes += cols.starts[(v >> 1) + 1]! - cols.starts[v >> 1]!
+      const buf = out.need(bytes)
       for (const v of picked) {
         const i = v >> 1
-        let length = cols.starts[i + 1]! - cols.starts[i]!
-        const buf = out.reserve(length)
-        if (cut) spliceLine(cols, lines, offsets[i]!, i, buf, out.at())
-        else lines.copy(buf, out.at(), offsets[i]!, offsets[i]! + length)
-        if (buf[out.at() + length - 1] === NL) length--
+        const length = cols.starts[i + 1]! - cols.starts[i]!
+        const at = out.at()
+        if (cut) spliceLine(cols, lines, offsets[i]!, i, buf, at)
+        else lines.copy(buf, at, offsets[i]!, offsets[i]! + length)
         out.done(length, (v & 1) === 1)
       }
     }
