@@ -255,14 +255,18 @@ const BATCH_HITS = 4096
 export async function * journalBatches (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit[], void, undefined> {
   const cq = ColumnQuery.of(q)
-  // The columns narrow a search by its text. By app and level alone they do not pay: nearly every block
-  // holds some of an app's errors, so its lines are decoded anyway, and the columns would be decoded on top.
-  const columns = cq?.hasText() === true ? new ColumnReader() : undefined
+  const pool = cq === undefined ? undefined : scanPool()
+  // The columns narrow a search by its text. By app and level alone they do not pay here: nearly every
+  // block holds some of an app's errors, so its lines are decoded anyway, and the columns on top. In a
+  // scan thread they do: the columns are what a cut block's lines need anyway, and only the lines they
+  // pick are rebuilt (none of the block is spliced or crc'd whole), several candidates at once.
+  const columns = cq?.hasText() === true || pool !== undefined ? new ColumnReader() : undefined
   // The scan threads pick the candidates' lines (columns, then only the lines they pick rebuilt), when there are threads.
-  const session = columns === undefined ? undefined : scanPool()?.session({ text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps })
+  const session = columns === undefined ? undefined : pool?.session({ text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps })
+  const threads = session === undefined ? undefined : { session, here: new Set<string>() }
   const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
-    yield * scanEvents(sources, q, opts, cq, columns, ahead, session)
+    yield * scanEvents(sources, q, opts, cq, columns, ahead, threads)
   } finally {
     session?.close()
     // Reads ahead still in flight finish before their segment is let go (also when the caller stops early).
@@ -274,11 +278,22 @@ AsyncGenerator<Hit[], void, undefined> {
   }
 }
 
-async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[], session: PickSession | undefined): Promise<Picked | undefined> {
-  if (session !== undefined) {
-    const threaded = await session.pick({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
+/**
+ * A search's scan threads, and the segments they could not pick from (NDJSON, mostly: the newest segment,
+ * still being written, is searched first): the rest of such a segment is read here without asking them.
+ */
+interface Threads {
+  session: PickSession
+  here: Set<string>
+}
+
+async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[], threads: Threads | undefined): Promise<Picked | undefined> {
+  const key = `${c.source.index.dir}\n${c.block.segment}`
+  if (threads !== undefined && !threads.here.has(key)) {
+    const threaded = await threads.session.pick({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
     if (threaded !== undefined) return { threaded }
-    // Not picked there (NDJSON, an older footer, damage): read here, the way that reports what is wrong.
+    // Not picked there (NDJSON, damage, gone): read here, the way that reports what is wrong.
+    threads.here.add(key)
   }
   const spans = await columns.read(c, next)
   if (spans === undefined) return undefined
@@ -287,7 +302,7 @@ async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next:
 }
 
 async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions, cq: ColumnQuery | undefined,
-  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>, session: PickSession | undefined): AsyncGenerator<Hit[], void, undefined> {
+  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>, threads: Threads | undefined): AsyncGenerator<Hit[], void, undefined> {
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, false, opts.expiry, true)
@@ -316,14 +331,14 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
       if (turn !== undefined) await turn
       const c = blocks[next++]!
       if (columns !== undefined) {
-        const mine = ahead.get(c) ?? pick(columns, cq!, c, blocks.slice(next, next + READ_AHEAD), session)
+        const mine = ahead.get(c) ?? pick(columns, cq!, c, blocks.slice(next, next + READ_AHEAD), threads)
         ahead.delete(c)
-        for (let k = next; k < Math.min(next + (session !== undefined ? THREAD_AHEAD : LINES_AHEAD), blocks.length); k++) {
+        for (let k = next; k < Math.min(next + (threads !== undefined ? THREAD_AHEAD : LINES_AHEAD), blocks.length); k++) {
           const n = blocks[k]!
           if (ahead.has(n)) continue
           // Its columns are already loading (READ_AHEAD reaches further): no deeper read ahead from here, which
           // a page that stops early would have decoded for nothing.
-          const p = pick(columns, cq!, n, [], session)
+          const p = pick(columns, cq!, n, [], threads)
           p.catch(() => {}) // surfaced when it is awaited
           ahead.set(n, p)
         }
@@ -349,7 +364,9 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
         }
       }
       // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
-      const { buf, length } = await reader.read(c, columnsSeen ? undefined : blocks[next])
+      // Nor, with scan threads, a block of another segment: most likely a compacted one, which a thread picks.
+      const following = columnsSeen || (threads !== undefined && blocks[next]?.block.segment !== c.block.segment) ? undefined : blocks[next]
+      const { buf, length } = await reader.read(c, following)
       lineBuf = buf
       matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length))
     }
