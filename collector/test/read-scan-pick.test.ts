@@ -17,10 +17,10 @@ import { ColumnReader, pickLines } from '../src/read/column-scan'
 import { ColumnQuery } from '../src/read/columns'
 import { candidates, type Candidate } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
-import { ScanPool, type ScanItem } from '../src/read/scan-pool'
+import { ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
 import { pick, type PickedLines } from '../src/read/scan-worker'
 import { blockBuffers } from '../src/read/block-buffers'
-import { NOW, journalOf, writeSegments } from './columns-data'
+import { NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
 
 const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
 const NL = 10
@@ -183,4 +183,24 @@ t.test('a session through real threads: picks in order, closed with picks queued
   t.equal(await lost.pick(itemOf(blocks[0]!)), undefined, 'the dead thread\'s candidate handed back')
   t.ok(broken.status().failures >= 1, 'the death counted')
   lost.close()
+})
+
+t.test('searches over NDJSON and compacted segments at once answer through the threads as over NDJSON alone', async t => {
+  const { base, ndjson, cols, names } = await segments()
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  // The newest segment still NDJSON, as the one being written is: the threads hand it back, it is read here.
+  const mixed = join(base, 'mixed')
+  mkdirSync(mixed)
+  copyFileSync(join(ndjson, names[2]!), join(mixed, names[2]!))
+  for (const n of names.slice(0, 2)) copyFileSync(join(cols, n + '.z'), join(mixed, n + '.z'))
+  configureScanPool(0)
+  const want = await answers(journalOf(ndjson, names))
+  configureScanPool(2, WORKER)
+  t.teardown(async () => {
+    await scanPool()?.close()
+    configureScanPool(0)
+  })
+  const before = scanPool()!.status().blocks
+  t.equal(firstDiff(await answers(journalOf(mixed, names)), want), undefined, 'every answer as over NDJSON')
+  t.ok(scanPool()!.status().blocks > before, 'the threads picked (and counted) blocks')
 })
