@@ -39,13 +39,18 @@ export async function startOurs ({ workers = 0, compact = false } = {}) {
       if (body?.status !== 'success') throw new Error(`the collector refused (part of) a batch: ${res.status} ${res.text.slice(0, 500)}`)
     },
     flush: async () => {},
-    // The segment being written stays NDJSON; every other one compacted, none half-way (.z.tmp).
+    // The segment each process writes stays NDJSON; every other one compacted, none half-way (.z.tmp).
+    // With WORKER_COUNT > 1 each worker journals in its own worker-<i>/ directory.
     compacted: compact
       ? async (limitMs = 600_000) => {
         const t0 = performance.now()
+        const settled = dir => {
+          const files = readdirSync(dir)
+          return files.filter(f => f.endsWith('.ndjson')).length <= 1 && !files.some(f => f.endsWith('.z.tmp'))
+        }
         for (;;) {
-          const files = readdirSync(dataDir)
-          if (files.filter(f => f.endsWith('.ndjson')).length <= 1 && !files.some(f => f.endsWith('.z.tmp'))) return performance.now() - t0
+          const dirs = [dataDir, ...readdirSync(dataDir, { withFileTypes: true }).filter(d => d.isDirectory() && /^worker-\d+$/.test(d.name)).map(d => join(dataDir, d.name))]
+          if (dirs.every(settled)) return performance.now() - t0
           if (performance.now() - t0 > limitMs) throw new Error(`segments still not compacted after ${limitMs / 1000} s`)
           await new Promise(resolve => setTimeout(resolve, 500))
         }

@@ -157,7 +157,7 @@ export class CollectorMetrics {
     new Gauge({ name: 'maap_scan_pool_threads_started', help: 'Scan threads running now', registers, collect () { this.set(pool()?.started ?? 0) } })
     new Gauge({ name: 'maap_scan_pool_busy', help: 'Scan threads working for a count now', registers, collect () { this.set(pool()?.busy ?? 0) } })
     for (const [name, help, read] of [
-      ['maap_scan_pool_blocks_total', 'Compacted blocks the scan threads counted', (p: ScanPoolStats) => p.blocks],
+      ['maap_scan_pool_blocks_total', 'Compacted blocks the scan threads counted or picked lines from', (p: ScanPoolStats) => p.blocks],
       ['maap_scan_pool_jobs_total', 'Jobs (runs of blocks) the scan threads took', (p: ScanPoolStats) => p.jobs],
       ['maap_scan_pool_cancelled_total', 'Scan thread jobs stopped because their query ended first', (p: ScanPoolStats) => p.cancelled],
       ['maap_scan_pool_failures_total', 'Scan threads that died (their jobs went back to the main thread)', (p: ScanPoolStats) => p.failures]

@@ -564,6 +564,66 @@ export function spliceLines (c: Columns, cut: Buffer, out: Buffer): void {
   if (r !== size) throw new ColumnsError('block\'s lines longer than their columns')
 }
 
+/**
+ * Where each line of a cut block starts in its stored (cut) lines, and (at n) their length: a line's
+ * original length less the timestamp and message its columns hold.
+ */
+export function cutOffsets (c: Columns): Uint32Array {
+  const out = new Uint32Array(c.n + 1)
+  const { flags, starts, messageStarts } = c
+  if (messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
+  let at = 0
+  for (let i = 0; i < c.n; i++) {
+    out[i] = at
+    const f = flags[i]!
+    at += starts[i + 1]! - starts[i]! - ((f & COL_HEAD) !== 0 ? TS_LENGTH : 0) - ((f & COL_MESSAGE) !== 0 ? messageStarts[i + 1]! - 1 - messageStarts[i]! : 0)
+  }
+  out[c.n] = at
+  return out
+}
+
+/**
+ * Writes line i of a cut block as it was (starts[i + 1] - starts[i] bytes) at out[at], from its stored
+ * bytes at cut[cutAt] (cutOffsets) and its columns: what spliceLines does for every line, for one. A reader
+ * that wants a few lines of a block (a search's matches) rebuilds only those. Throws ColumnsError when the
+ * line does not fit its columns; bytes that fit but are wrong are for the stored bytes' crc (zcrc) to catch.
+ */
+export function spliceLine (c: Columns, cut: Buffer, cutAt: number, i: number, out: Buffer, at: number): void {
+  const { messages, messageStarts } = c
+  // Format 3 columns decoded without their vars hold templates only: no message to put back.
+  if (messages === undefined || messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
+  const f = c.flags[i]!
+  const length = c.starts[i + 1]! - c.starts[i]!
+  const m = messageStarts[i]!
+  const message = (f & COL_MESSAGE) !== 0 ? messageStarts[i + 1]! - 1 - m : 0
+  const head = (f & COL_HEAD) !== 0 ? TS_LENGTH : 0
+  const cutEnd = cutAt + length - head - message
+  if (cutEnd > cut.length || cutEnd < cutAt + (head === 0 ? 0 : TS_START)) throw new ColumnsError(`line ${i} runs past its block's lines`)
+  let from = cutEnd
+  if ((f & COL_MESSAGE) !== 0) {
+    // The encoder's walk over the cut line, as spliceLines makes it.
+    const levelEnd = quoteAt(cut, cutAt + LEVEL_START - head, cutEnd)
+    let key = levelEnd + 2
+    if (levelEnd !== -1 && startsWith(cut, key, cutEnd, APP_KEY)) key = quoteAt(cut, key + APP_KEY.length, cutEnd) + 2
+    from = key + MESSAGE_KEY.length
+    if (levelEnd === -1 || key < 2 || from > cutEnd) throw new ColumnsError(`line ${i} has no message where its flags say`)
+  }
+  let r = cutAt
+  let o = at
+  if (head !== 0) {
+    o += cut.copy(out, o, r, r + TS_START)
+    r += TS_START
+    writeIso(out, o, c.ms[i]!)
+    o += TS_LENGTH
+  }
+  if ((f & COL_MESSAGE) !== 0) {
+    o += cut.copy(out, o, r, from)
+    o += messages.copy(out, o, m, m + message)
+    r = from
+  }
+  cut.copy(out, o, r, cutEnd)
+}
+
 /** The first `"` in buf[from, end), or -1 (a loop: Buffer.indexOf is a runtime call per line). */
 function quoteAt (buf: Buffer, from: number, end: number): number {
   for (let i = from; i < end; i++) if (buf[i] === QUOTE) return i
@@ -656,12 +716,11 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
       for (let i = 0; i < n; i++) {
         if ((flags[i]! & COL_MESSAGE) !== 0 && index[i]! >= templateCount) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
       }
-      if (vars !== undefined) Object.assign(cols, rebuildMessages(cols.templates, flags, COL_MESSAGE, vars))
     } catch (err) {
       if (err instanceof TemplatesError) throw new ColumnsError(err.message)
       throw err
     }
-    return cols
+    return vars === undefined ? cols : withVars(cols, vars)
   }
   const messageLengths = new Uint32Array(ab, o + lay.messageLengths, n)
   const messages = bytes.subarray(d)
@@ -679,6 +738,21 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
   cols.messages = messages
   cols.messageStarts = messageStarts
   return cols
+}
+
+/**
+ * Format 3 columns decoded without their vars, with their messages rebuilt from `vars` (the block's vars
+ * stream): what a splice needs. Other columns are returned as they are. Throws ColumnsError when the vars
+ * do not fit the templates.
+ */
+export function withVars (c: Columns, vars: Buffer): Columns {
+  if (c.templates === undefined || c.messages !== undefined) return c
+  try {
+    return { ...c, ...rebuildMessages(c.templates, c.flags, COL_MESSAGE, vars) }
+  } catch (err) {
+    if (err instanceof TemplatesError) throw new ColumnsError(err.message)
+    throw err
+  }
 }
 
 // eslint-disable-next-line no-control-regex

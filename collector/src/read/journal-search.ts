@@ -5,11 +5,12 @@
 //         they cannot decide) ──► the line's bytes into an arena ──► heap
 //     ──► yield the heap's newest while no unread block can hold a newer event
 //
-// A compacted block with columns, for a query with text, is searched in its columns first
-// (column-scan.ts): its lines are decoded only when a line there can match, and only the lines the columns
-// pick are looked at; those the columns show to match are checked only for what the columns do not hold
-// (snapshot, cursor, expiry). The lines of the next candidates are decoded ahead (zlib's thread pool)
-// while this one is scanned. A hit carries its line's bytes and its key (timestamp, _id) read in place;
+// A compacted block with columns, for a query with text, is searched in its columns first: its lines are
+// decoded only when a line there can match, and only the lines the columns pick are looked at; those the
+// columns show to match are checked only for what the columns do not hold (snapshot, cursor, expiry).
+// With scan threads (scan-pool.ts) a thread does that for a candidate — columns, then only the picked lines
+// rebuilt — several candidates ahead, so both cores decode while this thread tests and answers; without
+// them, or for a candidate a thread could not read, it is done here (column-scan.ts, zlib's thread pool). A hit carries its line's bytes and its key (timestamp, _id) read in place;
 // the event is parsed only if a reader asks for it (an export writes the bytes as they are).
 // Arrival order and timestamp order mostly agree, so a recent page reads one or two blocks of the newest
 // segment and a full export holds about one block in memory; what clients timestamp out of order only
@@ -21,6 +22,7 @@ import type { JournalPosition } from '../journal/writer'
 import { memoOf, type Block } from './block-index'
 import { blockBuffers, type BufferPool } from './block-buffers'
 import type { QueryBudget } from './budget'
+import { scanPool, type PickSession, type PickedLines } from './scan-pool'
 import { ColumnReader, READ_AHEAD, UNDECIDED, giveBack, pickLines, type ColumnSpan, type PickedBytes } from './column-scan'
 import { ColumnQuery } from './columns'
 import { comesBefore, type Cursor } from './cursor'
@@ -228,13 +230,14 @@ export class BlockReader implements Disposable {
 
 /** Candidates whose picked lines are read ahead of need (after their columns; see READ_AHEAD). */
 const LINES_AHEAD = 2
+/**
+ * Candidates picked ahead in the scan threads: enough that both threads always have the next block while
+ * the main thread tests and answers this one's lines (a block takes a thread ~2 ms; its hits here less).
+ */
+const THREAD_AHEAD = 6
 
-/** A candidate's columns, the lines they pick and those lines' bytes. */
-interface Picked {
-  spans: ColumnSpan[]
-  picked: number[][]
-  bytes: PickedBytes[]
-}
+/** A candidate's columns, the lines they pick and those lines' bytes; or the lines a scan thread picked. */
+type Picked = { spans: ColumnSpan[], picked: number[][], bytes: PickedBytes[], threaded?: undefined } | { threaded: PickedLines }
 
 /** The journal's matching events, newest first. */
 export async function * journalEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
@@ -252,20 +255,46 @@ const BATCH_HITS = 4096
 export async function * journalBatches (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions):
 AsyncGenerator<Hit[], void, undefined> {
   const cq = ColumnQuery.of(q)
-  // The columns narrow a search by its text. By app and level alone they do not pay: nearly every block
-  // holds some of an app's errors, so its lines are decoded anyway, and the columns would be decoded on top.
-  const columns = cq?.hasText() === true ? new ColumnReader(blockBuffers, cq.needsMessages()) : undefined
+  const pool = cq === undefined ? undefined : scanPool()
+  // The columns narrow a search by its text. By app and level alone they do not pay here: nearly every
+  // block holds some of an app's errors, so its lines are decoded anyway, and the columns on top. In a
+  // scan thread they do: the columns are what a cut block's lines need anyway, and only the lines they
+  // pick are rebuilt (none of the block is spliced or crc'd whole), several candidates at once.
+  const columns = cq?.hasText() === true || pool !== undefined ? new ColumnReader(blockBuffers, cq?.needsMessages() ?? false) : undefined
+  // The scan threads pick the candidates' lines (columns, then only the lines they pick rebuilt), when there are threads.
+  const session = columns === undefined ? undefined : pool?.session({ text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps })
+  const threads = session === undefined ? undefined : { session, here: new Set<string>() }
   const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
-    yield * scanEvents(sources, q, opts, cq, columns, ahead)
+    yield * scanEvents(sources, q, opts, cq, columns, ahead, threads)
   } finally {
+    session?.close()
     // Reads ahead still in flight finish before their segment is let go (also when the caller stops early).
-    await Promise.all([...ahead.values()].map(async p => { giveBack((await p.catch(() => undefined))?.bytes ?? [], blockBuffers) }))
+    await Promise.all([...ahead.values()].map(async p => {
+      const picked = await p.catch(() => undefined)
+      if (picked?.threaded === undefined) giveBack(picked?.bytes ?? [], blockBuffers)
+    }))
     await columns?.close()
   }
 }
 
-async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[]): Promise<Picked | undefined> {
+/**
+ * A search's scan threads, and the segments they could not pick from (NDJSON, mostly: the newest segment,
+ * still being written, is searched first): the rest of such a segment is read here without asking them.
+ */
+interface Threads {
+  session: PickSession
+  here: Set<string>
+}
+
+async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[], threads: Threads | undefined): Promise<Picked | undefined> {
+  const key = `${c.source.index.dir}\n${c.block.segment}`
+  if (threads !== undefined && !threads.here.has(key)) {
+    const threaded = await threads.session.pick({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
+    if (threaded !== undefined) return { threaded }
+    // Not picked there (NDJSON, damage, gone): read here, the way that reports what is wrong.
+    threads.here.add(key)
+  }
   const spans = await columns.read(c, next)
   if (spans === undefined) return undefined
   const picked = pickLines(c, spans, cq)
@@ -273,7 +302,7 @@ async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next:
 }
 
 async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, opts: JournalReadOptions, cq: ColumnQuery | undefined,
-  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>): AsyncGenerator<Hit[], void, undefined> {
+  columns: ColumnReader | undefined, ahead: Map<Candidate, Promise<Picked | undefined>>, threads: Threads | undefined): AsyncGenerator<Hit[], void, undefined> {
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, false, opts.expiry, true)
@@ -282,7 +311,13 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
   using reader = new BlockReader()
   const budget = opts.budget
   let lineBuf: Buffer = Buffer.alloc(0)
+  // Lines a scan thread picked are in a buffer of their own (not one reused): hits point into it, uncopied.
+  let own = false
   const push: OnLine = (start, end, _line, event) => {
+    if (own) {
+      heap.push(new LineHit(matcher.ts, matcher.id, lineBuf, start, end, event))
+      return
+    }
     const bytes = arena.put(lineBuf, start, end)
     heap.push(new LineHit(matcher.ts, matcher.id, bytes, arena.at, arena.at + end - start, event))
   }
@@ -296,14 +331,14 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
       if (turn !== undefined) await turn
       const c = blocks[next++]!
       if (columns !== undefined) {
-        const mine = ahead.get(c) ?? pick(columns, cq!, c, blocks.slice(next, next + READ_AHEAD))
+        const mine = ahead.get(c) ?? pick(columns, cq!, c, blocks.slice(next, next + READ_AHEAD), threads)
         ahead.delete(c)
-        for (let k = next; k < Math.min(next + LINES_AHEAD, blocks.length); k++) {
+        for (let k = next; k < Math.min(next + (threads !== undefined ? THREAD_AHEAD : LINES_AHEAD), blocks.length); k++) {
           const n = blocks[k]!
           if (ahead.has(n)) continue
           // Its columns are already loading (READ_AHEAD reaches further): no deeper read ahead from here, which
           // a page that stops early would have decoded for nothing.
-          const p = pick(columns, cq!, n, [])
+          const p = pick(columns, cq!, n, [], threads)
           p.catch(() => {}) // surfaced when it is awaited
           ahead.set(n, p)
         }
@@ -311,6 +346,15 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
         if (picked !== undefined) {
           columnsSeen = true
           opts.expiry?.refresh()
+          if (picked.threaded !== undefined) {
+            own = true
+            try {
+              scanThreaded(picked.threaded, matcher, push, buf => { lineBuf = buf })
+            } finally {
+              own = false
+            }
+            continue
+          }
           try {
             scanPicked(picked, matcher, push, buf => { lineBuf = buf })
           } finally {
@@ -320,7 +364,9 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
         }
       }
       // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
-      const { buf, length } = await reader.read(c, columnsSeen ? undefined : blocks[next])
+      // Nor, with scan threads, a block of another segment: most likely a compacted one, which a thread picks.
+      const following = columnsSeen || (threads !== undefined && blocks[next]?.block.segment !== c.block.segment) ? undefined : blocks[next]
+      const { buf, length } = await reader.read(c, following)
       lineBuf = buf
       matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length))
     }
@@ -337,7 +383,7 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
  * The lines a candidate's columns picked, tested: those they show to match only for what the columns do
  * not hold (LineMatcher.admit, which takes the whole test when the query has fields or an expression).
  */
-function scanPicked ({ spans, picked, bytes }: Picked, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
+function scanPicked ({ spans, picked, bytes }: Extract<Picked, { spans: ColumnSpan[] }>, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
   for (let s = 0; s < bytes.length; s++) {
     const { buf, got, first } = bytes[s]!
     const starts = spans[s]!.cols.starts
@@ -351,5 +397,18 @@ function scanPicked ({ spans, picked, bytes }: Picked, matcher: LineMatcher, pus
       if ((v & UNDECIDED) === 0) matcher.admit(buf, from, to, push)
       else matcher.test(buf, from, to, push)
     }
+  }
+}
+
+/** The lines a scan thread picked, tested as scanPicked tests its own (in order; each line's newline not passed on). */
+function scanThreaded ({ lines, ends, undecided }: PickedLines, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
+  use(lines)
+  let from = 0
+  for (let k = 0; k < ends.length; k++) {
+    const end = ends[k]!
+    const to = lines[end - 1] === NL ? end - 1 : end
+    if (undecided[k] === 0) matcher.admit(lines, from, to, push)
+    else matcher.test(lines, from, to, push)
+    from = end
   }
 }

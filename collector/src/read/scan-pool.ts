@@ -1,4 +1,4 @@
-// The threads that scan a count's compacted blocks (issue #24: "use both cores for reading"; "a query's
+// The threads that scan compacted blocks for counts and searches (issue #24: "use both cores for reading"; "a query's
 // cost must not block ingest"):
 //
 //   countJournal (aggregate.ts) ─► count(items) ─► jobs of JOB_ITEMS blocks ─► per query, in turn ─► idle thread
@@ -6,6 +6,8 @@
 //        ◄── summed counts + undecided lines + fallback items ◄── each job's answer ◄──┘
 //   budget ends (QUERY_TIMEOUT, client gone) ─► queued jobs dropped, running ones cancelled ─► answered
 //                                                  only once every thread has stopped working for it
+//   journalBatches (journal-search.ts) ─► session(query) ─► pick(candidate) ─► a job, in turn ─► idle thread
+//        ◄── the candidate's picked lines (or undefined: read it in-thread) ◄───────────────────┘
 //
 // Only admitted queries (admission.ts) call count(), and a thread takes the next job of the next query in
 // turn, so the pool never runs more than the admitted queries' work and one heavy count does not hold the
@@ -16,9 +18,9 @@ import { join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { QueryStoppedError, type StopReason } from './budget'
-import type { ScanItem, ScanQuery, ScanRange, ScanReply, ScanRequest } from './scan-worker'
+import type { PickedLines, ScanItem, ScanQuery, ScanRange, ScanReply, ScanRequest } from './scan-worker'
 
-export type { ScanItem, ScanQuery, ScanRange } from './scan-worker'
+export type { PickedLines, ScanItem, ScanQuery, ScanRange } from './scan-worker'
 
 /**
  * Blocks per job: small enough that two threads share a count evenly and a cancel lands within a few
@@ -55,10 +57,18 @@ export interface ScanPoolStats {
   failures: number
 }
 
+/** A queued job: a count's run of items (from `offset`), or one search candidate to pick (`picked` set). */
+interface Queued {
+  offset: number
+  items: ScanItem[]
+  picked?: (lines: PickedLines | undefined) => void
+}
+
 interface Work {
   query: ScanQuery
-  range: ScanRange
-  queued: Array<{ offset: number, items: ScanItem[] }>
+  /** A count's buckets; undefined for a search's picks (PickSession). */
+  range: ScanRange | undefined
+  queued: Queued[]
   running: number
   result: ScanResult
   stopped: StopReason | undefined
@@ -67,10 +77,16 @@ interface Work {
 
 interface Thread {
   worker: Worker
-  job: { id: number, work: Work, offset: number, count: number } | undefined
+  job: { id: number, work: Work, offset: number, count: number, picked: Queued['picked'] } | undefined
   answered: boolean
   /** Terminated by close(): its exit is no failure. */
   closing: boolean
+}
+
+/** A search's picks in the threads (ScanPool.session). */
+export interface PickSession {
+  pick: (item: ScanItem) => Promise<PickedLines | undefined>
+  close: () => void
 }
 
 export class ScanPool {
@@ -131,13 +147,46 @@ export class ScanPool {
     }))
   }
 
+  /**
+   * A search's session: `pick(item)` has a thread take the candidate's lines its columns pick (scan-worker.ts
+   * `pick`); undefined when the thread could not (the caller reads the candidate itself). Picks wait their
+   * turn with the other queries' jobs. `close()` when the search ends: picks still queued then answer
+   * undefined, and the threads may let their segments go.
+   */
+  session (query: ScanQuery): PickSession {
+    const work: Work = { query, range: undefined, queued: [], running: 0, result: { counts: new Float64Array(0), undecided: [], fallback: [] }, stopped: undefined, settle: () => {} }
+    this.works.push(work)
+    let open = true
+    return {
+      pick: async (item: ScanItem) => {
+        if (!open) return undefined
+        return await new Promise<PickedLines | undefined>(resolve => {
+          work.queued.push({ offset: 0, items: [item], picked: resolve })
+          this.dispatch()
+        })
+      },
+      close: () => {
+        if (!open) return
+        open = false
+        for (const q of work.queued.splice(0)) q.picked!(undefined)
+        this.works.splice(this.works.indexOf(work), 1)
+        this.releaseIfIdle()
+      }
+    }
+  }
+
+  /** No query but `except` left: the threads close the segments they hold open (retention may delete them). */
+  private releaseIfIdle (except?: Work): void {
+    if (this.works.every(w => w === except || (w.range !== undefined && w.running === 0 && w.queued.length === 0))) {
+      for (const t of this.threads) t.worker.postMessage({ code: 'release' } satisfies ScanRequest)
+    }
+  }
+
   private check (work: Work): void {
     if (work.running !== 0 || work.queued.length !== 0) return
     work.settle()
-    // No count left: the threads close the segments they hold open.
-    if (this.works.every(w => w === work || (w.running === 0 && w.queued.length === 0))) {
-      for (const t of this.threads) t.worker.postMessage({ code: 'release' } satisfies ScanRequest)
-    }
+    // A search's session is not over when its picks so far are: it lets go when it closes.
+    if (work.range !== undefined) this.releaseIfIdle(work)
   }
 
   /** Gives idle threads the next job of each query in turn, starting threads as needed. */
@@ -154,18 +203,23 @@ export class ScanPool {
         return
       }
       const work = waiting[this.turn++ % waiting.length]!
-      const { offset, items } = work.queued.shift()!
+      const { offset, items, picked } = work.queued.shift()!
       const id = ++this.nextId
-      thread.job = { id, work, offset, count: items.length }
+      thread.job = { id, work, offset, count: items.length, picked }
       work.running++
       this.stats.jobs++
-      thread.worker.postMessage({ code: 'count', id, query: work.query, range: work.range, items } satisfies ScanRequest)
+      thread.worker.postMessage((work.range === undefined
+        ? { code: 'pick', id, query: work.query, item: items[0]! }
+        : { code: 'count', id, query: work.query, range: work.range, items }) satisfies ScanRequest)
     }
   }
 
   /** Every queued job of `work` back to its caller, to read in-thread. */
   private giveBack (work: Work): void {
-    for (const { offset, items } of work.queued.splice(0)) for (let k = 0; k < items.length; k++) work.result.fallback.push(offset + k)
+    for (const { offset, items, picked } of work.queued.splice(0)) {
+      if (picked !== undefined) picked(undefined)
+      else for (let k = 0; k < items.length; k++) work.result.fallback.push(offset + k)
+    }
     this.check(work)
   }
 
@@ -195,7 +249,8 @@ export class ScanPool {
       thread.job = undefined
       if (job !== undefined) {
         // Its blocks are read in-thread: nothing lost, nothing counted twice (the job's counts never came).
-        for (let k = 0; k < job.count; k++) job.work.result.fallback.push(job.offset + k)
+        if (job.picked !== undefined) job.picked(undefined)
+        else for (let k = 0; k < job.count; k++) job.work.result.fallback.push(job.offset + k)
         job.work.running--
         this.check(job.work)
       }
@@ -213,7 +268,16 @@ export class ScanPool {
     thread.answered = true
     const { work } = job
     work.running--
-    if (reply.code === 'done') {
+    if (reply.code === 'picked') {
+      this.stats.blocks += reply.blocks
+      const p = reply.picked
+      // A buffer crosses threads as a plain Uint8Array: a Buffer again over the same memory.
+      if (p !== undefined) p.lines = Buffer.from(p.lines.buffer, p.lines.byteOffset, p.lines.byteLength)
+      job.picked!(p)
+    } else if (job.picked !== undefined) {
+      // A pick that failed (an fs error, say): the candidate is read in-thread, which reports what is wrong.
+      job.picked(undefined)
+    } else if (reply.code === 'done') {
       this.stats.blocks += reply.blocks
       const counts = reply.counts
       for (let i = 0; i < counts.length; i++) work.result.counts[i]! += counts[i]!

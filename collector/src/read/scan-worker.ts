@@ -1,11 +1,14 @@
-// A count's scan thread (scan-pool.ts starts SCAN_THREADS of them): the columns of compacted blocks, read,
-// decoded and counted here, so the main thread only adds up what comes back.
+// A scan thread (scan-pool.ts starts SCAN_THREADS of them): the columns of compacted blocks, read, decoded
+// and counted here — or, for a search, the lines they pick rebuilt here — so the main thread only adds up,
+// or tests and answers, what comes back.
 //
-//   main ──{ count, id, query, range, items }──► per item: <segment>.z ─► footer (cached) ─► the blocks it
-//        ◄──{ done, id, counts, undecided, fallback, blocks }──  covers ─► columns (brotli, sync: on this
+//   main ──{ count, id, query, range, items }──► per item: <segment>.z ─► footer (once per file) ─► the blocks
+//        ◄──{ done, id, counts, undecided, fallback, blocks }──  it covers ─► columns (brotli, sync: on this
 //                                                                 thread, not in libuv's pool that the
 //                                                                 journal's writes wait on) ─► ColumnQuery.scan
 //   main ──{ cancel, id }──► stops between two blocks ──{ cancelled, id, blocks }──► main
+//   main ──{ pick, id, query, item }──► columns ─► ColumnQuery.scan ─► picked lines? ─► stored lines (zcrc
+//        ◄──{ picked, id, lines, ends, undecided }── checked) ─► spliceLine for each picked line alone
 //
 // counts: per level, per bucket (level × buckets + bucket), as the main thread's Counter bins them.
 // undecided: [item, start, end] of each line the columns leave to the exact parse (the main thread does it).
@@ -13,15 +16,17 @@
 // main thread reads them its own way, so damage is reported once and by the usual path.
 // The thread runs at a lower priority than the process's main thread (its own nice value, Linux): ingest
 // and tails are served first whenever the two compete for a core.
-import { open, type FileHandle } from 'node:fs/promises'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { constants, setPriority } from 'node:os'
 import { join } from 'node:path'
 import { parentPort, type MessagePort } from 'node:worker_threads'
 import { brotliDecompressSync } from 'node:zlib'
-import { CODEC_STORED, COMPACTED_SUFFIX, FormatError, checkColumns, type FooterBlock } from '../journal/compacted/format'
-import { readFooter } from '../journal/segment-file'
+import {
+  CODEC_STORED, COMPACTED_SUFFIX, FormatError, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
+  type Footer, type FooterBlock
+} from '../journal/compacted/format'
 import { CANONICAL_LEVELS } from '../normalise/levels'
-import { ColumnQuery, ColumnsError, covering, decodeColumns, lineAt, type Columns } from './columns'
+import { ColumnQuery, ColumnsError, covering, cutOffsets, decodeColumns, lineAt, spliceLine, spliceLines, withVars, type Columns } from './columns'
 import type { ReadQuery } from './query'
 
 /** One candidate block: lines [start, end) of a segment, those before minOffset not counted. */
@@ -47,11 +52,25 @@ export type ScanQuery = Pick<ReadQuery, 'text' | 'from' | 'to' | 'levels' | 'app
 
 export type ScanRequest =
   | { code: 'count', id: number, query: ScanQuery, range: ScanRange, items: ScanItem[] }
+  | { code: 'pick', id: number, query: ScanQuery, item: ScanItem }
   | { code: 'cancel', id: number }
   | { code: 'release' }
 
+/**
+ * A search's candidate, picked: the lines its columns show to match the query's text, window, levels and
+ * apps, and those they cannot decide, in order, as they are in the segment (`lines` holds them end to end;
+ * line k is lines[ends[k - 1], ends[k]), with its newline when it has one; undecided[k] is 1 for one the
+ * columns left to the exact test). The main thread tests only what the columns do not hold (snapshot, cursor, expiry).
+ */
+export interface PickedLines {
+  lines: Buffer
+  ends: Uint32Array
+  undecided: Uint8Array
+}
+
 export type ScanReply =
   | { code: 'done', id: number, counts: Float64Array, undecided: number[], fallback: number[], blocks: number }
+  | { code: 'picked', id: number, picked: PickedLines | undefined, blocks: number }
   | { code: 'cancelled', id: number, blocks: number }
   | { code: 'error', id: number, message: string }
 
@@ -62,42 +81,98 @@ const MIN_CHUNK = 64
 let current = -1
 let cancelled = false
 
-/** The file last opened: consecutive items mostly share a segment. */
-let held: { key: string, fh: FileHandle | undefined, path: string } | undefined
+/**
+ * The file last opened, with its footer (null: not a readable compacted segment): consecutive items mostly
+ * share a segment. Compacted files never change once written, so one open, stat and footer per segment.
+ */
+let held: { key: string, fd: number | undefined, path: string, footer: Footer | null } | undefined
 
-async function segmentFile (dir: string, segment: string): Promise<{ fh: FileHandle, path: string } | undefined> {
-  const key = `${dir}\n${segment}`
-  if (held?.key === key) return held.fh === undefined ? undefined : { fh: held.fh, path: held.path }
-  await held?.fh?.close()
-  held = undefined
-  const path = join(dir, segment) + COMPACTED_SUFFIX
-  let fh: FileHandle | undefined
+function readFully (fd: number, path: string, buf: Buffer, length: number, position: number): void {
+  for (let got = 0; got < length;) {
+    const n = readSync(fd, buf, got, length - got, position + got)
+    if (n === 0) throw new FormatError(path, 'compacted segment ends early')
+    got += n
+  }
+}
+
+/** The footer of the open file `fd`, or null when it does not check out (the main thread reports it). */
+function footerOf (fd: number, path: string): Footer | null {
   try {
-    fh = await open(path, 'r')
+    const size = fstatSync(fd).size
+    const head = Buffer.alloc(Math.min(HEADER_BYTES, size))
+    readFully(fd, path, head, head.length, 0)
+    const version = checkHeader(path, head)
+    if (size < HEADER_BYTES + TRAILER_BYTES) throw new FormatError(path, 'shorter than a header and a trailer')
+    const trailer = Buffer.alloc(TRAILER_BYTES)
+    readFully(fd, path, trailer, TRAILER_BYTES, size - TRAILER_BYTES)
+    const { length, crc, version: endVersion } = footerLength(path, trailer, size)
+    if (endVersion !== version) throw new FormatError(path, `format version ${version} at its start, ${endVersion} at its end`)
+    const json = Buffer.alloc(length)
+    readFully(fd, path, json, length, size - TRAILER_BYTES - length)
+    return parseFooter(path, json, crc, size, version)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    if (err instanceof FormatError) return null
+    throw err
   }
-  held = { key, fh, path }
-  return fh === undefined ? undefined : { fh, path }
 }
 
-/** A block's columns, decoded; with its vars (format 3) only when `messages`: the query's text holds a digit. */
-async function columnsOf (fh: FileHandle, path: string, b: FooterBlock, messages: boolean): Promise<Columns> {
-  const vars = messages && b.vars !== undefined ? await streamOf(fh, path, b, 'vars') : undefined
-  return decodeColumns(await streamOf(fh, path, b, 'columns'), b.end - b.start, vars)
+/** Segment `segment`'s compacted file, open, with its footer; undefined when it is not there or not readable. */
+function segmentFile (dir: string, segment: string): { fd: number, path: string, footer: Footer } | undefined {
+  const key = `${dir}\n${segment}`
+  if (held?.key !== key) {
+    release()
+    const path = join(dir, segment) + COMPACTED_SUFFIX
+    let fd: number | undefined
+    try {
+      fd = openSync(path, 'r')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+    }
+    held = { key, fd, path, footer: null }
+    if (fd !== undefined) held.footer = footerOf(fd, path)
+  }
+  return held.fd === undefined || held.footer === null ? undefined : { fd: held.fd, path: held.path, footer: held.footer }
 }
 
-async function streamOf (fh: FileHandle, path: string, b: FooterBlock, what: 'columns' | 'vars'): Promise<Buffer> {
-  const cols = what === 'columns' ? b.cols! : b.vars!
-  const raw = Buffer.allocUnsafe(cols.length)
-  for (let got = 0; got < raw.length;) {
-    const { bytesRead } = await fh.read(raw, got, raw.length - got, cols.at + got)
-    if (bytesRead === 0) throw new FormatError(path, 'compacted segment ends early')
-    got += bytesRead
-  }
-  const bytes = cols.codec === CODEC_STORED ? raw : brotliDecompressSync(raw, { chunkSize: Math.max(cols.size + 1, MIN_CHUNK) })
-  checkColumns(path, b, bytes, false, what)
+/** Where stored streams are read into (decompression copies out of it): one buffer per thread, grown as needed. */
+let raw = Buffer.allocUnsafe(256 * 1024)
+
+/** The stored bytes of [at, at + length), checked against the zcrc of `what` when the footer has one. */
+function stored (fd: number, path: string, b: FooterBlock, what: 'lines' | 'columns' | 'vars', at: number, length: number): { bytes: Buffer, checked: boolean } {
+  if (raw.length < length) raw = Buffer.allocUnsafe(Math.max(length, raw.length * 2))
+  readFully(fd, path, raw, length, at)
+  const bytes = raw.subarray(0, length)
+  return { bytes, checked: checkStored(path, b, what, bytes) }
+}
+
+/**
+ * A block's columns, decoded; with their messages (format 3: the block's vars read and the messages rebuilt
+ * from the templates) only when `messages` — a text with digits. A count of one without reads no vars.
+ */
+function columnsOf (fd: number, path: string, b: FooterBlock, messages: boolean): Columns {
+  const cols = decodeColumns(streamOf(fd, path, b, 'columns'), b.end - b.start)
+  return messages ? withMessages(fd, path, b, cols) : cols
+}
+
+/** `cols` with their messages (what a splice needs): format 3 columns decoded without them get them from the vars. */
+function withMessages (fd: number, path: string, b: FooterBlock, cols: Columns): Columns {
+  return cols.messages !== undefined || b.vars === undefined ? cols : withVars(cols, streamOf(fd, path, b, 'vars'))
+}
+
+/** A block's columns or vars, decoded and checked. */
+function streamOf (fd: number, path: string, b: FooterBlock, what: 'columns' | 'vars'): Buffer {
+  const stream = what === 'columns' ? b.cols! : b.vars!
+  const { bytes: packed, checked } = stored(fd, path, b, what, stream.at, stream.length)
+  // Stored streams are decoded from a copy: `raw` is reused by the next read.
+  const bytes = stream.codec === CODEC_STORED ? Buffer.from(packed) : brotliDecompressSync(packed, { chunkSize: Math.max(stream.size + 1, MIN_CHUNK) })
+  checkColumns(path, b, bytes, checked, what)
   return bytes
+}
+
+/** Whether `err` is a block that cannot be read here (damaged, torn, gone): the main thread reads it its own way. */
+function unreadableHere (err: unknown): boolean {
+  return err instanceof FormatError || err instanceof ColumnsError || (err as { code?: string }).code?.startsWith('ERR_ZLIB') === true ||
+    (err as { errno?: unknown }).errno !== undefined
 }
 
 class Job {
@@ -121,24 +196,17 @@ class Job {
   }
 
   /** Counts item `k`; false when its columns are not there (the main thread reads it). */
-  async item (k: number, it: ScanItem): Promise<boolean> {
-    const file = await segmentFile(it.dir, it.segment)
+  item (k: number, it: ScanItem): boolean {
+    const file = segmentFile(it.dir, it.segment)
     if (file === undefined) return false
-    let blocks: FooterBlock[] | undefined
-    try {
-      blocks = covering((await readFooter(file.fh, file.path)).blocks, it.start, it.end)
-    } catch (err) {
-      if (err instanceof FormatError) return false
-      throw err
-    }
+    const blocks = covering(file.footer.blocks, it.start, it.end)
     if (blocks === undefined || blocks.some(b => b.cols === undefined)) return false
     const spans: Array<{ cols: Columns, base: number }> = []
     for (const b of blocks) {
       try {
-        spans.push({ cols: await columnsOf(file.fh, file.path, b, this.cq.needsMessages()), base: b.start })
+        spans.push({ cols: columnsOf(file.fd, file.path, b, this.cq.needsMessages()), base: b.start })
       } catch (err) {
-        if (err instanceof FormatError || err instanceof ColumnsError || (err as { code?: string }).code?.startsWith('ERR_ZLIB') === true ||
-          (err as { errno?: unknown }).errno !== undefined) return false
+        if (unreadableHere(err)) return false
         throw err
       }
     }
@@ -156,11 +224,118 @@ class Job {
   }
 }
 
+/**
+ * Lines picked for a search, gathered end to end (see PickedLines) into a buffer of exactly their size
+ * (`need` before each block's lines): the reply transfers it as it is, no copy, no unused tail.
+ */
+class PickedWriter {
+  private out = Buffer.alloc(0)
+  private used = 0
+  private readonly ends: number[] = []
+  private readonly flags: number[] = []
+
+  /** Room for `bytes` more (a block's picked lines, their newlines included). */
+  need (bytes: number): Buffer {
+    if (this.used + bytes > this.out.length) {
+      // Not pooled: a buffer of its own, which postMessage can transfer.
+      const bigger = Buffer.allocUnsafeSlow(this.used + bytes)
+      this.out.copy(bigger, 0, 0, this.used)
+      this.out = bigger
+    }
+    return this.out
+  }
+
+  at (): number {
+    return this.used
+  }
+
+  /** A line of `length` bytes (its newline included, if it has one) was written at `at()`. */
+  done (length: number, undecided: boolean): void {
+    this.used += length
+    this.ends.push(this.used)
+    this.flags.push(undecided ? 1 : 0)
+  }
+
+  result (): PickedLines {
+    return { lines: this.out.subarray(0, this.used), ends: Uint32Array.from(this.ends), undecided: Uint8Array.from(this.flags) }
+  }
+}
+
+/**
+ * Picks the lines of search candidate `it` (see PickedLines): per footer block it covers, the columns, then
+ * — only when they pick a line — the stored lines, from which the picked lines alone are rebuilt
+ * (spliceLine): their stored bytes' crc (zcrc) vouches for them. A block whose footer has no zcrc (written
+ * before it) is rebuilt whole and checked by the crc of the original, as the main thread would. Undefined
+ * when the candidate cannot be read here: no columns, damage, the file gone — the main thread reads it,
+ * and reports what is wrong.
+ */
+export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
+  const file = segmentFile(it.dir, it.segment)
+  if (file === undefined) return undefined
+  const blocks = covering(file.footer.blocks, it.start, it.end)
+  if (blocks === undefined || blocks.some(b => b.cols === undefined)) return undefined
+  const out = new PickedWriter()
+  try {
+    for (const b of blocks) {
+      let cols = columnsOf(file.fd, file.path, b, cq.needsMessages())
+      const picked: number[] = []
+      cq.scan(cols, lineAt(cols, it.start - b.start), lineAt(cols, it.end - b.start), it.minOffset - b.start, i => picked.push(i * 2), i => picked.push(i * 2 + 1))
+      if (picked.length === 0) continue
+      picked.sort((x, y) => x - y)
+      // The picked lines are rebuilt with their messages: format 3 reads the vars now, for the blocks that pick.
+      if (b.cut !== undefined) cols = withMessages(file.fd, file.path, b, cols)
+      const { lines, offsets, cut } = linesOf(file.fd, file.path, b, cols)
+      let bytes = 0
+      for (const v of picked) bytes += cols.starts[(v >> 1) + 1]! - cols.starts[v >> 1]!
+      const buf = out.need(bytes)
+      for (const v of picked) {
+        const i = v >> 1
+        const length = cols.starts[i + 1]! - cols.starts[i]!
+        const at = out.at()
+        if (cut) spliceLine(cols, lines, offsets[i]!, i, buf, at)
+        else lines.copy(buf, at, offsets[i]!, offsets[i]! + length)
+        out.done(length, (v & 1) === 1)
+      }
+    }
+  } catch (err) {
+    if (unreadableHere(err)) return undefined
+    throw err
+  }
+  return out.result()
+}
+
+/**
+ * Block `b`'s stored lines, decoded and checked, with where each line starts in them: cut lines (`cut`,
+ * to be spliced line by line) when the zcrc vouches for them, else the original lines, rebuilt and checked.
+ */
+function linesOf (fd: number, path: string, b: FooterBlock, cols: Columns): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
+  const { bytes: packed, checked } = stored(fd, path, b, 'lines', b.at, b.length)
+  const size = b.cut ?? b.end - b.start
+  const decoded = b.codec === CODEC_STORED ? Buffer.from(packed) : brotliDecompressSync(packed, { chunkSize: Math.max(size + 1, MIN_CHUNK) })
+  if (decoded.length !== size) throw new FormatError(path, `block at ${b.start} decodes to ${decoded.length} bytes, not ${size}`)
+  // The columns (and vars) a cut block's lines are rebuilt from: checked by their own stored bytes' crc.
+  const colsChecked = b.cols?.zcrc !== undefined && (b.vars === undefined || b.vars.zcrc !== undefined)
+  if (b.cut !== undefined && checked && colsChecked) {
+    const offsets = cutOffsets(cols)
+    if (offsets[cols.n] !== size) throw new ColumnsError(`columns cover ${offsets[cols.n]!} of ${size} stored bytes`)
+    return { lines: decoded, offsets, cut: true }
+  }
+  let lines = decoded
+  if (b.cut !== undefined) {
+    lines = Buffer.allocUnsafe(b.end - b.start)
+    spliceLines(cols, decoded, lines)
+  }
+  checkBlock(path, b, lines, checked && (b.cut === undefined || colsChecked))
+  return { lines, offsets: cols.starts, cut: false }
+}
+
 export async function run (id: number, query: ScanQuery, range: ScanRange, items: ScanItem[]): Promise<ScanReply> {
   const job = new Job(id, query, range)
   for (let k = 0; k < items.length; k++) {
+    // Between two blocks: a cancel sent meanwhile is read here (the thread's messages are handled between turns).
+    if (k > 0) await new Promise(resolve => setImmediate(resolve))
     if (cancelled) return { code: 'cancelled', id, blocks: job.blocks }
-    if (!await job.item(k, items[k]!)) job.fallback.push(k)
+    if (!job.item(k, items[k]!)) job.fallback.push(k)
   }
   return { code: 'done', id, counts: job.counts, undecided: job.undecided, fallback: job.fallback, blocks: job.blocks }
 }
@@ -169,7 +344,10 @@ export async function run (id: number, query: ScanQuery, range: ScanRange, items
 function finish (port: MessagePort, reply: ScanReply): void {
   current = -1
   cancelled = false
-  port.postMessage(reply, reply.code === 'done' ? [reply.counts.buffer as ArrayBuffer] : [])
+  const transfer = reply.code === 'done'
+    ? [reply.counts.buffer as ArrayBuffer]
+    : reply.code === 'picked' && reply.picked !== undefined ? [reply.picked.lines.buffer as ArrayBuffer, reply.picked.ends.buffer as ArrayBuffer, reply.picked.undecided.buffer as ArrayBuffer] : []
+  port.postMessage(reply, transfer)
 }
 
 /**
@@ -177,10 +355,15 @@ function finish (port: MessagePort, reply: ScanReply): void {
  * open handle would keep its space. Between the jobs of a count it stays open: one open, stat and footer
  * per segment, not per job.
  */
-async function release (): Promise<void> {
-  const fh = held?.fh
+function release (): void {
+  const fd = held?.fd
   held = undefined
-  await fh?.close().catch(() => {})
+  if (fd === undefined) return
+  try {
+    closeSync(fd)
+  } catch {
+    // Closed already: nothing held.
+  }
 }
 
 /** Answers the pool's requests on `port` (the thread's parentPort; a test's channel). */
@@ -190,7 +373,7 @@ export function serve (port: MessagePort): void {
 
 function onRequest (port: MessagePort, req: ScanRequest): void {
   if (req.code === 'release') {
-    if (current === -1) void release()
+    if (current === -1) release()
     return
   }
   if (req.code === 'cancel') {
@@ -199,6 +382,18 @@ function onRequest (port: MessagePort, req: ScanRequest): void {
     return
   }
   current = req.id
+  if (req.code === 'pick') {
+    let reply: ScanReply
+    try {
+      // One candidate: a few milliseconds, so no cancel is looked for within it.
+      const picked = pick(ColumnQuery.of({ ...req.query, fields: [], limit: 0, after: undefined, expr: undefined })!, req.item)
+      reply = { code: 'picked', id: req.id, picked, blocks: picked === undefined ? 0 : 1 }
+    } catch (err) {
+      reply = { code: 'error', id: req.id, message: (err as Error).message }
+    }
+    finish(port, reply)
+    return
+  }
   run(req.id, req.query, req.range, req.items).then(
     reply => finish(port, reply),
     (err: Error) => finish(port, { code: 'error', id: req.id, message: err.message })

@@ -1,0 +1,206 @@
+// A search's picks in the scan threads (read/scan-worker.ts `pick`, read/scan-pool.ts `session`), over real
+// compacted segments and real threads: the lines a thread picks for a candidate — rebuilt one by one from
+// the stored lines and the columns — are byte for byte the lines the main thread's own path picks and
+// reads (the whole block rebuilt and checked); a footer without the stored bytes' crc (zcrc) is read by
+// rebuilding each block whole and checking the original's crc; damage, NDJSON and a gone file answer
+// undefined (the main thread reads the candidate its own way and reports the damage); a session closed
+// with picks still queued answers them undefined; a thread that dies mid-pick hands its candidate back.
+import t from 'tap'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { compactSegment } from '../src/journal/compacted/compact-segment'
+import { footerBytes, type Footer } from '../src/journal/compacted/format'
+import { readFooter } from '../src/journal/segment-file'
+import { ColumnReader, pickLines } from '../src/read/column-scan'
+import { ColumnQuery } from '../src/read/columns'
+import { candidates, type Candidate } from '../src/read/journal-search'
+import { parseReadQuery } from '../src/read/query'
+import { ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
+import { pick, type PickedLines } from '../src/read/scan-worker'
+import { blockBuffers } from '../src/read/block-buffers'
+import { NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
+
+const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
+const NL = 10
+
+/** NDJSON segments in `ndjson`, the same compacted (small blocks) in `cols`. */
+async function segments (): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
+  const base = mkdtempSync(join(tmpdir(), 'maap-scan-pick-'))
+  const ndjson = join(base, 'ndjson')
+  const cols = join(base, 'cols')
+  mkdirSync(ndjson)
+  mkdirSync(cols)
+  const names = writeSegments(ndjson)
+  for (const n of names) {
+    copyFileSync(join(ndjson, n), join(cols, n))
+    await compactSegment(cols, n, 16 * 1024, true)
+  }
+  return { base, ndjson, cols, names }
+}
+
+const itemOf = (c: Candidate): ScanItem => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
+
+/** What the main thread's own path picks for `c`: each picked line's text and whether it is undecided. */
+async function pickedHere (reader: ColumnReader, cq: ColumnQuery, c: Candidate): Promise<Array<[string, boolean]> | undefined> {
+  const spans = await reader.read(c, [])
+  if (spans === undefined) return undefined
+  const picked = pickLines(c, spans, cq)
+  const bytes = await reader.lines(c, spans, picked, blockBuffers)
+  const out: Array<[string, boolean]> = []
+  for (let s = 0; s < spans.length; s++) {
+    const { buf, got, first } = bytes[s]!
+    for (const v of picked[s]!) {
+      const i = v >> 1
+      const from = spans[s]!.cols.starts[i]! - first
+      let to = Math.min(spans[s]!.cols.starts[i + 1]! - first, got)
+      if (buf[to - 1] === NL) to--
+      out.push([buf.toString('utf8', from, to), (v & 1) === 1])
+    }
+    if (bytes[s]!.lent !== undefined) blockBuffers.give(bytes[s]!.lent!)
+  }
+  return out
+}
+
+function linesOf (p: PickedLines | undefined): Array<[string, boolean]> | undefined {
+  if (p === undefined) return undefined
+  const out: Array<[string, boolean]> = []
+  let from = 0
+  for (let k = 0; k < p.ends.length; k++) {
+    const end = p.ends[k]!
+    out.push([Buffer.from(p.lines).toString('utf8', from, p.lines[end - 1] === NL ? end - 1 : end), p.undecided[k] === 1])
+    from = end
+  }
+  return out
+}
+
+/** The footer of `path`, and a function that writes the file back with another footer. */
+async function footerOf (path: string): Promise<{ footer: Footer, rewrite: (f: Footer) => void }> {
+  const fh = await open(path, 'r')
+  const footer = structuredClone(await readFooter(fh, path, false))
+  await fh.close()
+  const bytes = readFileSync(path)
+  const jsonLength = bytes.readUInt32LE(bytes.length - 16)
+  const dataEnd = bytes.length - 16 - jsonLength
+  return { footer, rewrite: f => writeFileSync(path, Buffer.concat([bytes.subarray(0, dataEnd), footerBytes(f)])) }
+}
+
+const QUERIES = [{ q: 'timeout' }, { q: 'ki', level: 'warn' }, { q: 'i', app_name: 'api,web' }, { q: '"timeout"' },
+  { q: 'TIME', from: new Date(NOW - 6 * 86_400_000).toISOString(), to: new Date(NOW - 2 * 86_400_000 - 1234).toISOString() }]
+
+t.test('a thread picks, line for line, what the main thread picks and reads', async t => {
+  const { base, cols, names } = await segments()
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const reader = new ColumnReader()
+  t.teardown(async () => await reader.close())
+  let lines = 0
+  let undecided = 0
+  for (const params of QUERIES) {
+    const q = parseReadQuery(params, { now: NOW })
+    const cq = ColumnQuery.of(q)!
+    const blocks = await candidates(await journalOf(cols, names).sources(), q, false)
+    t.ok(blocks.length > 5, `${JSON.stringify(params)}: ${blocks.length} candidates`)
+    for (const c of blocks) {
+      const want = await pickedHere(reader, cq, c)
+      const got = linesOf(pick(cq, itemOf(c)))
+      t.same(got, want, `${JSON.stringify(params)} ${c.block.segment} at ${c.block.start}`)
+      lines += want?.length ?? 0
+      undecided += want?.filter(([, u]) => u).length ?? 0
+    }
+  }
+  t.ok(lines > 500, `${lines} lines picked`)
+  t.ok(undecided > 0, `${undecided} of them left to the exact test`)
+})
+
+t.test('a footer without zcrc: blocks rebuilt whole and checked by the original\'s crc; damage and absence answer undefined', async t => {
+  const { base, ndjson, cols, names } = await segments()
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const q = parseReadQuery({ q: 'timeout' }, { now: NOW })
+  const cq = ColumnQuery.of(q)!
+  const blocks = (await candidates(await journalOf(cols, names).sources(), q, false)).filter(c => c.block.segment === names[0])
+  const before = blocks.map(c => linesOf(pick(cq, itemOf(c))))
+  t.ok(before.every(p => p !== undefined) && before.some(p => p!.length > 0), 'picked with zcrc')
+  const plain = (await candidates(await journalOf(ndjson, names).sources(), q, false))[0]!
+  // The thread keeps the file it read last open, with its footer (compacted files never change): a pick
+  // elsewhere makes it open the file rewritten here afresh.
+  const afresh = (): void => { t.equal(pick(cq, itemOf(plain)), undefined, 'an NDJSON segment: handed back') }
+  const path = join(cols, names[0]! + '.z')
+  const { footer, rewrite } = await footerOf(path)
+  const victim = footer.blocks[1]!
+  const older = structuredClone(footer)
+  for (const b of older.blocks) {
+    delete b.zcrc
+    delete b.cols!.zcrc
+  }
+  rewrite(older)
+  afresh()
+  t.same(blocks.map(c => linesOf(pick(cq, itemOf(c)))), before, 'the same lines without zcrc')
+  // The original's crc catches stored lines that decode but are not the block's (no zcrc to catch them first).
+  rewrite({ ...older, blocks: older.blocks.map(b => b === older.blocks[1] ? { ...b, crc: (b.crc + 1) >>> 0 } : b) })
+  afresh()
+  const inVictim = blocks.filter(c => c.block.start < victim.end && c.block.end > victim.start)
+  t.ok(inVictim.length > 0)
+  const wrong = inVictim.map(c => pick(cq, itemOf(c)))
+  t.ok(wrong.some(p => p === undefined), 'a block whose original does not match its crc: handed back')
+  // With zcrc: a flipped byte in the stored lines fails it before anything is decoded.
+  rewrite(footer)
+  const bytes = readFileSync(path)
+  bytes[victim.at + 5] = bytes[victim.at + 5]! ^ 0xff
+  writeFileSync(path, bytes)
+  afresh()
+  const picks = inVictim.map(c => pick(cq, itemOf(c)))
+  t.ok(picks.some(p => p === undefined), 'damaged stored lines: handed back')
+  t.equal(pick(cq, { ...itemOf(plain), segment: 'maap-00000000T000000Z-000000.ndjson' }), undefined, 'a segment that is gone: handed back')
+})
+
+t.test('a session through real threads: picks in order, closed with picks queued, a thread that dies', async t => {
+  const { base, cols, names } = await segments()
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const q = parseReadQuery({ q: 'timeout' }, { now: NOW })
+  const cq = ColumnQuery.of(q)!
+  const blocks = await candidates(await journalOf(cols, names).sources(), q, false)
+  const pool = new ScanPool(2, WORKER)
+  t.teardown(async () => await pool.close())
+  const session = pool.session({ text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps })
+  const got = await Promise.all(blocks.map(async c => linesOf(await session.pick(itemOf(c)))))
+  t.same(got, blocks.map(c => linesOf(pick(cq, itemOf(c)))), 'each candidate\'s lines, as picked in this thread')
+  const s = pool.status()
+  t.equal(s.started, 2, 'both threads ran')
+  t.ok(s.blocks >= blocks.length, `${s.blocks} blocks picked in the threads`)
+  // Many picks, then the session closes: those still queued answer undefined, none is left hanging.
+  const many = Array.from({ length: 20 }, () => blocks).flat().map(async c => await session.pick(itemOf(c)))
+  session.close()
+  const after = await Promise.all(many)
+  t.ok(after.some(p => p === undefined), `${after.filter(p => p === undefined).length} of ${after.length} answered undefined once closed`)
+  t.equal(await session.pick(itemOf(blocks[0]!)), undefined, 'a closed session picks nothing')
+  // A pool whose thread dies mid-pick: the candidate comes back undefined, for the main thread to read.
+  const dying = join(base, 'dying.js')
+  writeFileSync(dying, "require('node:worker_threads').parentPort.on('message', () => process.exit(3))\n")
+  const broken = new ScanPool(1, dying)
+  t.teardown(async () => await broken.close())
+  const lost = broken.session({ text: 'timeout', from: undefined, to: undefined, levels: undefined, apps: undefined })
+  t.equal(await lost.pick(itemOf(blocks[0]!)), undefined, 'the dead thread\'s candidate handed back')
+  t.ok(broken.status().failures >= 1, 'the death counted')
+  lost.close()
+})
+
+t.test('searches over NDJSON and compacted segments at once answer through the threads as over NDJSON alone', async t => {
+  const { base, ndjson, cols, names } = await segments()
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  // The newest segment still NDJSON, as the one being written is: the threads hand it back, it is read here.
+  const mixed = join(base, 'mixed')
+  mkdirSync(mixed)
+  copyFileSync(join(ndjson, names[2]!), join(mixed, names[2]!))
+  for (const n of names.slice(0, 2)) copyFileSync(join(cols, n + '.z'), join(mixed, n + '.z'))
+  configureScanPool(0)
+  const want = await answers(journalOf(ndjson, names))
+  configureScanPool(2, WORKER)
+  t.teardown(async () => {
+    await scanPool()?.close()
+    configureScanPool(0)
+  })
+  const before = scanPool()!.status().blocks
+  t.equal(firstDiff(await answers(journalOf(mixed, names)), want), undefined, 'every answer as over NDJSON')
+  t.ok(scanPool()!.status().blocks > before, 'the threads picked (and counted) blocks')
+})
