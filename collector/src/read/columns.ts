@@ -33,7 +33,9 @@ import { APP_KEY, BACKSLASH, COMMA, DOTTED_CAPITAL_I, KELVIN, MESSAGE_KEY, QUOTE
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import type { FooterBlock } from '../journal/compacted/format'
 import type { ReadQuery } from './query'
-import { TemplateWriter, TemplatesError, rebuildMessages, templateStarts, type Templates } from './templates'
+import { ColumnsError, TemplateWriter, rebuildMessages, templateStarts, type Templates } from './templates'
+
+export { ColumnsError }
 
 export const COL_HEAD = 1
 export const COL_APP = 2
@@ -645,9 +647,6 @@ export function toHostOrder (bytes: Buffer, n: number): void {
   bytes.subarray(lay.first16, lay.level).swap16()
 }
 
-/** A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance). */
-export class ColumnsError extends Error {}
-
 /**
  * Decodes encoded columns of a block of `blockLength` bytes; throws ColumnsError when they do not fit it.
  * Columns that hold templates (format 3) give their messages only with `vars`, the block's vars stream:
@@ -709,16 +708,11 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
   const cols: Columns = { n, starts, ms, app, level, flags, apps }
   if (templated) {
     if (d + templateBytes !== bytes.length) throw new ColumnsError('template dictionary longer than its length')
-    try {
-      const text = bytes.subarray(d)
-      const index = widths!.template === 4 ? new Uint32Array(ab, o + lay.template, n) : new Uint16Array(ab, o + lay.template, n)
-      cols.templates = { text, starts: templateStarts(text, templateCount), index }
-      for (let i = 0; i < n; i++) {
-        if ((flags[i]! & COL_MESSAGE) !== 0 && index[i]! >= templateCount) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
-      }
-    } catch (err) {
-      if (err instanceof TemplatesError) throw new ColumnsError(err.message)
-      throw err
+    const text = bytes.subarray(d)
+    const index = widths!.template === 4 ? new Uint32Array(ab, o + lay.template, n) : new Uint16Array(ab, o + lay.template, n)
+    cols.templates = { text, starts: templateStarts(text, templateCount), index }
+    for (let i = 0; i < n; i++) {
+      if ((flags[i]! & COL_MESSAGE) !== 0 && index[i]! >= templateCount) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
     }
     return vars === undefined ? cols : withVars(cols, vars)
   }
@@ -747,12 +741,7 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
  */
 export function withVars (c: Columns, vars: Buffer): Columns {
   if (c.templates === undefined || c.messages !== undefined) return c
-  try {
-    return { ...c, ...rebuildMessages(c.templates, c.flags, COL_MESSAGE, vars) }
-  } catch (err) {
-    if (err instanceof TemplatesError) throw new ColumnsError(err.message)
-    throw err
-  }
+  return { ...c, ...rebuildMessages(c.templates, c.flags, COL_MESSAGE, vars) }
 }
 
 // eslint-disable-next-line no-control-regex

@@ -144,8 +144,12 @@ export interface Templates {
   index: Uint16Array | Uint32Array
 }
 
-/** Templates or vars that do not fit each other or their block. */
-export class TemplatesError extends Error {}
+/**
+ * A columns buffer that does not fit its block (a writer's bug, or bytes that passed a crc by chance): also
+ * templates or vars that do not fit each other. Defined here, where the templates are read; columns.ts
+ * exports it.
+ */
+export class ColumnsError extends Error {}
 
 /** The start of each of the `count` templates in `text` (which must hold exactly that many). */
 export function templateStarts (text: Buffer, count: number): Uint32Array {
@@ -154,17 +158,17 @@ export function templateStarts (text: Buffer, count: number): Uint32Array {
   for (let k = 0; k < count; k++) {
     starts[k] = at
     const nl = text.indexOf(NL, at)
-    if (nl === -1) throw new TemplatesError(`template ${k} of ${count} is missing`)
+    if (nl === -1) throw new ColumnsError(`template ${k} of ${count} is missing`)
     at = nl + 1
   }
-  if (at !== text.length) throw new TemplatesError('template dictionary longer than its count')
+  if (at !== text.length) throw new ColumnsError('template dictionary longer than its count')
   starts[count] = at
   return starts
 }
 
 /**
  * The message column as format 2 stored it (n messages, each ending in '\n', empty for lines without
- * `hasMessage`), rebuilt from the templates and the vars stream; throws TemplatesError when the vars do not
+ * `hasMessage`), rebuilt from the templates and the vars stream; throws ColumnsError when the vars do not
  * fit the templates (each line's index must be below the template count: decodeColumns checks). One buffer, sized first, filled byte by byte (the messages are short: a copy call per
  * stretch would cost more than its bytes).
  */
@@ -180,7 +184,7 @@ export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: n
     if ((flags[i]! & messageFlag) === 0) size++
     else size += starts[index[i]! + 1]! - starts[index[i]!]! - 2 * markers[index[i]!]!
   }
-  if (size < 0) throw new TemplatesError('vars shorter than their templates')
+  if (size < 0) throw new ColumnsError('vars shorter than their templates')
   const messages = Buffer.allocUnsafe(size)
   const messageStarts = new Uint32Array(n + 1)
   let o = 0
@@ -201,11 +205,11 @@ export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: n
       }
       const run = v
       while (v < vars.length && vars[v]! >= ZERO && vars[v]! <= NINE) messages[o++] = vars[v++]!
-      if (v === run || vars[v] !== VAR_END) throw new TemplatesError(`line ${i}: its vars do not fit its template`)
+      if (v === run || vars[v] !== VAR_END) throw new ColumnsError(`line ${i}: its vars do not fit its template`)
       v++
     }
   }
   messageStarts[n] = o
-  if (v !== vars.length || o !== size) throw new TemplatesError('vars longer than their templates')
+  if (v !== vars.length || o !== size) throw new ColumnsError('vars longer than their templates')
   return { messages, messageStarts }
 }
