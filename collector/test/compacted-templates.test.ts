@@ -3,7 +3,7 @@
 // message column — held to each other and to the parse on the generated segments (digit runs everywhere,
 // texts with and without digits); a block of more templates than 16 bits index; vars that do not fit, or
 // are damaged on disk (the block's lines read blank, reported once, as damaged columns); footers that
-// claim vars where they cannot be.
+// claim vars where they cannot be; a scan thread's picks and counts the same over format 2 and 3.
 import t from 'tap'
 import fc from 'fast-check'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -17,6 +17,8 @@ import { catSegment, damagedSegments, openSegment, readBlockBytes, readFooter, r
 import { histogram, histogramRange } from '../src/read/aggregate'
 import { COL_HEAD, COL_MESSAGE, ColumnQuery, ColumnsError, decodeColumns, encodeBlock, encodeColumns, spliceLines, toHostOrder, type Columns } from '../src/read/columns'
 import { parseReadQuery } from '../src/read/query'
+import { candidates } from '../src/read/journal-search'
+import { pick, run, type PickedLines, type ScanItem } from '../src/read/scan-worker'
 import { MARKER, TemplateWriter } from '../src/read/templates'
 import { DAY, NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
 
@@ -329,4 +331,41 @@ t.test('the answers over format 3 are the NDJSON\'s, through a real search and c
   const want = await answers(journalOf(base, names))
   for (const n of names) await compactSegment(base, n, 64 * 1024)
   t.equal(firstDiff(await answers(journalOf(base, names)), want), undefined, 'every answer as over the NDJSON')
+})
+
+t.test('a scan thread picks and counts the same over format 2 and format 3, texts with and without digits', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-templates-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const dirs = [join(base, 'v2'), join(base, 'v3')]
+  const { copyFileSync, mkdirSync } = await import('node:fs')
+  const names = writeSegments(base) // once: the _ids differ from one writing to the next
+  for (const [k, dir] of dirs.entries()) {
+    mkdirSync(dir)
+    for (const n of names) {
+      copyFileSync(join(base, n), join(dir, n))
+      await compactSegment(dir, n, 16 * 1024, true, k === 0 ? FORMAT_VERSION_2 : FORMAT_VERSION)
+    }
+  }
+  const lines = (p: PickedLines | undefined): Array<[string, number]> | undefined =>
+    p === undefined ? undefined : [...p.ends].map((end, k) => [p.lines.toString('utf8', k === 0 ? 0 : p.ends[k - 1], end), p.undecided[k]!])
+  const range = { fromMs: NOW - 12 * DAY, toMs: NOW, first: NOW - 12 * DAY, intervalMs: DAY, buckets: 12 }
+  let picked = 0
+  for (const text of ['timeout', 'TIME', '30', 'timeout 30', 'out9', '0']) {
+    const q = parseReadQuery({ q: text }, { now: NOW })
+    const cq = ColumnQuery.of(q)!
+    const answers: Array<{ picks: unknown[], counts: number[] }> = []
+    for (const dir of dirs) {
+      const items: ScanItem[] = (await candidates(await journalOf(dir, names).sources(), q, false))
+        .map(c => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset }))
+      const picks = items.map(it => lines(pick(cq, it)))
+      const done = await run(1, { text: q.text }, range, items)
+      if (done.code !== 'done') throw new Error(`the count answered ${done.code}`)
+      t.equal(done.fallback.length, 0, `${text}: every block read in the thread`)
+      answers.push({ picks, counts: [...done.counts] })
+      picked += picks.reduce((n, p) => n + (p?.length ?? 0), 0)
+    }
+    t.same(answers[1]!.picks, answers[0]!.picks, `${text}: the same lines picked`)
+    t.same(answers[1]!.counts, answers[0]!.counts, `${text}: the same counts`)
+  }
+  t.ok(picked > 1000, `${picked} lines picked`)
 })
