@@ -263,11 +263,12 @@ AsyncGenerator<Hit[], void, undefined> {
   const columns = cq?.hasText() === true || pool !== undefined ? new ColumnReader(blockBuffers, cq?.needsMessages() ?? false) : undefined
   // The scan threads pick the candidates' lines (columns, then only the lines they pick rebuilt), when there are threads.
   const session = columns === undefined ? undefined : pool?.session({ text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps })
-  const threads = session === undefined ? undefined : { session, here: new Set<string>() }
+  const threads = session === undefined ? undefined : { session, here: new Set<string>(), closed: false }
   const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
     yield * scanEvents(sources, q, opts, cq, columns, ahead, threads)
   } finally {
+    if (threads !== undefined) threads.closed = true
     session?.close()
     // Reads ahead still in flight finish before their segment is let go (also when the caller stops early).
     await Promise.all([...ahead.values()].map(async p => {
@@ -285,6 +286,8 @@ AsyncGenerator<Hit[], void, undefined> {
 interface Threads {
   session: PickSession
   here: Set<string>
+  /** The search is over: a pick answered undefined now was dropped, not handed back (nothing to read). */
+  closed: boolean
 }
 
 async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[], threads: Threads | undefined): Promise<Picked | undefined> {
@@ -292,6 +295,7 @@ async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next:
   if (threads !== undefined && !threads.here.has(key)) {
     const threaded = await threads.session.pick({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
     if (threaded !== undefined) return { threaded }
+    if (threads.closed) return undefined
     // Not picked there (NDJSON, damage, gone): read here, the way that reports what is wrong.
     threads.here.add(key)
   }
