@@ -10,6 +10,8 @@
 //   main ──{ pick, id, query, item }──► columns ─► ColumnQuery.scan ─► picked lines? ─► stored lines (zcrc
 //        ◄──{ picked, id, lines, ends, undecided }── checked) ─► spliceLine for each picked line alone
 //
+// Format 3 blocks: the columns hold message templates, enough for a text without digits; the block's vars
+// are read (and the messages rebuilt) only for a text with digits, or for a block whose lines are picked.
 // counts: per level, per bucket (level × buckets + bucket), as the main thread's Counter bins them.
 // undecided: [item, start, end] of each line the columns leave to the exact parse (the main thread does it).
 // fallback: the items whose columns are not there (NDJSON still, an older footer, damaged or gone): the
