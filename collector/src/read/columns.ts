@@ -652,6 +652,24 @@ export function toHostOrder (bytes: Buffer, n: number): void {
  * Columns that hold templates (format 3) give their messages only with `vars`, the block's vars stream:
  * without it, `templates` alone (what a count of a text without digits needs, ColumnQuery.needsMessages).
  */
+/** 16-bit lengths widened (decodeColumns' scratch: valid until the next block is decoded). */
+let lengthScratch = new Uint32Array(0)
+let deltaScratch = new Int32Array(0)
+
+function widened32 (from: Uint16Array): Uint32Array {
+  if (lengthScratch.length < from.length) lengthScratch = new Uint32Array(Math.max(from.length, 2 * lengthScratch.length))
+  const to = lengthScratch.subarray(0, from.length)
+  to.set(from)
+  return to
+}
+
+function widenedDeltas (from: Int16Array): Int32Array {
+  if (deltaScratch.length < from.length) deltaScratch = new Int32Array(Math.max(from.length, 2 * deltaScratch.length))
+  const to = deltaScratch.subarray(0, from.length)
+  to.set(from)
+  return to
+}
+
 export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer): Columns {
   if (bytes.length < HEADER_BYTES) throw new ColumnsError('columns shorter than their header')
   // Typed arrays need their sections aligned: a buffer at an odd place is copied to one that is not; so is
@@ -676,26 +694,14 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
   if (!LITTLE_ENDIAN) toHostOrder(bytes, n)
   const ab = bytes.buffer
   const o = bytes.byteOffset
-  const lengths = widths?.lengths === 2 ? new Uint16Array(ab, o + lay.lengths, n) : new Uint32Array(ab, o + lay.lengths, n)
-  const deltas = widths?.deltas === 2 ? new Int16Array(ab, o + lay.deltas, n) : new Int32Array(ab, o + lay.deltas, n)
+  // The loops below read one kind of typed array each, whatever the widths stored: a loop that meets
+  // 16- and 32-bit arrays by turns is compiled for any kind and runs several times slower. So 16-bit
+  // lengths and deltas are widened first (TypedArray#set: one native pass) into arrays reused block to block.
+  const lengths = widths?.lengths === 2 ? widened32(new Uint16Array(ab, o + lay.lengths, n)) : new Uint32Array(ab, o + lay.lengths, n)
+  const deltas = widths?.deltas === 2 ? widenedDeltas(new Int16Array(ab, o + lay.deltas, n)) : new Int32Array(ab, o + lay.deltas, n)
   const app = new Uint16Array(ab, o + lay.app, n)
   const level = new Uint8Array(ab, o + lay.level, n)
   const flags = new Uint8Array(ab, o + lay.flags, n)
-  const starts = new Uint32Array(n + 1)
-  const ms = new Float64Array(n)
-  let at = 0
-  let prev = base
-  for (let i = 0; i < n; i++) {
-    starts[i] = at
-    at += lengths[i]!
-    if ((flags[i]! & COL_HEAD) !== 0) {
-      prev += deltas[i]!
-      ms[i] = prev
-      if (level[i]! >= CANONICAL_LEVELS.length) throw new ColumnsError(`line ${i} has level ${level[i]!}`)
-    }
-  }
-  starts[n] = at
-  if (at !== blockLength) throw new ColumnsError(`columns cover ${at} bytes of a ${blockLength}-byte block`)
   const apps: Buffer[] = []
   let d = lay.end
   while (d < lay.end + dictBytes) {
@@ -704,15 +710,39 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
     d += 2 + len
   }
   if (d !== lay.end + dictBytes) throw new ColumnsError('app dictionary overruns its length')
-  for (let i = 0; i < n; i++) if (app[i] !== NO_APP && app[i]! >= apps.length) throw new ColumnsError(`line ${i} names app ${app[i]!}`)
+  // One pass over the lines: where each starts, its time, and that its level and app index fit (the
+  // module's constants read into locals: in the loop they would be a property load each time).
+  const starts = new Uint32Array(n + 1)
+  const ms = new Float64Array(n)
+  const levelCount = CANONICAL_LEVELS.length
+  const appCount = apps.length
+  const noApp = NO_APP
+  const head = COL_HEAD
+  let at = 0
+  let prev = base
+  for (let i = 0; i < n; i++) {
+    starts[i] = at
+    at += lengths[i]!
+    if ((flags[i]! & head) !== 0) {
+      prev += deltas[i]!
+      ms[i] = prev
+      if (level[i]! >= levelCount) throw new ColumnsError(`line ${i} has level ${level[i]!}`)
+    }
+    const a = app[i]!
+    if (a !== noApp && a >= appCount) throw new ColumnsError(`line ${i} names app ${a}`)
+  }
+  starts[n] = at
+  if (at !== blockLength) throw new ColumnsError(`columns cover ${at} bytes of a ${blockLength}-byte block`)
   const cols: Columns = { n, starts, ms, app, level, flags, apps }
   if (templated) {
     if (d + templateBytes !== bytes.length) throw new ColumnsError('template dictionary longer than its length')
     const text = bytes.subarray(d)
-    const index = widths!.template === 4 ? new Uint32Array(ab, o + lay.template, n) : new Uint16Array(ab, o + lay.template, n)
+    // Always 32-bit for its readers (scanTemplates, the rebuild), for the same reason: its own array, kept.
+    const index = widths!.template === 4 ? new Uint32Array(ab, o + lay.template, n) : Uint32Array.from(new Uint16Array(ab, o + lay.template, n))
     cols.templates = { text, starts: templateStarts(text, templateCount), index }
+    const message = COL_MESSAGE
     for (let i = 0; i < n; i++) {
-      if ((flags[i]! & COL_MESSAGE) !== 0 && index[i]! >= templateCount) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
+      if (index[i]! >= templateCount && (flags[i]! & message) !== 0) throw new ColumnsError(`line ${i} names template ${index[i]!} of ${templateCount}`)
     }
     return vars === undefined ? cols : withVars(cols, vars)
   }

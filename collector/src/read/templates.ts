@@ -141,7 +141,7 @@ export interface Templates {
   /** Each template's start in `text`, and (at count) its length. */
   starts: Uint32Array
   /** Each line's template index (meaningful for COL_MESSAGE lines only). */
-  index: Uint16Array | Uint32Array
+  index: Uint32Array
 }
 
 /**
