@@ -6,7 +6,7 @@
 // undefined (the main thread reads the candidate its own way and reports the damage); a session closed
 // with picks still queued answers them undefined; a thread that dies mid-pick hands its candidate back.
 import t from 'tap'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -75,6 +75,15 @@ function linesOf (p: PickedLines | undefined): Array<[string, boolean]> | undefi
   return out
 }
 
+/**
+ * Writes `bytes` as a new file in place of `path` (a new inode, as any file the collector writes is): a
+ * scan thread keeps what it read of a file by path, size, mtime and inode.
+ */
+function replace (path: string, bytes: Buffer): void {
+  writeFileSync(path + '.new', bytes)
+  renameSync(path + '.new', path)
+}
+
 /** The footer of `path`, and a function that writes the file back with another footer. */
 async function footerOf (path: string): Promise<{ footer: Footer, rewrite: (f: Footer) => void }> {
   const fh = await open(path, 'r')
@@ -83,7 +92,7 @@ async function footerOf (path: string): Promise<{ footer: Footer, rewrite: (f: F
   const bytes = readFileSync(path)
   const jsonLength = bytes.readUInt32LE(bytes.length - 16)
   const dataEnd = bytes.length - 16 - jsonLength
-  return { footer, rewrite: f => writeFileSync(path, Buffer.concat([bytes.subarray(0, dataEnd), footerBytes(f)])) }
+  return { footer, rewrite: f => replace(path, Buffer.concat([bytes.subarray(0, dataEnd), footerBytes(f)])) }
 }
 
 const QUERIES = [{ q: 'timeout' }, { q: 'ki', level: 'warn' }, { q: 'i', app_name: 'api,web' }, { q: '"timeout"' },
@@ -147,7 +156,7 @@ t.test('a footer without zcrc: blocks rebuilt whole and checked by the original\
   rewrite(footer)
   const bytes = readFileSync(path)
   bytes[victim.at + 5] = bytes[victim.at + 5]! ^ 0xff
-  writeFileSync(path, bytes)
+  replace(path, bytes)
   afresh()
   const picks = inVictim.map(c => pick(cq, itemOf(c)))
   t.ok(picks.some(p => p === undefined), 'damaged stored lines: handed back')
