@@ -15,7 +15,7 @@ import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { FORMAT_VERSION, FORMAT_VERSION_2, footerBytes, parseFooter, type Footer, type FooterBlock } from '../src/journal/compacted/format'
 import { catSegment, damagedSegments, openSegment, readBlockBytes, readFooter, readVarsBytes } from '../src/journal/segment-file'
 import { histogram, histogramRange } from '../src/read/aggregate'
-import { COL_HEAD, COL_MESSAGE, ColumnQuery, ColumnsError, decodeColumns, encodeBlock, encodeColumns, spliceLines, toHostOrder, type Columns } from '../src/read/columns'
+import { COL_HEAD, COL_MESSAGE, ColumnQuery, ColumnsError, decodeColumns, encodeBlock, encodeColumns, spliceLines, toHostOrder, withVars, type Columns } from '../src/read/columns'
 import { parseReadQuery } from '../src/read/query'
 import { candidates } from '../src/read/journal-search'
 import { pick, run, type PickedLines, type ScanItem } from '../src/read/scan-worker'
@@ -122,6 +122,28 @@ t.test('any lines splice back through templates and vars (generated)', async t =
   const buf = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"m1"}\n')
   const { columns, lines: cut } = encodeBlock(buf, buf.length, true)
   throwsColumns(t, () => spliceLines(decodeColumns(columns, buf.length), cut, Buffer.alloc(buf.length)), 'no splice without the vars')
+})
+
+t.test('a partial rebuild (some lines only) gives those lines\' messages as the whole one, every place and length (generated)', async t => {
+  const piece = fc.oneof(fc.stringMatching(/^[0-9]{1,12}$/), fc.string({ maxLength: 5 }), fc.constantFrom('é', ' ', 'x'))
+  const message = fc.array(piece, { maxLength: 6 }).map(p => JSON.stringify(p.join('')).slice(1, -1))
+  const line = message.map(m => `{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a1","message":"${m}"}`)
+  fc.assert(fc.property(fc.array(fc.tuple(line, fc.boolean()), { minLength: 1, maxLength: 30 }), picked => {
+    const buf = Buffer.from(picked.map(([l]) => l).join('\n') + '\n')
+    const { columns, vars } = encodeBlock(buf, buf.length, true)
+    const whole = decodeColumns(columns, buf.length, vars)
+    const only = Uint8Array.from(picked.map(([, p]) => p ? 1 : 0))
+    const some = withVars(decodeColumns(columns, buf.length), vars!, only)
+    if (!Buffer.from(some.messageStarts!).equals(Buffer.from(whole.messageStarts!))) return false
+    return picked.every(([, p], i) => !p || some.messages!.subarray(some.messageStarts![i], some.messageStarts![i + 1]).equals(whole.messages!.subarray(whole.messageStarts![i], whole.messageStarts![i + 1])))
+  }), { numRuns: 300 })
+  t.pass('300 generated blocks')
+  const buf = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"m1 2"}\n')
+  const { columns } = encodeBlock(buf, buf.length, true)
+  const none = new Uint8Array(1)
+  throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), Buffer.from('1,'), none), 'a skipped line whose runs are short')
+  throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), Buffer.from('1,,'), none), 'a skipped line with an empty run')
+  throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), Buffer.from('1,2,3,'), none), 'vars left over past the skipped line')
 })
 
 t.test('templates and vars that do not fit each other are refused', async t => {

@@ -109,9 +109,9 @@ t.test('Accept: application/x-ndjson exports every match, past the page cap; lim
   t.same(capped.body.trimEnd().split('\n').map(l => JSON.parse(l).seq), [1999, 1998, 1997, 1996, 1995])
 })
 
-t.test('an export writes lines longer than its write batch (64 KiB) whole, in order, among short ones', async t => {
+t.test('an export writes lines longer than its write batch (256 KiB) whole, in order, among short ones', async t => {
   const { app } = await buildTestApp(t)
-  const big = (c: string): string => c.repeat(150_000)
+  const big = (c: string): string => c.repeat(300_000)
   await post(app, [
     { message: 'short 0', app_name: 'api', timestamp: T0 },
     { message: big('a'), app_name: 'api', timestamp: T0 + 1 },

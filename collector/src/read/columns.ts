@@ -769,9 +769,9 @@ export function decodeColumns (bytes: Buffer, blockLength: number, vars?: Buffer
  * stream): what a splice needs. Other columns are returned as they are. Throws ColumnsError when the vars
  * do not fit the templates.
  */
-export function withVars (c: Columns, vars: Buffer): Columns {
+export function withVars (c: Columns, vars: Buffer, only?: Uint8Array): Columns {
   if (c.templates === undefined || c.messages !== undefined) return c
-  return { ...c, ...rebuildMessages(c.templates, c.flags, COL_MESSAGE, vars) }
+  return { ...c, ...rebuildMessages(c.templates, c.flags, COL_MESSAGE, vars, only) }
 }
 
 // eslint-disable-next-line no-control-regex

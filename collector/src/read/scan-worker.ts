@@ -176,8 +176,8 @@ function columnsOf (fd: number, path: string, b: FooterBlock, messages: boolean)
 }
 
 /** `cols` with their messages (what a splice needs): format 3 columns decoded without them get them from the vars. */
-function withMessages (fd: number, path: string, b: FooterBlock, cols: Columns): Columns {
-  return cols.messages !== undefined || b.vars === undefined ? cols : withVars(cols, streamOf(fd, path, b, 'vars'))
+function withMessages (fd: number, path: string, b: FooterBlock, cols: Columns, only?: Uint8Array): Columns {
+  return cols.messages !== undefined || b.vars === undefined ? cols : withVars(cols, streamOf(fd, path, b, 'vars'), only)
 }
 
 /** A block's columns or vars, decoded and checked. */
@@ -303,8 +303,15 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
       cq.scan(cols, lineAt(cols, it.start - b.start), lineAt(cols, it.end - b.start), it.minOffset - b.start, i => picked.push(i * 2), i => picked.push(i * 2 + 1))
       if (picked.length === 0) continue
       picked.sort((x, y) => x - y)
-      // The picked lines are rebuilt with their messages: format 3 reads the vars now, for the blocks that pick.
-      if (b.cut !== undefined) cols = withMessages(file.fd, file.path, b, cols)
+      // The picked lines are rebuilt with their messages: format 3 reads the vars now, for the blocks that
+      // pick, and rebuilds the messages of the picked lines alone (the others only measured).
+      // (Only where every stream has its zcrc: a block checked by its original's crc is rebuilt whole.)
+      if (b.cut !== undefined) {
+        const trusted = b.zcrc !== undefined && b.cols?.zcrc !== undefined && b.vars?.zcrc !== undefined
+        const only = trusted ? new Uint8Array(cols.n) : undefined
+        if (only !== undefined) for (const v of picked) only[v >> 1] = 1
+        cols = withMessages(file.fd, file.path, b, cols, only)
+      }
       const { lines, offsets, cut } = linesOf(file.fd, file.path, b, cols)
       let bytes = 0
       for (const v of picked) bytes += cols.starts[(v >> 1) + 1]! - cols.starts[v >> 1]!

@@ -170,9 +170,11 @@ export function templateStarts (text: Buffer, count: number): Uint32Array {
  * The message column as format 2 stored it (n messages, each ending in '\n', empty for lines without
  * `hasMessage`), rebuilt from the templates and the vars stream; throws ColumnsError when the vars do not
  * fit the templates (each line's index must be below the template count: decodeColumns checks). One buffer, sized first, filled byte by byte (the messages are short: a copy call per
- * stretch would cost more than its bytes).
+ * stretch would cost more than its bytes). With `only`, just the lines it marks (1) are written: the others
+ * get their place and length (`messageStarts` is whole) but not their bytes — a search that picks a few
+ * lines of a block rebuilds those, not all of them.
  */
-export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: number, vars: Buffer): { messages: Buffer, messageStarts: Uint32Array } {
+export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: number, vars: Buffer, only?: Uint8Array): { messages: Buffer, messageStarts: Uint32Array } {
   const n = flags.length
   const count = t.starts.length - 1
   const { text, starts, index } = t
@@ -197,6 +199,19 @@ export function rebuildMessages (t: Templates, flags: Uint8Array, messageFlag: n
       continue
     }
     const k = index[i]!
+    if (only !== undefined && only[i] === 0) {
+      // Not wanted: its place and length only (its runs walked over, not copied; the checks at the end
+      // still hold the vars to the templates as a whole).
+      o += starts[k + 1]! - starts[k]! - markers[k]!
+      for (let r = markers[k]!; r > 0; r--) {
+        const run = v
+        while (v < vars.length && vars[v] !== VAR_END) v++
+        if (v === run || v === vars.length) throw new ColumnsError(`line ${i}: its vars do not fit its template`)
+        o += v - run
+        v++
+      }
+      continue
+    }
     for (let s = starts[k]!, e = starts[k + 1]!; s < e; s++) {
       const b = text[s]!
       if (b !== MARKER) {

@@ -35,7 +35,7 @@ const MAX_VALUES = 100
 const MAX_FIELD_NAMES = 1000
 const EXPORT_MAX = Number.MAX_SAFE_INTEGER
 /** Bytes of NDJSON gathered before one write to the socket. */
-const EXPORT_WRITE_BYTES = 64 * 1024
+const EXPORT_WRITE_BYTES = 256 * 1024
 
 function queryOf (request: FastifyRequest, known: Set<string>, maxLimit?: number): ReadQuery {
   const params = request.query as Record<string, unknown>
