@@ -70,6 +70,14 @@ export function line (r: () => number, seq: number, ts: number): string {
   return out.line
 }
 
+/**
+ * Lines per segment. 350 hold every kind of line above (the rarest, a line that is not JSON or has a bad
+ * time, a few times each; read-columns.test.ts asserts that they are there), a stretch with more apps than
+ * a block summary keeps, and four or more 16 KiB blocks a segment; more lines only made each of the
+ * hundreds of queries in answers() slower.
+ */
+export const SEGMENT_LINES = 350
+
 /** Three segments over the 10 days before NOW, mostly in order. */
 export function writeSegments (dir: string): string[] {
   const r = random(24)
@@ -78,8 +86,8 @@ export function writeSegments (dir: string): string[] {
   for (let s = 0; s < 3; s++) {
     const name = `maap-2026112${s}T000000Z-00000${s + 1}.ndjson`
     const lines: string[] = []
-    for (let k = 0; k < 700; k++, seq++) {
-      const ts = NOW - 10 * DAY + Math.floor((seq / 2100) * 10 * DAY) + Math.floor((r() - 0.5) * 3_600_000)
+    for (let k = 0; k < SEGMENT_LINES; k++, seq++) {
+      const ts = NOW - 10 * DAY + Math.floor((seq / (3 * SEGMENT_LINES)) * 10 * DAY) + Math.floor((r() - 0.5) * 3_600_000)
       lines.push(line(r, seq, ts))
     }
     writeFileSync(join(dir, name), lines.join('\n') + '\n')
@@ -94,8 +102,11 @@ export function journalOf (dir: string, names: string[], expiry?: ExpiryFilter):
     undefined, false, expiry)
 }
 
+/** One of the many apps, with lines both older and younger than 8 days (read-columns.test.ts's retention rule). */
+export const MANY_APP = 'many-215'
+
 export const QUERIES: Array<Record<string, string>> = []
-export const EXTRAS = [{}, { app_name: 'api,web,many-7' }, { level: 'warn' }, { app_name: 'we"b', level: 'error' },
+export const EXTRAS = [{}, { app_name: `api,web,${MANY_APP}` }, { level: 'warn' }, { app_name: 'we"b', level: 'error' },
   { from: new Date(NOW - 6 * DAY).toISOString(), to: new Date(NOW - 2 * DAY - 1234).toISOString() }, { 'f.ctx.tag': 't1' }]
 for (const q of [undefined, 'timeout', 'ki', 'i', 'café', '"timeout"', 'unicode \\u0041', 'kelvin']) {
   for (const extra of EXTRAS) QUERIES.push({ ...(q === undefined ? {} : { q }), ...extra })

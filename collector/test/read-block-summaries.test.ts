@@ -70,16 +70,29 @@ function tempDir (t: tap.Test, prefix: string): string {
 
 interface Journal { dir: string, lines: string[], journals: JournalSet, active: { segment: string, offset: number } }
 
+/** The generated lines of `n` a segment, and each segment's text: made once a file, every test writes its own copy. */
+const generated = new Map<number, { lines: string[], texts: string[] }>()
+
+function generate (n: number): { lines: string[], texts: string[] } {
+  let g = generated.get(n)
+  if (g === undefined) {
+    const next = rng(24)
+    g = { lines: [], texts: [] }
+    for (let seg = 0; seg < SEGMENTS.length; seg++) {
+      const mine = Array.from({ length: n }, (_, i) => line(i, seg, next))
+      g.lines.push(...mine)
+      g.texts.push(mine.join('\n') + '\n')
+    }
+    generated.set(n, g)
+  }
+  return g
+}
+
 /** A journal directory of two segments, the second one still active (read up to its end). */
 function journal (t: tap.Test, n: number): Journal {
   const dir = tempDir(t, 'maap-appsum-')
-  const next = rng(24)
-  const lines: string[] = []
-  for (let seg = 0; seg < SEGMENTS.length; seg++) {
-    const mine = Array.from({ length: n }, (_, i) => line(i, seg, next))
-    lines.push(...mine)
-    writeFileSync(join(dir, SEGMENTS[seg]!), mine.join('\n') + '\n')
-  }
+  const { lines, texts } = generate(n)
+  for (let seg = 0; seg < SEGMENTS.length; seg++) writeFileSync(join(dir, SEGMENTS[seg]!), texts[seg]!)
   const active = { segment: SEGMENTS.at(-1)!, offset: statSync(join(dir, SEGMENTS.at(-1)!)).size }
   const journals = new JournalSet({ dir, segments: () => SEGMENTS, end: () => active, confirmed: () => undefined }, undefined, false)
   return { dir, lines, journals, active }
@@ -87,9 +100,16 @@ function journal (t: tap.Test, n: number): Journal {
 
 type Parsed = Record<string, any>
 
-/** The events a read counts, by a parse of every line: a string timestamp and _id. */
+const parsed = new WeakMap<string[], Parsed[]>()
+
+/** The events a read counts, by a parse of every line: a string timestamp and _id (parsed once for the shared lines; read only). */
 function parsedEvents (lines: string[]): Parsed[] {
-  return lines.map(l => JSON.parse(l) as Parsed).filter(e => typeof e.timestamp === 'string' && typeof e._id === 'string')
+  let events = parsed.get(lines)
+  if (events === undefined) {
+    events = lines.map(l => JSON.parse(l) as Parsed).filter(e => typeof e.timestamp === 'string' && typeof e._id === 'string')
+    parsed.set(lines, events)
+  }
+  return events
 }
 
 /** What a histogram must answer, from the parsed events. */
@@ -177,8 +197,10 @@ t.test('NDJSON blocks: per-app counts equal a parse of each block; histograms by
   t.ok(blocks.every(b => b.end - b.start <= BLOCK_BYTES), 'indexed from scratch, no block is wider than BLOCK_BYTES')
   const known = blocks.filter(b => b.apps !== undefined)
   t.ok(known.length > 0 && known.length < blocks.length, `${known.length} of ${blocks.length} blocks know their apps; the others hold more than ${MAX_BLOCK_APPS}`)
+  // Each segment read once, not once per block (17 MB each).
+  const files = new Map(SEGMENTS.map(s => [s, readFileSync(join(j.dir, s))]))
   for (const b of blocks) {
-    const bytes = readFileSync(join(j.dir, b.segment)).subarray(b.start, b.end)
+    const bytes = files.get(b.segment)!.subarray(b.start, b.end)
     t.same(sorted(b.apps), sorted(appsByParse(bytes)), `${b.segment} [${b.start}, ${b.end})`)
   }
   await differential(t, j)

@@ -26,7 +26,7 @@ import { ColumnReader } from '../src/read/column-scan'
 import { candidates } from '../src/read/journal-search'
 import { poll } from '../../test/support/poll'
 import { histogram, histogramRange } from '../src/read/aggregate'
-import { DAY, NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
+import { DAY, MANY_APP, NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
 
 t.test('counts, histograms and searches answer the same over NDJSON, old compacted, and columns', async t => {
   const base = mkdtempSync(join(tmpdir(), 'maap-columns-'))
@@ -40,7 +40,31 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
     await compactSegment(dirs[2]!, n, 16 * 1024, true)
     await compactSegment(dirs[4]!, n, 16 * 1024, true, 2)
   }
-  const rules = (): ExpiryFilter => new ExpiryFilter(new RetentionPolicy(parseRetentionRules('app=api:3d, level=DEBUG|TRACE:5d, app=many-7:8d', 'RETENTION_RULES')!, 30), () => NOW)
+  // The generated segments are small (SEGMENT_LINES): the cases they are there for, asserted present.
+  const lines = names.flatMap(n => readFileSync(join(dirs[0]!, n), 'utf8').split('\n').slice(0, -1))
+  const parsed = lines.flatMap(l => { try { return [JSON.parse(l) as Record<string, unknown>] } catch { return [] } })
+  const kinds = {
+    'not JSON': lines.length - parsed.length,
+    'a bad time': parsed.filter(e => Number.isNaN(Date.parse(e.timestamp as string))).length,
+    'no _id': parsed.filter(e => e._id === undefined).length,
+    'no head': lines.filter(l => l.startsWith('{"_id"')).length,
+    'a message not a string': parsed.filter(e => e.message !== undefined && typeof e.message !== 'string').length,
+    'no message': parsed.filter(e => e.message === undefined).length,
+    'an app not a string': parsed.filter(e => e.app_name !== undefined && typeof e.app_name !== 'string').length,
+    'no app': parsed.filter(e => e.app_name === undefined).length
+  }
+  for (const [kind, n] of Object.entries(kinds)) t.ok(n > 0, `lines with ${kind}: ${n}`)
+  t.same(new Set(parsed.map(e => String(e.level).toUpperCase())), new Set(CANONICAL_LEVELS), 'every level')
+  const many = parsed.filter(e => e.app_name === MANY_APP).map(e => NOW - Date.parse(e.timestamp as string))
+  t.ok(many.some(age => age > 8 * DAY) && many.some(age => age < 8 * DAY), `${MANY_APP} has lines on both sides of its 8-day rule`)
+  for (const n of names) {
+    const fh = await open(join(dirs[2]!, `${n}.z`), 'r')
+    const footer = await readFooter(fh, n)
+    await fh.close()
+    t.ok(footer.blocks.length >= 4, `${n}: ${footer.blocks.length} blocks`)
+    if (n === names[0]) t.ok(footer.blocks.some(b => b.appLevels === null), 'a block with more apps than a summary keeps')
+  }
+  const rules = (): ExpiryFilter => new ExpiryFilter(new RetentionPolicy(parseRetentionRules(`app=api:3d, level=DEBUG|TRACE:5d, app=${MANY_APP}:8d`, 'RETENTION_RULES')!, 30), () => NOW)
   for (const expiry of [undefined, rules()]) {
     const label = expiry === undefined ? 'no rules' : 'RETENTION_RULES'
     const want = await answers(journalOf(dirs[0]!, names, expiry))

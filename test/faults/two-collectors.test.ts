@@ -19,8 +19,7 @@ t.test('two collectors, one SIGKILLed under load and restarted: every acknowledg
   t.teardown(() => client.db(dbName).dropDatabase())
   const env = { MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '0.1', LOG_BUFFER_SIZE: '200' }
   const dirA = mkdtempSync(join(tmpdir(), 'maap-two-a-'))
-  const a = await startCollector(t, { logDir: dirA, env })
-  const b = await startCollector(t, { env })
+  const [a, b] = await Promise.all([startCollector(t, { logDir: dirA, env }), startCollector(t, { env })])
   const load = newLoad()
   const clients = [
     singleEventClient(a.url, load), batchClient(a.url, load, 50),
@@ -51,7 +50,7 @@ t.test('two sweepers with MAX_DOCUMENTS: one holds the lease, the collection nev
     MONGODB_URI: testMongoUri(), MONGODB_DB_NAME: dbName, FLUSH_INTERVAL: '0.1', LOG_BUFFER_SIZE: '200',
     MAX_DOCUMENTS: String(MAX), MAX_COLLECTION_SIZE: '0', LOG_RETENTION_DAYS: '0', RETENTION_SWEEP_INTERVAL: '0.05'
   }
-  const collectors = [await startCollector(t, { env }), await startCollector(t, { env })]
+  const collectors = await Promise.all([startCollector(t, { env }), startCollector(t, { env })])
   const load = newLoad()
   // Paced, so that the sweeps keep the collection near the cap while events keep arriving.
   const clients = collectors.map(c => batchClient(c.url, load, 10, 20))
