@@ -2,8 +2,10 @@
 // (read-columns.test.ts) and the scan threads to the main thread (read-scan-pool.test.ts): seeded, so the
 // same lines every run — escapes, \u, non-ASCII, İ, K, lines without the head, messages absent or not
 // strings, more apps than a block summary keeps, every level.
-import { writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { histogram, histogramRange } from '../src/read/aggregate'
 import { ExpiryFilter } from '../src/read/expiry'
@@ -77,6 +79,24 @@ export function line (r: () => number, seq: number, ts: number): string {
  * hundreds of queries in answers() slower.
  */
 export const SEGMENT_LINES = 350
+
+/**
+ * The segments of writeSegments as NDJSON in `ndjson`, and the same compacted (with columns, 16 KiB
+ * blocks) in `cols`, under a new temporary directory `base`: what the scan threads' tests read.
+ */
+export async function compactedCopies (prefix: string): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
+  const base = mkdtempSync(join(tmpdir(), prefix))
+  const ndjson = join(base, 'ndjson')
+  const cols = join(base, 'cols')
+  mkdirSync(ndjson)
+  mkdirSync(cols)
+  const names = writeSegments(ndjson)
+  for (const n of names) {
+    copyFileSync(join(ndjson, n), join(cols, n))
+    await compactSegment(cols, n, 16 * 1024, true)
+  }
+  return { base, ndjson, cols, names }
+}
 
 /** Three segments over the 10 days before NOW, mostly in order. */
 export function writeSegments (dir: string): string[] {

@@ -6,11 +6,9 @@
 // undefined (the main thread reads the candidate its own way and reports the damage); a session closed
 // with picks still queued answers them undefined; a thread that dies mid-pick hands its candidate back.
 import t from 'tap'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { footerBytes, type Footer } from '../src/journal/compacted/format'
 import { readFooter } from '../src/journal/segment-file'
 import { ColumnReader, pickLines } from '../src/read/column-scan'
@@ -20,24 +18,14 @@ import { parseReadQuery } from '../src/read/query'
 import { ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
 import { pick, type PickedLines } from '../src/read/scan-worker'
 import { blockBuffers } from '../src/read/block-buffers'
-import { NOW, journalOf, writeSegments } from './columns-data'
+import { NOW, compactedCopies, journalOf } from './columns-data'
 
 const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
 const NL = 10
 
-/** NDJSON segments in `ndjson`, the same compacted (small blocks) in `cols`. */
+/** The generated segments, NDJSON and compacted (columns-data.ts). */
 async function segments (): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
-  const base = mkdtempSync(join(tmpdir(), 'maap-scan-pick-'))
-  const ndjson = join(base, 'ndjson')
-  const cols = join(base, 'cols')
-  mkdirSync(ndjson)
-  mkdirSync(cols)
-  const names = writeSegments(ndjson)
-  for (const n of names) {
-    copyFileSync(join(ndjson, n), join(cols, n))
-    await compactSegment(cols, n, 16 * 1024, true)
-  }
-  return { base, ndjson, cols, names }
+  return await compactedCopies('maap-scan-pick-')
 }
 
 const itemOf = (c: Candidate): ScanItem => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })

@@ -5,13 +5,11 @@
 // pool whose threads cannot start, or die, hands the blocks back and the answer is still whole; a real
 // collector counts through its threads and says so in /status.
 import t from 'tap'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { MessageChannel } from 'node:worker_threads'
 import { collectorStatus, freshRequest, poll, startCollector } from '../../test/support'
-import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { readFooter } from '../src/journal/segment-file'
 import { histogram, histogramRange } from '../src/read/aggregate'
 import { QueryBudget, QueryStoppedError } from '../src/read/budget'
@@ -19,24 +17,14 @@ import { candidates } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
 import { JOB_ITEMS, ScanPool, configureScanPool, scanPool, type ScanItem } from '../src/read/scan-pool'
 import { run, serve, type ScanReply, type ScanRequest } from '../src/read/scan-worker'
-import { NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
+import { NOW, answers, compactedCopies, firstDiff, journalOf } from './columns-data'
 
 // The thread runs the source (the test's TypeScript loader is inherited by threads), so its coverage counts.
 const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
 
-/** NDJSON segments in `ndjson`, the same compacted (with columns, small blocks) in `cols`. */
+/** The generated segments, NDJSON and compacted (columns-data.ts). */
 async function segments (): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
-  const base = mkdtempSync(join(tmpdir(), 'maap-scan-pool-'))
-  const ndjson = join(base, 'ndjson')
-  const cols = join(base, 'cols')
-  mkdirSync(ndjson)
-  mkdirSync(cols)
-  const names = writeSegments(ndjson)
-  for (const n of names) {
-    copyFileSync(join(ndjson, n), join(cols, n))
-    await compactSegment(cols, n, 16 * 1024, true)
-  }
-  return { base, ndjson, cols, names }
+  return await compactedCopies('maap-scan-pool-')
 }
 
 /** The candidate blocks of a whole-range count over `dir`, as the pool takes them. */

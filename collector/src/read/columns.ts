@@ -523,16 +523,8 @@ export function spliceLines (c: Columns, cut: Buffer, out: Buffer): void {
     const head = (f & COL_HEAD) !== 0 ? TS_LENGTH : 0
     const cutEnd = r + end - o - head - message
     if (cutEnd > size || cutEnd < r + (head === 0 ? 0 : TS_START)) throw new ColumnsError(`line ${i} runs past its block's lines`)
-    // Where the message goes: the walk the encoder made, over the cut line (level, its closing quote and
-    // comma, app_name?, message), made before anything moves.
-    let from = cutEnd
-    if ((f & COL_MESSAGE) !== 0) {
-      const levelEnd = quoteAt(out, r + LEVEL_START - head, cutEnd)
-      let at = levelEnd + 2
-      if (levelEnd !== -1 && startsWith(out, at, cutEnd, APP_KEY)) at = quoteAt(out, at + APP_KEY.length, cutEnd) + 2
-      from = at + MESSAGE_KEY.length
-      if (levelEnd === -1 || at < 2 || from > cutEnd) throw new ColumnsError(`line ${i} has no message where its flags say`)
-    }
+    // Where the message goes, found before anything moves.
+    const from = (f & COL_MESSAGE) !== 0 ? messageAt(out, r, head, cutEnd, i) : cutEnd
     if (head !== 0) {
       for (let k = 0; k < TS_START; k++) out[o + k] = out[r + k]!
       o += TS_START
@@ -601,15 +593,7 @@ export function spliceLine (c: Columns, cut: Buffer, cutAt: number, i: number, o
   const head = (f & COL_HEAD) !== 0 ? TS_LENGTH : 0
   const cutEnd = cutAt + length - head - message
   if (cutEnd > cut.length || cutEnd < cutAt + (head === 0 ? 0 : TS_START)) throw new ColumnsError(`line ${i} runs past its block's lines`)
-  let from = cutEnd
-  if ((f & COL_MESSAGE) !== 0) {
-    // The encoder's walk over the cut line, as spliceLines makes it.
-    const levelEnd = quoteAt(cut, cutAt + LEVEL_START - head, cutEnd)
-    let key = levelEnd + 2
-    if (levelEnd !== -1 && startsWith(cut, key, cutEnd, APP_KEY)) key = quoteAt(cut, key + APP_KEY.length, cutEnd) + 2
-    from = key + MESSAGE_KEY.length
-    if (levelEnd === -1 || key < 2 || from > cutEnd) throw new ColumnsError(`line ${i} has no message where its flags say`)
-  }
+  const from = (f & COL_MESSAGE) !== 0 ? messageAt(cut, cutAt, head, cutEnd, i) : cutEnd
   let r = cutAt
   let o = at
   if (head !== 0) {
@@ -624,6 +608,19 @@ export function spliceLine (c: Columns, cut: Buffer, cutAt: number, i: number, o
     r = from
   }
   cut.copy(out, o, r, cutEnd)
+}
+
+/**
+ * Where line i's message goes in its cut form buf[r, cutEnd) (`head`: the timestamp's length cut from it,
+ * or 0): the walk the encoder made — level, its closing quote and comma, app_name?, the message key.
+ */
+function messageAt (buf: Buffer, r: number, head: number, cutEnd: number, i: number): number {
+  const levelEnd = quoteAt(buf, r + LEVEL_START - head, cutEnd)
+  let key = levelEnd + 2
+  if (levelEnd !== -1 && startsWith(buf, key, cutEnd, APP_KEY)) key = quoteAt(buf, key + APP_KEY.length, cutEnd) + 2
+  const from = key + MESSAGE_KEY.length
+  if (levelEnd === -1 || key < 2 || from > cutEnd) throw new ColumnsError(`line ${i} has no message where its flags say`)
+  return from
 }
 
 /** The first `"` in buf[from, end), or -1 (a loop: Buffer.indexOf is a runtime call per line). */
