@@ -22,7 +22,7 @@ import type { JournalPosition } from '../journal/writer'
 import { memoOf, type Block } from './block-index'
 import { blockBuffers, type BufferPool } from './block-buffers'
 import type { QueryBudget } from './budget'
-import { scanPool, type PickSession, type PickedLines } from './scan-pool'
+import { scanPool, type PickSession, type PickedLines, type ScanPool, type ScanQuery } from './scan-pool'
 import { ColumnReader, READ_AHEAD, UNDECIDED, giveBack, pickLines, type ColumnSpan, type PickedBytes } from './column-scan'
 import { ColumnQuery } from './columns'
 import { comesBefore, type Cursor } from './cursor'
@@ -262,14 +262,17 @@ AsyncGenerator<Hit[], void, undefined> {
   // pick are rebuilt (none of the block is spliced or crc'd whole), several candidates at once.
   const columns = cq?.hasText() === true || pool !== undefined ? new ColumnReader(blockBuffers, cq?.needsMessages() ?? false) : undefined
   // The scan threads pick the candidates' lines (columns, then only the lines they pick rebuilt), when there are threads.
-  const session = columns === undefined ? undefined : pool?.session({ text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps })
-  const threads = session === undefined ? undefined : { session, here: new Set<string>(), closed: false }
+  const threads: Threads | undefined = columns === undefined || pool === undefined
+    ? undefined
+    : { pool, query: { text: q.text, from: q.from, to: q.to, levels: q.levels, apps: q.apps }, session: undefined, here: new Set<string>(), closed: false }
   const ahead = new Map<Candidate, Promise<Picked | undefined>>()
   try {
     yield * scanEvents(sources, q, opts, cq, columns, ahead, threads)
   } finally {
-    if (threads !== undefined) threads.closed = true
-    session?.close()
+    if (threads !== undefined) {
+      threads.closed = true
+      threads.session?.close()
+    }
     // Reads ahead still in flight finish before their segment is let go (also when the caller stops early).
     await Promise.all([...ahead.values()].map(async p => {
       const picked = await p.catch(() => undefined)
@@ -284,15 +287,21 @@ AsyncGenerator<Hit[], void, undefined> {
  * still being written, is searched first): the rest of such a segment is read here without asking them.
  */
 interface Threads {
-  session: PickSession
+  pool: ScanPool
+  query: ScanQuery
+  /** Opened at the first candidate a thread can pick: a search of the segment being written alone starts none. */
+  session: PickSession | undefined
   here: Set<string>
   /** The search is over: a pick answered undefined now was dropped, not handed back (nothing to read). */
   closed: boolean
 }
 
 async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next: readonly Candidate[], threads: Threads | undefined): Promise<Picked | undefined> {
+  if (threads?.closed === true) return undefined
   const key = `${c.source.index.dir}\n${c.block.segment}`
-  if (threads !== undefined && !threads.here.has(key)) {
+  // The segment being written is NDJSON: read here without asking the threads.
+  if (threads !== undefined && !threads.here.has(key) && c.block.segment !== c.source.writing?.()) {
+    threads.session ??= threads.pool.session(threads.query)
     const threaded = await threads.session.pick({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
     if (threaded !== undefined) return { threaded }
     if (threads.closed) return undefined

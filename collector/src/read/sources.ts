@@ -32,6 +32,11 @@ export interface JournalSource {
   readableEnd: (segment: string) => Promise<number>
   /** How far MongoDB has confirmed this journal (undefined: nothing confirmed, or no MongoDB). */
   confirmed: () => Promise<JournalPosition | undefined>
+  /**
+   * The segment still being written, as of the last `segments()` (always NDJSON: the scan threads are not
+   * asked to pick from it); undefined when unknown.
+   */
+  writing?: () => string | undefined
 }
 
 export interface OwnJournal {
@@ -57,7 +62,8 @@ function ownSource (key: string, own: OwnJournal): JournalSource {
       const end = own.end()
       return segment === end.segment ? end.offset : await sizes.of(segment, true)
     },
-    confirmed: async () => own.confirmed()
+    confirmed: async () => own.confirmed(),
+    writing: () => own.end().segment
   }
 }
 
@@ -83,7 +89,8 @@ function siblingSource (key: string, dir: string, mongo: boolean, failed: () => 
     },
     // Only whole lines are ever read, so a group being written is not half-read.
     readableEnd: async segment => await sizes.of(segment, segment !== names.at(-1)),
-    confirmed: async () => mongo ? await checkpoint.load().catch(() => undefined) : undefined
+    confirmed: async () => mongo ? await checkpoint.load().catch(() => undefined) : undefined,
+    writing: () => names.at(-1)
   }
 }
 
