@@ -3,11 +3,13 @@
 // /status.journal.compaction. Every read answers the events' `seq`s, so "each exactly once" is a comparison.
 // A collector's journal directory is looked at only once compaction is idle (closedWhenIdle, ageWhenIdle):
 // a segment mid-compaction is in both forms for a moment, and its NDJSON's last write is copied to the `.z`.
+// Also what the damaged-block tests over files share (damagedBlockReads).
 import { readdirSync, utimesSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { catSegment } from '../src/journal/segment-file'
+import { catSegment, type SegmentFile } from '../src/journal/segment-file'
+import type { FooterBlock } from '../src/journal/compacted/format'
 import { collectorStatus, freshRequest, poll, type RunningCollector } from '../../test/support'
 
 const DAY = 86_400_000
@@ -178,4 +180,25 @@ export function age (dir: string, names: string | readonly string[], days: numbe
       if (!packed || (err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
     }
   }
+}
+
+interface Asserts {
+  equal: (found: unknown, wanted: unknown, message?: string) => unknown
+  same: (found: unknown, wanted: unknown, message?: string) => unknown
+  ok: (value: unknown, message?: string) => unknown
+}
+
+/**
+ * A damaged block (`blocks[k]`) of open segment `f` reads as blank lines of its original length, and the
+ * block after it reads its original bytes (`original`: the segment's NDJSON).
+ */
+export async function damagedBlockReads (t: Asserts, f: SegmentFile, blocks: readonly FooterBlock[], k: number, original: Buffer): Promise<void> {
+  const victim = blocks[k]!
+  const into = Buffer.alloc(victim.end - victim.start)
+  t.equal(await f.read(into, 0, into.length, victim.start), into.length)
+  t.same(into, Buffer.alloc(into.length, 10), 'its lines: blank, of their original length')
+  const next = blocks[k + 1]!
+  const good = Buffer.alloc(next.end - next.start)
+  await f.read(good, 0, good.length, next.start)
+  t.ok(good.equals(original.subarray(next.start, next.end)), 'the next block reads')
 }

@@ -16,6 +16,7 @@ import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { FORMAT_VERSION, FORMAT_VERSION_2, FormatError, footerBytes, parseFooter, type Footer } from '../src/journal/compacted/format'
 import { catSegment, damagedSegments, openSegment, readBlockBytes, readColumnBytes, readFooter } from '../src/journal/segment-file'
 import { COL_HEAD, COL_MESSAGE, ColumnsError, decodeColumns, encodeBlock, spliceLines, toHostOrder } from '../src/read/columns'
+import { damagedBlockReads } from './compacted-helpers'
 
 const NAME = 'maap-20260101T000000Z-000001.ndjson'
 const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL']
@@ -182,13 +183,7 @@ t.test('damaged columns in version 2: the block reads as blank lines, reported; 
   const before = damagedSegments().count
   const f = await openSegment(dir, NAME)
   t.equal(await f.columns(victim.start, victim.end), undefined, 'no columns for the damaged block')
-  const into = Buffer.alloc(victim.end - victim.start)
-  t.equal(await f.read(into, 0, into.length, victim.start), into.length)
-  t.same(into, Buffer.alloc(into.length, 10), 'its lines: blank, of their original length')
-  const next = footer.blocks[3]!
-  const good = Buffer.alloc(next.end - next.start)
-  await f.read(good, 0, good.length, next.start)
-  t.ok(good.equals(original.subarray(next.start, next.end)), 'the next block reads')
+  await damagedBlockReads(t, f, footer.blocks, 2, original)
   await f.close()
   t.equal(damagedSegments().count, before + 1, 'reported once')
   const fh = await open(path, 'r')

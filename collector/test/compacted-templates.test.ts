@@ -21,6 +21,7 @@ import { candidates } from '../src/read/journal-search'
 import { pick, run, type PickedLines, type ScanItem } from '../src/read/scan-worker'
 import { MARKER, TemplateWriter } from '../src/read/templates'
 import { DAY, NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
+import { damagedBlockReads } from './compacted-helpers'
 
 const TEXTS = ['timeout', 'TIME', 'out', 'x', ' ', 'caf', 'ms', 'req', '30', 'timeout 30', '0', '00', '7 t', 'out9', '2026-12', '1234567890123', 't1', 'e9', 'p4', 'x t']
 
@@ -299,13 +300,7 @@ t.test('damaged vars: the block\'s lines read blank, reported once; texts withou
   t.ok(await f.vars(footer.blocks[1]!.start, footer.blocks[1]!.end), 'the others still there')
   t.equal(await f.vars(victim.start, victim.end + 1), undefined, 'no block is exactly that range')
   t.ok(await f.columns(victim.start, victim.end), 'its columns are whole')
-  const into = Buffer.alloc(victim.end - victim.start)
-  t.equal(await f.read(into, 0, into.length, victim.start), into.length)
-  t.same(into, Buffer.alloc(into.length, 10), 'its lines: blank, of their original length')
-  const next = footer.blocks[3]!
-  const good = Buffer.alloc(next.end - next.start)
-  await f.read(good, 0, good.length, next.start)
-  t.ok(good.equals(original.subarray(next.start, next.end)), 'the next block reads')
+  await damagedBlockReads(t, f, footer.blocks, 2, original)
   await f.close()
   const fh = await open(path, 'r')
   await t.rejects(readVarsBytes(fh, path, victim), /vars of the block .* do not match the checksum of their stored bytes/)
