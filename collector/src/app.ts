@@ -13,6 +13,7 @@ import { safeRequest } from './browser/log-url'
 import { isLoopbackHost, type CollectorConfig } from './config'
 import { InvalidCompressionError, OverloadedError, RateLimitedError, UnsupportedEncodingError } from './errors'
 import { collectorError } from './framework-errors'
+import { LoopDelay } from './loop-delay'
 import { CollectorMetrics } from './metrics/metrics'
 import { adminRoutes } from './routes/admin'
 import { alertRoutes } from './routes/alerts'
@@ -110,11 +111,19 @@ export async function build (config: Readonly<CollectorConfig>, logger: FastifyS
     ingest.addHook('onRequest', requireIngestKey(() => service.keys.ingest, 'API key'))
     await ingest.register(underPressure, {
       maxHeapUsedBytes: config.maxHeapUsedBytes,
-      maxEventLoopDelay: config.maxEventLoopDelayMs,
+      // The event-loop delay is measured by loop-delay.ts: under-pressure reads a stall shorter than the bound as infinite.
+      maxEventLoopDelay: 0,
       retryAfter: 1,
       // A rejected promise is how under-pressure takes an error of ours instead of its FST_UNDER_PRESSURE.
       pressureHandler: async (_request, _reply, type, value) => { throw new OverloadedError(pressure(config, type, value)) }
     })
+    if (config.maxEventLoopDelayMs > 0) {
+      const loop = new LoopDelay()
+      ingest.addHook('onClose', async () => { loop.close() })
+      ingest.addHook('onRequest', async () => {
+        if (loop.delayMs > config.maxEventLoopDelayMs) throw new OverloadedError(pressure(config, 'eventLoopDelay', loop.delayMs))
+      })
+    }
     const limit = (request: FastifyRequest): number => request.browserKey === undefined ? config.rateLimitPerMinute : config.browserRateLimitPerMinute
     if (config.rateLimitPerMinute > 0 || config.browserRateLimitPerMinute > 0) {
       await ingest.register(rateLimit, {
