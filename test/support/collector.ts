@@ -172,7 +172,9 @@ export interface FreshAnswer { status: number, text: string, json: () => any }
 /**
  * One request on a new connection (no keep-alive), so that a WORKER_COUNT > 1 primary deals it to the
  * next worker in turn. A connection handed to a worker at the moment it dies is never answered
- * (node:cluster): the request gives up after `timeoutMs`.
+ * (node:cluster): the request gives up after `timeoutMs` without a byte. Tests that kill workers pass a
+ * short one; the default is a failure bound for a loaded CI machine, where a collector's first count over
+ * compacted segments (its scan threads starting at a lower priority) took 2.4 s beside a load of 12.
  */
 export async function freshRequest (c: RunningCollector, method: string, path: string,
   opts: { headers?: Record<string, string>, body?: string, timeoutMs?: number } = {}): Promise<FreshAnswer> {
@@ -181,7 +183,7 @@ export async function freshRequest (c: RunningCollector, method: string, path: s
       let text = ''
       res.setEncoding('utf8').on('data', chunk => { text += chunk }).on('end', () => resolve({ status: res.statusCode!, text, json: () => JSON.parse(text) }))
     }).on('error', reject)
-    req.setTimeout(opts.timeoutMs ?? 10_000, () => req.destroy(new Error('no answer')))
+    req.setTimeout(opts.timeoutMs ?? 60_000, () => req.destroy(new Error('no answer')))
     req.end(opts.body)
   })
 }
