@@ -50,3 +50,20 @@ if (dir !== undefined && dir !== '' && isMainThread) {
     }) + '\n')
   }, 5000).unref()
 }
+
+// A worker thread (the scan threads, the compaction thread): its own isolate, whose heap the process's
+// samples above do not count but its resident memory does. Each thread appends its heap and what V8
+// allocated with malloc for it to <dir>/<pid>-t<threadId>.ndjson, so a growth the process's samples put in
+// "anonymous memory" can be told apart from a thread's heap.
+if (dir !== undefined && dir !== '' && !isMainThread) {
+  const { threadId, resourceLimits } = require('node:worker_threads')
+  const { getHeapStatistics } = require('node:v8')
+  const file = join(dir, `${process.pid}-t${threadId}.ndjson`)
+  const kind = resourceLimits.maxOldGenerationSizeMb > 0 ? `old generation capped at ${resourceLimits.maxOldGenerationSizeMb} MB` : 'no heap cap'
+  const role = `${process.env.MAAP_WORKER_ID === undefined ? 'primary' : `worker ${process.env.MAAP_WORKER_ID}`} thread ${threadId} (${kind})`
+  setInterval(() => {
+    const m = process.memoryUsage()
+    const h = getHeapStatistics()
+    appendFileSync(file, JSON.stringify({ t: Date.now(), role, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, anon: NaN, file: NaN, malloced: h.malloced_memory, peakMalloced: h.peak_malloced_memory }) + '\n')
+  }, 5000).unref()
+}

@@ -205,7 +205,12 @@ export class CollectorService {
     await this.alerts.start()
     this.retention = new RetentionScheduler(this.config, this.journal, () => this.confirmedSegment(), this.sink, this.log)
     this.retention.start()
-    this.compactor?.start()
+    if (this.compactor !== undefined) {
+      this.compactor.start()
+      // A segment that closes is compacted now, not at the compactor's next look (every 2 s).
+      const compactor = this.compactor
+      this.journal.on('segment-closed', () => { compactor.kick() })
+    }
   }
 
   private startReadSide (): void {

@@ -6,7 +6,8 @@
 // undefined (the main thread reads the candidate its own way and reports the damage); a session closed
 // with picks still queued answers them undefined; a thread that dies mid-pick hands its candidate back.
 import t from 'tap'
-import { copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { open } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { footerBytes, type Footer } from '../src/journal/compacted/format'
@@ -181,6 +182,48 @@ t.test('a session through real threads: picks in order, closed with picks queued
   t.equal(await lost.pick(itemOf(blocks[0]!)), undefined, 'the dead thread\'s candidate handed back')
   t.ok(broken.status().failures >= 1, 'the death counted')
   lost.close()
+  // A thread holds the pick it runs and the next: one that dies holding two hands both back.
+  const dies = new ScanPool(1, dying)
+  t.teardown(async () => await dies.close())
+  const both = dies.session({ text: 'timeout', from: undefined, to: undefined, levels: undefined, apps: undefined })
+  t.same(await Promise.all([both.pick(itemOf(blocks[0]!)), both.pick(itemOf(blocks[1]!))]), [undefined, undefined], 'both candidates handed back')
+  both.close()
+})
+
+t.test('a thread is given the next pick before it answers this one; a count waits for a thread of its own', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-scan-pick-two-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  // A thread that answers nothing until it holds two picks, then both, in order (a count: at once, nothing counted).
+  const pairs = join(base, 'pairs.js')
+  writeFileSync(pairs, `const { parentPort } = require('node:worker_threads')
+const held = []
+parentPort.on('message', req => {
+  if (req.code === 'count') {
+    // Given beside a pick: answered as a failure, which hands the count's items back.
+    return parentPort.postMessage(held.length > 0 ? { code: 'error', id: req.id, message: 'a count beside a pick' } : { code: 'done', id: req.id, counts: new Float64Array(0), undecided: [], fallback: [], blocks: 0 })
+  }
+  if (req.code !== 'pick') return
+  held.push(req.id)
+  if (held.length < 2) return
+  for (const id of held.splice(0)) parentPort.postMessage({ code: 'picked', id, picked: undefined, blocks: 1 })
+})
+`)
+  const pool = new ScanPool(1, pairs)
+  t.teardown(async () => await pool.close())
+  const item: ScanItem = { dir: base, segment: 'maap-20260101T000000Z-000001', start: 0, end: 1, minOffset: 0 }
+  const session = pool.session({ text: 'timeout', from: undefined, to: undefined, levels: undefined, apps: undefined })
+  // With one pick at a time the first would wait forever for a second that is never sent.
+  t.same(await Promise.all([session.pick(item), session.pick(item)]), [undefined, undefined], 'both answered: the thread held both')
+  t.equal(pool.status().blocks, 2)
+  // A count is never given to a thread that holds a pick: it runs across turns of the thread, where a
+  // pick's messages would cross it. Here it waits for the thread, which answers once the next pick arrives.
+  const first = session.pick(item)
+  const range = { fromMs: 0, toMs: Infinity, first: 0, intervalMs: 1, buckets: 1 }
+  const counted = pool.count([item], { text: 'x', from: undefined, to: undefined, levels: undefined, apps: undefined }, range, new AbortController().signal)
+  const second = session.pick(item)
+  t.same(await Promise.all([first, second]), [undefined, undefined])
+  t.same((await counted).fallback, [], 'the count answered after the picks')
+  session.close()
 })
 
 t.test('searches over NDJSON and compacted segments at once answer through the threads as over NDJSON alone', async t => {

@@ -8,6 +8,8 @@ import { gzipSync } from 'node:zlib'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { contextPerTest, messages, openPage, post, startCollector, type WatchedPage } from './ui-browser'
+import type { QueryAdmission } from '../src/read/admission'
+import { poll } from '../../test/support'
 
 /** One Chromium for the file, a context of its own for each test. */
 const newContext = contextPerTest(t)
@@ -376,6 +378,28 @@ t.test('an empty collector says how to send the first event', async t => {
   t.match(text, /No logs yet/)
   t.match(text, new RegExp(`curl -X POST ${c.base}/log`))
   t.same(w.problems, [])
+})
+
+t.test('a collector too busy for the page\'s queries: each is asked again after its Retry-After, then answered', async t => {
+  // One query at a time; a query waits half a second for the slot, then is answered 503 + Retry-After: 1.
+  const c = await startCollector(t, { QUERY_CONCURRENCY: '1', QUERY_QUEUE_WAIT: '0.5' })
+  await post(c.base, stored)
+  // Another reader holds the one slot (as a long export would): the page's first queries are all refused.
+  const queries = (c.app as unknown as { collector: { queries: QueryAdmission } }).collector.queries
+  const held = await queries.admit(new AbortController().signal)
+  const browser = await newContext(t)
+  const w = await openPage(browser, `${c.base}/`)
+  await poll(() => queries.status().refused >= 1, 25, { ms: 60_000, what: 'a query of the page refused' })
+  held.finish()
+  // Answered, or given up on (without the retries: at once, an error where the results go).
+  await w.page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? '') && !document.body.classList.contains('busy'))
+  t.equal(await w.page.evaluate(() => document.body.dataset.state), 'ready', 'the search answered')
+  t.equal(await rows(w), 100, 'the first page of results, once a slot came free')
+  await w.page.waitForFunction(() => document.body.dataset.histogram === 'drawn')
+  t.ok(queries.status().refused >= 1, `${queries.status().refused} refused, each asked again`)
+  t.not(await w.page.evaluate(() => document.body.dataset.notice), 'error', 'no error shown')
+  // The refusals themselves are the only failed requests (Chromium logs each 503 as a console error).
+  t.same(w.problems.filter(p => !/status of 503/.test(p)), [])
 })
 
 t.test('live: new events at the top; pause, scroll and resume without loss', async t => {

@@ -245,6 +245,7 @@ export class JournalWriter extends EventEmitter {
     const name = segmentName(openedAt, ++this.seq)
     const fh = await open(join(this.opts.dir, name), 'wx')
     const previous = this.fh
+    const closing = this.segment
     this.fh = fh
     this.segment = name
     this.size = 0
@@ -252,6 +253,8 @@ export class JournalWriter extends EventEmitter {
     this.rollNeeded = false
     this.segmentList.push(name)
     await previous?.close()
+    // The closed segment can be compacted now (service.ts wakes the compactor instead of its next look).
+    if (previous !== undefined) this.emit('segment-closed', closing)
   }
 
   /** Waits for queued writes, then closes the segment. Later appends are refused. */

@@ -11,7 +11,9 @@
 //
 // Only admitted queries (admission.ts) call count(), and a thread takes the next job of the next query in
 // turn, so the pool never runs more than the admitted queries' work and one heavy count does not hold the
-// others back. A thread holds one job, a few decoded blocks at a time. Threads start when first needed, are
+// others back. A thread holds one job, a few decoded blocks at a time — or, for searches, the pick it runs
+// and the next (PICKS_PER_THREAD), so it starts that one without waiting for this thread to read its answer
+// and hand it a job. Threads start when first needed, are
 // unref'd, and a thread that dies hands its job's blocks back to the main thread (the in-thread path), as
 // does a pool whose threads cannot start at all.
 import { join } from 'node:path'
@@ -29,6 +31,13 @@ export type { PickedLines, ScanItem, ScanQuery, ScanRange } from './scan-worker'
 export const JOB_ITEMS = 8
 /** Threads that died before any answered: past this, the pool stops trying and counts scan in-thread. */
 const MAX_START_FAILURES = 3
+/**
+ * Picks a thread holds at once: the one it runs and the next. A pick takes a thread 2–3 ms; with one at a
+ * time the thread idled from its answer until this thread, busy testing and writing the last one's hits,
+ * read it and sent the next (an export kept the two threads ~70 % busy). Picks only: a pick runs start to
+ * finish in one turn of the thread, a count across turns, where a second job's messages would cross it.
+ */
+const PICKS_PER_THREAD = 2
 /** A thread's JavaScript heap (MB): its blocks live outside it, in buffers of about a MiB each. */
 const HEAP_MB = 64
 
@@ -75,9 +84,12 @@ interface Work {
   settle: () => void
 }
 
+interface Job { id: number, work: Work, offset: number, count: number, picked: Queued['picked'] }
+
 interface Thread {
   worker: Worker
-  job: { id: number, work: Work, offset: number, count: number, picked: Queued['picked'] } | undefined
+  /** What the thread was given and has not answered yet, in order: a count, or up to PICKS_PER_THREAD picks. */
+  jobs: Job[]
   answered: boolean
   /** Terminated by close(): its exit is no failure. */
   closing: boolean
@@ -105,7 +117,7 @@ export class ScanPool {
   }
 
   status (): ScanPoolStats {
-    return { threads: this.size, started: this.threads.length, busy: this.threads.filter(t => t.job !== undefined).length, ...this.stats }
+    return { threads: this.size, started: this.threads.length, busy: this.threads.filter(t => t.jobs.length > 0).length, ...this.stats }
   }
 
   /**
@@ -123,7 +135,7 @@ export class ScanPool {
     const onAbort = (): void => {
       work.stopped = signal.reason as StopReason
       work.queued.length = 0
-      for (const t of this.threads) if (t.job?.work === work) t.worker.postMessage({ code: 'cancel', id: t.job.id } satisfies ScanRequest)
+      for (const t of this.threads) for (const job of t.jobs) if (job.work === work) t.worker.postMessage({ code: 'cancel', id: job.id } satisfies ScanRequest)
       this.check(work)
     }
     signal.addEventListener('abort', onAbort)
@@ -194,18 +206,23 @@ export class ScanPool {
     for (;;) {
       const waiting = this.works.filter(w => w.queued.length > 0)
       if (waiting.length === 0) return
-      let thread = this.threads.find(t => t.job === undefined)
+      let thread = this.threads.find(t => t.jobs.length === 0)
       if (thread === undefined && this.threads.length < this.size && this.usable) thread = this.start()
       // (start() gives none when the thread could not even be made.)
-      if (thread === undefined) {
+      if (thread === undefined && this.threads.length === 0) {
         // No thread at all (they cannot start): the blocks go back to the caller.
-        if (this.threads.length === 0) for (const w of waiting) this.giveBack(w)
+        for (const w of waiting) this.giveBack(w)
         return
       }
-      const work = waiting[this.turn++ % waiting.length]!
+      // Every thread busy: a thread running a pick takes a search's next pick too.
+      const searches = waiting.filter(w => w.range === undefined)
+      thread ??= searches.length === 0 ? undefined : this.threads.find(t => t.jobs.length < PICKS_PER_THREAD && t.jobs[0]!.picked !== undefined)
+      if (thread === undefined) return
+      const choice = thread.jobs.length === 0 ? waiting : searches
+      const work = choice[this.turn++ % choice.length]!
       const { offset, items, picked } = work.queued.shift()!
       const id = ++this.nextId
-      thread.job = { id, work, offset, count: items.length, picked }
+      thread.jobs.push({ id, work, offset, count: items.length, picked })
       work.running++
       this.stats.jobs++
       thread.worker.postMessage((work.range === undefined
@@ -233,7 +250,7 @@ export class ScanPool {
       return undefined
     }
     worker.unref()
-    const thread: Thread = { worker, job: undefined, answered: false, closing: false }
+    const thread: Thread = { worker, jobs: [], answered: false, closing: false }
     this.threads.push(thread)
     worker.on('message', (reply: ScanReply) => this.answer(thread, reply))
     let lost = false
@@ -245,9 +262,7 @@ export class ScanPool {
         this.stats.failures++
         if (!thread.answered) this.startFailures++
       }
-      const job = thread.job
-      thread.job = undefined
-      if (job !== undefined) {
+      for (const job of thread.jobs.splice(0)) {
         // Its blocks are read in-thread: nothing lost, nothing counted twice (the job's counts never came).
         if (job.picked !== undefined) job.picked(undefined)
         else for (let k = 0; k < job.count; k++) job.work.result.fallback.push(job.offset + k)
@@ -262,9 +277,10 @@ export class ScanPool {
   }
 
   private answer (thread: Thread, reply: ScanReply): void {
-    const job = thread.job
+    // A thread answers its jobs in the order it was given them.
+    const job = thread.jobs[0]
     if (job?.id !== reply.id) return
-    thread.job = undefined
+    thread.jobs.shift()
     thread.answered = true
     const { work } = job
     work.running--

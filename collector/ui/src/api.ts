@@ -1,6 +1,7 @@
 // JSON requests to the collector's API, with the read key (for alerts, the admin key) when there is one.
-// A 401 or 403 asks for a key and tries again; any other failure becomes an ApiError whose message says
-// what happened.
+// A 401 or 403 asks for a key and tries again; a query the collector is too busy for (503 + Retry-After,
+// MAAP_TOO_MANY_QUERIES: its cap on queries at once) is asked again after that wait, a few times; any other
+// failure becomes an ApiError whose message says what happened.
 import { askForKey, authHeaders, hasKey, KeyCancelled, type KeyKind } from './auth'
 
 export class ApiError extends Error {
@@ -53,7 +54,42 @@ export interface RequestOptions {
   key?: KeyKind
 }
 
+/**
+ * A GET answered 503 with Retry-After is asked again after that many seconds (at most MAX_BUSY_WAIT_MS), up
+ * to BUSY_RETRIES times: a dashboard that refreshes beside other readers gets its answer a moment later
+ * instead of an error. Only GETs: they change nothing, so asking twice is harmless.
+ */
+const BUSY_RETRIES = 3
+const MAX_BUSY_WAIT_MS = 10_000
+
+/** Waits `ms`, or rejects with an AbortError as soon as `signal` aborts (the page asked something else). */
+async function pause (ms: number, signal: AbortSignal | undefined): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(new DOMException('The page asked something else', 'AbortError'))
+      return
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(new DOMException('The page asked something else', 'AbortError'))
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/** The seconds a 503 says to wait (Retry-After, in seconds), or undefined when it says none. */
+function busyFor (res: Response): number | undefined {
+  const header = res.headers.get('retry-after')
+  if (res.status !== 503 || header === null || !/^\d+$/.test(header.trim())) return undefined
+  return Number(header)
+}
+
 export async function getJson<T> (path: string, opts: RequestOptions = {}): Promise<T> {
+  let busyRetries = 0
   for (;;) {
     let res: Response
     const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(opts.key) }
@@ -78,6 +114,13 @@ export async function getJson<T> (path: string, opts: RequestOptions = {}): Prom
         if (err instanceof KeyCancelled) throw new ApiError(res.status, undefined, err.message)
         throw err
       }
+      continue
+    }
+    const wait = (opts.method ?? 'GET') === 'GET' && busyRetries < BUSY_RETRIES ? busyFor(res) : undefined
+    if (wait !== undefined) {
+      busyRetries++
+      await res.body?.cancel()
+      await pause(Math.min(wait * 1000, MAX_BUSY_WAIT_MS), opts.signal)
       continue
     }
     if (!res.ok) {

@@ -11,9 +11,13 @@
 // both hold the same bytes and start-up keeps the .z once its footer checks out. So a crash at any point
 // loses nothing and never leaves a segment readable twice.
 //
-// Brotli quality 5, measured on realistic lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
-// 93 MB/s, q5 6.7× at 57 MB/s, q6 6.9× at 50 MB/s, q9 7.1× at 16 MB/s; gzip -6 6.3× at 75 MB/s. q5 is the
-// knee: past it a few % of size cost most of the speed. It runs synchronously here: this is the worker's own
+// Brotli quality 6. First measured on whole lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
+// 93 MB/s, q5 6.7× at 57 MB/s, q6 6.9× at 50 MB/s, q9 7.1× at 16 MB/s; gzip -6 6.3× at 75 MB/s, so q5 was
+// taken as the knee. What decides now is reading: an export decompresses the lines of every block, and
+// brotli was most of its CPU. On format 3's cut lines (100 blocks, 86 MB, CPU ms, best of 5) q6 is 2.3 %
+// smaller than q5 (9.41 vs 9.63 MB) and decodes 8–20 % faster (98–112 vs 121 ms), for 4–11 % more
+// compression CPU (1,316–1,354 vs 1,216–1,269 ms); q8 decodes faster still but compresses at half the
+// speed, past what keeping up with ingest allows. It runs synchronously here: this is the worker's own
 // thread, and the async API would take the thread pool that the main thread's file reads need. The columns
 // are compressed the same way (generic mode: they are mostly binary); counting a word reads only them.
 //
@@ -23,7 +27,7 @@
 // read). The price is on reading a block's lines: 2.4 instead of 1.5 CPU ms per 1 MiB block (two streams
 // to decompress, 0.7 ms of splice), in about the same wait (the two decompress at once); counts and
 // histograms read the columns alone, as before. Measured and not taken: 2 MiB blocks (-1.6 %, twice the bytes a newest-100 query decodes), 4 MiB
-// (-1.5 %), quality 6 (-1.7 %, +15-40 % CPU), quality 7 (-3 %, +60 %), text vs generic mode (no difference
+// (-1.5 %), quality 6 then (-1.7 %, +15-40 % CPU; taken since, above), quality 7 (-3 %, +60 %), text vs generic mode (no difference
 // at quality 5), a window past the block (nothing to reach).
 //
 // Format 3 stores each message as its template in the columns and its digit runs in `vars` (read/templates.ts),
@@ -45,7 +49,7 @@ import { encodeBlock, encodeColumns } from '../../read/columns'
 import { CODEC_BROTLI, CODEC_STORED, COMPACTED_SUFFIX, FORMAT_VERSION, HEADER_BYTES, PARTIAL_SUFFIX, footerBytes, header, type FooterBlock } from './format'
 
 export const COMPACT_BLOCK_BYTES = 1024 * 1024
-export const BROTLI_QUALITY = 5
+export const BROTLI_QUALITY = 6
 const NL = 10
 const LEVEL_BY_FIRST_BYTE = new Map(CANONICAL_LEVELS.map((l, i) => [l.charCodeAt(0), i]))
 

@@ -1,6 +1,6 @@
 // Compaction of this process's closed journal segments, off the ingest path:
 //
-//   start: recoverCompactions ─► every few seconds / on roll: oldest closed segment not yet compacted
+//   start: recoverCompactions ─► every 2 s, and when a segment closes: oldest closed segment not yet compacted
 //          (MongoDB configured: only before the drain's checkpoint segment) ─► worker thread ─► stats
 //
 // One segment at a time, oldest first, in one worker thread that holds one block in memory: what
