@@ -6,7 +6,7 @@
 // The same mean @fastify/under-pressure measures, without its blind spot: the first tick after a reset of
 // the histogram records nothing (it has no earlier tick to measure from), so a stall that starts right after
 // a sample and outlasts the next one leaves a second with no tick at all, which under-pressure reads as an
-// infinite delay (fastify/under-pressure#125 chose Infinity over NaN). On a loaded 2-core machine a 1.2 s
+// infinite delay (its updateEventLoopDelay turns the empty histogram's NaN mean into Infinity). On a loaded 2-core machine a 1.2 s
 // stall (a 20,000-event batch, the process not scheduled) was refused as "event-loop delay Infinity ms, over
 // MAX_EVENT_LOOP_DELAY 2000". A second without a tick is one in which the loop ran at most once: its delay
 // is that second's length, which is what is reported here.
