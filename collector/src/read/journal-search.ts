@@ -381,7 +381,8 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
       const following = columnsSeen || (threads !== undefined && blocks[next]?.block.segment !== c.block.segment) ? undefined : blocks[next]
       const { buf, length } = await reader.read(c, following)
       lineBuf = buf
-      matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length))
+      const whole = length === c.block.end - c.block.start
+      matcher.scan(buf, length, c.minOffset - c.block.start, push, memoOf(c.block, length), whole ? c.block.apps : undefined)
     }
     // Every hit newer than all unread blocks can hold comes next.
     const batch: Hit[] = []
