@@ -174,10 +174,31 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   const add = (ms: number, level: number): void => counter.add(ms, level)
   const pool = columns === undefined ? undefined : scanPool()
   let columnsSeen = false
+  /** Blocks of the segment being written: NDJSON, counted here while the threads count the others. */
+  const writing = (c: Candidate): boolean => c.block.segment === c.source.writing?.()
   try {
     // Inside the try: the lines the threads leave undecided are read through `columns`, closed below.
-    const lines = pool === undefined ? toRead : await countInThreads(pool, columns!, toRead.filter(byColumns), windowed, counter, matcher, countLine, budget)
-    if (pool !== undefined) for (const c of toRead) if (!byColumns(c)) lines.push(c)
+    let lines = toRead
+    if (pool !== undefined) {
+      const threaded = countInThreads(pool, columns!, toRead.filter(c => byColumns(c) && !writing(c)), windowed, counter, matcher, countLine, budget)
+      try {
+        // The segment being written meanwhile, its lines as they are (not through `columns`, which the
+        // threads' undecided lines are read with).
+        for (const c of toRead) {
+          if (!byColumns(c) || !writing(c)) continue
+          const turn = budget.pace()
+          if (turn !== undefined) await turn
+          const { buf, length } = await reader.read(c, undefined)
+          matcher.scan(buf, length, c.minOffset - c.block.start, countLine(buf), memoOf(c.block, length))
+        }
+      } catch (err) {
+        // The threads' count ends with the same budget (or is no longer wanted): waited for, not left running.
+        await threaded.catch(() => {})
+        throw err
+      }
+      lines = await threaded
+      for (const c of toRead) if (!byColumns(c)) lines.push(c)
+    }
     for (let i = 0; i < lines.length; i++) {
       const turn = budget.pace()
       if (turn !== undefined) await turn
