@@ -133,6 +133,8 @@ export class EachEvaluator {
   /** When the reader last reached the journal's committed end. */
   private caughtUpAt = performance.now()
   private evaluatedAtMark = 0
+  /** Time spent awaiting closes (notifications written to the outbox) within chunks, in all. */
+  private closingMs = 0
   private pause: NodeJS.Timeout | undefined
   private endPause: () => void = () => {}
   /** Whether some run needs the line's keys (an app it requires, or a screen). */
@@ -360,8 +362,11 @@ export class EachEvaluator {
         return
       }
       const started = performance.now()
+      const waitedBefore = this.closingMs
       await this.evaluateChunk(chunk)
-      const spent = performance.now() - started
+      // The chunk's own work: not the time its notifications took to be written, during which this thread
+      // served whatever else it had (counted as evaluation, a busy thread read as an idle one: no pause).
+      const spent = performance.now() - started - (this.closingMs - waitedBefore)
       this.counts.evaluationMs += spent
       await this.yieldToIngest(spent)
     }
@@ -525,7 +530,11 @@ export class EachEvaluator {
       // Copied: close() awaits, and the next line reuses `cands`.
       for (const run of cands.slice()) {
         if (!(received >= run.activeSince) || !evaluate(run.expr, event)) continue
-        if (run.group !== undefined && received >= run.group.deadline) await this.close(run, at)
+        if (run.group !== undefined && received >= run.group.deadline) {
+          const closing = performance.now()
+          await this.close(run, at)
+          this.closingMs += performance.now() - closing
+        }
         if (run.group === undefined) run.group = startGroup(run.def, notificationEvent(event), received, at, after)
         else joinGroup(run.group, run.def.sample, event, after)
       }
