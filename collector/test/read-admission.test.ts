@@ -192,9 +192,16 @@ t.test('with MongoDB: a query past its budget stops on both sides, never falls b
     t.equal(r.status, 504, path)
     t.match(await r.json(), { code: 'MAAP_QUERY_TIMEOUT' }, path)
   }
-  const page = await (await fetch(`${c.url}/logs?q=needle&limit=1000`)).json() as Page & { source: string, mongodb_error?: string }
-  t.equal(page.partial, true)
-  t.equal(page.source, 'mongodb', 'not answered as if MongoDB had failed')
+  // A page cut short answers what was found by then, from both sides; on a loaded machine the 1 ms budget
+  // can end before either side found anything: then 504, as the README says. Never the journal alone.
+  const res = await fetch(`${c.url}/logs?q=needle&limit=1000`)
+  const page = await res.json() as Page & { source: string, mongodb_error?: string, code?: string }
+  if (res.status === 504) t.equal(page.code, 'MAAP_QUERY_TIMEOUT', 'nothing found within the budget')
+  else {
+    t.equal(res.status, 200)
+    t.equal(page.partial, true)
+    t.equal(page.source, 'mongodb', 'not answered as if MongoDB had failed')
+  }
   t.equal(page.mongodb_error, undefined)
   await untilQueries(c, q => q.timed_out === 4 && q.running === 0)
   // SIGKILL, not SIGTERM: a clean stop would first flush the whole journal (the 200,000 events of the tests
