@@ -205,12 +205,9 @@ export class CollectorService {
     await this.alerts.start()
     this.retention = new RetentionScheduler(this.config, this.journal, () => this.confirmedSegment(), this.sink, this.log)
     this.retention.start()
-    if (this.compactor !== undefined) {
-      this.compactor.start()
-      // A segment that closes is compacted now, not at the compactor's next look (every 2 s).
-      const compactor = this.compactor
-      this.journal.on('segment-closed', () => { compactor.kick() })
-    }
+    this.compactor?.start()
+    // A segment that closes is compacted now, not at the compactor's next look (every 2 s).
+    this.journal.on('segment-closed', () => { this.compactor?.kick() })
   }
 
   private startReadSide (): void {

@@ -22,7 +22,7 @@ import { headOf, memoOf, type Block } from './block-index'
 import { QueryBudget } from './budget'
 import { ColumnReader, READ_AHEAD, countFromColumns } from './column-scan'
 import { ColumnQuery } from './columns'
-import { BlockReader, candidates, journalEvents, type Candidate } from './journal-search'
+import { BlockReader, beingWritten, candidates, journalEvents, type Candidate } from './journal-search'
 import { LineMatcher, type OnLine } from './line-matcher'
 import { SORT, matchingEvents, mongoFilter, needsRecheck } from './mongo-query'
 import type { ReadQuery } from './query'
@@ -174,22 +174,24 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   const add = (ms: number, level: number): void => counter.add(ms, level)
   const pool = columns === undefined ? undefined : scanPool()
   let columnsSeen = false
-  /** Blocks of the segment being written: NDJSON, counted here while the threads count the others. */
-  const writing = (c: Candidate): boolean => c.block.segment === c.source.writing?.()
+  /** Reads block `c` (and `following` ahead) and counts its matching lines, the line way. */
+  const scanLines = async (c: Candidate, following: Candidate | undefined): Promise<void> => {
+    const { buf, length } = await reader.read(c, following)
+    matcher.scan(buf, length, c.minOffset - c.block.start, countLine(buf), memoOf(c.block, length))
+  }
   try {
     // Inside the try: the lines the threads leave undecided are read through `columns`, closed below.
     let lines = toRead
     if (pool !== undefined) {
-      const threaded = countInThreads(pool, columns!, toRead.filter(c => byColumns(c) && !writing(c)), windowed, counter, matcher, countLine, budget)
+      const threaded = countInThreads(pool, columns!, toRead.filter(c => byColumns(c) && !beingWritten(c)), windowed, counter, matcher, countLine, budget)
       try {
-        // The segment being written meanwhile, its lines as they are (not through `columns`, which the
-        // threads' undecided lines are read with).
+        // The segment being written (NDJSON) meanwhile, its lines as they are (not through `columns`,
+        // which the threads' undecided lines are read with).
         for (const c of toRead) {
-          if (!byColumns(c) || !writing(c)) continue
+          if (!byColumns(c) || !beingWritten(c)) continue
           const turn = budget.pace()
           if (turn !== undefined) await turn
-          const { buf, length } = await reader.read(c, undefined)
-          matcher.scan(buf, length, c.minOffset - c.block.start, countLine(buf), memoOf(c.block, length))
+          await scanLines(c, undefined)
         }
       } catch (err) {
         // The threads' count ends with the same budget (or is no longer wanted): waited for, not left running.
@@ -203,7 +205,6 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
       const turn = budget.pace()
       if (turn !== undefined) await turn
       const c = lines[i]!
-      const { block } = c
       if (columns !== undefined && byColumns(c)) {
         const spans = await columns.read(c, lines.slice(i + 1, i + 1 + READ_AHEAD).filter(byColumns))
         if (spans !== undefined) {
@@ -213,8 +214,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
         }
       }
       // Once blocks have columns, the next block's lines are not read ahead: it will most likely not need them.
-      const { buf, length } = await reader.read(c, columnsSeen ? undefined : lines[i + 1])
-      matcher.scan(buf, length, c.minOffset - block.start, countLine(buf), memoOf(block, length))
+      await scanLines(c, columnsSeen ? undefined : lines[i + 1])
     }
   } finally {
     await columns?.close()

@@ -106,6 +106,11 @@ export interface Candidate {
   minOffset: number
 }
 
+/** Whether `c` is in the segment being written: NDJSON always, so never for the scan threads to pick or count. */
+export function beingWritten (c: Candidate): boolean {
+  return c.block.segment === c.source.writing?.()
+}
+
 export interface JournalReadOptions {
   /** Only events received up to this moment (ISO). */
   snapshot: string | undefined
@@ -300,7 +305,7 @@ async function pick (columns: ColumnReader, cq: ColumnQuery, c: Candidate, next:
   if (threads?.closed === true) return undefined
   const key = `${c.source.index.dir}\n${c.block.segment}`
   // The segment being written is NDJSON: read here without asking the threads.
-  if (threads !== undefined && !threads.here.has(key) && c.block.segment !== c.source.writing?.()) {
+  if (threads !== undefined && !threads.here.has(key) && !beingWritten(c)) {
     threads.session ??= threads.pool.session(threads.query)
     const threaded = await threads.session.pick({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
     if (threaded !== undefined) return { threaded }

@@ -163,10 +163,10 @@ export class LineMatcher {
     const perLevel = counts.get(app)
     const starts: number[] = []
     let expected = 0
+    const view = buf.subarray(0, length)
     for (const { level, needle } of needles) {
       expected += perLevel?.[level] ?? 0
       if (perLevel === undefined || perLevel[level] === 0) continue
-      const view = buf.subarray(0, length)
       for (let at = view.indexOf(needle); at !== -1; at = view.indexOf(needle, at + needle.length)) {
         const start = at - LEVEL_KEY_AT
         // Only at a line's head: the same bytes elsewhere (a nested object) are no line's app and level.
