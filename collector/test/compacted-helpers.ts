@@ -8,8 +8,9 @@ import { readdirSync, utimesSync } from 'node:fs'
 import { request } from 'node:http'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { catSegment, type SegmentFile } from '../src/journal/segment-file'
-import type { FooterBlock } from '../src/journal/compacted/format'
+import { open } from 'node:fs/promises'
+import { catSegment, readFooter, type SegmentFile } from '../src/journal/segment-file'
+import type { Footer, FooterBlock } from '../src/journal/compacted/format'
 import { collectorStatus, freshRequest, poll, type RunningCollector } from '../../test/support'
 
 const DAY = 86_400_000
@@ -201,4 +202,14 @@ export async function damagedBlockReads (t: Asserts, f: SegmentFile, blocks: rea
   const good = Buffer.alloc(next.end - next.start)
   await f.read(good, 0, good.length, next.start)
   t.ok(good.equals(original.subarray(next.start, next.end)), 'the next block reads')
+}
+
+/** The footer of compacted file `path`, read afresh (not from the reader's cache). */
+export async function footerOf (path: string): Promise<Footer> {
+  const fh = await open(path, 'r')
+  try {
+    return structuredClone(await readFooter(fh, path, false))
+  } finally {
+    await fh.close()
+  }
 }

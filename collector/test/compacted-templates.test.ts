@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
 import { FORMAT_VERSION, FORMAT_VERSION_2, footerBytes, parseFooter, type Footer, type FooterBlock } from '../src/journal/compacted/format'
-import { catSegment, damagedSegments, openSegment, readBlockBytes, readFooter, readVarsBytes } from '../src/journal/segment-file'
+import { catSegment, damagedSegments, openSegment, readBlockBytes, readVarsBytes } from '../src/journal/segment-file'
 import { histogram, histogramRange } from '../src/read/aggregate'
 import { COL_HEAD, COL_MESSAGE, ColumnQuery, ColumnsError, decodeColumns, encodeBlock, encodeColumns, spliceLines, toHostOrder, withVars, type Columns } from '../src/read/columns'
 import { parseReadQuery } from '../src/read/query'
@@ -21,7 +21,7 @@ import { candidates } from '../src/read/journal-search'
 import { pick, run, type PickedLines, type ScanItem } from '../src/read/scan-worker'
 import { MARKER, TemplateWriter } from '../src/read/templates'
 import { DAY, NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
-import { damagedBlockReads } from './compacted-helpers'
+import { damagedBlockReads, footerOf } from './compacted-helpers'
 
 const TEXTS = ['timeout', 'TIME', 'out', 'x', ' ', 'caf', 'ms', 'req', '30', 'timeout 30', '0', '00', '7 t', 'out9', '2026-12', '1234567890123', 't1', 'e9', 'p4', 'x t']
 
@@ -255,14 +255,6 @@ t.test('a big-endian host turns templated columns to its byte order, whatever th
   }
 })
 
-async function footerOf (path: string): Promise<Footer> {
-  const fh = await open(path, 'r')
-  try {
-    return structuredClone(await readFooter(fh, path, false))
-  } finally {
-    await fh.close()
-  }
-}
 
 t.test('a compacted file of format 3 holds vars beside its columns; format 2 still written on request', async t => {
   const dir = mkdtempSync(join(tmpdir(), 'maap-templates-'))

@@ -200,7 +200,7 @@ const held = []
 parentPort.on('message', req => {
   if (req.code === 'count') {
     // Given beside a pick: answered as a failure, which hands the count's items back.
-    return parentPort.postMessage(held.length > 0 ? { code: 'error', id: req.id, message: 'a count beside a pick' } : { code: 'done', id: req.id, counts: new Float64Array(0), undecided: [], fallback: [], blocks: 0 })
+    return parentPort.postMessage(held.length > 0 ? { code: 'error', id: req.id, message: 'a count beside a pick' } : { code: 'done', id: req.id, counts: new Float64Array(0), undecided: [], fallback: [], blocks: 0, fromTemplateCounts: 0 })
   }
   if (req.code !== 'pick') return
   held.push(req.id)

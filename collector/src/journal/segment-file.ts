@@ -2,15 +2,16 @@
 // positions hold), whichever form it is in:
 //
 //   openSegment(dir, name) ─┬─► <name>     NDJSON: reads pass through to the file
-//                           └─► <name>.z   compacted: footer (cached) ─► covering block(s) ─► brotli, async ─► original bytes
-//                                                                      └► a block's columns (columns()) ─► brotli, async ─► read/columns.ts
-//                                          version 2 (`cut` blocks): lines + columns, both brotli, async ─► spliceLines ─► original bytes
+//                           └─► <name>.z   compacted: footer (cached) ─► covering block(s) ─► decode, async ─► original bytes
+//                                                                      └► a block's columns (columns()) ─► decode, async ─► read/columns.ts
+//                                          version 2 (`cut` blocks): lines + columns, both decoded async ─► spliceLines ─► original bytes
 //                                          version 3: lines + columns + vars (the messages rebuilt from templates) ─► spliceLines
 //
 // Either way a read returns ORIGINAL bytes at ORIGINAL offsets. A compaction renames `<name>.z.tmp` to
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
 // compacted form, then NDJSON once more (listed, then both gone: retention deleted it; ENOENT).
-// Decompression uses zlib's async API (the thread pool): a reader never blocks the event loop.
+// Decoding (compacted/codecs.ts, the codec each block names) uses zlib's async API (the thread pool): a
+// reader never blocks the event loop.
 //
 // A compacted file found damaged while reading (start-up renames the ones it finds to `.z.damaged`) never
 // fails the read that met it: a footer that does not check out reads as an empty segment, a block that
@@ -24,26 +25,13 @@
 // as a count never saw damaged lines behind good columns: the lines then read blank, reported once.
 import { open, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
-import { brotliDecompress } from 'node:zlib'
 import { ColumnsError, decodeColumns, spliceLines } from '../read/columns'
 import {
-  CODEC_STORED, FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
+  FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
   type Footer, type FooterBlock
 } from './compacted/format'
+import { decode } from './compacted/codecs'
 
-const brotli = promisify(brotliDecompress)
-/** zlib's smallest output chunk; it refuses less. */
-const MIN_CHUNK = 64
-
-/**
- * Decompresses into one output chunk of the size the footer promises (+1, so a longer stream still shows
- * as one): zlib's default 16 KiB chunks would call back into the event loop a dozen times a block and
- * then copy the pieces together.
- */
-async function decompress (raw: Buffer, size: number): Promise<Buffer> {
-  return await brotli(raw, { chunkSize: Math.max(size + 1, MIN_CHUNK) })
-}
 const NL = 10
 
 export interface SegmentFile {
@@ -186,7 +174,7 @@ async function readLines (fh: FileHandle, path: string, block: FooterBlock): Pro
   await readFully(fh, raw, block.at)
   const checked = checkStored(path, block, 'lines', raw)
   try {
-    return { bytes: block.codec === CODEC_STORED ? raw : await decompress(raw, block.cut ?? block.end - block.start), checked }
+    return { bytes: await decode(block.codec, raw, block.cut ?? block.end - block.start), checked }
   } catch (err) {
     throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
   }
@@ -244,7 +232,7 @@ async function readStream (fh: FileHandle, path: string, block: FooterBlock, wha
   const checked = checkStored(path, block, what, raw)
   let bytes: Buffer
   try {
-    bytes = stream.codec === CODEC_STORED ? raw : await decompress(raw, stream.size)
+    bytes = await decode(stream.codec, raw, stream.size)
   } catch (err) {
     throw new FormatError(path, `${what} of the block at ${block.start} do not decompress: ${(err as Error).message}`)
   }

@@ -1,6 +1,6 @@
 // Counts and searches over the columns of compacted blocks (columns.ts), for the blocks that have them:
 //
-//   candidate block ─► the footer blocks it covers ─► their columns (async brotli, the next block's read
+//   candidate block ─► the footer blocks it covers ─► their columns (decoded async, the next block's read
 //   while this one is scanned) ─► ColumnQuery.scan ─► count: matches added from the columns
 //                                                  └► undecided lines (count): read from the segment ─► LineMatcher
 //                                                  └► search: pickLines (matches and undecided, marked) ─► lines():

@@ -34,6 +34,7 @@ import { CANONICAL_LEVELS } from '../normalise/levels'
 import type { FooterBlock } from '../journal/compacted/format'
 import type { ReadQuery } from './query'
 import { ColumnsError, TemplateWriter, rebuildMessages, templateStarts, type Templates } from './templates'
+import type { TemplateCounts } from './template-counts'
 
 export { ColumnsError }
 
@@ -891,24 +892,55 @@ export class ColumnQuery {
    * (see needsMessages), then the lines of [from, to) whose template matched go on to time, level and app.
    */
   private scanTemplates (c: Columns, t: Templates, from: number, to: number, match: (i: number) => void, undecided: (i: number) => void): void {
-    const count = t.starts.length - 1
-    if (this.matched.length < count) this.matched = new Uint8Array(Math.max(count, 2 * this.matched.length))
-    const matched = this.matched
-    matched.fill(0, 0, count)
-    const re = this.pattern!
-    const text = t.text.latin1Slice(0, t.text.length)
-    re.lastIndex = 0
-    let k = 0
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      while (t.starts[k + 1]! <= m.index) k++
-      matched[k] = 1
-      re.lastIndex = t.starts[k + 1]!
-    }
+    const matched = this.matchTemplates(t.text, t.starts)
     const flags = c.flags
     for (let i = from; i < to; i++) {
       if ((flags[i]! & COL_MESSAGE) === 0) this.line(c, i, undecided, undecided)
       else if (matched[t.index[i]!] === 1) this.line(c, i, match, undecided)
     }
+  }
+
+  /** Which of the templates in `text` (starting at `starts`) hold the query's text: 1 at their index (see needsMessages). */
+  private matchTemplates (text: Buffer, starts: Uint32Array): Uint8Array {
+    const count = starts.length - 1
+    if (this.matched.length < count) this.matched = new Uint8Array(Math.max(count, 2 * this.matched.length))
+    const matched = this.matched
+    matched.fill(0, 0, count)
+    const re = this.pattern!
+    const latin1 = text.latin1Slice(0, text.length)
+    re.lastIndex = 0
+    let k = 0
+    for (let m = re.exec(latin1); m !== null; m = re.exec(latin1)) {
+      while (starts[k + 1]! <= m.index) k++
+      matched[k] = 1
+      re.lastIndex = starts[k + 1]!
+    }
+    return matched
+  }
+
+  /**
+   * A count of a text without digits over a block from its template counts alone (template-counts.ts):
+   * calls `add(level, lines)` for each (template, app, level) of the block the query takes — what `scan`
+   * would call `match` for, line by line. False, with nothing added, when the counts cannot decide the
+   * block: a text with digits, lines they leave undecided, apps not in place when the query names apps,
+   * lines outside the query's window.
+   */
+  countTemplates (s: TemplateCounts, add: (level: number, lines: number) => void): boolean {
+    if (this.pattern === undefined || this.digits || s.undecided > 0) return false
+    if (s.entries > 0 && (s.minMs < this.fromMs || s.maxMs >= this.toMs)) return false
+    const apps = this.apps
+    if (apps !== undefined && s.noApp > 0) return false
+    const wanted = apps === undefined ? undefined : s.apps.map(a => apps.some(w => w.equals(a)))
+    const matched = this.matchTemplates(s.text, s.starts)
+    for (let k = 0; k < s.entries; k++) {
+      if (matched[s.template(k)] !== 1) continue
+      const level = s.level(k)
+      if (this.levels !== undefined && !this.levels[level]!) continue
+      // With apps asked for, every app is in place (noApp is 0): none is NO_APP.
+      if (wanted !== undefined && !wanted[s.app(k)]!) continue
+      add(level, s.count(k))
+    }
+    return true
   }
 
   /** Time, level and app of line i, whose text (if asked) matched. */

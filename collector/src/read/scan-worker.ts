@@ -3,7 +3,7 @@
 // or tests and answers, what comes back.
 //
 //   main ──{ count, id, query, range, items }──► per item: <segment>.z ─► footer (once per file) ─► the blocks
-//        ◄──{ done, id, counts, undecided, fallback, blocks }──  it covers ─► columns (brotli, sync: on this
+//        ◄──{ done, id, counts, undecided, fallback, blocks }──  it covers ─► columns (decoded sync: on this
 //                                                                 thread, not in libuv's pool that the
 //                                                                 journal's writes wait on) ─► ColumnQuery.scan
 //   main ──{ cancel, id }──► stops between two blocks ──{ cancelled, id, blocks }──► main
@@ -12,6 +12,8 @@
 //
 // Format 3 blocks: the columns hold message templates, enough for a text without digits; the block's vars
 // are read (and the messages rebuilt) only for a text with digits, or for a block whose lines are picked.
+// A count of a text without digits reads a block's template counts instead of its columns when the block
+// lies whole in its range and one bucket (template-counts.ts): a fraction of the bytes, no line walked.
 // counts: per level, per bucket (level × buckets + bucket), as the main thread's Counter bins them.
 // undecided: [item, start, end] of each line the columns leave to the exact parse (the main thread does it).
 // fallback: the items whose columns are not there (NDJSON still, an older footer, damaged or gone): the
@@ -22,14 +24,15 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { setPriority } from 'node:os'
 import { join } from 'node:path'
 import { parentPort, type MessagePort } from 'node:worker_threads'
-import { brotliDecompressSync } from 'node:zlib'
 import {
-  CODEC_STORED, COMPACTED_SUFFIX, FormatError, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
-  type Footer, type FooterBlock
+  COMPACTED_SUFFIX, FormatError, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
+  streamOf as footerStream, type Footer, type FooterBlock, type StreamName
 } from '../journal/compacted/format'
+import { decodeSync } from '../journal/compacted/codecs'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { ColumnQuery, ColumnsError, covering, cutOffsets, decodeColumns, lineAt, spliceLine, spliceLines, withVars, type Columns } from './columns'
 import type { ReadQuery } from './query'
+import { decodeTemplateCounts, type TemplateCounts } from './template-counts'
 
 /** One candidate block: lines [start, end) of a segment, those before minOffset not counted. */
 export interface ScanItem {
@@ -71,13 +74,12 @@ export interface PickedLines {
 }
 
 export type ScanReply =
-  | { code: 'done', id: number, counts: Float64Array, undecided: number[], fallback: number[], blocks: number }
+  | { code: 'done', id: number, counts: Float64Array, undecided: number[], fallback: number[], blocks: number, fromTemplateCounts: number }
   | { code: 'picked', id: number, picked: PickedLines | undefined, blocks: number }
   | { code: 'cancelled', id: number, blocks: number }
   | { code: 'error', id: number, message: string }
 
 const LEVELS = CANONICAL_LEVELS.length
-const MIN_CHUNK = 64
 
 /** The job running (the pool gives a thread one at a time), and whether it was cancelled. */
 let current = -1
@@ -159,7 +161,7 @@ function segmentFile (dir: string, segment: string): { fd: number, path: string,
 let raw = Buffer.allocUnsafe(256 * 1024)
 
 /** The stored bytes of [at, at + length), checked against the zcrc of `what` when the footer has one. */
-function stored (fd: number, path: string, b: FooterBlock, what: 'lines' | 'columns' | 'vars', at: number, length: number): { bytes: Buffer, checked: boolean } {
+function stored (fd: number, path: string, b: FooterBlock, what: 'lines' | StreamName, at: number, length: number): { bytes: Buffer, checked: boolean } {
   if (raw.length < length) raw = Buffer.allocUnsafe(Math.max(length, raw.length * 2))
   readFully(fd, path, raw, length, at)
   const bytes = raw.subarray(0, length)
@@ -180,12 +182,12 @@ function withMessages (fd: number, path: string, b: FooterBlock, cols: Columns, 
   return cols.messages !== undefined || b.vars === undefined ? cols : withVars(cols, streamOf(fd, path, b, 'vars'), only)
 }
 
-/** A block's columns or vars, decoded and checked. */
-function streamOf (fd: number, path: string, b: FooterBlock, what: 'columns' | 'vars'): Buffer {
-  const stream = what === 'columns' ? b.cols! : b.vars!
+/** A block's columns, vars or template counts, decoded and checked. */
+function streamOf (fd: number, path: string, b: FooterBlock, what: StreamName): Buffer {
+  const stream = footerStream(b, what)!
   const { bytes: packed, checked } = stored(fd, path, b, what, stream.at, stream.length)
   // Stored streams are decoded from a copy: `raw` is reused by the next read.
-  const bytes = stream.codec === CODEC_STORED ? Buffer.from(packed) : brotliDecompressSync(packed, { chunkSize: Math.max(stream.size + 1, MIN_CHUNK) })
+  const bytes = decodeSync(stream.codec, packed, stream.size)
   checkColumns(path, b, bytes, checked, what)
   return bytes
 }
@@ -201,6 +203,8 @@ class Job {
   readonly undecided: number[] = []
   readonly fallback: number[] = []
   blocks = 0
+  /** Footer blocks counted from their template counts, not their columns. */
+  fromTemplateCounts = 0
   private readonly cq: ColumnQuery
 
   constructor (readonly id: number, query: ScanQuery, private readonly range: ScanRange) {
@@ -216,20 +220,56 @@ class Job {
     if (b >= 0 && b < r.buckets) this.counts[level * r.buckets + b]!++
   }
 
+  /**
+   * Block `b`'s matches per level, all in one bucket, from its template counts alone — when item `it`
+   * covers the whole block, the query is a word without digits and the counts decide it (ColumnQuery.
+   * countTemplates), and the block's lines lie in the range and one of its buckets. Else undefined: its
+   * columns are read. Template counts found damaged are passed over the same way (the columns still answer).
+   */
+  private byTemplateCounts (fd: number, path: string, b: FooterBlock, it: ScanItem): { bucket: number, lines: Float64Array } | undefined {
+    if (b.tcounts === undefined || !this.cq.hasText() || this.cq.needsMessages() || it.start > b.start || it.end < b.end || it.minOffset > b.start) return undefined
+    let s: TemplateCounts
+    try {
+      s = decodeTemplateCounts(streamOf(fd, path, b, 'tcounts'))
+    } catch (err) {
+      if (unreadableHere(err)) return undefined
+      throw err
+    }
+    const r = this.range
+    let bucket = -1
+    if (s.entries > 0) {
+      if (s.minMs < r.fromMs || s.maxMs >= r.toMs) return undefined
+      bucket = Math.floor((s.minMs - r.first) / r.intervalMs)
+      if (Math.floor((s.maxMs - r.first) / r.intervalMs) !== bucket) return undefined
+    }
+    const lines = new Float64Array(LEVELS)
+    return this.cq.countTemplates(s, (level, n) => { lines[level]! += n }) ? { bucket, lines } : undefined
+  }
+
   /** Counts item `k`; false when its columns are not there (the main thread reads it). */
   item (k: number, it: ScanItem): boolean {
     const file = segmentFile(it.dir, it.segment)
     if (file === undefined) return false
     const blocks = covering(file.footer.blocks, it.start, it.end)
     if (blocks === undefined || blocks.some(b => b.cols === undefined)) return false
+    // Nothing is counted until every block has been read: an item that falls back is counted by the main thread alone.
     const spans: Array<{ cols: Columns, base: number }> = []
+    const counted: Array<{ bucket: number, lines: Float64Array }> = []
     for (const b of blocks) {
       try {
-        spans.push({ cols: columnsOf(file.fd, file.path, b, this.cq.needsMessages()), base: b.start })
+        const whole = this.byTemplateCounts(file.fd, file.path, b, it)
+        if (whole !== undefined) counted.push(whole)
+        else spans.push({ cols: columnsOf(file.fd, file.path, b, this.cq.needsMessages()), base: b.start })
       } catch (err) {
         if (unreadableHere(err)) return false
         throw err
       }
+    }
+    const r = this.range
+    this.fromTemplateCounts += counted.length
+    for (const { bucket, lines } of counted) {
+      if (bucket < 0 || bucket >= r.buckets) continue
+      for (let level = 0; level < LEVELS; level++) this.counts[level * r.buckets + bucket]! += lines[level]!
     }
     for (const { cols, base } of spans) {
       const from = lineAt(cols, it.start - base)
@@ -339,7 +379,7 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
 function linesOf (fd: number, path: string, b: FooterBlock, cols: Columns): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
   const { bytes: packed, checked } = stored(fd, path, b, 'lines', b.at, b.length)
   const size = b.cut ?? b.end - b.start
-  const decoded = b.codec === CODEC_STORED ? Buffer.from(packed) : brotliDecompressSync(packed, { chunkSize: Math.max(size + 1, MIN_CHUNK) })
+  const decoded = decodeSync(b.codec, packed, size)
   if (decoded.length !== size) throw new FormatError(path, `block at ${b.start} decodes to ${decoded.length} bytes, not ${size}`)
   // The columns (and vars) a cut block's lines are rebuilt from: checked by their own stored bytes' crc.
   const colsChecked = b.cols?.zcrc !== undefined && (b.vars === undefined || b.vars.zcrc !== undefined)
@@ -365,7 +405,7 @@ export async function run (id: number, query: ScanQuery, range: ScanRange, items
     if (cancelled) return { code: 'cancelled', id, blocks: job.blocks }
     if (!job.item(k, items[k]!)) job.fallback.push(k)
   }
-  return { code: 'done', id, counts: job.counts, undecided: job.undecided, fallback: job.fallback, blocks: job.blocks }
+  return { code: 'done', id, counts: job.counts, undecided: job.undecided, fallback: job.fallback, blocks: job.blocks, fromTemplateCounts: job.fromTemplateCounts }
 }
 
 

@@ -3,7 +3,8 @@
 //   <name> ─► ~BLOCK_BYTES of whole lines ─► summary (time bounds, levels, per-app levels) + crc ─────────────┐
 //                                          ├► columns (read/columns.ts: time, level, app, message template per line) ─► brotli ─► <name>.z.tmp
 //                                          ├► vars (read/templates.ts: the messages' digit runs) ─► brotli ─┤
-//                                          └► the lines without the timestamps and messages the columns hold ─► brotli ─┘
+//                                          ├► template counts (read/template-counts.ts: lines per template, app, level) ─► brotli ─┤
+//                                          └► the lines without the timestamps and messages the columns hold ─► deflate ─┘
 //         ─► … one block in memory at a time, yielding between blocks …
 //         ─► footer ─► fdatasync ─► rename to <name>.z ─► fsync the directory ─► unlink <name>
 //
@@ -11,7 +12,8 @@
 // both hold the same bytes and start-up keeps the .z once its footer checks out. So a crash at any point
 // loses nothing and never leaves a segment readable twice.
 //
-// Brotli quality 6. First measured on whole lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
+// Codecs: codecs.ts (the lines deflated since; what follows is how brotli's quality was chosen, for the
+// columns and vars it still encodes, and for the lines before). Brotli quality 6. First measured on whole lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
 // 93 MB/s, q5 6.7× at 57 MB/s, q6 6.9× at 50 MB/s, q9 7.1× at 16 MB/s; gzip -6 6.3× at 75 MB/s, so q5 was
 // taken as the knee. What decides now is reading: an export decompresses the lines of every block, and
 // brotli was most of its CPU. On format 3's cut lines (100 blocks, 86 MB, CPU ms, best of 5) q6 is 2.3 %
@@ -41,15 +43,16 @@
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { setImmediate as yieldNow } from 'node:timers/promises'
-import { brotliCompressSync, constants, crc32 } from 'node:zlib'
+import { crc32 } from 'node:zlib'
 import { hasHead, LEVEL_START, TS_LENGTH, TS_START } from '../line-head'
 import { AppTally, headOf } from '../../read/block-index'
 import { CANONICAL_LEVELS } from '../../normalise/levels'
-import { encodeBlock, encodeColumns } from '../../read/columns'
-import { CODEC_BROTLI, CODEC_STORED, COMPACTED_SUFFIX, FORMAT_VERSION, HEADER_BYTES, PARTIAL_SUFFIX, footerBytes, header, type FooterBlock } from './format'
+import { decodeColumns, encodeBlock, encodeColumns } from '../../read/columns'
+import { encodeTemplateCounts } from '../../read/template-counts'
+import { CODEC_DEFLATE, encode } from './codecs'
+import { COMPACTED_SUFFIX, FORMAT_VERSION, HEADER_BYTES, PARTIAL_SUFFIX, footerBytes, header, type FooterBlock } from './format'
 
 export const COMPACT_BLOCK_BYTES = 1024 * 1024
-export const BROTLI_QUALITY = 6
 const NL = 10
 const LEVEL_BY_FIRST_BYTE = new Map(CANONICAL_LEVELS.map((l, i) => [l.charCodeAt(0), i]))
 
@@ -96,17 +99,6 @@ export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minT
   return { minTs, maxTs, levels, apps: [...apps.keys()], appLevels: [...apps.values()] }
 }
 
-function compress (bytes: Buffer, mode = constants.BROTLI_MODE_TEXT): { codec: number, data: Buffer } {
-  const packed = brotliCompressSync(bytes, {
-    params: {
-      [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
-      [constants.BROTLI_PARAM_MODE]: mode,
-      [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length
-    }
-  })
-  return packed.length < bytes.length ? { codec: CODEC_BROTLI, data: packed } : { codec: CODEC_STORED, data: bytes }
-}
-
 async function syncDir (dir: string): Promise<void> {
   const d = await open(dir, 'r')
   try {
@@ -119,9 +111,11 @@ async function syncDir (dir: string): Promise<void> {
 /**
  * Compacts `dir/name` (a closed NDJSON segment) into `dir/name.z` and removes the NDJSON; see the diagram.
  * Without `columns` or with `version` 1 it writes what version 1 wrote, with `version` 2 what version 2
- * wrote (tests read such files back).
+ * wrote, with `linesCodec` CODEC_BROTLI lines as collectors before codecs.ts wrote them, without
+ * `templateCounts` no template counts, as collectors before them wrote (tests read such files back).
  */
-export async function compactSegment (dir: string, name: string, blockBytes = COMPACT_BLOCK_BYTES, columns = true, version = FORMAT_VERSION): Promise<CompactResult> {
+export async function compactSegment (dir: string, name: string, blockBytes = COMPACT_BLOCK_BYTES, columns = true, version = FORMAT_VERSION,
+  linesCodec = CODEC_DEFLATE, templateCounts = true): Promise<CompactResult> {
   const cut = columns && version >= 2
   if (!cut) version = 1
   const path = join(dir, name)
@@ -151,24 +145,32 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
       }
       const bytes = buf.subarray(0, length)
       const encoded = cut ? encodeBlock(buf, length, version >= 3) : undefined
-      const { codec, data } = compress(encoded?.lines ?? bytes)
+      const { codec, data } = encode('lines', encoded?.lines ?? bytes, linesCodec)
       await out.write(data, 0, data.length, at)
       const block: FooterBlock = { start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), zcrc: crc32(data), ...summarise(buf, length) }
       if (encoded !== undefined) block.cut = encoded.lines.length
       at += data.length
       if (columns) {
         const cols = encoded?.columns ?? encodeColumns(buf, length)
-        const packed = compress(cols, constants.BROTLI_MODE_GENERIC)
+        const packed = encode('columns', cols)
         await out.write(packed.data, 0, packed.data.length, at)
         block.cols = { at, length: packed.data.length, codec: packed.codec, size: cols.length, crc: crc32(cols), zcrc: crc32(packed.data) }
         at += packed.data.length
       }
       if (encoded?.vars !== undefined) {
         const vars = encoded.vars
-        const packed = compress(vars)
+        const packed = encode('vars', vars)
         await out.write(packed.data, 0, packed.data.length, at)
         block.vars = { at, length: packed.data.length, codec: packed.codec, size: vars.length, crc: crc32(vars), zcrc: crc32(packed.data) }
         at += packed.data.length
+        if (templateCounts) {
+          // From the columns as a reader decodes them: the counts say what a scan of them would.
+          const tcounts = encodeTemplateCounts(decodeColumns(encoded.columns, length))
+          const packedCounts = encode('tcounts', tcounts)
+          await out.write(packedCounts.data, 0, packedCounts.data.length, at)
+          block.tcounts = { at, length: packedCounts.data.length, codec: packedCounts.codec, size: tcounts.length, crc: crc32(tcounts), zcrc: crc32(packedCounts.data) }
+          at += packedCounts.data.length
+        }
       }
       blocks.push(block)
       size += length

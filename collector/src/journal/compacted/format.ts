@@ -20,9 +20,10 @@
 //   │ block 0 (codec'd)  │  the lines [start, end), ~BLOCK_BYTES of them (version 2: timestamps and messages cut out)
 //   │ block 0's columns  │  (when written) per line: length, time, level, app, flags, message bytes (read/columns.ts)
 //   │ block 0's vars     │  version 3: the digit runs of its messages (the columns then hold templates)
+//   │ block 0's tcounts  │  version 3, since added: its lines per template, app and level (read/template-counts.ts)
 //   │ block 1 …          │
 //   ├────────────────────┤
-//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut, vars }] }
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut, vars, tcounts }] }
 //   ├────────────────────┤
 //   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
 //   │ footer crc32  u32  │
@@ -35,6 +36,7 @@
 // another: without it a block is read whole, as before). A format version a reader does not know is
 // refused with FormatError, never guessed at.
 import { crc32 } from 'node:zlib'
+import { knownCodec } from './codecs'
 
 export const MAGIC = Buffer.from('MAAPSEG', 'latin1')
 /** The version this collector writes; it reads every version from 1 up to it. */
@@ -50,8 +52,7 @@ export const COMPACTED_SUFFIX = '.z'
 /** A compaction being written: deleted at start, never read. */
 export const PARTIAL_SUFFIX = '.z.tmp'
 
-export const CODEC_STORED = 0
-export const CODEC_BROTLI = 1
+export { CODEC_STORED } from './codecs'
 
 export interface FooterBlock {
   /** Original byte range [start, end) in the segment. */
@@ -96,9 +97,23 @@ export interface FooterBlock {
    * hold each message's template instead of the message. Absent in older versions.
    */
   vars?: FooterColumns
+  /**
+   * Version 3, since it was added: how many of the block's lines have each message template, app and level
+   * (read/template-counts.ts), a fourth stream: what a count of a word reads from a block that lies whole
+   * in its window and one bucket, instead of the columns. Absent in footers written before (the columns are read).
+   */
+  tcounts?: FooterColumns
 }
 
-/** Where a block's columns (or vars) are, coded as a block is; `crc` and `size` are of the decoded bytes. */
+/** The streams a block has beside its lines. */
+export type StreamName = 'columns' | 'vars' | 'tcounts'
+
+/** Where block `b`'s stream `what` is, if it has one. */
+export function streamOf (b: FooterBlock, what: StreamName): FooterColumns | undefined {
+  return what === 'columns' ? b.cols : what === 'vars' ? b.vars : b.tcounts
+}
+
+/** Where a block's columns (or vars, or template counts) are, coded as a block is; `crc` and `size` are of the decoded bytes. */
 export interface FooterColumns {
   at: number
   length: number
@@ -179,7 +194,7 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
     if (b.start !== next || b.end <= b.start || b.at < HEADER_BYTES || b.at + b.length > dataEnd) {
       throw new FormatError(file, `block at ${b.start} is out of place`)
     }
-    if (b.codec !== CODEC_STORED && b.codec !== CODEC_BROTLI) throw new FormatError(file, `block at ${b.start} has unknown codec ${b.codec}`)
+    if (!knownCodec(b.codec)) throw new FormatError(file, `block at ${b.start} has unknown codec ${b.codec}`)
     if (!crcFits(b.zcrc)) throw new FormatError(file, `block at ${b.start} has malformed zcrc`)
     // Counts answer histograms without reading the block: they must be whole before anyone trusts them.
     if (b.appLevels !== undefined && b.appLevels !== null && !appLevelsFit(b)) throw new FormatError(file, `block at ${b.start} has malformed appLevels`)
@@ -190,6 +205,7 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
     }
     // Vars only make sense beside templated columns, which only a version 3 reader knows.
     if (b.vars !== undefined && (version < 3 || b.cut === undefined || !columnsFit(b.vars, dataEnd))) throw new FormatError(file, `block at ${b.start} has malformed vars`)
+    if (b.tcounts !== undefined && (b.vars === undefined || !columnsFit(b.tcounts, dataEnd))) throw new FormatError(file, `block at ${b.start} has malformed tcounts`)
     next = b.end
   }
   if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
@@ -199,7 +215,7 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
 function columnsFit (c: FooterColumns, dataEnd: number): boolean {
   const whole = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) >= 0
   return typeof c === 'object' && c !== null && whole(c.at) && whole(c.length) && whole(c.size) && whole(c.crc) &&
-    c.at >= HEADER_BYTES && c.at + c.length <= dataEnd && (c.codec === CODEC_STORED || c.codec === CODEC_BROTLI) && crcFits(c.zcrc)
+    c.at >= HEADER_BYTES && c.at + c.length <= dataEnd && knownCodec(c.codec) && crcFits(c.zcrc)
 }
 
 /** An optional crc32: absent, or an unsigned 32-bit integer. */
@@ -211,8 +227,8 @@ function crcFits (crc: unknown): boolean {
  * Checks the stored bytes of a block's lines or columns against their `zcrc` (when the footer has one);
  * throws FormatError. Answers whether it was checked: then the decoded bytes need only their length checked.
  */
-export function checkStored (file: string, block: FooterBlock, what: 'lines' | 'columns' | 'vars', raw: Buffer): boolean {
-  const zcrc = what === 'lines' ? block.zcrc : what === 'columns' ? block.cols?.zcrc : block.vars?.zcrc
+export function checkStored (file: string, block: FooterBlock, what: 'lines' | StreamName, raw: Buffer): boolean {
+  const zcrc = what === 'lines' ? block.zcrc : streamOf(block, what)?.zcrc
   if (zcrc === undefined) return false
   if (crc32(raw) !== zcrc) throw new FormatError(file, `${what} of the block at ${block.start} do not match the checksum of their stored bytes`)
   return true
@@ -228,8 +244,8 @@ function appLevelsFit (b: FooterBlock): boolean {
  * Checks a block's decoded columns (or `vars`) against their size and crc (the crc only when their stored
  * bytes were not checked: `storedChecked`); throws FormatError.
  */
-export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false, what: 'columns' | 'vars' = 'columns'): void {
-  const stream = what === 'columns' ? block.cols! : block.vars!
+export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false, what: StreamName = 'columns'): void {
+  const stream = streamOf(block, what)!
   if (bytes.length !== stream.size || (!storedChecked && crc32(bytes) !== stream.crc)) {
     throw new FormatError(file, `${what} of the block at ${block.start} do not match their checksum`)
   }

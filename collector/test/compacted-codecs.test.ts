@@ -1,0 +1,111 @@
+// The codecs of a compacted file's streams (journal/compacted/codecs.ts): the lines deflated, the columns and
+// vars brotli'd, each block naming its codec; files whose lines are brotli (written before deflate) read the
+// same, on the main thread and in a scan thread; a stream that does not shrink is stored; a codec the reader
+// does not know is refused by name.
+import t from 'tap'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
+import { compactSegment } from '../src/journal/compacted/compact-segment'
+import { CODEC_BROTLI, CODEC_DEFLATE, CODEC_STORED, decode, decodeSync, encode, knownCodec } from '../src/journal/compacted/codecs'
+import { FORMAT_VERSION, FormatError, footerBytes, parseFooter, type Footer, type FooterBlock } from '../src/journal/compacted/format'
+import { openSegment } from '../src/journal/segment-file'
+import { ColumnQuery } from '../src/read/columns'
+import { candidates } from '../src/read/journal-search'
+import { parseReadQuery } from '../src/read/query'
+import { pick, type PickedLines } from '../src/read/scan-worker'
+import { NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
+import { footerOf } from './compacted-helpers'
+
+
+/** Every original byte of segment `name` in `dir`, read through openSegment (the main thread's async decode). */
+async function bytesOf (dir: string, name: string): Promise<Buffer> {
+  const f = await openSegment(dir, name)
+  try {
+    const out = Buffer.alloc(f.size)
+    for (let at = 0; at < f.size;) {
+      const n = await f.read(out, at, f.size - at, at)
+      if (n === 0) break
+      at += n
+    }
+    return out
+  } finally {
+    await f.close()
+  }
+}
+
+t.test('lines are deflated and columns and vars brotli\'d; brotli lines (older files) read the same everywhere', async t => {
+  const base = mkdtempSync(join(tmpdir(), 'maap-codecs-'))
+  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const names = writeSegments(base)
+  const want = await answers(journalOf(base, names))
+  const dirs = { deflate: join(base, 'deflate'), brotli: join(base, 'brotli') }
+  for (const [codec, dir] of Object.entries(dirs)) {
+    mkdirSync(dir)
+    for (const n of names) {
+      copyFileSync(join(base, n), join(dir, n))
+      await compactSegment(dir, n, 16 * 1024, true, FORMAT_VERSION, codec === 'deflate' ? CODEC_DEFLATE : CODEC_BROTLI)
+    }
+  }
+  for (const [codec, dir] of Object.entries(dirs)) {
+    const blocks = (await Promise.all(names.map(async n => (await footerOf(join(dir, `${n}.z`))).blocks))).flat()
+    t.ok(blocks.length > 10, `${codec}: ${blocks.length} blocks`)
+    t.ok(blocks.every(b => b.codec === (codec === 'deflate' ? CODEC_DEFLATE : CODEC_BROTLI)), `${codec}: every block's lines so`)
+    // (A small block's columns or vars may not shrink: then stored.)
+    const streams = blocks.flatMap(b => [b.cols!.codec, b.vars!.codec])
+    t.ok(streams.every(c => c === CODEC_BROTLI || c === CODEC_STORED), `${codec}: columns and vars brotli or stored`)
+    t.ok(streams.filter(c => c === CODEC_BROTLI).length > streams.length / 2, `${codec}: most brotli`)
+    for (const n of names) t.ok((await bytesOf(dir, n)).equals(readFileSync(join(base, n))), `${codec}: ${n} reads back byte for byte`)
+    t.equal(firstDiff(await answers(journalOf(dir, names)), want), undefined, `${codec}: every search, count and histogram as over the NDJSON`)
+  }
+  // A scan thread's picks (its synchronous decode) are the same from either file.
+  const lines = (p: PickedLines | undefined): string[] | undefined =>
+    p === undefined ? undefined : [...p.ends].map((end, k) => p.lines.toString('utf8', k === 0 ? 0 : p.ends[k - 1], end))
+  let picked = 0
+  for (const text of ['timeout', '30']) {
+    const q = parseReadQuery({ q: text }, { now: NOW })
+    const cq = ColumnQuery.of(q)!
+    const picks: Array<Array<string[] | undefined>> = []
+    for (const dir of Object.values(dirs)) {
+      const items = (await candidates(await journalOf(dir, names).sources(), q, false))
+        .map(c => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset }))
+      picks.push(items.map(it => lines(pick(cq, it))))
+    }
+    t.ok(picks[0]!.every(p => p !== undefined), `${text}: every candidate picked in the thread`)
+    t.same(picks[0], picks[1], `${text}: the same lines picked from deflate and brotli lines`)
+    picked += picks[0]!.reduce((n, p) => n + (p?.length ?? 0), 0)
+  }
+  t.ok(picked > 100, `${picked} lines picked`)
+})
+
+t.test('each codec round-trips, sync and async; bytes that do not shrink are stored', async t => {
+  const text = Buffer.from('{"level":"info","app_name":"api","message":"timeout after 30s"}\n'.repeat(200))
+  for (const kind of ['lines', 'columns', 'vars'] as const) {
+    const { codec, data } = encode(kind, text)
+    t.equal(codec, kind === 'lines' ? CODEC_DEFLATE : CODEC_BROTLI, `${kind}: its codec`)
+    t.ok(data.length < text.length / 10, `${kind}: ${text.length} → ${data.length} bytes`)
+    t.ok(decodeSync(codec, data, text.length).equals(text), `${kind}: decoded in a thread`)
+    t.ok((await decode(codec, data, text.length)).equals(text), `${kind}: decoded on the thread pool`)
+  }
+  const noise = randomBytes(4096)
+  for (const kind of ['lines', 'columns'] as const) {
+    const { codec, data } = encode(kind, noise)
+    t.equal(codec, CODEC_STORED, `${kind}: random bytes stored`)
+    t.ok(decodeSync(codec, data, noise.length).equals(noise) && (await decode(codec, data, noise.length)).equals(noise), `${kind}: stored bytes read as they are`)
+  }
+  t.ok([CODEC_STORED, CODEC_BROTLI, CODEC_DEFLATE].every(knownCodec) && !knownCodec(3) && !knownCodec('1'), 'known codecs: 0, 1, 2 and no others')
+})
+
+t.test('a footer naming a codec this reader does not know is refused by name', async t => {
+  const block = { start: 0, end: 10, at: 8, length: 10, codec: 3, crc: 0, minTs: null, maxTs: null, levels: [0, 0, 0, 0, 0, 0], apps: [] }
+  const check = (b: object): Footer => {
+    const json = footerBytes({ size: 10, blocks: [b as FooterBlock] }, FORMAT_VERSION).subarray(0, -16)
+    return parseFooter('f', json, crc32(json), 8 + 10 + json.length + 16, FORMAT_VERSION)
+  }
+  t.throws(() => check(block), FormatError)
+  t.throws(() => check(block), /f: not a readable compacted segment \(block at 0 has unknown codec 3\)/)
+  t.throws(() => check({ ...block, codec: CODEC_DEFLATE, cols: { at: 8, length: 1, codec: 3, size: 1, crc: 0 } }), /malformed cols/, 'columns with an unknown codec')
+  t.equal(check({ ...block, codec: CODEC_DEFLATE }).blocks[0]!.codec, CODEC_DEFLATE, 'deflate lines: taken')
+})
