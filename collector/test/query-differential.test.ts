@@ -81,7 +81,7 @@ function tailMatches (logDir: string, query: string): number[] {
   const ns: number[] = []
   for (const name of segments(logDir)) {
     const buf = readFileSync(join(logDir, name))
-    matcher.scan(buf, buf.length, 0, (_s, _e, line, event) => { ns.push(Number((event ?? JSON.parse(line())).n)) })
+    matcher.scan(buf, buf.length, 0, (s, e, event) => { ns.push(Number((event ?? JSON.parse(buf.toString('utf8', s, e))).n)) })
   }
   return ns.sort((a, b) => a - b)
 }

@@ -80,7 +80,7 @@ type Kept = Array<[number, string, string]>
 /** The reference: every line parsed, the exact test (LineMatcher with alwaysParse), the key from the event. */
 function slowPath (buf: Buffer, q: ReadQuery, snapshot: string | undefined): Kept {
   const kept: Kept = []
-  new LineMatcher(q, snapshot, true).scan(buf, buf.length, 0, (start, _end, _line, event) => {
+  new LineMatcher(q, snapshot, true).scan(buf, buf.length, 0, (start, _end, event) => {
     kept.push([start, event!.timestamp as string, event!._id as string])
   })
   return kept
@@ -105,7 +105,7 @@ t.test('the keyed test keeps exactly the lines and keys the parse keeps, scanned
 
     const scanned: Kept = []
     const keyed = new LineMatcher(q, snapshot, false, undefined, true)
-    keyed.scan(buf, buf.length, 0, (start, _end, _line, event) => {
+    keyed.scan(buf, buf.length, 0, (start, _end, event) => {
       scanned.push([start, keyed.ts, keyed.id])
       if (event === undefined) inPlace++
     })

@@ -43,7 +43,7 @@ const block = Buffer.from(lines.join('\n') + '\n')
 
 function viaPrefilter (q: ReadQuery, memo?: SequenceMemo): number[] {
   const seqs: number[] = []
-  new LineMatcher(q, undefined, true).scan(block, block.length, 0, (_s, _e, _line, event) => { seqs.push(event!.seq as number) }, memo)
+  new LineMatcher(q, undefined, true).scan(block, block.length, 0, (_s, _e, event) => { seqs.push(event!.seq as number) }, memo)
   return seqs
 }
 function viaParse (q: ReadQuery): number[] {

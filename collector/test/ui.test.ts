@@ -390,6 +390,9 @@ t.test('a collector too busy for the page\'s queries: each is asked again after 
   const browser = await newContext(t)
   const w = await openPage(browser, `${c.base}/`)
   await poll(() => queries.status().refused >= 1, 25, { ms: 60_000, what: 'a query of the page refused' })
+  // While it waits out the Retry-After, the page says why nothing is shown yet.
+  await w.page.waitForFunction(() => document.body.dataset.waiting === 'busy')
+  t.match(await w.page.$eval('#summary', e => e.textContent ?? ''), /The collector is busy with other queries; asking again in 1 s/, 'the wait is explained')
   held.finish()
   // Answered, or given up on (without the retries: at once, an error where the results go).
   await w.page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? '') && !document.body.classList.contains('busy'))
@@ -398,6 +401,8 @@ t.test('a collector too busy for the page\'s queries: each is asked again after 
   await w.page.waitForFunction(() => document.body.dataset.histogram === 'drawn')
   t.ok(queries.status().refused >= 1, `${queries.status().refused} refused, each asked again`)
   t.not(await w.page.evaluate(() => document.body.dataset.notice), 'error', 'no error shown')
+  t.equal(await w.page.evaluate(() => document.body.dataset.waiting), undefined, 'and no longer said to wait')
+  t.match(await w.page.$eval('#summary', e => e.textContent ?? ''), /^100\+ events/, 'the count of results where the wait was explained')
   // The refusals themselves are the only failed requests (Chromium logs each 503 as a console error).
   t.same(w.problems.filter(p => !/status of 503/.test(p)), [])
 })

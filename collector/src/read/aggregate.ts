@@ -163,7 +163,7 @@ async function countJournal (journals: JournalSet, q: ReadQuery, counter: Counte
   const cq = ColumnQuery.of(windowed)
   const columns = cq?.decides() === true ? new ColumnReader(undefined, cq.needsMessages()) : undefined
   const byColumns = (c: typeof blocks[number]): boolean => expiry?.noneExpired(c.block.minTs) ?? true
-  const countLine = (buf: Buffer): OnLine => (start, end, _line, event) => {
+  const countLine = (buf: Buffer): OnLine => (start, end, event) => {
     if (event !== undefined) {
       counter.add(Date.parse(event.timestamp as string), CANONICAL_LEVELS.indexOf(event.level as never))
       return

@@ -331,7 +331,7 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
   let lineBuf: Buffer = Buffer.alloc(0)
   // Lines a scan thread picked are in a buffer of their own (not one reused): hits point into it, uncopied.
   let own = false
-  const push: OnLine = (start, end, _line, event) => {
+  const push: OnLine = (start, end, event) => {
     if (own) {
       heap.push(new LineHit(matcher.ts, matcher.id, lineBuf, start, end, event))
       return

@@ -45,8 +45,8 @@ function headNeedles (app: string, levels: readonly string[]): HeadNeedle[] | un
   return out
 }
 
-/** `line()` decodes the line on demand; `event` is the parsed line when a parse was needed or asked for. */
-export type OnLine = (start: number, end: number, line: () => string, event: StoredEvent | undefined) => void
+/** A matching line buf[start, end); `event` is the line parsed, when a parse was needed or asked for. */
+export type OnLine = (start: number, end: number, event: StoredEvent | undefined) => void
 
 export class LineMatcher {
   private readonly prefilter: Prefilter | undefined
@@ -102,7 +102,7 @@ export class LineMatcher {
     }
     const ts = buf.latin1Slice(start + TS_START, start + TS_START + TS_LENGTH)
     if (this.expiry?.expiredLine(buf, start, end, ts) === true) return
-    if (this.keyAllows(buf, id, ts)) onLine(start, end, () => buf.toString('utf8', start, end), undefined)
+    if (this.keyAllows(buf, id, ts)) onLine(start, end, undefined)
   }
 
   /** Snapshot and cursor for the line whose _id starts at `id` (its tail read), with timestamp `ts`; sets the key. */
@@ -192,7 +192,6 @@ export class LineMatcher {
   private consider (buf: Buffer, start: number, end: number, onLine: OnLine): void {
     if (end <= start) return
     const q = this.q
-    const text = (): string => buf.toString('utf8', start, end)
     const head = hasHead(buf, start, end)
     if (head) {
       const ts = buf.toString('latin1', start + TS_START, start + TS_START + TS_LENGTH)
@@ -209,23 +208,23 @@ export class LineMatcher {
           const verdict = q.text === undefined && q.apps === undefined ? HeadVerdict.Match : testHeadFields(buf, start, end, this.headFields!)
           if (verdict === HeadVerdict.NoMatch) return
           if (verdict === HeadVerdict.Match) {
-            onLine(start, end, text, undefined)
+            onLine(start, end, undefined)
             return
           }
         }
       } else if (this.headDecides) {
-        onLine(start, end, text, undefined)
+        onLine(start, end, undefined)
         return
       } else if (this.headFields !== undefined) {
         const verdict = testHeadFields(buf, start, end, this.headFields)
         if (verdict === HeadVerdict.NoMatch) return
         if (verdict === HeadVerdict.Match) {
-          onLine(start, end, text, undefined)
+          onLine(start, end, undefined)
           return
         }
       }
     }
-    const line = text()
+    const line = buf.toString('utf8', start, end)
     let event: StoredEvent
     try {
       event = JSON.parse(line) as StoredEvent
@@ -238,6 +237,6 @@ export class LineMatcher {
     if (q.after !== undefined && !comesBefore(q.after.timestamp, q.after.id, event.timestamp, event._id)) return
     this.ts = event.timestamp
     this.id = event._id
-    onLine(start, end, () => line, event)
+    onLine(start, end, event)
   }
 }

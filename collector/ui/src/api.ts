@@ -52,6 +52,8 @@ export interface RequestOptions {
   body?: unknown
   /** Which key the route needs: the read key (logs, saved searches) or the admin key (alerts). */
   key?: KeyKind
+  /** Told, before each wait, that the collector was too busy and how many seconds until it is asked again. */
+  onBusy?: (seconds: number) => void
 }
 
 /**
@@ -120,7 +122,9 @@ export async function getJson<T> (path: string, opts: RequestOptions = {}): Prom
     if (wait !== undefined) {
       busyRetries++
       await res.body?.cancel()
-      await pause(Math.min(wait * 1000, MAX_BUSY_WAIT_MS), opts.signal)
+      const ms = Math.min(wait * 1000, MAX_BUSY_WAIT_MS)
+      opts.onBusy?.(Math.ceil(ms / 1000))
+      await pause(ms, opts.signal)
       continue
     }
     if (!res.ok) {

@@ -105,7 +105,13 @@ async function load (): Promise<void> {
   // The apps after the histogram: both read the same blocks, and the histogram is what the eye waits for.
   void loadHistogram(params, signal).then(() => loadApps(signal))
   try {
-    const page = await getJson<Page>(`/logs?${params.toString()}`, { signal })
+    // A refusal that will be asked again says so where the count of results goes, not a blank wait.
+    const onBusy = (seconds: number): void => {
+      if (signal.aborted) return
+      document.body.dataset.waiting = 'busy'
+      summary.textContent = `The collector is busy with other queries; asking again in ${seconds} s…`
+    }
+    const page = await getJson<Page>(`/logs?${params.toString()}`, { signal, onBusy })
     if (signal.aborted) return
     shown = asked
     delete document.body.dataset.stale
@@ -139,7 +145,10 @@ async function load (): Promise<void> {
     showError(err, 'search')
     document.body.dataset.state = 'error'
   } finally {
-    if (loading === ctl) document.body.classList.remove('busy')
+    if (loading === ctl) {
+      document.body.classList.remove('busy')
+      delete document.body.dataset.waiting
+    }
   }
 }
 
