@@ -15,7 +15,7 @@ type Found = Array<[number, string]>
 
 function scanOf (m: LineMatcher, buf: Buffer, block: Block, counts: boolean): Found {
   const out: Found = []
-  m.scan(buf, buf.length, 0, (start, end, line) => { out.push([start, line()]) }, undefined, counts ? block.apps : undefined)
+  m.scan(buf, buf.length, 0, (start, end) => { out.push([start, buf.toString('utf8', start, end)]) }, undefined, counts ? block.apps : undefined)
   return out
 }
 

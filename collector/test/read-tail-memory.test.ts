@@ -102,8 +102,8 @@ t.test('read buffers go back to the pool, also after a line longer than a chunk'
 /** The frames as read/tail.ts made them before tail-frames.ts: strings, encoded at the end. */
 function framesAsStrings (matcher: LineMatcher, chunk: Buffer, length: number, base: number, idHead: string, after: string): string {
   let frames = ''
-  matcher.scan(chunk, length, 0, (_start, lineEnd, line) => {
-    frames += `${idHead}${base + lineEnd + 1}${after}\ndata: ${line()}\n\n`
+  matcher.scan(chunk, length, 0, (start, lineEnd) => {
+    frames += `${idHead}${base + lineEnd + 1}${after}\ndata: ${chunk.toString('utf8', start, lineEnd)}\n\n`
   })
   return frames
 }
