@@ -58,7 +58,8 @@ t.test('lines are deflated and columns and vars brotli\'d; brotli lines (older f
     t.ok(streams.every(c => c === CODEC_BROTLI || c === CODEC_STORED), `${codec}: columns and vars brotli or stored`)
     t.ok(streams.filter(c => c === CODEC_BROTLI).length > streams.length / 2, `${codec}: most brotli`)
     for (const n of names) t.ok((await bytesOf(dir, n)).equals(readFileSync(join(base, n))), `${codec}: ${n} reads back byte for byte`)
-    t.equal(firstDiff(await answers(journalOf(dir, names)), want), undefined, `${codec}: every search, count and histogram as over the NDJSON`)
+    // (Deflate lines, the default, are held to the NDJSON by every other compacted test's answers.)
+    if (codec === 'brotli') t.equal(firstDiff(await answers(journalOf(dir, names)), want), undefined, 'brotli: every search, count and histogram as over the NDJSON')
   }
   // A scan thread's picks (its synchronous decode) are the same from either file.
   const lines = (p: PickedLines | undefined): string[] | undefined =>
