@@ -109,4 +109,7 @@ t.test('a footer naming a codec this reader does not know is refused by name', a
   t.throws(() => check(block), /f: not a readable compacted segment \(block at 0 has unknown codec 3\)/)
   t.throws(() => check({ ...block, codec: CODEC_DEFLATE, cols: { at: 8, length: 1, codec: 3, size: 1, crc: 0 } }), /malformed cols/, 'columns with an unknown codec')
   t.equal(check({ ...block, codec: CODEC_DEFLATE }).blocks[0]!.codec, CODEC_DEFLATE, 'deflate lines: taken')
+  const stream = { at: 8, length: 1, codec: CODEC_BROTLI, size: 1, crc: 0 }
+  t.throws(() => check({ ...block, codec: CODEC_DEFLATE, cols: stream, tcounts: stream }), /malformed tcounts/, 'template counts without vars')
+  t.equal(check({ ...block, codec: CODEC_DEFLATE, cols: stream, cut: 5, vars: stream, tcounts: stream }).blocks[0]!.tcounts!.size, 1, 'beside vars: taken')
 })

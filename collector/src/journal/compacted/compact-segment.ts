@@ -12,8 +12,9 @@
 // both hold the same bytes and start-up keeps the .z once its footer checks out. So a crash at any point
 // loses nothing and never leaves a segment readable twice.
 //
-// Codecs: codecs.ts (the lines deflated since; what follows is how brotli's quality was chosen, for the
-// columns and vars it still encodes, and for the lines before). Brotli quality 6. First measured on whole lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
+// Codecs: codecs.ts. The lines are deflated since; what follows is how brotli's quality was chosen, for the
+// columns and vars it still encodes, and for the lines before.
+// Brotli quality 6. First measured on whole lines (bench/peers data, 1 MiB blocks, one core): q4 6.2× at
 // 93 MB/s, q5 6.7× at 57 MB/s, q6 6.9× at 50 MB/s, q9 7.1× at 16 MB/s; gzip -6 6.3× at 75 MB/s, so q5 was
 // taken as the knee. What decides now is reading: an export decompresses the lines of every block, and
 // brotli was most of its CPU. On format 3's cut lines (100 blocks, 86 MB, CPU ms, best of 5) q6 is 2.3 %

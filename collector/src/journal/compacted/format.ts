@@ -52,8 +52,6 @@ export const COMPACTED_SUFFIX = '.z'
 /** A compaction being written: deleted at start, never read. */
 export const PARTIAL_SUFFIX = '.z.tmp'
 
-export { CODEC_STORED } from './codecs'
-
 export interface FooterBlock {
   /** Original byte range [start, end) in the segment. */
   start: number
