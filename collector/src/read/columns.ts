@@ -918,6 +918,11 @@ export class ColumnQuery {
     return matched
   }
 
+  /** Whether a block's template counts can answer this query (a text without digits), before reading them. */
+  takesTemplateCounts (): boolean {
+    return this.pattern !== undefined && !this.digits
+  }
+
   /**
    * A count of a text without digits over a block from its template counts alone (template-counts.ts):
    * calls `add(level, lines)` for each (template, app, level) of the block the query takes — what `scan`
@@ -926,7 +931,7 @@ export class ColumnQuery {
    * lines outside the query's window.
    */
   countTemplates (s: TemplateCounts, add: (level: number, lines: number) => void): boolean {
-    if (this.pattern === undefined || this.digits || s.undecided > 0) return false
+    if (!this.takesTemplateCounts() || s.undecided > 0) return false
     if (s.entries > 0 && (s.minMs < this.fromMs || s.maxMs >= this.toMs)) return false
     const apps = this.apps
     if (apps !== undefined && s.noApp > 0) return false

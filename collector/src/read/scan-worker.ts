@@ -213,21 +213,27 @@ class Job {
     this.cq = ColumnQuery.of({ ...query, fields: [], limit: 0, after: undefined, expr: undefined })!
   }
 
-  private add (ms: number, level: number): void {
+  /** The bucket of the range that counts time `ms`, or -1 when none does. */
+  private bucketOf (ms: number): number {
     const r = this.range
-    if (ms < r.fromMs || ms >= r.toMs) return
+    if (ms < r.fromMs || ms >= r.toMs) return -1
     const b = Math.floor((ms - r.first) / r.intervalMs)
-    if (b >= 0 && b < r.buckets) this.counts[level * r.buckets + b]!++
+    return b >= 0 && b < r.buckets ? b : -1
+  }
+
+  private add (ms: number, level: number): void {
+    const b = this.bucketOf(ms)
+    if (b !== -1) this.counts[level * this.range.buckets + b]!++
   }
 
   /**
    * Block `b`'s matches per level, all in one bucket, from its template counts alone — when item `it`
    * covers the whole block, the query is a word without digits and the counts decide it (ColumnQuery.
-   * countTemplates), and the block's lines lie in the range and one of its buckets. Else undefined: its
+   * countTemplates), and the block's lines lie in one bucket of the range. Else undefined: its
    * columns are read. Template counts found damaged are passed over the same way (the columns still answer).
    */
   private byTemplateCounts (fd: number, path: string, b: FooterBlock, it: ScanItem): { bucket: number, lines: Float64Array } | undefined {
-    if (b.tcounts === undefined || !this.cq.hasText() || this.cq.needsMessages() || it.start > b.start || it.end < b.end || it.minOffset > b.start) return undefined
+    if (b.tcounts === undefined || !this.cq.takesTemplateCounts() || it.start > b.start || it.end < b.end || it.minOffset > b.start) return undefined
     let s: TemplateCounts
     try {
       s = decodeTemplateCounts(streamOf(fd, path, b, 'tcounts'))
@@ -235,13 +241,10 @@ class Job {
       if (unreadableHere(err)) return undefined
       throw err
     }
-    const r = this.range
-    let bucket = -1
-    if (s.entries > 0) {
-      if (s.minMs < r.fromMs || s.maxMs >= r.toMs) return undefined
-      bucket = Math.floor((s.minMs - r.first) / r.intervalMs)
-      if (Math.floor((s.maxMs - r.first) / r.intervalMs) !== bucket) return undefined
-    }
+    // Every line in the one bucket that counts the oldest and the newest (a block outside every bucket:
+    // its columns, which count nothing of it either).
+    const bucket = s.entries === 0 ? -1 : this.bucketOf(s.minMs)
+    if (s.entries > 0 && (bucket === -1 || this.bucketOf(s.maxMs) !== bucket)) return undefined
     const lines = new Float64Array(LEVELS)
     return this.cq.countTemplates(s, (level, n) => { lines[level]! += n }) ? { bucket, lines } : undefined
   }
@@ -265,11 +268,10 @@ class Job {
         throw err
       }
     }
-    const r = this.range
     this.fromTemplateCounts += counted.length
     for (const { bucket, lines } of counted) {
-      if (bucket < 0 || bucket >= r.buckets) continue
-      for (let level = 0; level < LEVELS; level++) this.counts[level * r.buckets + bucket]! += lines[level]!
+      if (bucket === -1) continue // no line to count
+      for (let level = 0; level < LEVELS; level++) this.counts[level * this.range.buckets + bucket]! += lines[level]!
     }
     for (const { cols, base } of spans) {
       const from = lineAt(cols, it.start - base)
