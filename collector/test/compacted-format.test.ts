@@ -45,6 +45,9 @@ function journalDir (bytes: Buffer): string {
 t.test('round trip: every byte at its offset, blocks summarised, the NDJSON replaced', async t => {
   const original = journalBytes(400)
   const dir = journalDir(original)
+  const plain = await openSegment(dir, NAME)
+  t.equal(await plain.summaries(), undefined, 'NDJSON has no footer to summarise it')
+  await plain.close()
   const r = await compactSegment(dir, NAME, 4096)
   t.equal(r.bytesIn, original.length)
   t.ok(r.bytesOut < original.length / 2, `smaller: ${r.bytesOut} of ${r.bytesIn}`)
@@ -54,8 +57,11 @@ t.test('round trip: every byte at its offset, blocks summarised, the NDJSON repl
 
   const f = await openSegment(dir, NAME)
   t.teardown(() => f.close())
-  const blocks = f.blocks()!
+  const blocks = (await f.summaries())!
   t.ok(blocks.length > 5, 'several blocks')
+  const stored = f.blocks()!
+  t.same(stored.map(b => [b.start, b.end, b.cols?.at]), blocks.map(b => [b.start, b.end, b.cols?.at]), 'the blocks a reader reads are the summarised ones')
+  t.notOk(stored.some(b => ['minTs', 'maxTs', 'levels', 'apps', 'appLevels'].some(k => k in b)), 'the cached footer keeps no summaries')
   t.ok(blocks.some(b => b.end - b.start > 9000), 'a line longer than a block is a block of its own')
   for (const b of blocks) t.equal(original[b.end - 1], 10, 'blocks end with whole lines')
   t.same(blocks.reduce((n, b) => n + b.levels.reduce((a, c) => a + c, 0), 0), 401, 'every event counted by level')
@@ -128,8 +134,17 @@ t.test('a changed byte fails its block checksum; a torn or foreign file is refus
     t.equal(seg.size, 0, `${what}: reads as an empty segment`)
     t.equal(await seg.read(Buffer.alloc(10), 0, 10, 0), 0)
     t.same(seg.blocks(), [])
+    t.same(await seg.summaries(), [])
     await seg.close()
   }
+
+  // Whole when opened, torn before its summaries are asked for: none, and reported.
+  writeFileSync(z, good)
+  const opened = await openSegment(dir, NAME, { cacheFooter: false })
+  t.ok(opened.blocks()!.length > 0, 'opened whole')
+  writeFileSync(z, good.subarray(0, good.length - 5))
+  t.same(await opened.summaries(), [], 'a footer torn since: no summaries')
+  await opened.close()
 
   const newer = Buffer.from(good)
   newer[7] = FORMAT_VERSION + 1

@@ -208,7 +208,7 @@ export async function damagedBlockReads (t: Asserts, f: SegmentFile, blocks: rea
 export async function footerOf (path: string): Promise<Footer> {
   const fh = await open(path, 'r')
   try {
-    return structuredClone(await readFooter(fh, path, false))
+    return structuredClone(await readFooter(fh, path))
   } finally {
     await fh.close()
   }

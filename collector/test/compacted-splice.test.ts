@@ -65,7 +65,7 @@ async function footerOf (dir: string): Promise<Footer> {
   const path = join(dir, NAME + '.z')
   const fh = await open(path, 'r')
   try {
-    return await readFooter(fh, path, false)
+    return await readFooter(fh, path)
   } finally {
     await fh.close()
   }
@@ -235,7 +235,7 @@ t.test('a file whose start and end name different versions is refused', async t 
   bytes[7] = 1
   writeFileSync(path, bytes)
   const fh = await open(path, 'r')
-  await t.rejects(readFooter(fh, path, false), new RegExp(`format version 1 at its start, ${FORMAT_VERSION} at its end`))
+  await t.rejects(readFooter(fh, path), new RegExp(`format version 1 at its start, ${FORMAT_VERSION} at its end`))
   await fh.close()
 })
 

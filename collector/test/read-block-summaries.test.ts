@@ -13,7 +13,7 @@ import { FormatError, parseFooter } from '../src/journal/compacted/format'
 import { crc32 } from 'node:zlib'
 import { listSegments } from '../src/journal/writer'
 import { histogram, histogramRange, type HistogramRange } from '../src/read/aggregate'
-import { AppTally, BLOCK_BYTES, BlockIndex, MAX_BLOCK_APPS, type AppLevels, type Block } from '../src/read/block-index'
+import { AppLevels, AppTally, BLOCK_BYTES, BlockIndex, MAX_BLOCK_APPS, type Block } from '../src/read/block-index'
 import { journalEvents } from '../src/read/journal-search'
 import { parseReadQuery } from '../src/read/query'
 import { JournalSet } from '../src/read/sources'
@@ -137,7 +137,7 @@ function expected (events: Parsed[], h: HistogramRange, apps: string[] | undefin
 
 /** A block's per-app counts by a parse of its lines, or undefined when it holds more apps than a summary keeps. */
 function appsByParse (bytes: Buffer): AppLevels | undefined {
-  const out: AppLevels = new Map()
+  const out = new Map<string, number[]>()
   for (const l of bytes.toString('utf8').split('\n')) {
     if (l === '') continue
     const e = JSON.parse(l) as Parsed
@@ -146,7 +146,7 @@ function appsByParse (bytes: Buffer): AppLevels | undefined {
     levels[CANONICAL_LEVELS.indexOf(e.level)]!++
     out.set(e.app_name, levels)
   }
-  return out.size > MAX_BLOCK_APPS ? undefined : out
+  return out.size > MAX_BLOCK_APPS ? undefined : AppLevels.of(out)
 }
 
 const sorted = (m: AppLevels | undefined): unknown => m === undefined ? undefined : [...m].sort((a, b) => a[0] < b[0] ? -1 : 1)
@@ -351,6 +351,22 @@ t.test('widening the last block keeps its per-app counts; more than a summary ke
   t.equal((await check('after')).at(-1)!.apps, undefined, 'stays unknown as it grows')
 })
 
+t.test('a block\'s per-app counts answer by name whatever order they came in, past the bound on shared name lists too', async t => {
+  const a = AppLevels.of([['web', [1, 2, 3, 4, 5, 6]], ['api', [0, 0, 7, 0, 0, 1]]])
+  const b = AppLevels.of(new Map([['api', [0, 0, 1, 0, 0, 0]], ['web', [0, 1, 0, 0, 0, 0]]]))
+  t.same([...a.keys()], ['api', 'web'], 'by name')
+  t.same([...a.keys()], [...b.keys()])
+  t.same(a.levelsOf('web'), [1, 2, 3, 4, 5, 6])
+  t.same(a.levelsOf('api'), [0, 0, 7, 0, 0, 1])
+  t.same(b.levelsOf('api'), [0, 0, 1, 0, 0, 0])
+  t.equal(a.levelsOf('nope'), undefined)
+  t.ok(a.has('api') && !a.has('nope') && a.size === 2)
+  // More distinct app sets than the shared lists keep: each block still answers for its own apps.
+  const many = Array.from({ length: 5000 }, (_, i) => AppLevels.of([[`app-${i}`, [i, 0, 0, 0, 0, 0]], ['web', [0, 0, i, 0, 0, 0]]]))
+  t.ok(many.every((x, i) => x.levelsOf(`app-${i}`)![0] === i && x.levelsOf('web')![2] === i && x.size === 2), 'every one of 5,000 answers right')
+  t.same([...many[4999]!], [['app-4999', [4999, 0, 0, 0, 0, 0]], ['web', [0, 0, 4999, 0, 0, 0]]])
+})
+
 t.test('the tally reads app names in place and falls back for the rest', async t => {
   const tally = new AppTally()
   const lines = [
@@ -372,8 +388,8 @@ t.test('the tally reads app names in place and falls back for the rest', async t
   }
   t.same(sorted(tally.result()), [['a"b', [0, 0, 1, 0, 0, 0]], ['api', [0, 0, 2, 0, 0, 0]], ['café', [0, 0, 1, 0, 0, 0]], ['\ufffd', [0, 0, 0, 0, 2, 0]]])
   const s = summarise(Buffer.from(lines.slice(0, 5).join('\n') + '\n'), Buffer.byteLength(lines.slice(0, 5).join('\n') + '\n'))
-  t.same(s.apps, ['api', 'a"b', 'café'])
-  t.same(s.appLevels, [[0, 0, 2, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 1, 0, 0, 0]])
+  t.same(s.apps, ['a"b', 'api', 'café'], 'in the order of their names')
+  t.same(s.appLevels, [[0, 0, 1, 0, 0, 0], [0, 0, 2, 0, 0, 0], [0, 0, 1, 0, 0, 0]])
   const many = Buffer.from(Array.from({ length: 70 }, (_, i) => `{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a${i}"}\n`).join(''))
   t.same(summarise(many, many.length).appLevels, null, 'too many apps: no counts')
 })

@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { LineMatcher } from '../src/read/line-matcher'
 import { parseReadQuery } from '../src/read/query'
-import type { Block } from '../src/read/block-index'
+import { AppLevels, type Block } from '../src/read/block-index'
 import { APPS, NOW, compactedCopies, journalOf } from './columns-data'
 
 type Found = Array<[number, string]>
@@ -65,13 +65,13 @@ t.test('a line of the app and level in another layout makes the counts disagree:
   ].join('\n') + '\n'
   const buf = Buffer.from(text)
   const q = parseReadQuery({ app_name: 'billing', level: 'ERROR' }, { now: NOW })
-  const block = { apps: new Map([['billing', [0, 0, 0, 0, 2, 0]], ['web', [0, 0, 1, 0, 0, 0]]]) } as unknown as Block
+  const block = { apps: AppLevels.of([['billing', [0, 0, 0, 0, 2, 0]], ['web', [0, 0, 1, 0, 0, 0]]]) } as unknown as Block
   const m = new LineMatcher(q, undefined, false, undefined, true)
   const found = scanOf(m, buf, block, true).map(([, line]) => (JSON.parse(line) as { _id: string })._id)
   t.same(found, ['1', '2'], 'both lines of billing at ERROR, none of web')
   t.same(m.headScans, { blocks: 1, fellBack: 1 }, 'found one by its head bytes of the two counted: scanned the usual way')
   // Counts that say one line: the head bytes find it, and the block is answered so.
-  const one = { apps: new Map([['billing', [0, 0, 0, 0, 1, 0]]]) } as unknown as Block
+  const one = { apps: AppLevels.of([['billing', [0, 0, 0, 0, 1, 0]]]) } as unknown as Block
   const onlyFirst = Buffer.from(text.split('\n')[0] + '\n' + text.split('\n')[2] + '\n')
   const m2 = new LineMatcher(q, undefined, false, undefined, true)
   t.same(scanOf(m2, onlyFirst, one, true).map(([, line]) => (JSON.parse(line) as { _id: string })._id), ['1'])

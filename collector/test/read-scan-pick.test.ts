@@ -76,7 +76,7 @@ function replace (path: string, bytes: Buffer): void {
 /** The footer of `path`, and a function that writes the file back with another footer. */
 async function footerOf (path: string): Promise<{ footer: Footer, rewrite: (f: Footer) => void }> {
   const fh = await open(path, 'r')
-  const footer = structuredClone(await readFooter(fh, path, false))
+  const footer = structuredClone(await readFooter(fh, path))
   await fh.close()
   const bytes = readFileSync(path)
   const jsonLength = bytes.readUInt32LE(bytes.length - 16)

@@ -139,7 +139,7 @@ export class JournalLines {
       this.pos = 0
       this.have = 0
       this.last = this.next === this.journal.segments.length
-      this.blocks = this.skips ? file.blocks() : undefined
+      this.blocks = this.skips ? await file.summaries() : undefined
       this.block = 0
       return true
     }

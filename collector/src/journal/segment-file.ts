@@ -28,7 +28,7 @@ import { join } from 'node:path'
 import { ColumnsError, decodeColumns, spliceLines } from '../read/columns'
 import {
   FormatError, COMPACTED_SUFFIX, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
-  type Footer, type FooterBlock
+  storedFooter, type Footer, type FooterBlock, type StoredBlock, type StoredFooter
 } from './compacted/format'
 import { decode } from './compacted/codecs'
 
@@ -39,8 +39,14 @@ export interface SegmentFile {
   readonly size: number
   /** Reads ORIGINAL bytes at `position` into buf[offset, offset + length); how many (0 at the end). */
   read: (buf: Buffer, offset: number, length: number, position: number) => Promise<number>
-  /** The compacted form's blocks, or undefined for NDJSON. */
-  blocks: () => readonly FooterBlock[] | undefined
+  /** The compacted form's blocks, as reading them needs (no summaries), or undefined for NDJSON. */
+  blocks: () => readonly StoredBlock[] | undefined
+  /**
+   * The compacted form's blocks with their summaries (time bounds, counts by level and app), read from
+   * the footer again (the cache keeps none of them): what an index takes once. Undefined for NDJSON; none
+   * when the footer does not check out (reported).
+   */
+  summaries: () => Promise<readonly FooterBlock[] | undefined>
   /**
    * The decoded columns of the compacted block that is exactly [start, end), or undefined: NDJSON, no such
    * block, a footer without columns, or columns found damaged (reported; the lines are still there).
@@ -54,8 +60,11 @@ export interface SegmentFile {
   close: () => Promise<void>
 }
 
-/** Footers of compacted files never change once written: read once, keyed by path, size and mtime. */
-const FOOTERS = new Map<string, Footer>()
+/**
+ * Footers of compacted files never change once written: read once, keyed by path, size and mtime, and kept
+ * without their blocks' summaries (StoredBlock: a third of the heap), which only the block index reads, once.
+ */
+const FOOTERS = new Map<string, StoredFooter>()
 const MAX_FOOTERS = 1024
 
 /** How many compacted files' footers are kept (tests: a reader that asked not to cache leaves none). */
@@ -97,7 +106,7 @@ function damaged (file: string, err: Error): void {
 
 /** A damaged file's contents as far as reads go: a footer that failed its check, an empty segment. */
 function unreadable (fh: FileHandle): SegmentFile {
-  return { size: 0, read: async () => 0, blocks: () => [], columns: async () => undefined, vars: async () => undefined, close: async () => await fh.close() }
+  return { size: 0, read: async () => 0, blocks: () => [], summaries: async () => [], columns: async () => undefined, vars: async () => undefined, close: async () => await fh.close() }
 }
 
 function isEnoent (err: unknown): boolean {
@@ -121,29 +130,40 @@ async function readFully (fh: FileHandle, buf: Buffer, position: number): Promis
   }
 }
 
+/** Reads and checks the whole footer of an open compacted file (FormatError when it is torn, corrupt or newer); never cached. */
+export async function readFooter (fh: FileHandle, path: string): Promise<Footer> {
+  const { size } = await fh.stat()
+  return await parseFooterOf(fh, path, size)
+}
+
 /**
- * Reads and checks the footer of an open compacted file (FormatError when it is torn, corrupt or newer);
- * kept in FOOTERS unless `cache` is false (a reader that opens each file once, like `maap-logs export`).
+ * The footer of an open compacted file as reading its blocks needs it (StoredFooter), checked as readFooter
+ * does; kept in FOOTERS unless `cache` is false (a reader that opens each file once, like `maap-logs export`).
  */
-export async function readFooter (fh: FileHandle, path: string, cache = true): Promise<Footer> {
+async function readStoredFooter (fh: FileHandle, path: string, cache: boolean): Promise<StoredFooter> {
   const st = await fh.stat()
   const key = `${path}|${st.size}|${st.mtimeMs}`
   const known = FOOTERS.get(key)
   if (known !== undefined) return known
-  const head = Buffer.alloc(Math.min(HEADER_BYTES, st.size))
+  const footer = await parseFooterOf(fh, path, st.size)
+  if (!cache) return footer
+  const stored = storedFooter(footer)
+  if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
+  FOOTERS.set(key, stored)
+  return stored
+}
+
+async function parseFooterOf (fh: FileHandle, path: string, size: number): Promise<Footer> {
+  const head = Buffer.alloc(Math.min(HEADER_BYTES, size))
   await readFully(fh, head, 0)
   const version = checkHeader(path, head)
   const trailer = Buffer.alloc(TRAILER_BYTES)
-  if (st.size >= HEADER_BYTES + TRAILER_BYTES) await readFully(fh, trailer, st.size - TRAILER_BYTES)
-  const { length, crc, version: endVersion } = footerLength(path, trailer, st.size)
+  if (size >= HEADER_BYTES + TRAILER_BYTES) await readFully(fh, trailer, size - TRAILER_BYTES)
+  const { length, crc, version: endVersion } = footerLength(path, trailer, size)
   if (endVersion !== version) throw new FormatError(path, `format version ${version} at its start, ${endVersion} at its end`)
   const json = Buffer.alloc(length)
-  await readFully(fh, json, st.size - TRAILER_BYTES - length)
-  const footer = parseFooter(path, json, crc, st.size, version)
-  if (!cache) return footer
-  if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
-  FOOTERS.set(key, footer)
-  return footer
+  await readFully(fh, json, size - TRAILER_BYTES - length)
+  return parseFooter(path, json, crc, size, version)
 }
 
 /**
@@ -151,7 +171,7 @@ export async function readFooter (fh: FileHandle, path: string, cache = true): P
  * its vars) too: `columns` / `vars` when the caller has them decoded already (a scan that read them
  * first), else read here beside the lines.
  */
-export async function readBlockBytes (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer, vars?: Buffer): Promise<Buffer> {
+export async function readBlockBytes (fh: FileHandle, path: string, block: StoredBlock, columns?: Buffer, vars?: Buffer): Promise<Buffer> {
   // A cut block's streams decompress at once, on the thread pool's threads: the wait for a block stays
   // about what one stream of the whole lines took (the splice after it is a fraction of that).
   const [cols, varBytes, lines] = await Promise.all([
@@ -169,7 +189,7 @@ export async function readBlockBytes (fh: FileHandle, path: string, block: Foote
  * A block's stored lines, decompressed (a cut block's are `cut` bytes, the others' the whole block), and
  * whether their stored bytes were checked (zcrc).
  */
-async function readLines (fh: FileHandle, path: string, block: FooterBlock): Promise<{ bytes: Buffer, checked: boolean }> {
+async function readLines (fh: FileHandle, path: string, block: StoredBlock): Promise<{ bytes: Buffer, checked: boolean }> {
   const raw = Buffer.allocUnsafe(block.length)
   await readFully(fh, raw, block.at)
   const checked = checkStored(path, block, 'lines', raw)
@@ -181,7 +201,7 @@ async function readLines (fh: FileHandle, path: string, block: FooterBlock): Pro
 }
 
 /** A `cut` block's original lines: its stored lines with what its columns (and vars) hold put back. */
-function splice (path: string, block: FooterBlock, cols: Buffer, vars: Buffer | undefined, cut: Buffer): Buffer {
+function splice (path: string, block: StoredBlock, cols: Buffer, vars: Buffer | undefined, cut: Buffer): Buffer {
   const out = Buffer.allocUnsafe(block.end - block.start)
   try {
     if (cut.length !== block.cut) throw new ColumnsError(`${cut.length} bytes of lines, the footer says ${block.cut!}`)
@@ -198,6 +218,7 @@ function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
     size,
     read: async (buf, offset, length, position) => (await fh.read(buf, offset, length, position)).bytesRead,
     blocks: () => undefined,
+    summaries: async () => undefined,
     columns: async () => undefined,
     vars: async () => undefined,
     close: async () => await fh.close()
@@ -205,7 +226,7 @@ function ndjsonFile (fh: FileHandle, size: number): SegmentFile {
 }
 
 /** A block's bytes; blank lines of its length when it is damaged (reported once). */
-async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock, columns?: Buffer, vars?: Buffer): Promise<Buffer> {
+async function blockOrBlank (fh: FileHandle, path: string, block: StoredBlock, columns?: Buffer, vars?: Buffer): Promise<Buffer> {
   try {
     return await readBlockBytes(fh, path, block, columns, vars)
   } catch (err) {
@@ -216,16 +237,16 @@ async function blockOrBlank (fh: FileHandle, path: string, block: FooterBlock, c
 }
 
 /** Decodes a block's columns (their crc checked) into a new buffer. */
-export async function readColumnBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+export async function readColumnBytes (fh: FileHandle, path: string, block: StoredBlock): Promise<Buffer> {
   return await readStream(fh, path, block, 'columns')
 }
 
 /** Decodes a version 3 block's vars (their crc checked) into a new buffer. */
-export async function readVarsBytes (fh: FileHandle, path: string, block: FooterBlock): Promise<Buffer> {
+export async function readVarsBytes (fh: FileHandle, path: string, block: StoredBlock): Promise<Buffer> {
   return await readStream(fh, path, block, 'vars')
 }
 
-async function readStream (fh: FileHandle, path: string, block: FooterBlock, what: 'columns' | 'vars'): Promise<Buffer> {
+async function readStream (fh: FileHandle, path: string, block: StoredBlock, what: 'columns' | 'vars'): Promise<Buffer> {
   const stream = what === 'columns' ? block.cols! : block.vars!
   const raw = Buffer.allocUnsafe(stream.length)
   await readFully(fh, raw, stream.at)
@@ -241,7 +262,7 @@ async function readStream (fh: FileHandle, path: string, block: FooterBlock, wha
 }
 
 /** A block's columns or vars; none when they are damaged (reported once: the reader takes the lines instead). */
-async function streamOrNone (fh: FileHandle, path: string, block: FooterBlock, what: 'columns' | 'vars'): Promise<Buffer | undefined> {
+async function streamOrNone (fh: FileHandle, path: string, block: StoredBlock, what: 'columns' | 'vars'): Promise<Buffer | undefined> {
   try {
     return await readStream(fh, path, block, what)
   } catch (err) {
@@ -251,14 +272,14 @@ async function streamOrNone (fh: FileHandle, path: string, block: FooterBlock, w
   }
 }
 
-function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFile {
+function compactedFile (fh: FileHandle, path: string, footer: StoredFooter): SegmentFile {
   // The last block decoded: sequential readers (tails, the drain, exports) read a block in several pieces.
-  let last: { block: FooterBlock, bytes: Buffer } | undefined
+  let last: { block: StoredBlock, bytes: Buffer } | undefined
   // The last columns (and vars) decoded: a scan reads a block's columns, then the lines they leave
   // undecided, which in a `cut` block need the same columns (and vars) again.
-  let lastColumns: { block: FooterBlock, bytes: Buffer } | undefined
-  let lastVars: { block: FooterBlock, bytes: Buffer } | undefined
-  const blockAt = (position: number): FooterBlock | undefined => {
+  let lastColumns: { block: StoredBlock, bytes: Buffer } | undefined
+  let lastVars: { block: StoredBlock, bytes: Buffer } | undefined
+  const blockAt = (position: number): StoredBlock | undefined => {
     const blocks = footer.blocks
     let lo = 0
     let hi = blocks.length - 1
@@ -290,6 +311,15 @@ function compactedFile (fh: FileHandle, path: string, footer: Footer): SegmentFi
       return done
     },
     blocks: () => footer.blocks,
+    summaries: async () => {
+      try {
+        return (await readFooter(fh, path)).blocks
+      } catch (err) {
+        if (!(err instanceof FormatError) && (err as NodeJS.ErrnoException).code !== 'EMAAPSEG') throw err
+        damaged(path, err as Error)
+        return []
+      }
+    },
     columns: async (start, end) => {
       const block = blockAt(start)
       if (block?.start !== start || block.end !== end || block.cols === undefined) return undefined
@@ -327,7 +357,7 @@ export async function openSegment (dir: string, name: string, opts: OpenOptions 
     const packed = await tryOpen(zpath)
     if (packed !== undefined) {
       try {
-        return compactedFile(packed, zpath, await readFooter(packed, zpath, opts.cacheFooter ?? true))
+        return compactedFile(packed, zpath, await readStoredFooter(packed, zpath, opts.cacheFooter ?? true))
       } catch (err) {
         if (err instanceof FormatError || (err as NodeJS.ErrnoException).code === 'EMAAPSEG') {
           damaged(zpath, err as Error)

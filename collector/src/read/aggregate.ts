@@ -126,7 +126,7 @@ function addSummary (counter: Counter, block: Block, apps: readonly string[] | u
     return
   }
   for (const app of apps) {
-    const levels = block.apps!.get(app)
+    const levels = block.apps!.levelsOf(app)
     if (levels !== undefined) add(levels)
   }
 }

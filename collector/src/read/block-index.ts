@@ -35,13 +35,17 @@ export interface Block {
    * the block by app and no count is taken from it by app.
    */
   apps: AppLevels | undefined
-  /** What scans learnt of the block's bytes (match.ts); forgotten when the block grows. */
-  sequences: SequenceMemo
+  /**
+   * What scans learnt of the block's bytes (match.ts), made by the first scan of the whole block (most
+   * blocks are never scanned whole, and an empty Map per block is ~10 % of the index); forgotten when the
+   * block grows.
+   */
+  sequences?: SequenceMemo
 }
 
 /** The memo of a block read whole (`length` bytes of it), else none: a partial read proves no absence. */
 export function memoOf (block: Block, length: number): SequenceMemo | undefined {
-  return length === block.end - block.start ? block.sequences : undefined
+  return length === block.end - block.start ? (block.sequences ??= new Map()) : undefined
 }
 
 /** The blocks of one segment file, indexed up to `indexedTo`. */
@@ -78,8 +82,61 @@ export function headOf (buf: Buffer, start: number, end: number): LineHead | und
   }
 }
 
-/** Per-app event counts by level (CANONICAL_LEVELS order). */
-export type AppLevels = Map<string, number[]>
+const LEVEL_COUNT = CANONICAL_LEVELS.length
+
+/** Name lists shared by blocks that hold the same apps in the same order, up to NAME_LISTS of them. */
+const NAME_LISTS = new Map<string, readonly string[]>()
+const MAX_NAME_LISTS = 4096
+
+/**
+ * Per-app event counts by level (CANONICAL_LEVELS order) of one block. The index keeps one for every block
+ * of the journal (issue #24: its heap grew with the data stored), so it is packed: the names a list shared
+ * by every block with the same apps, the counts one flat array of small integers. A Map of arrays per block
+ * cost ~5 times as much.
+ */
+export class AppLevels {
+  private constructor (private readonly names: readonly string[], private readonly counts: readonly number[]) {}
+
+  /** The counts of `entries` (app, its counts by level), kept in the order of the apps' names. */
+  static of (entries: Iterable<readonly [string, readonly number[]]>): AppLevels {
+    // Sorted, so blocks that hold the same apps share one list whatever order their lines came in.
+    const sorted = [...entries].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
+    const names = sorted.map(([app]) => app)
+    const counts = new Array<number>(names.length * LEVEL_COUNT)
+    sorted.forEach(([, levels], i) => { for (let l = 0; l < LEVEL_COUNT; l++) counts[i * LEVEL_COUNT + l] = levels[l] ?? 0 })
+    const key = names.join('\n')
+    let shared = NAME_LISTS.get(key)
+    if (shared === undefined) {
+      // A bound, not a cache to keep warm: past it, a block's list is its own (nothing is lost but sharing).
+      if (NAME_LISTS.size >= MAX_NAME_LISTS) NAME_LISTS.clear()
+      shared = names
+      NAME_LISTS.set(key, shared)
+    }
+    return new AppLevels(shared, counts)
+  }
+
+  get size (): number {
+    return this.names.length
+  }
+
+  has (app: string): boolean {
+    return this.names.includes(app)
+  }
+
+  /** The block's events of `app` by level, or undefined when it holds none. */
+  levelsOf (app: string): number[] | undefined {
+    const i = this.names.indexOf(app)
+    return i === -1 ? undefined : this.counts.slice(i * LEVEL_COUNT, (i + 1) * LEVEL_COUNT)
+  }
+
+  keys (): IterableIterator<string> {
+    return this.names.values()
+  }
+
+  * [Symbol.iterator] (): IterableIterator<[string, number[]]> {
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.counts.slice(i * LEVEL_COUNT, (i + 1) * LEVEL_COUNT)]
+  }
+}
 
 /** A block keeps its per-app counts while its apps are few (a summary, not a copy of the data). */
 export const MAX_BLOCK_APPS = 64
@@ -183,26 +240,26 @@ export class AppTally {
   /** The counts, or undefined when the lines held more than MAX_BLOCK_APPS apps. */
   result (): AppLevels | undefined {
     if (this.overflow) return undefined
-    const out: AppLevels = new Map()
+    const out = new Map<string, number[]>()
     // Two byte strings decode to one name only when the bytes are not valid UTF-8 (U+FFFD): merged, never lost.
     for (const e of this.entries) {
       const have = out.get(e.name)
       if (have === undefined) out.set(e.name, e.levels)
       else for (let i = 0; i < have.length; i++) have[i]! += e.levels[i]!
     }
-    return out
+    return AppLevels.of(out)
   }
 }
 
-/** `more` added into `into` (a block widened by new lines); undefined when either is unknown or the apps become too many. */
+/** `more` added to `into` (a block widened by new lines); undefined when either is unknown or the apps become too many. */
 export function mergeAppLevels (into: AppLevels | undefined, more: AppLevels | undefined): AppLevels | undefined {
   if (into === undefined || more === undefined) return undefined
+  const out = new Map(into)
   for (const [app, levels] of more) {
-    const have = into.get(app)
-    if (have === undefined) into.set(app, [...levels])
-    else for (let i = 0; i < levels.length; i++) have[i]! += levels[i]!
+    const have = out.get(app)
+    out.set(app, have === undefined ? levels : have.map((n, i) => n + levels[i]!))
   }
-  return into.size > MAX_BLOCK_APPS ? undefined : into
+  return out.size > MAX_BLOCK_APPS ? undefined : AppLevels.of(out)
 }
 
 export class BlockIndex {
@@ -243,8 +300,8 @@ export class BlockIndex {
     if (fh === undefined) return
     let buf: Buffer | undefined
     try {
-      const footer = fh.blocks()
-      if (footer !== undefined && entry.indexedTo === 0) {
+      const footer = fh.blocks() === undefined || entry.indexedTo > 0 ? undefined : await fh.summaries()
+      if (footer !== undefined) {
         // Compacted: its footer is the index, read without decompressing a block.
         this.addFooter(segment, entry, footer, readableEnd)
         if (entry.indexedTo > 0) return
@@ -277,7 +334,7 @@ export class BlockIndex {
       if (b.end > readableEnd) break
       entry.indexedTo = b.end
       if (b.minTs === null || b.maxTs === null) continue // no line with a time: nothing a search could want
-      entry.blocks.push({ segment, start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs, levels: [...b.levels], apps: footerApps(b), sequences: new Map() })
+      entry.blocks.push({ segment, start: b.start, end: b.end, minTs: b.minTs, maxTs: b.maxTs, levels: b.levels, apps: footerApps(b) })
     }
   }
 
@@ -326,17 +383,18 @@ export class BlockIndex {
       if (max > tail.maxTs) tail.maxTs = max
       for (let i = 0; i < levels.length; i++) tail.levels[i]! += levels[i]!
       tail.apps = mergeAppLevels(tail.apps, apps.result())
-      for (const [seq, found] of tail.sequences) if (!found) tail.sequences.delete(seq) // the new lines may hold it
+      if (tail.sequences !== undefined) for (const [seq, found] of tail.sequences) if (!found) tail.sequences.delete(seq) // the new lines may hold it
       return
     }
-    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels, apps: apps.result(), sequences: new Map() })
+    entry.blocks.push({ segment, start: base, end, minTs: min, maxTs: max, levels, apps: apps.result() })
   }
 }
 
 /** A compacted block's per-app counts; unknown in a footer written before it carried them (or past MAX_BLOCK_APPS). */
 function footerApps (b: FooterBlock): AppLevels | undefined {
   if (b.appLevels === undefined || b.appLevels === null) return undefined
-  return new Map(b.apps.map((app, i) => [app, [...b.appLevels![i]!]]))
+  const levels = b.appLevels
+  return AppLevels.of(b.apps.map((app, i) => [app, levels[i]!] as const))
 }
 
 async function readLongLine (fh: SegmentFile, from: number, limit: number): Promise<Buffer | undefined> {

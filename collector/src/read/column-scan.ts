@@ -13,7 +13,7 @@
 // Format 3 columns hold message templates: a text without digits is tested on them alone; one with digits
 // (`messages`, ColumnQuery.needsMessages) needs the block's vars too, to rebuild the messages.
 import { openSegmentIfExists, undecodableColumns, type SegmentFile } from '../journal/segment-file'
-import type { FooterBlock } from '../journal/compacted/format'
+import type { StoredBlock } from '../journal/compacted/format'
 import { blockBuffers, type BufferPool } from './block-buffers'
 import { ColumnsError, covering, decodeColumns, lineAt, type ColumnQuery, type Columns } from './columns'
 import type { Candidate } from './journal-search'
@@ -265,7 +265,7 @@ export class ColumnReader {
     }
   }
 
-  private async columns (fh: SegmentFile, c: Candidate, b: FooterBlock): Promise<Columns | undefined> {
+  private async columns (fh: SegmentFile, c: Candidate, b: StoredBlock): Promise<Columns | undefined> {
     const key = `${c.source.index.dir}\n${c.block.segment}\n${b.start}`
     let cols = this.cache.get(key)
     if (cols === undefined) {

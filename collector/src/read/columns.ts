@@ -982,7 +982,7 @@ export function lineAt (cols: Columns, offset: number): number {
 }
 
 /** The footer blocks that overlap [start, end), or undefined when they do not cover it all. */
-export function covering (footer: readonly FooterBlock[], start: number, end: number): FooterBlock[] | undefined {
+export function covering<B extends Pick<FooterBlock, 'start' | 'end'>> (footer: readonly B[], start: number, end: number): B[] | undefined {
   let lo = 0
   let hi = footer.length
   while (lo < hi) {
@@ -990,7 +990,7 @@ export function covering (footer: readonly FooterBlock[], start: number, end: nu
     if (footer[mid]!.end <= start) lo = mid + 1
     else hi = mid
   }
-  const out: FooterBlock[] = []
+  const out: B[] = []
   for (let i = lo; i < footer.length && footer[i]!.start < end; i++) out.push(footer[i]!)
   return out.length > 0 && out[0]!.start <= start && out.at(-1)!.end >= end ? out : undefined
 }

@@ -160,7 +160,7 @@ export class LineMatcher {
    */
   private headLines (buf: Buffer, length: number, counts: AppLevels): number[] | undefined {
     const { app, needles } = this.heads!
-    const perLevel = counts.get(app)
+    const perLevel = counts.levelsOf(app)
     const starts: number[] = []
     let expected = 0
     const view = buf.subarray(0, length)

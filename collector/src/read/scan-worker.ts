@@ -26,7 +26,7 @@ import { join } from 'node:path'
 import { parentPort, type MessagePort } from 'node:worker_threads'
 import {
   COMPACTED_SUFFIX, FormatError, HEADER_BYTES, TRAILER_BYTES, checkBlock, checkColumns, checkHeader, checkStored, footerLength, parseFooter,
-  streamOf as footerStream, type Footer, type FooterBlock, type StreamName
+  storedFooter, streamOf as footerStream, type StoredBlock, type StoredFooter, type StreamName
 } from '../journal/compacted/format'
 import { decodeSync } from '../journal/compacted/codecs'
 import { CANONICAL_LEVELS } from '../normalise/levels'
@@ -89,7 +89,7 @@ let cancelled = false
  * The file last opened, with its footer (null: not a readable compacted segment): consecutive items mostly
  * share a segment. Compacted files never change once written, so one open, stat and footer per segment.
  */
-let held: { key: string, fd: number | undefined, path: string, footer: Footer | null } | undefined
+let held: { key: string, fd: number | undefined, path: string, footer: StoredFooter | null } | undefined
 
 function readFully (fd: number, path: string, buf: Buffer, length: number, position: number): void {
   for (let got = 0; got < length;) {
@@ -101,13 +101,14 @@ function readFully (fd: number, path: string, buf: Buffer, length: number, posit
 
 /**
  * Footers this thread has read, by path, size and mtime: a compacted file never changes once written, and
- * a count opens every segment again (a 2M-event journal's 45 footers are ~5 % of a count's time).
+ * a count opens every segment again (a 2M-event journal's 45 footers are ~5 % of a count's time). Kept
+ * without their summaries (StoredBlock), which this thread never reads: a third of the heap.
  */
-const FOOTERS = new Map<string, { key: string, footer: Footer }>()
+const FOOTERS = new Map<string, { key: string, footer: StoredFooter }>()
 const MAX_FOOTERS = 256
 
 /** The footer of the open file `fd`, or null when it does not check out (the main thread reports it). */
-function footerOf (fd: number, path: string): Footer | null {
+function footerOf (fd: number, path: string): StoredFooter | null {
   const st = fstatSync(fd)
   const key = `${st.size}|${st.mtimeMs}|${st.ino}`
   const known = FOOTERS.get(path)
@@ -120,7 +121,7 @@ function footerOf (fd: number, path: string): Footer | null {
   return footer
 }
 
-function readFooterSync (fd: number, path: string, size: number): Footer | null {
+function readFooterSync (fd: number, path: string, size: number): StoredFooter | null {
   try {
     const head = Buffer.alloc(Math.min(HEADER_BYTES, size))
     readFully(fd, path, head, head.length, 0)
@@ -132,7 +133,7 @@ function readFooterSync (fd: number, path: string, size: number): Footer | null 
     if (endVersion !== version) throw new FormatError(path, `format version ${version} at its start, ${endVersion} at its end`)
     const json = Buffer.alloc(length)
     readFully(fd, path, json, length, size - TRAILER_BYTES - length)
-    return parseFooter(path, json, crc, size, version)
+    return storedFooter(parseFooter(path, json, crc, size, version))
   } catch (err) {
     if (err instanceof FormatError) return null
     throw err
@@ -140,7 +141,7 @@ function readFooterSync (fd: number, path: string, size: number): Footer | null 
 }
 
 /** Segment `segment`'s compacted file, open, with its footer; undefined when it is not there or not readable. */
-function segmentFile (dir: string, segment: string): { fd: number, path: string, footer: Footer } | undefined {
+function segmentFile (dir: string, segment: string): { fd: number, path: string, footer: StoredFooter } | undefined {
   const key = `${dir}\n${segment}`
   if (held?.key !== key) {
     release()
@@ -161,7 +162,7 @@ function segmentFile (dir: string, segment: string): { fd: number, path: string,
 let raw = Buffer.allocUnsafe(256 * 1024)
 
 /** The stored bytes of [at, at + length), checked against the zcrc of `what` when the footer has one. */
-function stored (fd: number, path: string, b: FooterBlock, what: 'lines' | StreamName, at: number, length: number): { bytes: Buffer, checked: boolean } {
+function stored (fd: number, path: string, b: StoredBlock, what: 'lines' | StreamName, at: number, length: number): { bytes: Buffer, checked: boolean } {
   if (raw.length < length) raw = Buffer.allocUnsafe(Math.max(length, raw.length * 2))
   readFully(fd, path, raw, length, at)
   const bytes = raw.subarray(0, length)
@@ -172,18 +173,18 @@ function stored (fd: number, path: string, b: FooterBlock, what: 'lines' | Strea
  * A block's columns, decoded; with their messages (format 3: the block's vars read and the messages rebuilt
  * from the templates) only when `messages` — a text with digits. A count of one without reads no vars.
  */
-function columnsOf (fd: number, path: string, b: FooterBlock, messages: boolean): Columns {
+function columnsOf (fd: number, path: string, b: StoredBlock, messages: boolean): Columns {
   const cols = decodeColumns(streamOf(fd, path, b, 'columns'), b.end - b.start)
   return messages ? withMessages(fd, path, b, cols) : cols
 }
 
 /** `cols` with their messages (what a splice needs): format 3 columns decoded without them get them from the vars. */
-function withMessages (fd: number, path: string, b: FooterBlock, cols: Columns, only?: Uint8Array): Columns {
+function withMessages (fd: number, path: string, b: StoredBlock, cols: Columns, only?: Uint8Array): Columns {
   return cols.messages !== undefined || b.vars === undefined ? cols : withVars(cols, streamOf(fd, path, b, 'vars'), only)
 }
 
 /** A block's columns, vars or template counts, decoded and checked. */
-function streamOf (fd: number, path: string, b: FooterBlock, what: StreamName): Buffer {
+function streamOf (fd: number, path: string, b: StoredBlock, what: StreamName): Buffer {
   const stream = footerStream(b, what)!
   const { bytes: packed, checked } = stored(fd, path, b, what, stream.at, stream.length)
   // Stored streams are decoded from a copy: `raw` is reused by the next read.
@@ -232,7 +233,7 @@ class Job {
    * countTemplates), and the block's lines lie in one bucket of the range. Else undefined: its
    * columns are read. Template counts found damaged are passed over the same way (the columns still answer).
    */
-  private byTemplateCounts (fd: number, path: string, b: FooterBlock, it: ScanItem): { bucket: number, lines: Float64Array } | undefined {
+  private byTemplateCounts (fd: number, path: string, b: StoredBlock, it: ScanItem): { bucket: number, lines: Float64Array } | undefined {
     if (b.tcounts === undefined || !this.cq.takesTemplateCounts() || it.start > b.start || it.end < b.end || it.minOffset > b.start) return undefined
     let s: TemplateCounts
     try {
@@ -378,7 +379,7 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
  * Block `b`'s stored lines, decoded and checked, with where each line starts in them: cut lines (`cut`,
  * to be spliced line by line) when the zcrc vouches for them, else the original lines, rebuilt and checked.
  */
-function linesOf (fd: number, path: string, b: FooterBlock, cols: Columns): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
+function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
   const { bytes: packed, checked } = stored(fd, path, b, 'lines', b.at, b.length)
   const size = b.cut ?? b.end - b.start
   const decoded = decodeSync(b.codec, packed, size)

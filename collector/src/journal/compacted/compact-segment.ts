@@ -97,7 +97,8 @@ export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minT
   const apps = tally.result()
   // More apps than a summary holds: none listed and no counts, so no reader skips or counts the block by app.
   if (apps === undefined) return { minTs, maxTs, levels, apps: [], appLevels: null }
-  return { minTs, maxTs, levels, apps: [...apps.keys()], appLevels: [...apps.values()] }
+  const entries = [...apps]
+  return { minTs, maxTs, levels, apps: entries.map(([app]) => app), appLevels: entries.map(([, counts]) => counts) }
 }
 
 async function syncDir (dir: string): Promise<void> {

@@ -103,11 +103,33 @@ export interface FooterBlock {
   tcounts?: FooterColumns
 }
 
+/**
+ * What reading a block's stored bytes needs: a footer block without the summaries (time bounds, counts by
+ * level and app) that the main thread's block index keeps. The scan threads cache their footers so: a
+ * parsed footer costs ~2 KB of heap a block, two thirds of it summaries (issue #24, reads under load).
+ */
+export type StoredBlock = Omit<FooterBlock, 'minTs' | 'maxTs' | 'levels' | 'apps' | 'appLevels'>
+
+export interface StoredFooter {
+  size: number
+  blocks: StoredBlock[]
+}
+
+/** `footer` without its blocks' summaries (StoredBlock): new objects of one shape, for a cache. */
+export function storedFooter (footer: Footer): StoredFooter {
+  return {
+    size: footer.size,
+    blocks: footer.blocks.map(b => ({
+      start: b.start, end: b.end, at: b.at, length: b.length, codec: b.codec, crc: b.crc, zcrc: b.zcrc, cut: b.cut, cols: b.cols, vars: b.vars, tcounts: b.tcounts
+    }))
+  }
+}
+
 /** The streams a block has beside its lines. */
 export type StreamName = 'columns' | 'vars' | 'tcounts'
 
 /** Where block `b`'s stream `what` is, if it has one. */
-export function streamOf (b: FooterBlock, what: StreamName): FooterColumns | undefined {
+export function streamOf (b: StoredBlock, what: StreamName): FooterColumns | undefined {
   return what === 'columns' ? b.cols : what === 'vars' ? b.vars : b.tcounts
 }
 
@@ -225,7 +247,7 @@ function crcFits (crc: unknown): boolean {
  * Checks the stored bytes of a block's lines or columns against their `zcrc` (when the footer has one);
  * throws FormatError. Answers whether it was checked: then the decoded bytes need only their length checked.
  */
-export function checkStored (file: string, block: FooterBlock, what: 'lines' | StreamName, raw: Buffer): boolean {
+export function checkStored (file: string, block: StoredBlock, what: 'lines' | StreamName, raw: Buffer): boolean {
   const zcrc = what === 'lines' ? block.zcrc : streamOf(block, what)?.zcrc
   if (zcrc === undefined) return false
   if (crc32(raw) !== zcrc) throw new FormatError(file, `${what} of the block at ${block.start} do not match the checksum of their stored bytes`)
@@ -242,7 +264,7 @@ function appLevelsFit (b: FooterBlock): boolean {
  * Checks a block's decoded columns (or `vars`) against their size and crc (the crc only when their stored
  * bytes were not checked: `storedChecked`); throws FormatError.
  */
-export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false, what: StreamName = 'columns'): void {
+export function checkColumns (file: string, block: StoredBlock, bytes: Buffer, storedChecked = false, what: StreamName = 'columns'): void {
   const stream = streamOf(block, what)!
   if (bytes.length !== stream.size || (!storedChecked && crc32(bytes) !== stream.crc)) {
     throw new FormatError(file, `${what} of the block at ${block.start} do not match their checksum`)
@@ -250,7 +272,7 @@ export function checkColumns (file: string, block: FooterBlock, bytes: Buffer, s
 }
 
 /** Checks a block's decoded bytes against its length and crc (the crc unless `storedChecked`); throws FormatError. */
-export function checkBlock (file: string, block: FooterBlock, bytes: Buffer, storedChecked = false): void {
+export function checkBlock (file: string, block: StoredBlock, bytes: Buffer, storedChecked = false): void {
   if (bytes.length !== block.end - block.start || (!storedChecked && crc32(bytes) !== block.crc)) {
     throw new FormatError(file, `block at ${block.start} does not match its checksum`)
   }
