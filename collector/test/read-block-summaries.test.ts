@@ -361,6 +361,12 @@ t.test('a block\'s per-app counts answer by name whatever order they came in, pa
   t.same(b.levelsOf('api'), [0, 0, 1, 0, 0, 0])
   t.equal(a.levelsOf('nope'), undefined)
   t.ok(a.has('api') && !a.has('nope') && a.size === 2)
+  // Names that join alike are not taken for each other.
+  const joined = AppLevels.of([['a\nb', [1, 0, 0, 0, 0, 0]]])
+  const apart = AppLevels.of([['a', [0, 1, 0, 0, 0, 0]], ['b', [0, 0, 1, 0, 0, 0]]])
+  t.same([...joined.keys()], ['a\nb'])
+  t.same([...apart.keys()], ['a', 'b'])
+  t.same(apart.levelsOf('b'), [0, 0, 1, 0, 0, 0])
   // More distinct app sets than the shared lists keep: each block still answers for its own apps.
   const many = Array.from({ length: 5000 }, (_, i) => AppLevels.of([[`app-${i}`, [i, 0, 0, 0, 0, 0]], ['web', [0, 0, i, 0, 0, 0]]]))
   t.ok(many.every((x, i) => x.levelsOf(`app-${i}`)![0] === i && x.levelsOf('web')![2] === i && x.size === 2), 'every one of 5,000 answers right')

@@ -153,15 +153,17 @@ t.test('a worker stopped on purpose is not restarted; the primary exits 0 once n
 })
 
 t.test('a worker that does not stop is killed once SHUTDOWN_TIMEOUT and the grace are over; the primary exits 1', async t => {
-  // A grace that a loaded machine's worker 1 stops well within (its stop waits for the journal, alerts and
-  // the definitions store); worker 2, frozen, never does.
+  // Worker 2, frozen, never stops. Worker 1 stops well within the grace on an idle machine (its stop waits
+  // for the journal, alerts and the definitions store), but a loaded one can take longer: then it is killed
+  // too, rightly. What must hold is that the frozen one is.
   const c = await startCollector(t, { env: { WORKER_COUNT: '2', SHUTDOWN_TIMEOUT: '0', SHUTDOWN_GRACE: '3' } })
   await c.waitForLog(LISTENING)
   const pid2 = await workerStarted(c, 2)
   process.kill(pid2, 'SIGSTOP') // frozen: it cannot act on SIGTERM
   const exited = c.stop('SIGTERM')
   const late = await c.waitForLog({ msg: /^workers did not stop in time; killing them/ })
-  t.same(late.entry.workers, [2])
+  const killed = late.entry.workers as number[]
+  t.ok(killed.includes(2) && killed.every(w => w === 1 || w === 2), `the frozen worker is among those killed: ${JSON.stringify(killed)}`)
   t.equal(late.entry.timeout_ms, 3000, 'SHUTDOWN_TIMEOUT + SHUTDOWN_GRACE')
   await c.waitForLog({ worker_id: 2, signal: 'SIGKILL', msg: 'worker stopped' })
   t.equal(await exited, 1)

@@ -84,7 +84,7 @@ export function headOf (buf: Buffer, start: number, end: number): LineHead | und
 
 const LEVEL_COUNT = CANONICAL_LEVELS.length
 
-/** Name lists shared by blocks that hold the same apps in the same order, up to NAME_LISTS of them. */
+/** Name lists shared by blocks that hold the same apps, up to MAX_NAME_LISTS of them, by the names joined. */
 const NAME_LISTS = new Map<string, readonly string[]>()
 const MAX_NAME_LISTS = 4096
 
@@ -106,6 +106,8 @@ export class AppLevels {
     sorted.forEach(([, levels], i) => { for (let l = 0; l < LEVEL_COUNT; l++) counts[i * LEVEL_COUNT + l] = levels[l] ?? 0 })
     const key = names.join('\n')
     let shared = NAME_LISTS.get(key)
+    // A name may hold the separator itself (["a\nb"] and ["a", "b"] join alike): shared only when the same.
+    if (shared !== undefined && !sameNames(shared, names)) return new AppLevels(names, counts)
     if (shared === undefined) {
       // A bound, not a cache to keep warm: past it, a block's list is its own (nothing is lost but sharing).
       if (NAME_LISTS.size >= MAX_NAME_LISTS) NAME_LISTS.clear()
@@ -136,6 +138,10 @@ export class AppLevels {
   * [Symbol.iterator] (): IterableIterator<[string, number[]]> {
     for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.counts.slice(i * LEVEL_COUNT, (i + 1) * LEVEL_COUNT)]
   }
+}
+
+function sameNames (a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((name, i) => name === b[i])
 }
 
 /** A block keeps its per-app counts while its apps are few (a summary, not a copy of the data). */
