@@ -62,7 +62,8 @@ export interface SegmentFile {
 
 /**
  * Footers of compacted files never change once written: read once, keyed by path, size and mtime, and kept
- * without their blocks' summaries (StoredBlock: a third of the heap), which only the block index reads, once.
+ * without their blocks' summaries (StoredFooter: a third of a parsed footer's heap), which only the block
+ * index reads, once per segment (`summaries`).
  */
 const FOOTERS = new Map<string, StoredFooter>()
 const MAX_FOOTERS = 1024
