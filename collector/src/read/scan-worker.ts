@@ -102,7 +102,7 @@ function readFully (fd: number, path: string, buf: Buffer, length: number, posit
 /**
  * Footers this thread has read, by path, size and mtime: a compacted file never changes once written, and
  * a count opens every segment again (a 2M-event journal's 45 footers are ~5 % of a count's time). Kept
- * without their summaries (StoredBlock), which this thread never reads: a third of the heap.
+ * as StoredFooter, without the blocks' summaries this thread never reads: a third of a parsed footer's heap.
  */
 const FOOTERS = new Map<string, { key: string, footer: StoredFooter }>()
 const MAX_FOOTERS = 256
