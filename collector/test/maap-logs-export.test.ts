@@ -106,8 +106,10 @@ t.test('WORKER_COUNT=2, compacted and NDJSON segments: every event once, in arri
   t.ok(received.every((r, i) => i === 0 || received[i - 1]! <= r), 'in the order the service received them, across both workers')
   t.same(snapshot(c.logDir), before, 'nothing in LOG_DIR written, renamed or deleted')
 
-  for (const [args, params] of FILTERS) {
-    const run = await runCli(['export', ...args, '--dir', c.logDir])
+  // Each run only reads LOG_DIR (as the one above did): all started at once, each checked as it was.
+  const filtered = await Promise.all(FILTERS.map(async ([args]) => await runCli(['export', ...args, '--dir', c.logDir])))
+  for (const [i, [args, params]] of FILTERS.entries()) {
+    const run = filtered[i]!
     t.equal(run.code, 0, `${args.join(' ')}: ${run.stderr}`)
     const got = lines(run.stdout)
     t.same([...got].sort(), answers.get(params), `${args.join(' ') || 'no filter'}: the lines GET /logs?${params} answers, byte for byte`)
@@ -136,13 +138,18 @@ t.test('bad usage names what is wrong, exit 2; a directory that cannot be read, 
     [['export', '--dir', dir, '--url', 'http://x'], /unknown option --url/],
     [['export', '--dir', dir, 'a', 'b'], /the query must be one argument/]
   ]
-  for (const [argv, message] of cases) {
-    const run = await runCli(argv)
+  // These runs stop at their arguments or read `dir` as it is here (the runs after them change it), and --help
+  // reads nothing: all started at once, each checked as it was.
+  const usage = Promise.all(cases.map(async ([argv]) => await runCli(argv)))
+  const caretRun = runCli(['export', '--dir', dir, 'level >= ERROR and region in (eu us)'])
+  const helpRun = runCli(['export', '--help'])
+  for (const [i, run] of (await usage).entries()) {
+    const [argv, message] = cases[i]!
     t.equal(run.code, 2, argv.join(' '))
     t.match(run.stderr, message, argv.join(' '))
     t.equal(run.stdout, '')
   }
-  const caret = await runCli(['export', '--dir', dir, 'level >= ERROR and region in (eu us)'])
+  const caret = await caretRun
   t.equal(caret.code, 2)
   t.equal(caret.stderr, 'maap-logs: query: expected "," or ")" in the list of in, found "us" at 34\n' +
     '  level >= ERROR and region in (eu us)\n' +
@@ -160,7 +167,7 @@ t.test('bad usage names what is wrong, exit 2; a directory that cannot be read, 
   const torn = await runCli(['export', '--dir', dir])
   t.equal(torn.code, 1, 'a closed segment\'s last line unfinished: cut by a crash')
   t.match(torn.stderr, /: its last line is unfinished \(\d+ bytes at offset 0: cut short by a crash\); skipped\nmaap-logs: what the warning above names was skipped; everything else was printed\n$/)
-  const help = await runCli(['export', '--help'])
+  const help = await helpRun
   t.match(help.stdout, /^Usage: maap-logs export --dir <LOG_DIR>/)
   t.match(help.stdout, /prints? .*on disk|What is on disk is what is printed/)
   t.match(help.stdout, /until the collector\ndeletes it \(by DELETE_LOGS_OLDER_THAN, or with RETENTION_RULES/, 'the settings that delete journal files')

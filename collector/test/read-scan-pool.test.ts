@@ -22,10 +22,21 @@ import { NOW, answers, compactedCopies, firstDiff, journalOf } from './columns-d
 // The thread runs the source (the test's TypeScript loader is inherited by threads), so its coverage counts.
 const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
 
-/** The generated segments, NDJSON and compacted (columns-data.ts). */
-async function segments (): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
-  return await compactedCopies('maap-scan-pool-')
+type Segments = Awaited<ReturnType<typeof compactedCopies>>
+
+/**
+ * The generated segments, NDJSON and compacted (columns-data.ts), made once for the tests that only read
+ * them (each copy compacts three segments); removed when the file's tests end. A test that changes its
+ * files makes its own copy.
+ */
+let shared: Promise<Segments> | undefined
+async function segments (): Promise<Segments> {
+  shared ??= compactedCopies('maap-scan-pool-')
+  return await shared
 }
+t.teardown(async () => {
+  if (shared !== undefined) rmSync((await shared).base, { recursive: true, force: true })
+})
 
 /** The candidate blocks of a whole-range count over `dir`, as the pool takes them. */
 async function itemsOf (dir: string, names: string[]): Promise<ScanItem[]> {
@@ -35,8 +46,7 @@ async function itemsOf (dir: string, names: string[]): Promise<ScanItem[]> {
 }
 
 t.test('counts answer the same through the threads, in-thread, and over NDJSON', async t => {
-  const { base, ndjson, cols, names } = await segments()
-  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const { ndjson, cols, names } = await segments()
   configureScanPool(0)
   const want = await answers(journalOf(ndjson, names))
   t.equal(firstDiff(await answers(journalOf(cols, names)), want), undefined, 'in-thread over the columns')
@@ -55,8 +65,7 @@ t.test('counts answer the same through the threads, in-thread, and over NDJSON',
 })
 
 t.test('a count stopped mid-way is answered once no thread works for it, and no block is counted after', async t => {
-  const { base, cols, names } = await segments()
-  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const { cols, names } = await segments()
   const pool = new ScanPool(2, WORKER)
   t.teardown(async () => await pool.close())
   const one = await itemsOf(cols, names)
@@ -88,7 +97,6 @@ t.test('a count stopped mid-way is answered once no thread works for it, and no 
 
 t.test('threads that cannot start or that die hand their blocks back: the answer is whole', async t => {
   const { base, ndjson, cols, names } = await segments()
-  t.teardown(() => rmSync(base, { recursive: true, force: true }))
   const q = parseReadQuery({ q: 'timeout' }, { now: NOW })
   const all = { ...q, from: new Date(NOW - 30 * 86_400_000).toISOString() }
   configureScanPool(0)
@@ -111,7 +119,8 @@ t.test('threads that cannot start or that die hand their blocks back: the answer
 })
 
 t.test('a scan thread\'s job: columns missing or damaged are handed back, undecided lines named', async t => {
-  const { base, ndjson, cols, names } = await segments()
+  // Its own copy: it damages the compacted files.
+  const { base, ndjson, cols, names } = await compactedCopies('maap-scan-pool-')
   t.teardown(() => rmSync(base, { recursive: true, force: true }))
   const range = { fromMs: 0, toMs: Infinity, first: 0, intervalMs: Number.MAX_SAFE_INTEGER, buckets: 1 }
   const query = { text: 'timeout', from: undefined, to: undefined, levels: undefined, apps: undefined }
@@ -145,8 +154,7 @@ t.test('a scan thread\'s job: columns missing or damaged are handed back, undeci
 })
 
 t.test('the thread\'s protocol over a real channel: count, cancel, release, error', async t => {
-  const { base, cols, names } = await segments()
-  t.teardown(() => rmSync(base, { recursive: true, force: true }))
+  const { cols, names } = await segments()
   const { port1, port2 } = new MessageChannel()
   t.teardown(() => { port1.close() })
   serve(port1)
