@@ -5,7 +5,7 @@
 //     ─► compactSegment on every segment, here, timed ─► collector again ─► the same queries over .z
 //
 // BENCH_EVENTS (default 300,000), BENCH_SEED (1), BENCH_RUNS (5: the median is printed), BENCH_FORMAT (the
-// compacted format version written: 3, the default (message templates), or 2 or 1 to compare with the older forms).
+// compacted format version written: 4, the default (lines in pieces by template), or 3, 2 or 1 to compare with the older forms).
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { tmpdir } from 'node:os'

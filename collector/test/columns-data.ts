@@ -6,6 +6,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
+import { FORMAT_VERSION } from '../src/journal/compacted/format'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { histogram, histogramRange } from '../src/read/aggregate'
 import { ExpiryFilter } from '../src/read/expiry'
@@ -82,9 +83,9 @@ export const SEGMENT_LINES = 350
 
 /**
  * The segments of writeSegments as NDJSON in `ndjson`, and the same compacted (with columns, 16 KiB
- * blocks) in `cols`, under a new temporary directory `base`: what the scan threads' tests read.
+ * blocks; in format `version`) in `cols`, under a new temporary directory `base`: what the scan threads' tests read.
  */
-export async function compactedCopies (prefix: string): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
+export async function compactedCopies (prefix: string, version = FORMAT_VERSION): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
   const base = mkdtempSync(join(tmpdir(), prefix))
   const ndjson = join(base, 'ndjson')
   const cols = join(base, 'cols')
@@ -93,7 +94,7 @@ export async function compactedCopies (prefix: string): Promise<{ base: string, 
   const names = writeSegments(ndjson)
   for (const n of names) {
     copyFileSync(join(ndjson, n), join(cols, n))
-    await compactSegment(cols, n, 16 * 1024, true)
+    await compactSegment(cols, n, 16 * 1024, true, version)
   }
   return { base, ndjson, cols, names }
 }

@@ -3,8 +3,9 @@
 // not strings, more apps than a block summary keeps, every level, lines past RETENTION_RULES), histograms,
 // counts and searches answer the same over (a) NDJSON, (b) compacted without columns (an older footer),
 // (c) compacted with columns, and (d) compacted with columns under a block index built while the segments
-// were NDJSON (its blocks cut elsewhere than the footer's), and (e) compacted in format 2 (messages in the
-// columns, not templates: a file an older collector wrote). The messages and texts hold digits in every
+// were NDJSON (its blocks cut elsewhere than the footer's), (e) compacted in format 2 (messages in the
+// columns, not templates: a file an older collector wrote), and (f) in format 3 (the lines in one stream,
+// not in pieces by template). The messages and texts hold digits in every
 // position (format 3 keeps digit runs apart from its templates). The codec round-trips, and damaged columns
 // are reported and read from the lines instead.
 import t from 'tap'
@@ -30,7 +31,7 @@ import { DAY, MANY_APP, NOW, answers, firstDiff, journalOf, writeSegments } from
 
 t.test('counts, histograms and searches answer the same over NDJSON, old compacted, and columns', async t => {
   const base = mkdtempSync(join(tmpdir(), 'maap-columns-'))
-  const dirs = ['ndjson', 'old', 'cols', 'late', 'v2'].map(d => join(base, d))
+  const dirs = ['ndjson', 'old', 'cols', 'late', 'v2', 'v3'].map(d => join(base, d))
   const { mkdirSync } = await import('node:fs')
   for (const d of dirs) mkdirSync(d)
   const names = writeSegments(dirs[0]!)
@@ -39,6 +40,7 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
     await compactSegment(dirs[1]!, n, 16 * 1024, false)
     await compactSegment(dirs[2]!, n, 16 * 1024, true)
     await compactSegment(dirs[4]!, n, 16 * 1024, true, 2)
+    await compactSegment(dirs[5]!, n, 16 * 1024, true, 3)
   }
   // The generated segments are small (SEGMENT_LINES): the cases they are there for, asserted present.
   const lines = names.flatMap(n => readFileSync(join(dirs[0]!, n), 'utf8').split('\n').slice(0, -1))
@@ -62,6 +64,7 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
     const footer = await readFooter(fh, n)
     await fh.close()
     t.ok(footer.blocks.length >= 4, `${n}: ${footer.blocks.length} blocks`)
+    t.ok(footer.blocks.some(b => b.pieces! > 1), `${n}: blocks of several pieces (format 4), the most ${Math.max(...footer.blocks.map(b => b.pieces!))}`)
     if (n === names[0]) t.ok(footer.blocks.some(b => b.appLevels === null), 'a block with more apps than a summary keeps')
   }
   const rules = (): ExpiryFilter => new ExpiryFilter(new RetentionPolicy(parseRetentionRules(`app=api:3d, level=DEBUG|TRACE:5d, app=${MANY_APP}:8d`, 'RETENTION_RULES')!, 30), () => NOW)
@@ -71,6 +74,7 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
     t.equal(firstDiff(await answers(journalOf(dirs[1]!, names, expiry)), want), undefined, `${label}: compacted without columns`)
     t.equal(firstDiff(await answers(journalOf(dirs[2]!, names, expiry)), want), undefined, `${label}: compacted with columns`)
     t.equal(firstDiff(await answers(journalOf(dirs[4]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 2 (no templates)`)
+    t.equal(firstDiff(await answers(journalOf(dirs[5]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 3 (the lines in one stream)`)
     // (d): the index learns the segments as NDJSON, then they are compacted under it.
     const late = journalOf(dirs[3]!, names, expiry)
     if (expiry === undefined) {

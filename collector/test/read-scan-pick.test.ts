@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os'
 import { open } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { footerBytes, type Footer } from '../src/journal/compacted/format'
+import { FORMAT_VERSION_3, footerBytes, type Footer } from '../src/journal/compacted/format'
 import { readFooter } from '../src/journal/segment-file'
 import { ColumnReader, pickLines } from '../src/read/column-scan'
 import { ColumnQuery } from '../src/read/columns'
@@ -25,8 +25,8 @@ const WORKER = resolve(__dirname, '..', 'src', 'read', 'scan-worker.ts')
 const NL = 10
 
 /** The generated segments, NDJSON and compacted (columns-data.ts). */
-async function segments (): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
-  return await compactedCopies('maap-scan-pick-')
+async function segments (version?: number): Promise<{ base: string, ndjson: string, cols: string, names: string[] }> {
+  return await compactedCopies('maap-scan-pick-', version)
 }
 
 const itemOf = (c: Candidate): ScanItem => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset })
@@ -81,7 +81,8 @@ async function footerOf (path: string): Promise<{ footer: Footer, rewrite: (f: F
   const bytes = readFileSync(path)
   const jsonLength = bytes.readUInt32LE(bytes.length - 16)
   const dataEnd = bytes.length - 16 - jsonLength
-  return { footer, rewrite: f => replace(path, Buffer.concat([bytes.subarray(0, dataEnd), footerBytes(f)])) }
+  // Rewritten in the file's own version (its header's last byte).
+  return { footer, rewrite: f => replace(path, Buffer.concat([bytes.subarray(0, dataEnd), footerBytes(f, bytes[7])])) }
 }
 
 const QUERIES = [{ q: 'timeout' }, { q: 'ki', level: 'warn' }, { q: 'i', app_name: 'api,web' }, { q: '"timeout"' },
@@ -112,7 +113,8 @@ t.test('a thread picks, line for line, what the main thread picks and reads', as
 })
 
 t.test('a footer without zcrc: blocks rebuilt whole and checked by the original\'s crc; damage and absence answer undefined', async t => {
-  const { base, ndjson, cols, names } = await segments()
+  // Footers without zcrc were written in format 3 (lines in one stream); format 4's pieces need them.
+  const { base, ndjson, cols, names } = await segments(FORMAT_VERSION_3)
   t.teardown(() => rmSync(base, { recursive: true, force: true }))
   const q = parseReadQuery({ q: 'timeout' }, { now: NOW })
   const cq = ColumnQuery.of(q)!

@@ -6,6 +6,7 @@
 //                                                                      └► a block's columns (columns()) ─► decode, async ─► read/columns.ts
 //                                          version 2 (`cut` blocks): lines + columns, both decoded async ─► spliceLines ─► original bytes
 //                                          version 3: lines + columns + vars (the messages rebuilt from templates) ─► spliceLines
+//                                          version 4: lines in pieces (compacted/pieces.ts), each decoded ─► line order ─► spliceLines
 //
 // Either way a read returns ORIGINAL bytes at ORIGINAL offsets. A compaction renames `<name>.z.tmp` to
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
@@ -31,6 +32,7 @@ import {
   storedFooter, type Footer, type FooterBlock, type StoredBlock, type StoredFooter
 } from './compacted/format'
 import { decode } from './compacted/codecs'
+import { inLineOrder, pieceTable, placeLines, storedOrder, type PieceTable } from './compacted/pieces'
 
 const NL = 10
 
@@ -180,7 +182,7 @@ export async function readBlockBytes (fh: FileHandle, path: string, block: Store
     block.cut === undefined || block.vars === undefined ? undefined : vars ?? readVarsBytes(fh, path, block),
     readLines(fh, path, block)
   ])
-  const bytes = cols !== undefined ? splice(path, block, cols, varBytes, lines.bytes) : lines.bytes
+  const bytes = cols !== undefined ? splice(path, block, cols, varBytes, lines) : lines.bytes
   // Stored lines that match their zcrc (and columns checked as they were read) need no crc of the whole.
   checkBlock(path, block, bytes, lines.checked)
   return bytes
@@ -190,23 +192,42 @@ export async function readBlockBytes (fh: FileHandle, path: string, block: Store
  * A block's stored lines, decompressed (a cut block's are `cut` bytes, the others' the whole block), and
  * whether their stored bytes were checked (zcrc).
  */
-async function readLines (fh: FileHandle, path: string, block: StoredBlock): Promise<{ bytes: Buffer, checked: boolean }> {
+async function readLines (fh: FileHandle, path: string, block: StoredBlock): Promise<StoredLines> {
   const raw = Buffer.allocUnsafe(block.length)
   await readFully(fh, raw, block.at)
   const checked = checkStored(path, block, 'lines', raw)
+  const size = block.cut ?? block.end - block.start
   try {
-    return { bytes: await decode(block.codec, raw, block.cut ?? block.end - block.start), checked }
+    if (block.pieces === undefined) return { bytes: await decode(block.codec, raw, size), checked }
+    // Format 4: every piece, each decoded on its own (put back in line order by the splice, with the columns).
+    const table = pieceTable(raw)
+    if (table.lines.length !== block.pieces) throw new ColumnsError(`${table.lines.length} pieces, the footer says ${block.pieces}`)
+    const pieces = await Promise.all([...table.at].map(async (at, p) => await decode(block.codec, raw.subarray(at, at + table.length[p]!), table.size[p]!)))
+    return { bytes: Buffer.alloc(0), pieces: { table, decoded: pieces }, checked }
   } catch (err) {
     throw new FormatError(path, `block at ${block.start} does not decompress: ${(err as Error).message}`)
   }
 }
 
+/** A block's stored lines decoded: one stream (`bytes`), or format 4's pieces (`pieces`; `bytes` empty). */
+interface StoredLines {
+  bytes: Buffer
+  pieces?: { table: PieceTable, decoded: Buffer[] }
+  checked: boolean
+}
+
 /** A `cut` block's original lines: its stored lines with what its columns (and vars) hold put back. */
-function splice (path: string, block: StoredBlock, cols: Buffer, vars: Buffer | undefined, cut: Buffer): Buffer {
+function splice (path: string, block: StoredBlock, cols: Buffer, vars: Buffer | undefined, stored: StoredLines): Buffer {
   const out = Buffer.allocUnsafe(block.end - block.start)
   try {
+    const c = decodeColumns(cols, out.length, vars)
+    let cut = stored.bytes
+    if (stored.pieces !== undefined) {
+      const { table, decoded } = stored.pieces
+      cut = inLineOrder(c, placeLines(c, table, storedOrder(c, table), decoded))
+    }
     if (cut.length !== block.cut) throw new ColumnsError(`${cut.length} bytes of lines, the footer says ${block.cut!}`)
-    spliceLines(decodeColumns(cols, out.length, vars), cut, out)
+    spliceLines(c, cut, out)
   } catch (err) {
     if (!(err instanceof ColumnsError)) throw err
     throw new FormatError(path, `block at ${block.start} does not fit its columns: ${err.message}`)

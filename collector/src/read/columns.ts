@@ -565,16 +565,21 @@ export function spliceLines (c: Columns, cut: Buffer, out: Buffer): void {
  */
 export function cutOffsets (c: Columns): Uint32Array {
   const out = new Uint32Array(c.n + 1)
-  const { flags, starts, messageStarts } = c
-  if (messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
+  if (c.messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
   let at = 0
   for (let i = 0; i < c.n; i++) {
     out[i] = at
-    const f = flags[i]!
-    at += starts[i + 1]! - starts[i]! - ((f & COL_HEAD) !== 0 ? TS_LENGTH : 0) - ((f & COL_MESSAGE) !== 0 ? messageStarts[i + 1]! - 1 - messageStarts[i]! : 0)
+    at += cutLength(c, i)
   }
   out[c.n] = at
   return out
+}
+
+/** Line i's length in a cut block's stored lines: its original length less the timestamp and message its columns hold. */
+export function cutLength (c: Columns, i: number): number {
+  const f = c.flags[i]!
+  const m = c.messageStarts!
+  return c.starts[i + 1]! - c.starts[i]! - ((f & COL_HEAD) !== 0 ? TS_LENGTH : 0) - ((f & COL_MESSAGE) !== 0 ? m[i + 1]! - 1 - m[i]! : 0)
 }
 
 /**

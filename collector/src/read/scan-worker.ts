@@ -8,7 +8,8 @@
 //                                                                 journal's writes wait on) ─► ColumnQuery.scan
 //   main ──{ cancel, id }──► stops between two blocks ──{ cancelled, id, blocks }──► main
 //   main ──{ pick, id, query, item }──► columns ─► ColumnQuery.scan ─► picked lines? ─► stored lines (zcrc
-//        ◄──{ picked, id, lines, ends, undecided }── checked) ─► spliceLine for each picked line alone
+//        ◄──{ picked, id, lines, ends, undecided }── checked; format 4: the pieces holding them) ─► spliceLine
+//                                                                 for each picked line alone
 //
 // Format 3 blocks: the columns hold message templates, enough for a text without digits; the block's vars
 // are read (and the messages rebuilt) only for a text with digits, or for a block whose lines are picked.
@@ -29,6 +30,7 @@ import {
   storedFooter, streamOf as footerStream, type StoredBlock, type StoredFooter, type StreamName
 } from '../journal/compacted/format'
 import { decodeSync } from '../journal/compacted/codecs'
+import { inLineOrder, pieceTable, piecesHolding, placeLines, storedOrder } from '../journal/compacted/pieces'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { ColumnQuery, ColumnsError, covering, cutOffsets, decodeColumns, lineAt, spliceLine, spliceLines, withVars, type Columns } from './columns'
 import type { ReadQuery } from './query'
@@ -349,13 +351,15 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
       // The picked lines are rebuilt with their messages: format 3 reads the vars now, for the blocks that
       // pick, and rebuilds the messages of the picked lines alone (the others only measured).
       // (Only where every stream has its zcrc: a block checked by its original's crc is rebuilt whole.)
+      // The same lines are all a format 4 block decodes of its pieces (those holding them).
+      let only: Uint8Array | undefined
       if (b.cut !== undefined) {
         const trusted = b.zcrc !== undefined && b.cols?.zcrc !== undefined && b.vars?.zcrc !== undefined
-        const only = trusted ? new Uint8Array(cols.n) : undefined
+        only = trusted ? new Uint8Array(cols.n) : undefined
         if (only !== undefined) for (const v of picked) only[v >> 1] = 1
         cols = withMessages(file.fd, file.path, b, cols, only)
       }
-      const { lines, offsets, cut } = linesOf(file.fd, file.path, b, cols)
+      const { lines, offsets, cut } = linesOf(file.fd, file.path, b, cols, only)
       let bytes = 0
       for (const v of picked) bytes += cols.starts[(v >> 1) + 1]! - cols.starts[v >> 1]!
       const buf = out.need(bytes)
@@ -378,15 +382,30 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
 /**
  * Block `b`'s stored lines, decoded and checked, with where each line starts in them: cut lines (`cut`,
  * to be spliced line by line) when the zcrc vouches for them, else the original lines, rebuilt and checked.
+ * In format 4 (pieces.ts) only the pieces holding a line marked in `wanted` are decoded (all without it);
+ * the offsets of the other lines mean nothing then.
  */
-function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
+function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wanted?: Uint8Array): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
   const { bytes: packed, checked } = stored(fd, path, b, 'lines', b.at, b.length)
   const size = b.cut ?? b.end - b.start
-  const decoded = decodeSync(b.codec, packed, size)
-  if (decoded.length !== size) throw new FormatError(path, `block at ${b.start} decodes to ${decoded.length} bytes, not ${size}`)
   // The columns (and vars) a cut block's lines are rebuilt from: checked by their own stored bytes' crc.
   const colsChecked = b.cols?.zcrc !== undefined && (b.vars === undefined || b.vars.zcrc !== undefined)
-  if (b.cut !== undefined && checked && colsChecked) {
+  const trusted = b.cut !== undefined && checked && colsChecked
+  let decoded: Buffer
+  if (b.pieces !== undefined) {
+    const table = pieceTable(packed)
+    const decodedBytes = table.size.reduce((a, n) => a + n, 0)
+    if (table.lines.length !== b.pieces || decodedBytes !== size) throw new ColumnsError(`${table.lines.length} pieces of ${decodedBytes} bytes, the footer says ${b.pieces} of ${size}`)
+    const order = storedOrder(cols, table)
+    const need = piecesHolding(table, order, trusted ? wanted : undefined)
+    const placed = placeLines(cols, table, order, [...need].map((x, p) => x === 0 ? undefined : decodeSync(b.codec, packed.subarray(table.at[p]!, table.at[p]! + table.length[p]!), table.size[p]!)))
+    if (trusted) return { lines: placed.lines, offsets: placed.offsets, cut: true }
+    decoded = inLineOrder(cols, placed)
+  } else {
+    decoded = decodeSync(b.codec, packed, size)
+  }
+  if (decoded.length !== size) throw new FormatError(path, `block at ${b.start} decodes to ${decoded.length} bytes, not ${size}`)
+  if (trusted) {
     const offsets = cutOffsets(cols)
     if (offsets[cols.n] !== size) throw new ColumnsError(`columns cover ${offsets[cols.n]!} of ${size} stored bytes`)
     return { lines: decoded, offsets, cut: true }

@@ -35,7 +35,13 @@ export type StreamKind = 'lines' | 'columns' | 'vars' | 'tcounts'
 /** `bytes` encoded for a stream of `kind` (the lines deflated, the others brotli'd), or stored when that is not smaller. */
 export function encode (kind: StreamKind, bytes: Buffer, linesCodec = CODEC_DEFLATE): { codec: number, data: Buffer } {
   const codec = kind === 'lines' ? linesCodec : CODEC_BROTLI
-  const packed = codec === CODEC_DEFLATE
+  const packed = compress(codec, kind, bytes)
+  return packed.length < bytes.length ? { codec, data: packed } : { codec: CODEC_STORED, data: bytes }
+}
+
+/** `bytes` in `codec` (deflate or brotli, the mode `kind`'s), whatever the size. */
+export function compress (codec: number, kind: StreamKind, bytes: Buffer): Buffer {
+  return codec === CODEC_DEFLATE
     ? deflateRawSync(bytes, { level: DEFLATE_LEVEL, memLevel: 9 })
     : brotliCompressSync(bytes, {
       params: {
@@ -44,7 +50,6 @@ export function encode (kind: StreamKind, bytes: Buffer, linesCodec = CODEC_DEFL
         [constants.BROTLI_PARAM_SIZE_HINT]: bytes.length
       }
     })
-  return packed.length < bytes.length ? { codec, data: packed } : { codec: CODEC_STORED, data: bytes }
 }
 
 /** zlib's smallest output chunk; it refuses less. */

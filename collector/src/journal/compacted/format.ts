@@ -14,16 +14,20 @@
 // columns alone and tests each template once; the lines of a block (and a text with digits) need the vars
 // too. A version 2 reader refuses a version 3 file (its version check), as it should.
 //
+// Version 4 stores a block's cut lines in pieces grouped by message template (pieces.ts; the footer's
+// `pieces`): a search of a word decodes only the pieces that hold its templates. The stream starts with a
+// table of the pieces; a version 3 reader would take it for deflated lines, so it refuses the version.
+//
 //   ┌────────────────────┐
 //   │ "MAAPSEG" version  │  header, 8 bytes
 //   ├────────────────────┤
-//   │ block 0 (codec'd)  │  the lines [start, end), ~BLOCK_BYTES of them (version 2: timestamps and messages cut out)
+//   │ block 0 (codec'd)  │  the lines [start, end), ~BLOCK_BYTES of them (version 2: timestamps and messages cut out; 4: in pieces)
 //   │ block 0's columns  │  (when written) per line: length, time, level, app, flags, message bytes (read/columns.ts)
 //   │ block 0's vars     │  version 3: the digit runs of its messages (the columns then hold templates)
 //   │ block 0's tcounts  │  version 3, since added: its lines per template, app and level (read/template-counts.ts)
 //   │ block 1 …          │
 //   ├────────────────────┤
-//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut, vars, tcounts }] }
+//   │ footer (JSON)      │  { size, blocks: [{ start, end, at, length, codec, crc, minTs, maxTs, levels, apps, appLevels, cols, cut, vars, tcounts, pieces }] }
 //   ├────────────────────┤
 //   │ footer length u32  │  trailer, 16 bytes: a file torn anywhere fails the magic, the length or the crc
 //   │ footer crc32  u32  │
@@ -40,7 +44,9 @@ import { knownCodec } from './codecs'
 
 export const MAGIC = Buffer.from('MAAPSEG', 'latin1')
 /** The version this collector writes; it reads every version from 1 up to it. */
-export const FORMAT_VERSION = 3
+export const FORMAT_VERSION = 4
+/** The version with the lines in one stream: what `compactSegment(…, 3)` writes, for tests of reading such files. */
+export const FORMAT_VERSION_3 = 3
 /** The version without templates: what `compactSegment(…, 2)` writes, for tests of reading such files. */
 export const FORMAT_VERSION_2 = 2
 /** The version without `cut` blocks: what `compactSegment(…, 1)` writes, for tests of reading old files. */
@@ -101,6 +107,11 @@ export interface FooterBlock {
    * in its window and one bucket, instead of the columns. Absent in footers written before (the columns are read).
    */
   tcounts?: FooterColumns
+  /**
+   * Version 4: the block's cut lines are stored in this many pieces grouped by message template
+   * (pieces.ts), after a table of them. Absent: the stored lines are one stream.
+   */
+  pieces?: number
 }
 
 /**
@@ -120,7 +131,7 @@ export function storedFooter (footer: Footer): StoredFooter {
   return {
     size: footer.size,
     blocks: footer.blocks.map(b => ({
-      start: b.start, end: b.end, at: b.at, length: b.length, codec: b.codec, crc: b.crc, zcrc: b.zcrc, cut: b.cut, cols: b.cols, vars: b.vars, tcounts: b.tcounts
+      start: b.start, end: b.end, at: b.at, length: b.length, codec: b.codec, crc: b.crc, zcrc: b.zcrc, cut: b.cut, cols: b.cols, vars: b.vars, tcounts: b.tcounts, pieces: b.pieces
     }))
   }
 }
@@ -226,6 +237,10 @@ export function parseFooter (file: string, json: Buffer, crc: number, fileSize: 
     // Vars only make sense beside templated columns, which only a version 3 reader knows.
     if (b.vars !== undefined && (version < 3 || b.cut === undefined || !columnsFit(b.vars, dataEnd))) throw new FormatError(file, `block at ${b.start} has malformed vars`)
     if (b.tcounts !== undefined && (b.vars === undefined || !columnsFit(b.tcounts, dataEnd))) throw new FormatError(file, `block at ${b.start} has malformed tcounts`)
+    // Pieces follow from templated columns (their order) and are read piece by piece only when every
+    // stream they need is vouched for by its stored bytes' crc.
+    if (b.pieces !== undefined && (version < 4 || b.vars?.zcrc === undefined || b.cols?.zcrc === undefined || b.zcrc === undefined ||
+      !Number.isSafeInteger(b.pieces) || b.pieces < 1)) throw new FormatError(file, `block at ${b.start} has malformed pieces`)
     next = b.end
   }
   if (next !== footer.size) throw new FormatError(file, 'blocks do not cover the original size')
