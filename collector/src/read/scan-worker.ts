@@ -359,7 +359,7 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
         if (only !== undefined) for (const v of picked) only[v >> 1] = 1
         cols = withMessages(file.fd, file.path, b, cols, only)
       }
-      const { lines, offsets, cut } = linesOf(file.fd, file.path, b, cols, only)
+      const { lines, piece, offsets, cut } = linesOf(file.fd, file.path, b, cols, only)
       let bytes = 0
       for (const v of picked) bytes += cols.starts[(v >> 1) + 1]! - cols.starts[v >> 1]!
       const buf = out.need(bytes)
@@ -367,8 +367,9 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
         const i = v >> 1
         const length = cols.starts[i + 1]! - cols.starts[i]!
         const at = out.at()
-        if (cut) spliceLine(cols, lines, offsets[i]!, i, buf, at)
-        else lines.copy(buf, at, offsets[i]!, offsets[i]! + length)
+        const from = piece === undefined ? lines[0]! : lines[piece[i]!]!
+        if (cut) spliceLine(cols, from, offsets[i]!, i, buf, at)
+        else from.copy(buf, at, offsets[i]!, offsets[i]! + length)
         out.done(length, (v & 1) === 1)
       }
     }
@@ -382,10 +383,12 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
 /**
  * Block `b`'s stored lines, decoded and checked, with where each line starts in them: cut lines (`cut`,
  * to be spliced line by line) when the zcrc vouches for them, else the original lines, rebuilt and checked.
- * In format 4 (pieces.ts) only the pieces holding a line marked in `wanted` are decoded (all without it);
- * the offsets of the other lines mean nothing then.
+ * In format 4 (pieces.ts) only the pieces holding a line marked in `wanted` are decoded (all without it):
+ * line i is then in `lines[piece[i]]` (the offsets of lines in pieces not decoded mean nothing); otherwise
+ * every line is in `lines[0]`.
  */
-function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wanted?: Uint8Array): { lines: Buffer, offsets: Uint32Array, cut: boolean } {
+function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wanted?: Uint8Array):
+{ lines: ReadonlyArray<Buffer | undefined>, piece?: Uint32Array, offsets: Uint32Array, cut: boolean } {
   const { bytes: packed, checked } = stored(fd, path, b, 'lines', b.at, b.length)
   const size = b.cut ?? b.end - b.start
   // The columns (and vars) a cut block's lines are rebuilt from: checked by their own stored bytes' crc.
@@ -399,7 +402,7 @@ function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wante
     const order = storedOrder(cols, table)
     const need = piecesHolding(table, order, trusted ? wanted : undefined)
     const placed = placeLines(cols, table, order, [...need].map((x, p) => x === 0 ? undefined : decodeSync(b.codec, packed.subarray(table.at[p]!, table.at[p]! + table.length[p]!), table.size[p]!)))
-    if (trusted) return { lines: placed.lines, offsets: placed.offsets, cut: true }
+    if (trusted) return { lines: placed.pieces, piece: placed.piece, offsets: placed.offsets, cut: true }
     decoded = inLineOrder(cols, placed)
   } else {
     decoded = decodeSync(b.codec, packed, size)
@@ -408,7 +411,7 @@ function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wante
   if (trusted) {
     const offsets = cutOffsets(cols)
     if (offsets[cols.n] !== size) throw new ColumnsError(`columns cover ${offsets[cols.n]!} of ${size} stored bytes`)
-    return { lines: decoded, offsets, cut: true }
+    return { lines: [decoded], offsets, cut: true }
   }
   let lines = decoded
   if (b.cut !== undefined) {
@@ -416,7 +419,7 @@ function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wante
     spliceLines(cols, decoded, lines)
   }
   checkBlock(path, b, lines, checked && (b.cut === undefined || colsChecked))
-  return { lines, offsets: cols.starts, cut: false }
+  return { lines: [lines], offsets: cols.starts, cut: false }
 }
 
 export async function run (id: number, query: ScanQuery, range: ScanRange, items: ScanItem[]): Promise<ScanReply> {

@@ -141,48 +141,51 @@ export function piecesHolding (table: PieceTable, order: Uint32Array, wanted: Ui
   return out
 }
 
+/** Where each line of a block is in its decoded pieces: piece `piece[i]`, from `offsets[i]` (decoded pieces' lines only). */
+export interface PlacedLines {
+  pieces: ReadonlyArray<Buffer | undefined>
+  piece: Uint32Array
+  offsets: Uint32Array
+}
+
 /**
- * The decoded pieces (undefined where not decoded) laid end to end in `lines`, and where each of their
- * lines starts there (`offsets`, by line index: meaningful for the lines of decoded pieces only). Throws
- * ColumnsError when a piece is not as long as the table says or its lines do not fill it exactly.
- * `order`: storedOrder(c, table).
+ * Where each line of the decoded pieces (undefined where not decoded) starts in its piece: meaningful for
+ * the lines of decoded pieces only. The pieces are not copied together: a search that splices a few lines
+ * from them would pay for the copy of all. Throws ColumnsError when a piece is not as long as the table
+ * says or its lines do not fill it exactly. `order`: storedOrder(c, table).
  */
-export function placeLines (c: Columns, table: PieceTable, order: Uint32Array, decoded: ReadonlyArray<Buffer | undefined>): { lines: Buffer, offsets: Uint32Array } {
+export function placeLines (c: Columns, table: PieceTable, order: Uint32Array, decoded: ReadonlyArray<Buffer | undefined>): PlacedLines {
   if (c.messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
-  let total = 0
-  for (let p = 0; p < decoded.length; p++) {
-    const piece = decoded[p]
-    if (piece === undefined) continue
-    if (piece.length !== table.size[p]) throw new ColumnsError(`piece ${p} decodes to ${piece.length} bytes, not ${table.size[p]!}`)
-    total += piece.length
-  }
-  const only = decoded.filter(p => p !== undefined)
-  const lines = only.length === 1 ? only[0]! : Buffer.concat(only, total)
   const offsets = new Uint32Array(c.n)
-  for (let p = 0, k = 0, base = 0; p < decoded.length; p++) {
+  const piece = new Uint32Array(c.n)
+  for (let p = 0, k = 0; p < decoded.length; p++) {
     const end = k + table.lines[p]!
-    if (decoded[p] === undefined) {
+    const bytes = decoded[p]
+    if (bytes === undefined) {
       k = end
       continue
     }
-    let at = base
+    if (bytes.length !== table.size[p]) throw new ColumnsError(`piece ${p} decodes to ${bytes.length} bytes, not ${table.size[p]!}`)
+    let at = 0
     for (; k < end; k++) {
       const i = order[k]!
       offsets[i] = at
+      piece[i] = p
       at += cutLength(c, i)
     }
-    if (at - base !== table.size[p]) throw new ColumnsError(`the lines of piece ${p} take ${at - base} bytes, not ${table.size[p]!}`)
-    base = at
+    if (at !== bytes.length) throw new ColumnsError(`the lines of piece ${p} take ${at} bytes, not ${bytes.length}`)
   }
-  return { lines, offsets }
+  return { pieces: decoded, piece, offsets }
 }
 
 /** Every piece's lines (placeLines with all decoded) back in line order: the cut lines spliceLines takes. */
-export function inLineOrder (c: Columns, placed: { lines: Buffer, offsets: Uint32Array }): Buffer {
-  const out = Buffer.allocUnsafe(placed.lines.length)
+export function inLineOrder (c: Columns, placed: PlacedLines): Buffer {
+  let size = 0
+  for (const p of placed.pieces) size += p?.length ?? 0
+  const out = Buffer.allocUnsafe(size)
   for (let i = 0, at = 0; i < c.n; i++) {
     const from = placed.offsets[i]!
-    at += placed.lines.copy(out, at, from, from + cutLength(c, i))
+    at += placed.pieces[placed.piece[i]!]!.copy(out, at, from, from + cutLength(c, i))
   }
   return out
 }
