@@ -9,9 +9,9 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { normaliseEvent } from '../src/normalise/normalise'
-import { ColumnQuery, decodeColumns, encodeColumns } from '../src/read/columns'
-import { encodeCursor } from '../src/read/cursor'
-import { LineHit } from '../src/read/journal-search'
+import { COL_HEAD, ColumnQuery, decodeColumns, encodeColumns } from '../src/read/columns'
+import { comesBefore, encodeCursor } from '../src/read/cursor'
+import { LineHit, lineHitBefore } from '../src/read/journal-search'
 import { LineMatcher } from '../src/read/line-matcher'
 import { TAIL_BYTES, tailAt } from '../src/read/line-tail'
 import { parseReadQuery, type ReadQuery } from '../src/read/query'
@@ -96,7 +96,9 @@ function lineStarts (buf: Buffer): number[] {
 t.test('the keyed test keeps exactly the lines and keys the parse keeps, scanned or picked by the columns', async t => {
   let inPlace = 0
   let admitted = 0
+  let inPlaceKeys = 0
   let kept = 0
+  const bad: string[] = []
   fc.assert(fc.property(fc.array(lineArb, { minLength: 1, maxLength: 30 }), queryArb, fc.boolean(), (ls, params, snap) => {
     const q = parseReadQuery(params)
     const snapshot = snap ? SNAPSHOT : undefined
@@ -122,10 +124,19 @@ t.test('the keyed test keeps exactly the lines and keys the parse keeps, scanned
         const i = v >> 1
         const start = cols.starts[i]!
         const end = cols.starts[i + 1]! - 1
-        const onLine = (): void => { picked.push([start, matcher.ts, matcher.id]) }
+        // An admitted line's key may be left in place (matcher.idAt): read through the hit the search makes of it.
+        const onLine = (): void => {
+          if (matcher.idAt === -1) picked.push([start, matcher.ts, matcher.id])
+          else {
+            const hit = new LineHit(undefined, undefined, buf, start, end, undefined, matcher.ms, matcher.idAt)
+            picked.push([start, hit.timestamp, hit.id])
+            if (!(hit.ms === Date.parse(hit.timestamp) || Number.isNaN(hit.ms))) bad.push(`${hit.timestamp} given as ${hit.ms}`)
+            inPlaceKeys++
+          }
+        }
         if ((v & 1) === 0) {
           admitted++
-          matcher.admit(buf, start, end, onLine)
+          matcher.admit(buf, start, end, onLine, (cols.flags[i]! & COL_HEAD) !== 0 ? cols.ms[i]! : NaN)
         } else {
           matcher.test(buf, start, end, onLine)
         }
@@ -138,6 +149,23 @@ t.test('the keyed test keeps exactly the lines and keys the parse keeps, scanned
   t.pass('keyed scan, admitted and tested lines agree with the parse on 500 generated journals and queries')
   t.ok(inPlace > kept / 4, `lines are answered without a parse (${inPlace} of the ${kept} kept)`)
   t.ok(admitted > 0, `the columns show lines to match, which are admitted (${admitted})`)
+  t.ok(inPlaceKeys > 0, `admitted lines keep their key in place (${inPlaceKeys})`)
+  t.same(bad, [], 'the time given with a key in place is its timestamp\'s')
+})
+
+t.test('journal hits order by time and _id in place as by their text: ties, unknown times, keys as text', async t => {
+  // A hit as a search makes it: key in place (with or without its time) or as text, in a line of its own.
+  const hitArb = fc.record({ ts: fc.constantFrom(...TIMES), id: fc.constantFrom(...IDS), form: fc.constantFrom('time', 'no time', 'text'), pad: fc.nat(5) })
+    .map(({ ts, id, form, pad }) => {
+      const line = Buffer.from(' '.repeat(pad) + `{"timestamp":"${ts}","level":"INFO","message":"m","_id":"${id}","received_at":"${RECEIVED[0]!}"}`)
+      const idAt = line.indexOf(id)
+      return form === 'text'
+        ? new LineHit(ts, id, line, pad, line.length, undefined)
+        : new LineHit(undefined, undefined, line, pad, line.length, undefined, form === 'time' ? Date.parse(ts) : NaN, idAt)
+    })
+  fc.assert(fc.property(hitArb, hitArb, (a, b) =>
+    lineHitBefore(a, b) === comesBefore(a.timestamp, a.id, b.timestamp, b.id) && a.timestamp === a.line.slice(14, 38)), { numRuns: 2000, seed: 20261207 })
+  t.pass('2,000 pairs ordered as their text orders them')
 })
 
 t.test('the tail is found only where it is the top level\'s last two members', async t => {

@@ -781,7 +781,7 @@ export function withVars (c: Columns, vars: Buffer, only?: Uint8Array): Columns 
 const CONTROL = /[\u0000-\u001f]/
 
 /** The ISO bound as ms when comparing ms is comparing the text (24 characters, years 1970–9999); else NaN. */
-function boundMs (iso: string | undefined): number {
+export function boundMs (iso: string | undefined): number {
   if (iso === undefined) return NaN
   const ms = Date.parse(iso)
   return iso.length === TS_LENGTH && Number.isFinite(ms) && new Date(ms).toISOString() === iso ? ms : NaN

@@ -24,11 +24,13 @@ import { blockBuffers, type BufferPool } from './block-buffers'
 import type { QueryBudget } from './budget'
 import { scanPool, type PickSession, type PickedLines, type ScanPool, type ScanQuery } from './scan-pool'
 import { ColumnReader, READ_AHEAD, UNDECIDED, giveBack, pickLines, type ColumnSpan, type PickedBytes } from './column-scan'
-import { ColumnQuery } from './columns'
+import { ColumnQuery, boundMs } from './columns'
 import { comesBefore, type Cursor } from './cursor'
 import type { ExpiryFilter } from './expiry'
 import { Heap } from './heap'
 import { LineMatcher, type OnLine } from './line-matcher'
+import { ID_LENGTH } from './line-tail'
+import { TS_LENGTH, TS_START } from '../journal/line-head'
 import type { StoredEvent } from './match'
 import type { ReadQuery } from './query'
 import type { JournalSource } from './sources'
@@ -43,12 +45,38 @@ export interface Hit {
   line: string
 }
 
-/** A journal hit: its line's bytes are bytes[start, end); the text and the event are made when asked for. */
+/**
+ * A journal hit: its line's bytes are bytes[start, end); the text and the event are made when asked for.
+ * Its key is given as text, or left in place (`idAt`, the _id's offset in `bytes`; the timestamp in the
+ * line's head) with `ms`, its time, when known: then ordering it (lineHitBefore) makes no string.
+ */
 export class LineHit implements Hit {
   private text: string | undefined
+  /**
+   * `ms` in two small integers (high: ms / 2^20, -1 when unknown; low: the rest): a double field would be a
+   * number boxed apart, one more object per hit for the GC.
+   */
+  readonly high: number
+  readonly low: number
 
-  constructor (readonly timestamp: string, readonly id: string, readonly bytes: Buffer, readonly start: number, readonly end: number,
-    private parsed: StoredEvent | undefined) {}
+  constructor (private ts: string | undefined, private key: string | undefined, readonly bytes: Buffer, readonly start: number, readonly end: number,
+    private parsed: StoredEvent | undefined, ms = NaN, readonly idAt = -1) {
+    this.high = ms >= 0 ? Math.floor(ms / MS_SPLIT) : -1
+    this.low = ms >= 0 ? ms - this.high * MS_SPLIT : 0
+  }
+
+  /** The time given for the hit (epoch ms), NaN when none was. */
+  get ms (): number {
+    return this.high < 0 ? NaN : this.high * MS_SPLIT + this.low
+  }
+
+  get timestamp (): string {
+    return (this.ts ??= this.bytes.latin1Slice(this.start + TS_START, this.start + TS_START + TS_LENGTH))
+  }
+
+  get id (): string {
+    return (this.key ??= this.bytes.latin1Slice(this.idAt, this.idAt + ID_LENGTH))
+  }
 
   get line (): string {
     return (this.text ??= this.bytes.toString('utf8', this.start, this.end))
@@ -98,6 +126,27 @@ class LineArena {
 export function hitBefore (a: Hit, b: Hit): boolean {
   return comesBefore(a.timestamp, a.id, b.timestamp, b.id)
 }
+
+/**
+ * hitBefore for two journal hits, by their times when both are known (a time the columns give is a
+ * canonical ISO timestamp's: its order is the text's, and equal times are equal texts), then their _ids'
+ * bytes in place; as text otherwise.
+ */
+export function lineHitBefore (a: LineHit, b: LineHit): boolean {
+  if (a.high >= 0 && b.high >= 0) {
+    if (a.high !== b.high) return a.high > b.high
+    if (a.low !== b.low) return a.low > b.low
+    if (a.idAt !== -1 && b.idAt !== -1) return a.bytes.compare(b.bytes, b.idAt, b.idAt + ID_LENGTH, a.idAt, a.idAt + ID_LENGTH) > 0
+  }
+  return comesBefore(a.timestamp, a.id, b.timestamp, b.id)
+}
+
+/** Whether `hit` is newer than `bound` (an ISO time; `boundMs` its time when canonical, else NaN). */
+function newerThan (hit: LineHit, bound: string, boundMs: number): boolean {
+  return hit.high >= 0 && boundMs === boundMs ? hit.high * MS_SPLIT + hit.low > boundMs : hit.timestamp > bound
+}
+
+const MS_SPLIT = 2 ** 20
 
 export interface Candidate {
   source: JournalSource
@@ -324,7 +373,7 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
   opts.expiry?.refresh()
   const blocks = await candidates(sources, q, opts.unconfirmedOnly, opts.expiry)
   const matcher = new LineMatcher(q, opts.snapshot, false, opts.expiry, true)
-  const heap = new Heap<Hit>(hitBefore)
+  const heap = new Heap<LineHit>(lineHitBefore)
   const arena = new LineArena()
   using reader = new BlockReader()
   const budget = opts.budget
@@ -332,12 +381,16 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
   // Lines a scan thread picked are in a buffer of their own (not one reused): hits point into it, uncopied.
   let own = false
   const push: OnLine = (start, end, event) => {
+    const { idAt } = matcher
     if (own) {
-      heap.push(new LineHit(matcher.ts, matcher.id, lineBuf, start, end, event))
+      heap.push(idAt === -1 ? new LineHit(matcher.ts, matcher.id, lineBuf, start, end, event) : new LineHit(undefined, undefined, lineBuf, start, end, event, matcher.ms, idAt))
       return
     }
     const bytes = arena.put(lineBuf, start, end)
-    heap.push(new LineHit(matcher.ts, matcher.id, bytes, arena.at, arena.at + end - start, event))
+    const at = arena.at
+    heap.push(idAt === -1
+      ? new LineHit(matcher.ts, matcher.id, bytes, at, at + end - start, event)
+      : new LineHit(undefined, undefined, bytes, at, at + end - start, event, matcher.ms, at + idAt - start))
   }
   let columnsSeen = false
   let next = 0
@@ -392,7 +445,8 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
     // Every hit newer than all unread blocks can hold comes next.
     const batch: Hit[] = []
     const bound = next < blocks.length ? blocks[next]!.block.maxTs : undefined
-    while (heap.size > 0 && batch.length < BATCH_HITS && (bound === undefined || heap.peek()!.timestamp > bound)) batch.push(heap.pop()!)
+    const boundAt = boundMs(bound)
+    while (heap.size > 0 && batch.length < BATCH_HITS && (bound === undefined || newerThan(heap.peek()!, bound, boundAt))) batch.push(heap.pop()!)
     if (batch.length === 0) return
     yield batch
   }
@@ -420,13 +474,13 @@ function scanPicked ({ spans, picked, bytes }: Extract<Picked, { spans: ColumnSp
 }
 
 /** The lines a scan thread picked, tested as scanPicked tests its own (in order; each line's newline not passed on). */
-function scanThreaded ({ lines, ends, undecided }: PickedLines, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
+function scanThreaded ({ lines, ends, undecided, ms }: PickedLines, matcher: LineMatcher, push: OnLine, use: (buf: Buffer) => void): void {
   use(lines)
   let from = 0
   for (let k = 0; k < ends.length; k++) {
     const end = ends[k]!
     const to = lines[end - 1] === NL ? end - 1 : end
-    if (undecided[k] === 0) matcher.admit(lines, from, to, push)
+    if (undecided[k] === 0) matcher.admit(lines, from, to, push, ms[k])
     else matcher.test(lines, from, to, push)
     from = end
   }

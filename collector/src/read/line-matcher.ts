@@ -63,9 +63,16 @@ export class LineMatcher {
   private readonly heads: { app: string, needles: HeadNeedle[] } | undefined
   /** Blocks scanned by their head bytes, and those whose counts did not agree (scanned the usual way). */
   readonly headScans = { blocks: 0, fellBack: 0 }
-  /** Keyed: the timestamp and _id of the line last passed to `onLine`. */
+  /**
+   * Keyed: the timestamp and _id of the line last passed to `onLine` — in `ts` and `id`, or (when `idAt` is
+   * not -1) left in place: the timestamp in the line's head, the _id at `idAt` of its buffer, and `ms` the
+   * time the caller gave for it (NaN when it had none). Only `admit` leaves them in place, when neither a
+   * cursor nor retention needs the key as text: an export orders hundreds of thousands of lines by it.
+   */
   ts = ''
   id = ''
+  idAt = -1
+  ms = NaN
 
   /**
    * `keyed` (a search's): every line passed on has its key in `ts` and `id`, and is parsed only when that
@@ -94,10 +101,17 @@ export class LineMatcher {
    * and the key is read in place. Keyed only; a line they cannot settle takes the whole test. The caller
    * refreshes the expiry (once a block, as `scan` does).
    */
-  admit (buf: Buffer, start: number, end: number, onLine: OnLine): void {
+  admit (buf: Buffer, start: number, end: number, onLine: OnLine, ms = NaN): void {
     const id = this.inPlace ? tailAt(buf, start, end) : -1
     if (id === -1) {
       this.consider(buf, start, end, onLine)
+      return
+    }
+    if (this.expiry === undefined && this.q.after === undefined) {
+      if (!this.received(buf, id)) return
+      this.idAt = id
+      this.ms = ms
+      onLine(start, end, undefined)
       return
     }
     const ts = buf.latin1Slice(start + TS_START, start + TS_START + TS_LENGTH)
@@ -107,16 +121,22 @@ export class LineMatcher {
 
   /** Snapshot and cursor for the line whose _id starts at `id` (its tail read), with timestamp `ts`; sets the key. */
   private keyAllows (buf: Buffer, id: number, ts: string): boolean {
-    const snap = this.snapshotBytes
-    const received = id + RECEIVED_FROM_ID
-    // Printable ASCII on both sides: comparing bytes is comparing the strings, as matchEvent does.
-    if (snap !== undefined && buf.compare(snap, 0, snap.length, received, received + RECEIVED_LENGTH) > 0) return false
+    if (!this.received(buf, id)) return false
     const key = buf.latin1Slice(id, id + ID_LENGTH)
     const after = this.q.after
     if (after !== undefined && !comesBefore(after.timestamp, after.id, ts, key)) return false
     this.ts = ts
     this.id = key
+    this.idAt = -1
     return true
+  }
+
+  /** Whether the line whose _id starts at `id` was received by the snapshot (if any). */
+  private received (buf: Buffer, id: number): boolean {
+    const snap = this.snapshotBytes
+    const received = id + RECEIVED_FROM_ID
+    // Printable ASCII on both sides: comparing bytes is comparing the strings, as matchEvent does.
+    return snap === undefined || buf.compare(snap, 0, snap.length, received, received + RECEIVED_LENGTH) <= 0
   }
 
   /**
@@ -237,6 +257,7 @@ export class LineMatcher {
     if (q.after !== undefined && !comesBefore(q.after.timestamp, q.after.id, event.timestamp, event._id)) return
     this.ts = event.timestamp
     this.id = event._id
+    this.idAt = -1
     onLine(start, end, event)
   }
 }

@@ -32,7 +32,7 @@ import {
 import { decodeSync } from '../journal/compacted/codecs'
 import { inLineOrder, pieceTable, piecesHolding, placeLines, storedOrder } from '../journal/compacted/pieces'
 import { CANONICAL_LEVELS } from '../normalise/levels'
-import { ColumnQuery, ColumnsError, covering, cutOffsets, decodeColumns, lineAt, spliceLine, spliceLines, withVars, type Columns } from './columns'
+import { COL_HEAD, ColumnQuery, ColumnsError, covering, cutOffsets, decodeColumns, lineAt, spliceLine, spliceLines, withVars, type Columns } from './columns'
 import type { ReadQuery } from './query'
 import { decodeTemplateCounts, type TemplateCounts } from './template-counts'
 
@@ -73,6 +73,8 @@ export interface PickedLines {
   lines: Buffer
   ends: Uint32Array
   undecided: Uint8Array
+  /** Each line's time from its columns (epoch ms; NaN for a line without the head): what orders it. */
+  ms: Float64Array
 }
 
 export type ScanReply =
@@ -299,6 +301,7 @@ class PickedWriter {
   private used = 0
   private readonly ends: number[] = []
   private readonly flags: number[] = []
+  private readonly times: number[] = []
 
   /** Room for `bytes` more (a block's picked lines, their newlines included). */
   need (bytes: number): Buffer {
@@ -316,14 +319,15 @@ class PickedWriter {
   }
 
   /** A line of `length` bytes (its newline included, if it has one) was written at `at()`. */
-  done (length: number, undecided: boolean): void {
+  done (length: number, undecided: boolean, ms: number): void {
     this.used += length
     this.ends.push(this.used)
     this.flags.push(undecided ? 1 : 0)
+    this.times.push(ms)
   }
 
   result (): PickedLines {
-    return { lines: this.out.subarray(0, this.used), ends: Uint32Array.from(this.ends), undecided: Uint8Array.from(this.flags) }
+    return { lines: this.out.subarray(0, this.used), ends: Uint32Array.from(this.ends), undecided: Uint8Array.from(this.flags), ms: Float64Array.from(this.times) }
   }
 }
 
@@ -370,7 +374,7 @@ export function pick (cq: ColumnQuery, it: ScanItem): PickedLines | undefined {
         const from = piece === undefined ? lines[0]! : lines[piece[i]!]!
         if (cut) spliceLine(cols, from, offsets[i]!, i, buf, at)
         else from.copy(buf, at, offsets[i]!, offsets[i]! + length)
-        out.done(length, (v & 1) === 1)
+        out.done(length, (v & 1) === 1, (cols.flags[i]! & COL_HEAD) !== 0 ? cols.ms[i]! : NaN)
       }
     }
   } catch (err) {
@@ -439,7 +443,7 @@ function finish (port: MessagePort, reply: ScanReply): void {
   cancelled = false
   const transfer = reply.code === 'done'
     ? [reply.counts.buffer as ArrayBuffer]
-    : reply.code === 'picked' && reply.picked !== undefined ? [reply.picked.lines.buffer as ArrayBuffer, reply.picked.ends.buffer as ArrayBuffer, reply.picked.undecided.buffer as ArrayBuffer] : []
+    : reply.code === 'picked' && reply.picked !== undefined ? [reply.picked.lines.buffer as ArrayBuffer, reply.picked.ends.buffer as ArrayBuffer, reply.picked.undecided.buffer as ArrayBuffer, reply.picked.ms.buffer as ArrayBuffer] : []
   port.postMessage(reply, transfer)
 }
 
