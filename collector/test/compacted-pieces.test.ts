@@ -10,13 +10,16 @@ import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { decodeSync } from '../src/journal/compacted/codecs'
 import { FormatError, footerBytes, parseFooter, type Footer, type FooterBlock } from '../src/journal/compacted/format'
-import { inLineOrder, pieceTable, piecesHolding, placeLines, storedOrder } from '../src/journal/compacted/pieces'
+import { PIECES_PER_BLOCK, inLineOrder, pieceTable, piecesHolding, placeLines, storedOrder } from '../src/journal/compacted/pieces'
 import { damagedSegments, openSegment, readFooter } from '../src/journal/segment-file'
-import { COL_MESSAGE, decodeColumns, encodeBlock, spliceLine, type Columns } from '../src/read/columns'
+import { COL_MESSAGE, cutLength, decodeColumns, encodeBlock, spliceLine, type Columns } from '../src/read/columns'
 import { compactedCopies } from './columns-data'
 import { damagedBlockReads } from './compacted-helpers'
 
 interface Read { block: FooterBlock, cols: Columns, stream: Buffer, original: Buffer }
+
+/** The pieces' size in compactedCopies' 16 KiB blocks (compact-segment.ts: a 32nd of a block). */
+const PIECE_BYTES = 16 * 1024 / PIECES_PER_BLOCK
 
 /** Every block of the compacted copies, with its columns (and messages), its lines stream and its original bytes. */
 async function blocksOf (dir: string, ndjson: string, names: string[]): Promise<Read[]> {
@@ -47,18 +50,28 @@ t.test('each template\'s lines lie in one piece: decoding it alone rebuilds them
   t.ok(blocks.every(b => b.block.pieces! >= 1), 'every block in pieces')
   t.ok(blocks.filter(b => b.block.pieces! > 2).length > blocks.length / 2, `most blocks in three pieces or more (${blocks.map(b => b.block.pieces).join(' ')})`)
   let partial = 0
+  let big = 0
   for (const { block: b, cols: c, stream, original } of blocks) {
     const table = pieceTable(stream)
     t.equal(table.lines.length, b.pieces, 'the table has the footer\'s pieces')
     const order = storedOrder(c, table)
-    // Pieces hold whole templates: no template in two pieces.
+    // Pieces hold whole templates: no template in two pieces. One of half a piece or more starts its piece.
     const pieceOf = new Map<number, number>()
+    const bytesOf = new Map<number, number>()
+    const firstOf: number[] = []
     for (let p = 0, k = 0; p < table.lines.length; p++) {
       for (const end = k + table.lines[p]!; k < end; k++) {
         const tpl = templateOf(c, order[k]!)
         if ((pieceOf.get(tpl) ?? p) !== p) t.fail(`block at ${b.start}: template ${tpl} in pieces ${pieceOf.get(tpl)!} and ${p}`)
         pieceOf.set(tpl, p)
+        firstOf[p] ??= tpl
+        bytesOf.set(tpl, (bytesOf.get(tpl) ?? 0) + cutLength(c, order[k]!))
       }
+    }
+    for (const [tpl, bytes] of bytesOf) {
+      if (bytes < PIECE_BYTES / 2) continue
+      big++
+      if (firstOf[pieceOf.get(tpl)!] !== tpl) t.fail(`block at ${b.start}: template ${tpl} of ${bytes} bytes does not start its piece`)
     }
     const decode = (p: number): Buffer => decodeSync(b.codec, stream.subarray(table.at[p]!, table.at[p]! + table.length[p]!), table.size[p]!)
     // All of them, back in line order: the cut lines as format 3 stores them.
@@ -82,6 +95,7 @@ t.test('each template\'s lines lie in one piece: decoding it alone rebuilds them
     }
   }
   t.ok(partial > 10, `templates read from one piece of several: ${partial}`)
+  t.ok(big > 10, `templates of half a piece or more, each starting its piece: ${big}`)
 })
 
 t.test('a table, a piece or a footer that does not fit is refused by name', async t => {

@@ -3,6 +3,7 @@
 //
 //   compaction:  cut lines (line order) ─► stored order: lines stably sorted by template (lines without a
 //                templated message last) ─► pieces of whole templates, each ≥ a 32nd of the block but the last
+//                (a template of half that or more starts one of its own)
 //                ─► each deflated on its own ─► [table][piece 0][piece 1]… (the block's lines stream)
 //   reading:     table ─► pieces holding a wanted line ─► decoded ─► each line's place in them (placeLines)
 //                ─► spliceLine per wanted line; or every piece ─► back in line order (inLineOrder) ─► spliceLines
@@ -21,7 +22,9 @@
 // lines sorted by template lose the likeness of neighbours in time, and each piece starts its window
 // afresh), all decoded in 76 ms, and those a search for "timeout" (12 % of the lines) needs in 24 ms.
 // 16 KiB pieces: 6.75 MB, 21 ms; 64 KiB: 6.55 MB, 31 ms; one piece per template with a shared dictionary
-// 6.08 MB, 20 ms but 136 ms to decode all (a zlib stream set up per piece).
+// 6.08 MB, 20 ms but 136 ms to decode all (a zlib stream set up per piece). A template of half a piece or
+// more starts a piece of its own (else it would share one with the templates before it): the pieces that
+// "timeout" needs hold 12.2 MB of lines, not 17.7, for 6.73 MB stored, not 6.65.
 import { COL_MESSAGE, ColumnsError, cutLength, type Columns } from '../../read/columns'
 
 /**
@@ -67,7 +70,8 @@ export function storedOrder (c: Columns, table?: PieceTable): Uint32Array {
 
 /**
  * Cuts `cut` (a block's cut lines, line order; `c` its columns with messages) into pieces and encodes them
- * with `pack`: the block's lines stream (see the file's comment). Pieces end only where a template's lines do.
+ * with `pack`: the block's lines stream (see the file's comment). Pieces end only where a template's lines do;
+ * one of `pieceBytes` / 2 or more starts a piece.
  */
 export function writePieces (c: Columns, cut: Buffer, pieceBytes: number, pack: (raw: Buffer) => Buffer): Buffer {
   if (c.messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
@@ -92,6 +96,13 @@ export function writePieces (c: Columns, cut: Buffer, pieceBytes: number, pack: 
   const key = (i: number): number => (c.flags[i]! & COL_MESSAGE) !== 0 ? t.index[i]! : -1
   for (let k = 0; k < c.n; k++) {
     const i = order[k]!
+    if (k === 0 || key(order[k - 1]!) !== key(i)) {
+      // A template of half a piece or more starts a piece of its own: a search of it then decodes it
+      // with no other template's lines packed in beside it.
+      let bytes = 0
+      for (let j = k; j < c.n && key(order[j]!) === key(i) && bytes < pieceBytes / 2; j++) bytes += cutLength(c, order[j]!)
+      if (bytes >= pieceBytes / 2 && lines > 0) close()
+    }
     used += cut.copy(raw, used, offsets[i]!, offsets[i]! + cutLength(c, i))
     lines++
     // A template's last line, and the piece is big enough: it ends here.
