@@ -371,6 +371,9 @@ class ColumnWriter {
     return this.templates?.variables()
   }
 
+  /** Each line's length in `cut()`'s lines, once it has made them. */
+  cutLengths = new Uint32Array(0)
+
   /**
    * The block's lines with what the columns now hold cut out (format 2, call after `bytes()`): the
    * timestamp text of each HEAD line and the message text of each MESSAGE line. `spliceLines` puts them back.
@@ -386,9 +389,11 @@ class ColumnWriter {
       }
     }
     const out = Buffer.allocUnsafe(size)
+    this.cutLengths = new Uint32Array(this.n)
     let at = 0
     for (let i = 0, m = 0, start = 0; i < this.n; i++) {
       const end = start + this.lengths[i]!
+      const lineAt = at
       let from = start
       if ((this.flags[i]! & COL_HEAD) !== 0) {
         at += buf.copy(out, at, from, start + TS_START)
@@ -400,6 +405,7 @@ class ColumnWriter {
         m += 2
       }
       at += buf.copy(out, at, from, end)
+      this.cutLengths[i] = at - lineAt
       start = end
     }
     return out
@@ -447,10 +453,12 @@ export function encodeColumns (buf: Buffer, length: number): Buffer {
  * (format 2: each timestamp and message stored once, in the columns; `spliceLines` gives the lines back).
  * With `templates` (format 3) the columns hold each message's template and `vars` its digit runs.
  */
-export function encodeBlock (buf: Buffer, length: number, templates = false): { columns: Buffer, lines: Buffer, vars: Buffer | undefined } {
+export function encodeBlock (buf: Buffer, length: number, templates = false):
+{ columns: Buffer, lines: Buffer, vars: Buffer | undefined, cutLengths: Uint32Array } {
   const w = writerOf(buf, length, templates)
   const columns = w.bytes()
-  return { columns, lines: w.cut(length), vars: w.variables() }
+  const lines = w.cut(length)
+  return { columns, lines, vars: w.variables(), cutLengths: w.cutLengths }
 }
 
 /** The day whose `YYYY-MM-DDT` dayText holds: consecutive lines mostly share it, so a Date per day, not per line. */

@@ -108,9 +108,9 @@ export function summarise (buf: Buffer, length: number): Pick<FooterBlock, 'minT
 }
 
 /** Format 4's lines stream (pieces.ts): the pieces in `codec`, or stored when that is not smaller. */
-function inPieces (cols: Columns, cut: Buffer, pieceBytes: number, codec: number): { codec: number, data: Buffer } {
-  const packed = writePieces(cols, cut, pieceBytes, raw => compress(codec, 'lines', raw))
-  return packed.length < cut.length ? { codec, data: packed } : { codec: CODEC_STORED, data: writePieces(cols, cut, pieceBytes, raw => raw) }
+function inPieces (cols: Columns, cut: Buffer, cutLengths: Uint32Array, pieceBytes: number, codec: number): { codec: number, data: Buffer } {
+  const packed = writePieces(cols, cut, cutLengths, pieceBytes, raw => compress(codec, 'lines', raw))
+  return packed.length < cut.length ? { codec, data: packed } : { codec: CODEC_STORED, data: writePieces(cols, cut, cutLengths, pieceBytes, raw => raw) }
 }
 
 async function syncDir (dir: string): Promise<void> {
@@ -159,15 +159,16 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
       }
       const bytes = buf.subarray(0, length)
       const encoded = cut ? encodeBlock(buf, length, version >= 3) : undefined
-      // Format 4: the columns with their messages give the pieces' order and each line's cut length.
-      const full = version >= 4 && encoded?.vars !== undefined ? decodeColumns(encoded.columns, length, encoded.vars) : undefined
-      const { codec, data } = full !== undefined
-        ? inPieces(full, encoded!.lines, Math.ceil(blockBytes / PIECES_PER_BLOCK), linesCodec)
+      // Templated columns, decoded as a reader decodes them: format 4's pieces are in their order, and the
+      // template counts say what a scan of them would.
+      const decoded = encoded?.vars !== undefined ? decodeColumns(encoded.columns, length) : undefined
+      const { codec, data } = version >= 4 && decoded !== undefined
+        ? inPieces(decoded, encoded!.lines, encoded!.cutLengths, Math.ceil(blockBytes / PIECES_PER_BLOCK), linesCodec)
         : encode('lines', encoded?.lines ?? bytes, linesCodec)
       await out.write(data, 0, data.length, at)
       const block: FooterBlock = { start: size, end: size + length, at, length: data.length, codec, crc: crc32(bytes), zcrc: crc32(data), ...summarise(buf, length) }
       if (encoded !== undefined) block.cut = encoded.lines.length
-      if (full !== undefined) block.pieces = data.readUInt32LE(0)
+      if (version >= 4 && decoded !== undefined) block.pieces = data.readUInt32LE(0)
       at += data.length
       if (columns) {
         const cols = encoded?.columns ?? encodeColumns(buf, length)
@@ -184,7 +185,7 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
         at += packed.data.length
         if (templateCounts) {
           // From the columns as a reader decodes them: the counts say what a scan of them would.
-          const tcounts = encodeTemplateCounts(full ?? decodeColumns(encoded.columns, length))
+          const tcounts = encodeTemplateCounts(decoded!)
           const packedCounts = encode('tcounts', tcounts)
           await out.write(packedCounts.data, 0, packedCounts.data.length, at)
           block.tcounts = { at, length: packedCounts.data.length, codec: packedCounts.codec, size: tcounts.length, crc: crc32(tcounts), zcrc: crc32(packedCounts.data) }

@@ -69,22 +69,23 @@ export function storedOrder (c: Columns, table?: PieceTable): Uint32Array {
 }
 
 /**
- * Cuts `cut` (a block's cut lines, line order; `c` its columns with messages) into pieces and encodes them
+ * Cuts `cut` (a block's cut lines, line order, each `cutLengths` long; `c` its columns) into pieces and encodes them
  * with `pack`: the block's lines stream (see the file's comment). Pieces end only where a template's lines do;
  * one of `pieceBytes` / 2 or more starts a piece.
  */
-export function writePieces (c: Columns, cut: Buffer, pieceBytes: number, pack: (raw: Buffer) => Buffer): Buffer {
-  if (c.messageStarts === undefined) throw new ColumnsError('columns decoded without their vars')
+export function writePieces (c: Columns, cut: Buffer, cutLengths: Uint32Array, pieceBytes: number, pack: (raw: Buffer) => Buffer): Buffer {
   const order = storedOrder(c)
   const t = c.templates!
   const offsets = new Uint32Array(c.n)
   for (let i = 0, at = 0; i < c.n; i++) {
     offsets[i] = at
-    at += cutLength(c, i)
+    at += cutLengths[i]!
   }
   const pieces: Array<{ lines: number, data: Buffer, size: number }> = []
-  // The lines in stored order, end to end: each piece a part of it (`pack` may keep it as it is).
-  const raw = Buffer.allocUnsafe(cut.length)
+  // The lines in stored order, end to end: each piece a part of it (`pack` may keep it as it is, so the
+  // scratch is not reused before the stream is put together below).
+  if (scratch.length < cut.length) scratch = Buffer.allocUnsafe(Math.max(cut.length, 2 * scratch.length))
+  const raw = scratch
   let start = 0
   let used = 0
   let lines = 0
@@ -100,10 +101,10 @@ export function writePieces (c: Columns, cut: Buffer, pieceBytes: number, pack: 
       // A template of half a piece or more starts a piece of its own: a search of it then decodes it
       // with no other template's lines packed in beside it.
       let bytes = 0
-      for (let j = k; j < c.n && key(order[j]!) === key(i) && bytes < pieceBytes / 2; j++) bytes += cutLength(c, order[j]!)
+      for (let j = k; j < c.n && key(order[j]!) === key(i) && bytes < pieceBytes / 2; j++) bytes += cutLengths[order[j]!]!
       if (bytes >= pieceBytes / 2 && lines > 0) close()
     }
-    used += cut.copy(raw, used, offsets[i]!, offsets[i]! + cutLength(c, i))
+    used += cut.copy(raw, used, offsets[i]!, offsets[i]! + cutLengths[i]!)
     lines++
     // A template's last line, and the piece is big enough: it ends here.
     if (used - start >= pieceBytes && (k + 1 === c.n || key(order[k + 1]!) !== key(i))) close()
@@ -118,6 +119,13 @@ export function writePieces (c: Columns, cut: Buffer, pieceBytes: number, pack: 
   })
   return Buffer.concat([table, ...pieces.map(p => p.data)])
 }
+
+/**
+ * Where writePieces puts a block's lines in stored order: one buffer a compaction thread reuses block after
+ * block (a new one per 1 MiB block was most of that thread's garbage, which the RSS of a collector under
+ * load showed).
+ */
+let scratch = Buffer.allocUnsafe(0)
 
 /**
  * The table at the start of a block's lines stream; throws ColumnsError when it does not cover the stream's
