@@ -44,8 +44,9 @@
 //
 // Format 4 stores a block's lines in pieces grouped by template, so that a search of a word decodes the
 // pieces of the templates holding it alone (pieces.ts, with what was measured). bench data, 2M events, 748
-// blocks: disk 87.6 → 94.9 MB, compaction 28.1 → 27.7 CPU s per GB (the same, within the noise); picking an
-// export of "timeout" in one thread 1.31–1.38 → 0.99–1.08 CPU s, the newest 100 with a rare word 0.89 → 0.47.
+// blocks: disk 87.6 → 95.8 MB, compaction 28.1 → 26.6 CPU s per GB (one run each; each line's cut length
+// comes from the encoder); picking the lines of an export of "timeout" in one thread 1.31–1.38 → 0.93–0.95
+// CPU s, those of a rare word 0.89 → 0.44–0.46.
 import { open, rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { setImmediate as yieldNow } from 'node:timers/promises'

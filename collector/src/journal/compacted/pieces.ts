@@ -121,9 +121,8 @@ export function writePieces (c: Columns, cut: Buffer, cutLengths: Uint32Array, p
 }
 
 /**
- * Where writePieces puts a block's lines in stored order: one buffer a compaction thread reuses block after
- * block (a new one per 1 MiB block was most of that thread's garbage, which the RSS of a collector under
- * load showed).
+ * Where writePieces puts a block's lines in stored order: one buffer the compaction thread reuses block
+ * after block, not a new ~1 MiB one each.
  */
 let scratch = Buffer.allocUnsafe(0)
 
