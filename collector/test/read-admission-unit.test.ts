@@ -61,6 +61,14 @@ t.test('QUERY_TIMEOUT: the ticket\'s budget ends by the clock, and by its timer 
   t.equal(ticket.budget.remainingMs(), 0)
   ticket.finish()
   t.match(a.status(), { timed_out: 1 })
+  // The timer may fire a fraction of a millisecond before the clock reaches the deadline (the event loop
+  // counts whole milliseconds): once stopped, nothing is left, whatever the clock says.
+  let clock = 0
+  const early = new QueryBudget(5, () => clock)
+  t.equal(early.remainingMs(), 5)
+  clock = 4.8
+  early.stop('time budget')
+  t.equal(early.remainingMs(), 0, 'stopped: none left, 0.2 ms before the deadline')
 })
 
 t.test('a budget paces a scan: a turn of the event loop once SLICE_MS of work ran, an error once stopped', async t => {

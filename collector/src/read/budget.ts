@@ -60,9 +60,13 @@ export class QueryBudget {
     this.controller.abort(reason)
   }
 
-  /** Milliseconds left (Infinity without a deadline), for a server-side limit such as MongoDB's maxTimeMS. */
+  /**
+   * Milliseconds left (Infinity without a deadline), for a server-side limit such as MongoDB's maxTimeMS;
+   * none once stopped. (The deadline's timer may fire a fraction of a millisecond before the clock reaches
+   * it: the event loop counts time in whole milliseconds.)
+   */
   remainingMs (): number {
-    return Math.max(this.deadline - this.now(), 0)
+    return this.stoppedBy !== undefined ? 0 : Math.max(this.deadline - this.now(), 0)
   }
 
   /**
