@@ -200,8 +200,7 @@ async function readLines (fh: FileHandle, path: string, block: StoredBlock): Pro
   try {
     if (block.pieces === undefined) return { bytes: await decode(block.codec, raw, size), checked }
     // Format 4: every piece, each decoded on its own (put back in line order by the splice, with the columns).
-    const table = pieceTable(raw)
-    if (table.lines.length !== block.pieces) throw new ColumnsError(`${table.lines.length} pieces, the footer says ${block.pieces}`)
+    const table = pieceTable(raw, block.pieces)
     const pieces = await Promise.all([...table.at].map(async (at, p) => await decode(block.codec, raw.subarray(at, at + table.length[p]!), table.size[p]!)))
     return { bytes: Buffer.alloc(0), pieces: { table, decoded: pieces }, checked }
   } catch (err) {

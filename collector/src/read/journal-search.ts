@@ -381,13 +381,9 @@ async function * scanEvents (sources: readonly JournalSource[], q: ReadQuery, op
   // Lines a scan thread picked are in a buffer of their own (not one reused): hits point into it, uncopied.
   let own = false
   const push: OnLine = (start, end, event) => {
+    const bytes = own ? lineBuf : arena.put(lineBuf, start, end)
+    const at = own ? start : arena.at
     const { idAt } = matcher
-    if (own) {
-      heap.push(idAt === -1 ? new LineHit(matcher.ts, matcher.id, lineBuf, start, end, event) : new LineHit(undefined, undefined, lineBuf, start, end, event, matcher.ms, idAt))
-      return
-    }
-    const bytes = arena.put(lineBuf, start, end)
-    const at = arena.at
     heap.push(idAt === -1
       ? new LineHit(matcher.ts, matcher.id, bytes, at, at + end - start, event)
       : new LineHit(undefined, undefined, bytes, at, at + end - start, event, matcher.ms, at + idAt - start))

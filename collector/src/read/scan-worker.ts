@@ -400,9 +400,9 @@ function linesOf (fd: number, path: string, b: StoredBlock, cols: Columns, wante
   const trusted = b.cut !== undefined && checked && colsChecked
   let decoded: Buffer
   if (b.pieces !== undefined) {
-    const table = pieceTable(packed)
+    const table = pieceTable(packed, b.pieces)
     const decodedBytes = table.size.reduce((a, n) => a + n, 0)
-    if (table.lines.length !== b.pieces || decodedBytes !== size) throw new ColumnsError(`${table.lines.length} pieces of ${decodedBytes} bytes, the footer says ${b.pieces} of ${size}`)
+    if (decodedBytes !== size) throw new ColumnsError(`pieces of ${decodedBytes} bytes, the footer says ${size}`)
     const order = storedOrder(cols, table)
     const need = piecesHolding(table, order, trusted ? wanted : undefined)
     const placed = placeLines(cols, table, order, [...need].map((x, p) => x === 0 ? undefined : decodeSync(b.codec, packed.subarray(table.at[p]!, table.at[p]! + table.length[p]!), table.size[p]!)))

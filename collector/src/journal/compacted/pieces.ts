@@ -128,12 +128,14 @@ let scratch = Buffer.allocUnsafe(0)
 
 /**
  * The table at the start of a block's lines stream; throws ColumnsError when it does not cover the stream's
- * stored bytes. Its lines are checked against the columns' by storedOrder, its decoded bytes by the reader.
+ * stored bytes, or holds other than `pieces` (the footer's count, when given). Its lines are checked against
+ * the columns' by storedOrder, its decoded bytes by the reader.
  */
-export function pieceTable (stream: Buffer): PieceTable {
+export function pieceTable (stream: Buffer, pieces?: number): PieceTable {
   const count = stream.length >= 4 ? stream.readUInt32LE(0) : -1
   const tableBytes = 4 + ENTRY_BYTES * count
   if (count < 1 || tableBytes > stream.length) throw new ColumnsError('lines stream without a whole piece table')
+  if (pieces !== undefined && count !== pieces) throw new ColumnsError(`${count} pieces, the footer says ${pieces}`)
   const table: PieceTable = { lines: new Uint32Array(count), at: new Uint32Array(count), length: new Uint32Array(count), size: new Uint32Array(count) }
   let at = tableBytes
   for (let k = 0; k < count; k++) {
