@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { crc32 } from 'node:zlib'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
-import { FORMAT_VERSION, FORMAT_VERSION_2, FORMAT_VERSION_3, FormatError, footerBytes, parseFooter, type Footer } from '../src/journal/compacted/format'
+import { FORMAT_VERSION, FORMAT_VERSION_2, FORMAT_VERSION_3, FORMAT_VERSION_4, FormatError, footerBytes, parseFooter, type Footer } from '../src/journal/compacted/format'
 import { catSegment, damagedSegments, openSegment, readBlockBytes, readColumnBytes, readFooter } from '../src/journal/segment-file'
 import { COL_HEAD, COL_MESSAGE, ColumnsError, decodeColumns, encodeBlock, spliceLines, toHostOrder } from '../src/read/columns'
 import { damagedBlockReads } from './compacted-helpers'
@@ -71,10 +71,10 @@ async function footerOf (dir: string): Promise<Footer> {
   }
 }
 
-t.test('every form at every block size reads back byte for byte; versions 2 to 4 cut every block', async t => {
+t.test('every form at every block size reads back byte for byte; versions 2 to 5 cut every block', async t => {
   const original = Buffer.from(journalLines(600, 1).join('\n') + '\n')
   const sizes: Record<string, number> = {}
-  for (const [form, columns, version] of [['lines', false, 2], ['v1', true, 1], ['v2', true, 2], ['v3', true, 3], ['v4', true, 4]] as const) {
+  for (const [form, columns, version] of [['lines', false, 2], ['v1', true, 1], ['v2', true, 2], ['v3', true, 3], ['v4', true, 4], ['v5', true, 5]] as const) {
     for (const blockBytes of [256, 4096, 64 * 1024]) {
       const dir = journalDir(original)
       t.teardown(() => rmSync(dir, { recursive: true, force: true }))
@@ -82,13 +82,14 @@ t.test('every form at every block size reads back byte for byte; versions 2 to 4
       if (blockBytes === 4096) sizes[form] = r.bytesOut
       t.ok((await catOf(dir)).equals(original), `${form}, ${blockBytes}-byte blocks: the original bytes`)
       const head = readFileSync(join(dir, NAME + '.z')).subarray(0, 8)
-      const cut = form === 'v2' || form === 'v3' || form === 'v4'
-      const templated = form === 'v3' || form === 'v4'
-      t.equal(head[7], form === 'v4' ? FORMAT_VERSION : form === 'v3' ? FORMAT_VERSION_3 : cut ? FORMAT_VERSION_2 : 1, `${form}: version ${head[7]!}`)
+      const cut = form === 'v2' || form === 'v3' || form === 'v4' || form === 'v5'
+      const templated = form === 'v3' || form === 'v4' || form === 'v5'
+      const pieced = form === 'v4' || form === 'v5'
+      t.equal(head[7], form === 'v5' ? FORMAT_VERSION : form === 'v4' ? FORMAT_VERSION_4 : form === 'v3' ? FORMAT_VERSION_3 : cut ? FORMAT_VERSION_2 : 1, `${form}: version ${head[7]!}`)
       const footer = await footerOf(dir)
       t.equal(footer.blocks.every(b => b.cut !== undefined), cut, `${form}: cut blocks ${cut ? 'everywhere' : 'nowhere'}`)
       t.equal(footer.blocks.every(b => b.vars !== undefined), templated, `${form}: vars ${templated ? 'everywhere' : 'nowhere'}`)
-      t.equal(footer.blocks.every(b => (b.pieces ?? 0) >= 1), form === 'v4', `${form}: lines in pieces ${form === 'v4' ? 'everywhere' : 'nowhere'}`)
+      t.equal(footer.blocks.every(b => (b.pieces ?? 0) >= 1), pieced, `${form}: lines in pieces ${pieced ? 'everywhere' : 'nowhere'}`)
       t.equal(footer.blocks.every(b => b.cols !== undefined), columns, `${form}: columns ${columns ? 'everywhere' : 'nowhere'}`)
       // Reads that start and end mid-line, mid-message and across blocks.
       const f = await openSegment(dir, NAME)

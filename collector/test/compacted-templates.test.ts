@@ -19,7 +19,7 @@ import { COL_HEAD, COL_MESSAGE, ColumnQuery, ColumnsError, decodeColumns, encode
 import { parseReadQuery } from '../src/read/query'
 import { candidates } from '../src/read/journal-search'
 import { pick, run, type PickedLines, type ScanItem } from '../src/read/scan-worker'
-import { MARKER, TemplateWriter } from '../src/read/templates'
+import { MARKER, TemplateWriter, VAR_LENGTHS } from '../src/read/templates'
 import { DAY, NOW, answers, firstDiff, journalOf, writeSegments } from './columns-data'
 import { damagedBlockReads, footerOf } from './compacted-helpers'
 
@@ -112,9 +112,9 @@ t.test('any lines splice back through templates and vars (generated)', async t =
   const message = fc.array(piece, { maxLength: 8 }).map(p => JSON.stringify(p.join('')).slice(1, -1))
   const line = fc.tuple(fc.integer({ min: 0, max: 4_000_000_000_000 }), message, fc.constantFrom('', ',"n":12')).map(([ms, m, rest]) =>
     `{"timestamp":"${new Date(ms).toISOString()}","level":"INFO","app_name":"a1","message":"${m}"${rest}}`)
-  fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), lines => {
+  fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 30 }), fc.boolean(), (lines, lengths) => {
     const buf = Buffer.from(lines.join('\n') + '\n')
-    const { columns, lines: cut, vars } = encodeBlock(buf, buf.length, true)
+    const { columns, lines: cut, vars } = encodeBlock(buf, buf.length, true, lengths)
     const out = Buffer.alloc(buf.length)
     spliceLines(decodeColumns(columns, buf.length, vars), cut, out)
     return out.equals(buf)
@@ -125,26 +125,44 @@ t.test('any lines splice back through templates and vars (generated)', async t =
   throwsColumns(t, () => spliceLines(decodeColumns(columns, buf.length), cut, Buffer.alloc(buf.length)), 'no splice without the vars')
 })
 
-t.test('a partial rebuild (some lines only) gives those lines\' messages as the whole one, every place and length (generated)', async t => {
+t.test('a partial rebuild (some lines only) gives those lines\' messages as the whole one, every place and length, with the vars\' lengths (format 5) or without (generated)', async t => {
   const piece = fc.oneof(fc.stringMatching(/^[0-9]{1,12}$/), fc.string({ maxLength: 5 }), fc.constantFrom('é', ' ', 'x'))
   const message = fc.array(piece, { maxLength: 6 }).map(p => JSON.stringify(p.join('')).slice(1, -1))
-  const line = message.map(m => `{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a1","message":"${m}"}`)
-  fc.assert(fc.property(fc.array(fc.tuple(line, fc.boolean()), { minLength: 1, maxLength: 30 }), picked => {
+  const line = fc.oneof(message.map(m => `{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a1","message":"${m}"}`), fc.constant('{"n":1}'))
+  fc.assert(fc.property(fc.array(fc.tuple(line, fc.boolean()), { minLength: 1, maxLength: 30 }), fc.boolean(), (picked, lengths) => {
     const buf = Buffer.from(picked.map(([l]) => l).join('\n') + '\n')
-    const { columns, vars } = encodeBlock(buf, buf.length, true)
-    const whole = decodeColumns(columns, buf.length, vars)
+    const { columns, vars } = encodeBlock(buf, buf.length, true, lengths)
+    // The whole rebuild of the stream without lengths: what the lengths' shortcut is held to.
+    const whole = decodeColumns(columns, buf.length, encodeBlock(buf, buf.length, true).vars)
     const only = Uint8Array.from(picked.map(([, p]) => p ? 1 : 0))
     const some = withVars(decodeColumns(columns, buf.length), vars!, only)
     if (!Buffer.from(some.messageStarts!).equals(Buffer.from(whole.messageStarts!))) return false
+    if (lengths && !decodeColumns(columns, buf.length, vars).messages!.equals(whole.messages!)) return false
     return picked.every(([, p], i) => !p || some.messages!.subarray(some.messageStarts![i], some.messageStarts![i + 1]).equals(whole.messages!.subarray(whole.messageStarts![i], whole.messageStarts![i + 1])))
-  }), { numRuns: 300 })
-  t.pass('300 generated blocks')
-  const buf = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"m1 2"}\n')
-  const { columns } = encodeBlock(buf, buf.length, true)
-  const none = new Uint8Array(1)
+  }), { numRuns: 400 })
+  t.pass('400 generated blocks')
+  const buf = Buffer.from('{"timestamp":"2026-01-01T00:00:00.000Z","level":"INFO","app_name":"a","message":"m1 2"}\n{"n":1}\n')
+  const { columns, vars } = encodeBlock(buf, buf.length, true, true)
+  t.same([...vars!], [VAR_LENGTHS, 4, 0, ...Buffer.from('1,2,')], 'format 5: the tag, each line\'s vars bytes, the runs')
+  const none = new Uint8Array(2)
+  const all = Uint8Array.of(1, 1)
   throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), Buffer.from('1,'), none), 'a skipped line whose runs are short')
   throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), Buffer.from('1,,'), none), 'a skipped line with an empty run')
   throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), Buffer.from('1,2,3,'), none), 'vars left over past the skipped line')
+  const lengths = (...bytes: number[]): Buffer => Buffer.from([VAR_LENGTHS, ...bytes])
+  const refused: Array<[Buffer, string]> = [
+    [Buffer.concat([lengths(4), Buffer.from('1,2,')]), 'lengths for fewer lines than the block'],
+    [Buffer.concat([lengths(0x84), Buffer.from('1,2,')]), 'a length whose varint does not end'],
+    [Buffer.concat([lengths(3, 0), Buffer.from('1,2,')]), 'a length shorter than the runs'],
+    [Buffer.concat([lengths(5, 0), Buffer.from('1,2,3')]), 'a length longer than the runs'],
+    [Buffer.concat([lengths(2, 0), Buffer.from('1,')]), 'a length too short for the template\'s runs'],
+    [Buffer.concat([lengths(4, 1), Buffer.from('1,2,')]), 'vars for a line without a template'],
+    [Buffer.concat([lengths(4, 0), Buffer.from('1,2,3,')]), 'runs left over past the lengths']
+  ]
+  for (const [bad, what] of refused) {
+    throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), bad, none), `${what}, the line skipped`)
+    throwsColumns(t, () => withVars(decodeColumns(columns, buf.length), bad, all), `${what}, the line rebuilt`)
+  }
 })
 
 t.test('templates and vars that do not fit each other are refused', async t => {

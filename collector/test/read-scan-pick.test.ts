@@ -10,7 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os'
 import { open } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { FORMAT_VERSION_3, footerBytes, type Footer } from '../src/journal/compacted/format'
+import { FORMAT_VERSION, FORMAT_VERSION_3, FORMAT_VERSION_4, footerBytes, type Footer } from '../src/journal/compacted/format'
 import { readFooter } from '../src/journal/segment-file'
 import { ColumnReader, pickLines } from '../src/read/column-scan'
 import { ColumnQuery } from '../src/read/columns'
@@ -88,8 +88,12 @@ async function footerOf (path: string): Promise<{ footer: Footer, rewrite: (f: F
 const QUERIES = [{ q: 'timeout' }, { q: 'ki', level: 'warn' }, { q: 'i', app_name: 'api,web' }, { q: '"timeout"' },
   { q: 'TIME', from: new Date(NOW - 6 * 86_400_000).toISOString(), to: new Date(NOW - 2 * 86_400_000 - 1234).toISOString() }]
 
-t.test('a thread picks, line for line, what the main thread picks and reads', async t => {
-  const { base, cols, names } = await segments()
+t.test('a thread picks, line for line, what the main thread picks and reads (format 4 files too: vars without lengths, brotli columns)', async t => {
+  for (const version of [FORMAT_VERSION, FORMAT_VERSION_4]) await t.test(`format ${version}`, async t => { await threadAsHere(t, version) })
+})
+
+async function threadAsHere (t: Tap.Test, version: number): Promise<void> {
+  const { base, cols, names } = await segments(version)
   t.teardown(() => rmSync(base, { recursive: true, force: true }))
   const reader = new ColumnReader()
   t.teardown(async () => await reader.close())
@@ -110,7 +114,7 @@ t.test('a thread picks, line for line, what the main thread picks and reads', as
   }
   t.ok(lines > 500, `${lines} lines picked`)
   t.ok(undecided > 0, `${undecided} of them left to the exact test`)
-})
+}
 
 t.test('a footer without zcrc: blocks rebuilt whole and checked by the original\'s crc; damage and absence answer undefined', async t => {
   // Footers without zcrc were written in format 3 (lines in one stream); format 4's pieces need them.

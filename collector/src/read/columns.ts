@@ -33,7 +33,7 @@ import { APP_KEY, BACKSLASH, COMMA, DOTTED_CAPITAL_I, KELVIN, MESSAGE_KEY, QUOTE
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import type { FooterBlock } from '../journal/compacted/format'
 import type { ReadQuery } from './query'
-import { ColumnsError, TemplateWriter, rebuildMessages, templateStarts, type Templates } from './templates'
+import { ColumnsError, TemplateWriter, rebuildMessages, templateStarts, varsWithLengths, type Templates } from './templates'
 import type { TemplateCounts } from './template-counts'
 
 export { ColumnsError }
@@ -211,6 +211,8 @@ class ColumnWriter {
   /** Format 3: the block's templates, and each line's (0 for lines without MESSAGE). */
   private readonly templates: TemplateWriter | undefined
   private template: number[] = []
+  /** Format 3: each line's bytes of the vars stream (0 for a line without a template). */
+  private varLengths: number[] = []
 
   constructor (private readonly buf: Buffer, templated: boolean) {
     this.templates = templated ? new TemplateWriter() : undefined
@@ -254,8 +256,11 @@ class ColumnWriter {
       }
     }
     let template = 0
+    let varBytes = 0
     if ((flags & COL_MESSAGE) !== 0 && this.templates !== undefined) {
+      const before = this.templates.varsBytes
       template = this.templates.add(buf, from, to)
+      varBytes = this.templates.varsBytes - before
       // A control byte where none can be (templates.ts): the message stays in the line, read by the parse.
       if (template === -1) {
         flags &= ~COL_MESSAGE
@@ -263,6 +268,7 @@ class ColumnWriter {
       }
     }
     this.template.push(template)
+    this.varLengths.push(varBytes)
     this.lengths.push(lineLength)
     this.ms.push(ms)
     this.app.push(app)
@@ -366,9 +372,13 @@ class ColumnWriter {
     return out
   }
 
-  /** Format 3: the digit runs of the templated messages (templates.ts), the block's `vars` stream. */
-  variables (): Buffer | undefined {
-    return this.templates?.variables()
+  /**
+   * Format 3: the digit runs of the templated messages (templates.ts), the block's `vars` stream; with
+   * `lengths` (format 5) after each line's share of them.
+   */
+  variables (lengths: boolean): Buffer | undefined {
+    const runs = this.templates?.variables()
+    return runs === undefined || !lengths ? runs : varsWithLengths(this.varLengths, runs)
   }
 
   /** Each line's length in `cut()`'s lines, once it has made them. */
@@ -451,14 +461,15 @@ export function encodeColumns (buf: Buffer, length: number): Buffer {
 /**
  * The columns of the whole lines in buf[0, length) and those lines with what the columns hold cut out
  * (format 2: each timestamp and message stored once, in the columns; `spliceLines` gives the lines back).
- * With `templates` (format 3) the columns hold each message's template and `vars` its digit runs.
+ * With `templates` (format 3) the columns hold each message's template and `vars` its digit runs, after
+ * each line's share of them with `varLengths` (format 5).
  */
-export function encodeBlock (buf: Buffer, length: number, templates = false):
+export function encodeBlock (buf: Buffer, length: number, templates = false, varLengths = false):
 { columns: Buffer, lines: Buffer, vars: Buffer | undefined, cutLengths: Uint32Array } {
   const w = writerOf(buf, length, templates)
   const columns = w.bytes()
   const lines = w.cut(length)
-  return { columns, lines, vars: w.variables(), cutLengths: w.cutLengths }
+  return { columns, lines, vars: w.variables(varLengths), cutLengths: w.cutLengths }
 }
 
 /** The day whose `YYYY-MM-DDT` dayText holds: consecutive lines mostly share it, so a Date per day, not per line. */

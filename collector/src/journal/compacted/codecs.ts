@@ -1,8 +1,8 @@
 // How a compacted block's streams are encoded and decoded, by the codec the footer names for each:
 //
 //   lines   ─► raw deflate, level 8 ──┐
-//   columns ─► brotli (generic mode) ─┤
-//   vars    ─► brotli (text mode) ────┼─► stored as they are when that is not smaller (CODEC_STORED)
+//   columns ─► raw deflate, level 8 ──┤  (format 5; brotli before: files written so still read as they are)
+//   vars    ─► raw deflate, level 8 ──┼─► stored as they are when that is not smaller (CODEC_STORED)
 //   tcounts ─► brotli (generic mode) ─┘
 //
 //   footer codec ─► decode (async: zlib's thread pool, for the main thread) / decodeSync (scan threads)
@@ -11,10 +11,11 @@
 // most of its scan threads' CPU. On format 3's cut lines (60 blocks of bench/count.mjs data, 51 MB, CPU ms,
 // best of 10, in one run) raw deflate at level 8 is 4.5 % smaller than brotli 6 (5.33 vs 5.58 MB) and
 // decodes 1.4–1.5× faster (43 vs 58–65 ms), at about brotli 6's compression speed (45 vs 45–63 MB/s);
-// levels 6–7 are 6 % larger, 9 no smaller. The columns and vars stay brotli: they are mostly binary and
-// digits, where deflate is larger (0.80 vs 0.72 MB) and decodes no faster. Files written before hold
-// brotli lines, which read as they always did: a block names its codec, and a reader refuses one it does
-// not know (FormatError), so a collector older than this one refuses deflate blocks rather than misread.
+// levels 6–7 are 6 % larger, 9 no smaller. Why deflate for the columns and vars since format 5: an export
+// decodes both for every block it picks from, and a count the columns of every block. bench/count.mjs data
+// (2M events, 748 blocks; best of 5, CPU ms): columns brotli 6 8.89 MB stored, decoded in 87 ms; deflate
+// 9.89 MB in 45–48 ms; vars 10.97 MB in 87 ms vs 11.39 MB in 57 ms: −72 ms of an export's ~1.2 s of CPU
+// for +1.4 MB (1.5 %) on disk. The template counts stay brotli: small, and read instead of the columns.
 import { promisify } from 'node:util'
 import { brotliCompressSync, brotliDecompress, brotliDecompressSync, constants, deflateRawSync, inflateRaw, inflateRawSync } from 'node:zlib'
 
@@ -32,9 +33,13 @@ export function knownCodec (codec: unknown): boolean {
 
 export type StreamKind = 'lines' | 'columns' | 'vars' | 'tcounts'
 
-/** `bytes` encoded for a stream of `kind` (the lines deflated, the others brotli'd), or stored when that is not smaller. */
-export function encode (kind: StreamKind, bytes: Buffer, linesCodec = CODEC_DEFLATE): { codec: number, data: Buffer } {
-  const codec = kind === 'lines' ? linesCodec : CODEC_BROTLI
+/** The codec this collector writes a stream of `kind` in. */
+export function codecFor (kind: StreamKind): number {
+  return kind === 'tcounts' ? CODEC_BROTLI : CODEC_DEFLATE
+}
+
+/** `bytes` encoded for a stream of `kind` in `codec` (codecFor), or stored when that is not smaller. */
+export function encode (kind: StreamKind, bytes: Buffer, codec = codecFor(kind)): { codec: number, data: Buffer } {
   const packed = compress(codec, kind, bytes)
   return packed.length < bytes.length ? { codec, data: packed } : { codec: CODEC_STORED, data: bytes }
 }

@@ -18,12 +18,16 @@
 // `pieces`): a search of a word decodes only the pieces that hold its templates. The stream starts with a
 // table of the pieces; a version 3 reader would take it for deflated lines, so it refuses the version.
 //
+// Version 5 starts each block's vars with every line's share of them (read/templates.ts VAR_LENGTHS): a
+// search that picks some lines of a block finds their vars without walking the others'. A version 4
+// reader would find the vars not fitting the templates, so it refuses the version.
+//
 //   ┌────────────────────┐
 //   │ "MAAPSEG" version  │  header, 8 bytes
 //   ├────────────────────┤
 //   │ block 0 (codec'd)  │  the lines [start, end), ~BLOCK_BYTES of them (version 2: timestamps and messages cut out; 4: in pieces)
 //   │ block 0's columns  │  (when written) per line: length, time, level, app, flags, message bytes (read/columns.ts)
-//   │ block 0's vars     │  version 3: the digit runs of its messages (the columns then hold templates)
+//   │ block 0's vars     │  version 3: the digit runs of its messages (the columns then hold templates); 5: each line's share first
 //   │ block 0's tcounts  │  version 3, since added: its lines per template, app and level (read/template-counts.ts)
 //   │ block 1 …          │
 //   ├────────────────────┤
@@ -44,7 +48,9 @@ import { knownCodec } from './codecs'
 
 export const MAGIC = Buffer.from('MAAPSEG', 'latin1')
 /** The version this collector writes; it reads every version from 1 up to it. */
-export const FORMAT_VERSION = 4
+export const FORMAT_VERSION = 5
+/** The version without the vars' lengths: what `compactSegment(…, 4)` writes, for tests of reading such files. */
+export const FORMAT_VERSION_4 = 4
 /** The version with the lines in one stream: what `compactSegment(…, 3)` writes, for tests of reading such files. */
 export const FORMAT_VERSION_3 = 3
 /** The version without templates: what `compactSegment(…, 2)` writes, for tests of reading such files. */
