@@ -622,18 +622,31 @@ export function spliceLine (c: Columns, cut: Buffer, cutAt: number, i: number, o
   let r = cutAt
   let o = at
   if (head !== 0) {
-    o += cut.copy(out, o, r, r + TS_START)
+    o = copyBytes(cut, r, r + TS_START, out, o)
     r += TS_START
     writeIso(out, o, c.ms[i]!)
     o += TS_LENGTH
   }
   if ((f & COL_MESSAGE) !== 0) {
-    o += cut.copy(out, o, r, from)
-    o += messages.copy(out, o, m, m + message)
+    o = copyBytes(cut, r, from, out, o)
+    o = copyBytes(messages, m, m + message, out, o)
     r = from
   }
   cut.copy(out, o, r, cutEnd)
 }
+
+/**
+ * Copies src[from, to) to out[at] and answers where it ended: byte by byte when short, as the stretches
+ * around a line's timestamp and message mostly are (Buffer.copy costs ~60 ns a call on Node 20, a byte
+ * ~1.4 ns: even at about 44 bytes).
+ */
+function copyBytes (src: Buffer, from: number, to: number, out: Buffer, at: number): number {
+  if (to - from > SHORT_COPY) return at + src.copy(out, at, from, to)
+  for (let k = from; k < to; k++) out[at++] = src[k]!
+  return at
+}
+
+const SHORT_COPY = 40
 
 /**
  * Where line i's message goes in its cut form buf[r, cutEnd) (`head`: the timestamp's length cut from it,
