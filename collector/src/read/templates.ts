@@ -17,7 +17,7 @@
 //   format 3, 4:  "4711,30,7,"                    format 5:  VAR_LENGTHS │ 8 │ 0 │ 2 │ "4711,30,7,"
 //
 // The walk it saves was ~56 ns a line (an export of a common word walks every line of the blocks it picks
-// from); the lengths add ~1 byte a line before brotli.
+// from); the lengths add ~1 byte a line before compression, 0.9 % of the .z files (2M bench events).
 //
 // MARKER cannot occur in a decided message: a raw control byte cannot appear unescaped in a JSON string,
 // and decided messages hold no escape; a message that holds one all the same is refused (left undecided),
