@@ -242,7 +242,7 @@ export const SETTINGS: { readonly [K in keyof CollectorConfig]: Setting<Collecto
   workerCount: setting('WORKER_COUNT', 0, '0 or 1: one process; N > 1: N worker processes on the same port, each with its own journal in `LOG_DIR/worker-<i>`', number({ min: 0 })),
   journalFsync: setting('JOURNAL_FSYNC', 'always', '`always`: fdatasync per group commit before acknowledging; `off`: after write()', oneOf(['always', 'off'] as const)),
   segmentMaxBytes: setting('JOURNAL_SEGMENT_BYTES', 64 * 1024 * 1024, 'a segment rolls at this size (and daily)', number({ min: 1024 })),
-  journalCompact: setting('JOURNAL_COMPACT', 'on', '`on`: closed segments (with MongoDB: once confirmed there) are compacted in a worker thread into `<segment>.z`, compressed blocks of their original bytes (deflate) and columns (brotli) with a block index (about 7.5× smaller; positions, tail ids and checkpoints unchanged; see Compacted segments); `off`: they stay NDJSON', oneOf(['on', 'off'] as const)),
+  journalCompact: setting('JOURNAL_COMPACT', 'on', '`on`: closed segments (with MongoDB: once confirmed there) are compacted in a worker thread into `<segment>.z`, compressed blocks of their original bytes and columns (deflate) with a block index (about 7.5× smaller; positions, tail ids and checkpoints unchanged; see Compacted segments); `off`: they stay NDJSON', oneOf(['on', 'off'] as const)),
   bodyLimitBytes: setting('BODY_LIMIT', 16 * 1024 * 1024, 'bytes of a request body after decompression; more is a 413', number({ min: 1024 })),
   maxEventDepth: setting('MAX_EVENT_DEPTH', 20, 'nesting depth of one event', number({ min: 1 })),
   maxEventFields: setting('MAX_EVENT_FIELDS', 1000, 'field names in one event, at every depth', number({ min: 1 })),
