@@ -388,7 +388,7 @@ class ColumnWriter {
    * The block's lines with what the columns now hold cut out (format 2, call after `bytes()`): the
    * timestamp text of each HEAD line and the message text of each MESSAGE line. `spliceLines` puts them back.
    */
-  cut (length: number): Buffer {
+  cut (length: number, scratch?: Buffer): Buffer {
     const buf = this.buf
     let size = length
     for (let i = 0, m = 0; i < this.n; i++) {
@@ -398,7 +398,7 @@ class ColumnWriter {
         m += 2
       }
     }
-    const out = Buffer.allocUnsafe(size)
+    const out = scratch !== undefined && scratch.length >= size ? scratch.subarray(0, size) : Buffer.allocUnsafe(size)
     this.cutLengths = new Uint32Array(this.n)
     let at = 0
     for (let i = 0, m = 0, start = 0; i < this.n; i++) {
@@ -462,13 +462,14 @@ export function encodeColumns (buf: Buffer, length: number): Buffer {
  * The columns of the whole lines in buf[0, length) and those lines with what the columns hold cut out
  * (format 2: each timestamp and message stored once, in the columns; `spliceLines` gives the lines back).
  * With `templates` (format 3) the columns hold each message's template and `vars` its digit runs, after
- * each line's share of them with `varLengths` (format 5).
+ * each line's share of them with `varLengths` (format 5). The cut lines are written into `scratch` when it
+ * is long enough (they are then a view of it, valid until it is reused).
  */
-export function encodeBlock (buf: Buffer, length: number, templates = false, varLengths = false):
+export function encodeBlock (buf: Buffer, length: number, templates = false, varLengths = false, scratch?: Buffer):
 { columns: Buffer, lines: Buffer, vars: Buffer | undefined, cutLengths: Uint32Array } {
   const w = writerOf(buf, length, templates)
   const columns = w.bytes()
-  const lines = w.cut(length)
+  const lines = w.cut(length, scratch)
   return { columns, lines, vars: w.variables(varLengths), cutLengths: w.cutLengths }
 }
 

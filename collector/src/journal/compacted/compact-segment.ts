@@ -154,6 +154,10 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
     await out.write(head, 0, head.length, 0)
     at = HEADER_BYTES
     let buf = Buffer.allocUnsafe(blockBytes)
+    // Each block's cut lines are written here and consumed (compressed, or written) before the next block:
+    // a buffer the size of a block per segment, not per block, for the thread's GC to track (bench
+    // read-load: its array buffers swung by tens of MB between collections).
+    const cutScratch = Buffer.allocUnsafe(blockBytes)
     for (;;) {
       const { bytesRead } = await src.read(buf, 0, buf.length, size)
       if (bytesRead === 0) break
@@ -168,7 +172,7 @@ export async function compactSegment (dir: string, name: string, blockBytes = CO
         length = last + 1
       }
       const bytes = buf.subarray(0, length)
-      const encoded = cut ? encodeBlock(buf, length, version >= 3, version >= 5) : undefined
+      const encoded = cut ? encodeBlock(buf, length, version >= 3, version >= 5, cutScratch) : undefined
       // Templated columns, decoded as a reader decodes them: format 4's pieces are in their order, and the
       // template counts say what a scan of them would.
       const decoded = encoded?.vars !== undefined ? decodeColumns(encoded.columns, length) : undefined
