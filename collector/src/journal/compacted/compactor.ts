@@ -13,10 +13,10 @@ import { damagedSegments } from '../segment-file'
 import { recoverCompactions, type Recovery } from './recover'
 
 /**
- * The compaction thread's young generation (MB). Its allocations live for a block at most, and V8's default
- * (up to 3 × 16 MB here) was a third of what the thread kept resident: a thread compacting one 17 MB segment
- * over and over (with the collector's malloc settings) kept the process at 108–149 MB of RSS with the
- * default, 72–121 MB with 8, compacting as fast (293 and 289 segments in 2 minutes).
+ * The compaction thread's young generation (MB). Its allocations live for a block at most; with V8's default
+ * the thread's heap held 24–26 MB under bench read-load, 16–17 MB with 8. A thread compacting one 17 MB
+ * segment over and over (with the collector's malloc settings) kept the process at 108–149 MB of RSS with
+ * the default, 72–121 MB with 8, compacting as fast (293 and 289 segments in 2 minutes).
  */
 const YOUNG_GENERATION_MB = 8
 
