@@ -1,6 +1,7 @@
 // What a tail keeps in memory as it runs (read/tail.ts, read/tail-frames.ts; issue #24, bench:read-load):
-// waits leave nothing behind however many there are, read buffers go back to the hub's pool (a line
-// longer than a chunk included), and frames written as bytes are the ones the strings made.
+// waits leave nothing behind however many there are, tails that keep up share each chunk and keep none of
+// it, read buffers go back to the hub's pool (a line longer than a chunk included), and frames written as
+// bytes are the ones the strings made.
 import t from 'tap'
 import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -78,6 +79,26 @@ t.test('a tail waiting for events many times holds no more memory for it', async
   const grown = promises() - before
   // Each wait used to leave a reaction (and its promises) on a promise that lives as long as the client.
   t.ok(grown < WAKES / 10, `${WAKES} waits with nothing new left ${grown} promises behind`)
+})
+
+t.test('tails of one filter that keep up share each chunk, and the hub keeps none of it', async t => {
+  const j = journal(t)
+  const encoded = { chunks: 0 }
+  const frames = j.hub.frameWriter.frames.bind(j.hub.frameWriter)
+  j.hub.frameWriter.frames = (...args) => {
+    encoded.chunks++
+    return frames(...args)
+  }
+  const same = [await j.tail({ app_name: 'api' }), await j.tail({ app_name: 'api' }), await j.tail({ app_name: 'api' })]
+  const other = await j.tail({ level: 'ERROR' })
+  for (let i = 0; i < 5; i++) {
+    appendFileSync(j.file, lines([{ app_name: 'api', level: 'ERROR', message: `batch ${i}` }]))
+    encoded.chunks = 0
+    j.hub.notify()
+    await poll(() => [...same, other].every(r => r.text.includes(`batch ${i}`)))
+    t.equal(encoded.chunks, 2, `batch ${i}: read and encoded once for the three api tails, once for the other`)
+    t.equal(j.hub.cachedBytes, 0, `batch ${i}: every tail took its chunk, so none is kept`)
+  }
 })
 
 t.test('read buffers go back to the pool, also after a line longer than a chunk', async t => {

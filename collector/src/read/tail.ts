@@ -7,7 +7,8 @@
 // A client is a reader of the journal with a position of its own, never a queue fed by ingest: a slow or
 // stalled client only falls behind on disk (one chunk in flight at most, then it waits for 'drain'), so
 // it can neither slow ingest nor grow memory. Clients at the same place with the same filter share one
-// read and one encoding (the chunk cache), so twenty tails of the same stream cost about one.
+// read and one encoding (the chunk cache), so twenty tails of the same stream cost about one; a chunk is
+// dropped as soon as every other client with its filter has taken it, so tails that keep up hold none.
 import { openSegment } from '../journal/segment-file'
 import type { JournalPosition } from '../journal/writer'
 import { BufferPool } from './block-buffers'
@@ -26,6 +27,9 @@ const CACHED_CHUNKS = 256
  * ...and at most this many bytes of them: under load a chunk is a whole TAIL_CHUNK_BYTES read (~300 KB
  * of frames), and 256 of those were ~75 MB held per process, filling slowly as queries made the chunks
  * larger (issue #24, bench:read-load). A client further behind than this reads its own chunks from disk.
+ * Only clients that fall behind fill it: a chunk every client of its filter has taken is dropped at once
+ * (before that rule, tails that kept up held a full 16 MiB per worker, one commit's frames a chunk, each
+ * kept ~4 s: garbage for the old generation's collector, and RSS, at 4 MB/s per worker).
  */
 export const CACHED_BYTES = 16 * 1024 * 1024
 const NL = 10
@@ -63,6 +67,14 @@ interface Chunk {
   events: number
 }
 
+interface CachedChunk {
+  chunk: Promise<Chunk | undefined>
+  /** The frames' bytes, once read (0 while reading). */
+  bytes: number
+  /** Other clients that may still ask for it: when the last has, it is dropped. */
+  waiting: number
+}
+
 export class TailsFullError extends Error {}
 
 export class TailHub {
@@ -71,10 +83,10 @@ export class TailHub {
   private notifyScheduled = false
   private poll: NodeJS.Timeout | undefined
   /** The chunks read last, by reader state (filter, journal, position): identical readers share them. */
-  private readonly cache = new Map<string, Promise<Chunk | undefined>>()
-  /** The frames' bytes of the cached chunks read so far, by key. */
-  private readonly cachedSizes = new Map<string, number>()
+  private readonly cache = new Map<string, CachedChunk>()
   private cachedTotal = 0
+  /** Open clients by filter: how many may ask for a chunk one of them read. */
+  private readonly clientsByFilter = new Map<string, number>()
   /** What chunks are read into, lent for one read at a time: not a fresh TAIL_CHUNK_BYTES buffer per read. */
   readonly readBuffers = new BufferPool(TAIL_CHUNK_BYTES, READ_BUFFERS_KEPT)
   /** Where every chunk's frames are written (synchronously, one chunk at a time). */
@@ -115,6 +127,7 @@ export class TailHub {
     if (this.clients.size >= this.opts.maxClients) throw new TailsFullError()
     const client = new TailClient(this, q, sink)
     this.clients.add(client) // before any await: concurrent opens cannot pass the cap together
+    this.clientsByFilter.set(client.filterKey, (this.clientsByFilter.get(client.filterKey) ?? 0) + 1)
     const resume = lastEventId === undefined ? undefined : decodePosition(lastEventId)
     const sources = await this.journals.sources()
     // With WORKER_COUNT > 1 the siblings are polled even when none is listed yet: a tail opened before the
@@ -124,6 +137,9 @@ export class TailHub {
     }
     void client.run(sources, resume, this.opts.heartbeatMs).finally(() => {
       this.clients.delete(client)
+      const left = this.clientsByFilter.get(client.filterKey)! - 1
+      if (left === 0) this.clientsByFilter.delete(client.filterKey)
+      else this.clientsByFilter.set(client.filterKey, left)
       if (this.clients.size === 0 && this.poll !== undefined) {
         clearInterval(this.poll)
         this.poll = undefined
@@ -138,38 +154,48 @@ export class TailHub {
     return sum
   }
 
-  /** The chunk at a reader state: read once, even by clients that ask while it is being read. */
-  chunk (key: string, read: () => Promise<Chunk | undefined>): Promise<Chunk | undefined> {
-    let chunk = this.cache.get(key)
-    if (chunk === undefined) {
-      const reading = read()
-      chunk = reading
-      this.remember(key, reading)
-      // A failed or empty read is not kept: the next client tries again. One dropped meanwhile is not counted.
-      reading.then(c => {
-        if (this.cache.get(key) !== reading) return
-        if (c === undefined) {
-          this.forget(key)
-          return
-        }
-        this.cachedSizes.set(key, c.frames.length)
-        this.cachedTotal += c.frames.length
-        while (this.cachedTotal > CACHED_BYTES && this.cache.size > 1) this.forget(this.cache.keys().next().value!)
-      }, () => { if (this.cache.get(key) === reading) this.forget(key) })
+  /** Clients with this filter other than the one asking: those that may want the chunk it reads. */
+  sharers (filterKey: string): number {
+    return (this.clientsByFilter.get(filterKey) ?? 1) - 1
+  }
+
+  /**
+   * The chunk at a reader state: read once, even by clients that ask while it is being read. `sharers`
+   * other clients may ask for it too; it is kept until they all have (or the bounds push it out).
+   */
+  chunk (key: string, sharers: number, read: () => Promise<Chunk | undefined>): Promise<Chunk | undefined> {
+    const cached = this.cache.get(key)
+    if (cached !== undefined) {
+      if (--cached.waiting <= 0) this.forget(key)
+      return cached.chunk
     }
-    return chunk
+    const reading = read()
+    if (sharers <= 0) return reading
+    const entry: CachedChunk = { chunk: reading, bytes: 0, waiting: sharers }
+    this.remember(key, entry)
+    // A failed or empty read is not kept: the next client tries again. One dropped meanwhile is not counted.
+    reading.then(c => {
+      if (this.cache.get(key) !== entry) return
+      if (c === undefined) {
+        this.forget(key)
+        return
+      }
+      entry.bytes = c.frames.length
+      this.cachedTotal += entry.bytes
+      while (this.cachedTotal > CACHED_BYTES && this.cache.size > 1) this.forget(this.cache.keys().next().value!)
+    }, () => { if (this.cache.get(key) === entry) this.forget(key) })
+    return reading
   }
 
   /** The bytes at a position never change, so a chunk read there serves every later client there too. */
-  private remember (key: string, chunk: Promise<Chunk | undefined>): void {
+  private remember (key: string, entry: CachedChunk): void {
     if (this.cache.size >= CACHED_CHUNKS) this.forget(this.cache.keys().next().value!)
-    this.cache.set(key, chunk)
+    this.cache.set(key, entry)
   }
 
   private forget (key: string): void {
+    this.cachedTotal -= this.cache.get(key)?.bytes ?? 0
     this.cache.delete(key)
-    this.cachedTotal -= this.cachedSizes.get(key) ?? 0
-    this.cachedSizes.delete(key)
   }
 
   /** Bytes of frames the chunk cache holds (at most CACHED_BYTES, or one chunk when that alone is more). */
@@ -195,7 +221,7 @@ async function endOf (source: JournalSource): Promise<JournalPosition | undefine
 class TailClient {
   private stopped = false
   private readonly matcher: LineMatcher
-  private readonly filterKey: string
+  readonly filterKey: string
   /** Ends the wait in progress (see until), if any. */
   private wake: (() => void) | undefined
 
@@ -291,7 +317,7 @@ class TailClient {
     }
     const [before, after] = this.idAround(source.key, pos)
     const key = `${this.filterKey}|${source.key}|${at.segment}|${at.offset}|${before}|${after}`
-    const chunk = await this.hub.chunk(key, async () => await this.read(source, at, end, before, after))
+    const chunk = await this.hub.chunk(key, this.hub.sharers(this.filterKey), async () => await this.read(source, at, end, before, after))
     if (chunk === undefined) return false
     pos.set(source.key, { segment: at.segment, offset: chunk.next })
     if (chunk.frames.length > 0) {
