@@ -7,13 +7,14 @@
 //
 // Prints every 30 s and at the end: ingest rate achieved, tail lag (events and seconds), queries answered /
 // refused / cut short and in flight, the collector's RSS (primary + workers) at 1 and at BENCH_MINUTES
-// minutes. BENCH_DASHBOARD=0: the baseline alone; =1: the dashboard run alone; unset: both, one after the
-// other on fresh journals, side by side. Goals (the issue): ingest ≥ 0.95× of the baseline, tail lag ≤ 1 s,
-// RSS growth ≤ 10 MB from minute 1 to 5 (printed from one sample at each end, and, as one sample swings with
-// the answers in flight at that instant, from the median and lowest of the samples taken every 5 s in minute 2
-// and in the last minute). BENCH_MEMORY=1: each report also says, per process, where its memory is
-// (memory-probe.cjs: heap, buffers outside it, resident anonymous memory; each worker thread's heap);
-// BENCH_MEMORY_KEEP=1 keeps the samples (a file per process and per thread, a line every 5 s) and says where.
+// minutes, and at the end the CPU the collector used over the run. BENCH_DASHBOARD=0: the baseline alone;
+// =1: the dashboard run alone; unset: both, one after the other on fresh journals, side by side. Goals (the
+// issue): ingest ≥ 0.95× of the baseline, tail lag ≤ 1 s, RSS growth ≤ 10 MB from minute 1 to 5 (printed
+// from one sample at each end, and, as one sample swings with the answers in flight at that instant, from
+// the median and lowest of the samples taken every 5 s in minute 2 and in the last minute). BENCH_MEMORY=1:
+// each report also says, per process, where its memory is (memory-probe.cjs: heap, buffers outside it,
+// resident anonymous memory; each worker thread's heap); BENCH_MEMORY_KEEP=1 keeps the samples (a file per
+// process and per thread, a line every 5 s) and says where.
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -51,20 +52,48 @@ function eventLine (now) {
   })
 }
 
-/** RSS of the collector and its workers, MB (Linux /proc). */
-function treeRssMb (pid) {
-  let kb = 0
+/** The collector and its workers: pid and every descendant's (Linux /proc). */
+function treePids (pid) {
+  const pids = []
   const visit = p => {
+    pids.push(p)
     try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
-      if (m) kb += Number(m[1])
       for (const task of readdirSync(`/proc/${p}/task`)) {
         for (const child of readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(' ').filter(Boolean)) visit(child)
       }
     } catch { /* gone */ }
   }
   visit(pid)
+  return pids
+}
+
+/** RSS of the collector and its workers, MB (Linux /proc). */
+function treeRssMb (pid) {
+  let kb = 0
+  for (const p of treePids(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))
+      if (m) kb += Number(m[1])
+    } catch { /* gone */ }
+  }
   return Math.round(kb / 1024)
+}
+
+/**
+ * CPU seconds the collector and its workers have used (Linux /proc: utime + stime of each live process, in
+ * clock ticks of 1/100 s, the kernel's USER_HZ on Linux).
+ */
+function treeCpuS (pid) {
+  let ticks = 0
+  for (const p of treePids(pid)) {
+    try {
+      // The fields after the command (which may hold spaces), from the 3rd: utime and stime are the 14th and 15th.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+    } catch { /* gone */ }
+  }
+  return ticks / 100
 }
 
 /** Each process's last memory sample (memory-probe.cjs), MB. */
@@ -161,6 +190,7 @@ async function run (dashboard) {
   await new Promise(resolve => setTimeout(resolve, 1000)) // the tails connect
 
   const started = Date.now()
+  const cpuAtStart = treeCpuS(collector.child.pid)
   const endAt = started + MINUTES * 60_000
   let acked = 0
   let sent = 0
@@ -244,10 +274,11 @@ async function run (dashboard) {
   clearInterval(board)
   clearTimeout(rssAt1)
   clearInterval(sampler)
+  const cpuS = treeCpuS(collector.child.pid) - cpuAtStart
   const end = await report(true)
   rss.end = end.mb
   const seconds = (Date.now() - started) / 1000
-  const result = { rate: acked / seconds, acked, failed, behind: end.behind, lagS: end.lagS, rssOne: rss.one, rssEnd: rss.end, second: minuteOf(samples, 1), last: minuteOf(samples, MINUTES - 1), queries: { ...q } }
+  const result = { rate: acked / seconds, acked, failed, behind: end.behind, lagS: end.lagS, rssOne: rss.one, rssEnd: rss.end, second: minuteOf(samples, 1), last: minuteOf(samples, MINUTES - 1), queries: { ...q }, cpuS, seconds }
   await tails.stop()
   ingestAgent.destroy()
   queryAgent.destroy()
@@ -271,7 +302,7 @@ function minuteOf (samples, m) {
 const span = (a, b, key) => a === undefined || b === undefined ? '—' : `${a[key]} MB → ${b[key]} MB (${b[key] - a[key] >= 0 ? '+' : ''}${b[key] - a[key]})`
 
 function column (r) {
-  if (r === undefined) return ['—', '—', '—', '—', '—', '—', '—', '—']
+  if (r === undefined) return ['—', '—', '—', '—', '—', '—', '—', '—', '—']
   const qs = r.queries
   return [
     `${fmt(r.rate)} /s`,
@@ -281,7 +312,8 @@ function column (r) {
     `${r.rssOne ?? '—'} MB → ${r.rssEnd} MB`,
     span(r.second, r.last, 'median'),
     span(r.second, r.last, 'low'),
-    r.failed > 0 ? fmt(r.failed) : '0'
+    r.failed > 0 ? fmt(r.failed) : '0',
+    `${fmt(Math.round(r.cpuS))} s (${(100 * r.cpuS / r.seconds).toFixed(0)} % of a core)`
   ]
 }
 
@@ -298,7 +330,7 @@ if (mode !== '0') {
   loaded = await run(true)
 }
 const rows = ['ingest achieved', 'tail lag at the end', 'queries answered / refused / cut short', 'queries in flight', `RSS at ${Math.min(MINUTES, 1)} min → ${MINUTES} min (one sample each)`,
-  `RSS median, minute 2 → minute ${MINUTES} (every 5 s)`, `RSS lowest, minute 2 → minute ${MINUTES}`, 'events refused at ingest']
+  `RSS median, minute 2 → minute ${MINUTES} (every 5 s)`, `RSS lowest, minute 2 → minute ${MINUTES}`, 'events refused at ingest', 'collector CPU over the run']
 const a = column(base)
 const b = column(loaded)
 console.log('\n| | without dashboard | with dashboard |\n|---|---|---|')
