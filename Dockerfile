@@ -15,15 +15,14 @@ RUN npm ci --no-audit --no-fund \
  && mkdir /pack && npm pack --workspace @maap-event-logger/collector --ignore-scripts --pack-destination /pack
 
 FROM node:20-slim
-# glibc malloc: buffers of 8 KiB and more (HTTP bodies, tail reads, journal writes, query blocks) in mappings
-# of their own, given back when freed, rather than in a heap that keeps what they leave (RSS grew under read
-# load; README, Deployment).
+# glibc malloc: large buffers (tail reads, journal writes, query blocks) in mappings of their own, given back
+# when freed, rather than in a heap that keeps what they leave (RSS grew under read load; README, Deployment).
 # WORKER_COUNT > 1 workers get the same from the primary when these are unset.
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8181 \
     LOG_DIR=/var/lib/maap-event-logger \
-    MALLOC_MMAP_THRESHOLD_=8192 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
     MALLOC_ARENA_MAX=2 \
     PATH=/app/node_modules/.bin:$PATH
 WORKDIR /app

@@ -8,7 +8,7 @@ import { WORKER_MALLOC_ENV, workerEnv } from '../src/cluster/worker-env'
 
 t.test('a worker gets its directory, its id and the malloc settings the environment does not set', async t => {
   t.same(workerEnv('/logs/worker-2', 2, {}), { LOG_DIR: '/logs/worker-2', MAAP_WORKER_ID: '2', ...WORKER_MALLOC_ENV })
-  t.same(WORKER_MALLOC_ENV, { MALLOC_MMAP_THRESHOLD_: '8192', MALLOC_ARENA_MAX: '2' })
+  t.same(WORKER_MALLOC_ENV, { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' })
   t.same(workerEnv('/logs/worker-1', 1, { MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: '' }), { LOG_DIR: '/logs/worker-1', MAAP_WORKER_ID: '1' },
     "the operator's values (an empty one too) are not overridden: cluster.fork passes them on as they are")
 })
@@ -25,7 +25,7 @@ t.test('WORKER_COUNT=2: each worker process runs with them, the primary keeps it
     const pid = (await c.waitForLog({ worker_id: id, msg: 'worker started' })).entry.worker_pid as number
     const env = environOf(pid)
     t.equal(env.get('MAAP_WORKER_ID'), String(id))
-    t.equal(env.get('MALLOC_MMAP_THRESHOLD_'), '8192', `worker ${id}: the threshold held fixed`)
+    t.equal(env.get('MALLOC_MMAP_THRESHOLD_'), '131072', `worker ${id}: the threshold held fixed`)
     t.equal(env.get('MALLOC_ARENA_MAX'), '4', `worker ${id}: the operator's arena count`)
   }
   t.equal(environOf(c.child.pid!).get('MALLOC_MMAP_THRESHOLD_'), undefined, 'the primary is started as it was')

@@ -10,21 +10,16 @@
 // block freed; after the first 256 KiB tail read or 2 MiB block buffer was freed, every buffer up to that
 // size came from the main heap, which only gives memory back from its top. A worker kept ~22 MB free
 // there of 58 MB, more each minute, and ~9 MB more in eight per-thread arenas holding 0.2 MB in use.
-// A fixed threshold keeps large buffers in mappings of their own, returned when freed; two arenas bound
-// what the libuv and V8 threads keep.
-//
-// Why 8 KiB and not glibc's starting value, 128 KiB (held fixed at first): below 128 KiB a worker's main
-// thread still churned tens of MB a second of buffers through the main heap (HTTP body pieces of up to
-// 64 KiB, tail frames, 32 KiB directory listings on the libuv threads), and the few that outlived their
-// neighbours left holes. malloc_info() four minutes into bench:read-load: the main heap 16-18 MB, 9-11 MB
-// of it free, and RSS still climbing +20 to +34 MB from minute 2 to 5 (malloc_trim returned 8-12 MB per
-// worker). At 8 KiB: the main heap 7-8 MB, 1-2 MB free; what remains there is small and short-lived. The
-// cost is a mapping per buffer of 8 KiB and more, ~260 a second per worker at 20,000 events/s: the
-// collector's CPU over a 5-minute run was 207 and 223 s, against 202 s at 128 KiB (runs differ by more).
+// A fixed threshold keeps large buffers in mappings of their own, returned when freed (at the cost of a
+// mapping and its page faults per such buffer, a few hundred a second under that load); two arenas
+// bound what the libuv and V8 threads keep. Lower thresholds were measured and not taken: at 8 KiB the
+// main heap held 7-8 MB with 1-2 free instead of 16-18 with 9-11 (malloc_info four minutes into
+// bench:read-load), and RSS sat ~15 MB lower, but peak ingest with two workers fell ~10 % (16 and 32 KiB
+// cost as much); an operator who wants the flatter memory sets it (README, Deployment).
 
 /** glibc malloc settings for the workers (see above); the environment's own values win. */
 export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = Object.freeze({
-  MALLOC_MMAP_THRESHOLD_: String(8 * 1024),
+  MALLOC_MMAP_THRESHOLD_: String(128 * 1024), // glibc's starting value, held fixed
   MALLOC_ARENA_MAX: '2'
 })
 
