@@ -5,12 +5,13 @@
 //
 //   per build (a child process, --expose-gc): every segment ─► BlockIndex.blocks (main thread: the index and
 //   the footer cache it fills) ─► heap delta / blocks
-//                                             ─► each footer as a scan thread keeps it (storedFooter when
-//   the build has it, else the whole parsed footer, as that build's scan-worker.ts did) ─► heap delta / blocks
+//                                             ─► each footer as a scan thread keeps it (packed, storedFooter
+//   or the whole parsed footer: what that build's scan-worker.ts kept) ─► heap delta / blocks
+// The heap counted is V8's and the ArrayBuffers outside it (a packed footer's numbers are there).
 //
 // BENCH_DIR (the bench:count directory; its logs/ must be compacted), BENCH_BASELINE_ROOT (optional).
 import { execFileSync } from 'node:child_process'
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -23,8 +24,15 @@ async function measure (root, logs) {
   const { BlockIndex } = require(join(root, 'collector', 'dist', 'read', 'block-index.js'))
   const segmentFile = require(join(root, 'collector', 'dist', 'journal', 'segment-file.js'))
   const format = require(join(root, 'collector', 'dist', 'journal', 'compacted', 'format.js'))
+  const packedFile = join(root, 'collector', 'dist', 'journal', 'compacted', 'packed-footer.js')
+  const packed = existsSync(packedFile) ? require(packedFile) : undefined
   const names = readdirSync(logs).filter(f => f.endsWith('.z')).map(f => f.slice(0, -2)).sort()
-  const heap = () => { globalThis.gc(); globalThis.gc(); return process.memoryUsage().heapUsed }
+  const heap = () => {
+    globalThis.gc()
+    globalThis.gc()
+    const m = process.memoryUsage()
+    return m.heapUsed + m.arrayBuffers
+  }
 
   const sizes = []
   for (const n of names) {
@@ -47,7 +55,8 @@ async function measure (root, logs) {
     const trailer = bytes.length - format.TRAILER_BYTES
     const length = bytes.readUInt32LE(trailer)
     const footer = format.parseFooter(path, bytes.subarray(trailer - length, trailer), bytes.readUInt32LE(trailer + 4), bytes.length, bytes[bytes.length - 1])
-    kept.push(format.storedFooter === undefined ? footer : format.storedFooter(footer))
+    const stored = format.storedFooter === undefined ? footer : format.storedFooter(footer)
+    kept.push(packed === undefined ? stored : packed.packFooter(stored))
   }
   const thread = heap() - start
   return { segments: names.length, blocks, mainKB: main / blocks / 1024, threadKB: thread / blocks / 1024, keep: [index, kept.length] }

@@ -32,6 +32,7 @@ import {
   storedFooter, type Footer, type FooterBlock, type StoredBlock, type StoredFooter
 } from './compacted/format'
 import { decode } from './compacted/codecs'
+import { packFooter, unpackFooter, type PackedFooter } from './compacted/packed-footer'
 import { inLineOrder, pieceTable, placeLines, storedOrder, type PieceTable } from './compacted/pieces'
 
 const NL = 10
@@ -64,10 +65,10 @@ export interface SegmentFile {
 
 /**
  * Footers of compacted files never change once written: read once, keyed by path, size and mtime, and kept
- * without their blocks' summaries (StoredFooter: a third of a parsed footer's heap), which only the block
- * index reads, once per segment (`summaries`).
+ * without their blocks' summaries, which only the block index reads, once per segment (`summaries`), and
+ * packed (packed-footer.ts: half the heap of its objects; the cache grows with what is stored).
  */
-const FOOTERS = new Map<string, StoredFooter>()
+const FOOTERS = new Map<string, PackedFooter>()
 const MAX_FOOTERS = 1024
 
 /** How many compacted files' footers are kept (tests: a reader that asked not to cache leaves none). */
@@ -147,12 +148,12 @@ async function readStoredFooter (fh: FileHandle, path: string, cache: boolean): 
   const st = await fh.stat()
   const key = `${path}|${st.size}|${st.mtimeMs}`
   const known = FOOTERS.get(key)
-  if (known !== undefined) return known
+  if (known !== undefined) return unpackFooter(known)
   const footer = await parseFooterOf(fh, path, st.size)
   if (!cache) return footer
   const stored = storedFooter(footer)
   if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
-  FOOTERS.set(key, stored)
+  FOOTERS.set(key, packFooter(stored))
   return stored
 }
 

@@ -30,6 +30,7 @@ import {
   storedFooter, streamOf as footerStream, type StoredBlock, type StoredFooter, type StreamName
 } from '../journal/compacted/format'
 import { decodeSync } from '../journal/compacted/codecs'
+import { packFooter, unpackFooter, type PackedFooter } from '../journal/compacted/packed-footer'
 import { inLineOrder, pieceTable, piecesHolding, placeLines, storedOrder } from '../journal/compacted/pieces'
 import { CANONICAL_LEVELS } from '../normalise/levels'
 import { COL_HEAD, ColumnQuery, ColumnsError, covering, cutOffsets, decodeColumns, lineAt, spliceLine, spliceLines, withVars, type Columns } from './columns'
@@ -106,9 +107,10 @@ function readFully (fd: number, path: string, buf: Buffer, length: number, posit
 /**
  * Footers this thread has read, by path, size and mtime: a compacted file never changes once written, and
  * a count opens every segment again (a 2M-event journal's 45 footers are ~5 % of a count's time). Kept
- * as StoredFooter, without the blocks' summaries this thread never reads: a third of a parsed footer's heap.
+ * without the blocks' summaries this thread never reads, and packed (packed-footer.ts): the cache's heap
+ * grows with what is stored.
  */
-const FOOTERS = new Map<string, { key: string, footer: StoredFooter }>()
+const FOOTERS = new Map<string, { key: string, footer: PackedFooter }>()
 const MAX_FOOTERS = 256
 
 /** The footer of the open file `fd`, or null when it does not check out (the main thread reports it). */
@@ -116,11 +118,11 @@ function footerOf (fd: number, path: string): StoredFooter | null {
   const st = fstatSync(fd)
   const key = `${st.size}|${st.mtimeMs}|${st.ino}`
   const known = FOOTERS.get(path)
-  if (known?.key === key) return known.footer
+  if (known?.key === key) return unpackFooter(known.footer)
   const footer = readFooterSync(fd, path, st.size)
   if (footer !== null) {
     if (FOOTERS.size >= MAX_FOOTERS) FOOTERS.delete(FOOTERS.keys().next().value!)
-    FOOTERS.set(path, { key, footer })
+    FOOTERS.set(path, { key, footer: packFooter(footer) })
   }
   return footer
 }
