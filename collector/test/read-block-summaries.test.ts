@@ -398,6 +398,11 @@ t.test('a block\'s per-app counts answer by name whatever order they came in, pa
   const many = Array.from({ length: 5000 }, (_, i) => AppLevels.of([[`app-${i}`, [i, 0, 0, 0, 0, 0]], ['web', [0, 0, i, 0, 0, 0]]]))
   t.ok(many.every((x, i) => x.levelsOf(`app-${i}`)![0] === i && x.levelsOf('web')![2] === i && x.size === 2), 'every one of 5,000 answers right')
   t.same([...many[4999]!], [['app-4999', [4999, 0, 0, 0, 0, 0]], ['web', [0, 0, 4999, 0, 0, 0]]])
+  // Counts are packed 16 bits each when they fit; a block with a count past that keeps them whole.
+  for (const big of [0xff, 0x100, 0xffff, 0x10000, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
+    const c = AppLevels.of([['api', [big, 0, 1, 0, 0, 0]], ['web', [0xffff, 0, 0, 0, 0, 2]]])
+    t.same([...c], [['api', [big, 0, 1, 0, 0, 0]], ['web', [0xffff, 0, 0, 0, 0, 2]]], `a count of ${big}`)
+  }
 })
 
 t.test('the tally reads app names in place and falls back for the rest', async t => {

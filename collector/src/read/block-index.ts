@@ -91,11 +91,12 @@ const MAX_NAME_LISTS = 4096
 /**
  * Per-app event counts by level (CANONICAL_LEVELS order) of one block. The index keeps one for every block
  * of the journal (issue #24: its heap grew with the data stored), so it is packed: the names a list shared
- * by every block with the same apps, the counts one flat array of small integers. A Map of arrays per block
- * cost ~5 times as much.
+ * by every block with the same apps, the counts one string of UTF-16 code units (`packCounts`). A Map of
+ * arrays per block cost ~5 times as much as a flat array, and the flat array (8 bytes a count) ~3 times as
+ * much as the string (1 or 2 bytes a count).
  */
 export class AppLevels {
-  private constructor (private readonly names: readonly string[], private readonly counts: readonly number[]) {}
+  private constructor (private readonly names: readonly string[], private readonly counts: PackedCounts) {}
 
   /** The counts of `entries` (app, its counts by level), kept in the order of the apps' names. */
   static of (entries: Iterable<readonly [string, readonly number[]]>): AppLevels {
@@ -104,17 +105,18 @@ export class AppLevels {
     const names = sorted.map(([app]) => app)
     const counts = new Array<number>(names.length * LEVEL_COUNT)
     sorted.forEach(([, levels], i) => { for (let l = 0; l < LEVEL_COUNT; l++) counts[i * LEVEL_COUNT + l] = levels[l] ?? 0 })
+    const packed = packCounts(counts)
     const key = names.join('\n')
     let shared = NAME_LISTS.get(key)
     // A name may hold the separator itself (["a\nb"] and ["a", "b"] join alike): shared only when the same.
-    if (shared !== undefined && !sameNames(shared, names)) return new AppLevels(names, counts)
+    if (shared !== undefined && !sameNames(shared, names)) return new AppLevels(names, packed)
     if (shared === undefined) {
       // A bound, not a cache to keep warm: past it, a block's list is its own (nothing is lost but sharing).
       if (NAME_LISTS.size >= MAX_NAME_LISTS) NAME_LISTS.clear()
       shared = names
       NAME_LISTS.set(key, shared)
     }
-    return new AppLevels(shared, counts)
+    return new AppLevels(shared, packed)
   }
 
   get size (): number {
@@ -128,7 +130,7 @@ export class AppLevels {
   /** The block's events of `app` by level, or undefined when it holds none. */
   levelsOf (app: string): number[] | undefined {
     const i = this.names.indexOf(app)
-    return i === -1 ? undefined : this.counts.slice(i * LEVEL_COUNT, (i + 1) * LEVEL_COUNT)
+    return i === -1 ? undefined : this.levelsAt(i)
   }
 
   keys (): IterableIterator<string> {
@@ -136,8 +138,28 @@ export class AppLevels {
   }
 
   * [Symbol.iterator] (): IterableIterator<[string, number[]]> {
-    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.counts.slice(i * LEVEL_COUNT, (i + 1) * LEVEL_COUNT)]
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.levelsAt(i)]
   }
+
+  private levelsAt (i: number): number[] {
+    const out = new Array<number>(LEVEL_COUNT)
+    for (let l = 0; l < LEVEL_COUNT; l++) out[l] = countAt(this.counts, i * LEVEL_COUNT + l)
+    return out
+  }
+}
+
+/**
+ * Counts as a string, one UTF-16 code unit each, when every one fits in 16 bits (a block of ~1 MiB holds a
+ * few thousand lines); V8 keeps a string whose units are all below 256 at a byte each. Else, the array.
+ */
+type PackedCounts = string | readonly number[]
+
+function packCounts (counts: readonly number[]): PackedCounts {
+  return counts.every(n => n <= 0xffff) ? String.fromCharCode(...counts) : counts
+}
+
+function countAt (counts: PackedCounts, i: number): number {
+  return typeof counts === 'string' ? counts.charCodeAt(i) : counts[i]!
 }
 
 function sameNames (a: readonly string[], b: readonly string[]): boolean {
