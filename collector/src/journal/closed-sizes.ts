@@ -1,5 +1,6 @@
 // The sizes of a journal's closed segments: a segment no longer grows once a newer one is open.
 // Original bytes, whichever form the segment is in (a compacted one's footer says).
+import { FreshRun } from '../read/fresh-run'
 import { segmentSize } from './segment-file'
 
 /**
@@ -8,13 +9,23 @@ import { segmentSize } from './segment-file'
  */
 export class ClosedSizes {
   private readonly sizes = new Map<string, number>()
+  /**
+   * The size of the segment still growing, asked of the file system by every live tail at each wake-up
+   * (a sibling's newest segment): shared by the callers that ask at once, never older than the ask.
+   */
+  private growing: { segment: string, size: FreshRun<number> } | undefined
+
   constructor (private readonly dir: string) {}
 
   async of (segment: string, closed: boolean): Promise<number> {
     const known = this.sizes.get(segment)
     if (known !== undefined) return known
+    if (!closed) {
+      if (this.growing?.segment !== segment) this.growing = { segment, size: new FreshRun(async () => await segmentSize(this.dir, segment)) }
+      return await this.growing.size.get()
+    }
     const size = await segmentSize(this.dir, segment)
-    if (closed) this.sizes.set(segment, size)
+    this.sizes.set(segment, size)
     return size
   }
 

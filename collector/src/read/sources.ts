@@ -12,6 +12,7 @@ import { ClosedSizes } from '../journal/closed-sizes'
 import { WORKER_DIR } from '../journal/worker-dirs'
 import { BlockIndex } from './block-index'
 import type { ExpiryFilter } from './expiry'
+import { FreshRun } from './fresh-run'
 
 /** Where an answer came from. */
 export type ReadSource = 'mongodb' | 'journal'
@@ -71,13 +72,15 @@ function siblingSource (key: string, dir: string, mongo: boolean, failed: () => 
   const index = new BlockIndex(dir)
   const checkpoint = new Checkpoint(dir)
   const sizes = new ClosedSizes(dir)
-  let names: string[] = []
+  // Every tail of this worker lists the sibling at each wake-up: they share listings (fresh-run.ts).
+  const listing = new FreshRun(async () => await listSegments(dir))
+  let names: readonly string[] = []
   return {
     key,
     index,
     segments: async () => {
       try {
-        names = await listSegments(dir)
+        names = await listing.get()
       } catch {
         // A search answers with what it can read; a count alert must know that it could not (failures).
         names = []
@@ -102,6 +105,8 @@ function siblingSource (key: string, dir: string, mongo: boolean, failed: () => 
 export class JournalSet {
   private readonly own: JournalSource
   private readonly siblings = new Map<string, JournalSource>()
+  /** The workers' directory, listed for every read: shared by reads that ask at once (fresh-run.ts). */
+  private readonly workerDirs: FreshRun<string[]>
   /** Listings that failed (the workers' directory, or a sibling's journal): a count read across one is incomplete. */
   failures = 0
 
@@ -109,6 +114,7 @@ export class JournalSet {
   constructor (private readonly ownJournal: OwnJournal, private readonly workerId: number | undefined, private readonly mongo: boolean,
     readonly expiry?: ExpiryFilter) {
     this.own = ownSource(workerId === undefined ? '' : String(workerId), ownJournal)
+    this.workerDirs = new FreshRun(async () => await readdir(dirname(ownJournal.dir)))
   }
 
   /** Whether other workers' journals are read too (WORKER_COUNT > 1): their number can grow after a read starts. */
@@ -122,7 +128,7 @@ export class JournalSet {
     const ownName = basename(this.ownJournal.dir)
     let names: string[] = []
     try {
-      names = await readdir(base)
+      names = await this.workerDirs.get()
     } catch {
       this.failures++
     }
