@@ -4,16 +4,13 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { startCollector } from '../../test/support'
-import { WORKER_MALLOC_ENV, WORKER_SEMI_SPACE_MB, workerEnv } from '../src/cluster/worker-env'
+import { WORKER_MALLOC_ENV, workerEnv } from '../src/cluster/worker-env'
 
 t.test('a worker gets its directory, its id and the malloc settings the environment does not set', async t => {
-  t.same(workerEnv('/logs/worker-2', 2, {}), { LOG_DIR: '/logs/worker-2', MAAP_WORKER_ID: '2', ...WORKER_MALLOC_ENV, NODE_OPTIONS: '--max-semi-space-size=4' })
+  t.same(workerEnv('/logs/worker-2', 2, {}), { LOG_DIR: '/logs/worker-2', MAAP_WORKER_ID: '2', ...WORKER_MALLOC_ENV })
   t.same(WORKER_MALLOC_ENV, { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' })
-  t.equal(WORKER_SEMI_SPACE_MB, 4)
-  t.same(workerEnv('/logs/worker-1', 1, { MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: '', NODE_OPTIONS: '--max_semi_space_size=16' }), { LOG_DIR: '/logs/worker-1', MAAP_WORKER_ID: '1' },
+  t.same(workerEnv('/logs/worker-1', 1, { MALLOC_ARENA_MAX: '8', MALLOC_MMAP_THRESHOLD_: '' }), { LOG_DIR: '/logs/worker-1', MAAP_WORKER_ID: '1' },
     "the operator's values (an empty one too) are not overridden: cluster.fork passes them on as they are")
-  t.same(workerEnv('/logs/worker-1', 1, { NODE_OPTIONS: '--enable-source-maps' }).NODE_OPTIONS, '--enable-source-maps --max-semi-space-size=4', 'added to the options there are')
-  t.same(workerEnv('/logs/worker-1', 1, { NODE_OPTIONS: '--max-semi-space-size=1' }).NODE_OPTIONS, undefined, 'a semi-space set there is kept')
 })
 
 /** A running process's environment (Linux). */
@@ -32,13 +29,4 @@ t.test('WORKER_COUNT=2: each worker process runs with them, the primary keeps it
     t.equal(env.get('MALLOC_ARENA_MAX'), '4', `worker ${id}: the operator's arena count`)
   }
   t.equal(environOf(c.child.pid!).get('MALLOC_MMAP_THRESHOLD_'), undefined, 'the primary is started as it was')
-})
-
-t.test('WORKER_COUNT=2: each worker starts with its semi-space set in NODE_OPTIONS', async t => {
-  const c = await startCollector(t, { env: { WORKER_COUNT: '2', NODE_OPTIONS: undefined } })
-  t.teardown(() => c.stop())
-  for (const id of [1, 2]) {
-    const pid = (await c.waitForLog({ worker_id: id, msg: 'worker started' })).entry.worker_pid as number
-    t.match(environOf(pid).get('NODE_OPTIONS'), /--max-semi-space-size=4/, `worker ${id}`)
-  }
 })

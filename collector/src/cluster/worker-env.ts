@@ -2,7 +2,6 @@
 //
 //   primary's env ─► + LOG_DIR=<LOG_DIR>/worker-<i>, MAAP_WORKER_ID=<i>
 //                   + glibc malloc settings (WORKER_MALLOC_ENV), each unless the environment sets it already
-//                   + NODE_OPTIONS += --max-semi-space-size=WORKER_SEMI_SPACE_MB, unless NODE_OPTIONS sets one
 //
 // A process cannot change how glibc's malloc behaves once it runs (the settings are read at its first
 // allocation), but the primary starts its workers and can pass them in. Why these (issue #24,
@@ -18,22 +17,6 @@
 // bench:read-load), and RSS sat ~15 MB lower, but peak ingest with two workers fell ~10 % (16 and 32 KiB
 // cost as much); an operator who wants the flatter memory sets it (README, Deployment).
 
-/**
- * The workers' V8 semi-space (MB; the young generation is two of them). V8's default lets it grow to 16 MB
- * under ingest and shrink when idle, so a worker's heap moved between ~35 and ~65 MB with when it last
- * grew or shrank: under bench:read-load the collector's RSS swung by tens of MB from one sample to the
- * next. At 4 a worker's heap held 37–50 MB; the collector sat at ~317 MB instead of 360–396, grew +5 MB
- * from minute 2 to 5 by medians (−1 by lows), and used 157 s of CPU in the 5 minutes, against 184–219 s.
- * Peak ingest with two workers (batches of 1,000, 4 connections, 15 s, alternating): 183–191k events/s
- * against 187–201k at the default. One process alone lost more (165–179k against 200–204k: it allocates
- * for all of ingest), so a single collector keeps V8's default. The flag is a V8 option a process takes
- * only at its start, hence NODE_OPTIONS; a value given there or on the command line (which the workers
- * inherit, and which wins over NODE_OPTIONS) is the operator's.
- */
-export const WORKER_SEMI_SPACE_MB = 4
-
-const SEMI_SPACE_OPTION = /--max[-_]semi[-_]space[-_]size\b/
-
 /** glibc malloc settings for the workers (see above); the environment's own values win. */
 export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = Object.freeze({
   MALLOC_MMAP_THRESHOLD_: String(128 * 1024), // glibc's starting value, held fixed
@@ -46,7 +29,5 @@ export function workerEnv (journalDir: string, id: number, env: NodeJS.ProcessEn
   for (const [name, value] of Object.entries(WORKER_MALLOC_ENV)) {
     if (env[name] === undefined) added[name] = value
   }
-  const options = env.NODE_OPTIONS ?? ''
-  if (!SEMI_SPACE_OPTION.test(options)) added.NODE_OPTIONS = `${options} --max-semi-space-size=${WORKER_SEMI_SPACE_MB}`.trim()
   return added
 }
