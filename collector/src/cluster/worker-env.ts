@@ -15,7 +15,11 @@
 // bound what the libuv and V8 threads keep. Lower thresholds were measured and not taken: at 8 KiB the
 // main heap held 7-8 MB with 1-2 free instead of 16-18 with 9-11 (malloc_info four minutes into
 // bench:read-load), and RSS sat ~15 MB lower, but peak ingest with two workers fell ~10 % (16 and 32 KiB
-// cost as much); an operator who wants the flatter memory sets it (README, Deployment).
+// cost as much); an operator who wants the flatter memory sets it (README, Deployment). A smaller V8
+// young generation (--max-semi-space-size=4 in the workers' NODE_OPTIONS) was measured and not taken
+// either: the workers' heaps shrank by their young generations, but their old generations took most of it
+// back (more was promoted), the collector's RSS under that bench moved within its run-to-run noise, and
+// peak ingest with two workers fell by up to 8 %.
 
 /** glibc malloc settings for the workers (see above); the environment's own values win. */
 export const WORKER_MALLOC_ENV: Readonly<Record<string, string>> = Object.freeze({

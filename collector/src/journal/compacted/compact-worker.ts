@@ -25,8 +25,10 @@ export type CompactReply = ({ id: number, bytesIn: number, bytesOut: number, blo
  * 38 MB segment; the ones that outlive a scavenge wait for a full collection, which V8 starts only when
  * external memory has grown by tens of MB. So the thread went from ~8 MB idle to 25–50 MB while it
  * worked, and a collector's RSS swung by that much with when its segments closed. Collected after each
- * segment, the thread holds ~4 MB of buffers working or idle (bench compaction harness: a process at
- * 35–38 MB of anonymous RSS against 75–80 MB), for ~10 ms of this thread's CPU per segment.
+ * segment, the thread holds ~4 MB of buffers working or idle (a harness compacting one 38 MB read-load
+ * segment over and over: a process at 35–40 MB of anonymous RSS against 75–91 MB). The two collections
+ * take ~20 ms; with the memory given back and touched again, a segment costs this thread ~13 % more CPU
+ * (1,070–1,094 ms against 945–956): ~1 % of a core per worker at 20,000 events/s, off the ingest path.
  * `gc` is exposed only long enough to take it, and only in a context of its own (as jest's leak detector does).
  * Twice: V8 frees the dead Buffers' memory on a background thread after a collection, and the next one
  * waits for that, so after the second `heldBytes` is what the thread keeps, not what it is still freeing
