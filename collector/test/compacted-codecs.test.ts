@@ -1,15 +1,17 @@
-// The codecs of a compacted file's streams (journal/compacted/codecs.ts): the lines deflated, the columns and
-// vars brotli'd, each block naming its codec; files whose lines are brotli (written before deflate) read the
-// same, on the main thread and in a scan thread; a stream that does not shrink is stored; a codec the reader
-// does not know is refused by name.
+// The codecs of a compacted file's streams (journal/compacted/codecs.ts): the lines, columns and vars
+// deflated, the template counts brotli'd, each block naming its codec; files whose streams are brotli
+// (written before deflate) read the same, on the main thread and in a scan thread; a stream that does not
+// shrink is stored; small streams decode inline, larger ones on zlib's thread pool, the same bytes either
+// way; a codec the reader does not know is refused by name. And a segment read compacted once is opened
+// in that form first.
 import t from 'tap'
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import { compactSegment } from '../src/journal/compacted/compact-segment'
-import { CODEC_BROTLI, CODEC_DEFLATE, CODEC_STORED, decode, decodeSync, encode, knownCodec } from '../src/journal/compacted/codecs'
+import { CODEC_BROTLI, CODEC_DEFLATE, CODEC_STORED, INLINE_DECODE_BYTES, decode, decodeSync, encode, knownCodec } from '../src/journal/compacted/codecs'
 import { FORMAT_VERSION, FormatError, footerBytes, parseFooter, type Footer, type FooterBlock } from '../src/journal/compacted/format'
 import { openSegment } from '../src/journal/segment-file'
 import { ColumnQuery } from '../src/read/columns'
@@ -99,6 +101,39 @@ t.test('each codec round-trips, sync and async; bytes that do not shrink are sto
     t.ok(decodeSync(codec, data, noise.length).equals(noise) && (await decode(codec, data, noise.length)).equals(noise), `${kind}: stored bytes read as they are`)
   }
   t.ok([CODEC_STORED, CODEC_BROTLI, CODEC_DEFLATE].every(knownCodec) && !knownCodec(3) && !knownCodec('1'), 'known codecs: 0, 1, 2 and no others')
+})
+
+t.test('a stream up to INLINE_DECODE_BYTES decodes inline, a larger one on the thread pool: the same bytes', async t => {
+  const text = (n: number): Buffer => Buffer.from(Array.from({ length: Math.ceil(n / 40) }, (_, i) => `line ${i * 7919 % 100003} timeout\n`).join('').slice(0, n))
+  for (const size of [200, INLINE_DECODE_BYTES - 1, INLINE_DECODE_BYTES, INLINE_DECODE_BYTES + 1, 4 * INLINE_DECODE_BYTES]) {
+    const bytes = text(size)
+    for (const kind of ['lines', 'tcounts'] as const) {
+      const { codec, data } = encode(kind, bytes)
+      t.not(codec, CODEC_STORED, `${size} bytes of ${kind}: compressed`)
+      // A pool's answer comes back as a callback of the event loop, never within the microtasks of one turn.
+      let settled = false
+      const decoding = decode(codec, data, size).then(out => { settled = true; return out })
+      for (let i = 0; i < 5; i++) await Promise.resolve()
+      t.equal(settled, size <= INLINE_DECODE_BYTES, `${size} bytes of ${kind}: ${size <= INLINE_DECODE_BYTES ? 'inline' : 'on the pool'}`)
+      const out = await decoding
+      t.ok(out.equals(bytes) && out.equals(decodeSync(codec, data, size)), `${size} bytes of ${kind}: the bytes`)
+    }
+  }
+})
+
+t.test('a segment read compacted once is opened compacted first; gone, its NDJSON name is tried again', async t => {
+  const dir = mkdtempSync(join(tmpdir(), 'maap-codecs-'))
+  const [name] = writeSegments(dir)
+  const original = readFileSync(join(dir, name!))
+  await compactSegment(dir, name!, 16 * 1024)
+  t.ok((await bytesOf(dir, name!)).equals(original), 'read from the compacted form')
+  // Both forms never differ in the journal; here they do, to show which one is opened.
+  writeFileSync(join(dir, name!), 'x\n')
+  t.ok((await bytesOf(dir, name!)).equals(original), 'the compacted form, first')
+  rmSync(join(dir, `${name!}.z`))
+  t.equal((await bytesOf(dir, name!)).toString(), 'x\n', 'its compacted form gone: the NDJSON one')
+  rmSync(join(dir, name!))
+  await t.rejects(openSegment(dir, name!), { code: 'ENOENT' }, 'neither: ENOENT')
 })
 
 t.test('a footer naming a codec this reader does not know is refused by name', async t => {
