@@ -3,9 +3,9 @@
 // not strings, more apps than a block summary keeps, every level, lines past RETENTION_RULES), histograms,
 // counts and searches answer the same over (a) NDJSON, (b) compacted without columns (an older footer),
 // (c) compacted with columns, and (d) compacted with columns under a block index built while the segments
-// were NDJSON (its blocks cut elsewhere than the footer's), (e) compacted in format 2 (messages in the
-// columns, not templates: a file an older collector wrote), and (f) in format 3 (the lines in one stream,
-// not in pieces by template). The messages and texts hold digits in every
+// were NDJSON (its blocks cut elsewhere than the footer's), each with and without RETENTION_RULES, and
+// (e) compacted in format 2 (messages in the columns, not templates: a file an older collector wrote), and
+// (f) in format 3 (the lines in one stream, not in pieces by template). The messages and texts hold digits in every
 // position (format 3 keeps digit runs apart from its templates). The codec round-trips, and damaged columns
 // are reported and read from the lines instead.
 import t from 'tap'
@@ -73,8 +73,13 @@ t.test('counts, histograms and searches answer the same over NDJSON, old compact
     const want = await answers(journalOf(dirs[0]!, names, expiry))
     t.equal(firstDiff(await answers(journalOf(dirs[1]!, names, expiry)), want), undefined, `${label}: compacted without columns`)
     t.equal(firstDiff(await answers(journalOf(dirs[2]!, names, expiry)), want), undefined, `${label}: compacted with columns`)
-    t.equal(firstDiff(await answers(journalOf(dirs[4]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 2 (no templates)`)
-    t.equal(firstDiff(await answers(journalOf(dirs[5]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 3 (the lines in one stream)`)
+    // Formats 2 and 3 differ from 4 in how a block's messages and lines are stored, not in the time, level
+    // and app columns the rules are decided on (and a block with lines past a rule is read from its lines,
+    // as every search's hits are): they are held to the NDJSON without the rules.
+    if (expiry === undefined) {
+      t.equal(firstDiff(await answers(journalOf(dirs[4]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 2 (no templates)`)
+      t.equal(firstDiff(await answers(journalOf(dirs[5]!, names, expiry)), want), undefined, `${label}: compacted with columns, format 3 (the lines in one stream)`)
+    }
     // (d): the index learns the segments as NDJSON, then they are compacted under it.
     const late = journalOf(dirs[3]!, names, expiry)
     if (expiry === undefined) {

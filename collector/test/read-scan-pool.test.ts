@@ -1,9 +1,9 @@
 // The scan threads of a count (read/scan-pool.ts, read/scan-worker.ts), real threads over real compacted
-// segments: counts and histograms answer the same through the threads as in-thread and as over the NDJSON
-// (columns-data.ts's generated segments and queries); a count stopped mid-way (QUERY_TIMEOUT, client gone)
-// is answered only once no thread works for it any more, and the threads' block counter stops there; a
-// pool whose threads cannot start, or die, hands the blocks back and the answer is still whole; a real
-// collector counts through its threads and says so in /status.
+// segments: counts and histograms answer the same through the threads as over the NDJSON (columns-data.ts's
+// generated segments and queries; in-thread over the columns: read-columns.test.ts); a count stopped
+// mid-way (QUERY_TIMEOUT, client gone) is answered only once no thread works for it any more, and the
+// threads' block counter stops there; a pool whose threads cannot start, or die, hands the blocks back and
+// the answer is still whole; a real collector counts through its threads and says so in /status.
 import t from 'tap'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
@@ -45,11 +45,11 @@ async function itemsOf (dir: string, names: string[]): Promise<ScanItem[]> {
   return blocks.map(c => ({ dir: c.source.index.dir, segment: c.block.segment, start: c.block.start, end: c.block.end, minOffset: c.minOffset }))
 }
 
-t.test('counts answer the same through the threads, in-thread, and over NDJSON', async t => {
+// The same reads in-thread over the columns are read-columns.test.ts's (c).
+t.test('counts answer the same through the threads and over NDJSON', async t => {
   const { ndjson, cols, names } = await segments()
   configureScanPool(0)
   const want = await answers(journalOf(ndjson, names))
-  t.equal(firstDiff(await answers(journalOf(cols, names)), want), undefined, 'in-thread over the columns')
   configureScanPool(2, WORKER)
   t.teardown(async () => {
     await scanPool()?.close()
