@@ -12,8 +12,8 @@
 // `<name>.z` before it unlinks `<name>`, so one of the two always exists: NDJSON is tried first, then the
 // compacted form, then NDJSON once more (listed, then both gone: retention deleted it; ENOENT). A segment
 // this process has read compacted is tried compacted first (COMPACTED).
-// Decoding (compacted/codecs.ts, the codec each block names) uses zlib's async API (the thread pool): a
-// reader never blocks the event loop.
+// Decoding (compacted/codecs.ts, the codec each block names) uses zlib's async API (the thread pool) for
+// streams over 64 KiB: a reader never blocks the event loop for longer than inflating 64 KiB (~0.1 ms).
 //
 // A compacted file found damaged while reading (start-up renames the ones it finds to `.z.damaged`) never
 // fails the read that met it: a footer that does not check out reads as an empty segment, a block that
