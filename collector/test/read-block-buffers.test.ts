@@ -32,6 +32,7 @@ function source (): JournalSource {
     key: '',
     index: new BlockIndex(dir),
     segments: async () => [SEGMENT],
+    listed: () => [SEGMENT],
     readableEnd: async () => bytes.length,
     confirmed: async () => undefined
   }

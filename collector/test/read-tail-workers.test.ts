@@ -1,6 +1,7 @@
 // A tail of a WORKER_COUNT worker picks up a sibling's journal that did not exist when the tail opened:
 // right after start-up the other workers may not have made their directories yet, and a tail opened then
-// used to follow its own worker's journal alone, for good.
+// used to follow its own worker's journal alone, for good. A tail reading on inside a sibling's segment
+// does not list the sibling's journal again: only at the end of the newest segment it knows.
 import t from 'tap'
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,7 @@ import { poll } from '../../test/support'
 import { normaliseEvent } from '../src/normalise/normalise'
 import { parseReadQuery } from '../src/read/query'
 import { JournalSet } from '../src/read/sources'
-import { TailHub, type TailSink } from '../src/read/tail'
+import { TAIL_CHUNK_BYTES, TailHub, type TailSink } from '../src/read/tail'
 import { encodePosition } from '../src/read/tail-position'
 
 const limits = { maxDepth: 20, maxFields: 1000, maxFieldNameLength: 256 }
@@ -28,7 +29,7 @@ function lines (app: string, messages: string[]): string {
  * Worker 1 of a WORKER_COUNT collector whose journal holds one event (`first`), and no other worker's
  * directory yet; `tail()` opens a tail through its hub and returns what it receives as it arrives.
  */
-function workers (t: Tap.Test, first: string) {
+function workers (t: Tap.Test, first: string, siblingPollMs = 20) {
   const base = mkdtempSync(join(tmpdir(), 'maap-tail-workers-'))
   t.teardown(() => rmSync(base, { recursive: true, force: true }))
   const ownDir = join(base, 'worker-1')
@@ -41,7 +42,7 @@ function workers (t: Tap.Test, first: string) {
     end: () => ({ segment: SEGMENT, offset: statSync(ownFile).size }),
     confirmed: () => undefined
   }
-  const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20 })
+  const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs })
   t.teardown(() => hub.close())
   const tail = async (lastEventId?: string): Promise<{ text: string }> => {
     const received = { text: '' }
@@ -91,4 +92,37 @@ t.test('a tail resumed with an id that places a sibling not listed yet goes on f
   await poll(() => received.text.includes('new of worker 2'))
   t.notMatch(received.text, /seen of worker 2/, 'what the id had read is not sent again')
   t.notMatch(received.text, /seen before/)
+})
+
+t.test("a tail lists a sibling's journal only at the end of the newest segment it knows, and finds a newer one then", async t => {
+  // Only hub.notify() wakes the tails here: the listings counted are the reads' own.
+  const w = workers(t, 'before', 3_600_000)
+  const sibling = join(w.base, 'worker-2')
+  mkdirSync(sibling)
+  writeFileSync(join(sibling, SEGMENT), lines('two', ['first of worker 2']))
+  const received = await w.tail()
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises')
+  const readdir = fsp.readdir
+  let listings = 0
+  ;(fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof readdir>) => {
+    if (String(args[0]) === sibling) listings++
+    return await readdir(...args)
+  }
+  t.teardown(() => { (fsp as { readdir: unknown }).readdir = readdir })
+
+  const many = Array.from({ length: 6000 }, (_, i) => `event ${i} of worker 2 ${'x'.repeat(160)}`)
+  const bulk = lines('two', many)
+  const chunks = Math.ceil(bulk.length / TAIL_CHUNK_BYTES)
+  t.ok(chunks > 4, `${bulk.length} bytes: ${chunks} chunks`)
+  appendFileSync(join(sibling, SEGMENT), bulk)
+  w.hub.notify()
+  await poll(() => received.text.includes('event 5999 of worker 2'))
+  t.ok(listings <= 1, `${listings} listing(s) of the sibling's journal while reading ${chunks} chunks of its segment`)
+
+  const NEWER = 'maap-20261206T110000Z-000002.ndjson'
+  writeFileSync(join(sibling, NEWER), lines('two', ['in the newer segment']))
+  w.hub.notify()
+  await poll(() => received.text.includes('in the newer segment'))
+  t.equal(received.text.match(/event 17 of worker 2 /g)?.length, 1, 'each event once')
+  t.notMatch(received.text, /first of worker 2/, 'nothing from before the tail opened')
 })

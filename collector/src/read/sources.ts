@@ -29,6 +29,11 @@ export interface JournalSource {
   readonly index: BlockIndex
   /** Segment names, oldest first. */
   segments: () => Promise<readonly string[]>
+  /**
+   * The names `segments()` last gave (a sibling's: its last directory listing), without listing again:
+   * what a tail reading on inside a segment it already knows needs.
+   */
+  listed: () => readonly string[]
   /** The end up to which `segment` may be read (0 for one that is gone). */
   readableEnd: (segment: string) => Promise<number>
   /** How far MongoDB has confirmed this journal (undefined: nothing confirmed, or no MongoDB). */
@@ -59,6 +64,7 @@ function ownSource (key: string, own: OwnJournal): JournalSource {
       sizes.retain(names)
       return names
     },
+    listed: () => own.segments(),
     readableEnd: async segment => {
       const end = own.end()
       return segment === end.segment ? end.offset : await sizes.of(segment, true)
@@ -90,6 +96,7 @@ function siblingSource (key: string, dir: string, mongo: boolean, failed: () => 
       sizes.retain(names)
       return names
     },
+    listed: () => names,
     // Only whole lines are ever read, so a group being written is not half-read.
     readableEnd: async segment => await sizes.of(segment, segment !== names.at(-1)),
     confirmed: async () => mongo ? await checkpoint.load().catch(() => undefined) : undefined,

@@ -292,8 +292,30 @@ class TailClient {
 
   /** Reads on in one journal; whether the position moved. */
   private async step (source: JournalSource, pos: TailPosition): Promise<boolean> {
+    // Inside a segment the last listing holds, a tail reads on without listing the journal again (for a
+    // sibling's journal, a directory listing, which every tail asked for at every wake-up): it asks for a
+    // new one only at the end of the newest segment it knows, or when its segment has gone (retention).
+    const known = pos.get(source.key)
+    let fresh: readonly string[] | undefined
+    if (known !== undefined) {
+      const listed = source.listed()
+      const i = listed.indexOf(known.segment)
+      if (i !== -1) {
+        const end = await source.readableEnd(known.segment)
+        if (known.offset < end) {
+          if (await this.readOn(source, pos, known, end)) return true
+        } else if (end > 0 && i + 1 < listed.length) {
+          pos.set(source.key, { segment: listed[i + 1]!, offset: 0 })
+          return true
+        } else if (end > 0) {
+          // All of the newest segment known is read: nothing more, unless a newer one has appeared since.
+          fresh = await source.segments()
+          if (fresh.at(-1) === known.segment) return false
+        }
+      }
+    }
     let at = pos.get(source.key)
-    const segments = await source.segments()
+    const segments = fresh ?? await source.segments()
     if (segments.length === 0) return false
     if (at === undefined) {
       // A journal that had no segment when the tail started (a worker that came up later): from its start.
@@ -315,6 +337,11 @@ class TailClient {
       pos.set(source.key, { segment: next, offset: 0 })
       return true
     }
+    return await this.readOn(source, pos, at, end)
+  }
+
+  /** Reads the next chunk of `at`'s segment (up to `end`) and sends it; whether the position moved. */
+  private async readOn (source: JournalSource, pos: TailPosition, at: JournalPosition, end: number): Promise<boolean> {
     const [before, after] = this.idAround(source.key, pos)
     const key = `${this.filterKey}|${source.key}|${at.segment}|${at.offset}|${before}|${after}`
     const chunk = await this.hub.chunk(key, this.hub.sharers(this.filterKey), async () => await this.read(source, at, end, before, after))
