@@ -33,6 +33,7 @@ function source (): JournalSource {
     index: new BlockIndex(dir),
     segments: async () => [SEGMENT],
     listed: () => [SEGMENT],
+    segmentsWithin: async () => [SEGMENT],
     readableEnd: async () => bytes.length,
     confirmed: async () => undefined
   }

@@ -121,8 +121,35 @@ t.test("a tail lists a sibling's journal only at the end of the newest segment i
 
   const NEWER = 'maap-20261206T110000Z-000002.ndjson'
   writeFileSync(join(sibling, NEWER), lines('two', ['in the newer segment']))
-  w.hub.notify()
-  await poll(() => received.text.includes('in the newer segment'))
+  // A listing up to 20 ms old answers a tail at the end of the newest segment: woken until it is older.
+  await poll(() => { w.hub.notify(); return received.text.includes('in the newer segment') })
   t.equal(received.text.match(/event 17 of worker 2 /g)?.length, 1, 'each event once')
   t.notMatch(received.text, /first of worker 2/, 'nothing from before the tail opened')
+})
+
+t.test("tails woken again and again at the end of a sibling's newest segment list it at most once per 20 ms", async t => {
+  const w = workers(t, 'before', 3_600_000)
+  const sibling = join(w.base, 'worker-2')
+  mkdirSync(sibling)
+  writeFileSync(join(sibling, SEGMENT), lines('two', ['first of worker 2']))
+  const tails = [await w.tail(), await w.tail(), await w.tail()]
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises')
+  const readdir = fsp.readdir
+  let listings = 0
+  ;(fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof readdir>) => {
+    if (String(args[0]) === sibling) listings++
+    return await readdir(...args)
+  }
+  t.teardown(() => { (fsp as { readdir: unknown }).readdir = readdir })
+  const started = Date.now()
+  let wakeUps = 0
+  // Each round: a commit of the tails' own journal wakes them (coalesced: at most one wake-up per 5 ms).
+  for (let i = 0; i < 40; i++, wakeUps++) {
+    appendFileSync(w.ownFile, lines('one', [`own ${i}`]))
+    w.hub.notify()
+    await poll(() => tails.every(r => r.text.includes(`"own ${i}"`)))
+  }
+  const elapsed = Date.now() - started
+  t.ok(listings <= 1 + elapsed / 20, `${listings} listings of the sibling in ${elapsed} ms, ${wakeUps} wake-ups of 3 tails`)
+  t.ok(tails.every(r => !r.text.includes('first of worker 2')), 'nothing from before the tails opened')
 })

@@ -34,6 +34,11 @@ export interface JournalSource {
    * what a tail reading on inside a segment it already knows needs.
    */
   listed: () => readonly string[]
+  /**
+   * The names as of a listing that started at most `maxAgeMs` ago: the last one if it is that recent, else
+   * a new one (what tails at the end of a sibling's newest segment ask for at every wake-up).
+   */
+  segmentsWithin: (maxAgeMs: number) => Promise<readonly string[]>
   /** The end up to which `segment` may be read (0 for one that is gone). */
   readableEnd: (segment: string) => Promise<number>
   /** How far MongoDB has confirmed this journal (undefined: nothing confirmed, or no MongoDB). */
@@ -65,6 +70,7 @@ function ownSource (key: string, own: OwnJournal): JournalSource {
       return names
     },
     listed: () => own.segments(),
+    segmentsWithin: async () => own.segments(),
     readableEnd: async segment => {
       const end = own.end()
       return segment === end.segment ? end.offset : await sizes.of(segment, true)
@@ -81,22 +87,28 @@ function siblingSource (key: string, dir: string, mongo: boolean, failed: () => 
   // Every tail of this worker lists the sibling at each wake-up: they share listings (fresh-run.ts).
   const listing = new FreshRun(async () => await listSegments(dir))
   let names: readonly string[] = []
+  /** When the listing `names` holds was asked for (it started then or later). */
+  let askedAt = -Infinity
+  const segments = async (): Promise<readonly string[]> => {
+    const asked = Date.now()
+    try {
+      names = await listing.get()
+    } catch {
+      // A search answers with what it can read; a count alert must know that it could not (failures).
+      names = []
+      failed()
+    }
+    askedAt = asked
+    index.retain(names)
+    sizes.retain(names)
+    return names
+  }
   return {
     key,
     index,
-    segments: async () => {
-      try {
-        names = await listing.get()
-      } catch {
-        // A search answers with what it can read; a count alert must know that it could not (failures).
-        names = []
-        failed()
-      }
-      index.retain(names)
-      sizes.retain(names)
-      return names
-    },
+    segments,
     listed: () => names,
+    segmentsWithin: async maxAgeMs => Date.now() - askedAt <= maxAgeMs ? names : await segments(),
     // Only whole lines are ever read, so a group being written is not half-read.
     readableEnd: async segment => await sizes.of(segment, segment !== names.at(-1)),
     confirmed: async () => mongo ? await checkpoint.load().catch(() => undefined) : undefined,

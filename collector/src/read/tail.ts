@@ -40,6 +40,11 @@ const NL = 10
 const READ_BUFFERS_KEPT = 4
 /** How often an open tail lists the workers' journals again: a worker that starts later is tailed too. */
 const SOURCES_REFRESH_MS = 500
+/**
+ * How old a listing of a sibling's journal may be for tails at the end of its newest segment: at most one
+ * listing per sibling this often, however many tails and wake-ups (about the sibling poll's interval).
+ */
+const RELIST_MS = 20
 
 export interface TailSink {
   /** Writes; false when the client's buffer is full (then wait for drained()). */
@@ -309,7 +314,9 @@ class TailClient {
           return true
         } else if (end > 0) {
           // All of the newest segment known is read: nothing more, unless a newer one has appeared since.
-          fresh = await source.segments()
+          // Every tail asks at every wake-up (a commit, a sibling poll), so a listing up to
+          // RELIST_MS old answers: a sibling's new segment is seen that much later at most.
+          fresh = await source.segmentsWithin(RELIST_MS)
           if (fresh.at(-1) === known.segment) return false
         }
       }
