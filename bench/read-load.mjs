@@ -277,6 +277,9 @@ async function run (dashboard) {
   const cpuS = treeCpuS(collector.child.pid) - cpuAtStart
   const end = await report(true)
   rss.end = end.mb
+  const workers = JSON.parse((await get(queryAgent, port, '/status')).text).workers ?? []
+  const shares = workers.map(w => `worker ${w.worker_id} ${Math.round(100 * (w.accepted_total ?? 0) / Math.max(acked, 1))} %`).join(', ')
+  if (shares !== '') console.log(`  events accepted by each worker: ${shares}`)
   const seconds = (Date.now() - started) / 1000
   const result = { rate: acked / seconds, acked, failed, behind: end.behind, lagS: end.lagS, rssOne: rss.one, rssEnd: rss.end, second: minuteOf(samples, 1), last: minuteOf(samples, MINUTES - 1), queries: { ...q }, cpuS, seconds }
   await tails.stop()
