@@ -1,10 +1,10 @@
 // The tail hub's chunk cache (read/tail.ts) on its own: a chunk is kept until every other client of its
-// filter has taken it, and no longer; it is bounded by bytes as well as by count, the newest chunks stay
-// served from memory, an older one is read again, and what a failed or empty read leaves is neither kept
-// nor counted.
+// filter has taken it, and no longer; it is bounded by bytes as well as by count and by age (CHUNK_TTL_MS),
+// the newest chunks stay served from memory, an older one is read again, and what a failed or empty read
+// leaves is neither kept nor counted.
 import t from 'tap'
 import { JournalSet } from '../src/read/sources'
-import { CACHED_BYTES, TailHub } from '../src/read/tail'
+import { CACHED_BYTES, CHUNK_TTL_MS, TailHub } from '../src/read/tail'
 
 const own = { dir: '/nonexistent', segments: () => [], end: () => ({ segment: '', offset: 0 }), confirmed: () => undefined }
 const hub = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20 })
@@ -80,4 +80,27 @@ t.test('clients that ask while a shared chunk is read wait for that read', async
   t.same(reads, ['slow'], 'one read')
   t.ok(got.every(c => c === got[0]), 'one chunk for all three')
   t.equal(hub.cachedBytes, before, 'taken by all: nothing kept')
+})
+
+t.test('a chunk no other client takes is dropped CHUNK_TTL_MS after it was read', async t => {
+  let now = 0
+  const aged = new TailHub(new JournalSet(own, 1, false), { maxClients: 5, heartbeatMs: 60_000, siblingPollMs: 20, now: () => now })
+  t.teardown(() => aged.close())
+  const read: string[] = []
+  const chunk = (key: string) => async () => { read.push(key); return { frames: Buffer.alloc(MB), next: 0, events: 1 } }
+  // Sharers that never ask: clients of the same filter standing elsewhere in some journal.
+  await aged.chunk('a', 2, chunk('a'))
+  now = CHUNK_TTL_MS / 2
+  await aged.chunk('b', 2, chunk('b'))
+  t.equal(aged.cachedBytes, 2 * MB, 'both kept within their time')
+  now = CHUNK_TTL_MS
+  await aged.chunk('c', 2, chunk('c'))
+  t.equal(aged.cachedBytes, 2 * MB, '"a" dropped when a newer chunk came in its time\'s end')
+  await aged.chunk('b', 2, chunk('b'))
+  t.same(read, ['a', 'b', 'c'], '"b" still served from memory')
+  now = 10 * CHUNK_TTL_MS
+  await aged.chunk('d', 2, chunk('d'))
+  t.equal(aged.cachedBytes, MB, 'all the old ones dropped at once')
+  await aged.chunk('a', 2, chunk('a'))
+  t.same(read, ['a', 'b', 'c', 'd', 'a'], 'a chunk dropped is read again')
 })

@@ -84,7 +84,8 @@ function siblingSource (key: string, dir: string, mongo: boolean, failed: () => 
   const index = new BlockIndex(dir)
   const checkpoint = new Checkpoint(dir)
   const sizes = new ClosedSizes(dir)
-  // Every tail of this worker lists the sibling at each wake-up: they share listings (fresh-run.ts).
+  // Tails at the end of the sibling's newest segment ask for a listing at every wake-up (one up to 20 ms old
+  // answers them, tail.ts), searches for every read: callers at once share one listing (fresh-run.ts).
   const listing = new FreshRun(async () => await listSegments(dir))
   let names: readonly string[] = []
   /** When the listing `names` holds was asked for (it started then or later). */

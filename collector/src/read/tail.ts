@@ -27,11 +27,19 @@ const CACHED_CHUNKS = 256
  * ...and at most this many bytes of them: under load a chunk is a whole TAIL_CHUNK_BYTES read (~300 KB
  * of frames), and 256 of those were ~75 MB held per process, filling slowly as queries made the chunks
  * larger (issue #24, bench:read-load). A client further behind than this reads its own chunks from disk.
- * Only clients that fall behind fill it: a chunk every client of its filter has taken is dropped at once
- * (before that rule, tails that kept up held a full 16 MiB per worker, one commit's frames a chunk, each
- * kept ~4 s: garbage for the old generation's collector, and RSS, at 4 MB/s per worker).
+ * A chunk every client of its filter has taken is dropped at once (before that rule, tails that kept up
+ * held a full 16 MiB per worker, one commit's frames a chunk, each kept ~4 s: garbage for the old
+ * generation's collector, and RSS, at 4 MB/s per worker).
  */
 export const CACHED_BYTES = 16 * 1024 * 1024
+/**
+ * ...and none older than this. A chunk's key holds the client's place in every journal (its frames' ids
+ * do), so a chunk read for one client is taken by another only when both stand at the same place in all
+ * of them; one whose other clients have moved on elsewhere would wait for them until the bounds above
+ * pushed it out. Under bench:read-load (5 tails over two workers) such chunks filled the cache by ~2 MB a
+ * minute per worker, towards 16 MiB each. Clients that keep up take a chunk within a wake-up or two.
+ */
+export const CHUNK_TTL_MS = 1000
 const NL = 10
 /**
  * Read buffers kept between reads: tails with one filter read each journal once per wake-up whatever their
@@ -63,6 +71,8 @@ export interface TailHubOptions {
   heartbeatMs: number
   /** How often other workers' journals are looked at while tails are open. */
   siblingPollMs: number
+  /** The clock chunks are aged by (tests); Date.now by default. */
+  now?: () => number
 }
 
 interface Chunk {
@@ -78,6 +88,8 @@ interface CachedChunk {
   bytes: number
   /** Other clients that may still ask for it: when the last has, it is dropped. */
   waiting: number
+  /** When it was read (the hub's clock): dropped CHUNK_TTL_MS later, taken or not. */
+  readAt: number
 }
 
 export class TailsFullError extends Error {}
@@ -176,7 +188,7 @@ export class TailHub {
     }
     const reading = read()
     if (sharers <= 0) return reading
-    const entry: CachedChunk = { chunk: reading, bytes: 0, waiting: sharers }
+    const entry: CachedChunk = { chunk: reading, bytes: 0, waiting: sharers, readAt: this.now() }
     this.remember(key, entry)
     // A failed or empty read is not kept: the next client tries again. One dropped meanwhile is not counted.
     reading.then(c => {
@@ -194,8 +206,17 @@ export class TailHub {
 
   /** The bytes at a position never change, so a chunk read there serves every later client there too. */
   private remember (key: string, entry: CachedChunk): void {
+    // The map keeps insertion order, so the chunks past their time are at its start.
+    for (const [old, e] of this.cache) {
+      if (entry.readAt - e.readAt < CHUNK_TTL_MS) break
+      this.forget(old)
+    }
     if (this.cache.size >= CACHED_CHUNKS) this.forget(this.cache.keys().next().value!)
     this.cache.set(key, entry)
+  }
+
+  private now (): number {
+    return this.opts.now?.() ?? Date.now()
   }
 
   private forget (key: string): void {
