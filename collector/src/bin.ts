@@ -4,7 +4,7 @@
 // the API key files.
 // WORKER_COUNT > 1: this process becomes the cluster primary (cluster.ts) and each worker runs this file again.
 // The server (app.ts), the cluster primary and doctor are loaded only by the command that runs them:
-// --help and --version answer without loading Fastify and the MongoDB driver (~70 ms instead of ~330).
+// --help and --version answer without loading Fastify and the MongoDB driver (~80 ms instead of ~330).
 import cluster from 'node:cluster'
 import { binCommand, helpText, UsageError } from './bin-args'
 import { ConfigError, loadConfig, loadDotEnv } from './config'

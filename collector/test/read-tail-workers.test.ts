@@ -62,6 +62,19 @@ function workers (t: Tap.Test, first: string, siblingPollMs = 20) {
   return { base, own, ownFile, hub, tail }
 }
 
+/** Counts the directory listings of `dir` (every journal listing is a readdir) until the test ends. */
+function listingsOf (t: Tap.Test, dir: string): () => number {
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises')
+  const readdir = fsp.readdir
+  let listings = 0
+  ;(fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof readdir>) => {
+    if (String(args[0]) === dir) listings++
+    return await readdir(...args)
+  }
+  t.teardown(() => { (fsp as { readdir: unknown }).readdir = readdir })
+  return () => listings
+}
+
 t.test('a sibling journal that appears after the tail opened is tailed from its start', async t => {
   const w = workers(t, 'before the tail')
   const received = await w.tail()
@@ -101,14 +114,7 @@ t.test("a tail lists a sibling's journal only at the end of the newest segment i
   mkdirSync(sibling)
   writeFileSync(join(sibling, SEGMENT), lines('two', ['first of worker 2']))
   const received = await w.tail()
-  const fsp = require('node:fs/promises') as typeof import('node:fs/promises')
-  const readdir = fsp.readdir
-  let listings = 0
-  ;(fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof readdir>) => {
-    if (String(args[0]) === sibling) listings++
-    return await readdir(...args)
-  }
-  t.teardown(() => { (fsp as { readdir: unknown }).readdir = readdir })
+  const listings = listingsOf(t, sibling)
 
   const many = Array.from({ length: 6000 }, (_, i) => `event ${i} of worker 2 ${'x'.repeat(160)}`)
   const bulk = lines('two', many)
@@ -117,7 +123,7 @@ t.test("a tail lists a sibling's journal only at the end of the newest segment i
   appendFileSync(join(sibling, SEGMENT), bulk)
   w.hub.notify()
   await poll(() => received.text.includes('event 5999 of worker 2'))
-  t.ok(listings <= 1, `${listings} listing(s) of the sibling's journal while reading ${chunks} chunks of its segment`)
+  t.ok(listings() <= 1, `${listings()} listing(s) of the sibling's journal while reading ${chunks} chunks of its segment`)
 
   const NEWER = 'maap-20261206T110000Z-000002.ndjson'
   writeFileSync(join(sibling, NEWER), lines('two', ['in the newer segment']))
@@ -133,14 +139,7 @@ t.test("tails woken again and again at the end of a sibling's newest segment lis
   mkdirSync(sibling)
   writeFileSync(join(sibling, SEGMENT), lines('two', ['first of worker 2']))
   const tails = [await w.tail(), await w.tail(), await w.tail()]
-  const fsp = require('node:fs/promises') as typeof import('node:fs/promises')
-  const readdir = fsp.readdir
-  let listings = 0
-  ;(fsp as { readdir: unknown }).readdir = async (...args: Parameters<typeof readdir>) => {
-    if (String(args[0]) === sibling) listings++
-    return await readdir(...args)
-  }
-  t.teardown(() => { (fsp as { readdir: unknown }).readdir = readdir })
+  const listings = listingsOf(t, sibling)
   const started = Date.now()
   let wakeUps = 0
   // Each round: a commit of the tails' own journal wakes them (coalesced: at most one wake-up per 5 ms).
@@ -150,6 +149,6 @@ t.test("tails woken again and again at the end of a sibling's newest segment lis
     await poll(() => tails.every(r => r.text.includes(`"own ${i}"`)))
   }
   const elapsed = Date.now() - started
-  t.ok(listings <= 1 + elapsed / 20, `${listings} listings of the sibling in ${elapsed} ms, ${wakeUps} wake-ups of 3 tails`)
+  t.ok(listings() <= 1 + elapsed / 20, `${listings()} listings of the sibling in ${elapsed} ms, ${wakeUps} wake-ups of 3 tails`)
   t.ok(tails.every(r => !r.text.includes('first of worker 2')), 'nothing from before the tails opened')
 })
