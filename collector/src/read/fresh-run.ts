@@ -5,10 +5,10 @@
 //   callers B, C (ask during run 1) ─► wait ─► run 2 ───► B, C
 //   caller D (asks during run 2) ─────────────► wait ─► run 3 ─► D
 //
-// Why: every live tail of a worker wakes at each commit and lists its siblings' journal directories, and a
-// listing must not be older than the caller (a search reads what a sibling acknowledged before it began).
-// Five tails made ~200 listings a second per worker under bench:read-load; shared, it is at most two per
-// wake-up, whatever the number of tails.
+// Why: searches and live tails list a sibling's journal directory (tails at the end of its newest segment,
+// at every wake-up, content with a listing up to 20 ms old: tail.ts), and a search's listing must not be
+// older than the search (it reads what a sibling acknowledged before it began). Shared, callers at once
+// cost one listing whatever their number.
 export class FreshRun<T> {
   private running: Promise<T> | undefined
   /** The run the callers that asked during `running` share: started once it ends. */
